@@ -1,0 +1,131 @@
+"""The Corpus: a bag-of-words matrix, its vocabulary and its document table, on disk.
+
+Layout of ``corpora/<name>/``::
+
+    bow.npz        CSR matrix, documents × vocabulary, integer counts (scipy.sparse.save_npz)
+    vocab.json     list of words; column j of bow is vocab[j]
+    docs.parquet   one row per bow row: id, text, label, date, split, n_tokens, metadata
+    manifest.json  source, settings, counts, checksums, package version
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from . import paths
+from .errors import CorpusError
+
+BOW_FILE = "bow.npz"
+VOCAB_FILE = "vocab.json"
+DOCS_FILE = "docs.parquet"
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass
+class Corpus:
+    """A saved (or about to be saved) corpus.
+
+    Attributes:
+        name: folder name under the corpora directory.
+        bow: csr_matrix (n_docs, n_words) of int32 counts.
+        vocab: list of n_words words.
+        docs: DataFrame with n_docs rows (id, text, label, date, split, n_tokens, ...).
+        manifest: dict of provenance, settings and counts.
+        path: folder it was loaded from or saved to (None before saving).
+    """
+
+    name: str
+    bow: sp.csr_matrix
+    vocab: list[str]
+    docs: pd.DataFrame
+    manifest: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def n_docs(self) -> int:
+        return self.bow.shape[0]
+
+    @property
+    def n_words(self) -> int:
+        return self.bow.shape[1]
+
+    @property
+    def checksum(self) -> str | None:
+        """sha256 of ``bow.npz`` as recorded in the manifest."""
+        return self.manifest.get("checksums", {}).get(BOW_FILE)
+
+    def split_rows(self, split: str) -> np.ndarray:
+        """Row indices of the documents in ``split`` ('train', 'test', ...).
+
+        A corpus without splits has every document in 'train'.
+        """
+        if "split" not in self.docs or self.docs["split"].isna().all():
+            return np.arange(self.n_docs) if split == "train" else np.arange(0)
+        return np.flatnonzero(self.docs["split"].to_numpy() == split)
+
+    def has_split(self, split: str) -> bool:
+        return len(self.split_rows(split)) > 0
+
+    # ------------------------------------------------------------------ I/O
+    def save(self, corpora_dir: str | Path | None = None, force: bool = False) -> Path:
+        """Write the corpus atomically to ``<corpora_dir>/<name>/`` and return that path."""
+        paths.check_name(self.name, "corpus name")
+        final = paths.corpora_dir(corpora_dir) / self.name
+        if final.exists() and not force:
+            raise CorpusError(f"corpus {self.name!r} already exists in {final.parent}; pass --force to replace it")
+        with paths.atomic_dir(final, force=force) as tmp:
+            sp.save_npz(tmp / BOW_FILE, self.bow.tocsr(), compressed=True)
+            (tmp / VOCAB_FILE).write_text(json.dumps(self.vocab, ensure_ascii=False))
+            self.docs.to_parquet(tmp / DOCS_FILE, index=False)
+            self.manifest.setdefault("checksums", {})
+            for fname in (BOW_FILE, VOCAB_FILE, DOCS_FILE):
+                self.manifest["checksums"][fname] = paths.sha256_file(tmp / fname)
+            (tmp / MANIFEST_FILE).write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False, default=str))
+        self.path = final
+        return final
+
+    @classmethod
+    def load(cls, name: str, corpora_dir: str | Path | None = None) -> "Corpus":
+        """Read ``<corpora_dir>/<name>/``; raise :class:`CorpusError` listing the corpora that exist."""
+        paths.check_name(name, "corpus name")
+        root = paths.corpora_dir(corpora_dir)
+        folder = root / name
+        if not (folder / MANIFEST_FILE).is_file():
+            have = ", ".join(list_corpora(root)) or "none"
+            raise CorpusError(f"no corpus named {name!r} in {root} (corpora there: {have})")
+        try:
+            manifest = json.loads((folder / MANIFEST_FILE).read_text())
+            bow = sp.load_npz(folder / BOW_FILE).tocsr()
+            vocab = json.loads((folder / VOCAB_FILE).read_text())
+            docs = pd.read_parquet(folder / DOCS_FILE)
+        except (OSError, ValueError) as exc:
+            raise CorpusError(f"corpus {name!r} in {root} is damaged ({exc}); ingest it again with --force") from exc
+        return cls(name=name, bow=bow, vocab=vocab, docs=docs, manifest=manifest, path=folder)
+
+    def verify_checksum(self) -> bool:
+        """True when ``bow.npz`` on disk still has the checksum the manifest recorded."""
+        if self.path is None:
+            return False
+        return paths.sha256_file(self.path / BOW_FILE) == self.checksum
+
+
+def list_corpora(corpora_dir: str | Path | None = None) -> list[str]:
+    """Names of the complete corpora in ``corpora_dir`` (those with a manifest), sorted."""
+    root = paths.corpora_dir(corpora_dir)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if not p.name.startswith(".") and (p / MANIFEST_FILE).is_file())
+
+
+def read_manifest(name: str, corpora_dir: str | Path | None = None) -> dict:
+    """The manifest of a corpus without loading its matrices."""
+    path = paths.corpora_dir(corpora_dir) / paths.check_name(name, "corpus name") / MANIFEST_FILE
+    if not path.is_file():
+        raise CorpusError(f"no corpus named {name!r} in {path.parent.parent}")
+    return json.loads(path.read_text())

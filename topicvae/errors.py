@@ -1,0 +1,29 @@
+"""Exceptions meant for people: each carries one line saying what was wrong and what to do.
+
+The CLI prints ``error: <message>`` and exits with a non-zero code for any
+:class:`TopicVAEError`; everything else is a bug and keeps its traceback.
+"""
+
+
+class TopicVAEError(Exception):
+    """Base class of every error a user can cause and fix."""
+
+
+class SourceError(TopicVAEError):
+    """A document source cannot be read (missing, unsupported, malformed)."""
+
+
+class CorpusError(TopicVAEError):
+    """A corpus cannot be built, found, saved or loaded."""
+
+
+class RunError(TopicVAEError):
+    """A trained run cannot be made, found, resumed or loaded."""
+
+
+class ConfigError(TopicVAEError):
+    """A setting has a value that cannot work."""
+
+
+class TrainingDiverged(RunError):
+    """The loss became NaN or infinite during training."""

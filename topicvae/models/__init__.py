@@ -1,0 +1,1 @@
+"""Topic models behind one interface (:class:`topicvae.models.base.TopicModel`)."""
