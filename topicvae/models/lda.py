@@ -1,0 +1,460 @@
+"""gensim LDA (online variational Bayes, Hoffman et al. 2010) behind the TopicModel interface.
+
+``workers == 1`` trains gensim's ``LdaModel``; ``workers > 1`` trains ``LdaMulticore``
+(its E-steps run in that many worker processes). gensim is imported inside the methods
+that need it, so importing this module is cheap.
+
+Training streams the CSR matrix to gensim one row at a time (:class:`CSRCorpus`); the
+corpus is never copied into a Python list. Inference (``transform``, ``log_bound``)
+calls gensim's batched variational E-step ``LdaModel.inference`` on chunks of rows,
+which is several times faster than ``get_document_topics`` document by document.
+
+Saved models hold no pickles: the variational topic parameters (``state.sstats``; the
+topics are λ = η + sstats), α and η as ``.npy`` and the settings as JSON; loading
+rebuilds an ``LdaModel`` from these arrays, so ``transform`` gives identical output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import numbers
+import time
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import ConfigError, RunError
+from .base import TopicModel
+
+logger = logging.getLogger(__name__)
+
+SETTINGS_FILE = "lda.json"
+SSTATS_FILE = "lda_sstats.npy"
+ALPHA_FILE = "lda_alpha.npy"
+ETA_FILE = "lda_eta.npy"
+FORMAT_VERSION = 1
+
+_ALPHA_NAMES = ("symmetric", "asymmetric", "auto")
+_ETA_NAMES = ("symmetric", "auto")
+
+
+# ---------------------------------------------------------------------------- CSR → gensim
+def csr_chunk(X: sp.csr_matrix, start: int, stop: int) -> list[list[tuple[int, float]]]:
+    """Rows ``start:stop`` of ``X`` as gensim bag-of-words lists ``[(word_id, count), ...]``."""
+    lo, hi = X.indptr[start], X.indptr[stop]
+    ids = X.indices[lo:hi].tolist()
+    counts = X.data[lo:hi].astype(np.float64).tolist()
+    bounds = (X.indptr[start : stop + 1] - lo).tolist()
+    return [list(zip(ids[a:b], counts[a:b])) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+class CSRCorpus:
+    """A CSR matrix seen by gensim as a re-iterable stream of bag-of-words documents.
+
+    Each iteration (one training pass) yields one ``[(word_id, count), ...]`` list per
+    row, built on the fly. ``on_pass_start`` (optional) is called at the start of every
+    iteration; gensim iterates once per pass, after finishing the previous pass's
+    updates, which is how :class:`LDA` records per-pass history.
+    """
+
+    def __init__(self, X: sp.csr_matrix, on_pass_start=None, block: int = 1024):
+        self.X = X
+        self.on_pass_start = on_pass_start
+        self.block = block
+
+    def __len__(self) -> int:
+        return self.X.shape[0]
+
+    def __iter__(self) -> Iterator[list[tuple[int, float]]]:
+        if self.on_pass_start is not None:
+            self.on_pass_start()
+        n = self.X.shape[0]
+        for start in range(0, n, self.block):
+            yield from csr_chunk(self.X, start, min(start + self.block, n))
+
+
+# ---------------------------------------------------------------------------- the model
+class LDA(TopicModel):
+    """Latent Dirichlet allocation trained by gensim's online variational Bayes.
+
+    Args:
+        n_topics: number of topics K.
+        passes: passes over the training corpus.
+        iterations: maximum E-step iterations per document (training and inference).
+        alpha: document-topic prior: 'symmetric' (1/K, gensim's default), 'asymmetric',
+            'auto' (learned; single worker only), a positive float, or K positive floats.
+        eta: topic-word prior: None/'symmetric' (1/K), 'auto', a positive float, or an
+            array of V (or K × V) positive floats.
+        chunksize: documents per online update (and per inference batch).
+        workers: 1 trains ``LdaModel``; more trains ``LdaMulticore`` with that many
+            worker processes (use at most the number of physical cores minus one).
+        seed: seeds the topic initialisation, training and the inference start point.
+        eval_every: gensim's own perplexity logging every that many updates (None: off;
+            it slows training and draws from the training random state).
+        history_docs: size of the fixed random sample of training documents on which the
+            per-word bound is measured after every pass for ``history_``; 0 turns it off.
+
+    Attributes set by ``fit``:
+        model_: the gensim ``LdaModel`` (or ``LdaMulticore``).
+        topic_word_: ndarray (n_topics, n_words), rows sum to 1 (normalised λ).
+        n_words_: vocabulary size V.
+        history_: one dict per pass: ``pass``, ``seconds`` (training wall time of that pass,
+            excluding the history evaluation), ``train_seconds`` (cumulative), and with
+            ``history_docs > 0`` also ``bound`` (summed per-document bound on the sample),
+            ``n_tokens``, ``per_word_bound`` and ``perplexity`` (an upper bound).
+        train_seconds_: wall seconds spent in gensim training, excluding history evaluation.
+    """
+
+    def __init__(
+        self,
+        n_topics: int,
+        passes: int = 10,
+        iterations: int = 50,
+        alpha="symmetric",
+        eta=None,
+        chunksize: int = 2000,
+        workers: int = 1,
+        seed: int = 0,
+        eval_every: int | None = None,
+        history_docs: int = 2000,
+    ):
+        self.n_topics = n_topics
+        self.passes = passes
+        self.iterations = iterations
+        self.alpha = alpha
+        self.eta = eta
+        self.chunksize = chunksize
+        self.workers = workers
+        self.seed = seed
+        self.eval_every = eval_every
+        self.history_docs = history_docs
+
+    # ------------------------------------------------------------ settings
+    def get_params(self) -> dict:
+        """The constructor settings, JSON-ready (arrays become lists)."""
+        def plain(v):
+            return v.tolist() if isinstance(v, np.ndarray) else v
+
+        return {
+            "n_topics": self.n_topics,
+            "passes": self.passes,
+            "iterations": self.iterations,
+            "alpha": plain(self.alpha),
+            "eta": plain(self.eta),
+            "chunksize": self.chunksize,
+            "workers": self.workers,
+            "seed": self.seed,
+            "eval_every": self.eval_every,
+            "history_docs": self.history_docs,
+        }
+
+    def _check_params(self, n_words: int | None = None) -> None:
+        """Validate every setting in one place; raise :class:`ConfigError` with the fix."""
+        def positive_int(name, minimum=1):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < minimum:
+                raise ConfigError(f"LDA {name} must be an integer >= {minimum}, got {v!r}")
+
+        for name in ("n_topics", "passes", "iterations", "chunksize", "workers"):
+            positive_int(name)
+        positive_int("history_docs", minimum=0)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
+            raise ConfigError(f"LDA seed must be a non-negative integer, got {self.seed!r}")
+        if self.eval_every is not None:
+            positive_int("eval_every")
+        self._check_prior("alpha", self.alpha, _ALPHA_NAMES, [(self.n_topics,)])
+        eta_shapes = [(n_words,), (self.n_topics, n_words)] if n_words else None
+        self._check_prior("eta", self.eta, _ETA_NAMES, eta_shapes)
+        if self.workers > 1 and isinstance(self.alpha, str) and self.alpha == "auto":
+            raise ConfigError("LDA alpha='auto' needs workers=1 (gensim's LdaMulticore cannot learn alpha)")
+
+    @staticmethod
+    def _check_prior(name, value, names, shapes) -> None:
+        if value is None and name == "eta":
+            return
+        if isinstance(value, str):
+            if value not in names:
+                raise ConfigError(f"LDA {name} must be one of {', '.join(names)}, a positive number or an array; got {value!r}")
+            return
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            if not value > 0:
+                raise ConfigError(f"LDA {name} must be positive, got {value!r}")
+            return
+        arr = np.asarray(value, dtype=np.float64)
+        if shapes is not None and arr.shape not in shapes:
+            raise ConfigError(f"LDA {name} array has shape {arr.shape}, expected one of {shapes}")
+        if not np.all(arr > 0):
+            raise ConfigError(f"LDA {name} values must all be positive")
+
+    # ------------------------------------------------------------ input checks
+    def _check_X(self, X, fitted: bool = True) -> sp.csr_matrix:
+        if not sp.issparse(X):
+            X = np.asarray(X)
+            if X.ndim != 2:
+                raise ValueError(f"expected a 2-D document-term matrix, got shape {X.shape}")
+        X = sp.csr_matrix(X)
+        if not X.has_canonical_format:
+            X = X.copy()
+            X.sum_duplicates()
+        if X.nnz and X.data.min() < 0:
+            raise ValueError("the document-term matrix has negative counts")
+        if fitted:
+            if not hasattr(self, "model_"):
+                raise RuntimeError("this LDA model is not fitted yet; call fit(X) first")
+            if X.shape[1] != self.n_words_:
+                raise ValueError(
+                    f"the matrix has {X.shape[1]} words but the model was trained on {self.n_words_}; "
+                    "use the vocabulary of the training corpus"
+                )
+        return X
+
+    # ------------------------------------------------------------ training
+    def _build_model(self, n_words: int, alpha, eta):
+        """An untrained gensim model for ``n_words`` words with the given priors."""
+        from gensim.models import LdaModel, LdaMulticore
+
+        common = dict(
+            num_topics=self.n_topics,
+            id2word={i: str(i) for i in range(n_words)},
+            chunksize=self.chunksize,
+            passes=self.passes,
+            alpha=alpha,
+            eta=eta,
+            iterations=self.iterations,
+            eval_every=self.eval_every,
+            random_state=self.seed,
+        )
+        if self.workers > 1:
+            return LdaMulticore(workers=self.workers, **common)
+        return LdaModel(**common)
+
+    def fit(self, X: sp.csr_matrix, progress: bool = True) -> "LDA":
+        """Learn K topics from the count matrix ``X`` (n_docs × n_words, CSR).
+
+        Args:
+            X: csr_matrix (n_docs, n_words) of counts.
+            progress: show a progress bar over passes (tqdm, on stderr).
+        """
+        from tqdm.auto import tqdm
+
+        X = self._check_X(X, fitted=False)
+        n_docs, n_words = X.shape
+        self._check_params(n_words)
+        if n_docs == 0 or X.nnz == 0:
+            raise ValueError("cannot fit LDA on an empty corpus (no documents or no tokens)")
+
+        alpha = np.asarray(self.alpha, dtype=np.float32) if _is_array(self.alpha) else self.alpha
+        eta = np.asarray(self.eta, dtype=np.float32) if _is_array(self.eta) else self.eta
+        self.model_ = self._build_model(n_words, alpha, eta)
+        self.n_words_ = n_words
+        self.history_ = []
+
+        rng = np.random.default_rng(self.seed)
+        n_eval = min(self.history_docs, n_docs)
+        eval_X = X[np.sort(rng.choice(n_docs, size=n_eval, replace=False))] if n_eval else None
+        bar = tqdm(total=self.passes, desc="LDA passes", unit="pass", disable=not progress)
+        clock = {"start": None, "train": 0.0}
+
+        def end_pass():
+            seconds = time.perf_counter() - clock["start"]
+            clock["train"] += seconds
+            entry = {"pass": len(self.history_) + 1, "seconds": seconds, "train_seconds": clock["train"]}
+            if eval_X is not None:
+                bound, n_tokens = self.log_bound(eval_X)
+                per_word = bound / n_tokens if n_tokens else float("nan")
+                entry.update(bound=bound, n_tokens=n_tokens, per_word_bound=per_word,
+                             perplexity=math.exp(-per_word) if n_tokens else float("nan"))
+            self.history_.append(entry)
+            logger.info("LDA pass %d/%d: %.2fs%s", entry["pass"], self.passes, seconds,
+                        f", per-word bound {entry['per_word_bound']:.4f}" if "per_word_bound" in entry else "")
+            bar.update(1)
+            if "per_word_bound" in entry:
+                bar.set_postfix(bound=f"{entry['per_word_bound']:.3f}")
+
+        def start_pass():
+            if clock["start"] is not None:
+                end_pass()
+            clock["start"] = time.perf_counter()
+
+        try:
+            self.model_.update(CSRCorpus(X, on_pass_start=start_pass))
+            end_pass()
+        finally:
+            bar.close()
+        self.train_seconds_ = clock["train"]
+        self.topic_word_ = _normalise(self.model_.get_topics())
+        return self
+
+    # ------------------------------------------------------------ inference
+    @contextlib.contextmanager
+    def _seeded(self):
+        """Run gensim inference from a fixed random start, leaving the training RNG untouched."""
+        saved = self.model_.random_state
+        self.model_.random_state = np.random.RandomState(self.seed)
+        try:
+            yield
+        finally:
+            self.model_.random_state = saved
+
+    def _gamma(self, X: sp.csr_matrix) -> np.ndarray:
+        """Variational Dirichlet parameters γ (n_docs, K) from gensim's E-step, batched by ``chunksize``.
+
+        The start point of γ is drawn from a RandomState seeded with ``seed`` at the start
+        of each call, so the same input gives the same output.
+        """
+        n = X.shape[0]
+        gamma = np.empty((n, self.n_topics), dtype=np.float64)
+        with self._seeded():
+            for start in range(0, n, self.chunksize):
+                stop = min(start + self.chunksize, n)
+                gamma[start:stop] = self.model_.inference(csr_chunk(X, start, stop))[0]
+        return gamma
+
+    def transform(self, X: sp.csr_matrix) -> np.ndarray:
+        """θ: ndarray (n_docs, n_topics), rows sum to 1 (the normalised variational γ).
+
+        Deterministic for the same input. A document's θ can differ slightly (within
+        gensim's convergence threshold) with its position in ``X``, since the start
+        point of each batch's E-step is drawn from one seeded stream.
+        """
+        X = self._check_X(X)
+        gamma = self._gamma(X)
+        return gamma / gamma.sum(axis=1, keepdims=True)
+
+    def log_bound(self, X: sp.csr_matrix) -> tuple[float, int]:
+        """(Σ_d bound_d, Σ_d N_d): the per-document variational bound of ``X`` and its token count.
+
+        ``bound_d = E_q[log p(w_d | θ, β)] + E_q[log p(θ_d | α) − log q(θ_d | γ_d)]`` as in
+        gensim's ``LdaModel.bound``, but without the corpus-level topic term
+        ``E_q[log p(β | η) − log q(β | λ)]``, so that ``exp(−Σ bound / Σ N)``
+        (:func:`topicvae.evaluation.perplexity`) is GUIDE §4's per-document perplexity
+        bound. (gensim's ``log_perplexity`` adds the topic term and reports ``2**(−bound)``.)
+        """
+        X = self._check_X(X)
+        gamma = self._gamma(X)
+        return float(self._doc_bounds(X, gamma).sum()), int(round(X.sum()))
+
+    def _doc_bounds(self, X: sp.csr_matrix, gamma: np.ndarray, block: int = 2000) -> np.ndarray:
+        """Per-document bound (n_docs,) given γ; vectorised over the non-zeros of ``X``."""
+        from scipy.special import gammaln, psi
+
+        lam = self.model_.state.get_lambda().astype(np.float64)
+        elog_beta = psi(lam) - psi(lam.sum(axis=1))[:, None]  # (K, V)
+        beta_max = elog_beta.max(axis=0)  # (V,)
+        exp_beta = np.exp(elog_beta - beta_max)  # (K, V), each column's max is 1
+        alpha = np.asarray(self.model_.alpha, dtype=np.float64)
+        elog_theta = psi(gamma) - psi(gamma.sum(axis=1))[:, None]  # (n, K)
+
+        out = (
+            ((alpha - gamma) * elog_theta).sum(axis=1)
+            + (gammaln(gamma) - gammaln(alpha)).sum(axis=1)
+            + gammaln(alpha.sum())
+            - gammaln(gamma.sum(axis=1))
+        )
+        n = X.shape[0]
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            sub = X[start:stop]
+            rows = np.repeat(np.arange(stop - start), np.diff(sub.indptr))
+            cols = sub.indices
+            et = elog_theta[start:stop]
+            theta_max = et.max(axis=1)
+            exp_theta = np.exp(et - theta_max[:, None])
+            # log Σ_k exp(Elogθ_dk + Elogβ_kw), shifted by both maxima for stability
+            s = np.einsum("ik,ki->i", exp_theta[rows], exp_beta[:, cols])
+            lse = np.log(s) + theta_max[rows] + beta_max[cols]
+            out[start:stop] += np.bincount(rows, weights=sub.data * lse, minlength=stop - start)
+        return out
+
+    # ------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> None:
+        """Write the fitted model into the folder ``path`` (created if needed).
+
+        Files: ``lda.json`` (settings, sizes, history), ``lda_sstats.npy`` (K × V),
+        ``lda_alpha.npy`` (K,), ``lda_eta.npy`` (V,) or (K, V). No pickles.
+        """
+        import gensim
+
+        if not hasattr(self, "model_"):
+            raise RuntimeError("this LDA model is not fitted yet; call fit(X) first")
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        m = self.model_
+        np.save(folder / SSTATS_FILE, np.asarray(m.state.sstats), allow_pickle=False)
+        np.save(folder / ALPHA_FILE, np.asarray(m.alpha), allow_pickle=False)
+        np.save(folder / ETA_FILE, np.asarray(m.eta), allow_pickle=False)
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "model": "lda",
+            "gensim_version": gensim.__version__,
+            "settings": self.get_params(),
+            "n_words": self.n_words_,
+            "dtype": str(np.dtype(m.dtype)),
+            "numdocs": int(m.state.numdocs),
+            "num_updates": int(m.num_updates),
+            "train_seconds": getattr(self, "train_seconds_", None),
+            "history": self.history_,
+        }
+        (folder / SETTINGS_FILE).write_text(json.dumps(meta, indent=2))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "LDA":
+        """Read a model written by :meth:`save`; its ``transform`` equals the saved model's."""
+        folder = Path(path)
+        missing = [f for f in (SETTINGS_FILE, SSTATS_FILE, ALPHA_FILE, ETA_FILE) if not (folder / f).is_file()]
+        if missing:
+            raise RunError(f"no saved LDA model in {folder} (missing {', '.join(missing)})")
+        try:
+            meta = json.loads((folder / SETTINGS_FILE).read_text())
+            sstats = np.load(folder / SSTATS_FILE, allow_pickle=False)
+            alpha = np.load(folder / ALPHA_FILE, allow_pickle=False)
+            eta = np.load(folder / ETA_FILE, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise RunError(f"the LDA model in {folder} is damaged ({exc}); train it again") from exc
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise RunError(f"the LDA model in {folder} has format {meta.get('format_version')!r}, "
+                           f"this version reads {FORMAT_VERSION}; train it again")
+        self = cls(**meta["settings"])
+        n_words = int(meta["n_words"])
+        if sstats.shape != (self.n_topics, n_words) or alpha.shape != (self.n_topics,):
+            raise RunError(f"the LDA model in {folder} is damaged (array shapes do not match its settings)")
+
+        from gensim.models import LdaModel
+
+        dtype = np.dtype(meta.get("dtype", "float32"))
+        model = LdaModel(
+            num_topics=self.n_topics,
+            id2word={i: str(i) for i in range(n_words)},
+            chunksize=self.chunksize,
+            passes=self.passes,
+            alpha=alpha.astype(dtype),
+            eta=eta.astype(dtype),
+            iterations=self.iterations,
+            eval_every=self.eval_every,
+            random_state=self.seed,
+            dtype=dtype,
+        )
+        model.state.sstats[...] = sstats
+        model.state.numdocs = meta.get("numdocs", 0)
+        model.num_updates = meta.get("num_updates", 0)
+        model.sync_state()
+        self.model_ = model
+        self.n_words_ = n_words
+        self.history_ = meta.get("history", [])
+        self.train_seconds_ = meta.get("train_seconds")
+        self.topic_word_ = _normalise(model.get_topics())
+        return self
+
+
+def _is_array(v) -> bool:
+    return isinstance(v, (list, tuple, np.ndarray))
+
+
+def _normalise(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    return a / a.sum(axis=1, keepdims=True)

@@ -1,0 +1,341 @@
+"""The training loop of the VAE topic models, kept outside the models.
+
+:func:`train` runs epochs of minibatch Adam on the negative ELBO, evaluates the ELBO
+of a validation slice after each epoch, stops early when it has not improved for
+``patience`` epochs and restores the best weights. It checkpoints so that an
+interrupted run resumes exactly where it stopped:
+
+- a checkpoint holds the state at the end of the last *completed* epoch (weights,
+  optimizer, best weights, history, random-number-generator states), so a resumed run
+  takes the same steps as one that was never interrupted;
+- it is written every ``checkpoint_seconds``, at the end, on Ctrl-C (then
+  :class:`TrainingInterrupted` is raised) and when the loss becomes NaN or infinite
+  (then :class:`~topicvae.errors.TrainingDiverged` is raised);
+- it is a dict of tensors, numbers, strings, lists and dicts, readable with
+  ``torch.load(path, weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from ...errors import RunError, TrainingDiverged
+from .networks import CSRBatches, TopicVAE
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT = 1
+HISTORY_COLUMNS = ("epoch", "train_loss", "train_rec", "train_kl", "val_loss", "val_rec", "val_kl", "seconds")
+_CHUNK_BATCHES = 256  # batches whose rows are gathered (and held as tensors) at once
+_EVAL_BATCH = 2048
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training; the state at the end of the last completed epoch was checkpointed.
+
+    Attributes:
+        epoch: number of completed epochs in the checkpoint.
+        checkpoint: path of the checkpoint file, or None when training had no checkpoint path.
+    """
+
+    def __init__(self, epoch: int, checkpoint: Path | None):
+        where = f"; checkpoint of epoch {epoch} saved to {checkpoint}, resume to continue" if checkpoint else ""
+        super().__init__(f"training interrupted after {epoch} completed epoch(s){where}")
+        self.epoch = epoch
+        self.checkpoint = checkpoint
+
+
+@dataclass
+class TrainSettings:
+    """How to train (not what to train). See the model classes for the meaning of each."""
+
+    epochs: int = 100
+    batch_size: int = 200
+    lr: float = 2e-3
+    betas: tuple[float, float] = (0.99, 0.999)
+    patience: int = 10
+    kl_warmup: int = 0
+    clip_norm: float | None = 5.0
+    seed: int = 0
+    checkpoint_seconds: float = 60.0
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` reports: history columns as lists, one entry per epoch."""
+
+    history: dict[str, list[float]]
+    best_epoch: int
+    stopped_early: bool
+    epochs_this_session: int = 0
+    seconds_this_session: float = 0.0
+
+
+def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
+    """Consecutive (start, stop) of batches over n rows; a lone last row joins the batch before it
+    (batch norm cannot train on one document)."""
+    bounds = [(s, min(s + batch_size, n)) for s in range(0, n, batch_size)]
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        bounds[-2] = (bounds[-2][0], n)
+        bounds.pop()
+    return bounds
+
+
+def evaluate(net: TopicVAE, X: sp.csr_matrix, device: torch.device, generator: torch.Generator | None,
+             sample: bool = True, batch_size: int = _EVAL_BATCH) -> tuple[np.ndarray, np.ndarray]:
+    """Per-document reconstruction and KL terms of the negative ELBO, in eval mode: two (n_docs,) arrays."""
+    was_training = net.training
+    net.eval()
+    rec_parts, kl_parts = [], []
+    try:
+        with torch.no_grad():
+            for s in range(0, X.shape[0], batch_size):
+                chunk = CSRBatches(X[s:s + batch_size], device)
+                rec, kl = net(chunk.batch(0, chunk.n_rows), generator, sample=sample)
+                rec_parts.append(rec.double().cpu().numpy())
+                kl_parts.append(kl.double().cpu().numpy())
+    finally:
+        net.train(was_training)
+    if not rec_parts:
+        return np.zeros(0), np.zeros(0)
+    return np.concatenate(rec_parts), np.concatenate(kl_parts)
+
+
+def _clone_state(state: dict) -> dict:
+    return {k: v.detach().clone() for k, v in state.items()}
+
+
+class _Loop:
+    """The mutable state of one training session (kept together so a checkpoint is one dict)."""
+
+    def __init__(self, net: TopicVAE, settings: TrainSettings, device: torch.device):
+        self.net = net
+        self.settings = settings
+        self.device = device
+        fused = device.type == "cpu" or device.type == "cuda"
+        self.optimizer = torch.optim.Adam(net.parameters(), lr=settings.lr, betas=tuple(settings.betas), fused=fused)
+        self.shuffle_gen = torch.Generator().manual_seed(settings.seed)
+        self.noise_gen = torch.Generator(device=device).manual_seed(settings.seed + 1)
+        self.epoch = 0
+        self.history: dict[str, list[float]] = {c: [] for c in HISTORY_COLUMNS}
+        self.best_val = math.inf
+        self.best_epoch = 0
+        self.best_state: dict | None = None
+        self.bad_epochs = 0
+
+    # ---------------------------------------------------------------- checkpoints
+    def state(self) -> dict:
+        """The checkpointable state now (tensors are copies)."""
+        rng = {"torch": torch.get_rng_state(), "shuffle": self.shuffle_gen.get_state(),
+               "noise": self.noise_gen.get_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "epoch": self.epoch,
+            "net": _clone_state(self.net.state_dict()),
+            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+            "best_net": self.best_state,
+            "best_val": self.best_val,
+            "best_epoch": self.best_epoch,
+            "bad_epochs": self.bad_epochs,
+            "history": copy.deepcopy(self.history),
+            "rng": rng,
+        }
+
+    def restore(self, ckpt: dict) -> None:
+        if ckpt.get("format") != CHECKPOINT_FORMAT:
+            raise RunError(f"checkpoint format {ckpt.get('format')!r} is not {CHECKPOINT_FORMAT}; start the run again")
+        self.net.load_state_dict(ckpt["net"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        for group in self.optimizer.param_groups:  # a resumed run may lower the learning rate
+            group["lr"] = self.settings.lr
+            group["betas"] = tuple(self.settings.betas)
+        self.epoch = int(ckpt["epoch"])
+        self.history = {c: list(ckpt["history"].get(c, [])) for c in HISTORY_COLUMNS}
+        self.best_val = float(ckpt["best_val"])
+        self.best_epoch = int(ckpt["best_epoch"])
+        self.best_state = ckpt["best_net"]
+        self.bad_epochs = int(ckpt["bad_epochs"])
+        rng = ckpt["rng"]
+        torch.set_rng_state(rng["torch"])
+        self.shuffle_gen.set_state(rng["shuffle"])
+        self.noise_gen.set_state(rng["noise"].to(self.noise_gen.get_state().device))
+        if "cuda" in rng and self.device.type == "cuda":
+            torch.cuda.set_rng_state(rng["cuda"], self.device)
+
+    # ---------------------------------------------------------------- epochs
+    def run_epoch(self, X: sp.csr_matrix) -> tuple[float, float]:
+        """One pass over X in a fresh random order; mean reconstruction and KL per document."""
+        s = self.settings
+        self.net.train()
+        kl_weight = min(1.0, self.epoch / s.kl_warmup) if s.kl_warmup > 0 else 1.0
+        params = [p for p in self.net.parameters() if p.requires_grad]
+        perm = torch.randperm(X.shape[0], generator=self.shuffle_gen).numpy()
+        bounds = batch_bounds(X.shape[0], s.batch_size)
+        rec_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        kl_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        for c in range(0, len(bounds), _CHUNK_BATCHES):
+            group = bounds[c:c + _CHUNK_BATCHES]
+            offset = group[0][0]
+            chunk = CSRBatches(X[perm[offset:group[-1][1]]], self.device)
+            for start, stop in group:
+                batch = chunk.batch(start - offset, stop - offset, transposed=True)
+                rec, kl = self.net(batch, self.noise_gen)
+                loss = (rec + kl_weight * kl).mean()
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if s.clip_norm:
+                    torch.nn.utils.clip_grad_norm_(params, s.clip_norm)
+                self.optimizer.step()
+                rec_sum += rec.detach().sum()
+                kl_sum += kl.detach().sum()
+        n = X.shape[0]
+        return float(rec_sum) / n, float(kl_sum) / n
+
+    def validate(self, X_val: sp.csr_matrix | None) -> tuple[float, float]:
+        if X_val is None or X_val.shape[0] == 0:
+            return math.nan, math.nan
+        # the same noise every epoch, so epochs are compared on equal terms
+        gen = torch.Generator(device=self.device).manual_seed(self.settings.seed + 2)
+        rec, kl = evaluate(self.net, X_val, self.device, gen)
+        return float(rec.mean()), float(kl.mean())
+
+
+def _save(ckpt: dict, path: Path) -> None:
+    """Write a checkpoint atomically (temporary file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(ckpt, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """Read a checkpoint written by :func:`train` (``weights_only=True``, onto the CPU)."""
+    path = Path(path)
+    if not path.is_file():
+        raise RunError(f"no checkpoint at {path}: nothing to resume; train without resume")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a damaged or foreign file
+        raise RunError(f"checkpoint {path} cannot be read ({exc}); train again without resume") from exc
+
+
+def train(
+    net: TopicVAE,
+    X_train: sp.csr_matrix,
+    X_val: sp.csr_matrix | None,
+    settings: TrainSettings,
+    device: torch.device,
+    *,
+    checkpoint: str | os.PathLike | None = None,
+    resume_from: dict | None = None,
+    extra: dict | None = None,
+    progress: bool = False,
+    desc: str = "train",
+) -> TrainResult:
+    """Train ``net`` in place and leave the best weights in it.
+
+    Args:
+        net: the network, already on ``device`` and seeded/initialised by the caller.
+        X_train: csr_matrix (n_train, V) of counts.
+        X_val: csr_matrix (n_val, V) for early stopping, or None (then the last epoch is kept).
+        settings: loop settings.
+        device: where ``net`` lives.
+        checkpoint: file to write checkpoints to (None: no checkpoints).
+        resume_from: a checkpoint dict (from :func:`load_checkpoint`) to continue from.
+        extra: JSON-like dict stored in every checkpoint under ``"extra"`` (model settings).
+        progress: show a tqdm bar on stderr.
+        desc: label of the bar.
+
+    Raises:
+        TrainingDiverged: the loss became NaN or infinite (the last good epoch is checkpointed).
+        TrainingInterrupted: Ctrl-C (the last completed epoch is checkpointed).
+    """
+    from tqdm.auto import tqdm
+
+    s = settings
+    loop = _Loop(net, s, device)
+    if resume_from is not None:
+        loop.restore(resume_from)
+        logger.info("resuming %s from epoch %d", desc, loop.epoch)
+    path = Path(checkpoint) if checkpoint is not None else None
+    extra = dict(extra or {})
+    has_val = X_val is not None and X_val.shape[0] > 0
+
+    def write(state: dict) -> None:
+        if path is not None:
+            _save({**state, "extra": extra}, path)
+
+    last_good = loop.state()
+    last_write = time.perf_counter()
+    t_session = time.perf_counter()
+    epochs_before = loop.epoch
+    stopped_early = False
+    bar = tqdm(total=s.epochs, initial=min(loop.epoch, s.epochs), desc=desc, unit="epoch",
+               file=sys.stderr, disable=not progress, dynamic_ncols=True, leave=True)
+    try:
+        while loop.epoch < s.epochs:
+            if s.patience and loop.bad_epochs >= s.patience and loop.epoch >= s.kl_warmup:
+                stopped_early = True
+                break
+            t0 = time.perf_counter()
+            rec, kl = loop.run_epoch(X_train)
+            val_rec, val_kl = loop.validate(X_val)
+            epoch = loop.epoch + 1
+            values = (rec, kl, val_rec, val_kl) if has_val else (rec, kl)
+            if not all(math.isfinite(v) for v in values):
+                write(last_good)
+                what = "nan" if any(math.isnan(v) for v in values) else "inf"
+                saved = f"; the last good state (epoch {last_good['epoch']}) is checkpointed at {path}" if path else ""
+                raise TrainingDiverged(
+                    f"training diverged at epoch {epoch}: the loss became {what}; "
+                    f"lower the learning rate (now lr={s.lr:g}){saved}"
+                )
+            seconds = time.perf_counter() - t0
+            val_loss = val_rec + val_kl
+            for key, value in zip(HISTORY_COLUMNS, (epoch, rec + kl, rec, kl, val_loss, val_rec, val_kl, seconds)):
+                loop.history[key].append(value)
+            loop.epoch = epoch
+            if not has_val:
+                loop.best_epoch = epoch
+            elif val_loss < loop.best_val:
+                loop.best_val, loop.best_epoch, loop.bad_epochs = val_loss, epoch, 0
+                loop.best_state = _clone_state(net.state_dict())
+            else:
+                loop.bad_epochs += 1
+            last_good = loop.state()
+            if path is not None and time.perf_counter() - last_write >= s.checkpoint_seconds:
+                write(last_good)
+                last_write = time.perf_counter()
+            bar.update(1)
+            bar.set_postfix(loss=f"{rec + kl:.1f}", rec=f"{rec:.1f}", kl=f"{kl:.2f}", val=f"{val_loss:.1f}",
+                            docs_s=f"{X_train.shape[0] / seconds:.0f}", refresh=False)
+    except KeyboardInterrupt:
+        write(last_good)
+        raise TrainingInterrupted(last_good["epoch"], path) from None
+    finally:
+        bar.close()
+    write(last_good)
+    if loop.best_state is not None and loop.best_epoch != loop.epoch:
+        net.load_state_dict(loop.best_state)
+    if stopped_early:
+        logger.info("%s stopped early after epoch %d; best epoch %d", desc, loop.epoch, loop.best_epoch)
+    return TrainResult(
+        history=loop.history,
+        best_epoch=loop.best_epoch,
+        stopped_early=stopped_early,
+        epochs_this_session=loop.epoch - epochs_before,
+        seconds_this_session=time.perf_counter() - t_session,
+    )

@@ -1,0 +1,84 @@
+"""Synthetic corpora with known topics, for tests and scale benchmarks.
+
+:func:`sample_lda_corpus` draws documents from LDA's generative story. It never builds
+the dense documents × vocabulary matrix of word probabilities: it draws each document's
+topic counts, then the words of all tokens of one topic at once, a chunk of documents
+at a time, so memory grows with the number of tokens of one chunk, not with n_docs × V.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .errors import ConfigError
+
+_CHUNK_DOCS = 10_000  # documents sampled at once: bounds memory (fixed, so results depend on seed only)
+
+
+def sample_lda_corpus(
+    n_docs: int,
+    n_topics: int,
+    n_words: int,
+    doc_len: int | np.ndarray = 100,
+    alpha: float | np.ndarray = 0.1,
+    beta: float = 0.05,
+    seed: int = 0,
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """Sample a bag-of-words corpus from LDA with known topics.
+
+    θ_d ~ Dirichlet(alpha), φ_k ~ Dirichlet(beta · 1_V), and each of the N_d tokens of
+    document d takes a topic z ~ θ_d and a word w ~ φ_z.
+
+    Args:
+        n_docs: number of documents.
+        n_topics: number of topics K.
+        n_words: vocabulary size V.
+        doc_len: tokens per document, an int (every document) or an int array (n_docs,).
+        alpha: Dirichlet concentration of θ, a float (symmetric) or an array (K,).
+        beta: symmetric Dirichlet concentration of each topic's word distribution.
+        seed: seed of the numpy Generator; the same arguments give the same corpus.
+
+    Returns:
+        (X, topic_word, theta): X a csr_matrix (n_docs, V) of int32 counts with sorted
+        indices; topic_word float64 (K, V), rows sum to 1; theta float64 (n_docs, K),
+        rows sum to 1.
+    """
+    if n_docs < 1 or n_topics < 1 or n_words < 1:
+        raise ConfigError("sample_lda_corpus needs n_docs, n_topics and n_words of at least 1")
+    rng = np.random.default_rng(seed)
+    lengths = np.broadcast_to(np.asarray(doc_len, dtype=np.int64), (n_docs,))
+    if (lengths < 0).any():
+        raise ConfigError("doc_len must not be negative")
+    alpha_vec = np.broadcast_to(np.asarray(alpha, dtype=np.float64), (n_topics,))
+
+    topic_word = rng.dirichlet(np.full(n_words, float(beta)), size=n_topics)
+    theta = rng.dirichlet(alpha_vec, size=n_docs)
+    cdf = np.cumsum(topic_word, axis=1)
+    cdf /= cdf[:, -1:]
+
+    blocks = []
+    for start in range(0, n_docs, _CHUNK_DOCS):
+        stop = min(start + _CHUNK_DOCS, n_docs)
+        # tokens of each (document, topic) pair: (chunk, K) ints
+        counts = rng.multinomial(lengths[start:stop], theta[start:stop])
+        rows, cols = [], []
+        for k in range(n_topics):
+            n_k = counts[:, k]
+            total = int(n_k.sum())
+            if total == 0:
+                continue
+            rows.append(np.repeat(np.arange(stop - start, dtype=np.int32), n_k))
+            words = np.searchsorted(cdf[k], rng.random(total), side="right")
+            cols.append(np.minimum(words, n_words - 1).astype(np.int32))
+        if rows:
+            r, c = np.concatenate(rows), np.concatenate(cols)
+            data = np.ones(len(r), dtype=np.int32)
+        else:
+            r = c = data = np.zeros(0, dtype=np.int32)
+        block = sp.csr_matrix((data, (r, c)), shape=(stop - start, n_words), dtype=np.int32)
+        block.sum_duplicates()
+        blocks.append(block)
+    X = sp.vstack(blocks, format="csr", dtype=np.int32) if len(blocks) > 1 else blocks[0]
+    X.sort_indices()
+    return X, topic_word, theta

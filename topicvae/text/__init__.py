@@ -1,0 +1,1 @@
+"""Text pipeline: sources → preprocessing → vectorizing."""

@@ -1,0 +1,234 @@
+"""Cleaning and tokenization: raw text → lemmatized, filtered tokens.
+
+The tokenizer is spaCy's blank pipeline (no model download) with the lookup
+lemmatizer table from ``spacy-lookups-data``. spaCy tokenizes each
+whitespace-separated chunk on its own, so every distinct chunk is tokenized,
+filtered and lemmatized once and its result cached: a document then costs one
+dictionary lookup per chunk. This keeps spaCy's care with URLs, e-mail addresses
+and contractions at close to the speed of a regular expression.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from ..config import PreprocessSettings
+
+# --------------------------------------------------------------- mail and news text
+_QUOTE_RE = re.compile(r"(writes in|writes:|wrote:|says:|said:|^In article|^Quoted from|^\||^>)")
+# the same rule applied to a whole text at once: a matching line and its newline go
+_QUOTE_LINES = re.compile(r"^(?:.*(?:writes in|writes:|wrote:|says:|said:)|In article|Quoted from|\||>).*(?:\n|$)", re.M)
+
+
+def strip_headers(text: str) -> str:
+    """Remove everything before the first blank line (mail/news headers)."""
+    return text.partition("\n\n")[2]
+
+
+def strip_quotes(text: str) -> str:
+    """Remove quoted lines (``>``, ``|``) and lines introducing a quote ("... writes:")."""
+    return _QUOTE_LINES.sub("", text)
+
+
+def strip_signature(text: str) -> str:
+    """Remove the block after the last blank or all-hyphen line (a signature)."""
+    lines = text.strip().split("\n")
+    for line_num in range(len(lines) - 1, -1, -1):
+        if lines[line_num].strip().strip("-") == "":
+            break
+    return "\n".join(lines[:line_num]) if line_num > 0 else text
+
+
+_STRIPPERS = {"headers": strip_headers, "quotes": strip_quotes, "signatures": strip_signature}
+
+
+# --------------------------------------------------------------- encoded non-text
+_LONG_RUN = re.compile(r"\S{40,}")
+_UU_CHARS = re.compile(r"^[\x20-\x60]+$")
+_BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _looks_encoded(run: str) -> bool:
+    """An unbroken run of 40+ characters that reads as encoded binary rather than text.
+
+    Either base64 (letters of both cases, digits and ``+/=`` only, with a digit and both
+    cases present), or a mix of at least three of (upper, lower, digit, symbol) whose
+    letters come in runs averaging under three (uuencode, binhex). File names, code
+    and CamelCase names keep longer letter runs and stay.
+    """
+    if len(run) < 40:
+        return False
+    if _BASE64.match(run):
+        return any(c.isdigit() for c in run) and any(c.isupper() for c in run) and any(c.islower() for c in run)
+    classes = (any(c.isupper() for c in run) + any(c.islower() for c in run)
+               + any(c.isdigit() for c in run) + any(not c.isalnum() for c in run))
+    if classes < 3:
+        return False
+    letter_runs = _LETTERS.findall(run)
+    return not letter_runs or sum(map(len, letter_runs)) / len(letter_runs) < 3
+
+
+def _is_uuencoded(line: str) -> bool:
+    """A uuencode body line: its first character gives its length, all characters in 0x20–0x60."""
+    if len(line) < 8 or not _UU_CHARS.match(line):
+        return False
+    n = ord(line[0]) - 32
+    if not 1 <= n <= 45:
+        return False
+    expected = 1 + 4 * ((n + 2) // 3)
+    if not expected - 2 <= len(line) <= expected + 2 or sum(not c.isalnum() and c != " " for c in line) < 3:
+        return False
+    letter_runs = _LETTERS.findall(line)  # capitals-only prose has long letter runs; uuencode, short ones
+    return not letter_runs or sum(map(len, letter_runs)) / len(letter_runs) < 3
+
+
+def is_encoded_line(line: str) -> bool:
+    """True for a line of encoded binary (uuencode, base64, binhex), judged by the line.
+
+    A line is encoded when it is a uuencode body line, or when it holds an unbroken run
+    of 40+ characters that looks encoded (:func:`_looks_encoded`) and is not a URL or
+    an e-mail address. Real words with no vowel (``bmw``, ``ftp``, ``mhz``) are
+    untouched: the rule never looks at a single word.
+    """
+    s = line.strip()
+    if len(s) < 20:
+        return False
+    if _is_uuencoded(s):
+        return True
+    for m in _LONG_RUN.finditer(s):
+        run = m.group()
+        if "@" in run or "://" in run or run.lower().startswith("www."):
+            continue
+        if _looks_encoded(run):
+            return True
+    return False
+
+
+def drop_encoded_lines(text: str) -> tuple[str, int]:
+    """Remove encoded lines; return the text and how many lines went."""
+    if not _LONG_RUN.search(text):
+        return text, 0
+    kept, dropped = [], 0
+    for line in text.split("\n"):
+        if is_encoded_line(line):
+            dropped += 1
+        else:
+            kept.append(line)
+    return "\n".join(kept), dropped
+
+
+def clean_text(text: str, settings: PreprocessSettings) -> tuple[str, int]:
+    """Apply the ``strip`` rules then drop encoded lines; return (text, encoded lines dropped)."""
+    for part in ("headers", "quotes", "signatures"):  # fixed order, as scikit-learn does
+        if part in settings.strip:
+            text = _STRIPPERS[part](text)
+    if settings.drop_encoded:
+        return drop_encoded_lines(text)
+    return text, 0
+
+
+# --------------------------------------------------------------- tokenization
+# spaCy's lookup table maps a few frequent words to a rarer sense ("number" → "numb",
+# "united" → "unite", "data" → "datum"); a topic list reads better with the common word.
+LEMMA_OVERRIDES = {"number": "number", "numbers": "number", "united": "united", "data": "data",
+                   "media": "media", "species": "species", "means": "means", "news": "news"}
+# Characters that spaCy always splits off as punctuation: splitting the text at them
+# first gives the same tokens and far fewer distinct chunks to tokenize.
+_CHUNK = re.compile(r'[^\s"()\[\]{}<>,;!?*]+')
+_EDGE_PUNCT = ".:'`"
+class Tokenizer:
+    """Turns cleaned text into filtered, lowercased, lemmatized tokens.
+
+    Call it on one text (``tok(text)``) or on many (``tok.batch(texts)``). Each distinct
+    whitespace-separated chunk goes through spaCy once; its result is cached.
+    """
+
+    def __init__(self, settings: PreprocessSettings | None = None):
+        import spacy
+
+        self.settings = settings or PreprocessSettings()
+        self.nlp = spacy.blank(self.settings.lang)
+        self.lemmas = {}  # a spaCy lookups Table (keyed by string hash); .get takes strings
+        if self.settings.lemmatize:
+            from spacy.lookups import load_lookups
+
+            try:
+                self.lemmas = load_lookups(self.settings.lang, ["lemma_lookup"]).get_table("lemma_lookup")
+            except (ValueError, KeyError):  # no lookup table for this language
+                self.lemmas = {}
+        self.stop = set(self.nlp.Defaults.stop_words) if self.settings.stopwords else set()
+        self.stop |= set(self.settings.extra_stopwords)
+        self.cache: dict[str, tuple[str, ...]] = {}
+
+    def _token(self, tok) -> str | None:
+        s = self.settings
+        if tok.like_url or tok.like_email:
+            return None
+        text = tok.text
+        if not tok.is_alpha:
+            if not (s.keep_alnum and text.isalnum() and any(c.isalpha() for c in text)):
+                return None
+        return self._word(text)
+
+    def _word(self, text: str) -> str | None:
+        """The token kept for an alphabetic word (None when filtered out)."""
+        if text in self.stop:
+            return None
+        lemma = LEMMA_OVERRIDES.get(text) or self.lemmas.get(text, text)
+        if len(lemma) < self.settings.min_token_len or lemma in self.stop:
+            return None
+        return lemma
+
+    def _fill(self, chunks: list[str], group: int = 20000) -> None:
+        """Tokenize chunks not yet cached: plain words directly, the rest through spaCy.
+
+        A chunk that is letters only once periods, colons and apostrophes at its ends go
+        (``word.``, ``'word'``) and is not one of spaCy's special cases ("cannot",
+        "gonna") is a single alphabetic token for spaCy too, so it skips the tokenizer.
+        """
+        special = self.nlp.tokenizer.rules or {}
+        hard = []
+        for c in chunks:
+            core = c.strip(_EDGE_PUNCT)
+            if core.isalpha() and core not in special and c not in special:
+                w = self._word(core)
+                self.cache[c] = (w,) if w is not None else ()
+            else:
+                hard.append(c)
+        for g in range(0, len(hard), group):
+            part = hard[g:g + group]
+            doc = self.nlp.tokenizer(" ".join(part))
+            results: list[list[str]] = [[] for _ in part]
+            i, end = 0, len(part[0])  # chunk i spans [end - len(part[i]), end) in the joined text
+            for tok in doc:
+                while tok.idx >= end:
+                    i += 1
+                    end += 1 + len(part[i])
+                if (t := self._token(tok)) is not None:
+                    results[i].append(t)
+            for c, r in zip(part, results):
+                self.cache[c] = tuple(r)
+
+    def chunks(self, text: str) -> list[str]:
+        """Lowercased text split at whitespace and at punctuation that never joins a token."""
+        return _CHUNK.findall(text.lower())
+
+    def batch(self, texts: Iterable[str]) -> list[list[str]]:
+        """Tokens of each text, in order."""
+        split = [self.chunks(t) for t in texts]
+        cache = self.cache
+        missing = list({c for chunks in split for c in chunks if c not in cache})
+        if missing:
+            self._fill(missing)
+        out = []
+        for chunks in split:
+            toks: list[str] = []
+            for c in chunks:
+                toks.extend(cache[c])
+            out.append(toks)
+        return out
+
+    def __call__(self, text: str) -> list[str]:
+        return self.batch([text])[0]

@@ -1,0 +1,113 @@
+"""Vocabulary and CSR bag-of-words from token lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..config import VocabSettings
+from ..errors import CorpusError
+
+
+def count_matrix(docs: list[list[str]]) -> tuple[sp.csr_matrix, list[str]]:
+    """Counts of every token type: (n_docs × n_types CSR of int32, types in column order)."""
+    index: dict[str, int] = {}
+    setdefault = index.setdefault
+    indptr = np.zeros(len(docs) + 1, dtype=np.int64)
+    flat: list[int] = []
+    for i, toks in enumerate(docs):
+        flat.extend([setdefault(t, len(index)) for t in toks])
+        indptr[i + 1] = len(flat)
+    indices = np.asarray(flat, dtype=np.int32)
+    data = np.ones(len(indices), dtype=np.int32)
+    X = sp.csr_matrix((data, indices, indptr), shape=(len(docs), len(index)))
+    X.sum_duplicates()
+    return X, list(index)
+
+
+def count_ids(ids: list[np.ndarray], n_types: int) -> sp.csr_matrix:
+    """Counts from per-document arrays of type ids: an (n_docs × n_types) int32 CSR."""
+    indptr = np.zeros(len(ids) + 1, dtype=np.int64)
+    np.cumsum([len(a) for a in ids], out=indptr[1:])
+    indices = np.concatenate(ids).astype(np.int32) if ids else np.zeros(0, np.int32)
+    X = sp.csr_matrix((np.ones(len(indices), dtype=np.int32), indices, indptr), shape=(len(ids), n_types))
+    X.sum_duplicates()
+    return X
+
+
+def _df_bound(value: float, n_docs: int) -> float:
+    """A df setting as a document count: a float ≤ 1 is a fraction, anything else a count."""
+    return value * n_docs if isinstance(value, float) and value <= 1.0 else float(value)
+
+
+@dataclass
+class Vocabulary:
+    """The chosen words and how many were cut by each filter."""
+
+    words: list[str]
+    columns: np.ndarray  # column of each word in the full type matrix
+    cut: dict
+
+
+def choose_vocabulary(X: sp.csr_matrix, types: list[str], fit_rows: np.ndarray,
+                      settings: VocabSettings) -> Vocabulary:
+    """Pick vocabulary columns by document frequency on ``fit_rows``; most frequent first.
+
+    Raises :class:`CorpusError` naming the filter when no word survives.
+    """
+    Xf = X[fit_rows]
+    n_fit = Xf.shape[0]
+    df = np.bincount(Xf.indices, minlength=X.shape[1])
+    tf = np.asarray(Xf.sum(axis=0)).ravel()
+    lo = _df_bound(settings.min_df, n_fit) if settings.min_df < 1 else settings.min_df
+    hi = _df_bound(settings.max_df, n_fit)
+    seen = df > 0
+    ok_min = df >= lo
+    ok_max = df <= hi
+    keep = seen & ok_min & ok_max
+    cut = {"types": int(seen.sum()), "below_min_df": int((seen & ~ok_min).sum()),
+           "above_max_df": int((seen & ok_min & ~ok_max).sum()), "over_max_vocab": 0}
+    if seen.sum() == 0:
+        raise CorpusError("no tokens left after preprocessing: every document is empty once "
+                          "stop words, short tokens and non-words are removed")
+    if not keep.any():
+        which = "--min-df" if not ok_min[seen].any() else "--max-df"
+        raise CorpusError(
+            f"the vocabulary is empty: no word passes {which} "
+            f"(min_df={settings.min_df}, max_df={settings.max_df} over {n_fit} documents); loosen it"
+        )
+    cols = np.flatnonzero(keep)
+    # most frequent first; ties broken by the word itself so the order is reproducible
+    order = sorted(range(len(cols)), key=lambda k: (-tf[cols[k]], types[cols[k]]))
+    cols = cols[order]
+    if settings.max_vocab is not None and len(cols) > settings.max_vocab:
+        cut["over_max_vocab"] = int(len(cols) - settings.max_vocab)
+        cols = cols[: settings.max_vocab]
+    return Vocabulary(words=[types[c] for c in cols], columns=cols, cut=cut)
+
+
+def detect_phrases(docs: list[list[str]], fit_rows: np.ndarray, settings: VocabSettings) -> list[list[str]]:
+    """Join frequent word pairs (``new_york``) learned on ``fit_rows`` with gensim ``Phrases``."""
+    from gensim.models.phrases import Phrases
+
+    model = Phrases((docs[i] for i in fit_rows), min_count=settings.phrase_min_count,
+                    threshold=settings.phrase_threshold, delimiter="_").freeze()
+    return [model[d] for d in docs]
+
+
+def transform_tokens(docs: list[list[str]], vocab: list[str]) -> tuple[sp.csr_matrix, int]:
+    """Count matrix of ``docs`` over a fixed vocabulary; also the number of tokens outside it."""
+    index = {w: j for j, w in enumerate(vocab)}
+    indptr = np.zeros(len(docs) + 1, dtype=np.int64)
+    flat: list[int] = []
+    total = 0
+    for i, toks in enumerate(docs):
+        total += len(toks)
+        flat.extend([index[t] for t in toks if t in index])
+        indptr[i + 1] = len(flat)
+    indices = np.asarray(flat, dtype=np.int32)
+    X = sp.csr_matrix((np.ones(len(indices), dtype=np.int32), indices, indptr), shape=(len(docs), len(vocab)))
+    X.sum_duplicates()
+    return X, total - len(flat)
