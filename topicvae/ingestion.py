@@ -174,7 +174,9 @@ def ingest(
     fmt = fmt or sources.detect_format(source)
 
     docs = list(_progress(sources.read_source(source, fmt, columns), progress, "reading"))
-    counts = {"read": len(docs), "bad_utf8": sum(d.bad_utf8 for d in docs)}
+    counts = {"read": len(docs), "bad_utf8": sum(d.bad_utf8 for d in docs),
+              "read_splits": dict(Counter(d.split for d in docs if d.split is not None)),
+              "read_labels": len({d.label for d in docs if d.label is not None})}
     if not docs:
         raise CorpusError(f"{source} holds no documents")
     docs, dropped = _check_ids(docs, dedupe)

@@ -244,7 +244,7 @@ def read_table(path: Path, fmt: str, columns: TableColumns) -> Iterator[RawDoc]:
                 raise SourceError(f"cannot read {path}: it looks like a binary file, not {fmt.upper()} text")
             text, _ = decode(raw)
             df = pd.read_csv(io.StringIO(text), sep="\t" if fmt == "tsv" else ",", dtype=str,
-                             keep_default_na=False, na_values=[""])
+                             keep_default_na=False, na_values=[""], skip_blank_lines=False)
     except SourceError:
         raise
     except Exception as exc:  # pandas/pyarrow raise many types for malformed files

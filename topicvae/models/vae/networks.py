@@ -151,11 +151,23 @@ class SparseLinear(nn.Module):
         return out + self.bias
 
 
+class ShiftBatchNorm(nn.Module):
+    """Batch norm with a learned shift and no learned scale (as ProdLDA's avitm code)."""
+
+    def __init__(self, n: int):
+        super().__init__()
+        self.norm = nn.BatchNorm1d(n, affine=False)
+        self.bias = nn.Parameter(torch.zeros(n))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x) + self.bias
+
+
 class Encoder(nn.Module):
     """Bag-of-words → (μ, log σ²) of q(z|x): an MLP with softplus layers (as in avitm).
 
-    With ``batchnorm`` μ and log σ² pass through batch norm without learned scale or
-    shift (ProdLDA, Srivastava & Sutton 2017).
+    With ``batchnorm`` μ and log σ² pass through batch norm with a learned shift and no
+    learned scale (ProdLDA, Srivastava & Sutton 2017).
     """
 
     def __init__(self, n_words: int, n_topics: int, hidden: tuple[int, ...], dropout: float, batchnorm: bool):
@@ -166,8 +178,8 @@ class Encoder(nn.Module):
         self.drop = nn.Dropout(dropout)
         self.mu = nn.Linear(sizes[-1], n_topics)
         self.logvar = nn.Linear(sizes[-1], n_topics)
-        self.mu_bn = nn.BatchNorm1d(n_topics, affine=False) if batchnorm else nn.Identity()
-        self.logvar_bn = nn.BatchNorm1d(n_topics, affine=False) if batchnorm else nn.Identity()
+        self.mu_bn = ShiftBatchNorm(n_topics) if batchnorm else nn.Identity()
+        self.logvar_bn = ShiftBatchNorm(n_topics) if batchnorm else nn.Identity()
 
     def forward(self, x: SparseBatch) -> tuple[torch.Tensor, torch.Tensor]:
         h = F.softplus(self.first(x))
@@ -226,7 +238,7 @@ class ProdLDANet(TopicVAE):
         super().__init__(Encoder(n_words, n_topics, hidden, dropout, batchnorm=True), prior_mu, prior_var)
         self.theta_drop = nn.Dropout(theta_dropout)
         self.beta = nn.Linear(n_topics, n_words, bias=False)  # weight: (V, K)
-        self.decoder_bn = nn.BatchNorm1d(n_words, affine=False)
+        self.decoder_bn = ShiftBatchNorm(n_words)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         theta = self.theta_drop(F.softmax(z, dim=1))

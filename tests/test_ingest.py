@@ -1,0 +1,219 @@
+"""End-to-end ingestion: the real archive, the built-in sample, small fixtures, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from topicvae import Corpus, ingest
+from topicvae.cli import main
+from topicvae.config import VocabSettings
+from topicvae.corpus import list_corpora
+from topicvae.errors import ConfigError, CorpusError, SourceError
+
+SMALL = VocabSettings(min_df=1, max_df=1.0, min_tokens=1)
+
+
+def _csv(tmp_path, texts, **cols):
+    p = tmp_path / "docs.csv"
+    pd.DataFrame({"text": texts, **cols}).to_csv(p, index=False)
+    return p
+
+
+# ------------------------------------------------------------------ the real archive
+def test_news_counts_labels_and_split(news_corpus):
+    m = news_corpus.manifest["counts"]
+    assert m["read"] == 18846
+    assert m["read_splits"] == {"train": 11314, "test": 7532}
+    assert m["read_labels"] == 20 and news_corpus.docs["label"].nunique() == 20
+    assert m["kept"] + sum(m["dropped"].values()) == m["read"]
+    assert m["kept"] > 18000
+    assert set(news_corpus.docs["split"]) == {"train", "test"}
+
+
+def test_news_vocabulary_is_clean(news_corpus):
+    freq = np.asarray(news_corpus.bow.sum(axis=0)).ravel()
+    top20 = {news_corpus.vocab[j] for j in np.argsort(-freq)[:20]}
+    assert not top20 & {"subject", "organization", "lines", "from", "writes", "article", "host", "nntp"}
+    vocab = set(news_corpus.vocab)
+    assert not vocab & {"giz", "bhj", "qax", "mcu", "kjz"}  # uuencode fragments
+    assert {"bmw", "ftp", "mhz", "nhl", "pgp"} <= vocab  # real words without vowels stay
+    assert news_corpus.manifest["counts"]["docs_with_encoded_lines"] > 0
+
+
+def test_news_vocabulary_fit_on_train_only(news_corpus):
+    train = news_corpus.split_rows("train")
+    df_train = np.bincount(news_corpus.bow[train].indices, minlength=news_corpus.n_words)
+    # df ≥ 5 held when the vocabulary was chosen; dropping too-short documents afterwards
+    # can take a rare word's count just below it
+    assert df_train.min() >= 3 and (df_train >= 5).mean() > 0.99
+    assert news_corpus.manifest["vocab_fit_on"] == "train"
+
+
+def test_news_manifest_matches_files(news_corpus):
+    loaded = Corpus.load("news", news_corpus.path.parent)
+    m = loaded.manifest
+    assert loaded.bow.shape == (m["counts"]["kept"], m["counts"]["vocabulary"])
+    assert len(loaded.docs) == m["counts"]["kept"] and len(loaded.vocab) == m["counts"]["vocabulary"]
+    assert int(loaded.bow.sum()) == m["counts"]["tokens"]
+    assert (loaded.docs["n_tokens"].to_numpy() == np.asarray(loaded.bow.sum(axis=1)).ravel()).all()
+    assert loaded.verify_checksum()
+    assert m["source"]["sha256"] == "affe0286b56e1dcbe469c17121bfb0e5d6052681cca6cde83b16c5101b2fedfc"
+    assert m["preprocess"]["strip"] == ["headers", "quotes", "signatures"]
+
+
+def test_save_load_identical(news_corpus):
+    loaded = Corpus.load("news", news_corpus.path.parent)
+    assert (loaded.bow != news_corpus.bow).nnz == 0 and loaded.bow.dtype == news_corpus.bow.dtype
+    assert loaded.vocab == news_corpus.vocab
+    pd.testing.assert_frame_equal(loaded.docs, news_corpus.docs)
+
+
+# ------------------------------------------------------------------ the sample and small sources
+def test_builtin_sample(sample_corpus):
+    assert sample_corpus.n_docs > 1000 and sample_corpus.n_words > 1000
+    assert "section" in sample_corpus.docs.columns
+    assert sample_corpus.manifest["source"]["path"] == "builtin:sample"
+
+
+def test_parallel_gives_the_same_corpus(tmp_path, sample_corpus):
+    two = ingest("builtin:sample", "two", corpora_dir=tmp_path, n_process=2)
+    assert two.vocab == sample_corpus.vocab
+    assert (two.bow != sample_corpus.bow).nnz == 0
+
+
+def test_csv_metadata_columns_survive(tmp_path):
+    p = _csv(tmp_path, ["apples and pears grow", "pears grow on trees", "trees grow tall"],
+             author=["a", "b", "c"], year=[2001, 2002, 2003])
+    c = ingest(str(p), "fruit", corpora_dir=tmp_path / "c", vocab=SMALL)
+    assert list(c.docs.columns) == ["id", "text", "label", "date", "split", "n_tokens", "author", "year"]
+    assert c.docs["author"].tolist() == ["a", "b", "c"]
+
+
+def test_phrases(tmp_path):
+    texts = [f"new york is big and new york is busy {w}" for w in ("alpha", "beta", "gamma", "delta")] * 5
+    vocab = VocabSettings(min_df=1, max_df=1.0, min_tokens=1, phrases=True, phrase_min_count=2, phrase_threshold=0.1)
+    c = ingest(str(_csv(tmp_path, texts)), "ph", corpora_dir=tmp_path / "c", vocab=vocab)
+    assert "new_york" in c.vocab
+
+
+def test_bad_utf8_is_counted_not_fatal(tmp_path):
+    p = tmp_path / "docs.csv"
+    p.write_bytes("text\ncaf\xe9 culture thrives here\nplain words stay here\n".encode("latin-1"))
+    c = ingest(str(p), "enc", corpora_dir=tmp_path / "c", vocab=SMALL)
+    assert c.manifest["counts"]["bad_utf8"] == 1 and c.n_docs == 2
+
+
+def test_empty_documents_are_dropped_and_counted(tmp_path):
+    p = _csv(tmp_path, ["real words live here", "", "   ", "the and of", "more real words"])
+    c = ingest(str(p), "e", corpora_dir=tmp_path / "c", vocab=SMALL)
+    assert c.n_docs == 2 and c.manifest["counts"]["dropped"]["empty"] == 3
+
+
+# ------------------------------------------------------------------ bad input
+def test_everything_filtered_names_the_filter(tmp_path):
+    p = _csv(tmp_path, ["alpha beta", "gamma delta"])
+    with pytest.raises(CorpusError, match="--min-df"):
+        ingest(str(p), "x", corpora_dir=tmp_path / "c", vocab=VocabSettings(min_df=5))
+    with pytest.raises(CorpusError, match="empty after preprocessing"):
+        ingest(str(_csv(tmp_path, ["the and of", "1 2 3"])), "x", corpora_dir=tmp_path / "c")
+    with pytest.raises(CorpusError, match="--min-tokens"):
+        ingest(str(_csv(tmp_path, ["alpha beta", "alpha beta"])), "x", corpora_dir=tmp_path / "c",
+               vocab=VocabSettings(min_df=1, max_df=1.0, min_tokens=10))
+    assert list_corpora(tmp_path / "c") == []
+    assert not any((tmp_path / "c").glob(".*")) if (tmp_path / "c").exists() else True
+
+
+def test_duplicate_ids(tmp_path):
+    p = _csv(tmp_path, ["alpha beta", "gamma delta", "alpha gamma"], doc=["1", "2", "1"])
+    from topicvae.text.sources import TableColumns
+
+    with pytest.raises(CorpusError, match="occur more than once.*--dedupe"):
+        ingest(str(p), "d", corpora_dir=tmp_path / "c", columns=TableColumns(id="doc"), vocab=SMALL)
+    c = ingest(str(p), "d", corpora_dir=tmp_path / "c", columns=TableColumns(id="doc"), vocab=SMALL, dedupe=True)
+    assert c.docs["id"].tolist() == ["1", "2"] and c.manifest["counts"]["dropped"]["duplicate_id"] == 1
+
+
+@pytest.mark.parametrize("name", ["a/b", "..", "../up", "x y", "", ".hidden"])
+def test_unsafe_names(tmp_path, name):
+    with pytest.raises(ConfigError, match="invalid corpus name"):
+        ingest("builtin:sample", name, corpora_dir=tmp_path)
+
+
+def test_existing_name_needs_force(tmp_path):
+    p = _csv(tmp_path, ["alpha beta", "gamma delta"])
+    first = ingest(str(p), "d", corpora_dir=tmp_path / "c", vocab=SMALL)
+    with pytest.raises(CorpusError, match="already exists.*--force"):
+        ingest(str(p), "d", corpora_dir=tmp_path / "c", vocab=SMALL)
+    again = ingest(str(_csv(tmp_path, ["alpha beta gamma"])), "d", corpora_dir=tmp_path / "c", vocab=SMALL, force=True)
+    assert again.n_docs == 1 and first.n_docs == 2
+    assert Corpus.load("d", tmp_path / "c").n_docs == 1
+
+
+def test_failure_leaves_nothing_half_written(tmp_path, monkeypatch):
+    import topicvae.corpus as corpus_mod
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(corpus_mod.pd.DataFrame, "to_parquet", boom)
+    with pytest.raises(OSError):
+        ingest(str(_csv(tmp_path, ["alpha beta", "gamma delta"])), "d", corpora_dir=tmp_path / "c", vocab=SMALL)
+    assert list((tmp_path / "c").iterdir()) == []
+
+
+def test_unknown_corpus_lists_existing(tmp_path, sample_corpus):
+    with pytest.raises(CorpusError, match=r"no corpus named 'nope'.*sample"):
+        Corpus.load("nope", sample_corpus.path.parent)
+
+
+# ------------------------------------------------------------------ the command line
+@pytest.mark.parametrize("args, message", [
+    (["ingest", "/no/such/file.csv"], "error: source not found: /no/such/file.csv"),
+    (["ingest", "builtin:sample", "--name", "../x"], "error: invalid corpus name"),
+    (["corpus-info", "nope"], "error: no corpus named 'nope'"),
+])
+def test_cli_errors_are_one_line(tmp_path, capsys, args, message):
+    code = main(args + ["--corpora-dir", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith(message) and "\n" not in err and "Traceback" not in err
+
+
+def test_cli_csv_without_text_column(tmp_path, capsys):
+    p = tmp_path / "d.csv"
+    p.write_text("body,author\nhello,me\n")
+    assert main(["ingest", str(p), "--corpora-dir", str(tmp_path / "c")]) == 2
+    assert "columns are: body, author" in capsys.readouterr().err
+
+
+def test_cli_ingest_info_and_list(tmp_path, capsys):
+    p = _csv(tmp_path, ["apples grow on trees", "pears grow on trees", "cars drive on roads"], topic=["f", "f", "c"])
+    assert main(["ingest", str(p), "--label-col", "topic", "--min-df", "1", "--max-df", "1.0",
+                 "--min-tokens", "1", "--corpora-dir", str(tmp_path / "c"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "corpus 'docs': 3 documents kept of 3 read" in out
+    assert main(["corpora", "--corpora-dir", str(tmp_path / "c")]) == 0
+    assert "docs" in capsys.readouterr().out
+    assert main(["corpus-info", "docs", "--corpora-dir", str(tmp_path / "c")]) == 0
+    info = capsys.readouterr().out
+    assert "labels (2)" in info and "grow (2)" in info and "document length" in info
+
+
+def test_help_is_fast_and_light():
+    code = ("import sys, topicvae.cli as c; c.build_parser().format_help(); "
+            "print([m for m in ('torch', 'gensim', 'streamlit', 'spacy', 'pandas') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    help_text = subprocess.run([sys.executable, "-m", "topicvae.cli", "--help"], capture_output=True, text=True).stdout
+    for command in ("quickstart", "ingest", "corpora", "corpus-info"):
+        assert command in help_text
+
+
+def test_manifest_is_json_with_settings(sample_corpus):
+    m = json.loads((sample_corpus.path / "manifest.json").read_text())
+    assert {"preprocess", "vocab", "counts", "source", "topicvae_version", "seconds", "checksums"} <= set(m)

@@ -1,0 +1,162 @@
+"""gensim LDA behind the TopicModel interface: fit, transform, bound, save/load, 20 Newsgroups."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from topicvae import evaluation as ev
+from topicvae.errors import ConfigError, RunError
+from topicvae.models.lda import LDA, csr_chunk
+
+K, V, N_DOCS = 5, 200, 1000
+ARCHIVE = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "20news-bydate.tar.gz"
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    """(X, beta, theta): 1,000 documents sampled from a known LDA, K=5, V=200."""
+    rng = np.random.default_rng(0)
+    beta = rng.dirichlet(np.full(V, 0.05), size=K)  # (K, V) sparse-ish topics
+    theta = rng.dirichlet(np.full(K, 0.3), size=N_DOCS)  # (D, K)
+    lengths = rng.poisson(80, size=N_DOCS) + 5
+    counts = rng.multinomial(lengths, theta @ beta)  # one draw per document, vectorised
+    return sp.csr_matrix(counts), beta, theta
+
+
+@pytest.fixture(scope="module")
+def fitted(synthetic):
+    X, _, _ = synthetic
+    return LDA(K, passes=10, chunksize=100, seed=0, history_docs=500).fit(X, progress=False)
+
+
+def test_fit_recovers_the_generating_topics(synthetic, fitted):
+    X, beta, _ = synthetic
+    tw = fitted.topic_word_
+    assert tw.shape == (K, V)
+    np.testing.assert_allclose(tw.sum(axis=1), 1.0, atol=1e-12)
+    _, dist = ev.align_topics(beta, tw)
+    assert dist.max() < 0.2  # about 0.06–0.08; distinct true topics are ≈ 0.95 apart
+
+
+def test_history_has_one_entry_per_pass_and_the_bound_improves(fitted):
+    h = fitted.history_
+    assert [e["pass"] for e in h] == list(range(1, 11))
+    assert all(e["seconds"] > 0 for e in h)
+    assert h[-1]["train_seconds"] == pytest.approx(sum(e["seconds"] for e in h))
+    assert h[-1]["per_word_bound"] > h[0]["per_word_bound"]
+    assert h[-1]["perplexity"] < h[0]["perplexity"]
+
+
+def test_transform_rows_sum_to_one_and_are_deterministic(synthetic, fitted):
+    X, _, theta_true = synthetic
+    theta = fitted.transform(X)
+    assert theta.shape == (N_DOCS, K)
+    np.testing.assert_allclose(theta.sum(axis=1), 1.0, atol=1e-12)
+    assert np.array_equal(theta, fitted.transform(X))
+    # the inferred mixtures track the true ones (up to topic order)
+    order = [j for _, j in ev.align_topics(synthetic[1], fitted.topic_word_)[0]]
+    corr = np.corrcoef(theta_true.ravel(), theta[:, order].ravel())[0, 1]
+    assert corr > 0.9
+
+
+def test_transform_of_an_empty_document_is_still_a_distribution(fitted):
+    theta = fitted.transform(sp.csr_matrix((3, V)))
+    np.testing.assert_allclose(theta.sum(axis=1), 1.0)
+
+
+def test_log_bound_equals_gensims_bound_without_the_topic_term(synthetic, fitted):
+    X, _, _ = synthetic
+    X = X[:200]
+    total, n_tokens = fitted.log_bound(X)
+    assert n_tokens == X.sum()
+    gamma = fitted._gamma(X).astype(np.float32)[:, None, :]  # gensim's bound wants (1, K) rows
+    model = fitted.model_
+    gensim_docs = model.bound(csr_chunk(X, 0, X.shape[0]), gamma=gamma) - model.bound([])
+    assert total == pytest.approx(gensim_docs, rel=1e-5)
+    assert 1.0 < ev.perplexity(total, n_tokens) < V
+
+
+def test_save_load_round_trip_gives_the_same_transform(tmp_path, synthetic, fitted):
+    X, _, _ = synthetic
+    fitted.save(tmp_path / "model")
+    files = sorted(p.name for p in (tmp_path / "model").iterdir())
+    assert files == ["lda.json", "lda_alpha.npy", "lda_eta.npy", "lda_sstats.npy"]
+    for name in files[1:]:
+        np.load(tmp_path / "model" / name, allow_pickle=False)  # plain arrays, no pickles
+    assert json.loads((tmp_path / "model" / "lda.json").read_text())["settings"]["n_topics"] == K
+    loaded = LDA.load(tmp_path / "model")
+    assert np.array_equal(loaded.topic_word_, fitted.topic_word_)
+    assert np.array_equal(loaded.transform(X), fitted.transform(X))
+    assert loaded.log_bound(X[:50]) == fitted.log_bound(X[:50])
+    assert loaded.history_ == fitted.history_
+
+
+def test_load_reports_a_missing_model(tmp_path):
+    with pytest.raises(RunError, match="no saved LDA model"):
+        LDA.load(tmp_path)
+
+
+def test_multicore_trains_with_history(synthetic):
+    X, beta, _ = synthetic
+    model = LDA(K, passes=3, chunksize=100, workers=2, seed=0, history_docs=200).fit(X, progress=False)
+    assert type(model.model_).__name__ == "LdaMulticore"
+    assert len(model.history_) == 3
+    np.testing.assert_allclose(model.transform(X[:20]).sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [dict(n_topics=0), dict(passes=0), dict(alpha="auto", workers=2), dict(alpha="flat"),
+     dict(eta=-1.0), dict(alpha=[0.1, 0.2])],
+)
+def test_bad_settings_raise_config_error(synthetic, settings):
+    X, _, _ = synthetic
+    with pytest.raises(ConfigError):
+        LDA(**{"n_topics": K, **settings}).fit(X[:50], progress=False)
+
+
+def test_transform_checks_its_input(synthetic, fitted):
+    with pytest.raises(RuntimeError, match="not fitted"):
+        LDA(K).transform(synthetic[0])
+    with pytest.raises(ValueError, match="words"):
+        fitted.transform(sp.csr_matrix((2, V + 1)))
+
+
+# ---------------------------------------------------------------------------- 20 Newsgroups
+@pytest.fixture(scope="module")
+def newsgroups():
+    """(X_train, X_test, vocab) of 20 Newsgroups bydate; headers dropped, sklearn CountVectorizer.
+
+    Kept in one function so it can later be swapped for topicvae's own ingester.
+    """
+    if not ARCHIVE.is_file():
+        pytest.skip(f"20 Newsgroups archive not found at {ARCHIVE} (see shared/corpora/README.md)")
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    texts = {"train": [], "test": []}
+    with tarfile.open(ARCHIVE) as tf:
+        for member in tf:
+            if member.isfile():
+                split = "train" if member.name.split("/")[-3].endswith("train") else "test"
+                texts[split].append(tf.extractfile(member).read().decode("latin-1").partition("\n\n")[2])
+    vec = CountVectorizer(stop_words="english", token_pattern=r"(?u)\b[a-z]{3,}\b",
+                          min_df=5, max_df=0.7, max_features=2000)
+    X_train = vec.fit_transform(texts["train"]).tocsr()
+    X_test = vec.transform(texts["test"]).tocsr()
+    return X_train, X_test, vec.get_feature_names_out().tolist()
+
+
+@pytest.mark.slow
+def test_lda_on_20_newsgroups_finds_a_space_topic(newsgroups):
+    X_train, X_test, vocab = newsgroups
+    model = LDA(20, passes=2, seed=0, history_docs=0).fit(X_train, progress=False)
+    top = model.top_words(vocab, 10)
+    assert any({"space", "nasa"} & set(words) for words in top), top
+    npmi, _ = ev.npmi(model.topic_word_, X_test)
+    assert npmi > 0.05

@@ -1,0 +1,439 @@
+"""ProdLDA and NVDM behind the :class:`~topicvae.models.base.TopicModel` interface.
+
+The constructor only stores settings (checked in one place, :meth:`check_params`);
+:meth:`fit` builds the network and hands it to :func:`.trainer.train`. Learned state
+ends in ``_``.
+
+θ (``transform``) is deterministic: the softmax of the posterior mean μ of z, with the
+networks in evaluation mode (no dropout, batch norm with its running statistics) and
+no sampling. ``posterior`` gives μ and σ of q(z|x) themselves.
+
+Topic-word matrices (``topic_word_``, K × V, rows sum to 1):
+
+- ProdLDA: the softmax over the vocabulary of each topic's decoder row β_k. Its ranking
+  of words is the one the literature reports (β itself); note that the decoder's batch
+  norm rescales words, so the words generated for a pure topic differ from this.
+- NVDM: z is not a topic mixture, so "topic k" is the direction of the k-th basis vector:
+  topic_word_[k] = softmax(W[:, k] + b), the word distribution when z = e_k. The bias b
+  (initialised to the log word frequencies) is in every topic, so the most frequent
+  words rank high in all of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import logging
+from pathlib import Path
+from typing import ClassVar, Iterator
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from ...errors import ConfigError, CorpusError, RunError
+from ..base import TopicModel
+from .networks import CSRBatches, NVDMNet, ProdLDANet, TopicVAE, reconstruction
+from .trainer import TrainSettings, evaluate, load_checkpoint, train
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "model.pt"
+MODEL_FORMAT = 1
+_INFER_BATCH = 4096
+
+
+def as_counts(X) -> sp.csr_matrix:
+    """X as a csr_matrix of finite, non-negative counts (sparse or dense input)."""
+    X = sp.csr_matrix(X)
+    if X.ndim != 2:
+        raise CorpusError(f"expected a documents × words matrix, got shape {X.shape}")
+    if X.nnz and (not np.isfinite(X.data).all() or X.data.min() < 0):
+        raise CorpusError("the document-word matrix must hold finite, non-negative counts")
+    return X
+
+
+def resolve_device(device: str) -> torch.device:
+    """'auto' → cuda when torch sees a GPU, else cpu; 'cpu', 'cuda', 'cuda:N' as given."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ConfigError(f"unknown device {device!r}: use auto, cpu or cuda") from exc
+    if dev.type not in ("cpu", "cuda"):
+        raise ConfigError(f"unknown device {device!r}: use auto, cpu or cuda")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' was asked for but torch sees no GPU; use --device cpu")
+    return dev
+
+
+def log_word_frequencies(X: sp.csr_matrix) -> torch.Tensor:
+    """log of the add-one smoothed word frequencies of X: float32 (V,)."""
+    freq = np.asarray(X.sum(axis=0), dtype=np.float64).ravel() + 1.0
+    return torch.from_numpy(np.log(freq / freq.sum())).float()
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``torch.set_num_threads(n)`` (None: leave it), then restore."""
+    if n is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class VAETopicModel(TopicModel):
+    """A variational autoencoder topic model (ProdLDA or NVDM); see the subclasses.
+
+    Settings (all keyword arguments of the constructor):
+        n_topics: K, at least 2.
+        hidden: sizes of the encoder's softplus layers.
+        dropout: dropout on the encoder's last hidden layer.
+        batch_size: documents per Adam step.
+        lr: Adam learning rate.
+        betas: Adam (β1, β2); ProdLDA's authors use β1 = 0.99.
+        epochs: most passes over the training documents.
+        patience: stop after this many epochs without a better validation ELBO (0: never).
+        val_fraction: share of the documents held out for early stopping (0: none; then
+            the weights of the last epoch are kept).
+        kl_warmup: epochs over which the KL weight rises linearly from 0 to 1.
+        clip_norm: gradient-norm clip (None or 0: no clipping).
+        seed: seeds initialisation, the validation slice, shuffling, sampling and dropout;
+            the same seed and thread count give bitwise the same model on CPU.
+        threads: torch CPU threads while fitting (None: torch's default).
+        device: 'auto', 'cpu' or 'cuda'.
+
+    Attributes set by ``fit`` (or ``load``):
+        topic_word_: float64 (K, V), rows sum to 1.
+        history_: dict of per-epoch lists (see ``trainer.HISTORY_COLUMNS``).
+        best_epoch_, stopped_early_, n_train_docs_, n_val_docs_, n_words_.
+    """
+
+    name: ClassVar[str] = "vae"
+    supports_resume: ClassVar[bool] = True
+    # settings a resumed run must share with its checkpoint
+    fixed_on_resume: ClassVar[tuple[str, ...]] = ("n_topics", "hidden", "seed", "val_fraction")
+
+    def __init__(self, n_topics: int = 20, *, hidden=(200, 200), dropout: float = 0.2, batch_size: int = 200,
+                 lr: float = 2e-3, betas=(0.99, 0.999), epochs: int = 100, patience: int = 10,
+                 val_fraction: float = 0.1, kl_warmup: int = 0, clip_norm: float | None = 5.0, seed: int = 0,
+                 threads: int | None = None, device: str = "auto"):
+        self.n_topics = n_topics
+        self.hidden = hidden
+        self.dropout = dropout
+        self.batch_size = batch_size
+        self.lr = lr
+        self.betas = betas
+        self.epochs = epochs
+        self.patience = patience
+        self.val_fraction = val_fraction
+        self.kl_warmup = kl_warmup
+        self.clip_norm = clip_norm
+        self.seed = seed
+        self.threads = threads
+        self.device = device
+
+    # ---------------------------------------------------------------- settings
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """Names of the constructor's settings (for ``get_params`` and the run config)."""
+        names = []
+        for klass in cls.__mro__:
+            if "__init__" in vars(klass) and issubclass(klass, VAETopicModel):
+                for p in inspect.signature(klass.__init__).parameters.values():
+                    if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in names:
+                        names.append(p.name)
+        return names
+
+    def get_params(self) -> dict:
+        """Every setting, JSON-ready (tuples as lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in ((k, getattr(self, k)) for k in self.param_names())}
+
+    def check_params(self) -> None:
+        """Raise :class:`ConfigError` naming the first setting that cannot work."""
+        def need(ok: bool, message: str) -> None:
+            if not ok:
+                raise ConfigError(message)
+
+        need(isinstance(self.n_topics, (int, np.integer)) and self.n_topics >= 2,
+             f"n_topics must be an integer of at least 2, got {self.n_topics!r}")
+        hidden = self.hidden if isinstance(self.hidden, (list, tuple)) else None
+        need(hidden is not None and len(hidden) >= 1 and all(isinstance(h, (int, np.integer)) and h >= 1 for h in hidden),
+             f"hidden must be one or more positive layer sizes, e.g. 200,200; got {self.hidden!r}")
+        need(0 <= self.dropout < 1, f"dropout must be in [0, 1), got {self.dropout!r}")
+        need(isinstance(self.batch_size, (int, np.integer)) and self.batch_size >= 2,
+             f"batch_size must be at least 2, got {self.batch_size!r}")
+        need(self.lr > 0, f"lr must be positive, got {self.lr!r}")
+        need(len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), f"betas must be two numbers in [0, 1), got {self.betas!r}")
+        need(isinstance(self.epochs, (int, np.integer)) and self.epochs >= 1, f"epochs must be at least 1, got {self.epochs!r}")
+        need(isinstance(self.patience, (int, np.integer)) and self.patience >= 0, f"patience must be 0 (off) or more, got {self.patience!r}")
+        need(0 <= self.val_fraction < 1, f"val_fraction must be in [0, 1), got {self.val_fraction!r}")
+        need(isinstance(self.kl_warmup, (int, np.integer)) and self.kl_warmup >= 0, f"kl_warmup must be 0 or more epochs, got {self.kl_warmup!r}")
+        need(self.clip_norm is None or self.clip_norm >= 0, f"clip_norm must be positive (or 0/None: off), got {self.clip_norm!r}")
+        need(isinstance(self.seed, (int, np.integer)) and self.seed >= 0, f"seed must be a non-negative integer, got {self.seed!r}")
+        need(self.threads is None or (isinstance(self.threads, (int, np.integer)) and self.threads >= 1),
+             f"threads must be at least 1, got {self.threads!r}")
+        resolve_device(self.device)
+
+    def _train_settings(self) -> TrainSettings:
+        return TrainSettings(epochs=int(self.epochs), batch_size=int(self.batch_size), lr=float(self.lr),
+                             betas=tuple(self.betas), patience=int(self.patience), kl_warmup=int(self.kl_warmup),
+                             clip_norm=self.clip_norm or None, seed=int(self.seed))
+
+    def _build_net(self, n_words: int, X_train: sp.csr_matrix | None = None) -> TopicVAE:  # pragma: no cover
+        raise NotImplementedError
+
+    def _split(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted (train rows, validation rows): a seeded random ``val_fraction`` of n documents."""
+        n_val = int(round(self.val_fraction * n))
+        n_val = min(n_val, n - 2)  # keep two documents for batch norm
+        if n_val <= 0:
+            return np.arange(n), np.arange(0)
+        perm = torch.randperm(n, generator=torch.Generator().manual_seed(int(self.seed))).numpy()
+        return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+    # ---------------------------------------------------------------- fitting
+    def fit(self, X, *, progress: bool = False, checkpoint: str | Path | None = None, resume: bool = False) -> "VAETopicModel":
+        """Train on ``X`` (csr_matrix, n_docs × n_words counts).
+
+        Args:
+            progress: show a tqdm bar (epoch, loss, reconstruction, KL, docs/s) on stderr.
+            checkpoint: file for checkpoints (see :mod:`.trainer`); None: none are written.
+            resume: continue from ``checkpoint``; the settings in ``fixed_on_resume`` must
+                match it, the others (epochs, lr, patience, ...) may change.
+
+        Raises:
+            ConfigError, CorpusError: unusable settings or data.
+            RunError: ``resume`` without a usable checkpoint.
+            TrainingDiverged: the loss became NaN/inf (the last good epoch is checkpointed).
+            TrainingInterrupted: Ctrl-C (the last completed epoch is checkpointed).
+        """
+        self.check_params()
+        X = as_counts(X)
+        n_docs, n_words = X.shape
+        if n_docs < 2:
+            raise CorpusError(f"training needs at least 2 documents, got {n_docs}")
+        if self.n_topics >= n_words:
+            raise ConfigError(f"n_topics ({self.n_topics}) must be smaller than the vocabulary ({n_words} words)")
+        if resume and checkpoint is None:
+            raise RunError("resume needs a checkpoint path")
+        ckpt = load_checkpoint(checkpoint) if resume else None
+        if ckpt is not None:
+            self._check_resumable(ckpt.get("extra", {}), n_words)
+        device = resolve_device(self.device)
+        train_rows, val_rows = self._split(n_docs)
+        X_train = X[train_rows]
+        X_val = X[val_rows] if len(val_rows) else None
+        fork_devices = [device.index or 0] if device.type == "cuda" else []
+        with torch_threads(self.threads), torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(int(self.seed))
+            net = self._build_net(n_words, X_train).to(device)
+            result = train(net, X_train, X_val, self._train_settings(), device, checkpoint=checkpoint,
+                           resume_from=ckpt, progress=progress, desc=self.name,
+                           extra={"model": self.name, "params": self.get_params(), "n_words": n_words})
+        self.net_ = net.eval()
+        self.n_words_ = n_words
+        self.history_ = result.history
+        self.best_epoch_ = result.best_epoch
+        self.stopped_early_ = result.stopped_early
+        self.n_train_docs_ = len(train_rows)
+        self.n_val_docs_ = len(val_rows)
+        self.topic_word_ = self._topic_word()
+        return self
+
+    def _check_resumable(self, extra: dict, n_words: int) -> None:
+        if extra.get("model") != self.name:
+            raise RunError(f"the checkpoint is of model {extra.get('model')!r}, not {self.name!r}; start a new run")
+        if extra.get("n_words") != n_words:
+            raise RunError(f"the checkpoint has a vocabulary of {extra.get('n_words')} words, the data {n_words}; "
+                           "resume on the corpus it was trained on")
+        saved, now = extra.get("params", {}), self.get_params()
+        for key in self.fixed_on_resume:
+            if saved.get(key) != now.get(key):
+                raise RunError(f"cannot resume with {key}={now.get(key)!r}: the checkpoint was trained with "
+                               f"{saved.get(key)!r}; keep it or start a new run")
+
+    def _topic_word(self) -> np.ndarray:
+        with torch.no_grad():
+            tw = self.net_.topic_word().double().cpu().numpy()
+        return tw / tw.sum(axis=1, keepdims=True)
+
+    def _fitted_net(self) -> TopicVAE:
+        net = getattr(self, "net_", None)
+        if net is None:
+            raise RunError(f"this {self.name} model is not fitted yet; call fit first")
+        return net
+
+    def _batches(self, X) -> Iterator[tuple[int, int, object]]:
+        """(start, stop, SparseBatch) over X in chunks, after checking X's vocabulary size."""
+        net = self._fitted_net()
+        X = as_counts(X)
+        if X.shape[1] != self.n_words_:
+            raise ConfigError(f"the documents have {X.shape[1]} words, the model {self.n_words_}; "
+                              "use a corpus with the vocabulary the model was trained on")
+        device = next(net.parameters()).device
+        for s in range(0, X.shape[0], _INFER_BATCH):
+            chunk = CSRBatches(X[s:s + _INFER_BATCH], device)
+            yield s, s + chunk.n_rows, chunk.batch(0, chunk.n_rows)
+
+    # ---------------------------------------------------------------- inference
+    def posterior(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Mean μ and standard deviation σ of q(z|x): two float32 arrays (n_docs, K)."""
+        net = self._fitted_net().eval()
+        mus, sigmas = [np.zeros((0, self.n_topics), np.float32)], [np.zeros((0, self.n_topics), np.float32)]
+        with torch.no_grad():
+            for _, _, batch in self._batches(X):
+                mu, logvar = net.encoder(batch)
+                mus.append(mu.float().cpu().numpy())
+                sigmas.append((0.5 * logvar).exp().float().cpu().numpy())
+        return np.concatenate(mus), np.concatenate(sigmas)
+
+    def transform(self, X) -> np.ndarray:
+        """θ = softmax(μ): float32 (n_docs, K), rows sum to 1; deterministic (no sampling)."""
+        mu, _ = self.posterior(X)
+        theta = torch.softmax(torch.from_numpy(mu).double(), dim=1).numpy()
+        return theta.astype(np.float32)
+
+    def neg_elbo(self, X, n_samples: int = 1, seed: int = 0) -> np.ndarray:
+        """Per-document negative ELBO (an upper bound on −log p(x)): float64 (n_docs,).
+
+        A Monte-Carlo estimate with ``n_samples`` draws of z from a generator seeded
+        with ``seed``, so repeated calls agree. Perplexity bound: exp(sum / total tokens).
+        """
+        net = self._fitted_net()
+        device = next(net.parameters()).device
+        X = as_counts(X)
+        if X.shape[1] != self.n_words_:
+            raise ConfigError(f"the documents have {X.shape[1]} words, the model {self.n_words_}")
+        gen = torch.Generator(device=device).manual_seed(seed)
+        total = np.zeros(X.shape[0])
+        for _ in range(n_samples):
+            rec, kl = evaluate(net, X, device, gen, sample=True)
+            total += rec + kl
+        return total / n_samples
+
+    def completion_log_likelihood(self, X_context, X_heldout) -> np.ndarray:
+        """Σ_w x_w log p(w | z = μ(context)) per document: float64 (n_docs,).
+
+        z is inferred from ``X_context`` (for example half of each test document's tokens)
+        and the other half, ``X_heldout`` (same shape), is scored.
+        """
+        net = self._fitted_net().eval()
+        X_heldout = as_counts(X_heldout)
+        out = []
+        with torch.no_grad():
+            for s, e, batch in self._batches(X_context):
+                mu, _ = net.encoder(batch)
+                held = CSRBatches(X_heldout[s:e], mu.device).batch(0, e - s)
+                out.append(-reconstruction(net.decode(mu), held).double().cpu().numpy())
+        return np.concatenate(out) if out else np.zeros(0)
+
+    # ---------------------------------------------------------------- persistence
+    def save(self, path: str | Path) -> None:
+        """Write ``model.pt`` (settings, weights, history) into the folder ``path``."""
+        net = self._fitted_net()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        torch.save({
+            "format": MODEL_FORMAT,
+            "model": self.name,
+            "params": self.get_params(),
+            "n_words": self.n_words_,
+            "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
+            "history": self.history_,
+            "best_epoch": self.best_epoch_,
+            "stopped_early": self.stopped_early_,
+            "n_train_docs": self.n_train_docs_,
+            "n_val_docs": self.n_val_docs_,
+        }, path / MODEL_FILE)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "VAETopicModel":
+        """Read a model written by :meth:`save` (``torch.load(weights_only=True)``)."""
+        file = Path(path) / MODEL_FILE
+        if not file.is_file():
+            raise RunError(f"no {MODEL_FILE} in {path}")
+        try:
+            data = torch.load(file, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise RunError(f"{file} cannot be read ({exc})") from exc
+        klass = VAE_MODELS.get(data.get("model")) if cls is VAETopicModel else cls
+        if klass is None or data.get("model") != klass.name:
+            raise RunError(f"{file} holds a {data.get('model')!r} model, not {cls.name!r}")
+        params = dict(data["params"])
+        model = klass(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
+        if model.device != "cpu" and not torch.cuda.is_available():
+            model.device = "cpu"
+        net = model._build_net(int(data["n_words"]))
+        net.load_state_dict(data["state_dict"])
+        model.net_ = net.to(resolve_device(model.device)).eval()
+        model.n_words_ = int(data["n_words"])
+        model.history_ = data["history"]
+        model.best_epoch_ = data["best_epoch"]
+        model.stopped_early_ = data["stopped_early"]
+        model.n_train_docs_ = data["n_train_docs"]
+        model.n_val_docs_ = data["n_val_docs"]
+        model.topic_word_ = model._topic_word()
+        return model
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(n_topics={self.n_topics})"
+
+
+class ProdLDA(VAETopicModel):
+    """ProdLDA (Srivastava & Sutton 2017): logistic-normal prior approximating Dirichlet(alpha),
+    θ = softmax(z), decoder softmax(BN(β θ)), dropout on θ.
+
+    Extra settings:
+        alpha: Dirichlet prior concentration per topic (a float, the same for all topics).
+        theta_dropout: dropout on θ before the decoder.
+    """
+
+    name = "prodlda"
+    fixed_on_resume = VAETopicModel.fixed_on_resume + ("alpha",)
+
+    def __init__(self, n_topics: int = 20, *, alpha: float = 1.0, theta_dropout: float = 0.2, **kwargs):
+        super().__init__(n_topics, **kwargs)
+        self.alpha = alpha
+        self.theta_dropout = theta_dropout
+
+    def check_params(self) -> None:
+        super().check_params()
+        if not self.alpha > 0:
+            raise ConfigError(f"alpha must be positive, got {self.alpha!r}")
+        if not 0 <= self.theta_dropout < 1:
+            raise ConfigError(f"theta_dropout must be in [0, 1), got {self.theta_dropout!r}")
+
+    def _build_net(self, n_words: int, X_train: sp.csr_matrix | None = None) -> TopicVAE:
+        net = ProdLDANet(n_words, int(self.n_topics), tuple(int(h) for h in self.hidden), float(self.dropout),
+                         float(self.theta_dropout), float(self.alpha))
+        if X_train is not None:
+            with torch.no_grad():
+                net.decoder_bn.bias.copy_(log_word_frequencies(X_train))
+        return net
+
+
+class NVDM(VAETopicModel):
+    """NVDM (Miao et al. 2016): Gaussian q(z|x), prior N(0, I), decoder softmax(W z + b).
+
+    The decoder bias b starts at the log word frequencies of the training documents
+    (add-one smoothed), so z only has to explain how a document departs from them.
+    """
+
+    name = "nvdm"
+
+    def _build_net(self, n_words: int, X_train: sp.csr_matrix | None = None) -> TopicVAE:
+        net = NVDMNet(n_words, int(self.n_topics), tuple(int(h) for h in self.hidden), float(self.dropout))
+        if X_train is not None:
+            with torch.no_grad():
+                net.decoder.bias.copy_(log_word_frequencies(X_train))
+        return net
+
+
+VAE_MODELS: dict[str, type[VAETopicModel]] = {"prodlda": ProdLDA, "nvdm": NVDM}
