@@ -38,15 +38,16 @@ def _init_worker(settings: PreprocessSettings) -> None:
     _worker_tokenizer = Tokenizer(settings)
 
 
-def _process_batch(texts: list[str]) -> tuple[list[str], list[np.ndarray], list[int]]:
-    """Clean and tokenize a batch; tokens come back as int32 ids into the batch's own type list
-    (small to send between processes, unlike lists of strings)."""
+def _process_batch(texts: list[str]) -> tuple[int, list[str], list[np.ndarray], list[int]]:
+    """Clean and tokenize a batch in a worker. Tokens come back as int32 ids into the worker's
+    own type list, with the types it met for the first time (small to send between processes)."""
+    import os
+
     tok = _worker_tokenizer
+    known = len(tok.types)
     cleaned = [clean_text(t, tok.settings) for t in texts]
-    index: dict[str, int] = {}
-    ids = [np.fromiter((index.setdefault(w, len(index)) for w in toks), dtype=np.int32, count=len(toks))
-           for toks in tok.batch([c[0] for c in cleaned])]
-    return list(index), ids, [c[1] for c in cleaned]
+    ids = tok.batch_ids([c[0] for c in cleaned])
+    return os.getpid(), tok.types[known:], ids, [c[1] for c in cleaned]
 
 
 class TokenizedTexts:
@@ -54,14 +55,19 @@ class TokenizedTexts:
 
     def __init__(self):
         self.types: list[str] = []
-        self.index: dict[str, int] = {}
+        self._index: dict[str, int] = {}
+        self._remap: dict[int, np.ndarray] = {}  # per worker: its type id → our type id
         self.ids: list[np.ndarray] = []
         self.encoded_lines: list[int] = []
 
-    def add_batch(self, types: list[str], ids: list[np.ndarray], encoded: list[int]) -> None:
-        setdefault, index = self.index.setdefault, self.index
-        remap = np.fromiter((setdefault(t, len(index)) for t in types), dtype=np.int32, count=len(types))
-        self.types = list(index) if len(index) != len(self.types) else self.types
+    def add_batch(self, worker: int, new_types: list[str], ids: list[np.ndarray], encoded: list[int]) -> None:
+        index = self._index
+        for t in new_types:
+            if t not in index:
+                index[t] = len(self.types)
+                self.types.append(t)
+        fresh = np.fromiter((index[t] for t in new_types), dtype=np.int32, count=len(new_types))
+        remap = self._remap[worker] = np.concatenate([self._remap.get(worker, np.zeros(0, np.int32)), fresh])
         self.ids.extend(remap[a] for a in ids)
         self.encoded_lines.extend(encoded)
 
@@ -88,7 +94,7 @@ def tokenize_texts(texts: Sequence[str], settings: PreprocessSettings, n_process
             with mp.get_context("fork").Pool(n_process) as pool:
                 for result in pool.imap(_process_batch, batches):
                     out.add_batch(*result)
-                    bar.update(len(result[1]))
+                    bar.update(len(result[2]))
         else:
             _init_worker(settings)
             for batch in batches:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+import numpy as np
+
 from ..config import PreprocessSettings
 
 # --------------------------------------------------------------- mail and news text
@@ -138,6 +140,7 @@ LEMMA_OVERRIDES = {"number": "number", "numbers": "number", "united": "united", 
 # first gives the same tokens and far fewer distinct chunks to tokenize.
 _CHUNK = re.compile(r'[^\s"()\[\]{}<>,;!?*]+')
 _EDGE_PUNCT = ".:'`"
+_HAS_LETTER = re.compile(r"[^\W\d_]")
 class Tokenizer:
     """Turns cleaned text into filtered, lowercased, lemmatized tokens.
 
@@ -160,7 +163,9 @@ class Tokenizer:
                 self.lemmas = {}
         self.stop = set(self.nlp.Defaults.stop_words) if self.settings.stopwords else set()
         self.stop |= set(self.settings.extra_stopwords)
-        self.cache: dict[str, tuple[str, ...]] = {}
+        self.types: list[str] = []  # every token type produced so far; ids index this list
+        self._type_ids: dict[str, int] = {}
+        self.cache: dict[str, tuple[int, ...]] = {}  # chunk → ids of its tokens
 
     def _token(self, tok) -> str | None:
         s = self.settings
@@ -181,20 +186,35 @@ class Tokenizer:
             return None
         return lemma
 
-    def _fill(self, chunks: list[str], group: int = 20000) -> None:
-        """Tokenize chunks not yet cached: plain words directly, the rest through spaCy.
+    def _ids(self, tokens: Iterable[str | None]) -> tuple[int, ...]:
+        ids = self._type_ids
+        out = []
+        for t in tokens:
+            if t is not None:
+                if t not in ids:
+                    ids[t] = len(self.types)
+                    self.types.append(t)
+                out.append(ids[t])
+        return tuple(out)
 
-        A chunk that is letters only once periods, colons and apostrophes at its ends go
-        (``word.``, ``'word'``) and is not one of spaCy's special cases ("cannot",
-        "gonna") is a single alphabetic token for spaCy too, so it skips the tokenizer.
+    def _fill(self, chunks: Iterable[str], group: int = 20000) -> None:
+        """Tokenize chunks not yet cached: the easy ones directly, the rest through spaCy.
+
+        - no letter at all (numbers, dates, rules of dashes): no token can come out;
+        - an ``@`` or ``://`` inside: an e-mail address, message id or URL, dropped as
+          spaCy's ``like_email`` / ``like_url`` would;
+        - letters only once periods, colons and apostrophes at its ends go (``word.``,
+          ``'word'``), and not one of spaCy's special cases ("cannot", "gonna"): a single
+          alphabetic token for spaCy too.
         """
         special = self.nlp.tokenizer.rules or {}
         hard = []
         for c in chunks:
             core = c.strip(_EDGE_PUNCT)
             if core.isalpha() and core not in special and c not in special:
-                w = self._word(core)
-                self.cache[c] = (w,) if w is not None else ()
+                self.cache[c] = self._ids([self._word(core)])
+            elif not _HAS_LETTER.search(c) or "@" in c or "://" in c:
+                self.cache[c] = ()
             else:
                 hard.append(c)
         for g in range(0, len(hard), group):
@@ -209,26 +229,34 @@ class Tokenizer:
                 if (t := self._token(tok)) is not None:
                     results[i].append(t)
             for c, r in zip(part, results):
-                self.cache[c] = tuple(r)
+                self.cache[c] = self._ids(r)
 
     def chunks(self, text: str) -> list[str]:
         """Lowercased text split at whitespace and at punctuation that never joins a token."""
         return _CHUNK.findall(text.lower())
 
-    def batch(self, texts: Iterable[str]) -> list[list[str]]:
-        """Tokens of each text, in order."""
+    def batch_ids(self, texts: Iterable[str]) -> list[np.ndarray]:
+        """Token ids (into :attr:`types`) of each text, as int32 arrays."""
         split = [self.chunks(t) for t in texts]
-        cache = self.cache
-        missing = list({c for chunks in split for c in chunks if c not in cache})
+        seen: set[str] = set()
+        for chunks in split:
+            seen.update(chunks)
+        missing = seen.difference(self.cache)
         if missing:
-            self._fill(missing)
+            self._fill(sorted(missing))
+        cache = self.cache
         out = []
         for chunks in split:
-            toks: list[str] = []
+            ids: list[int] = []
             for c in chunks:
-                toks.extend(cache[c])
-            out.append(toks)
+                ids.extend(cache[c])
+            out.append(np.array(ids, dtype=np.int32))
         return out
+
+    def batch(self, texts: Iterable[str]) -> list[list[str]]:
+        """Tokens of each text, in order."""
+        types = self.types
+        return [[types[i] for i in ids] for ids in self.batch_ids(texts)]
 
     def __call__(self, text: str) -> list[str]:
         return self.batch([text])[0]
