@@ -1,0 +1,118 @@
+"""Export document vectors and topic tables to CSV or Parquet, streaming in chunks.
+
+Memory stays flat for big corpora: θ (and μ, σ) are read as memory-mapped ``.npy``
+arrays and the document table in Parquet record batches; each chunk is written and
+dropped. Files are written to a temporary name and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .paths import check_output_path
+
+SKIP_COLUMNS = ("text",)
+
+
+def _entropy(theta: np.ndarray) -> np.ndarray:
+    p = np.clip(theta, 1e-12, 1.0)
+    return -(p * np.log(p)).sum(axis=1)
+
+
+def document_frame(docs: pd.DataFrame, theta: np.ndarray, topic_labels: Sequence[str],
+                   z_mean: np.ndarray | None = None, z_std: np.ndarray | None = None) -> pd.DataFrame:
+    """The export columns for one chunk of documents.
+
+    Args:
+        docs: rows of the corpus document table (id, label, date, split, metadata...).
+        theta: (n, K) topic mixtures of those rows.
+        topic_labels: K names, one per topic.
+        z_mean, z_std: (n, L) posterior mean and standard deviation (VAE only).
+    """
+    k = theta.shape[1]
+    out = docs[[c for c in docs.columns if c not in SKIP_COLUMNS]].reset_index(drop=True)
+    dominant = theta.argmax(axis=1)
+    out["dominant_topic"] = dominant
+    out["dominant_topic_label"] = np.asarray(topic_labels, dtype=object)[dominant]
+    thetas = pd.DataFrame(np.asarray(theta, dtype=np.float64), columns=[f"theta_{j}" for j in range(k)])
+    parts = [out, thetas]
+    if z_mean is not None and z_std is not None:
+        L = z_mean.shape[1]
+        parts.append(pd.DataFrame(np.asarray(z_mean, dtype=np.float64), columns=[f"mu_{j}" for j in range(L)]))
+        parts.append(pd.DataFrame(np.asarray(z_std, dtype=np.float64), columns=[f"sigma_{j}" for j in range(L)]))
+        parts.append(pd.DataFrame({"theta_entropy": _entropy(np.asarray(theta, dtype=np.float64))}))
+    return pd.concat(parts, axis=1)
+
+
+def export_documents(docs_path: str | Path, theta: np.ndarray, out: str | Path, topic_labels: Sequence[str],
+                     z_mean: np.ndarray | None = None, z_std: np.ndarray | None = None,
+                     chunk_size: int = 20000) -> int:
+    """Write one row per document to ``out`` (``.parquet`` by suffix, CSV otherwise).
+
+    Args:
+        docs_path: the corpus ``docs.parquet`` (rows align with ``theta``).
+        theta: (n_docs, K) array, typically ``np.load(..., mmap_mode="r")``.
+        out: output file; its folder must exist.
+        topic_labels: K topic names.
+        z_mean, z_std: optional (n_docs, L) arrays for the uncertainty columns.
+
+    Returns:
+        The number of rows written.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = check_output_path(out)
+    parquet = out.suffix.lower() in (".parquet", ".pq")
+    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    source = pq.ParquetFile(docs_path)
+    if source.metadata.num_rows != theta.shape[0]:
+        raise ValueError(f"document table has {source.metadata.num_rows} rows but θ has {theta.shape[0]}")
+    columns = [c for c in source.schema_arrow.names if c not in SKIP_COLUMNS]
+    written, writer = 0, None
+    try:
+        for batch in source.iter_batches(batch_size=chunk_size, columns=columns):
+            docs = batch.to_pandas()
+            rows = slice(written, written + len(docs))
+            frame = document_frame(docs, theta[rows], topic_labels,
+                                   None if z_mean is None else z_mean[rows], None if z_std is None else z_std[rows])
+            if parquet:
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                writer = writer or pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table)
+            else:
+                frame.to_csv(tmp, mode="a", header=written == 0, index=False)
+            written += len(docs)
+        if writer is not None:
+            writer.close()
+        if written == 0:
+            document_frame(pd.DataFrame(columns=columns), np.zeros((0, len(topic_labels))), topic_labels).to_csv(
+                tmp, index=False)
+        os.replace(tmp, out)
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def export_topics(topics: pd.DataFrame, out: str | Path) -> None:
+    """Write a topic table (topic, rank, word, weight, ...) to CSV or Parquet, atomically."""
+    out = check_output_path(out)
+    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        if out.suffix.lower() in (".parquet", ".pq"):
+            topics.to_parquet(tmp, index=False)
+        else:
+            topics.to_csv(tmp, index=False)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
