@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import tarfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +14,6 @@ from topicvae.errors import ConfigError, RunError
 from topicvae.models.lda import LDA, csr_chunk
 
 K, V, N_DOCS = 5, 200, 1000
-ARCHIVE = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "20news-bydate.tar.gz"
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +95,18 @@ def test_save_load_round_trip_gives_the_same_transform(tmp_path, synthetic, fitt
     assert loaded.history_ == fitted.history_
 
 
+def test_array_priors_are_saved_as_arrays_not_json(tmp_path, synthetic):
+    X, _, _ = synthetic
+    eta = np.full(V, 0.01)
+    model = LDA(K, passes=1, chunksize=100, eta=eta, alpha=[0.1] * K, history_docs=0).fit(X[:300], progress=False)
+    model.save(tmp_path)
+    settings = json.loads((tmp_path / "lda.json").read_text())["settings"]
+    assert settings["eta"] == {"array_file": "lda_eta.npy"} and settings["alpha"] == {"array_file": "lda_alpha.npy"}
+    loaded = LDA.load(tmp_path)
+    np.testing.assert_allclose(loaded.eta, eta)
+    assert np.array_equal(loaded.transform(X[:50]), model.transform(X[:50]))
+
+
 def test_load_reports_a_missing_model(tmp_path):
     with pytest.raises(RunError, match="no saved LDA model"):
         LDA.load(tmp_path)
@@ -130,17 +140,16 @@ def test_transform_checks_its_input(synthetic, fitted):
 
 # ---------------------------------------------------------------------------- 20 Newsgroups
 @pytest.fixture(scope="module")
-def newsgroups():
+def newsgroups(news_archive):
     """(X_train, X_test, vocab) of 20 Newsgroups bydate; headers dropped, sklearn CountVectorizer.
 
+    ``news_archive`` (conftest) skips when ../shared/corpora/20news-bydate.tar.gz is absent.
     Kept in one function so it can later be swapped for topicvae's own ingester.
     """
-    if not ARCHIVE.is_file():
-        pytest.skip(f"20 Newsgroups archive not found at {ARCHIVE} (see shared/corpora/README.md)")
     from sklearn.feature_extraction.text import CountVectorizer
 
     texts = {"train": [], "test": []}
-    with tarfile.open(ARCHIVE) as tf:
+    with tarfile.open(news_archive) as tf:
         for member in tf:
             if member.isfile():
                 split = "train" if member.name.split("/")[-3].endswith("train") else "test"
