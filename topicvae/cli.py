@@ -53,6 +53,10 @@ def _add_corpora_dir(p: argparse.ArgumentParser) -> None:
                    help="folder of corpora (default: $TOPICVAE_CORPORA_DIR or ./corpora)")
 
 
+def _add_runs_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--runs-dir", metavar="DIR", help="folder of runs (default: $TOPICVAE_RUNS_DIR or ./runs)")
+
+
 # ------------------------------------------------------------------ ingest
 def _add_ingest_args(p: argparse.ArgumentParser) -> None:
     from .config import PreprocessSettings, VocabSettings
@@ -196,12 +200,277 @@ def cmd_quickstart(args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ train, topics, runs
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+#: training flags → model settings (only flags the user gives are passed on)
+TRAIN_FLAGS = {
+    "epochs": ("--epochs", int, "most passes over the training documents (VAE; default 100)"),
+    "batch_size": ("--batch-size", int, "documents per step (VAE; default 200)"),
+    "lr": ("--lr", float, "Adam learning rate (VAE; default 0.002)"),
+    "hidden": ("--hidden", _ints, "encoder layer sizes, e.g. 200,200 (VAE)"),
+    "dropout": ("--dropout", float, "dropout in the encoder (VAE; default 0.2)"),
+    "theta_dropout": ("--theta-dropout", float, "dropout on θ before the decoder (ProdLDA; default 0.2)"),
+    "alpha": ("--alpha", float, "Dirichlet prior per topic (ProdLDA default 1.0; LDA default symmetric 1/K)"),
+    "patience": ("--patience", int, "stop after N epochs without a better validation ELBO, 0 never (VAE; default 10)"),
+    "val_fraction": ("--val-fraction", float, "share of training documents held out for early stopping (VAE; default 0.1)"),
+    "kl_warmup": ("--kl-warmup", int, "epochs over which the KL weight rises from 0 to 1 (VAE; default 0)"),
+    "clip_norm": ("--clip-norm", float, "gradient-norm clipping, 0 off (VAE; default 5)"),
+    "threads": ("--threads", int, "torch CPU threads (VAE; default: torch's)"),
+    "device": ("--device", str, "auto, cpu or cuda (VAE; default auto)"),
+    "passes": ("--passes", int, "passes over the corpus (LDA; default 10)"),
+    "iterations": ("--iterations", int, "inference iterations per document (LDA; default 50)"),
+    "workers": ("--workers", int, "worker processes; more than 1 uses LdaMulticore (LDA; default 1)"),
+    "seed": ("--seed", int, "random seed (default 0)"),
+}
+
+
+def _add_train_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("model settings (defaults are the model's own)")
+    for dest, (flag, typ, help_) in TRAIN_FLAGS.items():
+        g.add_argument(flag, dest=dest, type=typ, default=None, help=help_)
+
+
+def _train_params(args) -> dict:
+    params = {k: getattr(args, k) for k in TRAIN_FLAGS if getattr(args, k, None) is not None}
+    if "hidden" in params:
+        params["hidden"] = tuple(params["hidden"])
+    return params
+
+
+def cmd_train(args) -> int:
+    from .corpus import Corpus
+    from .runs import format_topics, train_run
+
+    corpus = Corpus.load(args.corpus, args.corpora_dir)
+    run = train_run(corpus, args.model, args.topics, name=args.name, runs_dir=args.runs_dir, force=args.force,
+                    resume=args.resume, progress=not args.quiet, **_train_params(args))
+    s = run.summary()
+    extra = f", best epoch {run.config['best_epoch']}" if run.config.get("best_epoch") else ""
+    print(f"run {run.name!r}: {s['model']}, {s['n_topics']} topics, {s['epochs']} epochs{extra}, "
+          f"{s['fit_seconds']:.1f} s of training -> {run.path}")
+    print(format_topics(run, 8).split("\n", 1)[1])
+    print(f"\nnext: topicvae evaluate {run.name}   |   topicvae export {run.name} --out {run.name}.csv")
+    return 0
+
+
+def cmd_topics(args) -> int:
+    from .runs import Run, format_topics
+
+    print(format_topics(Run.load(args.run, args.runs_dir), args.words))
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from .paths import runs_dir
+    from .runs import list_runs
+
+    rows = list_runs(args.runs_dir)
+    if not rows:
+        print(f"no runs in {runs_dir(args.runs_dir)}; train one with: topicvae train CORPUS --model prodlda --topics 20")
+        return 0
+    fmt = lambda v, f: "-" if v is None else f.format(v)  # noqa: E731
+    print(_table([{"name": r["name"], "corpus": r["corpus"], "model": r["model"], "K": r["n_topics"],
+                   "epochs": r["epochs"], "train loss": fmt(r["train_loss"], "{:.1f}"),
+                   "val loss": fmt(r["val_loss"], "{:.1f}"), "train s": fmt(r["fit_seconds"], "{:.1f}")}
+                  for r in rows]))
+    return 0
+
+
+# ------------------------------------------------------------------ evaluate, compare, stability, sweep
+def cmd_evaluate(args) -> int:
+    from .run_metrics import evaluate_run, format_metrics
+    from .runs import Run
+
+    run = Run.load(args.run, args.runs_dir)
+    metrics = evaluate_run(run, reference=args.reference, corpora_dir=args.corpora_dir, with_c_v=not args.no_c_v)
+    print(format_metrics(metrics))
+    print(f"  written to {run.path / 'metrics.json'}")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .errors import ConfigError
+    from .run_metrics import align_runs, evaluate_run, metrics_table, read_metrics
+    from .runs import Run
+
+    runs = [Run.load(n, args.runs_dir) for n in args.runs]
+    rows = [read_metrics(r) or evaluate_run(r, corpora_dir=args.corpora_dir, with_c_v=False) for r in runs]
+    table = metrics_table(rows)
+    if args.format == "csv":
+        print(table.to_csv(index=False), end="")
+    elif args.format == "json":
+        print(table.to_json(orient="records", indent=1))
+    else:
+        print(_markdown(table))
+    if len(runs) == 2 and args.format == "markdown":
+        try:
+            aligned = align_runs(runs[0], runs[1], n_words=args.words)
+        except ConfigError as exc:
+            print(f"\ntopic alignment refused: {exc}")
+        else:
+            print(f"\naligned topics (Hungarian matching on Jensen-Shannon distance; 0 = identical, 1 = disjoint)\n")
+            aligned.columns = [f"{runs[0].name} topic", f"{runs[0].name} words", f"{runs[1].name} topic",
+                               f"{runs[1].name} words", "JS distance"]
+            print(_markdown(aligned))
+    return 0
+
+
+def _markdown(df) -> str:
+    def cell(v):
+        if v is None or (isinstance(v, float) and v != v):
+            return "-"
+        if isinstance(v, float):
+            return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}"
+        return str(v).replace("|", "/")
+    head = "| " + " | ".join(map(str, df.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in df.columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
+def cmd_stability(args) -> int:
+    from .corpus import Corpus
+    from .experiments import stability_runs
+
+    corpus = Corpus.load(args.corpus, args.corpora_dir)
+    seeds = list(range(args.seeds))
+    params = _train_params(args)
+    params.pop("seed", None)
+    score, runs = stability_runs(corpus, args.model, args.topics, seeds, runs_dir=args.runs_dir, force=args.force,
+                                 progress=not args.quiet, **params)
+    print(f"stability of {args.model}, K={args.topics}, on {corpus.name} over seeds {seeds}: {score:.4f}")
+    print("  (mean similarity 1 - Jensen-Shannon distance of topics matched one-to-one between every pair of seeds; "
+          "1 = the same topics every time)")
+    print("  runs: " + ", ".join(r.name for r in runs))
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from .corpus import Corpus
+    from .experiments import sweep
+    from .paths import check_output_path
+    from .plotting import plot_sweep
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    check_output_path(out / "sweep.csv")
+    corpus = Corpus.load(args.corpus, args.corpora_dir)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    table = sweep(corpus, models, args.topics, runs_dir=args.runs_dir, corpora_dir=args.corpora_dir,
+                  reference=args.reference, force=args.force, progress=not args.quiet, **_train_params(args))
+    table.to_csv(out / "sweep.csv", index=False)
+    png = plot_sweep(table, out / "sweep.png")
+    print(_markdown(table.drop(columns=["corpus"])))
+    print(f"\ntable: {out / 'sweep.csv'}\nplot:  {png}")
+    return 0
+
+
+# ------------------------------------------------------------------ export, infer
+def cmd_export(args) -> int:
+    import numpy as np
+
+    from .corpus import DOCS_FILE
+    from .export import export_documents, export_topics
+    from .labels import topic_labels
+    from .paths import check_output_path
+    from .run_metrics import run_corpus
+    from .runs import DOC_TOPIC_FILE, Z_MEAN_FILE, Z_STD_FILE, Run
+
+    run = Run.load(args.run, args.runs_dir)
+    check_output_path(args.out)
+    if args.topics_out:
+        check_output_path(args.topics_out)
+    corpus_path = run_corpus(run, args.corpora_dir).path
+    theta = np.load(run.path / DOC_TOPIC_FILE, mmap_mode="r", allow_pickle=False)
+    mu = sigma = None
+    if args.with_uncertainty:
+        if not (run.path / Z_MEAN_FILE).is_file():
+            from .errors import ConfigError
+
+            raise ConfigError(f"run {run.name!r} ({run.model_name}) has no posterior to export; "
+                              "--with-uncertainty needs a VAE run (prodlda or nvdm)")
+        mu = np.load(run.path / Z_MEAN_FILE, mmap_mode="r", allow_pickle=False)
+        sigma = np.load(run.path / Z_STD_FILE, mmap_mode="r", allow_pickle=False)
+    labels = topic_labels(run)
+    n = export_documents(corpus_path / DOCS_FILE, theta, args.out, labels, mu, sigma)
+    print(f"wrote {n:,} documents x {run.n_topics} topics to {args.out}")
+    if args.topics_out:
+        topics = run.topics.copy()
+        topics.insert(1, "label", [labels[k] for k in topics["topic"]])
+        export_topics(topics, args.topics_out)
+        print(f"wrote the topic table to {args.topics_out}")
+    return 0
+
+
+def cmd_infer(args) -> int:
+    import numpy as np
+
+    import pandas as pd
+
+    from .errors import SourceError
+    from .export import document_frame, write_table
+    from .inference import infer_texts
+    from .labels import topic_labels
+    from .paths import check_output_path
+    from .runs import Run
+    from .text.sources import TableColumns, read_source
+
+    run = Run.load(args.run, args.runs_dir)
+    check_output_path(args.out)
+    docs = list(read_source(args.file, args.fmt, TableColumns(text=args.text_col, id=args.id_col,
+                                                              label=args.label_col, date=args.date_col)))
+    if not docs:
+        raise SourceError(f"{args.file} holds no documents")
+    result = infer_texts(run, [d.text for d in docs], corpora_dir=args.corpora_dir)
+    if result.n_known.sum() == 0:
+        raise SourceError(f"no document in {args.file} has a word of run {run.name!r}'s vocabulary "
+                          f"({len(run.vocab):,} words); is it the right language and text column?")
+    n_unknown_docs = int((result.n_known == 0).sum())
+    table = pd.DataFrame({"id": [d.id for d in docs], "label": [d.label for d in docs],
+                          "date": [d.date for d in docs], "split": [d.split for d in docs]})
+    for key in dict.fromkeys(k for d in docs for k in d.meta):
+        table[key if key not in table else f"meta_{key}"] = [d.meta.get(key) for d in docs]
+    table["n_tokens"] = result.n_tokens
+    table["n_unknown_tokens"] = result.n_tokens - result.n_known
+    uncertain = args.with_uncertainty and result.z_mean is not None
+    table = document_frame(table, result.theta, topic_labels(run),
+                           result.z_mean if uncertain else None, result.z_std if uncertain else None)
+    write_table(table, args.out)
+    print(f"wrote {len(docs):,} documents to {args.out}; {result.n_unknown:,} of {int(result.n_tokens.sum()):,} "
+          f"tokens were outside the vocabulary" + (f"; {n_unknown_docs} documents had no known word "
+                                                  "(their θ is uniform)" if n_unknown_docs else ""))
+    return 0
+
+
+# ------------------------------------------------------------------ app
+def cmd_app(args) -> int:
+    from .app_launcher import launch
+
+    return launch(corpora_dir=args.corpora_dir, runs_dir=args.runs_dir, host=args.host, port=args.port)
+
+
 # ------------------------------------------------------------------ main
 COMMANDS = {
     "quickstart": (cmd_quickstart, "ingest the built-in sample corpus and show what was made"),
     "ingest": (cmd_ingest, "turn documents (csv, jsonl, parquet, folders, archives) into a corpus"),
     "corpora": (cmd_corpora, "list the corpora with their counts"),
     "corpus-info": (cmd_corpus_info, "counts, labels, top words and document lengths of a corpus"),
+    "train": (cmd_train, "train a topic model (prodlda, nvdm or lda) on a corpus"),
+    "topics": (cmd_topics, "print the top words of each topic of a run"),
+    "runs": (cmd_runs, "list the trained runs"),
+    "evaluate": (cmd_evaluate, "measure a run: NPMI, C_v, diversity, perplexity, label metrics, speed"),
+    "compare": (cmd_compare, "compare runs side by side, and align the topics of two runs"),
+    "stability": (cmd_stability, "train with several seeds and measure how stable the topics are"),
+    "sweep": (cmd_sweep, "train and evaluate several models and numbers of topics; table and plot"),
+    "export": (cmd_export, "write document vectors (theta, dominant topic) to CSV or Parquet"),
+    "infer": (cmd_infer, "topic mixtures of new documents under a trained run"),
+    "app": (cmd_app, "open the dashboard to explore topics, documents and comparisons"),
 }
 
 
@@ -227,6 +496,85 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("name", help="corpus name")
             p.add_argument("--top-words", type=int, default=30, help="how many top words to show (default: 30)")
             _add_corpora_dir(p)
+        elif name == "train":
+            p.add_argument("corpus", help="corpus name (see: topicvae corpora)")
+            p.add_argument("--model", default="prodlda", help="prodlda (default), nvdm or lda")
+            p.add_argument("--topics", type=int, default=20, help="number of topics K (default: 20)")
+            p.add_argument("--name", help="run name (default: CORPUS-MODEL-kK)")
+            p.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
+            p.add_argument("--force", action="store_true", help="replace an existing run of the same name")
+            p.add_argument("--quiet", action="store_true", help="no progress bar")
+            _add_train_flags(p)
+            _add_corpora_dir(p)
+            _add_runs_dir(p)
+        elif name == "topics":
+            p.add_argument("run", help="run name (see: topicvae runs)")
+            p.add_argument("--words", type=int, default=10, help="words per topic (default: 10)")
+            _add_runs_dir(p)
+        elif name == "runs":
+            _add_runs_dir(p)
+        elif name == "evaluate":
+            p.add_argument("run", help="run name")
+            p.add_argument("--reference", default="test",
+                           help="documents for NPMI and C_v: test (default; held out), train, or a corpus name")
+            p.add_argument("--no-c-v", action="store_true", help="skip C_v (it re-tokenizes the reference texts)")
+            _add_corpora_dir(p)
+            _add_runs_dir(p)
+        elif name == "compare":
+            p.add_argument("runs", nargs="+", help="two or more run names")
+            p.add_argument("--format", choices=["markdown", "csv", "json"], default="markdown",
+                           help="output format of the metric table (default: markdown)")
+            p.add_argument("--words", type=int, default=8, help="words per topic in the alignment (default: 8)")
+            _add_corpora_dir(p)
+            _add_runs_dir(p)
+        elif name == "stability":
+            p.add_argument("corpus", help="corpus name")
+            p.add_argument("--model", default="prodlda", help="prodlda (default), nvdm or lda")
+            p.add_argument("--topics", type=int, default=20, help="number of topics K (default: 20)")
+            p.add_argument("--seeds", type=int, default=3, help="how many seeds, 0..N-1 (default: 3)")
+            p.add_argument("--force", action="store_true", help="train again runs that already exist")
+            p.add_argument("--quiet", action="store_true", help="no progress bars")
+            _add_train_flags(p)
+            _add_corpora_dir(p)
+            _add_runs_dir(p)
+        elif name == "sweep":
+            p.add_argument("corpus", help="corpus name")
+            p.add_argument("--models", default="prodlda,lda", help="comma-separated models (default: prodlda,lda)")
+            p.add_argument("--topics", type=_ints, default=[10, 20, 50], help="comma-separated K values (default: 10,20,50)")
+            p.add_argument("--out", default="sweep", help="folder for sweep.csv and sweep.png (default: ./sweep)")
+            p.add_argument("--reference", default="test", help="test (default), train or a corpus name")
+            p.add_argument("--force", action="store_true", help="train again runs that already exist")
+            p.add_argument("--quiet", action="store_true", help="no progress bars")
+            _add_train_flags(p)
+            _add_corpora_dir(p)
+            _add_runs_dir(p)
+        elif name == "export":
+            p.add_argument("run", help="run name")
+            p.add_argument("--out", required=True, help="output file: .csv, or .parquet")
+            p.add_argument("--with-uncertainty", action="store_true",
+                           help="add the posterior mean and sd of each latent dimension and the entropy of θ (VAE)")
+            p.add_argument("--topics-out", help="also write the topic table (topic, label, rank, word, weight)")
+            _add_corpora_dir(p)
+            _add_runs_dir(p)
+        elif name == "infer":
+            p.add_argument("run", help="run name")
+            p.add_argument("file", help="new documents, in any format ingest reads")
+            p.add_argument("--out", required=True, help="output file: .csv or .parquet")
+            p.add_argument("--format", dest="fmt", choices=["csv", "tsv", "jsonl", "parquet", "folder", "archive"],
+                           help="input format (default: detected from the path)")
+            p.add_argument("--text-col", default="text", help="column with the text (default: text)")
+            p.add_argument("--id-col", help="column with document ids")
+            p.add_argument("--label-col", help="column with labels")
+            p.add_argument("--date-col", help="column with dates")
+            p.add_argument("--with-uncertainty", action="store_true", help="add μ, σ and θ entropy (VAE)")
+            _add_corpora_dir(p)
+            _add_runs_dir(p)
+        elif name == "app":
+            p.add_argument("--host", default="127.0.0.1",
+                           help="address to listen on (default: 127.0.0.1; anything else is reachable from other machines)")
+            p.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
+            _add_corpora_dir(p)
+            _add_runs_dir(p)
         elif name == "quickstart":
             p.add_argument("--name", default="sample", help="name of the sample corpus (default: sample)")
             p.add_argument("--quiet", action="store_true", help="no progress bars")

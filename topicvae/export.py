@@ -103,16 +103,22 @@ def export_documents(docs_path: str | Path, theta: np.ndarray, out: str | Path, 
     return written
 
 
-def export_topics(topics: pd.DataFrame, out: str | Path) -> None:
-    """Write a topic table (topic, rank, word, weight, ...) to CSV or Parquet, atomically."""
+def write_table(frame: pd.DataFrame, out: str | Path) -> Path:
+    """Write a whole table to CSV or Parquet (by suffix) atomically; return the path."""
     out = check_output_path(out)
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
         if out.suffix.lower() in (".parquet", ".pq"):
-            topics.to_parquet(tmp, index=False)
+            frame.to_parquet(tmp, index=False)
         else:
-            topics.to_csv(tmp, index=False)
+            frame.to_csv(tmp, index=False)
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return out
+
+
+def export_topics(topics: pd.DataFrame, out: str | Path) -> Path:
+    """Write a topic table (topic, label, rank, word, weight) to CSV or Parquet, atomically."""
+    return write_table(topics, out)

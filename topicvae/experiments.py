@@ -1,0 +1,57 @@
+"""Several runs at once: seed stability and sweeps over models and K."""
+
+from __future__ import annotations
+
+import logging
+from typing import Sequence
+
+import pandas as pd
+
+from . import evaluation
+from .corpus import Corpus
+from .errors import RunError
+from .runs import Run, default_run_name, train_run
+from .run_metrics import evaluate_run, metrics_table
+
+logger = logging.getLogger(__name__)
+
+
+def _train_or_reuse(corpus: Corpus, model: str, k: int, name: str, runs_dir, force: bool, progress: bool,
+                    params: dict) -> Run:
+    """Train the run, or reuse a complete run of that name on the same corpus unless ``force``."""
+    if not force:
+        try:
+            run = Run.load(name, runs_dir)
+            if run.config.get("corpus_checksum") == corpus.checksum:
+                logger.info("reusing run %s (pass force to train it again)", name)
+                return run
+        except RunError:
+            pass
+    return train_run(corpus, model, k, name=name, runs_dir=runs_dir, force=True, progress=progress, **params)
+
+
+def stability_runs(corpus: Corpus, model: str, n_topics: int, seeds: Sequence[int], runs_dir=None,
+                   force: bool = False, progress: bool = True, **params) -> tuple[float, list[Run]]:
+    """Train one run per seed (``<corpus>-<model>-k<K>-seed<s>``) and return the mean
+    aligned-topic similarity across seeds (GUIDE §4 stability) with the runs.
+
+    Existing complete runs of those names are reused unless ``force``.
+    """
+    runs = []
+    for s in seeds:
+        name = f"{default_run_name(corpus.name, model, n_topics)}-seed{s}"
+        runs.append(_train_or_reuse(corpus, model, n_topics, name, runs_dir, force, progress, {**params, "seed": s}))
+    return evaluation.stability([r.topic_word for r in runs]), runs
+
+
+def sweep(corpus: Corpus, models: Sequence[str], topics: Sequence[int], runs_dir=None, corpora_dir=None,
+          reference: str = "test", force: bool = False, progress: bool = True, with_c_v: bool = False,
+          **params) -> pd.DataFrame:
+    """Train and evaluate every (model, K); one metrics row per run."""
+    rows = []
+    for model in models:
+        for k in topics:
+            run = _train_or_reuse(corpus, model, k, default_run_name(corpus.name, model, k), runs_dir, force,
+                                  progress, params)
+            rows.append(evaluate_run(run, reference=reference, corpora_dir=corpora_dir, with_c_v=with_c_v))
+    return metrics_table(rows)
