@@ -5,7 +5,7 @@
 - :mod:`.model`: the :class:`~topicvae.models.base.TopicModel` classes.
 """
 
-from .model import NVDM, VAE_MODELS, ProdLDA, VAETopicModel
+from .model import NVDM, ProdLDA, VAETopicModel
 from .trainer import TrainingInterrupted
 
-__all__ = ["NVDM", "ProdLDA", "VAETopicModel", "VAE_MODELS", "TrainingInterrupted"]
+__all__ = ["NVDM", "ProdLDA", "VAETopicModel", "TrainingInterrupted"]

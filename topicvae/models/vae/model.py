@@ -10,9 +10,12 @@ no sampling. ``posterior`` gives μ and σ of q(z|x) themselves.
 
 Topic-word matrices (``topic_word_``, K × V, rows sum to 1):
 
-- ProdLDA: the softmax over the vocabulary of each topic's decoder row β_k. Its ranking
-  of words is the one the literature reports (β itself); note that the decoder's batch
-  norm rescales words, so the words generated for a pure topic differ from this.
+- ProdLDA: the softmax over the vocabulary of each topic's decoder row β_k ("the
+  topic-word matrix is β", GUIDE §3). It ranks words as the literature does (by β,
+  which also gives the better NPMI), but its sharpness is arbitrary: the decoder's batch
+  norm makes the scale of β irrelevant to the likelihood. The distribution the model
+  really generates for a document entirely about topic k, p(w | θ = e_k), which adds the
+  learned background word frequencies, is :meth:`VAETopicModel.generative_topic_word`.
 - NVDM: z is not a topic mixture, so "topic k" is the direction of the k-th basis vector:
   topic_word_[k] = softmax(W[:, k] + b), the word distribution when z = e_k. The bias b
   (initialised to the log word frequencies) is in every topic, so the most frequent
@@ -33,7 +36,7 @@ import torch
 
 from ...errors import ConfigError, CorpusError, RunError
 from ..base import TopicModel
-from .networks import CSRBatches, NVDMNet, ProdLDANet, TopicVAE, reconstruction
+from .networks import CSRBatches, NVDMNet, ProdLDANet, SparseBatch, TopicVAE, reconstruction
 from .trainer import TrainSettings, evaluate, load_checkpoint, train
 
 logger = logging.getLogger(__name__)
@@ -170,7 +173,8 @@ class VAETopicModel(TopicModel):
         need(isinstance(self.batch_size, (int, np.integer)) and self.batch_size >= 2,
              f"batch_size must be at least 2, got {self.batch_size!r}")
         need(self.lr > 0, f"lr must be positive, got {self.lr!r}")
-        need(len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), f"betas must be two numbers in [0, 1), got {self.betas!r}")
+        need(isinstance(self.betas, (list, tuple)) and len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas),
+             f"betas must be two numbers in [0, 1), got {self.betas!r}")
         need(isinstance(self.epochs, (int, np.integer)) and self.epochs >= 1, f"epochs must be at least 1, got {self.epochs!r}")
         need(isinstance(self.patience, (int, np.integer)) and self.patience >= 0, f"patience must be 0 (off) or more, got {self.patience!r}")
         need(0 <= self.val_fraction < 1, f"val_fraction must be in [0, 1), got {self.val_fraction!r}")
@@ -270,14 +274,19 @@ class VAETopicModel(TopicModel):
             raise RunError(f"this {self.name} model is not fitted yet; call fit first")
         return net
 
-    def _batches(self, X) -> Iterator[tuple[int, int, object]]:
-        """(start, stop, SparseBatch) over X in chunks, after checking X's vocabulary size."""
-        net = self._fitted_net()
+    def _check_X(self, X) -> sp.csr_matrix:
+        """X as counts, after checking that it has the model's vocabulary size."""
+        self._fitted_net()
         X = as_counts(X)
         if X.shape[1] != self.n_words_:
             raise ConfigError(f"the documents have {X.shape[1]} words, the model {self.n_words_}; "
                               "use a corpus with the vocabulary the model was trained on")
-        device = next(net.parameters()).device
+        return X
+
+    def _batches(self, X) -> Iterator[tuple[int, int, SparseBatch]]:
+        """(start, stop, SparseBatch) over X in chunks of rows."""
+        X = self._check_X(X)
+        device = next(self.net_.parameters()).device
         for s in range(0, X.shape[0], _INFER_BATCH):
             chunk = CSRBatches(X[s:s + _INFER_BATCH], device)
             yield s, s + chunk.n_rows, chunk.batch(0, chunk.n_rows)
@@ -306,17 +315,33 @@ class VAETopicModel(TopicModel):
         A Monte-Carlo estimate with ``n_samples`` draws of z from a generator seeded
         with ``seed``, so repeated calls agree. Perplexity bound: exp(sum / total tokens).
         """
-        net = self._fitted_net()
+        X = self._check_X(X)
+        net = self.net_
         device = next(net.parameters()).device
-        X = as_counts(X)
-        if X.shape[1] != self.n_words_:
-            raise ConfigError(f"the documents have {X.shape[1]} words, the model {self.n_words_}")
         gen = torch.Generator(device=device).manual_seed(seed)
         total = np.zeros(X.shape[0])
         for _ in range(n_samples):
             rec, kl = evaluate(net, X, device, gen, sample=True)
             total += rec + kl
         return total / n_samples
+
+    def log_bound(self, X) -> tuple[float, int]:
+        """(Σ_d ELBO_d, Σ_d N_d) of X: a lower bound on its log likelihood and its token count.
+
+        ``topicvae.evaluation.perplexity(*model.log_bound(X))`` is GUIDE §4's perplexity bound.
+        """
+        X = self._check_X(X)
+        return float(-self.neg_elbo(X).sum()), int(round(X.sum()))
+
+    def generative_topic_word(self) -> np.ndarray:
+        """p(w | a document entirely about topic k): float64 (K, V), rows sum to 1.
+
+        The decoder's output for θ = e_k (ProdLDA) or z = e_k (NVDM), in evaluation mode.
+        """
+        net = self._fitted_net().eval()
+        with torch.no_grad():
+            tw = net.generative_topic_word().double().cpu().numpy()
+        return tw / tw.sum(axis=1, keepdims=True)
 
     def completion_log_likelihood(self, X_context, X_heldout) -> np.ndarray:
         """Σ_w x_w log p(w | z = μ(context)) per document: float64 (n_docs,).
@@ -325,7 +350,9 @@ class VAETopicModel(TopicModel):
         and the other half, ``X_heldout`` (same shape), is scored.
         """
         net = self._fitted_net().eval()
-        X_heldout = as_counts(X_heldout)
+        X_heldout = self._check_X(X_heldout)
+        if X_heldout.shape[0] != X_context.shape[0]:
+            raise ConfigError(f"{X_context.shape[0]} context documents but {X_heldout.shape[0]} held-out ones")
         out = []
         with torch.no_grad():
             for s, e, batch in self._batches(X_context):
@@ -363,13 +390,12 @@ class VAETopicModel(TopicModel):
             data = torch.load(file, map_location="cpu", weights_only=True)
         except Exception as exc:
             raise RunError(f"{file} cannot be read ({exc})") from exc
-        klass = VAE_MODELS.get(data.get("model")) if cls is VAETopicModel else cls
-        if klass is None or data.get("model") != klass.name:
+        if data.get("model") != cls.name:
             raise RunError(f"{file} holds a {data.get('model')!r} model, not {cls.name!r}")
         params = dict(data["params"])
-        model = klass(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
-        if model.device != "cpu" and not torch.cuda.is_available():
-            model.device = "cpu"
+        model = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
+        if str(model.device).startswith("cuda") and not torch.cuda.is_available():
+            model.device = "cpu"  # trained on a GPU, read on a machine without one
         net = model._build_net(int(data["n_words"]))
         net.load_state_dict(data["state_dict"])
         model.net_ = net.to(resolve_device(model.device)).eval()
@@ -434,6 +460,3 @@ class NVDM(VAETopicModel):
             with torch.no_grad():
                 net.decoder.bias.copy_(log_word_frequencies(X_train))
         return net
-
-
-VAE_MODELS: dict[str, type[VAETopicModel]] = {"prodlda": ProdLDA, "nvdm": NVDM}

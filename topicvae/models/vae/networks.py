@@ -152,15 +152,35 @@ class SparseLinear(nn.Module):
 
 
 class ShiftBatchNorm(nn.Module):
-    """Batch norm with a learned shift and no learned scale (as ProdLDA's avitm code)."""
+    """Batch norm with a learned shift and no learned scale (as ProdLDA's avitm code).
 
-    def __init__(self, n: int):
+    One ``F.batch_norm`` call with ``weight=None``: no extra pass to add the shift.
+    """
+
+    def __init__(self, n: int, momentum: float = 0.1, eps: float = 1e-5):
         super().__init__()
-        self.norm = nn.BatchNorm1d(n, affine=False)
+        self.momentum, self.eps = momentum, eps
         self.bias = nn.Parameter(torch.zeros(n))
+        self.register_buffer("running_mean", torch.zeros(n))
+        self.register_buffer("running_var", torch.ones(n))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.norm(x) + self.bias
+        return F.batch_norm(x, self.running_mean, self.running_var, None, self.bias,
+                            self.training, self.momentum, self.eps)
+
+
+class Dropout(nn.Module):
+    """Inverted dropout from a uniform draw (about twice as fast on CPU as ``nn.Dropout``'s Bernoulli)."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = float(p)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = (torch.rand_like(x) >= self.p).to(x.dtype)
+        return x * keep.mul_(1.0 / (1.0 - self.p))
 
 
 class Encoder(nn.Module):
@@ -172,10 +192,10 @@ class Encoder(nn.Module):
 
     def __init__(self, n_words: int, n_topics: int, hidden: tuple[int, ...], dropout: float, batchnorm: bool):
         super().__init__()
-        sizes = [*hidden]
+        sizes = list(hidden)
         self.first = SparseLinear(n_words, sizes[0])
         self.rest = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout)
         self.mu = nn.Linear(sizes[-1], n_topics)
         self.logvar = nn.Linear(sizes[-1], n_topics)
         self.mu_bn = ShiftBatchNorm(n_topics) if batchnorm else nn.Identity()
@@ -198,7 +218,9 @@ def reconstruction(log_probs: torch.Tensor, x: SparseBatch) -> torch.Tensor:
 class TopicVAE(nn.Module):
     """Encoder + prior + decoder; ``forward`` gives the two ELBO terms per document.
 
-    Subclasses define :meth:`decode` (z → log p(w), (B, K) → (B, V)) and :meth:`topic_word`.
+    Subclasses define :meth:`decode` (z → log p(w), (B, K) → (B, V)), :meth:`topic_word`
+    (the K × V matrix reported as the topics) and :meth:`generative_topic_word`
+    (p(w | a document entirely about topic k), K × V).
     """
 
     def __init__(self, encoder: Encoder, prior_mu: torch.Tensor, prior_var: torch.Tensor):
@@ -211,6 +233,9 @@ class TopicVAE(nn.Module):
         raise NotImplementedError
 
     def topic_word(self) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def generative_topic_word(self) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def forward(self, x: SparseBatch, generator: torch.Generator | None = None, sample: bool = True):
@@ -236,17 +261,24 @@ class ProdLDANet(TopicVAE):
                  theta_dropout: float, alpha: float | np.ndarray):
         prior_mu, prior_var = laplace_dirichlet_prior(alpha, n_topics)
         super().__init__(Encoder(n_words, n_topics, hidden, dropout, batchnorm=True), prior_mu, prior_var)
-        self.theta_drop = nn.Dropout(theta_dropout)
+        self.theta_drop = Dropout(theta_dropout)
         self.beta = nn.Linear(n_topics, n_words, bias=False)  # weight: (V, K)
         self.decoder_bn = ShiftBatchNorm(n_words)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        theta = self.theta_drop(F.softmax(z, dim=1))
+    def word_log_probs(self, theta: torch.Tensor) -> torch.Tensor:
+        """log p(w | θ) = log softmax(BN(β θ)): (B, K) → (B, V)."""
         return F.log_softmax(self.decoder_bn(self.beta(theta)), dim=1)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.word_log_probs(self.theta_drop(F.softmax(z, dim=1)))
 
     def topic_word(self) -> torch.Tensor:
         """softmax over the vocabulary of each topic's β row: (K, V)."""
         return F.softmax(self.beta.weight.T, dim=1)
+
+    def generative_topic_word(self) -> torch.Tensor:
+        """p(w | θ = e_k) through the decoder (its batch norm in the current mode): (K, V)."""
+        return self.word_log_probs(torch.eye(self.beta.in_features, device=self.beta.weight.device)).exp()
 
 
 class NVDMNet(TopicVAE):
@@ -263,3 +295,7 @@ class NVDMNet(TopicVAE):
     def topic_word(self) -> torch.Tensor:
         """softmax over the vocabulary of W[:, k] + b, the words of z = e_k: (K, V)."""
         return F.softmax(self.decoder.weight.T + self.decoder.bias, dim=1)
+
+    def generative_topic_word(self) -> torch.Tensor:
+        """The same as :meth:`topic_word`: z = e_k is NVDM's "document of topic k"."""
+        return self.topic_word()

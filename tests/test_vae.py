@@ -1,0 +1,342 @@
+"""ProdLDA and NVDM: the math (KL, sparse layers), topic recovery, reproducibility, checkpoints."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from scipy.optimize import linear_sum_assignment
+
+from topicvae.errors import ConfigError, CorpusError, RunError, TrainingDiverged
+from topicvae.models.vae import NVDM, ProdLDA, TrainingInterrupted
+from topicvae.models.vae import networks as nets
+from topicvae.models.vae import trainer
+from topicvae.synthetic import sample_lda_corpus
+
+torch.set_num_threads(1)
+TINY = dict(hidden=(16,), batch_size=40, threads=1, seed=0)
+
+
+@pytest.fixture(scope="module")
+def small():
+    """300 documents, 4 topics, 60 words: for the fast behavioural tests."""
+    X, _, _ = sample_lda_corpus(n_docs=300, n_topics=4, n_words=60, doc_len=40, alpha=0.2, beta=0.1, seed=1)
+    return X
+
+
+@pytest.fixture(scope="module")
+def planted():
+    """GUIDE-sized planted corpus: K=5, V=200, 2,000 documents of 100 tokens; 1,600 train, 400 test."""
+    X, topic_word, theta = sample_lda_corpus(n_docs=2000, n_topics=5, n_words=200, doc_len=100,
+                                             alpha=0.1, beta=0.05, seed=0)
+    return X[:1600], X[1600:], topic_word
+
+
+def state(model) -> dict:
+    return {k: v.clone() for k, v in model.net_.state_dict().items()}
+
+
+def assert_same_state(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), f"{k} differs"
+
+
+# ---------------------------------------------------------------------------- synthetic corpora
+def test_sample_lda_corpus_shapes_counts_and_seed():
+    X, tw, theta = sample_lda_corpus(n_docs=500, n_topics=3, n_words=50, doc_len=30, alpha=0.5, beta=0.1, seed=7)
+    assert sp.isspmatrix_csr(X) and X.shape == (500, 50) and X.dtype == np.int32
+    assert tw.shape == (3, 50) and theta.shape == (500, 3)
+    np.testing.assert_allclose(tw.sum(1), 1) and np.testing.assert_allclose(theta.sum(1), 1)
+    assert (np.asarray(X.sum(1)).ravel() == 30).all()
+    X2, tw2, _ = sample_lda_corpus(n_docs=500, n_topics=3, n_words=50, doc_len=30, alpha=0.5, beta=0.1, seed=7)
+    assert (X != X2).nnz == 0 and np.array_equal(tw, tw2)
+    X3, _, _ = sample_lda_corpus(n_docs=500, n_topics=3, n_words=50, doc_len=30, alpha=0.5, beta=0.1, seed=8)
+    assert (X != X3).nnz > 0
+    # word frequencies follow the generating model
+    freq = np.asarray(X.sum(0)).ravel() / X.sum()
+    np.testing.assert_allclose(freq, theta.mean(0) @ tw, atol=0.01)
+
+
+def test_sample_lda_corpus_per_document_lengths():
+    lengths = np.arange(20) % 5
+    X, _, _ = sample_lda_corpus(n_docs=20, n_topics=2, n_words=10, doc_len=lengths, seed=0)
+    assert (np.asarray(X.sum(1)).ravel() == lengths).all()
+
+
+# ---------------------------------------------------------------------------- the math
+@pytest.mark.parametrize("prior", ["normal", "laplace-dirichlet"])
+def test_analytic_kl_matches_monte_carlo(prior):
+    K = 5
+    g = torch.Generator().manual_seed(0)
+    if prior == "normal":
+        p_mu, p_var = torch.zeros(K), torch.ones(K)
+    else:
+        p_mu, p_var = nets.laplace_dirichlet_prior(np.array([0.3, 0.5, 1.0, 2.0, 0.7]), K)
+    mu = torch.randn(3, K, generator=g, dtype=torch.float64)
+    logvar = torch.randn(3, K, generator=g, dtype=torch.float64) * 0.5
+    p_mu, p_var = p_mu.double(), p_var.double()
+    analytic = nets.gaussian_kl(mu, logvar, p_mu, p_var)
+    q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
+    p = torch.distributions.Normal(p_mu, p_var.sqrt())
+    z = q.sample((200_000,))  # fixed by the global seed below
+    mc = (q.log_prob(z) - p.log_prob(z)).sum(-1).mean(0)
+    np.testing.assert_allclose(mc.numpy(), analytic.numpy(), rtol=0.03, atol=0.02)
+
+
+def test_laplace_prior_of_a_symmetric_dirichlet():
+    mean, var = nets.laplace_dirichlet_prior(1.0, 50)
+    np.testing.assert_allclose(mean.numpy(), 0.0, atol=1e-7)
+    np.testing.assert_allclose(var.numpy(), (1 - 2 / 50) + 1 / 50, rtol=1e-6)  # 0.98
+
+
+def test_sparse_linear_equals_dense_and_has_the_dense_gradient(small):
+    batches = nets.CSRBatches(small)
+    b = batches.batch(17, 213, transposed=True)
+    assert torch.equal(b.transposed.to_dense(), torch.tensor(small[17:213].T.toarray(), dtype=torch.float32))
+    torch.manual_seed(0)
+    lin = nets.SparseLinear(small.shape[1], 8)
+    dense = torch.tensor(small[17:213].toarray(), dtype=torch.float32)
+    w = lin.weight.detach().clone().requires_grad_()
+    grad_out = torch.randn(196, 8)
+    (lin(b) * grad_out).sum().backward()
+    ((dense @ w + lin.bias.detach()) * grad_out).sum().backward()
+    torch.testing.assert_close(lin.weight.grad, w.grad, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(lin(b), dense @ w + lin.bias, rtol=1e-5, atol=1e-5)
+
+
+def test_reconstruction_is_the_multinomial_log_likelihood(small):
+    b = nets.CSRBatches(small).batch(0, 10)
+    logp = torch.log_softmax(torch.randn(10, small.shape[1], dtype=torch.float64), 1)
+    expected = -(torch.tensor(small[:10].toarray(), dtype=torch.float64) * logp).sum(1)
+    torch.testing.assert_close(nets.reconstruction(logp, b), expected)
+
+
+def test_batch_bounds_never_leave_a_single_document():
+    assert trainer.batch_bounds(401, 200) == [(0, 200), (200, 401)]
+    assert trainer.batch_bounds(400, 200) == [(0, 200), (200, 400)]
+    assert trainer.batch_bounds(5, 200) == [(0, 5)]
+
+
+# ---------------------------------------------------------------------------- learning
+def _matched_cosine(true: np.ndarray, est: np.ndarray) -> float:
+    a = true / np.linalg.norm(true, axis=1, keepdims=True)
+    b = est / np.linalg.norm(est, axis=1, keepdims=True)
+    cos = a @ b.T
+    rows, cols = linear_sum_assignment(-cos)
+    return float(cos[rows, cols].mean())
+
+
+def _unigram_nll_per_token(X_train, X_test) -> float:
+    p = np.asarray(X_train.sum(0)).ravel() + 1.0
+    return float(-(X_test @ np.log(p / p.sum())).sum() / X_test.sum())
+
+
+def test_prodlda_recovers_planted_topics_and_beats_unigram(planted):
+    X_train, X_test, true_topics = planted
+    model = ProdLDA(5, epochs=100, threads=1, seed=0).fit(X_train)
+    assert _matched_cosine(true_topics, model.generative_topic_word()) >= 0.9
+    elbo_nll = model.neg_elbo(X_test).sum() / X_test.sum()
+    assert elbo_nll < _unigram_nll_per_token(X_train, X_test) - 0.3  # ≈ 3.35 vs 4.10 nats per token
+    bound, n_tokens = model.log_bound(X_test)
+    assert n_tokens == X_test.sum() and bound == pytest.approx(-elbo_nll * n_tokens)
+    # θ of one document does not depend on the others in its batch
+    np.testing.assert_allclose(model.transform(X_test[:7]), model.transform(X_test)[:7], atol=1e-6)
+
+
+def test_nvdm_beats_unigram(planted):
+    X_train, X_test, _ = planted
+    model = NVDM(5, epochs=40, threads=1, seed=0).fit(X_train)
+    assert model.neg_elbo(X_test).sum() / X_test.sum() < _unigram_nll_per_token(X_train, X_test) - 0.3
+
+
+def test_completion_log_likelihood_prefers_the_documents_own_words(small):
+    model = ProdLDA(4, epochs=20, **TINY).fit(small)
+    own = model.completion_log_likelihood(small[:50], small[:50])
+    shuffled = model.completion_log_likelihood(small[:50], small[50:100])
+    assert own.shape == (50,) and (own <= 0).all()
+    assert own.sum() / small[:50].sum() > shuffled.sum() / small[50:100].sum()
+
+
+def test_posterior_gives_mean_and_positive_std(small):
+    model = NVDM(4, epochs=2, **TINY).fit(small)
+    mu, sigma = model.posterior(small)
+    assert mu.shape == sigma.shape == (300, 4) and mu.dtype == np.float32
+    assert (sigma > 0).all()
+    np.testing.assert_allclose(model.transform(small), torch.softmax(torch.tensor(mu), 1).numpy(), atol=1e-6)
+
+
+# ---------------------------------------------------------------------------- reproducibility
+@pytest.mark.parametrize("cls", [ProdLDA, NVDM])
+def test_same_seed_same_weights_other_seed_other_weights(cls, small):
+    a = state(cls(4, epochs=3, **TINY).fit(small))
+    b = state(cls(4, epochs=3, **TINY).fit(small))
+    assert_same_state(a, b)
+    c = state(cls(4, epochs=3, **{**TINY, "seed": 1}).fit(small))
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_fit_leaves_global_rng_and_thread_count_alone(small):
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    threads = torch.get_num_threads()
+    ProdLDA(4, epochs=1, **{**TINY, "threads": 2}).fit(small)
+    assert torch.equal(torch.get_rng_state(), before)
+    assert torch.get_num_threads() == threads
+
+
+def test_saved_model_loads_with_weights_only(small, tmp_path):
+    model = ProdLDA(4, epochs=2, **TINY).fit(small)
+    model.save(tmp_path / "m")
+    data = torch.load(tmp_path / "m" / "model.pt", weights_only=True)
+    assert data["model"] == "prodlda" and data["params"]["n_topics"] == 4
+    loaded = ProdLDA.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.posterior(small)[1], model.posterior(small)[1])
+    assert loaded.history_ == model.history_
+    with pytest.raises(RunError):
+        NVDM.load(tmp_path / "m")
+
+
+# ---------------------------------------------------------------------------- checkpoints
+def test_resume_after_more_epochs_matches_an_uninterrupted_run(small, tmp_path):
+    ckpt = tmp_path / "c.pt"
+    ProdLDA(4, epochs=3, **TINY).fit(small, checkpoint=ckpt)
+    resumed = ProdLDA(4, epochs=6, **TINY).fit(small, checkpoint=ckpt, resume=True)
+    straight = ProdLDA(4, epochs=6, **TINY).fit(small)
+    assert resumed.history_["epoch"] == straight.history_["epoch"] == [1, 2, 3, 4, 5, 6]
+    assert resumed.history_["val_loss"] == straight.history_["val_loss"]
+    assert resumed.best_epoch_ == straight.best_epoch_
+    assert_same_state(state(resumed), state(straight))
+
+
+def test_ctrl_c_checkpoints_the_last_completed_epoch_and_resume_continues(small, tmp_path, monkeypatch):
+    ckpt = tmp_path / "c.pt"
+    real = trainer._Loop.run_epoch
+    calls = []
+
+    def interrupted_on_third(self, X):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(self, X)
+
+    monkeypatch.setattr(trainer._Loop, "run_epoch", interrupted_on_third)
+    with pytest.raises(TrainingInterrupted) as info:
+        NVDM(4, epochs=5, **TINY).fit(small, checkpoint=ckpt)
+    assert isinstance(info.value, KeyboardInterrupt) and info.value.epoch == 2
+    assert torch.load(ckpt, weights_only=True)["epoch"] == 2
+    monkeypatch.setattr(trainer._Loop, "run_epoch", real)
+    resumed = NVDM(4, epochs=5, **TINY).fit(small, checkpoint=ckpt, resume=True)
+    straight = NVDM(4, epochs=5, **TINY).fit(small)
+    assert len(resumed.history_["epoch"]) == 5
+    assert_same_state(state(resumed), state(straight))
+
+
+def test_resume_refuses_other_architecture_and_missing_checkpoint(small, tmp_path):
+    ckpt = tmp_path / "c.pt"
+    with pytest.raises(RunError, match="no checkpoint"):
+        ProdLDA(4, epochs=2, **TINY).fit(small, checkpoint=ckpt, resume=True)
+    ProdLDA(4, epochs=1, **TINY).fit(small, checkpoint=ckpt)
+    with pytest.raises(RunError, match="hidden"):
+        ProdLDA(4, epochs=2, **{**TINY, "hidden": (8,)}).fit(small, checkpoint=ckpt, resume=True)
+    with pytest.raises(RunError, match="prodlda"):
+        NVDM(4, epochs=2, **TINY).fit(small, checkpoint=ckpt, resume=True)
+
+
+def test_huge_learning_rate_diverges_with_a_one_line_message(small, tmp_path):
+    ckpt = tmp_path / "c.pt"
+    with pytest.raises(TrainingDiverged, match=r"diverged at epoch \d+: the loss became (nan|inf); lower the learning rate") as info:
+        NVDM(4, epochs=10, lr=1e4, clip_norm=None, **TINY).fit(small, checkpoint=ckpt)
+    assert "\n" not in str(info.value) and str(ckpt) in str(info.value)
+    assert ckpt.is_file()
+
+
+def test_inf_at_epoch_3_keeps_the_checkpoint_of_epoch_2(small, tmp_path, monkeypatch):
+    ckpt = tmp_path / "c.pt"
+    real = nets.gaussian_kl
+    epochs = []
+    real_epoch = trainer._Loop.run_epoch
+
+    def count_epochs(self, X):
+        epochs.append(1)
+        return real_epoch(self, X)
+
+    monkeypatch.setattr(trainer._Loop, "run_epoch", count_epochs)
+    monkeypatch.setattr(nets, "gaussian_kl", lambda *a: real(*a) * (math.inf if len(epochs) >= 3 else 1.0))
+    with pytest.raises(TrainingDiverged, match=r"at epoch 3: the loss became (inf|nan).*\(epoch 2\)"):
+        ProdLDA(4, epochs=6, **TINY).fit(small, checkpoint=ckpt)
+    saved = torch.load(ckpt, weights_only=True)
+    assert saved["epoch"] == 2 and len(saved["history"]["epoch"]) == 2
+    assert all(torch.isfinite(v).all() for v in saved["net"].values() if v.is_floating_point())
+    # with the fault gone, the run resumes from epoch 2 to the end
+    monkeypatch.setattr(nets, "gaussian_kl", real)
+    resumed = ProdLDA(4, epochs=6, **TINY).fit(small, checkpoint=ckpt, resume=True)
+    assert resumed.history_["epoch"] == [1, 2, 3, 4, 5, 6]
+
+
+def test_early_stopping_restores_the_best_epoch(small, monkeypatch):
+    real = trainer._Loop.validate
+    snapshots = []
+
+    def worse_after_first(self, X_val):
+        rec, kl = real(self, X_val)
+        snapshots.append({k: v.clone() for k, v in self.net.state_dict().items()})
+        return rec + 10.0 * len(snapshots), kl  # the validation loss only grows
+
+    monkeypatch.setattr(trainer._Loop, "validate", worse_after_first)
+    model = ProdLDA(4, epochs=20, patience=2, **TINY).fit(small)
+    assert model.history_["epoch"] == [1, 2, 3]
+    assert model.stopped_early_ and model.best_epoch_ == 1
+    assert_same_state(state(model), snapshots[0])
+
+
+def test_no_validation_slice_keeps_the_last_epoch(small):
+    model = ProdLDA(4, epochs=3, val_fraction=0.0, **TINY).fit(small)
+    assert model.n_val_docs_ == 0 and model.best_epoch_ == 3
+    assert all(math.isnan(v) for v in model.history_["val_loss"])
+
+
+def test_kl_warmup_trains(small):
+    model = ProdLDA(4, epochs=4, kl_warmup=3, **TINY).fit(small)
+    assert all(math.isfinite(v) for v in model.history_["train_loss"])
+
+
+def test_progress_bar_reports_loss_and_speed(small, capsys):
+    ProdLDA(4, epochs=2, **TINY).fit(small, progress=True)
+    err = capsys.readouterr().err
+    assert "prodlda" in err and "loss=" in err and "kl=" in err and "docs/s=" in err
+
+
+# ---------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("settings, match", [
+    (dict(n_topics=1), "n_topics"),
+    (dict(hidden=()), "hidden"),
+    (dict(dropout=1.0), "dropout"),
+    (dict(batch_size=1), "batch_size"),
+    (dict(lr=0), "lr"),
+    (dict(epochs=0), "epochs"),
+    (dict(val_fraction=1.0), "val_fraction"),
+    (dict(device="tpu"), "device"),
+    (dict(alpha=0), "alpha"),
+    (dict(threads=0), "threads"),
+])
+def test_bad_settings_raise_config_error(settings, match, small):
+    params = {"n_topics": 4, **TINY, **settings}
+    with pytest.raises(ConfigError, match=match):
+        ProdLDA(**params).fit(small)
+
+
+def test_bad_data_and_unfitted_use(small):
+    with pytest.raises(ConfigError, match="vocabulary"):
+        ProdLDA(60, **TINY).fit(small)
+    with pytest.raises(CorpusError):
+        ProdLDA(4, **TINY).fit(small[:1])
+    negative = small.astype(np.float32).copy()
+    negative.data[0] = -1
+    with pytest.raises(CorpusError, match="non-negative"):
+        ProdLDA(4, **TINY).fit(negative)
+    with pytest.raises(RunError, match="not fitted"):
+        ProdLDA(4).transform(small)
