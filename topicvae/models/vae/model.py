@@ -17,9 +17,10 @@ Topic-word matrices (``topic_word_``, K × V, rows sum to 1):
   really generates for a document entirely about topic k, p(w | θ = e_k), which adds the
   learned background word frequencies, is :meth:`VAETopicModel.generative_topic_word`.
 - NVDM: z is not a topic mixture, so "topic k" is the direction of the k-th basis vector:
-  topic_word_[k] = softmax(W[:, k] + b), the word distribution when z = e_k. The bias b
-  (initialised to the log word frequencies) is in every topic, so the most frequent
-  words rank high in all of them.
+  topic_word_[k] = softmax(W[:, k]), the words that moving along z_k adds to the
+  background b (the log word frequencies it starts from). softmax(W[:, k] + b), the
+  decoder's output at z = e_k, is :meth:`VAETopicModel.generative_topic_word`; its top
+  words are the most frequent words for every k.
 """
 
 from __future__ import annotations

@@ -293,9 +293,11 @@ class NVDMNet(TopicVAE):
         return F.log_softmax(self.decoder(z), dim=1)
 
     def topic_word(self) -> torch.Tensor:
-        """softmax over the vocabulary of W[:, k] + b, the words of z = e_k: (K, V)."""
-        return F.softmax(self.decoder.weight.T + self.decoder.bias, dim=1)
+        """softmax over the vocabulary of W[:, k]: the words direction k adds to the
+        background b, (K, V). With b included every topic would rank the most frequent
+        words first (Miao et al. also read topics from the columns of W)."""
+        return F.softmax(self.decoder.weight.T, dim=1)
 
     def generative_topic_word(self) -> torch.Tensor:
-        """The same as :meth:`topic_word`: z = e_k is NVDM's "document of topic k"."""
-        return self.topic_word()
+        """softmax of W[:, k] + b, the decoder's words when z = e_k: (K, V)."""
+        return F.softmax(self.decoder.weight.T + self.decoder.bias, dim=1)
