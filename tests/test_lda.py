@@ -63,6 +63,16 @@ def test_transform_rows_sum_to_one_and_are_deterministic(synthetic, fitted):
     assert corr > 0.9
 
 
+def test_transform_of_a_document_does_not_depend_on_its_neighbours(synthetic, fitted):
+    X = synthetic[0][:300]
+    together = fitted.transform(X)
+    rows = [7, 150, 299]
+    alone = np.vstack([fitted.transform(X[i]) for i in rows])
+    np.testing.assert_allclose(alone, together[rows], rtol=0, atol=1e-6)
+    reversed_ = fitted.transform(X[::-1])[::-1]
+    np.testing.assert_allclose(reversed_, together, rtol=0, atol=1e-6)
+
+
 def test_transform_of_an_empty_document_is_still_a_distribution(fitted):
     theta = fitted.transform(sp.csr_matrix((3, V)))
     np.testing.assert_allclose(theta.sum(axis=1), 1.0)

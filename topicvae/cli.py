@@ -191,12 +191,46 @@ def cmd_corpus_info(args) -> int:
 
 # ------------------------------------------------------------------ quickstart
 def cmd_quickstart(args) -> int:
-    from .ingestion import ingest
+    import numpy as np
 
-    print("1/1 ingesting the built-in sample (Lee news articles + Wikipedia sections shipped with gensim)")
-    corpus = ingest("builtin:sample", args.name, corpora_dir=args.corpora_dir, force=True, progress=not args.quiet)
+    from .corpus import DOCS_FILE
+    from .export import export_documents, export_topics
+    from .ingestion import ingest
+    from .labels import topic_labels
+    from .run_metrics import evaluate_run, format_metrics
+    from .runs import DOC_TOPIC_FILE, format_topics, train_run
+
+    quiet = args.quiet
+    print("1/4 ingesting the built-in sample (Lee news articles + Wikipedia sections shipped with gensim)")
+    corpus = ingest("builtin:sample", args.name, corpora_dir=args.corpora_dir, force=True, progress=not quiet)
     print(describe_ingest(corpus))
-    print(f"\nnext: topicvae corpus-info {corpus.name}" + (f" --corpora-dir {args.corpora_dir}" if args.corpora_dir else ""))
+    print(f"\n2/4 training ProdLDA with {args.topics} topics")
+    run = train_run(corpus, "prodlda", args.topics, runs_dir=args.runs_dir, force=True, progress=not quiet,
+                    epochs=args.epochs, seed=0)
+    print(format_topics(run, 8))
+    print("\n3/4 evaluating")
+    print(format_metrics(evaluate_run(run, corpora_dir=args.corpora_dir)))
+    print("\n4/4 exporting")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    docs_csv, topics_csv = out / f"{run.name}-documents.csv", out / f"{run.name}-topics.csv"
+    labels = topic_labels(run)
+    theta = np.load(run.path / DOC_TOPIC_FILE, mmap_mode="r", allow_pickle=False)
+    export_documents(corpus.path / DOCS_FILE, theta, docs_csv, labels)
+    topics = run.topics.copy()
+    topics.insert(1, "label", [labels[k] for k in topics["topic"]])
+    export_topics(topics, topics_csv)
+    dirs = "".join(f" --{flag} {value}" for flag, value in (("corpora-dir", args.corpora_dir),
+                                                             ("runs-dir", args.runs_dir)) if value)
+    print(f"""
+done. What landed where:
+  corpus             {corpus.path}/
+  trained run        {run.path}/  (config, weights, topics.csv, doc_topic.npy, metrics.json)
+  document vectors   {docs_csv}
+  topic table        {topics_csv}
+next:
+  topicvae app{dirs}                       explore topics and documents in the browser
+  topicvae ingest YOUR_FILE.csv --name mine      bring your own documents""")
     return 0
 
 
@@ -457,7 +491,7 @@ def cmd_app(args) -> int:
 
 # ------------------------------------------------------------------ main
 COMMANDS = {
-    "quickstart": (cmd_quickstart, "ingest the built-in sample corpus and show what was made"),
+    "quickstart": (cmd_quickstart, "ingest the built-in sample, train, evaluate and export: the whole flow"),
     "ingest": (cmd_ingest, "turn documents (csv, jsonl, parquet, folders, archives) into a corpus"),
     "corpora": (cmd_corpora, "list the corpora with their counts"),
     "corpus-info": (cmd_corpus_info, "counts, labels, top words and document lengths of a corpus"),
@@ -577,8 +611,12 @@ def build_parser() -> argparse.ArgumentParser:
             _add_runs_dir(p)
         elif name == "quickstart":
             p.add_argument("--name", default="sample", help="name of the sample corpus (default: sample)")
+            p.add_argument("--topics", type=int, default=20, help="number of topics (default: 20)")
+            p.add_argument("--epochs", type=int, default=100, help="most training epochs (default: 100)")
+            p.add_argument("--out", default="exports", help="folder for the exported CSV files (default: ./exports)")
             p.add_argument("--quiet", action="store_true", help="no progress bars")
             _add_corpora_dir(p)
+            _add_runs_dir(p)
     return parser
 
 
@@ -590,6 +628,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # library advice (small classes in cross-validation, ...) is noise here
+        import warnings
+
+        warnings.filterwarnings("ignore", category=UserWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning)
     try:
         return args.func(args)
     except TopicVAEError as exc:

@@ -226,6 +226,7 @@ def train_run(
         "corpus": corpus.name,
         "corpus_path": str(Path(corpus.path).resolve()) if corpus.path is not None else None,
         "corpus_checksum": checksum,
+        "preprocess": corpus.manifest.get("preprocess"),  # lets `infer` tokenize new text the same way
         "n_docs": corpus.n_docs,
         "n_words": corpus.n_words,
         "n_train_docs": int(len(train_rows)),

@@ -81,6 +81,14 @@ class CSRCorpus:
 
 
 # ---------------------------------------------------------------------------- the model
+class _UniformStart:
+    """Stands in for gensim's ``random_state`` during inference: ``gamma(shape, scale, size)``
+    returns its mean ``shape·scale`` (1.0) everywhere instead of a random draw."""
+
+    def gamma(self, shape, scale, size):
+        return np.full(size, shape * scale)
+
+
 class LDA(TopicModel):
     """Latent Dirichlet allocation trained by gensim's online variational Bayes.
 
@@ -295,9 +303,10 @@ class LDA(TopicModel):
     # ------------------------------------------------------------ inference
     @contextlib.contextmanager
     def _seeded(self):
-        """Run gensim inference from a fixed random start, leaving the training RNG untouched."""
+        """Run gensim inference from a fixed start (γ = 1 for every document), leaving the
+        training RNG untouched: a document's θ then depends on that document alone."""
         saved = self.model_.random_state
-        self.model_.random_state = np.random.RandomState(self.seed)
+        self.model_.random_state = _UniformStart()
         try:
             yield
         finally:
@@ -306,8 +315,8 @@ class LDA(TopicModel):
     def _gamma(self, X: sp.csr_matrix) -> np.ndarray:
         """Variational Dirichlet parameters γ (n_docs, K) from gensim's E-step, batched by ``chunksize``.
 
-        The start point of γ is drawn from a RandomState seeded with ``seed`` at the start
-        of each call, so the same input gives the same output.
+        Every document starts from γ = 1 (the mean of gensim's random start), so the same
+        document always gets the same γ, wherever it sits in ``X``.
         """
         n = X.shape[0]
         gamma = np.empty((n, self.n_topics), dtype=np.float64)
@@ -320,10 +329,8 @@ class LDA(TopicModel):
     def transform(self, X: sp.csr_matrix) -> np.ndarray:
         """θ: ndarray (n_docs, n_topics), rows sum to 1 (the normalised variational γ).
 
-        Deterministic for the same input. The E-step's random start point is drawn from
-        one stream seeded with ``seed`` per call, so a document's θ depends a little on
-        its position in ``X``: usually within gensim's convergence threshold, but a short
-        or ambiguous document can settle in a different local optimum.
+        Deterministic: the E-step starts every document from the same point, so a
+        document's θ depends on that document alone, not on the others in ``X``.
         """
         X = self._check_X(X)
         gamma = self._gamma(X)
