@@ -99,7 +99,6 @@ def _add_ingest_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--dedupe", action="store_true", help="keep the first of documents sharing an id (default: fail)")
     g.add_argument("--force", action="store_true", help="replace an existing corpus of the same name")
     g.add_argument("--quiet", action="store_true", help="no progress bars")
-    _add_corpora_dir(p)
 
 
 def _default_name(source: str) -> str:
@@ -524,12 +523,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         if name == "ingest":
             _add_ingest_args(p)
-        elif name == "corpora":
-            _add_corpora_dir(p)
         elif name == "corpus-info":
             p.add_argument("name", help="corpus name")
             p.add_argument("--top-words", type=int, default=30, help="how many top words to show (default: 30)")
-            _add_corpora_dir(p)
         elif name == "train":
             p.add_argument("corpus", help="corpus name (see: topicvae corpora)")
             p.add_argument("--model", default="prodlda", help="prodlda (default), nvdm or lda")
@@ -539,28 +535,19 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--force", action="store_true", help="replace an existing run of the same name")
             p.add_argument("--quiet", action="store_true", help="no progress bar")
             _add_train_flags(p)
-            _add_corpora_dir(p)
-            _add_runs_dir(p)
         elif name == "topics":
             p.add_argument("run", help="run name (see: topicvae runs)")
             p.add_argument("--words", type=int, default=10, help="words per topic (default: 10)")
-            _add_runs_dir(p)
-        elif name == "runs":
-            _add_runs_dir(p)
         elif name == "evaluate":
             p.add_argument("run", help="run name")
             p.add_argument("--reference", default="test",
                            help="documents for NPMI and C_v: test (default; held out), train, or a corpus name")
             p.add_argument("--no-c-v", action="store_true", help="skip C_v (it re-tokenizes the reference texts)")
-            _add_corpora_dir(p)
-            _add_runs_dir(p)
         elif name == "compare":
             p.add_argument("runs", nargs="+", help="two or more run names")
             p.add_argument("--format", choices=["markdown", "csv", "json"], default="markdown",
                            help="output format of the metric table (default: markdown)")
             p.add_argument("--words", type=int, default=8, help="words per topic in the alignment (default: 8)")
-            _add_corpora_dir(p)
-            _add_runs_dir(p)
         elif name == "stability":
             p.add_argument("corpus", help="corpus name")
             p.add_argument("--model", default="prodlda", help="prodlda (default), nvdm or lda")
@@ -569,8 +556,6 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--force", action="store_true", help="train again runs that already exist")
             p.add_argument("--quiet", action="store_true", help="no progress bars")
             _add_train_flags(p)
-            _add_corpora_dir(p)
-            _add_runs_dir(p)
         elif name == "sweep":
             p.add_argument("corpus", help="corpus name")
             p.add_argument("--models", default="prodlda,lda", help="comma-separated models (default: prodlda,lda)")
@@ -580,16 +565,12 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--force", action="store_true", help="train again runs that already exist")
             p.add_argument("--quiet", action="store_true", help="no progress bars")
             _add_train_flags(p)
-            _add_corpora_dir(p)
-            _add_runs_dir(p)
         elif name == "export":
             p.add_argument("run", help="run name")
             p.add_argument("--out", required=True, help="output file: .csv, or .parquet")
             p.add_argument("--with-uncertainty", action="store_true",
                            help="add the posterior mean and sd of each latent dimension and the entropy of θ (VAE)")
             p.add_argument("--topics-out", help="also write the topic table (topic, label, rank, word, weight)")
-            _add_corpora_dir(p)
-            _add_runs_dir(p)
         elif name == "infer":
             p.add_argument("run", help="run name")
             p.add_argument("file", help="new documents, in any format ingest reads")
@@ -601,22 +582,18 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--label-col", help="column with labels")
             p.add_argument("--date-col", help="column with dates")
             p.add_argument("--with-uncertainty", action="store_true", help="add μ, σ and θ entropy (VAE)")
-            _add_corpora_dir(p)
-            _add_runs_dir(p)
         elif name == "app":
             p.add_argument("--host", default="127.0.0.1",
                            help="address to listen on (default: 127.0.0.1; anything else is reachable from other machines)")
             p.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
-            _add_corpora_dir(p)
-            _add_runs_dir(p)
         elif name == "quickstart":
             p.add_argument("--name", default="sample", help="name of the sample corpus (default: sample)")
             p.add_argument("--topics", type=int, default=20, help="number of topics (default: 20)")
             p.add_argument("--epochs", type=int, default=100, help="most training epochs (default: 100)")
             p.add_argument("--out", default="exports", help="folder for the exported CSV files (default: ./exports)")
             p.add_argument("--quiet", action="store_true", help="no progress bars")
-            _add_corpora_dir(p)
-            _add_runs_dir(p)
+        _add_corpora_dir(p)
+        _add_runs_dir(p)
     return parser
 
 

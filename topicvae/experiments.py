@@ -10,7 +10,7 @@ import pandas as pd
 from . import evaluation
 from .corpus import Corpus
 from .errors import RunError
-from .runs import Run, default_run_name, train_run
+from .runs import Run, default_run_name, model_class, train_run
 from .run_metrics import evaluate_run, metrics_table
 
 logger = logging.getLogger(__name__)
@@ -44,14 +44,29 @@ def stability_runs(corpus: Corpus, model: str, n_topics: int, seeds: Sequence[in
     return evaluation.stability([r.topic_word for r in runs]), runs
 
 
+def settings_for(model: str, params: dict) -> dict:
+    """The subset of ``params`` that ``model`` takes (a sweep passes one set of flags to every model)."""
+    import inspect
+
+    cls = model_class(model)
+    if hasattr(cls, "param_names"):
+        names = set(cls.param_names())
+    else:
+        names = {p.name for p in inspect.signature(cls.__init__).parameters.values()}
+    return {k: v for k, v in params.items() if k in names}
+
+
 def sweep(corpus: Corpus, models: Sequence[str], topics: Sequence[int], runs_dir=None, corpora_dir=None,
           reference: str = "test", force: bool = False, progress: bool = True, with_c_v: bool = False,
           **params) -> pd.DataFrame:
-    """Train and evaluate every (model, K); one metrics row per run."""
+    """Train and evaluate every (model, K); one metrics row per run.
+
+    ``params`` go to each model that takes them (``epochs`` to the VAEs, ``passes`` to LDA).
+    """
     rows = []
     for model in models:
         for k in topics:
             run = _train_or_reuse(corpus, model, k, default_run_name(corpus.name, model, k), runs_dir, force,
-                                  progress, params)
+                                  progress, settings_for(model, params))
             rows.append(evaluate_run(run, reference=reference, corpora_dir=corpora_dir, with_c_v=with_c_v))
     return metrics_table(rows)

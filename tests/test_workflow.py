@@ -1,0 +1,211 @@
+"""The command line end to end on a small real corpus: train, topics, runs, evaluate,
+compare, export, infer, stability, sweep, and the bad input each command must refuse."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from topicvae import ingest
+from topicvae.cli import main
+from topicvae.config import VocabSettings
+from topicvae.runs import Run
+
+
+@pytest.fixture(scope="module")
+def dirs(tmp_path_factory):
+    """A corpus of 600 sample documents and one ProdLDA and one LDA run on it."""
+    root = tmp_path_factory.mktemp("flow")
+    corpora, runs = root / "corpora", root / "runs"
+    from topicvae.text.sources import read_source
+
+    docs = list(read_source("builtin:sample"))[::3]
+    pd.DataFrame({"id": [d.id for d in docs], "text": [d.text for d in docs], "label": [d.label for d in docs],
+                  "split": [d.split for d in docs]}).to_csv(root / "small.csv", index=False)
+    ingest(str(root / "small.csv"), "small", corpora_dir=corpora, vocab=VocabSettings(max_vocab=1500),
+           columns=_cols())
+    common = ["--corpora-dir", str(corpora), "--runs-dir", str(runs), "--quiet"]
+    assert main(["train", "small", "--topics", "6", "--epochs", "4", "--threads", "1"] + common) == 0
+    assert main(["train", "small", "--model", "lda", "--topics", "6", "--passes", "2"] + common) == 0
+    return {"root": root, "corpora": corpora, "runs": runs, "csv": root / "small.csv"}
+
+
+def _cols():
+    from topicvae.text.sources import TableColumns
+
+    return TableColumns(id="id", label="label", split="split")
+
+
+def _run(dirs, *args, quiet=False):
+    extra = ["--corpora-dir", str(dirs["corpora"]), "--runs-dir", str(dirs["runs"])]
+    return main(list(args) + extra)
+
+
+def test_train_writes_a_complete_run(dirs, capsys):
+    run = Run.load("small-prodlda-k6", dirs["runs"])
+    for f in ("config.json", "model.pt", "history.csv", "topic_word.npy", "doc_topic.npy", "z_mean.npy",
+              "z_std.npy", "topics.csv"):
+        assert (run.path / f).is_file(), f
+    assert run.doc_topic.shape == (len(pd.read_parquet(dirs["corpora"] / "small" / "docs.parquet")), 6)
+    assert run.config["preprocess"]["lemmatize"] is True
+    assert _run(dirs, "topics", "small-lda-k6", "--words", "5") == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 7 and "lda, 6 topics" in out
+    assert _run(dirs, "runs") == 0
+    listing = capsys.readouterr().out
+    assert "small-prodlda-k6" in listing and "small-lda-k6" in listing
+
+
+def test_evaluate_writes_metrics_with_reference(dirs, capsys):
+    assert _run(dirs, "evaluate", "small-prodlda-k6", "--no-c-v") == 0
+    out = capsys.readouterr().out
+    assert "reference: test" in out and "perplexity" in out
+    m = json.loads((dirs["runs"] / "small-prodlda-k6" / "metrics.json").read_text())
+    assert m["reference"] == "test" and len(m["npmi_per_topic"]) == 6 and -1 <= m["npmi"] <= 1
+    assert m["perplexity"] > 1 and "ELBO" in m["perplexity_kind"]
+    assert 0 <= m["label_nmi"] <= 1 and m["infer_docs_per_s"] > 0
+
+
+def test_compare_markdown_csv_json_and_alignment(dirs, capsys):
+    assert _run(dirs, "compare", "small-prodlda-k6", "small-lda-k6") == 0
+    out = capsys.readouterr().out
+    assert "| run | model |" in out and "aligned topics" in out and out.count("| small") >= 2
+    assert _run(dirs, "compare", "small-prodlda-k6", "small-lda-k6", "--format", "json") == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["model"] for r in rows] == ["prodlda", "lda"]
+    assert _run(dirs, "compare", "small-prodlda-k6", "small-lda-k6", "--format", "csv") == 0
+    assert capsys.readouterr().out.startswith("run,model,n_topics")
+
+
+def test_export_one_row_per_document(dirs, capsys):
+    out = dirs["root"] / "docs.csv"
+    assert _run(dirs, "export", "small-prodlda-k6", "--out", str(out), "--with-uncertainty",
+                "--topics-out", str(dirs["root"] / "topics.csv")) == 0
+    df = pd.read_csv(out)
+    docs = pd.read_parquet(dirs["corpora"] / "small" / "docs.parquet")
+    assert len(df) == len(docs) and df["id"].tolist() == docs["id"].tolist()
+    theta = df[[f"theta_{k}" for k in range(6)]].to_numpy()
+    np.testing.assert_allclose(theta.sum(axis=1), 1.0, atol=1e-5)
+    assert df["dominant_topic"].dtype.kind == "i" and df["theta_0"].dtype.kind == "f"
+    assert {"mu_0", "sigma_5", "theta_entropy", "dominant_topic_label", "split", "label"} <= set(df.columns)
+    assert (df["dominant_topic"].to_numpy() == theta.argmax(axis=1)).all()
+    topics = pd.read_csv(dirs["root"] / "topics.csv")
+    assert list(topics.columns[:4]) == ["topic", "label", "rank", "word"]
+
+
+def test_export_parquet_uses_saved_labels(dirs):
+    from topicvae.labels import save_labels
+
+    save_labels(dirs["runs"] / "small-lda-k6", {2: "my favourite topic"})
+    out = dirs["root"] / "lda.parquet"
+    assert _run(dirs, "export", "small-lda-k6", "--out", str(out)) == 0
+    df = pd.read_parquet(out)
+    assert "my favourite topic" in set(df["dominant_topic_label"]) or (df["dominant_topic"] != 2).all()
+    assert "mu_0" not in df.columns
+
+
+@pytest.mark.parametrize("model, tol", [("prodlda", 1e-5), ("lda", 1e-6)])
+def test_infer_on_training_texts_reproduces_stored_theta(dirs, model, tol):
+    out = dirs["root"] / f"infer-{model}.csv"
+    assert _run(dirs, "infer", f"small-{model}-k6", str(dirs["csv"]), "--id-col", "id", "--out", str(out)) == 0
+    got = pd.read_csv(out).set_index("id")
+    run = Run.load(f"small-{model}-k6", dirs["runs"])
+    docs = pd.read_parquet(dirs["corpora"] / "small" / "docs.parquet")
+    cols = [f"theta_{k}" for k in range(6)]
+    np.testing.assert_allclose(got.loc[docs["id"], cols].to_numpy(), run.doc_topic, atol=tol, rtol=0)
+    again = dirs["root"] / f"infer-{model}-2.csv"
+    assert _run(dirs, "infer", f"small-{model}-k6", str(dirs["csv"]), "--id-col", "id", "--out", str(again)) == 0
+    assert out.read_text() == again.read_text()
+
+
+def test_stability_and_sweep(dirs, capsys, tmp_path):
+    assert _run(dirs, "stability", "small", "--model", "prodlda", "--topics", "4", "--seeds", "2",
+                "--epochs", "2", "--threads", "1", "--quiet") == 0
+    out = capsys.readouterr().out
+    score = float(out.split(": ")[1].split()[0])
+    assert 0 < score <= 1 and "seed0" in out and "seed1" in out
+    assert _run(dirs, "sweep", "small", "--models", "prodlda,lda", "--topics", "3,5", "--epochs", "2",
+                "--passes", "1", "--out", str(tmp_path / "sw"), "--quiet") == 0
+    table = pd.read_csv(tmp_path / "sw" / "sweep.csv")
+    assert sorted(zip(table["model"], table["n_topics"])) == [("lda", 3), ("lda", 5), ("prodlda", 3), ("prodlda", 5)]
+    assert (tmp_path / "sw" / "sweep.png").stat().st_size > 10000
+
+
+# ------------------------------------------------------------------ bad input: one line, exit 2, nothing written
+def _error(dirs, capsys, *args) -> str:
+    code = _run(dirs, *args)
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err
+    return err
+
+
+def test_train_bad_input(dirs, capsys):
+    assert "corpora there: small" in _error(dirs, capsys, "train", "nope", "--topics", "5")
+    assert "from 2 to" in _error(dirs, capsys, "train", "small", "--topics", "1")
+    assert "from 2 to" in _error(dirs, capsys, "train", "small", "--topics", "100000")
+    assert "already exists" in _error(dirs, capsys, "train", "small", "--topics", "6", "--quiet")
+    assert "no checkpoint" in _error(dirs, capsys, "train", "small", "--topics", "6", "--name", "fresh", "--resume")
+    assert "unknown model" in _error(dirs, capsys, "train", "small", "--model", "bert", "--topics", "6")
+    assert "bad setting" in _error(dirs, capsys, "train", "small", "--model", "prodlda", "--passes", "3")
+    assert not (dirs["runs"] / "fresh").exists()
+
+
+def test_corpus_gone_or_changed(dirs, capsys, tmp_path):
+    corpora = tmp_path / "corpora"
+    shutil.copytree(dirs["corpora"], corpora)
+    runs = tmp_path / "runs"
+    shutil.copytree(dirs["runs"] / "small-lda-k6", runs / "small-lda-k6")
+    args = ["--corpora-dir", str(corpora), "--runs-dir", str(runs)]
+    manifest = json.loads((corpora / "small" / "manifest.json").read_text())
+    manifest["checksums"]["bow.npz"] = "0" * 64
+    (corpora / "small" / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["evaluate", "small-lda-k6", *args]) == 2
+    assert "has changed" in capsys.readouterr().err
+    shutil.rmtree(corpora / "small")
+    assert main(["export", "small-lda-k6", "--out", str(tmp_path / "x.csv"), *args]) == 2
+    assert "which is gone" in capsys.readouterr().err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_compare_different_vocabularies(dirs, capsys, tmp_path):
+    ingest("builtin:sample", "other", corpora_dir=dirs["corpora"], vocab=VocabSettings(max_vocab=800))
+    assert _run(dirs, "train", "other", "--model", "lda", "--topics", "6", "--passes", "1", "--quiet") == 0
+    assert _run(dirs, "compare", "small-lda-k6", "other-lda-k6") == 0
+    out = capsys.readouterr().out
+    assert "| other-lda-k6 |" in out and "topic alignment refused" in out and "different vocabularies" in out
+
+
+def test_output_path_problems(dirs, capsys, tmp_path):
+    assert "does not exist" in _error(dirs, capsys, "export", "small-lda-k6", "--out", str(tmp_path / "no" / "x.csv"))
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        import os
+
+        if os.access(locked, os.W_OK):  # root ignores permissions: make the folder a file instead
+            locked.chmod(0o700)
+            locked.rmdir()
+            locked.write_text("a file, not a folder")
+            assert "does not exist" in _error(dirs, capsys, "export", "small-lda-k6", "--out", str(locked / "x.csv"))
+        else:
+            assert "not writable" in _error(dirs, capsys, "export", "small-lda-k6", "--out", str(locked / "x.csv"))
+    finally:
+        if locked.is_dir():
+            locked.chmod(0o700)
+    assert "needs a VAE run" in _error(dirs, capsys, "export", "small-lda-k6", "--out", str(tmp_path / "u.csv"),
+                                       "--with-uncertainty")
+    assert not (tmp_path / "u.csv").exists()
+
+
+def test_infer_without_known_words(dirs, capsys, tmp_path):
+    p = tmp_path / "new.csv"
+    pd.DataFrame({"text": ["zzzqx wwvvb", "1234 5678"]}).to_csv(p, index=False)
+    err = _error(dirs, capsys, "infer", "small-prodlda-k6", str(p), "--out", str(tmp_path / "o.csv"))
+    assert "no document" in err and "vocabulary" in err
+    assert not (tmp_path / "o.csv").exists()
