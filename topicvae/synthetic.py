@@ -82,3 +82,46 @@ def sample_lda_corpus(
     X = sp.vstack(blocks, format="csr", dtype=np.int32) if len(blocks) > 1 else blocks[0]
     X.sort_indices()
     return X, topic_word, theta
+
+
+TRUE_TOPIC_WORD_FILE = "true_topic_word.npy"
+
+
+def make_synthetic_corpus(name: str, n_docs: int, n_topics: int = 50, n_words: int = 10_000, doc_len: int = 100,
+                          alpha: float = 0.1, beta: float = 0.05, test_fraction: float = 0.1, seed: int = 0,
+                          corpora_dir=None, force: bool = False):
+    """Sample an LDA corpus and save it in the corpus format, straight from the sparse matrix.
+
+    Words are named ``w00000``...; each document's label is its largest true topic
+    (``t07``); a seeded ``test_fraction`` of documents forms the test split. The true
+    topic-word matrix is saved beside the corpus as ``true_topic_word.npy``.
+
+    Returns:
+        The saved :class:`topicvae.corpus.Corpus`.
+    """
+    import pandas as pd
+
+    from .corpus import Corpus
+
+    X, topic_word, theta = sample_lda_corpus(n_docs, n_topics, n_words, doc_len, alpha, beta, seed)
+    width = len(str(n_words - 1))
+    vocab = [f"w{j:0{width}d}" for j in range(n_words)]
+    split = np.where(np.random.default_rng(seed + 1).random(n_docs) < test_fraction, "test", "train")
+    docs = pd.DataFrame({
+        "id": pd.array([f"d{i}" for i in range(n_docs)], dtype="string"),
+        "text": pd.array([""] * n_docs, dtype="string"),
+        "label": pd.array(np.char.add("t", np.char.zfill(theta.argmax(axis=1).astype(str), 2)), dtype="string"),
+        "date": pd.array([None] * n_docs, dtype="string"),
+        "split": pd.array(split, dtype="string"),
+        "n_tokens": np.asarray(X.sum(axis=1)).ravel().astype(np.int64),
+    })
+    del theta
+    manifest = {"name": name, "source": {"path": f"synthetic:lda(K={n_topics},V={n_words},len={doc_len},"
+                                                 f"alpha={alpha},beta={beta},seed={seed})", "format": "synthetic"},
+                "counts": {"read": n_docs, "kept": n_docs, "vocabulary": n_words, "tokens": int(X.sum()),
+                           "dropped": {}, "splits": {k: int(v) for k, v in zip(*np.unique(split, return_counts=True))},
+                           "labels": int(docs["label"].nunique())}}
+    corpus = Corpus(name=name, bow=X, vocab=vocab, docs=docs, manifest=manifest)
+    path = corpus.save(corpora_dir, force=force)
+    np.save(path / TRUE_TOPIC_WORD_FILE, topic_word, allow_pickle=False)
+    return corpus

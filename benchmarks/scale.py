@@ -1,0 +1,138 @@
+"""How ProdLDA's cost grows with the number of documents, on synthetic LDA corpora.
+
+    python benchmarks/scale.py [--sizes 10000,100000,1000000] [--epochs 1] [--recovery-epochs 30]
+
+For each size it samples a corpus from a known LDA (K=50, V=10,000, 100 tokens per
+document; cached under benchmarks/.cache/), then, in a fresh process so the peak RSS is
+that run's own, trains ProdLDA for a fixed number of epochs through ``train_run`` (which
+also computes and writes θ, μ and σ for every document) and exports the document CSV.
+It prints seconds per epoch, documents per second, peak RSS, and writes a PNG of the curve.
+With ``--recovery-epochs N`` it trains N epochs on the 100k corpus and reports how well the
+planted topics are recovered (Hungarian matching, mean cosine of matched topics).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CACHE = Path(__file__).resolve().parent / ".cache" / "corpora"
+
+
+def corpus_name(n: int) -> str:
+    return f"synthetic-lda-{n}"
+
+
+def ensure_corpus(n: int) -> None:
+    from topicvae.corpus import list_corpora
+    from topicvae.synthetic import make_synthetic_corpus
+
+    if corpus_name(n) not in list_corpora(CACHE):
+        t = time.perf_counter()
+        make_synthetic_corpus(corpus_name(n), n, n_topics=50, n_words=10_000, doc_len=100, corpora_dir=CACHE)
+        print(f"  sampled {n:,} documents in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+
+
+def one(n: int, epochs: int, threads: int) -> dict:
+    """Train and export in this process; report timings and this process's peak RSS."""
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    from topicvae.corpus import DOCS_FILE, Corpus
+    from topicvae.export import export_documents
+    from topicvae.runs import train_run
+    from topicvae.synthetic import TRUE_TOPIC_WORD_FILE
+
+    corpus = Corpus.load(corpus_name(n), CACHE)
+    with tempfile.TemporaryDirectory() as runs:
+        t = time.perf_counter()
+        run = train_run(corpus, "prodlda", 50, runs_dir=runs, progress=False, epochs=epochs, patience=0,
+                        val_fraction=0.0, threads=threads, seed=0)
+        total = time.perf_counter() - t
+        t = time.perf_counter()
+        theta = np.load(run.path / "doc_topic.npy", mmap_mode="r")
+        export_documents(corpus.path / DOCS_FILE, theta, Path(runs) / "docs.csv", [str(k) for k in range(50)])
+        export_s = time.perf_counter() - t
+        hist = run.history
+        true = np.load(corpus.path / TRUE_TOPIC_WORD_FILE)
+        learned = run.model.generative_topic_word()
+        a = true / np.linalg.norm(true, axis=1, keepdims=True)
+        b = learned / np.linalg.norm(learned, axis=1, keepdims=True)
+        cos = a @ b.T
+        r, c = linear_sum_assignment(-cos)
+        return {"n": n, "epochs": len(hist), "s_per_epoch": float(hist["seconds"].mean()),
+                "fit_s": run.config["fit_seconds"], "train_run_s": total, "export_s": export_s,
+                "recovery_cosine": float(cos[r, c].mean()),
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--epochs", type=int, default=1, help="epochs timed at each size (default: 1)")
+    ap.add_argument("--recovery-epochs", type=int, default=0,
+                    help="also train this many epochs on 100k documents and report topic recovery")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--png", default=str(Path(__file__).resolve().parents[1] / "docs" / "scale.png"))
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        n, epochs = map(int, args.one.split(":"))
+        print(json.dumps(one(n, epochs, args.threads)))
+        return
+    sizes = [int(s) for s in args.sizes.split(",")]
+    jobs = [(n, args.epochs) for n in sizes]
+    if args.recovery_epochs:
+        jobs.append((100_000, args.recovery_epochs))
+    results = []
+    for n, epochs in jobs:
+        ensure_corpus(n)
+        out = subprocess.run([sys.executable, __file__, "--one", f"{n}:{epochs}", "--threads", str(args.threads)],
+                             capture_output=True, text=True)
+        if out.returncode:
+            sys.exit(out.stderr)
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(f"  done: {results[-1]}", file=sys.stderr)
+    curve = [r for r in results if r["epochs"] == args.epochs]
+    base = curve[0]
+    print(f"# ProdLDA scale curve (K=50, V=10,000, 100 tokens/document, {args.threads} threads, "
+          f"{args.epochs} epoch(s) each)\n")
+    print("| documents | s/epoch | docs/s | s/epoch per doc vs smallest | train_run s (incl. θ, μ, σ for all) "
+          "| export CSV s | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|")
+    for r in curve:
+        per_doc = (r["s_per_epoch"] / r["n"]) / (base["s_per_epoch"] / base["n"])
+        print(f"| {r['n']:,} | {r['s_per_epoch']:.1f} | {r['n'] / r['s_per_epoch']:,.0f} | {per_doc:.2f}× | "
+              f"{r['train_run_s']:.1f} | {r['export_s']:.1f} | {r['peak_mb']:,.0f} |")
+    for r in results:
+        if r["epochs"] != args.epochs:
+            print(f"\nplanted-topic recovery at {r['n']:,} documents after {r['epochs']} epochs: "
+                  f"mean cosine of Hungarian-matched topics {r['recovery_cosine']:.3f}")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3.4), constrained_layout=True)
+    ns = [r["n"] for r in curve]
+    ax[0].loglog(ns, [r["s_per_epoch"] for r in curve], "o-", label="measured")
+    ax[0].loglog(ns, [base["s_per_epoch"] * n / base["n"] for n in ns], "--", color="grey", label="linear")
+    ax[0].set(xlabel="documents", ylabel="seconds per epoch", title="training time")
+    ax[0].legend()
+    ax[1].semilogx(ns, [r["peak_mb"] / 1024 for r in curve], "o-")
+    ax[1].axhline(4, color="red", ls=":", label="4 GiB")
+    ax[1].set(xlabel="documents", ylabel="peak RSS (GiB)", title="memory")
+    ax[1].legend()
+    Path(args.png).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.png, dpi=110)
+    print(f"\nplot: {args.png}")
+
+
+if __name__ == "__main__":
+    main()
