@@ -1,0 +1,287 @@
+"""What every dashboard page shares: the folders, cached loaders, the run picker, friendly errors.
+
+Heavy things are loaded once per process and reused across pages and sessions:
+``st.cache_resource`` holds runs, corpora and arrays derived from them, keyed by the
+folder and the modification time of ``config.json`` / ``manifest.json``, so a run
+trained again (or a corpus ingested again) is read afresh.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from topicvae import explore, paths
+from topicvae.corpus import MANIFEST_FILE, Corpus
+from topicvae.errors import TopicVAEError
+from topicvae.labels import LABELS_FILE, topic_labels
+from topicvae.runs import CONFIG_FILE, Run, list_runs
+
+
+# ---------------------------------------------------------------------------- folders and keys
+def folders() -> tuple[Path, Path]:
+    """(corpora folder, runs folder) as absolute paths, from TOPICVAE_CORPORA_DIR / TOPICVAE_RUNS_DIR."""
+    return paths.corpora_dir().resolve(), paths.runs_dir().resolve()
+
+
+def _stamp(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def run_key(run: Run) -> tuple[str, int]:
+    """Identifies one version of a run: its folder and the time its config.json was written."""
+    return str(run.path), _stamp(run.path / CONFIG_FILE)
+
+
+def corpus_key(corpus: Corpus | None) -> tuple[str, int] | None:
+    return None if corpus is None else (str(corpus.path), _stamp(Path(corpus.path) / MANIFEST_FILE))
+
+
+# ---------------------------------------------------------------------------- cached loaders
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _run_summaries(runs_dir: str, stamp: int) -> list[dict]:
+    return list_runs(runs_dir)
+
+
+def run_summaries() -> list[dict]:
+    _, runs = folders()
+    return _run_summaries(str(runs), _stamp(runs))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _load_run(runs_dir: str, name: str, stamp: int) -> Run:
+    return explore.load_run(name, runs_dir)
+
+
+def get_run(name: str) -> Run:
+    """The run ``name`` in the runs folder (refusing names that would leave it)."""
+    _, runs = folders()
+    folder = explore.resolve_run_dir(name, runs)
+    return _load_run(str(runs), name, _stamp(folder / CONFIG_FILE))
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the corpus…")
+def _load_corpus(corpora_dir: str, name: str, stamp: int) -> Corpus:
+    return explore.load_corpus(name, corpora_dir)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _corpus_status(key: tuple, corpora_dir: str, manifest_stamp: int, _run: Run) -> explore.CorpusStatus:
+    return explore.corpus_status(_run, corpora_dir)
+
+
+def corpus_for(run: Run) -> tuple[Corpus | None, explore.CorpusStatus]:
+    """The run's corpus when it is present and unchanged, else (None, status saying why)."""
+    corpora, _ = folders()
+    name = run.config.get("corpus") or ""
+    try:
+        manifest = explore.resolve_corpus_dir(name, corpora) / MANIFEST_FILE
+    except TopicVAEError:
+        manifest = corpora / "-"
+    status = _corpus_status(run_key(run), str(corpora), _stamp(manifest), run)
+    if not status.ok:
+        return None, status
+    return _load_corpus(str(corpora), status.name, _stamp(manifest)), status
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _labels(key: tuple, labels_stamp: int, _run: Run) -> list[str]:
+    return topic_labels(_run)
+
+
+def labels(run: Run) -> list[str]:
+    """Topic labels (saved names over 'k: top words'), re-read when labels.json changes."""
+    return _labels(run_key(run), _stamp(run.path / LABELS_FILE), run)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _top_words(key: tuple, n: int, _run: Run) -> list[list[str]]:
+    return _run.top_words(n)
+
+
+def top_words(run: Run, n: int = 10) -> list[list[str]]:
+    return _top_words(run_key(run), n, run)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _metrics(key: tuple, stamp: int, path: str) -> dict | None:
+    return explore.read_metrics(path)
+
+
+def metrics(run: Run) -> dict | None:
+    """metrics.json of the run (None when it has not been evaluated)."""
+    return _metrics(run_key(run), _stamp(run.path / explore.METRICS_FILE), str(run.path))
+
+
+@dataclass
+class TopicView:
+    """What the topic pages need about a run, computed once per run version."""
+
+    prevalence: np.ndarray  # (K,)
+    p_w: np.ndarray  # (V,)
+    total_tokens: float
+    coords: np.ndarray  # (K, 2)
+    distances: np.ndarray  # (K, K)
+    weighted: bool  # prevalence weighted by document length
+
+
+@st.cache_resource(max_entries=16, show_spinner="Preparing the topics…")
+def _topic_view(key: tuple, ckey: tuple | None, _run: Run, _corpus: Corpus | None) -> TopicView:
+    theta = _run.doc_topic
+    lengths = None
+    if _corpus is not None and _corpus.n_docs == theta.shape[0]:
+        lengths = np.asarray(_corpus.bow.sum(axis=1)).ravel()
+    prevalence = explore.topic_prevalence(theta, lengths)
+    coords, dist = explore.intertopic_map(_run.topic_word)
+    total = float(lengths.sum()) if lengths is not None else float(theta.shape[0])
+    return TopicView(prevalence=prevalence, p_w=explore.word_marginal(_run.topic_word, prevalence),
+                     total_tokens=total, coords=coords, distances=dist, weighted=lengths is not None)
+
+
+def topic_view(run: Run, corpus: Corpus | None) -> TopicView:
+    return _topic_view(run_key(run), corpus_key(corpus), run, corpus)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Measuring topic coherence (NPMI)…")
+def _coherence(key: tuple, ckey: tuple | None, mstamp: int, _run: Run, _corpus: Corpus | None):
+    return explore.topic_coherence(_run, _corpus, explore.read_metrics(_run.path))
+
+
+def coherence(run: Run, corpus: Corpus | None) -> tuple[np.ndarray | None, str]:
+    """Per-topic NPMI (from metrics.json, else computed on the corpus) and its source."""
+    return _coherence(run_key(run), corpus_key(corpus), _stamp(run.path / explore.METRICS_FILE), run, corpus)
+
+
+@st.cache_resource(max_entries=16,
+                   show_spinner="Computing the document map (once per run; it is then kept in the run folder)…")
+def _doc_map(key: tuple, source: str, _run: Run) -> explore.DocMap:
+    return explore.document_map(_run, source=source)
+
+
+def doc_map(run: Run, source: str = "theta") -> explore.DocMap:
+    return _doc_map(run_key(run), source, run)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _titles(ckey: tuple, html_escaped: bool, _corpus: Corpus) -> np.ndarray:
+    if html_escaped:
+        return np.asarray([html.escape(t) for t in _titles(ckey, False, _corpus)], dtype=object)
+    docs = _corpus.docs
+    if "title" in docs:
+        titles = [t if isinstance(t, str) and t.strip() else explore.document_title(x)
+                  for t, x in zip(docs["title"], docs["text"])]
+    else:
+        titles = [explore.document_title(x) for x in docs["text"]]
+    return np.asarray(titles, dtype=object)
+
+
+def titles(corpus: Corpus, html_escaped: bool = False) -> np.ndarray:
+    """A short title for every document: its 'title' column, else its Subject header or first line.
+
+    ``html_escaped`` gives them ready for Plotly's hover labels (which read HTML).
+    """
+    return _titles(corpus_key(corpus), html_escaped, corpus)
+
+
+# ---------------------------------------------------------------------------- page furniture
+def run_label(summary: dict) -> str:
+    return f"{summary['name']}  ({summary.get('model')}, K={summary.get('n_topics')})"
+
+
+def empty_state() -> None:
+    """The page shown when there is nothing to explore: what to run, and where the app looks."""
+    corpora, runs = folders()
+    has_corpora = bool(explore.corpora_overview(corpora).shape[0])
+    st.title("Welcome to topicvae")
+    if not has_corpora:
+        st.markdown("There are no corpora or trained runs here yet. Make the built-in sample corpus "
+                    "and train a first model from a terminal, then reload this page:")
+        st.code(f"{explore.cmd_quickstart()}\n{explore.cmd_train('sample')}", language="bash")
+    else:
+        names = explore.corpora_overview(corpora)["corpus"].tolist()
+        st.markdown("There are corpora but no trained runs yet. Train a model from a terminal, "
+                    "then reload this page:")
+        st.code("\n".join(explore.cmd_train(n) for n in names), language="bash")
+    st.caption(f"Looking for corpora in `{corpora}` and runs in `{runs}`. "
+               "Start the app with `--corpora-dir` / `--runs-dir` to look elsewhere.")
+
+
+def pick_run(page: str) -> Run:
+    """The run picker in the sidebar (its choice carries over to the other pages).
+
+    Shows the empty-installation page and stops the script when there is no run.
+    """
+    summaries = run_summaries()
+    if not summaries:
+        empty_state()
+        st.stop()
+    names = [s["name"] for s in summaries]
+    by_name = {s["name"]: s for s in summaries}
+    picker = f"run_picker_{page}"
+    wanted = st.query_params.get("run")  # ?run=NAME in the address: a link to one run
+    if wanted and wanted != st.session_state.get("_run_from_url"):
+        st.session_state["_run_from_url"] = wanted
+        if wanted in names:
+            st.session_state["run_name"] = wanted
+            st.session_state.pop(picker, None)
+        else:
+            try:
+                explore.resolve_run_dir(wanted, folders()[1])
+                message = f"there is no run named {wanted!r}; showing another run"
+            except TopicVAEError as exc:
+                message = f"refused: {exc}"
+            st.warning(message, icon=":material/warning:")
+    current = st.session_state.get("run_name")
+    choice = st.sidebar.selectbox("Run", names, index=names.index(current) if current in names else 0, key=picker)
+    s = by_name[choice]
+    st.sidebar.caption(f"{s.get('model')} · K = {s.get('n_topics')} · corpus {s.get('corpus')} · "
+                       f"{s.get('epochs')} epochs")
+    st.session_state["run_name"] = choice
+    if st.query_params.get("run") != choice:
+        st.query_params["run"] = choice
+        st.session_state["_run_from_url"] = choice
+    return get_run(choice)
+
+
+def show_corpus_status(status: explore.CorpusStatus) -> None:
+    if not status.ok:
+        st.warning(status.message[:1].upper() + status.message[1:], icon=":material/warning:")
+
+
+def render(page: Callable[[], None]) -> None:
+    """Run a page, turning errors a person can fix into one readable line instead of a traceback."""
+    try:
+        page()
+    except TopicVAEError as exc:
+        st.error(str(exc), icon=":material/error:")
+
+
+def short_label(label: str, width: int = 40) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+def md_escape(text: str) -> str:
+    """``text`` with Markdown's special characters escaped, for st.markdown."""
+    out = str(text)
+    for ch in "\\`*_[]#|<>~$":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def percent(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+def docs_frame(corpus: Corpus, rows: np.ndarray) -> pd.DataFrame:
+    """id, label, split, date of the given rows (the columns that exist)."""
+    cols = [c for c in ("id", "label", "split", "date") if c in corpus.docs]
+    return corpus.docs.iloc[rows][cols].reset_index(drop=True)

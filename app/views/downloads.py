@@ -1,0 +1,63 @@
+"""Downloads: the document-vector CSV and the topic table of the selected run (the same files as `topicvae export`)."""
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+import common
+from topicvae import explore
+from topicvae.corpus import DOCS_FILE
+from topicvae.export import export_documents
+from topicvae.runs import DOC_TOPIC_FILE, Z_MEAN_FILE, Z_STD_FILE
+
+
+def documents_csv(run, corpus, labels: list[str]) -> bytes:
+    """The document-vector CSV, made by the export module (streamed in chunks to a temporary file)."""
+    def mmap(fname):
+        f = run.path / fname
+        return np.load(f, mmap_mode="r", allow_pickle=False) if f.is_file() else None
+
+    with tempfile.TemporaryDirectory(prefix="topicvae-download-") as tmp:
+        out = Path(tmp) / "documents.csv"
+        export_documents(Path(corpus.path) / DOCS_FILE, mmap(DOC_TOPIC_FILE), out, labels,
+                         z_mean=mmap(Z_MEAN_FILE), z_std=mmap(Z_STD_FILE))
+        return out.read_bytes()
+
+
+def page() -> None:
+    run = common.pick_run("downloads")
+    corpus, status = common.corpus_for(run)
+    labels = common.labels(run)
+    st.title("Downloads")
+    st.caption(f"Run **{run.name}**. Topic labels edited on the Topics page are used in both files.")
+    common.show_corpus_status(status)
+
+    st.subheader("Document vectors")
+    K = run.n_topics
+    columns = f"`id`, `label`, `date`, `split`, metadata columns, `dominant_topic`, `dominant_topic_label`, " \
+              f"`theta_0` … `theta_{K - 1}`"
+    if run.z_mean is not None:
+        columns += ", `mu_*` and `sigma_*` (posterior mean and standard deviation), `theta_entropy`"
+    st.markdown(f"One row per document ({run.doc_topic.shape[0]:,} rows): {columns}.")
+    if corpus is None:
+        st.info("The document table needs the run's corpus (ids, labels, splits), which is missing or changed.")
+    else:
+        st.download_button("Download documents CSV", data=lambda: documents_csv(run, corpus, labels),
+                           file_name=f"{run.name}-documents.csv", mime="text/csv", icon=":material/download:",
+                           key="download_documents")
+
+    st.subheader("Topic table")
+    view = common.topic_view(run, corpus)
+    coherence, source = common.coherence(run, corpus)
+    table = explore.topic_download_table(run, labels, view.prevalence, coherence)
+    st.markdown(f"The top {int(table['rank'].max())} words of each topic with their weight p(w|k), the "
+                f"topic's label, prevalence and coherence ({source}).")
+    st.download_button("Download topic table CSV", data=table.to_csv(index=False).encode("utf-8"),
+                       file_name=f"{run.name}-topics.csv", mime="text/csv", icon=":material/download:",
+                       key="download_topics")
+    st.dataframe(table.head(60), hide_index=True, width="stretch", height=300)
+
+
+common.render(page)

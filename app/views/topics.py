@@ -1,0 +1,155 @@
+"""Topics: labels, relevant words (λ slider), prevalence, coherence, representative documents, intertopic map."""
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+import common
+from topicvae import explore
+from topicvae.labels import save_labels
+
+MAP_KEY = "intertopic_map"
+
+
+def _save_label(run_path: str, k: int, widget_key: str) -> None:
+    save_labels(run_path, {k: st.session_state[widget_key]})
+    st.toast(f"Label of topic {k} saved", icon=":material/check:")
+
+
+def _save_table_labels(run_path: str, run_name: str, editor_key: str) -> None:
+    """Save the labels edited in the topic table, then start the table afresh from the saved labels."""
+    edits = st.session_state[editor_key].get("edited_rows", {})
+    changes = {int(row): str(cells["label"] or "") for row, cells in edits.items() if "label" in cells}
+    if changes:
+        save_labels(run_path, changes)
+        for k in changes:  # the label box above the chart shows the new name too
+            st.session_state.pop(f"label_{run_name}_{k}", None)
+        st.toast(f"Saved {len(changes)} label{'s' if len(changes) > 1 else ''}", icon=":material/check:")
+    version_key = f"_topic_table_version_{run_name}"
+    st.session_state[version_key] = st.session_state.get(version_key, 0) + 1
+
+
+def _clicked_topic(run_name: str) -> None:
+    """Apply a click on the intertopic map (once per new click) to the topic picker."""
+    event = st.session_state.get(f"{MAP_KEY}_{run_name}")
+    try:
+        points = event["selection"]["points"]
+    except (TypeError, KeyError):
+        points = []
+    if not points:
+        return
+    custom = points[0].get("customdata")
+    k = int(custom[0] if isinstance(custom, (list, tuple)) else custom)
+    if st.session_state.get("_map_last_click") != (run_name, k):
+        st.session_state["_map_last_click"] = (run_name, k)
+        st.session_state[f"topic_{run_name}"] = k
+
+
+def intertopic_figure(view: common.TopicView, labels: list[str], words: list[list[str]], focus: int) -> go.Figure:
+    K = len(labels)
+    size = np.sqrt(view.prevalence / view.prevalence.max())
+    colors = ["#d62728" if k == focus else "#1f77b4" for k in range(K)]
+    fig = go.Figure(go.Scatter(
+        x=view.coords[:, 0], y=view.coords[:, 1], mode="markers+text", text=[str(k) for k in range(K)],
+        textposition="middle center", textfont={"color": "white", "size": 11},
+        marker={"size": 14 + 56 * size, "color": colors, "opacity": 0.6, "line": {"width": 1, "color": "#333"}},
+        customdata=np.column_stack([np.arange(K), 100 * view.prevalence, [" ".join(w[:8]) for w in words],
+                                    labels]),
+        hovertemplate="<b>%{customdata[3]}</b><br>prevalence %{customdata[1]:.1f} %<br>%{customdata[2]}<extra></extra>",
+    ))
+    fig.update_layout(height=480, margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=False,
+                      xaxis={"title": "MDS 1", "zeroline": True, "showticklabels": False},
+                      yaxis={"title": "MDS 2", "zeroline": True, "showticklabels": False, "scaleanchor": "x"},
+                      dragmode="pan")
+    return fig
+
+
+def words_figure(table) -> go.Figure:
+    words = table["word"].tolist()[::-1]
+    fig = go.Figure()
+    fig.add_bar(y=words, x=table["overall"].tolist()[::-1], orientation="h", name="overall",
+                marker_color="#c7c7c7", hovertemplate="%{y}: %{x:,.0f} expected tokens overall<extra></extra>")
+    fig.add_bar(y=words, x=table["in_topic"].tolist()[::-1], orientation="h", name="in this topic",
+                marker_color="#d62728", hovertemplate="%{y}: %{x:,.0f} expected tokens in the topic<extra></extra>")
+    fig.update_layout(barmode="overlay", height=22 * len(words) + 90, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+                      xaxis={"title": "expected tokens"})
+    return fig
+
+
+def page() -> None:
+    run = common.pick_run("topics")
+    corpus, status = common.corpus_for(run)
+    labels = common.labels(run)
+    words = common.top_words(run, 10)
+    view = common.topic_view(run, corpus)
+    coherence, coherence_source = common.coherence(run, corpus)
+    K = run.n_topics
+
+    st.title("Topics")
+    st.caption(f"Run **{run.name}**: {run.model_name}, {K} topics, corpus {run.config.get('corpus')}, "
+               f"{run.config.get('epochs')} epochs")
+    common.show_corpus_status(status)
+
+    topic_key = f"topic_{run.name}"
+    _clicked_topic(run.name)
+    if st.session_state.get(topic_key) not in range(K):
+        st.session_state[topic_key] = int(np.argmax(view.prevalence))
+
+    left, right = st.columns([5, 6], gap="large")
+    with right:
+        k = st.selectbox("Topic", list(range(K)), format_func=lambda i: labels[i], key=topic_key)
+        label_key = f"label_{run.name}_{k}"
+        st.text_input("Label (saved with the run; used on every page and in exports)", value=labels[k],
+                      key=label_key, on_change=_save_label, args=(str(run.path), k, label_key))
+        c1, c2, c3 = st.columns(3)
+        c1.metric("Prevalence", common.percent(view.prevalence[k]),
+                  help="share of the corpus's tokens" if view.weighted else "mean θ over documents")
+        if coherence is not None and np.isfinite(coherence[k]):
+            c2.metric("Coherence (NPMI)", f"{coherence[k]:.3f}", help=coherence_source)
+        else:
+            c2.metric("Coherence (NPMI)", "–", help=coherence_source)
+        c3.metric("Rank by prevalence", f"{int((view.prevalence > view.prevalence[k]).sum()) + 1} of {K}")
+        lam = st.slider("Relevance λ", 0.0, 1.0, 0.6, 0.05, key="relevance_lambda",
+                        help="λ = 1: most probable words in the topic; λ = 0: words most specific to it "
+                             "(lift). Sievert & Shirley (2014) suggest 0.6.")
+        table = explore.top_relevant_words(run.topic_word, k, lam, view.p_w, run.vocab, n=20,
+                                           prevalence=view.prevalence, total_tokens=view.total_tokens)
+        st.plotly_chart(words_figure(table), width="stretch", config={"displayModeBar": False},
+                        key=f"words_{run.name}")
+        st.caption("Top words: " + " · ".join(table["word"].head(10)))
+
+    with left:
+        st.subheader("Intertopic distance map")
+        st.caption("Jensen–Shannon distances between topics, placed in 2-D by classical MDS; "
+                   "circle area = prevalence. Click a circle to focus its topic.")
+        st.plotly_chart(intertopic_figure(view, labels, words, k), width="stretch", key=f"{MAP_KEY}_{run.name}",
+                        on_select="rerun", selection_mode="points", config={"displayModeBar": False})
+
+    st.subheader("Most representative documents")
+    if corpus is None:
+        st.info("Document texts are unavailable because the run's corpus is missing or changed.")
+    else:
+        rows = explore.representative_docs(run.doc_topic, k, n=5)
+        ids = corpus.docs["id"].astype(str).to_numpy() if "id" in corpus.docs else rows.astype(str)
+        titles = common.titles(corpus)
+        for rank, r in enumerate(rows):
+            text = str(corpus.docs["text"].iloc[r])
+            head = f"θ = {run.doc_topic[r, k]:.2f} · {common.md_escape(ids[r])} · {common.md_escape(titles[r])}"
+            with st.expander(head, expanded=rank == 0):
+                st.text(text[:4000] + (" …" if len(text) > 4000 else ""))
+
+    st.subheader("All topics")
+    st.caption(f"Edit a label in the table to rename its topic. Coherence: {coherence_source}.")
+    table = explore.topic_table(words, labels, view.prevalence, coherence)
+    version = st.session_state.get(f"_topic_table_version_{run.name}", 0)
+    editor_key = f"topic_table_{run.name}_{version}"
+    st.data_editor(table, hide_index=True, width="stretch", key=editor_key, on_change=_save_table_labels,
+                   args=(str(run.path), run.name, editor_key), disabled=[c for c in table.columns if c != "label"],
+                   column_config={"label": st.column_config.TextColumn(width="medium"),
+                                  "prevalence": st.column_config.ProgressColumn(
+                                      format="percent", min_value=0.0, max_value=float(view.prevalence.max())),
+                                  "coherence": st.column_config.NumberColumn(format="%.3f")})
+
+
+common.render(page)

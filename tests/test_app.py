@@ -1,0 +1,305 @@
+"""The dashboard's pages under streamlit.testing.v1.AppTest, on small real runs (see app_support.py)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app_support import DATED_RUN, LDA_RUN, PAGES, PRODLDA_RUN, build_app_data
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from topicvae.corpus import Corpus  # noqa: E402
+from topicvae.runs import Run  # noqa: E402
+
+ENTRY = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
+TIMEOUT = 120
+
+
+@pytest.fixture(scope="session")
+def app_data(tmp_path_factory):
+    return build_app_data(tmp_path_factory.getbasetemp() / "app-data")
+
+
+@pytest.fixture
+def folders(app_data, tmp_path, monkeypatch):
+    """A private copy of the runs folder (label edits and map caches stay in this test) and the corpora."""
+    corpora, runs = app_data
+    mine = tmp_path / "runs"
+    shutil.copytree(runs, mine)
+    monkeypatch.setenv("TOPICVAE_CORPORA_DIR", str(corpora))
+    monkeypatch.setenv("TOPICVAE_RUNS_DIR", str(mine))
+    return corpora, mine
+
+
+def open_page(page: str, run: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT)
+    if run:
+        at.query_params["run"] = run
+    at.run()
+    if page != "overview":
+        at.switch_page(f"views/{page}.py")
+        at.run()
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def texts(at: AppTest) -> str:
+    """Every piece of text on the page, one string."""
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "code", "text"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    parts += [str(m.label) + " " + str(m.value) for m in at.metric]
+    return "\n".join(parts)
+
+
+def plotly_specs(at: AppTest) -> list[dict]:
+    return [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+
+
+def values(v) -> list:
+    """A plotly array as a list (plotly ships numeric arrays base64-encoded)."""
+    if isinstance(v, dict) and "bdata" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
+    return list(v)
+
+
+# ---------------------------------------------------------------------------- every page
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_for_the_prodlda_run(folders, page):
+    at = open_page(page, PRODLDA_RUN)
+    assert_clean(at)
+    if page != "overview":  # the overview shows every run; the other pages show the linked one
+        assert at.sidebar.selectbox[0].value == PRODLDA_RUN
+
+
+def test_empty_installation_shows_the_commands_to_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOPICVAE_CORPORA_DIR", str(tmp_path / "corpora"))
+    monkeypatch.setenv("TOPICVAE_RUNS_DIR", str(tmp_path / "runs"))
+    for page in PAGES:
+        at = open_page(page)
+        assert_clean(at)
+        assert "topicvae quickstart" in texts(at), page
+
+
+def test_overview_lists_corpora_and_runs_with_the_missing_steps(folders):
+    at = open_page("overview")
+    assert_clean(at)
+    corpora_table, runs_table = (d.value for d in at.dataframe)
+    assert sorted(corpora_table["corpus"]) == ["dated", "sample"]
+    assert sorted(runs_table["run"]) == sorted([DATED_RUN, LDA_RUN, PRODLDA_RUN])
+    row = runs_table.set_index("run").loc[PRODLDA_RUN]
+    assert (row["model"], row["K"], row["epochs"]) == ("prodlda", 8, 5)
+    assert f"topicvae evaluate {PRODLDA_RUN}" in texts(at)
+
+
+def test_overview_shows_metrics_from_metrics_json(folders):
+    _, runs = folders
+    (runs / PRODLDA_RUN / "metrics.json").write_text(json.dumps(
+        {"run": PRODLDA_RUN, "npmi": 0.123, "diversity": 0.8, "reference": "train", "unknown_key": [1, 2]}))
+    at = open_page("overview")
+    assert_clean(at)
+    table = at.dataframe[1].value.set_index("run")
+    assert table.loc[PRODLDA_RUN, "NPMI"] == pytest.approx(0.123)
+    assert table.loc[PRODLDA_RUN, "evaluated"]
+    assert f"topicvae evaluate {PRODLDA_RUN}" not in texts(at)
+
+
+# ---------------------------------------------------------------------------- topics
+def test_topics_page_shows_the_top_words_at_lambda_one(folders):
+    _, runs = folders
+    run = Run.load(PRODLDA_RUN, runs)
+    at = open_page("topics", PRODLDA_RUN)
+    at.selectbox(key=f"topic_{PRODLDA_RUN}").set_value(3)
+    at.slider(key="relevance_lambda").set_value(1.0)
+    at.run()
+    assert_clean(at)
+    # at λ = 1 relevance ranks by p(w|k): the run's own top words, in order
+    assert "Top words: " + " · ".join(run.top_words(10)[3]) in texts(at)
+    bars = [s for s in plotly_specs(at) if s["layout"].get("barmode") == "overlay"][0]["data"]
+    assert values(bars[1]["y"])[::-1] == run.top_words(20)[3]
+    table = at.dataframe[-1].value
+    assert list(table["topic"]) == list(range(8))
+    assert table["prevalence"].sum() == pytest.approx(1.0)
+    assert table["coherence"].between(-1, 1).all()
+    assert "Most representative documents" in texts(at)
+    assert len(at.expander) == 5
+
+
+def test_topics_page_map_has_one_circle_per_topic(folders):
+    at = open_page("topics", PRODLDA_RUN)
+    specs = plotly_specs(at)
+    circles = [s for s in specs if s["data"][0].get("mode") == "markers+text"][0]["data"][0]
+    assert len(values(circles["x"])) == 8
+
+
+def test_label_edit_persists_and_shows_on_every_page(folders):
+    _, runs = folders
+    at = open_page("topics", PRODLDA_RUN)
+    at.selectbox(key=f"topic_{PRODLDA_RUN}").set_value(2).run()
+    at.text_input(key=f"label_{PRODLDA_RUN}_2").input("Australian politics").run()
+    assert_clean(at)
+    assert json.loads((runs / PRODLDA_RUN / "labels.json").read_text()) == {"2": "Australian politics"}
+    assert "Australian politics" in at.dataframe[-1].value["label"].tolist()
+
+    fresh = open_page("downloads", PRODLDA_RUN)  # a new session reads it from the run folder
+    assert_clean(fresh)
+    topic_table = fresh.dataframe[0].value
+    assert set(topic_table.loc[topic_table["topic"] == 2, "label"]) == {"Australian politics"}
+    docs = open_page("documents", PRODLDA_RUN)
+    assert "Australian politics" in docs.multiselect(key=f"doc_topics_{PRODLDA_RUN}").options
+
+
+# ---------------------------------------------------------------------------- documents
+def test_documents_page_opens_a_document_by_id_with_its_mixture_and_uncertainty(folders):
+    corpora, runs = folders
+    run = Run.load(PRODLDA_RUN, runs)
+    at = open_page("documents", PRODLDA_RUN)
+    assert_clean(at)
+    n = run.doc_topic.shape[0]
+    assert f"Showing {n:,} of {n:,} matching documents" in texts(at)
+    assert (runs / PRODLDA_RUN / "doc_map.npy").is_file()  # cached in the run folder
+    at.text_input(key=f"doc_id_{PRODLDA_RUN}").input("lee-007").run()
+    assert_clean(at)
+    page = texts(at)
+    assert "id **lee-007**" in page
+    assert "Posterior uncertainty" in page
+    mixture = [s for s in plotly_specs(at) if s["data"][0].get("orientation") == "h"][0]["data"][0]
+    row = Corpus.load("sample", corpora).docs["id"].tolist().index("lee-007")
+    assert max(values(mixture["x"])) == pytest.approx(float(run.doc_topic[row].max()), abs=1e-6)
+
+
+def test_documents_page_filters_by_text_and_samples(folders):
+    _, runs = folders
+    n = Run.load(PRODLDA_RUN, runs).doc_topic.shape[0]
+    at = open_page("documents", PRODLDA_RUN)
+    at.text_input(key=f"doc_query_{PRODLDA_RUN}").input("cricket").run()
+    assert_clean(at)
+    assert "matching documents" in texts(at) and f"of {n:,} matching" not in texts(at)
+    at.selectbox(key="doc_max_points").set_value(1000).run()
+    at.text_input(key=f"doc_query_{PRODLDA_RUN}").input("").run()
+    assert f"Showing 1,000 of {n:,} matching documents ({n:,} in the run) (a random sample" in texts(at)
+    at.text_input(key=f"doc_query_{PRODLDA_RUN}").input("zzzz-no-such-text").run()
+    assert "No document matches these filters." in texts(at)
+
+
+def test_documents_page_for_lda_says_there_is_no_sigma(folders):
+    at = open_page("documents", LDA_RUN)
+    assert_clean(at)
+    assert "gives no posterior uncertainty" in texts(at)
+
+
+# ---------------------------------------------------------------------------- infer
+def test_infer_returns_a_mixture_that_sums_to_one_and_nearest_documents(folders):
+    at = open_page("infer", PRODLDA_RUN)
+    assert "Paste or upload a text" in texts(at)
+    at.text_area(key="infer_text").input(
+        "The Australian cricket team won the test match against England in Sydney on Sunday.").run()
+    assert_clean(at)
+    mixture, nearest = at.dataframe[0].value, at.dataframe[1].value
+    assert len(mixture) == 8
+    assert mixture["θ"].sum() == pytest.approx(1.0, abs=1e-5)
+    assert "The mixture sums to **1.000**" in texts(at)
+    assert len(nearest) == 10 and nearest["distance"].is_monotonic_increasing
+
+
+# ---------------------------------------------------------------------------- compare, trends, downloads
+def test_compare_aligns_prodlda_with_lda(folders):
+    at = open_page("compare", PRODLDA_RUN)
+    assert_clean(at)
+    assert at.selectbox(key=f"compare_b_{PRODLDA_RUN}").value == LDA_RUN  # same corpus, other model
+    metrics, aligned = at.dataframe[0].value, at.dataframe[1].value
+    assert list(metrics.columns) == [PRODLDA_RUN, LDA_RUN]
+    assert len(aligned) == 8
+    assert aligned["js_distance"].between(0, 1).all() and aligned["js_distance"].is_monotonic_increasing
+
+
+def test_trends_by_label_and_over_time(folders):
+    at = open_page("trends", DATED_RUN)
+    assert_clean(at)
+    assert "Topic prevalence by label" in texts(at)
+    assert "200 of 200 documents have a date" in texts(at)
+    lines = [s for s in plotly_specs(at) if s["data"][0].get("mode") == "lines+markers"]
+    assert len(lines) == 1 and len(lines[0]["data"]) == 4  # the 4 topics (top 5 by default)
+
+
+def test_trends_without_dates_says_how_to_get_them(folders):
+    at = open_page("trends", PRODLDA_RUN)
+    assert_clean(at)
+    assert "--date-col" in texts(at)
+
+
+def test_downloads_offer_both_files(folders):
+    at = open_page("downloads", PRODLDA_RUN)
+    assert_clean(at)
+    assert {b.key for b in at.download_button} == {"download_documents", "download_topics"}
+
+
+# ---------------------------------------------------------------------------- broken and hostile input
+def test_run_whose_corpus_was_deleted_says_so(folders, tmp_path, monkeypatch):
+    monkeypatch.setenv("TOPICVAE_CORPORA_DIR", str(tmp_path / "no-corpora"))
+    for page in PAGES:
+        at = open_page(page, PRODLDA_RUN)
+        assert not at.exception, (page, [e.value for e in at.exception])
+        if page not in ("overview", "compare", "infer"):
+            assert any("is not in" in w.value for w in at.warning), page
+
+
+def test_run_whose_corpus_changed_says_so(folders, tmp_path, monkeypatch):
+    corpora, _ = folders
+    changed = tmp_path / "corpora"
+    shutil.copytree(corpora, changed)
+    manifest = json.loads((changed / "sample" / "manifest.json").read_text())
+    manifest["checksums"]["bow.npz"] = "0" * 64
+    (changed / "sample" / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv("TOPICVAE_CORPORA_DIR", str(changed))
+    at = open_page("topics", PRODLDA_RUN)
+    assert not at.exception
+    assert any("changed since run" in w.value for w in at.warning)
+    assert "Document texts are unavailable" in texts(at)
+
+
+@pytest.mark.parametrize("name", ["../runs", "..", "a/b", "/etc"])
+def test_a_run_name_that_leaves_the_runs_folder_is_refused(folders, name):
+    at = open_page("topics", name)
+    assert not at.exception
+    assert any("refused" in w.value for w in at.warning)
+    assert at.sidebar.selectbox[0].value in (DATED_RUN, LDA_RUN, PRODLDA_RUN)
+
+
+def test_a_linked_run_folder_outside_the_runs_folder_is_refused(folders, tmp_path):
+    _, runs = folders
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(runs / PRODLDA_RUN, outside)
+    (runs / "linked").symlink_to(outside, target_is_directory=True)
+    at = open_page("topics", "linked")
+    assert not at.exception
+    assert any("leads outside" in e.value for e in at.error)
+
+
+def test_pasted_text_keeps_its_words_when_the_corpus_stripped_mail_headers(folders):
+    from topicvae import explore
+    from topicvae.inference import infer_texts
+
+    corpora, runs = folders
+    config = json.loads((runs / PRODLDA_RUN / "config.json").read_text())
+    config["preprocess"] = {**json.loads((corpora / "sample" / "manifest.json").read_text())["preprocess"],
+                            "strip": ["headers", "quotes", "signatures"]}
+    (runs / PRODLDA_RUN / "config.json").write_text(json.dumps(config))
+    run = Run.load(PRODLDA_RUN, runs)
+    text = "The Australian cricket team won the test match against England in Sydney."
+    assert infer_texts(run, [text], corpora_dir=corpora).n_tokens[0] == 0  # all of it taken for a header
+    plain = explore.infer_text(run, text, corpora_dir=corpora)
+    assert plain.n_known[0] > 0 and plain.theta.sum() == pytest.approx(1.0)
+    post = explore.infer_text(run, "From: a@b.c\nSubject: cricket\n\n" + text, corpora_dir=corpora)
+    assert post.n_known[0] == plain.n_known[0]  # the header block is stripped, the text is kept
