@@ -13,6 +13,7 @@ from topicvae.corpus import Corpus
 from topicvae.errors import ConfigError
 from topicvae.evaluation import js_distance_matrix
 from topicvae.runs import Run
+from topicvae.text.preprocess import has_headers
 
 RNG = np.random.default_rng(0)
 
@@ -153,10 +154,10 @@ def test_theta_entropy_and_first_line():
 
 
 def test_mail_headers_are_recognised_only_as_a_leading_block():
-    assert explore.has_mail_headers("From: a@b.c\nSubject: hi\n  continued\n\nbody")
-    assert not explore.has_mail_headers("NASA launched the shuttle.")
-    assert not explore.has_mail_headers("Summary: one line\nthen prose\n\nmore")
-    assert not explore.has_mail_headers("From: a@b.c\nSubject: no body follows")
+    assert has_headers("From: a@b.c\nSubject: hi\n  continued\n\nbody")
+    assert not has_headers("NASA launched the shuttle.")
+    assert not has_headers("Summary: one line\nthen prose\n\nmore")
+    assert not has_headers("From: a@b.c\nSubject: no body follows")
 
 
 def test_document_title_prefers_the_subject_of_a_post():

@@ -14,7 +14,7 @@ from topicvae import Corpus, ingest
 from topicvae.cli import main
 from topicvae.config import VocabSettings
 from topicvae.corpus import list_corpora
-from topicvae.errors import ConfigError, CorpusError, SourceError
+from topicvae.errors import ConfigError, CorpusError
 
 SMALL = VocabSettings(min_df=1, max_df=1.0, min_tokens=1)
 

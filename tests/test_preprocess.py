@@ -35,6 +35,8 @@ def test_strippers_follow_scikit_learn_rules():
     assert "writes:" not in unquoted and "loud" not in unquoted and "quoted again" not in unquoted
     assert "runs fine" in unquoted
     assert "Someone, somewhere" not in strip_signature(unquoted)
+    pasted = "NASA launched the shuttle today.\n\nThe crew is safe."
+    assert strip_headers(pasted) == pasted  # no header block: nothing to strip
 
 
 def test_strippers_match_scikit_learn_on_real_posts(news_archive):

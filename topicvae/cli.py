@@ -347,7 +347,7 @@ def cmd_compare(args) -> int:
         except ConfigError as exc:
             print(f"\ntopic alignment refused: {exc}")
         else:
-            print(f"\naligned topics (Hungarian matching on Jensen-Shannon distance; 0 = identical, 1 = disjoint)\n")
+            print("\naligned topics (Hungarian matching on Jensen-Shannon distance; 0 = identical, 1 = disjoint)\n")
             aligned.columns = [f"{runs[0].name} topic", f"{runs[0].name} words", f"{runs[1].name} topic",
                                f"{runs[1].name} words", "JS distance"]
             print(_markdown(aligned))
@@ -442,8 +442,6 @@ def cmd_export(args) -> int:
 
 
 def cmd_infer(args) -> int:
-    import numpy as np
-
     import pandas as pd
 
     from .errors import SourceError

@@ -19,7 +19,6 @@ import datetime as _dt
 import json
 import logging
 import os
-import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ import pandas as pd
 from . import paths
 from .corpus import MANIFEST_FILE, Corpus, list_corpora
 from .errors import ConfigError, RunError
+from .text.preprocess import HEADER_LINE
 from .runs import CONFIG_FILE, DOC_TOPIC_FILE, Z_MEAN_FILE, Run, list_runs
 
 logger = logging.getLogger(__name__)
@@ -476,7 +476,6 @@ def first_line(text, width: int = 100) -> str:
     return ""
 
 
-_HEADER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):[ \t]*(.*)$")
 
 
 def document_title(text, width: int = 100) -> str:
@@ -484,11 +483,11 @@ def document_title(text, width: int = 100) -> str:
     if not isinstance(text, str):
         return ""
     lines = text.lstrip("\n").splitlines()
-    if lines and _HEADER.match(lines[0]):
+    if lines and HEADER_LINE.match(lines[0]):
         for line in lines[:60]:
             if not line.strip():
                 break
-            m = _HEADER.match(line)
+            m = HEADER_LINE.match(line)
             if m and m.group(1).lower() == "subject" and m.group(2).strip():
                 return first_line(m.group(2), width)
     return first_line(text, width)
@@ -555,42 +554,18 @@ def nearest_documents(theta: np.ndarray, doc_topic: np.ndarray, n: int = 10,
     return idx, d[idx]
 
 
-def has_mail_headers(text: str) -> bool:
-    """True when ``text`` starts with a mail/news header block: ``Key: value`` lines (or their
-    indented continuations) up to a blank line."""
-    head, blank, _ = text.lstrip("\n").partition("\n\n")
-    lines = head.splitlines()
-    return bool(blank) and bool(lines) and _HEADER.match(lines[0]) is not None and all(
-        _HEADER.match(line) or line[:1] in (" ", "\t") for line in lines)
-
-
 def infer_text(run: Run, text: str, corpora_dir: str | os.PathLike | None = None):
     """θ of one new text under ``run`` (:func:`topicvae.inference.infer_texts`), for pasted text.
 
-    A run whose corpus stripped mail headers (``--strip headers``) would drop everything
-    before the first blank line, i.e. all of a pasted paragraph; headers are therefore
-    stripped only when the text starts with them. Everything else is the run's own
-    preprocessing and vocabulary.
+    Mail headers are stripped only when the text starts with them
+    (:func:`topicvae.text.preprocess.strip_headers`), so a pasted paragraph keeps its words.
 
     Returns:
         :class:`topicvae.inference.Inferred` for the single text.
     """
-    import dataclasses
+    from .inference import infer_texts
 
-    from .inference import Inferred, infer_texts, run_preprocess_settings, vectorize_texts
-
-    settings = run_preprocess_settings(run, corpora_dir)
-    if "headers" not in settings.strip or has_mail_headers(text):
-        return infer_texts(run, [text], corpora_dir=corpora_dir)
-    settings = dataclasses.replace(settings, strip=tuple(p for p in settings.strip if p != "headers"))
-    X, n_tokens = vectorize_texts([text], run.vocab, settings)
-    model = run.model
-    theta = np.asarray(model.transform(X), dtype=np.float64)
-    z_mean = z_std = None
-    if hasattr(model, "posterior"):
-        z_mean, z_std = model.posterior(X)
-    return Inferred(theta=theta, bow=X, n_tokens=n_tokens, n_known=np.asarray(X.sum(axis=1)).ravel(),
-                    z_mean=z_mean, z_std=z_std)
+    return infer_texts(run, [text], corpora_dir=corpora_dir)
 
 
 # ---------------------------------------------------------------------------- the document map

@@ -10,7 +10,6 @@ import datetime as _dt
 import json
 import logging
 import os
-import time
 import uuid
 from pathlib import Path
 

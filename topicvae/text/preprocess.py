@@ -23,9 +23,23 @@ _QUOTE_RE = re.compile(r"(writes in|writes:|wrote:|says:|said:|^In article|^Quot
 _QUOTE_LINES = re.compile(r"^(?:.*(?:writes in|writes:|wrote:|says:|said:)|In article|Quoted from|\||>).*(?:\n|$)", re.M)
 
 
+HEADER_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9._-]*):[ \t]*(.*)$")
+
+
+def has_headers(text: str) -> bool:
+    """True when ``text`` starts with a mail/news header block: before the first blank line,
+    at least two lines and most lines are ``Key: value`` headers."""
+    head, blank, _ = text.lstrip("\n").partition("\n\n")
+    lines = [line for line in head.splitlines() if line[:1] not in (" ", "\t") or HEADER_LINE.match(line)]
+    n_headers = sum(HEADER_LINE.match(line) is not None for line in lines)
+    return bool(blank) and n_headers >= 2 and n_headers >= 0.5 * len(lines)
+
+
 def strip_headers(text: str) -> str:
-    """Remove everything before the first blank line (mail/news headers)."""
-    return text.partition("\n\n")[2]
+    """Remove a leading header block: everything before the first blank line, as
+    scikit-learn does, but only when the text starts with ``Key: value`` header lines, so
+    text without headers (a pasted paragraph) keeps its words."""
+    return text.partition("\n\n")[2] if has_headers(text) else text
 
 
 def strip_quotes(text: str) -> str:
