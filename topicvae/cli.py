@@ -283,6 +283,8 @@ def cmd_train(args) -> int:
     corpus = Corpus.load(args.corpus, args.corpora_dir)
     run = train_run(corpus, args.model, args.topics, name=args.name, runs_dir=args.runs_dir, force=args.force,
                     resume=args.resume, progress=not args.quiet, **_train_params(args))
+    if run is None:  # a helper process of data-parallel training: rank 0 reports
+        return 0
     s = run.summary()
     extra = f", best epoch {run.config['best_epoch']}" if run.config.get("best_epoch") else ""
     print(f"run {run.name!r}: {s['model']}, {s['n_topics']} topics, {s['epochs']} epochs{extra}, "

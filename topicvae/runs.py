@@ -30,6 +30,7 @@ import hashlib
 import importlib
 import json
 import logging
+import os
 import platform
 import shutil
 import sys
@@ -108,6 +109,11 @@ def _versions() -> dict:
     return out
 
 
+def _is_main_process() -> bool:
+    """False in the helper processes of data-parallel training (torchrun sets RANK)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def _write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
@@ -123,7 +129,7 @@ def train_run(
     resume: bool = False,
     progress: bool = True,
     **params,
-) -> "Run":
+) -> "Run | None":
     """Train ``model`` with ``n_topics`` topics on the corpus's train split; write and return the run.
 
     Args:
@@ -179,7 +185,7 @@ def train_run(
                            "keep K or train a new run")
         saved.pop("n_topics", None)
         params = {**saved, **params}
-    else:
+    elif _is_main_process():  # (other data-parallel ranks would race rank 0's new checkpoint folder)
         if complete and not force:
             raise RunError(f"run {name!r} already exists in {root}; pass --force to replace it or choose another --name")
         if ckpt_dir.exists() and not force:
@@ -199,12 +205,14 @@ def train_run(
     all_params = estimator.get_params() if hasattr(estimator, "get_params") else {"n_topics": n_topics, **params}
 
     fit_kwargs: dict = {"progress": progress}
+    main_process = _is_main_process()
     if supports_resume:
-        if not resume and ckpt_dir.exists():
-            shutil.rmtree(ckpt_dir)
-        ckpt_dir.mkdir(parents=True, exist_ok=True)
-        _write_json(ckpt_dir / CHECKPOINT_META, {"name": name, "model": model, "params": all_params,
-                                                 "corpus": corpus.name, "corpus_checksum": checksum})
+        if main_process:
+            if not resume and ckpt_dir.exists():
+                shutil.rmtree(ckpt_dir)
+            ckpt_dir.mkdir(parents=True, exist_ok=True)
+            _write_json(ckpt_dir / CHECKPOINT_META, {"name": name, "model": model, "params": all_params,
+                                                     "corpus": corpus.name, "corpus_checksum": checksum})
         fit_kwargs.update(checkpoint=ckpt_dir / CHECKPOINT_FILE, resume=resume)
 
     logger.info("training %s (K=%d) on %d documents of corpus %s as run %s%s", model, n_topics,
@@ -212,6 +220,8 @@ def train_run(
     t0 = time.perf_counter()
     estimator.fit(X_train, **fit_kwargs)
     fit_seconds = time.perf_counter() - t0
+    if not main_process:  # data-parallel training: rank 0 writes the run
+        return None
 
     doc_topic = np.asarray(estimator.transform(corpus.bow), dtype=np.float32)
     posterior = estimator.posterior(corpus.bow) if hasattr(estimator, "posterior") else None

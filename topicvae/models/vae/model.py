@@ -38,6 +38,7 @@ import torch
 from ...errors import ConfigError, CorpusError, RunError
 from ..base import TopicModel
 from .networks import CSRBatches, NVDMNet, ProdLDANet, SparseBatch, TopicVAE, reconstruction
+from . import distributed
 from .trainer import TrainSettings, evaluate, load_checkpoint, train
 
 logger = logging.getLogger(__name__)
@@ -232,6 +233,7 @@ class VAETopicModel(TopicModel):
         if ckpt is not None:
             self._check_resumable(ckpt.get("extra", {}), n_words)
         device = resolve_device(self.device)
+        distributed.init(device)  # joins torchrun's process group when started by torchrun
         train_rows, val_rows = self._split(n_docs)
         X_train = X[train_rows]
         X_val = X[val_rows] if len(val_rows) else None

@@ -31,6 +31,7 @@ import scipy.sparse as sp
 import torch
 
 from ...errors import RunError, TrainingDiverged
+from . import distributed
 from .networks import CSRBatches, TopicVAE
 
 logger = logging.getLogger(__name__)
@@ -147,9 +148,11 @@ class _Loop:
         self.net = net
         self.settings = settings
         self.device = device
+        self.model = distributed.wrap(net, device)  # the net itself unless training data-parallel
         self.optimizer = torch.optim.Adam(net.parameters(), lr=settings.lr, betas=tuple(settings.betas), fused=True)
         self.shuffle_gen = torch.Generator().manual_seed(settings.seed)
-        self.noise_gen = torch.Generator(device=device).manual_seed(settings.seed + 1)
+        # each data-parallel process draws its own noise; one process draws as it always did
+        self.noise_gen = torch.Generator(device=device).manual_seed(settings.seed + 1 + 7919 * distributed.rank())
         self.epoch = 0
         self.history: dict[str, list[float]] = {c: [] for c in HISTORY_COLUMNS}
         self.best_val = math.inf
@@ -205,8 +208,8 @@ class _Loop:
         self.net.train()
         kl_weight = min(1.0, self.epoch / s.kl_warmup) if s.kl_warmup > 0 else 1.0
         params = [p for p in self.net.parameters() if p.requires_grad]
-        perm = torch.randperm(X.shape[0], generator=self.shuffle_gen).numpy()
-        bounds = batch_bounds(X.shape[0], s.batch_size)
+        perm = distributed.shard(torch.randperm(X.shape[0], generator=self.shuffle_gen).numpy(), X.shape[0])
+        bounds = batch_bounds(len(perm), s.batch_size)
         rec_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         kl_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         for c in range(0, len(bounds), _CHUNK_BATCHES):
@@ -215,7 +218,7 @@ class _Loop:
             chunk = CSRBatches(X[perm[offset:group[-1][1]]], self.device)
             for start, stop in group:
                 batch = chunk.batch(start - offset, stop - offset, transposed=True)
-                rec, kl = self.net(batch, self.noise_gen)
+                rec, kl = self.model(batch, self.noise_gen)
                 loss = (rec + kl_weight * kl).mean()
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -224,8 +227,8 @@ class _Loop:
                 self.optimizer.step()
                 rec_sum += rec.detach().sum()
                 kl_sum += kl.detach().sum()
-        n = X.shape[0]
-        return float(rec_sum) / n, float(kl_sum) / n
+        totals = distributed.all_reduce_sum(torch.stack([rec_sum, kl_sum, rec_sum.new_tensor(len(perm))]))
+        return float(totals[0] / totals[2]), float(totals[1] / totals[2])
 
     def end_epoch(self, rec: float, kl: float, val_rec: float, val_kl: float, seconds: float, has_val: bool) -> None:
         """Record a finished epoch; keep the best weights by validation loss (the last without validation)."""
@@ -315,14 +318,14 @@ def train(
     has_val = X_val is not None and X_val.shape[0] > 0
 
     def write(state: dict) -> None:
-        if path is not None:
+        if path is not None and distributed.is_main():
             _save({**state, "extra": extra}, path)
 
     last_good = loop.state()
     last_write = time.perf_counter()
     stopped_early = False
     bar = tqdm(total=s.epochs, initial=min(loop.epoch, s.epochs), desc=desc, unit="epoch",
-               file=sys.stderr, disable=not progress, dynamic_ncols=True, leave=True)
+               file=sys.stderr, disable=not progress or not distributed.is_main(), dynamic_ncols=True, leave=True)
     try:
         while loop.epoch < s.epochs:
             if s.patience and loop.bad_epochs >= s.patience and loop.epoch >= s.kl_warmup:
