@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tarfile
 
 import numpy as np
 import pytest
@@ -150,25 +149,14 @@ def test_transform_checks_its_input(synthetic, fitted):
 
 # ---------------------------------------------------------------------------- 20 Newsgroups
 @pytest.fixture(scope="module")
-def newsgroups(news_archive):
-    """(X_train, X_test, vocab) of 20 Newsgroups bydate; headers dropped, sklearn CountVectorizer.
+def newsgroups(news_corpus):
+    """(X_train, X_test, vocab) of 20 Newsgroups as topicvae ingests it (headers, quotes and
+    signatures stripped), restricted to its 2,000 most frequent words.
 
-    ``news_archive`` (conftest) skips when ../shared/corpora/20news-bydate.tar.gz is absent.
-    Kept in one function so it can later be swapped for topicvae's own ingester.
+    ``news_corpus`` (conftest) skips when ../shared/corpora/20news-bydate.tar.gz is absent.
     """
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    texts = {"train": [], "test": []}
-    with tarfile.open(news_archive) as tf:
-        for member in tf:
-            if member.isfile():
-                split = "train" if member.name.split("/")[-3].endswith("train") else "test"
-                texts[split].append(tf.extractfile(member).read().decode("latin-1").partition("\n\n")[2])
-    vec = CountVectorizer(stop_words="english", token_pattern=r"(?u)\b[a-z]{3,}\b",
-                          min_df=5, max_df=0.7, max_features=2000)
-    X_train = vec.fit_transform(texts["train"]).tocsr()
-    X_test = vec.transform(texts["test"]).tocsr()
-    return X_train, X_test, vec.get_feature_names_out().tolist()
+    X = news_corpus.bow[:, :2000].tocsr()  # vocabulary columns are most frequent first
+    return (X[news_corpus.split_rows("train")], X[news_corpus.split_rows("test")], news_corpus.vocab[:2000])
 
 
 @pytest.mark.slow
