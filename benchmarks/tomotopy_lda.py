@@ -1,0 +1,67 @@
+"""tomotopy's Gibbs-sampling LDA behind the fit / transform / topic_word_ interface, for
+the benchmarks only (the ``bench`` extra installs tomotopy). It is the strongest LDA
+measured on this machine (GUIDE §7), so the VAEs are compared against it too."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def _words(X: sp.csr_matrix, i: int) -> list[str]:
+    row = slice(X.indptr[i], X.indptr[i + 1])
+    return [str(j) for j, c in zip(X.indices[row], X.data[row]) for _ in range(int(c))]
+
+
+class TomotopyLDA:
+    """tomotopy ``LDAModel`` (collapsed Gibbs sampling) on a CSR count matrix.
+
+    Word ids are passed as strings and mapped back, so ``topic_word_`` columns follow X's.
+    """
+
+    def __init__(self, n_topics: int, iterations: int = 1000, alpha: float = 0.1, eta: float = 0.01,
+                 seed: int = 0, workers: int = 2, infer_iterations: int = 100):
+        self.n_topics, self.iterations, self.alpha, self.eta = n_topics, iterations, alpha, eta
+        self.seed, self.workers, self.infer_iterations = seed, workers, infer_iterations
+
+    def get_params(self) -> dict:
+        return {k: getattr(self, k) for k in ("n_topics", "iterations", "alpha", "eta", "seed", "workers",
+                                                "infer_iterations")}
+
+    def fit(self, X: sp.csr_matrix, progress: bool = False) -> "TomotopyLDA":
+        import tomotopy as tp
+
+        X = sp.csr_matrix(X)
+        self.n_words_ = X.shape[1]
+        self.model_ = tp.LDAModel(k=self.n_topics, alpha=self.alpha, eta=self.eta, seed=self.seed)
+        for i in range(X.shape[0]):
+            words = _words(X, i)
+            if words:
+                self.model_.add_doc(words)
+        self.model_.train(self.iterations, workers=self.workers)
+        vocab = list(self.model_.used_vocabs)
+        cols = np.array([int(w) for w in vocab])
+        tw = np.full((self.n_topics, self.n_words_), 1e-12)
+        for k in range(self.n_topics):
+            tw[k, cols] = self.model_.get_topic_word_dist(k)
+        self.topic_word_ = tw / tw.sum(axis=1, keepdims=True)
+        return self
+
+    def transform(self, X: sp.csr_matrix) -> np.ndarray:
+        X = sp.csr_matrix(X)
+        known = set(self.model_.used_vocabs)
+        docs, rows = [], []
+        for i in range(X.shape[0]):
+            words = [w for w in _words(X, i) if w in known]
+            if words:
+                docs.append(self.model_.make_doc(words))
+                rows.append(i)
+        theta = np.full((X.shape[0], self.n_topics), 1.0 / self.n_topics)
+        if docs:
+            inferred, _ = self.model_.infer(docs, iterations=self.infer_iterations, workers=self.workers)
+            theta[rows] = np.asarray(inferred, dtype=np.float64)  # one topic distribution per document
+        return theta / theta.sum(axis=1, keepdims=True)
+
+    def top_words(self, vocab, n: int = 10) -> list[list[str]]:
+        order = np.argsort(-self.topic_word_, axis=1, kind="stable")[:, :n]
+        return [[vocab[j] for j in row] for row in order]
