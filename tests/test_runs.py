@@ -66,7 +66,9 @@ def test_train_run_writes_every_file_and_run_load_reads_them(corpus, runs_dir):
     assert cfg["corpus_path"] == str(corpus.path.resolve())
     assert cfg["n_train_docs"] == 160 and cfg["n_val_docs"] == 16 and cfg["epochs"] == 3
     assert cfg["fit_seconds"] > 0 and {"topicvae", "torch", "python"} <= set(cfg["versions"])
-    assert cfg["params"]["lr"] == 2e-3 and cfg["params"]["patience"] == 10  # defaults recorded too
+    from topicvae.models.vae import ProdLDA
+
+    assert cfg["params"]["lr"] == ProdLDA().lr and cfg["params"]["patience"] == ProdLDA().patience  # defaults recorded too
 
     assert list(again.history.columns) == list(trainer.HISTORY_COLUMNS) and len(again.history) == 3
     assert again.topic_word.shape == (K, V)

@@ -14,6 +14,7 @@ from topicvae.errors import ConfigError, CorpusError, RunError, TrainingDiverged
 from topicvae.models.vae import NVDM, ProdLDA, TrainingInterrupted
 from topicvae.models.vae import networks as nets
 from topicvae.models.vae import trainer
+from topicvae import evaluation
 from topicvae.synthetic import sample_lda_corpus
 
 torch.set_num_threads(1)
@@ -121,6 +122,43 @@ def test_batch_bounds_never_leave_a_single_document():
     assert trainer.batch_bounds(5, 200) == [(0, 5)]
 
 
+def test_ppmi_embeddings_put_words_of_the_same_documents_together():
+    rng = np.random.default_rng(0)
+    # words 0-4 come together, words 5-9 come together, word 10 is in every document
+    docs = []
+    for d in range(200):
+        group = np.arange(5) if d % 2 == 0 else np.arange(5, 10)
+        docs.append(np.concatenate([rng.choice(group, size=3, replace=False), [10]]))
+    rows = np.repeat(np.arange(200), 4)
+    X = sp.csr_matrix((np.ones(800), (rows, np.concatenate(docs))), shape=(200, 11))
+    emb = nets.ppmi_embeddings(X, 2, seed=0)  # the PPMI matrix has two leading directions, one per group
+    assert emb.shape == (11, 2) and emb.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(emb[:10], axis=1), 1.0, atol=1e-5)
+    assert np.abs(emb[10]).max() == 0  # in every document: never more than chance, no direction
+    cos = emb[:10] @ emb[:10].T
+    same = cos[:5, :5][~np.eye(5, dtype=bool)].min(), cos[5:, 5:][~np.eye(5, dtype=bool)].min()
+    assert min(same) > 0.9 and cos[:5, 5:].max() < 0.1
+    assert nets.ppmi_embeddings(X, 50).shape == (11, 10)  # capped at V - 1
+    # the sparse path (large vocabularies) gives the same subspace
+    wide = nets.ppmi_embeddings(X, 2, seed=0, dense_limit=5)
+    np.testing.assert_allclose(np.abs(wide @ wide.T), np.abs(emb @ emb.T), atol=1e-4)
+
+
+def test_sinkhorn_plan_has_the_marginals_and_follows_the_cost():
+    g = torch.Generator().manual_seed(0)
+    cost = torch.rand(30, 3, generator=g)
+    cost[:10, 0] -= 5  # words 0-9 are cheap for topic 0, 10-19 for topic 1, 20-29 for topic 2
+    cost[10:20, 1] -= 5
+    cost[20:, 2] -= 5
+    plan = nets.sinkhorn_plan(cost, eps=0.1)
+    np.testing.assert_allclose(plan.sum(1).numpy(), 1 / 30, rtol=1e-3)
+    np.testing.assert_allclose(plan.sum(0).numpy(), 1 / 3, rtol=1e-3)
+    assert (plan.argmax(1) == torch.arange(30) // 10).all()
+    # balanced: the cheapest topic for every word cannot take them all
+    plan = nets.sinkhorn_plan(torch.zeros(30, 3).index_fill_(1, torch.tensor([0]), -1.0), eps=0.01)
+    np.testing.assert_allclose(plan.sum(0).numpy(), 1 / 3, rtol=1e-3)
+
+
 # ---------------------------------------------------------------------------- learning
 def _matched_cosine(true: np.ndarray, est: np.ndarray) -> float:
     a = true / np.linalg.norm(true, axis=1, keepdims=True)
@@ -167,6 +205,66 @@ def test_posterior_gives_mean_and_positive_std(small):
     assert mu.shape == sigma.shape == (300, 4) and mu.dtype == np.float32
     assert (sigma > 0).all()
     np.testing.assert_allclose(model.transform(small), torch.softmax(torch.tensor(mu), 1).numpy(), atol=1e-6)
+
+
+PLAIN = dict(embedding_dim=0, beta_decay=0.0, diversity=0.0)
+
+
+def test_plain_prodlda_has_the_papers_free_decoder_and_no_regulariser(small):
+    model = ProdLDA(4, epochs=2, **PLAIN, **TINY).fit(small)
+    keys = set(model.net_.state_dict())
+    assert "beta.weight" in keys and not {"word_embeddings", "topic_embeddings"} & keys
+    assert model.net_.penalty(0) is None
+    assert [g["weight_decay"] for g in model.net_.param_groups()] == [0.0, 0.0]
+
+
+def test_embedding_decoder_uses_the_corpus_embeddings_and_saves_them(small, tmp_path):
+    model = ProdLDA(4, epochs=2, embedding_dim=8, **TINY).fit(small)
+    net = model.net_
+    assert net.beta is None and tuple(net.word_embeddings.shape) == (60, 8)
+    rows = model._split(small.shape[0])[0]
+    np.testing.assert_array_equal(net.word_embeddings.numpy(), nets.ppmi_embeddings(small[rows], 8, seed=0))
+    beta = (net.word_embeddings @ net.topic_embeddings).detach().numpy()
+    np.testing.assert_array_equal(np.argsort(-model.topic_word_, 1, kind="stable")[:, :5],
+                                  np.argsort(-beta.T, 1, kind="stable")[:, :5])  # topics rank words by β
+    model.save(tmp_path / "m")
+    loaded = ProdLDA.load(tmp_path / "m")
+    assert torch.equal(loaded.net_.word_embeddings, net.word_embeddings)
+    np.testing.assert_array_equal(loaded.topic_word_, model.topic_word_)
+    wide = ProdLDA(4, epochs=1, embedding_dim=500, **TINY).fit(small)  # capped at V - 1
+    assert tuple(wide.net_.word_embeddings.shape) == (60, 59)
+    wide.save(tmp_path / "w")
+    assert tuple(ProdLDA.load(tmp_path / "w").net_.word_embeddings.shape) == (60, 59)
+
+
+def test_beta_decay_shrinks_only_the_topic_parameters(small):
+    groups = ProdLDA(4, beta_decay=60.0, **TINY)._build_net(60).param_groups()
+    assert [g["weight_decay"] for g in groups] == [0.0, 60.0] and len(groups[1]["params"]) == 1
+    free = ProdLDA(4, epochs=5, **{**PLAIN, "beta_decay": 0.0}, **TINY).fit(small)
+    decayed = ProdLDA(4, epochs=5, **{**PLAIN, "beta_decay": 60.0}, **TINY).fit(small)
+    assert decayed.net_.beta.weight.abs().mean() < 0.2 * free.net_.beta.weight.abs().mean()
+    np.testing.assert_allclose(decayed.topic_word_.sum(1), 1.0, atol=1e-6)
+
+
+def test_diversity_keeps_topics_from_sharing_top_words(small):
+    # 8 topics on a corpus of 4: without the regulariser topics repeat each other's words
+    plain = ProdLDA(8, epochs=20, diversity=0.0, **TINY).fit(small)
+    diverse = ProdLDA(8, epochs=20, diversity=10.0, **TINY).fit(small)
+    assert evaluation.topic_diversity(plain.topic_word_, 5) <= 0.7
+    assert evaluation.topic_diversity(diverse.topic_word_, 5) >= 0.85
+
+
+def test_penalty_pulls_each_word_towards_its_assigned_topic():
+    torch.manual_seed(0)
+    net = nets.ProdLDANet(30, 3, (8,), 0.0, 0.0, 1.0, diversity=1.0)
+    with torch.no_grad():
+        net.beta.weight.copy_(torch.randn(30, 3))
+    penalty = net.penalty(0)
+    penalty.backward()
+    plan = net._plan
+    grad = net.beta.weight.grad
+    assert penalty.item() < 0 and (grad <= 0).all()  # −λ·P/std: raising β where P is large lowers the loss
+    assert torch.equal(grad.argmin(1), plan.argmax(1))
 
 
 # ---------------------------------------------------------------------------- reproducibility
@@ -293,6 +391,23 @@ def test_early_stopping_restores_the_best_epoch(small, monkeypatch):
     assert_same_state(state(model), snapshots[0])
 
 
+def test_patience_zero_never_stops_and_keeps_the_last_epoch(small, monkeypatch):
+    real = trainer._Loop.validate
+    snapshots = []
+
+    def worse_after_first(self, X_val):
+        rec, kl = real(self, X_val)
+        snapshots.append({k: v.clone() for k, v in self.net.state_dict().items()})
+        return rec + 10.0 * len(snapshots), kl
+
+    monkeypatch.setattr(trainer._Loop, "validate", worse_after_first)
+    model = ProdLDA(4, epochs=5, patience=0, **TINY).fit(small)
+    assert model.history_["epoch"] == [1, 2, 3, 4, 5]
+    assert not model.stopped_early_ and model.best_epoch_ == 5
+    assert_same_state(state(model), snapshots[-1])
+    assert not math.isnan(model.history_["val_loss"][-1])  # still recorded
+
+
 def test_no_validation_slice_keeps_the_last_epoch(small):
     model = ProdLDA(4, epochs=3, val_fraction=0.0, **TINY).fit(small)
     assert model.n_val_docs_ == 0 and model.best_epoch_ == 3
@@ -322,6 +437,14 @@ def test_progress_bar_reports_loss_and_speed(small, capsys):
     (dict(device="tpu"), "device"),
     (dict(alpha=0), "alpha"),
     (dict(threads=0), "threads"),
+    (dict(embedding_dim=-1), "embedding_dim"),
+    (dict(embedding_dim=2.5), "embedding_dim"),
+    (dict(embedding_dim=True), "embedding_dim"),
+    (dict(beta_decay=-1.0), "beta_decay"),
+    (dict(beta_decay=float("inf")), "beta_decay"),
+    (dict(beta_decay=600.0), r"beta_decay × lr"),
+    (dict(diversity=-0.5), "diversity"),
+    (dict(diversity=float("nan")), "diversity"),
 ])
 def test_bad_settings_raise_config_error(settings, match, small):
     params = {"n_topics": 4, **TINY, **settings}

@@ -5,7 +5,12 @@ tensors) and are never densified: the first encoder layer is an ``embedding_bag`
 (exactly ``x @ W`` for a sparse ``x``) and the reconstruction term gathers the
 log-probabilities of the words each document contains.
 
-Shapes: B documents in a batch, V words, K topics, nnz stored counts in the batch.
+ProdLDA's optional decoder settings (see :class:`ProdLDANet`) live here too: word
+embeddings from the corpus's own co-occurrence (:func:`ppmi_embeddings`), and the
+balanced-assignment regulariser that keeps topics apart (:func:`sinkhorn_plan`).
+
+Shapes: B documents in a batch, V words, K topics, d embedding dimensions, nnz stored
+counts in the batch.
 """
 
 from __future__ import annotations
@@ -114,6 +119,79 @@ def laplace_dirichlet_prior(alpha: np.ndarray | float, n_topics: int) -> tuple[t
     mean = a.log() - a.log().mean()
     var = (1.0 - 2.0 / n_topics) / a + (1.0 / a).sum() / n_topics**2
     return mean.float(), var.float()
+
+
+# ---------------------------------------------------------------------------- word embeddings, transport
+def ppmi_embeddings(X: sp.csr_matrix, dim: int, seed: int = 0, dense_limit: int = 10000) -> np.ndarray:
+    """Word embeddings from the documents' own co-occurrence: float32 (V, d), rows of unit length.
+
+    The positive pointwise mutual information of document co-occurrence,
+    ``PPMI(w, v) = max(0, log(D(w, v)·|D| / (D(w)·D(v))))`` with D counting the documents
+    that contain the word(s) (diagonal left out), factorised by a truncated SVD:
+    ``E = U_d · S_d^½`` (Levy & Goldberg 2014: the matrix that skip-gram word2vec
+    factorises implicitly, here with the whole document as the window). Words close in E
+    occur in the same documents, which is what NPMI rewards. A word that co-occurs with
+    nothing more often than chance gets a zero row. ``d`` is capped at V − 1.
+
+    The V × V matrix is dense float32 (4·V² bytes: 16 MB for 2,000 words, 400 MB for
+    10,000) up to ``dense_limit`` words and sparse above (only positive entries stored).
+    The SVD is exact up to 1,000 words, above it scikit-learn's randomized SVD (seeded, four
+    power iterations: with two, the topics of 20 Newsgroups lose 0.03 NPMI). On 2 cores:
+    0.6 s for 2,000 words and 11k documents, 2 s for 5,000 words.
+    """
+    X = sp.csr_matrix(X)
+    n_docs, n_words = X.shape
+    dim = int(min(dim, n_words - 1))
+    B = (X > 0).astype(np.float32)
+    df = np.asarray(B.sum(axis=0), dtype=np.float32).ravel()
+    inv_df = np.divide(1.0, df, out=np.zeros_like(df), where=df > 0)
+    if n_words <= dense_limit:
+        ppmi = (B.T @ B).toarray()
+        ppmi *= np.float32(n_docs)
+        ppmi *= inv_df[:, None]
+        ppmi *= inv_df[None, :]
+        with np.errstate(divide="ignore"):
+            np.log(ppmi, out=ppmi)  # −inf where two words never meet
+        np.fill_diagonal(ppmi, 0.0)
+        np.maximum(ppmi, 0.0, out=ppmi)
+    else:
+        co = (B.T @ B).tocoo()
+        off = co.row != co.col
+        rows, cols = co.row[off], co.col[off]
+        pmi = np.log(co.data[off] * np.float32(n_docs) * inv_df[rows] * inv_df[cols])
+        keep = pmi > 0
+        ppmi = sp.csr_matrix((pmi[keep], (rows[keep], cols[keep])), shape=(n_words, n_words))
+    if n_words <= 1000:
+        dense = ppmi.toarray() if sp.issparse(ppmi) else ppmi
+        u, s, _ = np.linalg.svd(dense.astype(np.float64))
+        u, s = u[:, :dim], s[:dim]
+    else:
+        from sklearn.utils.extmath import randomized_svd
+
+        u, s, _ = randomized_svd(ppmi, dim, n_iter=4, random_state=seed)
+    emb = u * np.sqrt(np.maximum(s, 0.0))
+    norms = np.linalg.norm(emb, axis=1, keepdims=True)
+    return (emb / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+def sinkhorn_plan(cost: torch.Tensor, eps: float, iters: int = 50) -> torch.Tensor:
+    """Entropic optimal transport plan between V words (mass 1/V each) and K topics (1/K each).
+
+    Minimises ``Σ P·cost − eps·H(P)`` with Sinkhorn's iterations (in float64, each row
+    shifted by its minimum, which leaves the plan unchanged). cost: (V, K); returns the
+    float32 plan (V, K), summing to 1, with row sums 1/V and column sums 1/K.
+    """
+    n_words, n_topics = cost.shape
+    logits = -cost.detach().double() / eps
+    kernel = (logits - logits.max(dim=1, keepdim=True).values).exp()
+    a = torch.full((n_words,), 1.0 / n_words, dtype=torch.float64, device=cost.device)
+    b = torch.full((n_topics,), 1.0 / n_topics, dtype=torch.float64, device=cost.device)
+    v = torch.ones(n_topics, dtype=torch.float64, device=cost.device)
+    tiny = torch.finfo(torch.float64).tiny
+    for _ in range(iters):
+        u = a / (kernel @ v).clamp_min(tiny)
+        v = b / (kernel.T @ u).clamp_min(tiny)
+    return (u[:, None] * kernel * v[None, :]).to(cost.dtype)
 
 
 # ---------------------------------------------------------------------------- modules
@@ -238,6 +316,18 @@ class TopicVAE(nn.Module):
     def generative_topic_word(self) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def param_groups(self) -> list[dict]:
+        """Parameter groups for the optimizer (each may set its own ``weight_decay``)."""
+        return [{"params": [p for p in self.parameters() if p.requires_grad]}]
+
+    def penalty(self, step: int) -> torch.Tensor | None:
+        """A regularisation term added to the batch's mean loss (None: none).
+
+        ``step`` counts the optimizer steps within the current epoch (from 0), so that
+        anything recomputed every few steps is recomputed at the same steps after a resume.
+        """
+        return None
+
     def forward(self, x: SparseBatch, generator: torch.Generator | None = None, sample: bool = True):
         """(reconstruction (B,), KL (B,)) with one reparameterised sample of z (μ itself if not ``sample``)."""
         mu, logvar = self.encoder(x)
@@ -255,30 +345,97 @@ class ProdLDANet(TopicVAE):
     """ProdLDA: θ = softmax(z), dropout on θ, p(w|θ) = softmax(BN(β θ)) (product of experts).
 
     The logistic-normal prior is the Laplace approximation of Dirichlet(alpha).
+
+    Options (the defaults give Srivastava & Sutton's plain ProdLDA):
+
+    - ``embedding_dim`` d > 0: β = ρ T, with ρ (V, d) fixed word embeddings (the buffer
+      ``word_embeddings``, filled by the caller, e.g. from :func:`ppmi_embeddings`) and T
+      (d, K) learned topic embeddings (ETM-style decoder, Dieng et al. 2020). 0: β is a
+      free (V, K) matrix, ``beta.weight``.
+    - ``beta_decay``: decoupled weight decay (AdamW) on β (or T), see :meth:`param_groups`.
+      The decoder's batch norm makes the likelihood blind to the scale of each word's row
+      of β, so the decay changes no fit; it shrinks the entries that the gradients do not
+      keep pushing, so that ranking a topic's words by β ranks them by consistent evidence.
+    - ``diversity`` λ > 0: adds λ·Σ_{w,k} P_wk C_wk to each step's loss, with the cost
+      C = −β / std(β) and P the entropic optimal-transport plan (:func:`sinkhorn_plan`,
+      ε = ``transport_eps``) that gives every topic an equal share of the vocabulary. It
+      pulls each word towards the topic the balanced assignment gives it, so topics cannot
+      pile onto the same words (the embedding-clustering regulariser of ECRTM, Wu et al. 2023,
+      applied to β). P is held fixed (no gradient) and recomputed every
+      ``transport_every`` steps within an epoch.
     """
 
+    transport_eps = 0.1
+    transport_every = 10
+    transport_iters = 50
+
     def __init__(self, n_words: int, n_topics: int, hidden: tuple[int, ...], dropout: float,
-                 theta_dropout: float, alpha: float | np.ndarray):
+                 theta_dropout: float, alpha: float | np.ndarray, *, embedding_dim: int = 0,
+                 beta_decay: float = 0.0, diversity: float = 0.0):
         prior_mu, prior_var = laplace_dirichlet_prior(alpha, n_topics)
         super().__init__(Encoder(n_words, n_topics, hidden, dropout, batchnorm=True), prior_mu, prior_var)
         self.theta_drop = Dropout(theta_dropout)
-        self.beta = nn.Linear(n_topics, n_words, bias=False)  # weight: (V, K)
+        self.n_topics = n_topics
+        if embedding_dim > 0:
+            self.register_buffer("word_embeddings", torch.zeros(n_words, embedding_dim))
+            self.topic_embeddings = nn.Parameter(0.1 * torch.randn(embedding_dim, n_topics))
+            self.beta = None
+        else:
+            self.beta = nn.Linear(n_topics, n_words, bias=False)  # weight: (V, K)
         self.decoder_bn = ShiftBatchNorm(n_words)
+        self.beta_decay = float(beta_decay)
+        self.diversity = float(diversity)
+        self._plan: torch.Tensor | None = None
+        self._step_beta: torch.Tensor | None = None
+
+    def beta_matrix(self) -> torch.Tensor:
+        """β: (V, K), the weight of topic k on word w before the decoder's batch norm."""
+        if self.beta is not None:
+            return self.beta.weight
+        return self.word_embeddings @ self.topic_embeddings
 
     def word_log_probs(self, theta: torch.Tensor) -> torch.Tensor:
         """log p(w | θ) = log softmax(BN(β θ)): (B, K) → (B, V)."""
-        return F.log_softmax(self.decoder_bn(self.beta(theta)), dim=1)
+        beta = self.beta_matrix()
+        if self.training and torch.is_grad_enabled():
+            self._step_beta = beta  # the training step's β, reused by penalty()
+        return F.log_softmax(self.decoder_bn(F.linear(theta, beta)), dim=1)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.word_log_probs(self.theta_drop(F.softmax(z, dim=1)))
 
     def topic_word(self) -> torch.Tensor:
-        """softmax over the vocabulary of each topic's β row: (K, V)."""
-        return F.softmax(self.beta.weight.T, dim=1)
+        """softmax over the vocabulary of each topic's β row, in units of β's standard deviation: (K, V).
+
+        The batch norm makes the scale of β arbitrary (and the decay shrinks it), so β is
+        divided by its standard deviation over all entries before the softmax: the ranking
+        of words is β's, the sharpness comparable between models.
+        """
+        beta = self.beta_matrix().T
+        return F.softmax(beta / beta.std().clamp_min(1e-12), dim=1)
 
     def generative_topic_word(self) -> torch.Tensor:
         """p(w | θ = e_k) through the decoder (its batch norm in the current mode): (K, V)."""
-        return self.word_log_probs(torch.eye(self.beta.in_features, device=self.beta.weight.device)).exp()
+        eye = torch.eye(self.n_topics, device=self.decoder_bn.bias.device)
+        return self.word_log_probs(eye).exp()
+
+    def param_groups(self) -> list[dict]:
+        """Two groups: the topic parameters (β or T) with weight decay ``beta_decay``, the rest without."""
+        topic = self.beta.weight if self.beta is not None else self.topic_embeddings
+        rest = [p for p in self.parameters() if p.requires_grad and p is not topic]
+        return [{"params": rest, "weight_decay": 0.0}, {"params": [topic], "weight_decay": self.beta_decay}]
+
+    def penalty(self, step: int) -> torch.Tensor | None:
+        """λ·Σ P·C, the balanced-assignment term (None when ``diversity`` is 0)."""
+        beta, self._step_beta = self._step_beta, None
+        if self.diversity <= 0:
+            return None
+        if beta is None:  # penalty without a forward pass first
+            beta = self.beta_matrix()
+        cost = -beta / beta.detach().std().clamp_min(1e-12)
+        if self._plan is None or step % self.transport_every == 0:
+            self._plan = sinkhorn_plan(cost, self.transport_eps, self.transport_iters)
+        return self.diversity * (self._plan * cost).sum()
 
 
 class NVDMNet(TopicVAE):

@@ -1,8 +1,11 @@
 """The training loop of the VAE topic models, kept outside the models.
 
-:func:`train` runs epochs of minibatch Adam on the negative ELBO, evaluates the ELBO
-of a validation slice after each epoch, stops early when it has not improved for
-``patience`` epochs and restores the best weights. It checkpoints so that an
+:func:`train` runs epochs of minibatch Adam (AdamW where the net asks for weight decay,
+see ``TopicVAE.param_groups``) on the negative ELBO plus the net's own ``penalty``,
+evaluates the ELBO of a validation slice after each epoch, stops early when it has not
+improved for ``patience`` epochs and restores the best weights (with ``patience`` 0 it
+never stops early and keeps the last epoch's weights; the validation ELBO is still
+recorded). It checkpoints so that an
 interrupted run resumes exactly where it stopped:
 
 - a checkpoint holds the state at the end of the last *completed* epoch (weights,
@@ -149,7 +152,9 @@ class _Loop:
         self.settings = settings
         self.device = device
         self.model = distributed.wrap(net, device)  # the net itself unless training data-parallel
-        self.optimizer = torch.optim.Adam(net.parameters(), lr=settings.lr, betas=tuple(settings.betas), fused=True)
+        # AdamW: groups that set a weight_decay get it decoupled (AdamW with 0 is Adam)
+        self.optimizer = torch.optim.AdamW(net.param_groups(), lr=settings.lr, betas=tuple(settings.betas),
+                                           weight_decay=0.0, fused=True)
         self.shuffle_gen = torch.Generator().manual_seed(settings.seed)
         # each data-parallel process draws its own noise; one process draws as it always did
         self.noise_gen = torch.Generator(device=device).manual_seed(settings.seed + 1 + 7919 * distributed.rank())
@@ -184,10 +189,15 @@ class _Loop:
         if ckpt.get("format") != CHECKPOINT_FORMAT:
             raise RunError(f"checkpoint format {ckpt.get('format')!r} is not {CHECKPOINT_FORMAT}; start the run again")
         self.net.load_state_dict(ckpt["net"])
-        self.optimizer.load_state_dict(ckpt["optimizer"])
-        for group in self.optimizer.param_groups:  # a resumed run may lower the learning rate
+        decays = [group["weight_decay"] for group in self.optimizer.param_groups]
+        try:
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+        except ValueError as exc:  # another number or size of parameter groups
+            raise RunError(f"the checkpoint's optimizer state does not fit this model ({exc}); start the run again") from exc
+        for group, decay in zip(self.optimizer.param_groups, decays):  # a resumed run may change these
             group["lr"] = self.settings.lr
             group["betas"] = tuple(self.settings.betas)
+            group["weight_decay"] = decay
         self.epoch = int(ckpt["epoch"])
         self.history = {c: list(ckpt["history"].get(c, [])) for c in HISTORY_COLUMNS}
         self.best_val = float(ckpt["best_val"])
@@ -216,10 +226,13 @@ class _Loop:
             group = bounds[c:c + _CHUNK_BATCHES]
             offset = group[0][0]
             chunk = CSRBatches(X[perm[offset:group[-1][1]]], self.device)
-            for start, stop in group:
+            for step, (start, stop) in enumerate(group, start=c):
                 batch = chunk.batch(start - offset, stop - offset, transposed=True)
                 rec, kl = self.model(batch, self.noise_gen)
                 loss = (rec + kl_weight * kl).mean()
+                penalty = self.net.penalty(step)  # a regulariser of the net's own (None: none)
+                if penalty is not None:
+                    loss = loss + penalty
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if s.clip_norm:
@@ -231,13 +244,14 @@ class _Loop:
         return float(totals[0] / totals[2]), float(totals[1] / totals[2])
 
     def end_epoch(self, rec: float, kl: float, val_rec: float, val_kl: float, seconds: float, has_val: bool) -> None:
-        """Record a finished epoch; keep the best weights by validation loss (the last without validation)."""
+        """Record a finished epoch; keep the best weights by validation loss (the last without
+        validation or with ``patience`` 0)."""
         self.epoch += 1
         val_loss = val_rec + val_kl
         row = (self.epoch, rec + kl, rec, kl, val_loss, val_rec, val_kl, seconds)
         for key, value in zip(HISTORY_COLUMNS, row):
             self.history[key].append(value)
-        if not has_val:
+        if not has_val or not self.settings.patience:
             self.best_epoch = self.epoch
         elif val_loss < self.best_val:
             self.best_val, self.best_epoch, self.bad_epochs = val_loss, self.epoch, 0

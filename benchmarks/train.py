@@ -1,0 +1,326 @@
+"""ProdLDA, NVDM and gensim LDA trained on one corpus, side by side, in one run.
+
+    python benchmarks/train.py [--seeds 0,1] [--topics 50] [--models prodlda,nvdm,lda,ldamulticore,tomotopy]
+                               [--variant 'LABEL:name=value;name=value' ...] [--quick] [--no-cv] [--json FILE]
+
+The corpus is made by topicvae's own ingestion from the 20 Newsgroups bydate archive
+(``news2k``: headers, quotes and signatures stripped, default preprocessing, 2,000-word
+vocabulary fit on the train split) and cached in ``benchmarks/.cache/`` (reused when
+present). Every model trains on the train split with K topics and is scored with
+:mod:`topicvae.evaluation` (GUIDE §4):
+
+- NPMI of the top-10 words with the *test* split as reference; diversity of the top 25;
+  their product (one number for "coherent and distinct"); C_v of the top-10 words over
+  the test documents' tokens (the corpus's own preprocessing, out-of-vocabulary tokens
+  kept, so windows span the real text; tokenized once and cached);
+- perplexity upper bound on the test split (``model.log_bound``; VAE: ELBO, LDA: gensim's
+  variational bound; comparable only within this corpus; none for tomotopy, whose
+  Gibbs sampler gives no bound);
+- label NMI of argmax θ on the test split and logistic-regression accuracy (θ train → test);
+- train seconds (wall time of ``fit``), inference docs/s (``transform`` of the test split),
+  peak RSS of the process.
+
+Each (model, seed) trains in its own subprocess, one after the other, so that its peak
+RSS is its own and no two compete for the cores; results come back as JSON. Threads:
+the VAE trains with ``threads=--threads`` torch threads; every child runs with
+``OMP_NUM_THREADS``/``MKL_NUM_THREADS``/``OPENBLAS_NUM_THREADS`` = ``--threads``;
+``LdaModel`` is gensim's single-process trainer (``workers=1``), ``LdaMulticore`` uses
+``workers=2`` E-step processes; tomotopy's Gibbs LDA (1,000 iterations, the ``bench``
+extra) samples with ``workers=--threads`` threads and infers θ of held-out documents
+with 100 iterations. LDA's per-pass history is off (``history_docs=0``) so its time is
+pure training.
+
+The table gives means over ``--seeds`` and ratios to ``LdaModel``. ``--variant`` adds
+ProdLDA rows with other settings (for ablations), e.g.
+``--variant 'plain:decoder_bn=True;diversity=0;epochs=100'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "20news-bydate.tar.gz"
+CACHE = Path(__file__).resolve().parent / ".cache"
+CORPUS = "news2k"
+
+LABELS = {"prodlda": "ProdLDA", "nvdm": "NVDM", "lda": "gensim LdaModel", "ldamulticore": "gensim LdaMulticore",
+          "tomotopy": "tomotopy LDA (Gibbs)"}
+QUICK_DOCS = 2000
+TOKENS_FILE = f"{CORPUS}-test-tokens.json"
+
+
+# ---------------------------------------------------------------------------- corpus
+def corpus(archive: Path, cache: Path):
+    """The ``news2k`` corpus from the cache, ingested from ``archive`` when missing."""
+    import topicvae
+    from topicvae.config import PreprocessSettings, VocabSettings
+
+    if (cache / CORPUS / "manifest.json").is_file():
+        return topicvae.Corpus.load(CORPUS, corpora_dir=cache)
+    if not archive.is_file():
+        sys.exit(f"no archive at {archive}; pass --archive PATH to 20news-bydate.tar.gz")
+    cache.mkdir(parents=True, exist_ok=True)
+    ignore = cache / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n")  # nothing in the cache belongs in git
+    t = time.perf_counter()
+    c = topicvae.ingest(str(archive), CORPUS, corpora_dir=cache,
+                        preprocess=PreprocessSettings(strip=("headers", "quotes", "signatures")),
+                        vocab=VocabSettings(max_vocab=2000), n_process=2)
+    print(f"ingested {CORPUS} into {cache} in {time.perf_counter() - t:.1f}s", file=sys.stderr)
+    return c
+
+
+def test_tokens(c, cache: Path) -> list[list[str]]:
+    """The test documents' tokens (the corpus's preprocessing), for C_v; cached as JSON."""
+    path = cache / TOKENS_FILE
+    if path.is_file():
+        return json.loads(path.read_text())
+    from topicvae.config import PreprocessSettings, from_dict
+    from topicvae.ingestion import tokenize_texts
+
+    texts = c.docs["text"].iloc[c.split_rows("test")].tolist()
+    tok = tokenize_texts(texts, from_dict(PreprocessSettings, c.manifest["preprocess"]), n_process=2)
+    tokens = [tok.tokens(i) for i in range(len(tok))]
+    path.write_text(json.dumps(tokens))
+    return tokens
+
+
+class TomotopyLDA:
+    """tomotopy's collapsed Gibbs LDA behind the few calls this benchmark makes."""
+
+    def __init__(self, n_topics: int, vocab: list[str], iterations: int = 1000, workers: int = 1, seed: int = 0):
+        self.n_topics, self.vocab, self.iterations, self.workers, self.seed = n_topics, vocab, iterations, workers, seed
+
+    def _words(self, X):
+        X = X.tocsr()
+        return [[self.vocab[j] for j, n in zip(X.indices[a:b], X.data[a:b]) for _ in range(int(n))]
+                for a, b in zip(X.indptr[:-1], X.indptr[1:])]
+
+    def fit(self, X):
+        import numpy as np
+        import tomotopy as tp
+
+        self.model_ = tp.LDAModel(k=self.n_topics, seed=self.seed)
+        for words in self._words(X):
+            self.model_.add_doc(words)
+        self.model_.train(self.iterations, workers=self.workers)
+        index = {w: j for j, w in enumerate(self.vocab)}
+        cols = np.array([index[w] for w in self.model_.used_vocabs])
+        tw = np.zeros((self.n_topics, len(self.vocab)))
+        for k in range(self.n_topics):
+            tw[k, cols] = self.model_.get_topic_word_dist(k)
+        self.topic_word_ = tw / tw.sum(axis=1, keepdims=True)
+        self.train_theta_ = np.array([d.get_topic_dist() for d in self.model_.docs])
+        return self
+
+    def transform(self, X):
+        import numpy as np
+
+        docs = [self.model_.make_doc(w) for w in self._words(X)]
+        dists, _ = self.model_.infer(docs, iterations=100, workers=self.workers)
+        return np.asarray(dists)
+
+    def top_words(self, vocab, n):
+        import numpy as np
+
+        order = np.argsort(-self.topic_word_, axis=1, kind="stable")[:, :n]
+        return [[vocab[j] for j in row] for row in order]
+
+    def get_params(self) -> dict:
+        return {"n_topics": self.n_topics, "iterations": self.iterations, "workers": self.workers, "seed": self.seed}
+
+
+# ---------------------------------------------------------------------------- one model, in a child
+def _peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) / 1024
+
+
+def build(job: dict, vocab: list[str]):
+    """The unfitted model of a job."""
+    kind, seed, k, threads, quick = job["kind"], job["seed"], job["topics"], job["threads"], job["quick"]
+    if kind == "tomotopy":
+        return TomotopyLDA(k, vocab, iterations=100 if quick else 1000, workers=threads, seed=seed, **job["params"])
+    if kind in ("lda", "ldamulticore"):
+        from topicvae.models.lda import LDA
+
+        return LDA(k, passes=2 if quick else 10, workers=1 if kind == "lda" else 2, seed=seed, history_docs=0,
+                   **job["params"])
+    from topicvae.runs import model_class
+
+    params = {"seed": seed, "threads": threads, "device": "cpu", **job["params"]}
+    if quick:
+        params.setdefault("epochs", 5)
+    return model_class(kind)(k, **params)
+
+
+def run_job(job: dict) -> dict:
+    """Fit and score one model (in this process); a JSON-ready dict."""
+    import numpy as np
+
+    from topicvae import evaluation
+
+    c = corpus(Path(job["archive"]), Path(job["cache"]))
+    train, test = c.split_rows("train"), c.split_rows("test")
+    if job["quick"]:
+        train = train[:QUICK_DOCS]
+    X_train, X_test = c.bow[train], c.bow[test]
+    labels = c.docs["label"].to_numpy()
+    model = build(job, c.vocab)
+    t = time.perf_counter()
+    model.fit(X_train, progress=False) if job["kind"] in ("lda", "ldamulticore") else model.fit(X_train)
+    fit_s = time.perf_counter() - t
+    tw = model.topic_word_
+    npmi, per_topic = evaluation.npmi(tw, X_test)
+    div = evaluation.topic_diversity(tw)
+    top = model.top_words(c.vocab, 10)
+    cv = evaluation.c_v(top, texts=test_tokens(c, Path(job["cache"])))[0] if job["cv"] else float("nan")
+    speed = evaluation.inference_speed(model, X_test)
+    theta_train = getattr(model, "train_theta_", None)
+    theta_train = model.transform(X_train) if theta_train is None else theta_train
+    theta = np.vstack([theta_train, model.transform(X_test)])
+    lab = evaluation.label_metrics(theta, np.concatenate([labels[train], labels[test]]),
+                                   train_rows=np.arange(len(train)),
+                                   test_rows=np.arange(len(train), len(train) + len(test)), seed=job["seed"])
+    ppl = evaluation.perplexity(*model.log_bound(X_test)) if hasattr(model, "log_bound") else float("nan")
+    order = np.argsort(-per_topic)
+    history = getattr(model, "history_", None)
+    return {
+        "fit_s": fit_s,
+        "epochs": len(history["epoch"]) if isinstance(history, dict) else None,
+        "best_epoch": getattr(model, "best_epoch_", None),
+        "npmi": npmi,
+        "cv": cv,
+        "diversity": div,
+        "quality": npmi * div,
+        "ppl": ppl,
+        "nmi": lab["nmi"],
+        "accuracy": lab["accuracy"],
+        "infer_docs_s": speed,
+        "rss_mb": _peak_rss_mb(),
+        "n_below_0": int((per_topic < 0).sum()),
+        "best_topics": [[float(per_topic[k]), " ".join(top[k])] for k in order[:5]],
+        "worst_topics": [[float(per_topic[k]), " ".join(top[k])] for k in order[-3:]],
+        "params": model.get_params(),
+    }
+
+
+def spawn(job: dict, threads: int) -> dict:
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+           "OPENBLAS_NUM_THREADS": str(threads), "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(job)], env=env,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"{job['label']} (seed {job['seed']}) failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------------- the table
+COLUMNS = [("fit_s", "train s", "{:.1f}"), ("npmi", "NPMI (test)", "{:.3f}"), ("cv", "C_v", "{:.3f}"),
+           ("diversity", "diversity@25", "{:.3f}"),
+           ("quality", "NPMI×div", "{:.3f}"), ("ppl", "ppl bound (test)", "{:.0f}"), ("nmi", "label NMI", "{:.3f}"),
+           ("accuracy", "label acc", "{:.3f}"), ("infer_docs_s", "infer docs/s", "{:,.0f}"), ("rss_mb", "peak RSS MB", "{:.0f}")]
+
+
+def table(rows: list[tuple[str, list[dict]]]) -> str:
+    import numpy as np
+
+    mean = {label: {k: float(np.mean([r[k] for r in rs])) for k, _, _ in COLUMNS} for label, rs in rows}
+    ref = mean.get(LABELS["lda"])
+    head = ["model", "epochs"] + [h for _, h, _ in COLUMNS] + (["time ÷ LdaModel", "NPMI − LdaModel"] if ref else [])
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for label, rs in rows:
+        m = mean[label]
+        epochs = "/".join(str(r["epochs"]) for r in rs) if rs[0]["epochs"] is not None else ""
+        cells = [label, epochs] + ["—" if m[k] != m[k] else fmt.format(m[k]) for k, _, fmt in COLUMNS]
+        if ref:
+            cells += [f"{m['fit_s'] / ref['fit_s']:.2f}", f"{m['npmi'] - ref['npmi']:+.3f}"]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def parse_variant(text: str) -> tuple[str, dict]:
+    label, _, body = text.partition(":")
+    params = {}
+    for item in filter(None, (s.strip() for s in body.split(";"))):
+        key, _, value = item.partition("=")
+        try:
+            params[key.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            params[key.strip()] = value.strip()
+    return label.strip(), params
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        print(json.dumps(run_job(json.loads(sys.argv[2]))))
+        return
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--archive", type=Path, default=ARCHIVE)
+    ap.add_argument("--cache", type=Path, default=CACHE, help="corpora folder for the ingested corpus")
+    ap.add_argument("--topics", type=int, default=50)
+    ap.add_argument("--seeds", default="0", help="comma-separated seeds; the table shows means")
+    ap.add_argument("--models", default="prodlda,nvdm,lda",
+                    help="comma-separated, any of prodlda, nvdm, lda, ldamulticore, tomotopy "
+                         "(ProdLDA/NVDM with topicvae's defaults)")
+    ap.add_argument("--variant", action="append", default=[], metavar="LABEL:name=value;...",
+                    help="an extra ProdLDA row with these settings (repeatable)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--quick", action="store_true",
+                    help=f"smoke run: first {QUICK_DOCS} train documents, 5 epochs / 2 passes, first seed only")
+    ap.add_argument("--no-cv", action="store_true", help="skip C_v (about 6 s per model)")
+    ap.add_argument("--topics-shown", type=int, default=3, help="best and worst topics printed per model")
+    ap.add_argument("--json", type=Path, help="also write every result to this file")
+    args = ap.parse_args()
+
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    if args.quick:
+        seeds = seeds[:1]
+    kinds = [m.strip() for m in args.models.split(",") if m.strip()]
+    bad = [m for m in kinds if m not in LABELS]
+    if bad:
+        ap.error(f"unknown model(s) {', '.join(bad)}; choose from {', '.join(LABELS)}")
+    c = corpus(args.archive, args.cache)  # ingest (and tokenize the test split) once, before the children
+    if not args.no_cv:
+        test_tokens(c, args.cache)
+    print(f"corpus {CORPUS}: {len(c.split_rows('train'))} train / {len(c.split_rows('test'))} test documents, "
+          f"{c.n_words} words; K={args.topics}; seeds {seeds}; {args.threads} threads"
+          f"{'; QUICK' if args.quick else ''}", flush=True)
+    del c
+
+    specs = [(LABELS[k], k, {}) for k in kinds]
+    specs += [(f"ProdLDA [{label}]", "prodlda", params) for label, params in map(parse_variant, args.variant)]
+    results: list[tuple[str, list[dict]]] = []
+    for label, kind, params in specs:
+        rs = []
+        for seed in seeds:
+            job = {"label": label, "kind": kind, "params": params, "seed": seed, "topics": args.topics,
+                   "threads": args.threads, "quick": args.quick, "cv": not args.no_cv,
+                   "archive": str(args.archive), "cache": str(args.cache)}
+            r = spawn(job, args.threads)
+            rs.append(r)
+            print(f"  {label} seed {seed}: {r['fit_s']:.1f}s, NPMI {r['npmi']:.3f}, diversity {r['diversity']:.3f}, "
+                  f"epochs {r['epochs']} (best {r['best_epoch']})", flush=True)
+            for score, words in r["best_topics"][:args.topics_shown]:
+                print(f"      + {score:+.3f} {words}")
+            for score, words in r["worst_topics"][-args.topics_shown:]:
+                print(f"      - {score:+.3f} {words}")
+        results.append((label, rs))
+    print()
+    print(table(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
