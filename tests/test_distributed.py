@@ -2,7 +2,9 @@
 
 Two processes with batches of B documents each take the steps one process takes with
 batches of 2B (gradients are averaged), so the per-epoch training loss must agree.
-Stated tolerance: every epoch's mean training loss within 1 % (measured: under 0.2 %).
+Stated tolerance: every epoch's mean training loss within 1 % (measured: under 0.2 %), for
+the plain ProdLDA (its regularisers are computed per process and batch, so they would
+add their own small differences).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def test_two_processes_match_one(tmp_path):
     env = {**os.environ, "TOPICVAE_CORPORA_DIR": str(tmp_path / "corpora"), "TOPICVAE_RUNS_DIR": str(tmp_path / "runs"),
            "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1"}
     common = ["synth", "--topics", "5", "--epochs", "6", "--val-fraction", "0", "--patience", "0", "--threads", "1",
-              "--quiet", "--seed", "0"]
+              "--quiet", "--seed", "0", "--embedding-dim", "0", "--diversity", "0", "--beta-decay", "0"]
     ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
                           f"--master_port={_free_port()}", "--master_addr=127.0.0.1", "-m", "topicvae.train",
                           *common, "--batch-size", "100", "--name", "ddp"],

@@ -243,14 +243,20 @@ def _ints(text: str) -> list[int]:
 
 #: training flags → model settings (only flags the user gives are passed on)
 TRAIN_FLAGS = {
-    "epochs": ("--epochs", int, "most passes over the training documents (VAE; default 100)"),
+    "epochs": ("--epochs", int, "most passes over the training documents (VAE; ProdLDA default 40, NVDM 100)"),
     "batch_size": ("--batch-size", int, "documents per step (VAE; default 200)"),
     "lr": ("--lr", float, "Adam learning rate (VAE; default 0.002)"),
     "hidden": ("--hidden", _ints, "encoder layer sizes, e.g. 200,200 (VAE)"),
     "dropout": ("--dropout", float, "dropout in the encoder (VAE; default 0.2)"),
     "theta_dropout": ("--theta-dropout", float, "dropout on θ before the decoder (ProdLDA; default 0.2)"),
     "alpha": ("--alpha", float, "Dirichlet prior per topic (ProdLDA default 1.0; LDA default symmetric 1/K)"),
-    "patience": ("--patience", int, "stop after N epochs without a better validation ELBO, 0 never (VAE; default 10)"),
+    "embedding_dim": ("--embedding-dim", int, "decoder through word embeddings of this size from the corpus's "
+                                               "own co-occurrence, 0 for a free beta (ProdLDA; default 200)"),
+    "beta_decay": ("--beta-decay", float, "decoupled weight decay of the decoder, 0 off (ProdLDA; default 30)"),
+    "diversity": ("--diversity", float, "weight of the regulariser that keeps topics from sharing top words, "
+                                         "0 off (ProdLDA; default 10)"),
+    "patience": ("--patience", int, "stop after N epochs without a better validation ELBO, 0 never "
+                                     "(VAE; ProdLDA default 0, NVDM 10)"),
     "val_fraction": ("--val-fraction", float, "share of training documents held out for early stopping (VAE; default 0.1)"),
     "kl_warmup": ("--kl-warmup", int, "epochs over which the KL weight rises from 0 to 1 (VAE; default 0)"),
     "clip_norm": ("--clip-norm", float, "gradient-norm clipping, 0 off (VAE; default 5)"),
