@@ -204,8 +204,9 @@ def cmd_quickstart(args) -> int:
     corpus = ingest("builtin:sample", args.name, corpora_dir=args.corpora_dir, force=True, progress=not quiet)
     print(describe_ingest(corpus))
     print(f"\n2/4 training ProdLDA with {args.topics} topics")
+    epochs = {"epochs": args.epochs} if args.epochs else {}
     run = train_run(corpus, "prodlda", args.topics, runs_dir=args.runs_dir, force=True, progress=not quiet,
-                    epochs=args.epochs, seed=0)
+                    seed=0, **epochs)
     print(format_topics(run, 8))
     print("\n3/4 evaluating")
     print(format_metrics(evaluate_run(run, corpora_dir=args.corpora_dir)))
@@ -595,7 +596,7 @@ def build_parser() -> argparse.ArgumentParser:
         elif name == "quickstart":
             p.add_argument("--name", default="sample", help="name of the sample corpus (default: sample)")
             p.add_argument("--topics", type=int, default=20, help="number of topics (default: 20)")
-            p.add_argument("--epochs", type=int, default=100, help="most training epochs (default: 100)")
+            p.add_argument("--epochs", type=int, default=None, help="training epochs (default: ProdLDA's own, 40)")
             p.add_argument("--out", default="exports", help="folder for the exported CSV files (default: ./exports)")
             p.add_argument("--quiet", action="store_true", help="no progress bars")
         _add_corpora_dir(p)
