@@ -244,7 +244,7 @@ def _ints(text: str) -> list[int]:
 
 #: training flags → model settings (only flags the user gives are passed on)
 TRAIN_FLAGS = {
-    "epochs": ("--epochs", int, "most passes over the training documents (VAE; ProdLDA default 40, NVDM 100)"),
+    "epochs": ("--epochs", int, "most passes over the training documents (VAE; ProdLDA default 30, NVDM 100)"),
     "batch_size": ("--batch-size", int, "documents per step (VAE; default 200)"),
     "lr": ("--lr", float, "Adam learning rate (VAE; default 0.002)"),
     "hidden": ("--hidden", _ints, "encoder layer sizes, e.g. 200,200 (VAE)"),
@@ -596,7 +596,7 @@ def build_parser() -> argparse.ArgumentParser:
         elif name == "quickstart":
             p.add_argument("--name", default="sample", help="name of the sample corpus (default: sample)")
             p.add_argument("--topics", type=int, default=20, help="number of topics (default: 20)")
-            p.add_argument("--epochs", type=int, default=None, help="training epochs (default: ProdLDA's own, 40)")
+            p.add_argument("--epochs", type=int, default=None, help="training epochs (default: ProdLDA's own, 30)")
             p.add_argument("--out", default="exports", help="folder for the exported CSV files (default: ./exports)")
             p.add_argument("--quiet", action="store_true", help="no progress bars")
         _add_corpora_dir(p)

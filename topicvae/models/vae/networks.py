@@ -353,9 +353,10 @@ class ProdLDANet(TopicVAE):
       (d, K) learned topic embeddings (ETM-style decoder, Dieng et al. 2020). 0: β is a
       free (V, K) matrix, ``beta.weight``.
     - ``beta_decay``: decoupled weight decay (AdamW) on β (or T), see :meth:`param_groups`.
-      The decoder's batch norm makes the likelihood blind to the scale of each word's row
-      of β, so the decay changes no fit; it shrinks the entries that the gradients do not
-      keep pushing, so that ranking a topic's words by β ranks them by consistent evidence.
+      The decoder's batch norm hides the scale of β from the likelihood (of each word's
+      row for a free β, of β as a whole with embeddings), so the decay does not fight the
+      fit: it lets the entries that the gradients do not keep pushing fade, and ranking a
+      topic's words by β ranks them by consistent evidence.
     - ``diversity`` λ > 0: adds λ·Σ_{w,k} P_wk C_wk to each step's loss, with the cost
       C = −β / std(β) and P the entropic optimal-transport plan (:func:`sinkhorn_plan`,
       ε = ``transport_eps``) that gives every topic an equal share of the vocabulary. It
