@@ -21,9 +21,14 @@ present). Every model trains on the train split with K topics and is scored with
   peak RSS of the process.
 
 Each (model, seed) trains in its own subprocess, one after the other, so that its peak
-RSS is its own and no two compete for the cores; results come back as JSON. Threads:
-the VAE trains with ``threads=--threads`` torch threads; every child runs with
-``OMP_NUM_THREADS``/``MKL_NUM_THREADS``/``OPENBLAS_NUM_THREADS`` = ``--threads``;
+RSS is its own and no two compete for the cores; results come back as JSON. Threads
+(``--threads``, default 1): the VAE trains with that many torch threads; every child runs
+with ``OMP_NUM_THREADS``/``MKL_NUM_THREADS``/``OPENBLAS_NUM_THREADS`` set to it. One
+thread is the default because on a machine whose cores are shared (another process
+busy on one of 2 cores) torch's OpenMP threads wait on each other at every small
+operation: measured on 2 cores, ProdLDA took 13-14 s with 2 threads and 17-18 s with 1
+when idle, but 199 s with 2 threads and 19 s with 1 beside one busy process (LdaModel:
+26-28 s either way).
 ``LdaModel`` is gensim's single-process trainer (``workers=1``), ``LdaMulticore`` uses
 ``workers=2`` E-step processes; tomotopy's Gibbs LDA (1,000 iterations, the ``bench``
 extra; ``benchmarks/tomotopy_lda.py``, α = 0.1, η = 0.01) samples with
@@ -236,7 +241,7 @@ def main() -> None:
                          "(ProdLDA/NVDM with topicvae's defaults)")
     ap.add_argument("--variant", action="append", default=[], metavar="LABEL:name=value;...",
                     help="an extra ProdLDA row with these settings (repeatable)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="threads per model (default 1, see above)")
     ap.add_argument("--quick", action="store_true",
                     help=f"smoke run: first {QUICK_DOCS} train documents, 5 epochs / 2 passes, first seed only")
     ap.add_argument("--no-cv", action="store_true", help="skip C_v (about 6 s per model)")

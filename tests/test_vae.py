@@ -237,6 +237,18 @@ def test_embedding_decoder_uses_the_corpus_embeddings_and_saves_them(small, tmp_
     assert tuple(ProdLDA.load(tmp_path / "w").net_.word_embeddings.shape) == (60, 59)
 
 
+def test_a_model_saved_before_the_decoder_options_loads_as_plain_prodlda(small, tmp_path):
+    model = ProdLDA(4, epochs=2, **PLAIN, **TINY).fit(small)
+    model.save(tmp_path / "m")
+    data = torch.load(tmp_path / "m" / "model.pt", weights_only=True)
+    for key in PLAIN:
+        del data["params"][key]
+    torch.save(data, tmp_path / "m" / "model.pt")
+    loaded = ProdLDA.load(tmp_path / "m")
+    assert {k: getattr(loaded, k) for k in PLAIN} == PLAIN
+    np.testing.assert_array_equal(loaded.transform(small), model.transform(small))
+
+
 def test_beta_decay_shrinks_only_the_topic_parameters(small):
     groups = ProdLDA(4, beta_decay=60.0, **TINY)._build_net(60).param_groups()
     assert [g["weight_decay"] for g in groups] == [0.0, 60.0] and len(groups[1]["params"]) == 1

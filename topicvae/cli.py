@@ -253,7 +253,7 @@ TRAIN_FLAGS = {
     "alpha": ("--alpha", float, "Dirichlet prior per topic (ProdLDA default 1.0; LDA default symmetric 1/K)"),
     "embedding_dim": ("--embedding-dim", int, "decoder through word embeddings of this size from the corpus's "
                                                "own co-occurrence, 0 for a free beta (ProdLDA; default 200)"),
-    "beta_decay": ("--beta-decay", float, "decoupled weight decay of the decoder, 0 off (ProdLDA; default 30)"),
+    "beta_decay": ("--beta-decay", float, "decoupled weight decay of the decoder, 0 off (ProdLDA; default 60)"),
     "diversity": ("--diversity", float, "weight of the regulariser that keeps topics from sharing top words, "
                                          "0 off (ProdLDA; default 10)"),
     "patience": ("--patience", int, "stop after N epochs without a better validation ELBO, 0 never "
