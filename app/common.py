@@ -193,6 +193,28 @@ def titles(corpus: Corpus, html_escaped: bool = False) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- page furniture
+def new_click(chart_key: str, memo_key: str, run_name: str) -> int | None:
+    """The index (first ``customdata`` value) of the point clicked on the plotly chart whose
+    selection is in ``st.session_state[chart_key]``; None when nothing new was clicked.
+
+    A selection stays in the session after reruns; ``memo_key`` remembers the last click
+    applied so that later widget changes are not overridden by the same old click.
+    """
+    event = st.session_state.get(chart_key)
+    try:
+        points = event["selection"]["points"]
+    except (TypeError, KeyError):
+        return None
+    if not points:
+        return None
+    custom = points[0].get("customdata")
+    index = int(custom[0] if isinstance(custom, (list, tuple)) else custom)
+    if st.session_state.get(memo_key) == (run_name, index):
+        return None
+    st.session_state[memo_key] = (run_name, index)
+    return index
+
+
 def run_label(summary: dict) -> str:
     return f"{summary['name']}  ({summary.get('model')}, K={summary.get('n_topics')})"
 

@@ -18,17 +18,8 @@ PALETTE = px.colors.qualitative.Dark24 + px.colors.qualitative.Light24 + px.colo
 
 
 def _apply_map_click(run_name: str) -> None:
-    event = st.session_state.get(f"docmap_{run_name}")
-    try:
-        points = event["selection"]["points"]
-    except (TypeError, KeyError):
-        return
-    if not points:
-        return
-    custom = points[0].get("customdata")
-    row = int(custom[0] if isinstance(custom, (list, tuple)) else custom)
-    if st.session_state.get("_doc_last_click") != (run_name, row):
-        st.session_state["_doc_last_click"] = (run_name, row)
+    row = common.new_click(f"docmap_{run_name}", "_doc_last_click", run_name)
+    if row is not None:
         st.session_state[f"doc_row_{run_name}"] = row
 
 

@@ -31,17 +31,8 @@ def _save_table_labels(run_path: str, run_name: str, editor_key: str) -> None:
 
 def _clicked_topic(run_name: str) -> None:
     """Apply a click on the intertopic map (once per new click) to the topic picker."""
-    event = st.session_state.get(f"{MAP_KEY}_{run_name}")
-    try:
-        points = event["selection"]["points"]
-    except (TypeError, KeyError):
-        points = []
-    if not points:
-        return
-    custom = points[0].get("customdata")
-    k = int(custom[0] if isinstance(custom, (list, tuple)) else custom)
-    if st.session_state.get("_map_last_click") != (run_name, k):
-        st.session_state["_map_last_click"] = (run_name, k)
+    k = common.new_click(f"{MAP_KEY}_{run_name}", "_map_last_click", run_name)
+    if k is not None:
         st.session_state[f"topic_{run_name}"] = k
 
 
