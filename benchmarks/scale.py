@@ -78,7 +78,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=1, help="epochs timed at each size (default: 1)")
     ap.add_argument("--recovery-epochs", type=int, default=0,
                     help="also train this many epochs on 100k documents and report topic recovery")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1, as benchmarks/train.py)")
     ap.add_argument("--png", default=str(Path(__file__).resolve().parents[1] / "docs" / "scale.png"))
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()

@@ -35,8 +35,11 @@ extra; ``benchmarks/tomotopy_lda.py``, α = 0.1, η = 0.01) samples with
 ``workers=--threads`` threads and infers θ with 100 iterations. LDA's per-pass history
 is off (``history_docs=0``) so its time is pure training.
 
-The table gives means over ``--seeds`` and, when ``lda`` is among the models, the ratio
-of train time to ``LdaModel``'s and the NPMI difference. ``--variant`` adds ProdLDA rows
+The table gives means over ``--seeds`` and the ratio of train time to ``LdaMulticore``'s
+and the NPMI difference (to ``LdaModel``'s when LdaMulticore is not in the run).
+``--curve 4,8,12`` also trains ProdLDA for 4, 8 and 12 epochs and reports the time at
+which its NPMI first reaches that of the run's best LDA, as a fraction of that LDA's
+training time. ``--variant`` adds ProdLDA rows
 with other settings (for ablations); the paper's plain ProdLDA, for example::
 
     --variant 'plain:embedding_dim=0;beta_decay=0;diversity=0;epochs=100;patience=10'
@@ -150,6 +153,8 @@ def run_job(job: dict) -> dict:
     tw = model.topic_word_
     npmi, per_topic = evaluation.npmi(tw, X_test)
     div = evaluation.topic_diversity(tw)
+    if job.get("curve"):  # a point of the quality-over-time curve: coherence and time only
+        return {"fit_s": fit_s, "epochs": job["params"].get("epochs"), "npmi": npmi, "diversity": div}
     top = model.top_words(c.vocab, 10)
     cv = evaluation.c_v(top, texts=test_tokens(c, Path(job["cache"])))[0] if job["cv"] else float("nan")
     speed = evaluation.inference_speed(model, X_test)
@@ -202,8 +207,10 @@ def table(rows: list[tuple[str, list[dict]]]) -> str:
     import numpy as np
 
     mean = {label: {k: float(np.mean([r[k] for r in rs])) for k, _, _ in COLUMNS} for label, rs in rows}
-    ref = mean.get(LABELS["lda"])
-    head = ["model", "epochs"] + [h for _, h, _ in COLUMNS] + (["time ÷ LdaModel", "NPMI − LdaModel"] if ref else [])
+    ref_kind = "ldamulticore" if LABELS["ldamulticore"] in mean else "lda"  # the issue's reference: LdaMulticore
+    ref = mean.get(LABELS[ref_kind])
+    short = LABELS[ref_kind].removeprefix("gensim ")
+    head = ["model", "epochs"] + [h for _, h, _ in COLUMNS] + ([f"time ÷ {short}", f"NPMI − {short}"] if ref else [])
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, rs in rows:
         m = mean[label]
@@ -212,6 +219,35 @@ def table(rows: list[tuple[str, list[dict]]]) -> str:
         if ref:
             cells += [f"{m['fit_s'] / ref['fit_s']:.2f}", f"{m['npmi'] - ref['npmi']:+.3f}"]
         out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def curve_table(curve: dict[int, list[dict]], results: list[tuple[str, list[dict]]]) -> str:
+    """ProdLDA's NPMI after each number of epochs against the best LDA of the run (highest mean NPMI):
+    the time it takes ProdLDA to reach that LDA's NPMI, as a fraction of the LDA's training time."""
+    import numpy as np
+
+    ldas = [(label, float(np.mean([r["npmi"] for r in rs])), float(np.mean([r["fit_s"] for r in rs])))
+            for label, rs in results if label in (LABELS["lda"], LABELS["ldamulticore"], LABELS["tomotopy"])]
+    best = max(ldas, key=lambda t: t[1]) if ldas else None
+    head = ["epochs", "train s", "NPMI (test)", "diversity@25"] + ([f"time ÷ {best[0]}"] if best else [])
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    reached = None
+    for epochs in sorted(curve):
+        fit = float(np.mean([r["fit_s"] for r in curve[epochs]]))
+        npmi = float(np.mean([r["npmi"] for r in curve[epochs]]))
+        div = float(np.mean([r["diversity"] for r in curve[epochs]]))
+        cells = [str(epochs), f"{fit:.1f}", f"{npmi:.3f}", f"{div:.3f}"] + ([f"{fit / best[2]:.2f}"] if best else [])
+        out.append("| " + " | ".join(cells) + " |")
+        if best and reached is None and npmi >= best[1]:
+            reached = (epochs, fit)
+    if best:
+        out.append("")
+        if reached:
+            out.append(f"ProdLDA reaches {best[0]}'s NPMI ({best[1]:.3f}, {best[2]:.1f} s of training) after "
+                       f"{reached[0]} epochs, in {reached[1]:.1f} s: {reached[1] / best[2]:.2f} of its time.")
+        else:
+            out.append(f"ProdLDA does not reach {best[0]}'s NPMI ({best[1]:.3f}) at any of these epoch counts.")
     return "\n".join(out)
 
 
@@ -246,6 +282,10 @@ def main() -> None:
                     help=f"smoke run: first {QUICK_DOCS} train documents, 5 epochs / 2 passes, first seed only")
     ap.add_argument("--no-cv", action="store_true", help="skip C_v (about 6 s per model)")
     ap.add_argument("--topics-shown", type=int, default=3, help="best and worst topics printed per model")
+    ap.add_argument("--curve", default="", metavar="E1,E2,...",
+                    help="also train ProdLDA (defaults) for each of these numbers of epochs and report when its NPMI "
+                         "reaches the best LDA's, as a fraction of that LDA's training time (the run is seeded "
+                         "and nothing depends on the total epochs, so E epochs are the first E of a longer run)")
     ap.add_argument("--json", type=Path, help="also write every result to this file")
     args = ap.parse_args()
 
@@ -282,8 +322,20 @@ def main() -> None:
             for score, words in r["worst_topics"][-args.topics_shown:]:
                 print(f"      - {score:+.3f} {words}")
         results.append((label, rs))
+    curve: dict[int, list[dict]] = {}
+    for epochs in [int(e) for e in args.curve.split(",") if e.strip()]:
+        for seed in seeds:
+            job = {"label": "ProdLDA", "kind": "prodlda", "params": {"epochs": epochs}, "seed": seed,
+                   "topics": args.topics, "threads": args.threads, "quick": False, "cv": False, "curve": True,
+                   "archive": str(args.archive), "cache": str(args.cache)}
+            r = spawn(job, args.threads)
+            curve.setdefault(epochs, []).append(r)
+            print(f"  ProdLDA {epochs} epochs seed {seed}: {r['fit_s']:.1f}s, NPMI {r['npmi']:.3f}", flush=True)
     print()
     print(table(results))
+    if curve:
+        print(f"\nProdLDA's coherence over training time (K={args.topics}, means over seeds {seeds}):\n")
+        print(curve_table(curve, results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 
