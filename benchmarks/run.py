@@ -7,8 +7,10 @@ Runs, one after the other on this machine (each contender in its own process):
 2. ``benchmarks/train.py`` at K=20 and K=50: ProdLDA, NVDM, gensim LdaModel (10 passes),
    gensim LdaMulticore (2 workers) and, when the ``bench`` extra is installed, tomotopy's
    Gibbs-sampling LDA: train seconds, peak RSS, NPMI (test reference), C_v, diversity,
-   perplexity bound, label accuracy and NMI, inference docs/s, ratios;
-3. ``benchmarks/scale.py``: seconds per epoch and peak RSS at 10k, 100k and 1M synthetic
+   perplexity bound, label accuracy and NMI, inference docs/s, ratios to LdaMulticore,
+   and ProdLDA's NPMI after 5, 10, ..., 25 epochs against the best LDA's (``--curve``);
+3. ``benchmarks/flops.py``: achieved GFLOP/s of ProdLDA training against a dense matmul peak;
+4. ``benchmarks/scale.py``: seconds per epoch and peak RSS at 10k, 100k and 1M synthetic
    documents (skipped with ``--quick``, which also trains with fewer epochs and documents).
 
 It prints each table as it comes and writes them all to ``--out`` with the machine's
@@ -87,9 +89,12 @@ def main() -> None:
         print("tomotopy not installed (pip install -e '.[bench]'): its row is left out", file=sys.stderr)
     quick = ["--quick"] if args.quick else []
     parts = [step("Ingestion", [py, str(HERE / "ingest.py")])]
+    curve = [] if args.quick else ["--curve", "5,10,15,20,25"]
     for k in ((10,) if args.quick else (20, 50)):
         parts.append(step(f"Training, K={k}", [py, str(HERE / "train.py"), "--topics", str(k), "--models", models,
-                                              "--seeds", args.seeds, *quick]))
+                                              "--seeds", args.seeds, *curve, *quick]))
+    parts.append(step("Training FLOP/s", [py, str(HERE / "flops.py"), *(["--topics", "10", "--epochs", "2"]
+                                                                        if args.quick else [])]))
     if not args.quick:
         parts.append(step("Scale", [py, str(HERE / "scale.py"), "--recovery-epochs", "20"]))
     header = (f"# Benchmarks\n\nMeasured {dt.date.today().isoformat()} with `python benchmarks/run.py"

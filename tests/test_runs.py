@@ -128,11 +128,11 @@ def test_interrupted_run_is_not_complete_and_resumes(corpus, runs_dir, monkeypat
     real = trainer._Loop.run_epoch
     calls = []
 
-    def ctrl_c_in_epoch_2(self, X):
+    def ctrl_c_in_epoch_2(self, X, rows=None):
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return real(self, X)
+        return real(self, X, rows)
 
     monkeypatch.setattr(trainer._Loop, "run_epoch", ctrl_c_in_epoch_2)
     with pytest.raises(TrainingInterrupted):

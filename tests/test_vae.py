@@ -327,11 +327,11 @@ def test_ctrl_c_checkpoints_the_last_completed_epoch_and_resume_continues(small,
     real = trainer._Loop.run_epoch
     calls = []
 
-    def interrupted_on_third(self, X):
+    def interrupted_on_third(self, X, rows=None):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return real(self, X)
+        return real(self, X, rows)
 
     monkeypatch.setattr(trainer._Loop, "run_epoch", interrupted_on_third)
     with pytest.raises(TrainingInterrupted) as info:
@@ -370,9 +370,9 @@ def test_inf_at_epoch_3_keeps_the_checkpoint_of_epoch_2(small, tmp_path, monkeyp
     epochs = []
     real_epoch = trainer._Loop.run_epoch
 
-    def count_epochs(self, X):
+    def count_epochs(self, X, rows=None):
         epochs.append(1)
-        return real_epoch(self, X)
+        return real_epoch(self, X, rows)
 
     monkeypatch.setattr(trainer._Loop, "run_epoch", count_epochs)
     monkeypatch.setattr(nets, "gaussian_kl", lambda *a: real(*a) * (math.inf if len(epochs) >= 3 else 1.0))
@@ -475,3 +475,22 @@ def test_bad_data_and_unfitted_use(small):
         ProdLDA(4, **TINY).fit(negative)
     with pytest.raises(RunError, match="not fitted"):
         ProdLDA(4).transform(small)
+
+
+def test_training_on_rows_of_a_matrix_equals_training_on_those_rows_copied(small):
+    """fit holds out validation rows without copying the training rows (memory at a million
+    documents); reading them in place must train exactly the same network."""
+    rows = np.sort(np.random.default_rng(0).choice(small.shape[0], 250, replace=False))
+    settings = trainer.TrainSettings(epochs=2, batch_size=40, seed=3, patience=0)
+    nets_trained = []
+    for X, train_rows in ((small, rows), (small[rows], None)):
+        torch.manual_seed(0)
+        net = ProdLDA(4, **TINY)._build_net(60, X, train_rows)
+        result = trainer.train(net, X, None, settings, torch.device("cpu"), train_rows=train_rows)
+        nets_trained.append((net, result))
+    (a, ra), (b, rb) = nets_trained
+    assert ra.history["train_loss"] == rb.history["train_loss"]
+    for key, value in a.state_dict().items():
+        assert torch.equal(value, b.state_dict()[key]), key
+    np.testing.assert_array_equal(nets.ppmi_embeddings(small, 8, rows=rows, max_docs=100),
+                                  nets.ppmi_embeddings(small[rows], 8, max_docs=100))  # sampled the same way

@@ -201,7 +201,7 @@ def train_run(
     train_rows = corpus.split_rows("train")
     if len(train_rows) == 0:
         raise CorpusError(f"corpus {corpus.name!r} has no documents in its 'train' split")
-    X_train = corpus.bow[train_rows]
+    X_train = corpus.bow if len(train_rows) == corpus.n_docs else corpus.bow[train_rows]  # (no copy when all train)
     all_params = estimator.get_params() if hasattr(estimator, "get_params") else {"n_topics": n_topics, **params}
 
     fit_kwargs: dict = {"progress": progress}

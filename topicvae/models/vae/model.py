@@ -75,9 +75,14 @@ def resolve_device(device: str) -> torch.device:
     return dev
 
 
-def log_word_frequencies(X: sp.csr_matrix) -> torch.Tensor:
-    """log of the add-one smoothed word frequencies of X: float32 (V,)."""
-    freq = np.asarray(X.sum(axis=0), dtype=np.float64).ravel() + 1.0
+def log_word_frequencies(X: sp.csr_matrix, rows: np.ndarray | None = None) -> torch.Tensor:
+    """log of the add-one smoothed word frequencies of X's ``rows`` (None: all): float32 (V,)."""
+    if rows is None:
+        freq = np.asarray(X.sum(axis=0), dtype=np.float64).ravel() + 1.0
+    else:  # a 0/1 row weight instead of X[rows], which would copy them
+        weight = np.zeros(X.shape[0])
+        weight[rows] = 1.0
+        freq = np.asarray(X.T @ weight, dtype=np.float64).ravel() + 1.0
     return torch.from_numpy(np.log(freq / freq.sum())).float()
 
 
@@ -197,7 +202,9 @@ class VAETopicModel(TopicModel):
                              betas=tuple(self.betas), patience=int(self.patience), kl_warmup=int(self.kl_warmup),
                              clip_norm=self.clip_norm or None, seed=int(self.seed))
 
-    def _build_net(self, n_words: int, X_train: sp.csr_matrix | None = None) -> TopicVAE:  # pragma: no cover
+    def _build_net(self, n_words: int, X: sp.csr_matrix | None = None,
+                   rows: np.ndarray | None = None) -> TopicVAE:  # pragma: no cover
+        """The network, initialised from the training documents: ``X``'s ``rows`` (None: all)."""
         raise NotImplementedError
 
     def _split(self, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -240,14 +247,14 @@ class VAETopicModel(TopicModel):
         device = resolve_device(self.device)
         distributed.init(device)  # joins torchrun's process group when started by torchrun
         train_rows, val_rows = self._split(n_docs)
-        X_train = X[train_rows]
-        X_val = X[val_rows] if len(val_rows) else None
+        X_val = X[val_rows] if len(val_rows) else None  # (the training rows are read from X in place)
+        rows = train_rows if len(val_rows) else None
         fork_devices = [device.index or 0] if device.type == "cuda" else []
         with torch_threads(self.threads), torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(int(self.seed))
-            net = self._build_net(n_words, X_train).to(device)
-            result = train(net, X_train, X_val, self._train_settings(), device, checkpoint=checkpoint,
-                           resume_from=ckpt, progress=progress, desc=self.name,
+            net = self._build_net(n_words, X, rows).to(device)
+            result = train(net, X, X_val, self._train_settings(), device, checkpoint=checkpoint,
+                           resume_from=ckpt, progress=progress, desc=self.name, train_rows=rows,
                            extra={"model": self.name, "params": self.get_params(), "n_words": n_words})
         self.net_ = net.eval()
         self.n_words_ = n_words
@@ -492,15 +499,15 @@ class ProdLDA(VAETopicModel):
     def _embedding_dim(self, n_words: int) -> int:
         return int(min(int(self.embedding_dim), n_words - 1))
 
-    def _build_net(self, n_words: int, X_train: sp.csr_matrix | None = None) -> TopicVAE:
+    def _build_net(self, n_words: int, X: sp.csr_matrix | None = None, rows: np.ndarray | None = None) -> TopicVAE:
         net = ProdLDANet(n_words, int(self.n_topics), tuple(int(h) for h in self.hidden), float(self.dropout),
                          float(self.theta_dropout), float(self.alpha), embedding_dim=self._embedding_dim(n_words),
                          beta_decay=float(self.beta_decay), diversity=float(self.diversity))
-        if X_train is not None:
+        if X is not None:
             with torch.no_grad():
-                net.decoder_bn.bias.copy_(log_word_frequencies(X_train))
+                net.decoder_bn.bias.copy_(log_word_frequencies(X, rows))
                 if net.beta is None:
-                    emb = ppmi_embeddings(X_train, net.word_embeddings.shape[1], seed=int(self.seed))
+                    emb = ppmi_embeddings(X, net.word_embeddings.shape[1], seed=int(self.seed), rows=rows)
                     net.word_embeddings.copy_(torch.from_numpy(emb))
         return net
 
@@ -514,9 +521,9 @@ class NVDM(VAETopicModel):
 
     name = "nvdm"
 
-    def _build_net(self, n_words: int, X_train: sp.csr_matrix | None = None) -> TopicVAE:
+    def _build_net(self, n_words: int, X: sp.csr_matrix | None = None, rows: np.ndarray | None = None) -> TopicVAE:
         net = NVDMNet(n_words, int(self.n_topics), tuple(int(h) for h in self.hidden), float(self.dropout))
-        if X_train is not None:
+        if X is not None:
             with torch.no_grad():
-                net.decoder.bias.copy_(log_word_frequencies(X_train))
+                net.decoder.bias.copy_(log_word_frequencies(X, rows))
         return net

@@ -212,13 +212,17 @@ class _Loop:
             torch.cuda.set_rng_state(rng["cuda"], self.device)
 
     # ---------------------------------------------------------------- epochs
-    def run_epoch(self, X: sp.csr_matrix) -> tuple[float, float]:
-        """One pass over X in a fresh random order; mean reconstruction and KL per document."""
+    def run_epoch(self, X: sp.csr_matrix, rows: np.ndarray | None = None) -> tuple[float, float]:
+        """One pass over X's ``rows`` (None: all) in a fresh random order; mean reconstruction and KL
+        per document."""
         s = self.settings
         self.net.train()
         kl_weight = min(1.0, self.epoch / s.kl_warmup) if s.kl_warmup > 0 else 1.0
         params = [p for p in self.net.parameters() if p.requires_grad]
-        perm = distributed.shard(torch.randperm(X.shape[0], generator=self.shuffle_gen).numpy(), X.shape[0])
+        n = X.shape[0] if rows is None else len(rows)
+        perm = distributed.shard(torch.randperm(n, generator=self.shuffle_gen).numpy(), n)
+        if rows is not None:
+            perm = rows[perm]  # X's own rows: the training rows are never copied out of X
         bounds = batch_bounds(len(perm), s.batch_size)
         rec_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         kl_sum = torch.zeros((), dtype=torch.float64, device=self.device)
@@ -299,12 +303,13 @@ def train(
     extra: dict | None = None,
     progress: bool = False,
     desc: str = "train",
+    train_rows: np.ndarray | None = None,
 ) -> TrainResult:
     """Train ``net`` in place and leave the best weights in it.
 
     Args:
         net: the network, already on ``device`` and seeded/initialised by the caller.
-        X_train: csr_matrix (n_train, V) of counts.
+        X_train: csr_matrix (n, V) of counts.
         X_val: csr_matrix (n_val, V) for early stopping, or None (then the last epoch is kept).
         settings: loop settings.
         device: where ``net`` lives.
@@ -313,6 +318,8 @@ def train(
         extra: JSON-like dict stored in every checkpoint under ``"extra"`` (model settings).
         progress: show a tqdm bar on stderr.
         desc: label of the bar.
+        train_rows: the rows of ``X_train`` to train on (None: all), so that a caller holding
+            out some documents need not copy the others.
 
     Raises:
         TrainingDiverged: the loss became NaN or infinite (the last good epoch is checkpointed).
@@ -330,6 +337,7 @@ def train(
     path = Path(checkpoint) if checkpoint is not None else None
     extra = dict(extra or {})
     has_val = X_val is not None and X_val.shape[0] > 0
+    n_train = X_train.shape[0] if train_rows is None else len(train_rows)
 
     def write(state: dict) -> None:
         if path is not None and distributed.is_main():
@@ -346,7 +354,7 @@ def train(
                 stopped_early = True
                 break
             t0 = time.perf_counter()
-            rec, kl = loop.run_epoch(X_train)
+            rec, kl = loop.run_epoch(X_train, train_rows)
             val_rec, val_kl = loop.validate(X_val)
             epoch = loop.epoch + 1
             values = (rec, kl, val_rec, val_kl) if has_val else (rec, kl)
@@ -366,7 +374,7 @@ def train(
             bar.update(1)
             bar.set_postfix({"loss": f"{rec + kl:.1f}", "rec": f"{rec:.1f}", "kl": f"{kl:.2f}",
                              "val": f"{val_rec + val_kl:.1f}",
-                             "docs/s": f"{X_train.shape[0] / loop.history['seconds'][-1]:.0f}"}, refresh=False)
+                             "docs/s": f"{n_train / loop.history['seconds'][-1]:.0f}"}, refresh=False)
     except KeyboardInterrupt:
         write(last_good)
         raise TrainingInterrupted(last_good["epoch"], path) from None
