@@ -70,7 +70,9 @@ def step(title: str, argv: list[str]) -> str:
     else:
         text = out.stdout.strip()
     print(text, flush=True)
-    return f"## {title}\n\n`{shlex.join(argv[1:])}`\n\n{text}\n"
+    root = str(HERE.parent) + os.sep  # the command as typed in the repository root
+    shown = shlex.join(["python", *(a.removeprefix(root) for a in argv[1:])])
+    return f"## {title}\n\n`{shown}`\n\n{text.replace(root, '')}\n"
 
 
 def main() -> None:
@@ -96,7 +98,9 @@ def main() -> None:
     parts.append(step("Training FLOP/s", [py, str(HERE / "flops.py"), *(["--topics", "10", "--epochs", "2"]
                                                                         if args.quick else [])]))
     if not args.quick:
-        parts.append(step("Scale", [py, str(HERE / "scale.py"), "--recovery-epochs", "20"]))
+        png = Path(args.out).resolve().parent / "scale.png"
+        parts.append(step("Scale", [py, str(HERE / "scale.py"), "--recovery-epochs", "20", "--png", str(png)]))
+        parts[-1] += f"\n![ProdLDA's seconds per epoch and peak memory against documents]({png.name})\n"
     header = (f"# Benchmarks\n\nMeasured {dt.date.today().isoformat()} with `python benchmarks/run.py"
               f"{' --quick' if args.quick else ''}` on {machine()}.\n\nLibraries: {versions()}.\n\n"
               "Every contender ran in its own process on the same machine in the same run; timings on shared "
