@@ -99,7 +99,8 @@ def main() -> None:
                                                                         if args.quick else [])]))
     if not args.quick:
         png = Path(args.out).resolve().parent / "scale.png"
-        parts.append(step("Scale", [py, str(HERE / "scale.py"), "--recovery-epochs", "20", "--png", str(png)]))
+        parts.append(step("Scale", [py, str(HERE / "scale.py"), "--recovery-epochs", "20", "--recovery-lda-passes", "10",
+                                            "--png", str(png)]))
         parts[-1] += f"\n![ProdLDA's seconds per epoch and peak memory against documents]({png.name})\n"
     header = (f"# Benchmarks\n\nMeasured {dt.date.today().isoformat()} with `python benchmarks/run.py"
               f"{' --quick' if args.quick else ''}` on {machine()}.\n\nLibraries: {versions()}.\n\n"

@@ -1,6 +1,7 @@
 """How ProdLDA's cost grows with the number of documents, on synthetic LDA corpora.
 
-    python benchmarks/scale.py [--sizes 10000,100000,1000000] [--epochs 1] [--recovery-epochs 30]
+    python benchmarks/scale.py [--sizes 10000,100000,1000000] [--epochs 1] [--recovery-epochs 20]
+                               [--recovery-size 100000] [--recovery-lda-passes 10]
 
 For each size it samples a corpus from a known LDA (K=50, V=10,000, 100 tokens per
 document; cached under benchmarks/.cache/), then, in a fresh process so the peak RSS is
@@ -9,13 +10,16 @@ also computes and writes θ, μ and σ for every document) and exports the docum
 It prints seconds per epoch, documents per second, peak RSS, and writes a PNG of the curve.
 With ``--recovery-epochs N`` it trains N epochs on the 100k corpus and reports how well the
 planted topics are recovered (Hungarian matching on cosine; mean cosine of matched topics
-and the share of each true topic's top-10 words among its match's top 10).
+and the share of each true topic's top-10 words among its match's top 10); with
+``--recovery-lda-passes P`` gensim's LdaModel is fitted on the same corpus and scored the
+same way, for comparison.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -40,10 +44,24 @@ def ensure_corpus(n: int) -> None:
         print(f"  sampled {n:,} documents in {time.perf_counter() - t:.1f} s", file=sys.stderr)
 
 
+def recovery(true, learned) -> tuple[float, float]:
+    """Each true topic matched to one learned topic (Hungarian, on cosine): the mean cosine of
+    the pairs and the mean share of a true topic's top-10 words among its match's top 10."""
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    a = true / np.linalg.norm(true, axis=1, keepdims=True)
+    b = learned / np.linalg.norm(learned, axis=1, keepdims=True)
+    cos = a @ b.T
+    r, c = linear_sum_assignment(-cos)
+    top_true, top_learned = np.argsort(-true, axis=1)[:, :10], np.argsort(-learned, axis=1)[:, :10]
+    overlap = [len(set(top_true[i]) & set(top_learned[j])) / 10 for i, j in zip(r, c)]
+    return float(cos[r, c].mean()), float(np.mean(overlap))
+
+
 def one(n: int, epochs: int, threads: int) -> dict:
     """Train and export in this process; report timings and this process's peak RSS."""
     import numpy as np
-    from scipy.optimize import linear_sum_assignment
 
     from topicvae.corpus import DOCS_FILE, Corpus
     from topicvae.export import export_documents
@@ -61,18 +79,28 @@ def one(n: int, epochs: int, threads: int) -> dict:
         export_documents(corpus.path / DOCS_FILE, theta, Path(runs) / "docs.csv", [str(k) for k in range(50)])
         export_s = time.perf_counter() - t
         hist = run.history
-        true = np.load(corpus.path / TRUE_TOPIC_WORD_FILE)
-        learned = run.topic_word  # the topics as reported
-        a = true / np.linalg.norm(true, axis=1, keepdims=True)
-        b = learned / np.linalg.norm(learned, axis=1, keepdims=True)
-        cos = a @ b.T
-        r, c = linear_sum_assignment(-cos)
-        top_true, top_learned = np.argsort(-true, axis=1)[:, :10], np.argsort(-learned, axis=1)[:, :10]
-        overlap = [len(set(top_true[i]) & set(top_learned[j])) / 10 for i, j in zip(r, c)]
+        cos, top10 = recovery(np.load(corpus.path / TRUE_TOPIC_WORD_FILE), run.topic_word)  # topics as reported
         return {"n": n, "epochs": len(hist), "s_per_epoch": float(hist["seconds"].mean()),
                 "fit_s": run.config["fit_seconds"], "train_run_s": total, "export_s": export_s,
-                "recovery_cosine": float(cos[r, c].mean()), "recovery_top10": float(np.mean(overlap)),
+                "recovery_cosine": cos, "recovery_top10": top10,
                 "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def one_lda(n: int, passes: int) -> dict:
+    """gensim's LdaModel on the same training documents: its recovery of the planted topics."""
+    import numpy as np
+
+    from topicvae.corpus import Corpus
+    from topicvae.models.lda import LDA
+    from topicvae.synthetic import TRUE_TOPIC_WORD_FILE
+
+    corpus = Corpus.load(corpus_name(n), CACHE)
+    X = corpus.bow[corpus.split_rows("train")]
+    t = time.perf_counter()
+    model = LDA(50, passes=passes, workers=1, seed=0, history_docs=0).fit(X, progress=False)
+    fit_s = time.perf_counter() - t
+    cos, top10 = recovery(np.load(corpus.path / TRUE_TOPIC_WORD_FILE), model.topic_word_)
+    return {"n": n, "passes": passes, "fit_s": fit_s, "recovery_cosine": cos, "recovery_top10": top10}
 
 
 def main() -> None:
@@ -82,10 +110,17 @@ def main() -> None:
     ap.add_argument("--recovery-epochs", type=int, default=0,
                     help="also train this many epochs on --recovery-size documents and report topic recovery")
     ap.add_argument("--recovery-size", type=int, default=100_000)
+    ap.add_argument("--recovery-lda-passes", type=int, default=0,
+                    help="also fit gensim's LdaModel with this many passes on the recovery corpus, for comparison")
+    ap.add_argument("--one-lda", help=argparse.SUPPRESS)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1, as benchmarks/train.py)")
     ap.add_argument("--png", default=str(Path(__file__).resolve().parents[1] / "docs" / "scale.png"))
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.one_lda:
+        n, passes = map(int, args.one_lda.split(":"))
+        print(json.dumps(one_lda(n, passes)))
+        return
     if args.one:
         n, epochs = map(int, args.one.split(":"))
         print(json.dumps(one(n, epochs, args.threads)))
@@ -94,15 +129,25 @@ def main() -> None:
     jobs = [(n, args.epochs) for n in sizes]
     if args.recovery_epochs:
         jobs.append((args.recovery_size, args.recovery_epochs))
-    results = []
-    for n, epochs in jobs:
+    results, lda = [], None
+    if args.recovery_epochs and args.recovery_lda_passes:
+        jobs.append(("lda", args.recovery_size, args.recovery_lda_passes))
+    for job in jobs:
+        kind, (n, count) = ("lda", job[1:]) if job[0] == "lda" else ("prodlda", job)
         ensure_corpus(n)
-        out = subprocess.run([sys.executable, __file__, "--one", f"{n}:{epochs}", "--threads", str(args.threads)],
-                             capture_output=True, text=True)
+        flag = "--one-lda" if kind == "lda" else "--one"
+        env = {**os.environ, **{v: str(args.threads) for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                                                 "OPENBLAS_NUM_THREADS")}}
+        out = subprocess.run([sys.executable, __file__, flag, f"{n}:{count}", "--threads", str(args.threads)],
+                             capture_output=True, text=True, env=env)
         if out.returncode:
             sys.exit(out.stderr)
-        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        print(f"  done: {results[-1]}", file=sys.stderr)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        if kind == "lda":
+            lda = result
+        else:
+            results.append(result)
+        print(f"  done: {result}", file=sys.stderr)
     curve = [r for r in results if r["epochs"] == args.epochs]
     base = curve[0]
     print(f"# ProdLDA scale curve (K=50, V=10,000, 100 tokens/document, {args.threads} threads, "
@@ -122,6 +167,9 @@ def main() -> None:
                   f"top-10 words among the learned top 10: {r['recovery_top10']:.2f} (1 epoch at this size: "
                   + next((f"{q['recovery_cosine']:.3f} and {q['recovery_top10']:.2f}" for q in curve if q["n"] == r["n"]),
                          "not measured") + ")")
+    if lda:
+        print(f"\ngensim LdaModel ({lda['passes']} passes, {lda['fit_s']:.0f} s) on the same {lda['n']:,}-document "
+              f"corpus: mean cosine {lda['recovery_cosine']:.3f}, top-10 share {lda['recovery_top10']:.2f}")
     import matplotlib
 
     matplotlib.use("Agg")

@@ -307,22 +307,28 @@ class VAETopicModel(TopicModel):
             yield s, s + chunk.n_rows, chunk.batch(0, chunk.n_rows)
 
     # ---------------------------------------------------------------- inference
+    def _encode(self, X, *outputs) -> tuple[np.ndarray, ...]:
+        """Run the encoder over X batch by batch; each ``outputs`` function maps (μ, log σ²) of a
+        batch to its rows of one float32 (n_docs, K) result, written in place (no full-size
+        temporaries: at a million documents each result is 200 MB)."""
+        net = self._fitted_net().eval()
+        X = self._check_X(X)
+        results = tuple(np.empty((X.shape[0], self.n_topics), np.float32) for _ in outputs)
+        with torch.no_grad():
+            for start, stop, batch in self._batches(X):
+                mu, logvar = net.encoder(batch)
+                for result, fn in zip(results, outputs):
+                    result[start:stop] = fn(mu, logvar).float().cpu().numpy()
+        return results
+
     def posterior(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Mean μ and standard deviation σ of q(z|x): two float32 arrays (n_docs, K)."""
-        net = self._fitted_net().eval()
-        mus, sigmas = [np.zeros((0, self.n_topics), np.float32)], [np.zeros((0, self.n_topics), np.float32)]
-        with torch.no_grad():
-            for _, _, batch in self._batches(X):
-                mu, logvar = net.encoder(batch)
-                mus.append(mu.float().cpu().numpy())
-                sigmas.append((0.5 * logvar).exp().float().cpu().numpy())
-        return np.concatenate(mus), np.concatenate(sigmas)
+        return self._encode(X, lambda mu, logvar: mu, lambda mu, logvar: (0.5 * logvar).exp())
 
     def transform(self, X) -> np.ndarray:
         """θ = softmax(μ): float32 (n_docs, K), rows sum to 1; deterministic (no sampling)."""
-        mu, _ = self.posterior(X)
-        theta = torch.softmax(torch.from_numpy(mu).double(), dim=1).numpy()
-        return theta.astype(np.float32)
+        # softmax in float64 over the float32 μ, as a row at a time it does not depend on the batch
+        return self._encode(X, lambda mu, logvar: torch.softmax(mu.float().double(), dim=1))[0]
 
     def neg_elbo(self, X, n_samples: int = 1, seed: int = 0) -> np.ndarray:
         """Per-document negative ELBO (an upper bound on −log p(x)): float64 (n_docs,).
