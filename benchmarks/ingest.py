@@ -13,20 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "20news-bydate.tar.gz"
-
-
-def _peak_mb() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, kids) / 1024
+from common import ARCHIVE, peak_rss_mb  # benchmarks/common.py
 
 
 def run_topicvae(archive: str, n_process: int) -> dict:
@@ -38,7 +31,7 @@ def run_topicvae(archive: str, n_process: int) -> dict:
         corpus = ingest(archive, "bench", corpora_dir=d, n_process=n_process, vocab=VocabSettings(max_vocab=None))
         seconds = time.perf_counter() - t
     return {"seconds": seconds, "tokens": int(corpus.bow.sum()), "docs": corpus.n_docs,
-            "vocabulary": corpus.n_words, "peak_mb": _peak_mb()}
+            "vocabulary": corpus.n_words, "peak_mb": peak_rss_mb()}
 
 
 def run_sklearn(archive: str) -> dict:
@@ -53,7 +46,7 @@ def run_sklearn(archive: str) -> dict:
     X = CountVectorizer(min_df=int(v.min_df), max_df=v.max_df, stop_words="english").fit_transform(texts)
     seconds = time.perf_counter() - t
     return {"seconds": seconds, "tokens": int(X.sum()), "docs": X.shape[0], "vocabulary": X.shape[1],
-            "peak_mb": _peak_mb()}
+            "peak_mb": peak_rss_mb()}
 
 
 def main() -> None:

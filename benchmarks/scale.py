@@ -20,12 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import peak_rss_mb  # benchmarks/common.py
 
 CACHE = Path(__file__).resolve().parent / ".cache" / "corpora"
 
@@ -44,21 +45,6 @@ def ensure_corpus(n: int) -> None:
         print(f"  sampled {n:,} documents in {time.perf_counter() - t:.1f} s", file=sys.stderr)
 
 
-def recovery(true, learned) -> tuple[float, float]:
-    """Each true topic matched to one learned topic (Hungarian, on cosine): the mean cosine of
-    the pairs and the mean share of a true topic's top-10 words among its match's top 10."""
-    import numpy as np
-    from scipy.optimize import linear_sum_assignment
-
-    a = true / np.linalg.norm(true, axis=1, keepdims=True)
-    b = learned / np.linalg.norm(learned, axis=1, keepdims=True)
-    cos = a @ b.T
-    r, c = linear_sum_assignment(-cos)
-    top_true, top_learned = np.argsort(-true, axis=1)[:, :10], np.argsort(-learned, axis=1)[:, :10]
-    overlap = [len(set(top_true[i]) & set(top_learned[j])) / 10 for i, j in zip(r, c)]
-    return float(cos[r, c].mean()), float(np.mean(overlap))
-
-
 def one(n: int, epochs: int, threads: int) -> dict:
     """Train and export in this process; report timings and this process's peak RSS."""
     import numpy as np
@@ -66,7 +52,7 @@ def one(n: int, epochs: int, threads: int) -> dict:
     from topicvae.corpus import DOCS_FILE, Corpus
     from topicvae.export import export_documents
     from topicvae.runs import train_run
-    from topicvae.synthetic import TRUE_TOPIC_WORD_FILE
+    from topicvae.synthetic import TRUE_TOPIC_WORD_FILE, topic_recovery
 
     corpus = Corpus.load(corpus_name(n), CACHE)
     with tempfile.TemporaryDirectory() as runs:
@@ -79,11 +65,11 @@ def one(n: int, epochs: int, threads: int) -> dict:
         export_documents(corpus.path / DOCS_FILE, theta, Path(runs) / "docs.csv", [str(k) for k in range(50)])
         export_s = time.perf_counter() - t
         hist = run.history
-        cos, top10 = recovery(np.load(corpus.path / TRUE_TOPIC_WORD_FILE), run.topic_word)  # topics as reported
+        cos, top10 = topic_recovery(np.load(corpus.path / TRUE_TOPIC_WORD_FILE), run.topic_word)  # as reported
         return {"n": n, "epochs": len(hist), "s_per_epoch": float(hist["seconds"].mean()),
                 "fit_s": run.config["fit_seconds"], "train_run_s": total, "export_s": export_s,
                 "recovery_cosine": cos, "recovery_top10": top10,
-                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+                "peak_mb": peak_rss_mb()}
 
 
 def one_lda(n: int, passes: int) -> dict:
@@ -92,14 +78,14 @@ def one_lda(n: int, passes: int) -> dict:
 
     from topicvae.corpus import Corpus
     from topicvae.models.lda import LDA
-    from topicvae.synthetic import TRUE_TOPIC_WORD_FILE
+    from topicvae.synthetic import TRUE_TOPIC_WORD_FILE, topic_recovery
 
     corpus = Corpus.load(corpus_name(n), CACHE)
     X = corpus.bow[corpus.split_rows("train")]
     t = time.perf_counter()
     model = LDA(50, passes=passes, workers=1, seed=0, history_docs=0).fit(X, progress=False)
     fit_s = time.perf_counter() - t
-    cos, top10 = recovery(np.load(corpus.path / TRUE_TOPIC_WORD_FILE), model.topic_word_)
+    cos, top10 = topic_recovery(np.load(corpus.path / TRUE_TOPIC_WORD_FILE), model.topic_word_)
     return {"n": n, "passes": passes, "fit_s": fit_s, "recovery_cosine": cos, "recovery_top10": top10}
 
 

@@ -54,13 +54,13 @@ import argparse
 import ast
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "20news-bydate.tar.gz"
+from common import ARCHIVE, peak_rss_mb  # benchmarks/common.py
+
 CACHE = Path(__file__).resolve().parent / ".cache"
 CORPUS = "news2k"
 
@@ -108,12 +108,6 @@ def test_tokens(c, cache: Path) -> list[list[str]]:
 
 
 # ---------------------------------------------------------------------------- one model, in a child
-def _peak_rss_mb() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, kids) / 1024
-
-
 def build(job: dict, vocab: list[str]):
     """The unfitted model of a job."""
     kind, seed, k, threads, quick = job["kind"], job["seed"], job["topics"], job["threads"], job["quick"]
@@ -191,7 +185,7 @@ def run_job(job: dict) -> dict:
         "nmi": lab["nmi"],
         "accuracy": lab["accuracy"],
         "infer_docs_s": speed,
-        "rss_mb": _peak_rss_mb(),
+        "rss_mb": peak_rss_mb(),
         "n_below_0": int((per_topic < 0).sum()),
         "best_topics": [[float(per_topic[k]), " ".join(top[k])] for k in order[:5]],
         "worst_topics": [[float(per_topic[k]), " ".join(top[k])] for k in order[-3:]],

@@ -87,6 +87,24 @@ def sample_lda_corpus(
 TRUE_TOPIC_WORD_FILE = "true_topic_word.npy"
 
 
+def topic_recovery(true: np.ndarray, learned: np.ndarray, top: int = 10) -> tuple[float, float]:
+    """How well learned topics recover planted ones.
+
+    Each true topic is matched to one learned topic (Hungarian matching on cosine
+    similarity of the topic-word rows). Returns (mean cosine of the matched pairs, mean
+    share of a true topic's ``top`` words among its match's ``top`` words).
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    a = true / np.linalg.norm(true, axis=1, keepdims=True)
+    b = learned / np.linalg.norm(learned, axis=1, keepdims=True)
+    cos = a @ b.T
+    rows, cols = linear_sum_assignment(-cos)
+    top_true, top_learned = np.argsort(-true, axis=1)[:, :top], np.argsort(-learned, axis=1)[:, :top]
+    overlap = [len(set(top_true[i]) & set(top_learned[j])) / top for i, j in zip(rows, cols)]
+    return float(cos[rows, cols].mean()), float(np.mean(overlap))
+
+
 def make_synthetic_corpus(name: str, n_docs: int, n_topics: int = 50, n_words: int = 10_000, doc_len: int = 100,
                           alpha: float = 0.1, beta: float = 0.05, test_fraction: float = 0.1, seed: int = 0,
                           corpora_dir=None, force: bool = False):

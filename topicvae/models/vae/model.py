@@ -298,9 +298,8 @@ class VAETopicModel(TopicModel):
                               "use a corpus with the vocabulary the model was trained on")
         return X
 
-    def _batches(self, X) -> Iterator[tuple[int, int, SparseBatch]]:
-        """(start, stop, SparseBatch) over X in chunks of rows."""
-        X = self._check_X(X)
+    def _batches(self, X: sp.csr_matrix) -> Iterator[tuple[int, int, SparseBatch]]:
+        """(start, stop, SparseBatch) over X (already through :meth:`_check_X`) in chunks of rows."""
         device = next(self.net_.parameters()).device
         for s in range(0, X.shape[0], _INFER_BATCH):
             chunk = CSRBatches(X[s:s + _INFER_BATCH], device)
@@ -328,7 +327,7 @@ class VAETopicModel(TopicModel):
     def transform(self, X) -> np.ndarray:
         """θ = softmax(μ): float32 (n_docs, K), rows sum to 1; deterministic (no sampling)."""
         # softmax in float64 over the float32 μ, as a row at a time it does not depend on the batch
-        return self._encode(X, lambda mu, logvar: torch.softmax(mu.float().double(), dim=1))[0]
+        return self._encode(X, lambda mu, logvar: torch.softmax(mu.double(), dim=1))[0]
 
     def neg_elbo(self, X, n_samples: int = 1, seed: int = 0) -> np.ndarray:
         """Per-document negative ELBO (an upper bound on −log p(x)): float64 (n_docs,).
@@ -371,7 +370,7 @@ class VAETopicModel(TopicModel):
         and the other half, ``X_heldout`` (same shape), is scored.
         """
         net = self._fitted_net().eval()
-        X_heldout = self._check_X(X_heldout)
+        X_context, X_heldout = self._check_X(X_context), self._check_X(X_heldout)
         if X_heldout.shape[0] != X_context.shape[0]:
             raise ConfigError(f"{X_context.shape[0]} context documents but {X_heldout.shape[0]} held-out ones")
         out = []
@@ -466,9 +465,7 @@ class ProdLDA(VAETopicModel):
     validation ELBO stops improving long before the topics do.
 
     The defaults were chosen on 20 Newsgroups (K = 50, 2,000 words) and the built-in
-    sample (K = 20): see ``benchmarks/train.py``. ``topic_word_`` ranks words by β;
-    its sharpness is set by dividing β by its standard deviation (the batch norm leaves
-    β's scale arbitrary).
+    sample (K = 20): see ``benchmarks/train.py``.
     """
 
     name = "prodlda"

@@ -171,10 +171,10 @@ def ppmi_embeddings(X: sp.csr_matrix, dim: int, seed: int = 0, dense_limit: int 
     else:
         co = (B.T @ B).tocoo()
         off = co.row != co.col
-        rows, cols = co.row[off], co.col[off]
-        pmi = np.log(co.data[off] * np.float32(n_docs) * inv_df[rows] * inv_df[cols])
+        wi, wj = co.row[off], co.col[off]
+        pmi = np.log(co.data[off] * np.float32(n_docs) * inv_df[wi] * inv_df[wj])
         keep = pmi > 0
-        ppmi = sp.csr_matrix((pmi[keep], (rows[keep], cols[keep])), shape=(n_words, n_words))
+        ppmi = sp.csr_matrix((pmi[keep], (wi[keep], wj[keep])), shape=(n_words, n_words))
     if n_words <= 1000:
         dense = ppmi.toarray() if sp.issparse(ppmi) else ppmi
         u, s, _ = np.linalg.svd(dense.astype(np.float64))
