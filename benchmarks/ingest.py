@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ARCHIVE, peak_rss_mb  # benchmarks/common.py
+from bench_common import ARCHIVE, peak_rss_mb  # benchmarks/bench_common.py
 
 
 def run_topicvae(archive: str, n_process: int) -> dict:

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import peak_rss_mb  # benchmarks/common.py
+from bench_common import peak_rss_mb  # benchmarks/bench_common.py
 
 CACHE = Path(__file__).resolve().parent / ".cache" / "corpora"
 

@@ -59,7 +59,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ARCHIVE, peak_rss_mb  # benchmarks/common.py
+from bench_common import ARCHIVE, peak_rss_mb  # benchmarks/bench_common.py
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 CORPUS = "news2k"

@@ -1,4 +1,7 @@
-"""What the benchmark scripts share: where the 20 Newsgroups archive is, and peak memory."""
+"""What the benchmark scripts share: where the 20 Newsgroups archive is, and peak memory.
+
+(Not `common.py`: the app has a module of that name, and tests import both.)
+"""
 
 from __future__ import annotations
 
