@@ -22,43 +22,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import shlex
 import subprocess
 import sys
 from pathlib import Path
 
+from bench_common import machine, versions  # benchmarks/bench_common.py
+
 HERE = Path(__file__).resolve().parent
-
-
-def versions() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = []
-    for pkg in ("topicvae", "torch", "numpy", "scipy", "scikit-learn", "gensim", "spacy", "tomotopy"):
-        try:
-            out.append(f"{pkg} {version(pkg)}")
-        except PackageNotFoundError:
-            out.append(f"{pkg} (not installed)")
-    return ", ".join(out)
-
-
-def machine() -> str:
-    try:
-        import psutil
-
-        mem = f"{psutil.virtual_memory().total / 2**30:.0f} GiB"
-    except ImportError:
-        mem = "?"
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores ({cpu}), {mem} memory, Python {platform.python_version()}, {platform.system()}"
 
 
 def step(title: str, argv: list[str]) -> str:

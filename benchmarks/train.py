@@ -51,21 +51,17 @@ Gibbs iterations, first seed only).
 from __future__ import annotations
 
 import argparse
-import ast
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bench_common import ARCHIVE, peak_rss_mb  # benchmarks/bench_common.py
+from bench_common import (ARCHIVE, LABELS, parse_variant, peak_rss_mb,  # benchmarks/bench_common.py
+                          reference_tokens, run_child, warm_imports)
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 CORPUS = "news2k"
 
-LABELS = {"prodlda": "ProdLDA", "nvdm": "NVDM", "lda": "gensim LdaModel", "ldamulticore": "gensim LdaMulticore",
-          "tomotopy": "tomotopy LDA (Gibbs)"}
 QUICK_DOCS = 2000
 TOKENS_FILE = f"{CORPUS}-test-tokens.json"
 
@@ -94,17 +90,7 @@ def corpus(archive: Path, cache: Path):
 
 def test_tokens(c, cache: Path) -> list[list[str]]:
     """The test documents' tokens (the corpus's preprocessing), for C_v; cached as JSON."""
-    path = cache / TOKENS_FILE
-    if path.is_file():
-        return json.loads(path.read_text())
-    from topicvae.config import PreprocessSettings, from_dict
-    from topicvae.ingestion import tokenize_texts
-
-    texts = c.docs["text"].iloc[c.split_rows("test")].tolist()
-    tok = tokenize_texts(texts, from_dict(PreprocessSettings, c.manifest["preprocess"]), n_process=2)
-    tokens = [tok.tokens(i) for i in range(len(tok))]
-    path.write_text(json.dumps(tokens))
-    return tokens
+    return reference_tokens(c, c.split_rows("test"), cache / TOKENS_FILE, n_process=2)
 
 
 # ---------------------------------------------------------------------------- one model, in a child
@@ -126,19 +112,6 @@ def build(job: dict, vocab: list[str]):
     if quick:
         params.setdefault("epochs", 5)
     return model_class(kind)(k, **params)
-
-
-def warm_imports(kind: str) -> None:
-    """Import what the model's ``fit`` imports on first use, so that train seconds are training
-    (a fresh process pays 1-3 s for these imports: torch's optimizers import torch._dynamo,
-    the word embeddings scikit-learn's SVD, the LDAs gensim or tomotopy)."""
-    if kind == "tomotopy":
-        import tomotopy  # noqa: F401
-    elif kind in ("lda", "ldamulticore"):
-        import gensim.models  # noqa: F401
-    else:
-        import sklearn.utils.extmath  # noqa: F401
-        import torch._dynamo  # noqa: F401
 
 
 def run_job(job: dict) -> dict:
@@ -194,10 +167,7 @@ def run_job(job: dict) -> dict:
 
 
 def spawn(job: dict, threads: int) -> dict:
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
-           "OPENBLAS_NUM_THREADS": str(threads), "PYTHONWARNINGS": "ignore"}
-    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(job)], env=env,
-                          capture_output=True, text=True)
+    proc = run_child(__file__, job, threads)
     if proc.returncode != 0:
         sys.exit(f"{job['label']} (seed {job['seed']}) failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -257,18 +227,6 @@ def curve_table(curve: dict[int, list[dict]], results: list[tuple[str, list[dict
         else:
             out.append(f"ProdLDA does not reach {best[0]}'s NPMI ({best[1]:.3f}) at any of these epoch counts.")
     return "\n".join(out)
-
-
-def parse_variant(text: str) -> tuple[str, dict]:
-    label, _, body = text.partition(":")
-    params = {}
-    for item in filter(None, (s.strip() for s in body.split(";"))):
-        key, _, value = item.partition("=")
-        try:
-            params[key.strip()] = ast.literal_eval(value.strip())
-        except (ValueError, SyntaxError):
-            params[key.strip()] = value.strip()
-    return label.strip(), params
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -53,3 +54,105 @@ def test_ratios_are_to_ldamulticore_when_it_ran(train):
     text = train.table(rows)
     assert "time ÷ LdaMulticore" in text
     assert text.splitlines()[-1].endswith("| 0.25 | +0.100 |")
+
+
+# ---------------------------------------------------------------------------- quality.py
+@pytest.fixture(scope="module")
+def quality():
+    return load("quality")
+
+
+def test_quality_held_out_npmi_is_what_topicvae_evaluate_computes(quality, sample_corpus, tmp_path, monkeypatch):
+    """The table's held-out NPMI (score_topics) and `topicvae evaluate`'s (run_metrics.evaluate_run, test
+    reference) on the same tiny run: equal before evaluate rounds its figure to 4 decimals."""
+    from topicvae import run_metrics
+    from topicvae.runs import train_run
+
+    run = train_run(sample_corpus, "prodlda", 8, runs_dir=tmp_path / "runs", progress=False,
+                    epochs=2, hidden=[16], batch_size=100, threads=1, seed=0)
+    seen = []
+    npmi = run_metrics.evaluation.npmi
+
+    def spy(*a, **kw):
+        seen.append(npmi(*a, **kw))
+        return seen[-1]
+
+    monkeypatch.setattr(run_metrics.evaluation, "npmi", spy)
+    metrics = run_metrics.evaluate_run(run, reference="test", corpora_dir=sample_corpus.path.parent,
+                                       with_c_v=False, save=False)
+    monkeypatch.undo()
+    assert metrics["reference"] == "test" and len(seen) == 1
+
+    train, test, made = quality.split_rows(sample_corpus)
+    assert not made and (test == sample_corpus.split_rows("test")).all()
+    scores = quality.score_topics(run.topic_word, sample_corpus.bow[train], sample_corpus.bow[test])
+    assert abs(scores["npmi"] - seen[0][0]) <= 1e-9
+    np.testing.assert_allclose(scores["npmi_per_topic"], seen[0][1], rtol=0, atol=1e-9)
+    assert round(scores["npmi"], 4) == metrics["npmi"]
+    assert abs(scores["diversity"] - metrics["diversity"]) <= 5e-5
+    assert scores["gap"] == pytest.approx(scores["npmi_train"] - scores["npmi"])
+
+
+def qrow(model, seed, npmi, fit_s, diversity=0.9, corpus="c", k=20, **extra) -> dict:
+    return {"corpus": corpus, "V": 1000, "n_train": 800, "n_test": 200, "K": k, "model": model, "kind": "x",
+            "seed": seed, "npmi": npmi, "npmi_train": npmi + 0.1, "gap": 0.1, "diversity": diversity,
+            "median_df": 50.0, "cv": None, "c_npmi": 0.05, "nmi": None, "fit_s": fit_s, "rss_mb": 500.0, **extra}
+
+
+def test_quality_aggregates_seeds_and_compares_default_prodlda(quality):
+    P, T, L = (quality.MODEL_LABELS[m] for m in ("prodlda", "tomotopy", "lda"))
+    rows = [qrow(P, 0, 0.30, 10.0, 0.90), qrow(P, 1, 0.32, 14.0, 0.80),   # mean NPMI 0.31 ± 0.01, 12 s, div 0.85
+            qrow(T, 0, 0.27, 40.0), qrow(T, 1, 0.29, 20.0),               # mean 0.28, 30 s
+            qrow(L, 0, 0.35, 5.0),
+            qrow(quality.MODEL_LABELS["plain"], 0, 0.99, 1.0, error="boom"),  # failed: left out
+            qrow(P, 0, 0.20, 8.0, k=100), qrow(L, 0, 0.25, 6.0, k=100)]   # K=100: no tomotopy
+    agg = quality.aggregate(rows)
+    assert [(a["K"], a["model"]) for a in agg] == [(20, P), (20, T), (20, L), (100, P), (100, L)]
+    p = agg[0]
+    assert p["npmi"] == pytest.approx(0.31) and p["npmi_hr"] == pytest.approx(0.01)
+    assert p["fit_s"] == pytest.approx(12.0) and p["fit_s_hr"] == pytest.approx(2.0)
+    assert p["diversity"] == pytest.approx(0.85) and p["seeds"] == [0, 1]
+    assert p["cv"] is None and p["nmi"] is None and agg[2]["npmi_hr"] is None  # unmeasured; one seed
+
+    k20, k100 = quality.verdict(agg)
+    assert k20["vs_tomotopy"] == pytest.approx(0.03) and k20["vs_lda"] == pytest.approx(-0.04)
+    assert k20["time_ratio"] == pytest.approx(0.4) and k20["diversity"] == pytest.approx(0.85)
+    assert dict(k20["targets"]) == {"NPMI ≥ tomotopy": True, "div ≥ 0.85": True, "time ≤ 0.5× tomotopy": True}
+    assert k100["vs_tomotopy"] is None and k100["vs_lda"] == pytest.approx(-0.05)
+    assert dict(k100["targets"]) == {"NPMI ≥ LdaModel": False, "time ≤ 0.5× tomotopy": None}
+
+    text = quality.verdict_table([k20, k100])
+    assert "| c | 20 | 0.310 | +0.030 | -0.040 | 0.850 | 0.40 | met: NPMI ≥ tomotopy, div ≥ 0.85, time" in text
+    assert text.splitlines()[-1].endswith("| missed: NPMI ≥ LdaModel; not measured: time ≤ 0.5× tomotopy |")
+    assert "| c | 1,000 | 800 | 200 | 20 | ProdLDA | 0.310 ± 0.010 | 0.410 ± 0.010 | +0.100 ± 0.000 |" in quality.table(agg)
+
+
+def test_quality_octis_csv_split_and_label_nmi(quality, tmp_path):
+    tsv = tmp_path / "x.tsv"
+    tsv.write_text('alpha beta, "gamma"\ttrain\t1\ndelta\tval\t2\nepsilon\ttest\t<http://x/y>\n')
+    assert quality.octis_to_csv(tsv, tmp_path / "x.csv") == 3
+    import pandas as pd
+
+    df = pd.read_csv(tmp_path / "x.csv", dtype=str)
+    assert list(df.columns) == ["text", "split", "label"]
+    assert df["split"].tolist() == ["train", "train", "test"] and df["text"][0] == 'alpha beta, "gamma"'
+
+    class NoSplit:  # a corpus without a test split: a seeded 20 % is held out
+        def has_split(self, s):
+            return False
+
+        def split_rows(self, s):
+            return np.arange(50)
+
+    train, test, made = quality.split_rows(NoSplit())
+    again = quality.split_rows(NoSplit())
+    assert made and len(test) == 10 and len(train) == 40 and not set(train) & set(test)
+    assert (again[1] == test).all()
+
+    from topicvae.evaluation import label_metrics
+
+    rng = np.random.default_rng(0)
+    theta = rng.dirichlet(np.ones(4), size=30)
+    labels = [None if i % 7 == 0 else f"g{i % 3}" for i in range(30)]
+    rows = np.arange(30)
+    assert quality.label_nmi(theta, labels) == pytest.approx(label_metrics(theta, labels, rows, rows)["nmi"], abs=1e-12)

@@ -256,6 +256,8 @@ TRAIN_FLAGS = {
     "beta_decay": ("--beta-decay", float, "decoupled weight decay of the decoder, 0 off (ProdLDA; default 60)"),
     "diversity": ("--diversity", float, "weight of the regulariser that keeps topics from sharing top words, "
                                          "0 off (ProdLDA; default 10)"),
+    "min_topic_df": ("--min-topic-df", int, "only words in at least N training documents may lead a topic, 0 every "
+                                             "word (ProdLDA; default: 20, lowered to keep 50 words per topic)"),
     "patience": ("--patience", int, "stop after N epochs without a better validation ELBO, 0 never "
                                      "(VAE; ProdLDA default 0, NVDM 10)"),
     "val_fraction": ("--val-fraction", float, "share of training documents held out for early stopping (VAE; default 0.1)"),

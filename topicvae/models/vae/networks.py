@@ -188,17 +188,21 @@ def ppmi_embeddings(X: sp.csr_matrix, dim: int, seed: int = 0, dense_limit: int 
     return (emb / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
-def sinkhorn_plan(cost: torch.Tensor, eps: float, iters: int = 50) -> torch.Tensor:
-    """Entropic optimal transport plan between V words (mass 1/V each) and K topics (1/K each).
+def sinkhorn_plan(cost: torch.Tensor, eps: float, iters: int = 50, word_mass: torch.Tensor | None = None) -> torch.Tensor:
+    """Entropic optimal transport plan between V words and K topics (mass 1/K each).
 
     Minimises ``Σ P·cost − eps·H(P)`` with Sinkhorn's iterations (in float64, each row
-    shifted by its minimum, which leaves the plan unchanged). cost: (V, K); returns the
-    float32 plan (V, K), summing to 1, with row sums 1/V and column sums 1/K.
+    shifted by its minimum, which leaves the plan unchanged). cost: (V, K); word_mass:
+    (V,) non-negative weights of the words (None: 1/V each), normalised to sum 1. Returns
+    the float32 plan (V, K), summing to 1, with row sums the word masses and column sums 1/K.
     """
     n_words, n_topics = cost.shape
     logits = -cost.detach().double() / eps
     kernel = (logits - logits.max(dim=1, keepdim=True).values).exp()
-    a = torch.full((n_words,), 1.0 / n_words, dtype=torch.float64, device=cost.device)
+    if word_mass is None:
+        a = torch.full((n_words,), 1.0 / n_words, dtype=torch.float64, device=cost.device)
+    else:
+        a = word_mass.detach().double() / word_mass.detach().double().sum()
     b = torch.full((n_topics,), 1.0 / n_topics, dtype=torch.float64, device=cost.device)
     v = torch.ones(n_topics, dtype=torch.float64, device=cost.device)
     tiny = torch.finfo(torch.float64).tiny
@@ -373,11 +377,18 @@ class ProdLDANet(TopicVAE):
       topic's words by β ranks them by consistent evidence.
     - ``diversity`` λ > 0: adds λ·Σ_{w,k} P_wk C_wk to each step's loss, with the cost
       C = −β / std(β) and P the entropic optimal-transport plan (:func:`sinkhorn_plan`,
-      ε = ``transport_eps``) that gives every topic an equal share of the vocabulary. It
-      pulls each word towards the topic the balanced assignment gives it, so topics cannot
-      pile onto the same words (the embedding-clustering regulariser of ECRTM, Wu et al. 2023,
-      applied to β). P is held fixed (no gradient) and recomputed every
-      ``transport_every`` steps within an epoch.
+      ε = ``transport_eps``) that gives every topic an equal share of the word mass
+      (``word_mass``: the words' training frequencies, filled by the caller; ones until
+      then). It pulls each word towards the topic the balanced assignment gives it, so
+      topics cannot pile onto the same words (the embedding-clustering regulariser of
+      ECRTM, Wu et al. 2023, applied to β). Weighting words by frequency rather than
+      equally matters: with equal masses the plan hands every topic V/K words, most of
+      them rare, and pulls them up in it, so topics fill with words too rare to co-occur
+      anywhere but in the few training documents that hold them. P is held fixed (no
+      gradient) and recomputed every ``transport_every`` steps within an epoch.
+    - ``topic_mask`` (buffer, (V,), ones until the caller fills it): the words that may
+      carry topic weight; β is zero on the others, so the decoder explains them by its
+      background (the batch norm's shift) alone and no topic lists them.
     """
 
     transport_eps = 0.1
@@ -398,6 +409,8 @@ class ProdLDANet(TopicVAE):
         else:
             self.beta = nn.Linear(n_topics, n_words, bias=False)  # weight: (V, K)
         self.decoder_bn = ShiftBatchNorm(n_words)
+        self.register_buffer("topic_mask", torch.ones(n_words))
+        self.register_buffer("word_mass", torch.ones(n_words))
         self.beta_decay = float(beta_decay)
         self.diversity = float(diversity)
         self._plan: torch.Tensor | None = None
@@ -405,9 +418,8 @@ class ProdLDANet(TopicVAE):
 
     def beta_matrix(self) -> torch.Tensor:
         """β: (V, K), the weight of topic k on word w before the decoder's batch norm."""
-        if self.beta is not None:
-            return self.beta.weight
-        return self.word_embeddings @ self.topic_embeddings
+        beta = self.beta.weight if self.beta is not None else self.word_embeddings @ self.topic_embeddings
+        return beta * self.topic_mask[:, None]
 
     def word_log_probs(self, theta: torch.Tensor) -> torch.Tensor:
         """log p(w | θ) = log softmax(BN(β θ)): (B, K) → (B, V)."""
@@ -427,7 +439,8 @@ class ProdLDANet(TopicVAE):
         of words is β's, the sharpness comparable between models.
         """
         beta = self.beta_matrix().T
-        return F.softmax(beta / beta.std().clamp_min(1e-12), dim=1)
+        scaled = beta / beta[:, self.topic_mask > 0].std().clamp_min(1e-12)
+        return F.softmax(scaled.masked_fill(self.topic_mask == 0, -math.inf), dim=1)
 
     def generative_topic_word(self) -> torch.Tensor:
         """p(w | θ = e_k) through the decoder (its batch norm in the current mode): (K, V)."""
@@ -449,7 +462,7 @@ class ProdLDANet(TopicVAE):
             beta = self.beta_matrix()
         cost = -beta / beta.detach().std().clamp_min(1e-12)
         if self._plan is None or step % self.transport_every == 0:
-            self._plan = sinkhorn_plan(cost, self.transport_eps, self.transport_iters)
+            self._plan = sinkhorn_plan(cost, self.transport_eps, self.transport_iters, self.word_mass)
         return self.diversity * (self._plan * cost).sum()
 
 
