@@ -81,7 +81,9 @@ def test_quality_held_out_npmi_is_what_topicvae_evaluate_computes(quality, sampl
     metrics = run_metrics.evaluate_run(run, reference="test", corpora_dir=sample_corpus.path.parent,
                                        with_c_v=False, save=False)
     monkeypatch.undo()
-    assert metrics["reference"] == "test" and len(seen) == 1
+    # evaluate scores the topics on the test split (the headline) and then on the training documents
+    assert metrics["reference"] == "test" and len(seen) == 2
+    assert metrics["reference_docs"] == len(sample_corpus.split_rows("test"))
 
     train, test, made = quality.split_rows(sample_corpus)
     assert not made and (test == sample_corpus.split_rows("test")).all()
@@ -91,6 +93,7 @@ def test_quality_held_out_npmi_is_what_topicvae_evaluate_computes(quality, sampl
     assert round(scores["npmi"], 4) == metrics["npmi"]
     assert abs(scores["diversity"] - metrics["diversity"]) <= 5e-5
     assert scores["gap"] == pytest.approx(scores["npmi_train"] - scores["npmi"])
+    assert abs(scores["npmi_train"] - seen[1][0]) <= 1e-9 and round(scores["npmi_train"], 4) == metrics["npmi_train"]
 
 
 def qrow(model, seed, npmi, fit_s, diversity=0.9, corpus="c", k=20, **extra) -> dict:

@@ -6,7 +6,7 @@ import pytest
 
 from contract import check_topic_model
 from topicvae.models.lda import LDA
-from topicvae.models.vae import NVDM, ProdLDA
+from topicvae.models.vae import GSM, NVDM, ProdLDA
 from topicvae.runs import MODELS
 from topicvae.synthetic import sample_lda_corpus
 
@@ -17,6 +17,7 @@ SMALL_VAE = dict(hidden=(32,), epochs=5, batch_size=50, threads=1, seed=0)
 MODEL_FACTORIES = [
     ("prodlda", lambda: ProdLDA(4, **SMALL_VAE)),
     ("nvdm", lambda: NVDM(4, **SMALL_VAE)),
+    ("gsm", lambda: GSM(4, **SMALL_VAE)),
     ("lda", lambda: LDA(4, passes=3, chunksize=100, seed=0, history_docs=0)),
 ]
 

@@ -1,4 +1,4 @@
-"""ProdLDA and NVDM: the math (KL, sparse layers), topic recovery, reproducibility, checkpoints."""
+"""ProdLDA, NVDM and GSM: the math (KL, sparse layers), topic recovery, reproducibility, checkpoints."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import scipy.sparse as sp
 import torch
 
 from topicvae.errors import ConfigError, CorpusError, RunError, TrainingDiverged
-from topicvae.models.vae import NVDM, ProdLDA, TrainingInterrupted
+from topicvae.models.vae import GSM, NVDM, ProdLDA, TrainingInterrupted
 from topicvae.models.vae import networks as nets
 from topicvae.models.vae import trainer
 from topicvae import evaluation
@@ -115,6 +115,40 @@ def test_reconstruction_is_the_multinomial_log_likelihood(small):
     torch.testing.assert_close(nets.reconstruction(logp, b), expected)
 
 
+def test_bernoulli_reconstruction_is_the_presence_log_likelihood(small):
+    b = nets.CSRBatches(small).batch(0, 10)
+    logits = torch.randn(10, small.shape[1], dtype=torch.float64)
+    y = torch.tensor(small[:10].toarray() > 0, dtype=torch.float64)
+    p = torch.sigmoid(logits)
+    expected = -(y * p.log() + (1 - y) * (1 - p).log()).sum(1)
+    torch.testing.assert_close(nets.bernoulli_reconstruction(logits, b), expected)
+
+
+@pytest.fixture(scope="module")
+def short_texts():
+    """Titles-like planted corpus: K=5, V=200, 3,000 documents of 8 tokens; 2,400 train, 600 test."""
+    X, topic_word, _ = sample_lda_corpus(n_docs=3000, n_topics=5, n_words=200, doc_len=8,
+                                         alpha=0.1, beta=0.05, seed=4)
+    return X[:2400], X[2400:], topic_word
+
+
+def _presence_nll(X_train, X_test) -> float:
+    """−log p of the test documents' presence patterns under each word's training document frequency."""
+    p = (np.asarray((X_train > 0).sum(0)).ravel() + 1.0) / (X_train.shape[0] + 2.0)
+    y = (X_test > 0).toarray()
+    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).sum())
+
+
+@pytest.mark.parametrize("cls", [ProdLDA, NVDM])
+def test_bernoulli_vaes_predict_word_presence_better_than_document_frequencies(short_texts, cls):
+    X_train, X_test, _ = short_texts
+    model = cls(5, likelihood="bernoulli", epochs=30, threads=1, seed=0).fit(X_train)
+    rec, kl = trainer.evaluate(model.net_, X_test, torch.device("cpu"), torch.Generator().manual_seed(0))
+    baseline = _presence_nll(X_train, X_test)  # about 24 nats per document
+    assert rec.sum() < baseline - 1.0 * X_test.shape[0]
+    np.testing.assert_allclose(model.neg_elbo(X_test, seed=0), rec + kl, rtol=1e-5)
+
+
 def test_batch_bounds_never_leave_a_single_document():
     assert trainer.batch_bounds(401, 200) == [(0, 200), (200, 401)]
     assert trainer.batch_bounds(400, 200) == [(0, 200), (200, 400)]
@@ -180,6 +214,19 @@ def test_nvdm_beats_unigram(planted):
     X_train, X_test, _ = planted
     model = NVDM(5, epochs=40, threads=1, seed=0).fit(X_train)
     assert model.neg_elbo(X_test).sum() / X_test.sum() < _unigram_nll_per_token(X_train, X_test) - 0.3
+
+
+def test_gsm_recovers_planted_topics_and_beats_unigram(planted):
+    X_train, X_test, true_topics = planted
+    model = GSM(5, epochs=40, threads=1, seed=0).fit(X_train)
+    assert topic_recovery(true_topics, model.topic_word_)[0] >= 0.9  # mean matched cosine
+    assert model.neg_elbo(X_test).sum() / X_test.sum() < _unigram_nll_per_token(X_train, X_test) - 0.3
+    np.testing.assert_allclose(model.transform(X_test).sum(1), 1.0, atol=1e-5)
+
+
+def test_gsm_refuses_the_bernoulli_likelihood(small):
+    with pytest.raises(ConfigError, match="multinomial likelihood only"):
+        GSM(4, likelihood="bernoulli", **TINY).fit(small)
 
 
 def test_completion_log_likelihood_prefers_the_documents_own_words(small):

@@ -257,7 +257,9 @@ TRAIN_FLAGS = {
     "diversity": ("--diversity", float, "weight of the regulariser that keeps topics from sharing top words, "
                                          "0 off (ProdLDA; default 10)"),
     "min_topic_df": ("--min-topic-df", int, "only words in at least N training documents may lead a topic, 0 every "
-                                             "word (ProdLDA; default: 20, lowered to keep 50 words per topic)"),
+                                             "word (ProdLDA; default: the 50·K words in the most documents)"),
+    "likelihood": ("--likelihood", str, "multinomial (word counts; default) or bernoulli (each word's presence; "
+                                        "for short texts) (VAE)"),
     "patience": ("--patience", int, "stop after N epochs without a better validation ELBO, 0 never "
                                      "(VAE; ProdLDA default 0, NVDM 10)"),
     "val_fraction": ("--val-fraction", float, "share of training documents held out for early stopping (VAE; default 0.1)"),
@@ -503,7 +505,7 @@ COMMANDS = {
     "ingest": (cmd_ingest, "turn documents (csv, jsonl, parquet, folders, archives) into a corpus"),
     "corpora": (cmd_corpora, "list the corpora with their counts"),
     "corpus-info": (cmd_corpus_info, "counts, labels, top words and document lengths of a corpus"),
-    "train": (cmd_train, "train a topic model (prodlda, nvdm or lda) on a corpus"),
+    "train": (cmd_train, "train a topic model (prodlda, nvdm, gsm or lda) on a corpus"),
     "topics": (cmd_topics, "print the top words of each topic of a run"),
     "runs": (cmd_runs, "list the trained runs"),
     "evaluate": (cmd_evaluate, "measure a run: NPMI, C_v, diversity, perplexity, label metrics, speed"),
@@ -537,7 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--top-words", type=int, default=30, help="how many top words to show (default: 30)")
         elif name == "train":
             p.add_argument("corpus", help="corpus name (see: topicvae corpora)")
-            p.add_argument("--model", default="prodlda", help="prodlda (default), nvdm or lda")
+            p.add_argument("--model", default="prodlda", help="prodlda (default), nvdm, gsm or lda")
             p.add_argument("--topics", type=int, default=20, help="number of topics K (default: 20)")
             p.add_argument("--name", help="run name (default: CORPUS-MODEL-kK)")
             p.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
@@ -559,7 +561,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--words", type=int, default=8, help="words per topic in the alignment (default: 8)")
         elif name == "stability":
             p.add_argument("corpus", help="corpus name")
-            p.add_argument("--model", default="prodlda", help="prodlda (default), nvdm or lda")
+            p.add_argument("--model", default="prodlda", help="prodlda (default), nvdm, gsm or lda")
             p.add_argument("--topics", type=int, default=20, help="number of topics K (default: 20)")
             p.add_argument("--seeds", type=int, default=3, help="how many seeds, 0..N-1 (default: 3)")
             p.add_argument("--force", action="store_true", help="train again runs that already exist")

@@ -24,7 +24,7 @@ from .errors import ConfigError, CorpusError, RunError
 logger = logging.getLogger(__name__)
 
 METRICS_FILE = "metrics.json"
-BOUND_KIND = {"prodlda": "ELBO bound", "nvdm": "ELBO bound", "lda": "variational bound"}
+BOUND_KIND = {"prodlda": "ELBO bound", "nvdm": "ELBO bound", "gsm": "ELBO bound", "lda": "variational bound"}
 
 #: the columns of a comparison table, in order, with their headings
 METRIC_COLUMNS = {
@@ -96,10 +96,16 @@ def evaluate_run(run, reference: str = "test", corpora_dir: str | Path | None = 
     npmi, npmi_topics = evaluation.npmi(topic_ids, ref_bow)
     metrics = {
         "run": run.name, "model": run.model_name, "n_topics": run.n_topics, "corpus": corpus.name,
-        "reference": ref_label,
+        "reference": ref_label, "reference_docs": int(ref_bow.shape[0]),
         "npmi": round(float(npmi), 4), "npmi_per_topic": [round(float(v), 4) for v in npmi_topics],
         "diversity": round(float(evaluation.topic_diversity(run.topic_word, 25)), 4),
     }
+    if ref_label != "train" and corpus.has_split("train"):
+        # the same topics scored on the documents they were trained on: the gap to the
+        # held-out figure shows how much of the coherence exists only in the training documents
+        train_rows = corpus.split_rows("train")
+        metrics["npmi_train"] = round(float(evaluation.npmi(topic_ids, corpus.bow[train_rows])[0]), 4)
+        metrics["train_docs"] = int(len(train_rows))
     if with_c_v:
         try:
             cv, cv_topics = evaluation.c_v(top10, _reference_texts(ref_corpus, ref_rows))
@@ -115,6 +121,8 @@ def evaluate_run(run, reference: str = "test", corpora_dir: str | Path | None = 
         bound, n_tokens = model.log_bound(corpus.bow[test_rows])
         metrics["perplexity"] = round(float(evaluation.perplexity(bound, n_tokens)), 2)
         metrics["perplexity_kind"] = f"upper bound from the {BOUND_KIND.get(run.model_name, 'model bound')}, test split"
+        if run.config.get("params", {}).get("likelihood") == "bernoulli":
+            metrics["perplexity_kind"] += " (Bernoulli word presence: not comparable with multinomial models)"
     labels = corpus.docs["label"]
     if labels.notna().sum() and labels.nunique(dropna=True) > 1:
         train_rows = corpus.split_rows("train")
@@ -154,8 +162,13 @@ def format_metrics(metrics: dict) -> str:
     def add(key, label, fmt="{:.4f}", note=""):
         v = metrics.get(key)
         lines.append(f"  {label:<22} {'n/a' if v is None else fmt.format(v)}{note}")
-    add("npmi", "NPMI (top 10)", note=f"   reference: {ref}")
-    add("c_v", "C_v (top 10)", note=f"   reference: {ref}")
+    docs = f", {metrics['reference_docs']:,} documents" if metrics.get("reference_docs") else ""
+    add("npmi", "NPMI (top 10)", note=f"   reference: {ref}{docs}")
+    if metrics.get("npmi_train") is not None:
+        gap = metrics["npmi_train"] - metrics["npmi"]
+        warn = f"; {gap:.2f} above held-out: much of it holds only in the training documents" if gap > 0.1 else ""
+        add("npmi_train", "NPMI on training docs", note=f"   reference: train, {metrics['train_docs']:,} documents{warn}")
+    add("c_v", "C_v (top 10)", note=f"   reference: {ref}{docs}")
     add("diversity", "diversity (top 25)")
     add("perplexity", "perplexity", "{:,.1f}", f"   {metrics.get('perplexity_kind') or 'no test split'}")
     if "label_accuracy" in metrics:

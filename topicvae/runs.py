@@ -53,6 +53,7 @@ logger = logging.getLogger(__name__)
 MODELS: dict[str, type[TopicModel] | str] = {
     "prodlda": "topicvae.models.vae.model:ProdLDA",
     "nvdm": "topicvae.models.vae.model:NVDM",
+    "gsm": "topicvae.models.vae.model:GSM",
     "lda": "topicvae.models.lda:LDA",
 }
 

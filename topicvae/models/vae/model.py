@@ -39,7 +39,7 @@ import torch
 
 from ...errors import ConfigError, CorpusError, RunError
 from ..base import TopicModel
-from .networks import CSRBatches, NVDMNet, ProdLDANet, SparseBatch, TopicVAE, ppmi_embeddings, reconstruction
+from .networks import LIKELIHOODS, CSRBatches, GSMNet, NVDMNet, ProdLDANet, SparseBatch, TopicVAE, ppmi_embeddings
 from . import distributed
 from .trainer import TrainSettings, evaluate, load_checkpoint, train
 
@@ -75,8 +75,22 @@ def resolve_device(device: str) -> torch.device:
     return dev
 
 
-TOPIC_MIN_DF = 20          # the automatic topic vocabulary: words in at least this many training documents,
-TOPIC_WORDS_PER_TOPIC = 50  # lowered as far as needed to keep this many words per topic (when V allows)
+#: the automatic topic vocabulary: this many words per topic, those in the most training documents
+TOPIC_WORDS_PER_TOPIC = 50
+#: the diversity transport weighs each topic word by its training frequency to this power (0: all
+#: alike, which pulls rare words into topics; 1: by frequency, which lets the most frequent words
+#: spread over several topics); on 20 Newsgroups 0.5 gave the best coherence at diversity >= 0.85
+TRANSPORT_FREQUENCY_POWER = 0.5
+
+
+def document_frequencies(X: sp.csr_matrix, rows: np.ndarray | None = None) -> np.ndarray:
+    """Document frequency of every word over X's ``rows`` (None: all): float64 (V,)."""
+    present = (X.data > 0).astype(np.float64)
+    if rows is not None:  # a 0/1 weight per row instead of X[rows], which would copy them
+        weight = np.zeros(X.shape[0])
+        weight[rows] = 1.0
+        present *= np.repeat(weight, np.diff(X.indptr))
+    return np.bincount(X.indices, weights=present, minlength=X.shape[1])
 
 
 def topic_vocabulary(X: sp.csr_matrix, n_topics: int, min_df: int | None = None,
@@ -84,21 +98,15 @@ def topic_vocabulary(X: sp.csr_matrix, n_topics: int, min_df: int | None = None,
     """The words that may carry topic weight: bool (V,), True for words in at least ``min_df``
     of X's ``rows`` (None: all rows).
 
-    ``min_df`` None chooses it: ``TOPIC_MIN_DF``, or lower when fewer than
-    ``TOPIC_WORDS_PER_TOPIC`` · K words would pass (then the document frequency of the
-    50·K-th most widespread word), so small vocabularies keep enough words for distinct
-    topics. 0 keeps every word.
+    ``min_df`` None chooses it: the ``TOPIC_WORDS_PER_TOPIC`` · K words in the most
+    documents (every word when the vocabulary is smaller; words tied at the cut are kept),
+    so the topic vocabulary grows with K and not with the size of the vocabulary. 0 keeps
+    every word.
     """
-    weight = None
-    if rows is not None:  # a 0/1 row weight instead of X[rows], which would copy them
-        weight = np.zeros(X.shape[0])
-        weight[rows] = 1.0
-    present = X.copy()
-    present.data = np.ones_like(present.data, dtype=np.float64)
-    df = np.asarray(present.sum(axis=0)).ravel() if weight is None else np.asarray(present.T @ weight).ravel()
+    df = document_frequencies(X, rows)
     if min_df is None:
-        need = min(len(df), TOPIC_WORDS_PER_TOPIC * int(n_topics))
-        min_df = min(TOPIC_MIN_DF, float(np.sort(df)[::-1][need - 1]))
+        keep = min(len(df), TOPIC_WORDS_PER_TOPIC * int(n_topics))
+        min_df = float(np.sort(df)[::-1][keep - 1])
     return df >= min_df
 
 
@@ -148,6 +156,12 @@ class VAETopicModel(TopicModel):
             the same seed and thread count give bitwise the same model on CPU.
         threads: torch CPU threads while fitting (None: torch's default).
         device: 'auto', 'cpu' or 'cuda'.
+        likelihood: 'multinomial' (the word counts; the default) or 'bernoulli' (each word's
+            presence in the document, one Bernoulli per vocabulary entry; counts ignored). For
+            short texts, where nearly every count is 1, the two see the same data, but the
+            Bernoulli decoder also learns from the words a document lacks. Its ELBO is a bound
+            on the probability of the presence pattern, so its perplexity is not comparable
+            with a multinomial model's.
 
     Attributes set by ``fit`` (or ``load``):
         topic_word_: float64 (K, V), rows sum to 1.
@@ -158,16 +172,16 @@ class VAETopicModel(TopicModel):
     name: ClassVar[str] = "vae"
     supports_resume: ClassVar[bool] = True
     # settings a resumed run must share with its checkpoint
-    fixed_on_resume: ClassVar[tuple[str, ...]] = ("n_topics", "hidden", "seed", "val_fraction")
+    fixed_on_resume: ClassVar[tuple[str, ...]] = ("n_topics", "hidden", "seed", "val_fraction", "likelihood")
     # settings added after models were first saved: the value a saved model without them had
-    legacy_params: ClassVar[dict] = {}
+    legacy_params: ClassVar[dict] = {"likelihood": "multinomial"}
     # buffers added after models were first saved, whose initial value is what a saved model without them meant
     legacy_buffers: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, n_topics: int = 20, *, hidden=(200, 200), dropout: float = 0.2, batch_size: int = 200,
                  lr: float = 2e-3, betas=(0.99, 0.999), epochs: int = 100, patience: int = 10,
                  val_fraction: float = 0.1, kl_warmup: int = 0, clip_norm: float | None = 5.0, seed: int = 0,
-                 threads: int | None = None, device: str = "auto"):
+                 threads: int | None = None, device: str = "auto", likelihood: str = "multinomial"):
         self.n_topics = n_topics
         self.hidden = hidden
         self.dropout = dropout
@@ -182,6 +196,7 @@ class VAETopicModel(TopicModel):
         self.seed = seed
         self.threads = threads
         self.device = device
+        self.likelihood = likelihood
 
     # ---------------------------------------------------------------- settings
     @classmethod
@@ -225,6 +240,7 @@ class VAETopicModel(TopicModel):
         need(self.threads is None or (isinstance(self.threads, (int, np.integer)) and self.threads >= 1),
              f"threads must be at least 1, got {self.threads!r}")
         resolve_device(self.device)
+        need(self.likelihood in LIKELIHOODS, f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
 
     def _train_settings(self) -> TrainSettings:
         return TrainSettings(epochs=int(self.epochs), batch_size=int(self.batch_size), lr=float(self.lr),
@@ -294,6 +310,16 @@ class VAETopicModel(TopicModel):
         self.n_val_docs_ = len(val_rows)
         self.topic_word_ = self._topic_word()
         return self
+
+    def _background(self, X: sp.csr_matrix, rows: np.ndarray | None, log_freq: torch.Tensor) -> torch.Tensor:
+        """The decoder's starting bias: the log word frequencies (multinomial) or the log-odds of
+        each word's document frequency, add-one smoothed (bernoulli)."""
+        if self.likelihood != "bernoulli":
+            return log_freq
+        n = X.shape[0] if rows is None else len(rows)
+        df = document_frequencies(X, rows)
+        p = (df + 1.0) / (n + 2.0)
+        return torch.from_numpy(np.log(p / (1.0 - p))).float()
 
     def _check_resumable(self, extra: dict, n_words: int) -> None:
         if extra.get("model") != self.name:
@@ -407,7 +433,7 @@ class VAETopicModel(TopicModel):
             for s, e, batch in self._batches(X_context):
                 mu, _ = net.encoder(batch)
                 held = CSRBatches(X_heldout[s:e], mu.device).batch(0, e - s)
-                out.append(-reconstruction(net.decode(mu), held).double().cpu().numpy())
+                out.append(-net.reconstruct(mu, held).double().cpu().numpy())
         return np.concatenate(out) if out else np.zeros(0)
 
     # ---------------------------------------------------------------- persistence
@@ -492,11 +518,11 @@ class ProdLDA(VAETopicModel):
         min_topic_df: the topic vocabulary: only words in at least this many training
             documents get topic weight; the decoder explains the others by their
             background frequency alone, so no topic lists them. None (the default)
-            chooses it (:func:`topic_vocabulary`: 20, lowered when fewer than 50·K words
-            would pass); 0: every word. Words that rare co-occur by chance in the few
-            documents that hold them, and topics built on them do not hold up on other
-            documents (20 Newsgroups without header stripping, V = 10,000, K = 50:
-            held-out NPMI −0.30 with every word, about 0.21 with the default).
+            chooses it (:func:`topic_vocabulary`: the 50·K words in the most documents);
+            0: every word. Rare words co-occur by chance in the few documents that hold
+            them, and topics built on them do not hold up on other documents (20
+            Newsgroups without header stripping, V = 10,000, K = 50: held-out NPMI −0.30
+            with every word, about 0.24 with the default; ``benchmarks/quality.py``).
 
     ``ProdLDA(K, embedding_dim=0, beta_decay=0, diversity=0, min_topic_df=0, epochs=100, patience=10)``
     is the plain ProdLDA of the paper, trained as this package trained it before these
@@ -515,7 +541,8 @@ class ProdLDA(VAETopicModel):
     legacy_buffers = ("topic_mask", "word_mass")
     fixed_on_resume = VAETopicModel.fixed_on_resume + ("alpha", "embedding_dim")
     # models saved before these settings existed
-    legacy_params = {"embedding_dim": 0, "beta_decay": 0.0, "diversity": 0.0, "min_topic_df": 0}
+    legacy_params = {**VAETopicModel.legacy_params, "embedding_dim": 0, "beta_decay": 0.0, "diversity": 0.0,
+                     "min_topic_df": 0}
 
     def __init__(self, n_topics: int = 20, *, alpha: float = 1.0, theta_dropout: float = 0.2,
                  embedding_dim: int = 200, beta_decay: float = 60.0, diversity: float = 10.0,
@@ -555,7 +582,8 @@ class ProdLDA(VAETopicModel):
     def _build_net(self, n_words: int, X: sp.csr_matrix | None = None, rows: np.ndarray | None = None) -> TopicVAE:
         net = ProdLDANet(n_words, int(self.n_topics), tuple(int(h) for h in self.hidden), float(self.dropout),
                          float(self.theta_dropout), float(self.alpha), embedding_dim=self._embedding_dim(n_words),
-                         beta_decay=float(self.beta_decay), diversity=float(self.diversity))
+                         beta_decay=float(self.beta_decay), diversity=float(self.diversity),
+                         likelihood=str(self.likelihood))
         if X is not None:
             mask = topic_vocabulary(X, int(self.n_topics), self.min_topic_df, rows)
             if mask.sum() <= self.n_topics:
@@ -563,9 +591,9 @@ class ProdLDA(VAETopicModel):
                                   f"training documents, too few for {self.n_topics} topics; lower min_topic_df")
             with torch.no_grad():
                 log_freq = log_word_frequencies(X, rows)
-                net.decoder_bn.bias.copy_(log_freq)
+                net.decoder_bn.bias.copy_(self._background(X, rows, log_freq))
                 net.topic_mask.copy_(torch.from_numpy(mask.astype(np.float32)))
-                net.word_mass.copy_(log_freq.exp() * net.topic_mask)
+                net.word_mass.copy_(log_freq.exp() ** TRANSPORT_FREQUENCY_POWER * net.topic_mask)
                 if net.beta is None:
                     net.word_embeddings.copy_(torch.from_numpy(self._embeddings(X, rows, mask, net.word_embeddings.shape[1])))
         return net
@@ -592,8 +620,48 @@ class NVDM(VAETopicModel):
     name = "nvdm"
 
     def _build_net(self, n_words: int, X: sp.csr_matrix | None = None, rows: np.ndarray | None = None) -> TopicVAE:
-        net = NVDMNet(n_words, int(self.n_topics), tuple(int(h) for h in self.hidden), float(self.dropout))
+        net = NVDMNet(n_words, int(self.n_topics), tuple(int(h) for h in self.hidden), float(self.dropout),
+                      str(self.likelihood))
         if X is not None:
             with torch.no_grad():
-                net.decoder.bias.copy_(log_word_frequencies(X, rows))
+                net.decoder.bias.copy_(self._background(X, rows, log_word_frequencies(X, rows)))
+        return net
+
+
+class GSM(VAETopicModel):
+    """Gaussian softmax model (Miao et al. 2017): Gaussian q(z|x), prior N(0, I), θ = softmax(z),
+    mixture decoder p(w | θ) = Σ_k θ_k softmax(b + β_k).
+
+    NVDM's Gaussian posterior with a topic mixture: θ is a document's share of each topic (as
+    in ProdLDA), and each topic is a word distribution that starts at the corpus's word
+    frequencies b (the log frequencies of the training documents) and learns where it departs.
+    Use it where a Gaussian prior is wanted and NVDM's z, which is not a topic mixture, is not.
+
+    Extra settings:
+        theta_dropout: dropout on θ before the decoder.
+
+    Multinomial likelihood only (the mixture gives word probabilities, not per-word logits).
+    """
+
+    name = "gsm"
+
+    def __init__(self, n_topics: int = 20, *, theta_dropout: float = 0.2, epochs: int = 50, patience: int = 0,
+                 lr: float = 5e-3, **kwargs):
+        super().__init__(n_topics, epochs=epochs, patience=patience, lr=lr, **kwargs)
+        self.theta_dropout = theta_dropout
+
+    def check_params(self) -> None:
+        super().check_params()
+        if not 0 <= self.theta_dropout < 1:
+            raise ConfigError(f"theta_dropout must be in [0, 1), got {self.theta_dropout!r}")
+        if self.likelihood != "multinomial":
+            raise ConfigError("gsm's mixture decoder has the multinomial likelihood only; use prodlda or nvdm "
+                              "for likelihood bernoulli")
+
+    def _build_net(self, n_words: int, X: sp.csr_matrix | None = None, rows: np.ndarray | None = None) -> TopicVAE:
+        net = GSMNet(n_words, int(self.n_topics), tuple(int(h) for h in self.hidden), float(self.dropout),
+                     float(self.theta_dropout))
+        if X is not None:
+            with torch.no_grad():
+                net.background.copy_(log_word_frequencies(X, rows))
         return net

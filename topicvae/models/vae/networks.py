@@ -311,22 +311,54 @@ def reconstruction(log_probs: torch.Tensor, x: SparseBatch) -> torch.Tensor:
     return -torch.zeros(x.size, dtype=log_probs.dtype, device=log_probs.device).index_add_(0, x.rows, picked)
 
 
+def bernoulli_reconstruction(logits: torch.Tensor, x: SparseBatch) -> torch.Tensor:
+    """−Σ_w log p(y_w) per document for y_w = [x_w > 0], each word's presence a Bernoulli with
+    p_w = sigmoid(logit_w): (B, V) → (B,).
+
+    −log p(y) = softplus(l) − y·l summed over the whole vocabulary: every document pays
+    softplus(l_w) for every word and gets l_w back for the words it contains (counts ignored).
+    """
+    present = torch.zeros(x.size, dtype=logits.dtype, device=logits.device).index_add_(
+        0, x.rows, logits[x.rows, x.indices])
+    return F.softplus(logits).sum(dim=1) - present
+
+
+LIKELIHOODS = ("multinomial", "bernoulli")
+
+
 class TopicVAE(nn.Module):
     """Encoder + prior + decoder; ``forward`` gives the two ELBO terms per document.
 
-    Subclasses define :meth:`decode` (z → log p(w), (B, K) → (B, V)), :meth:`topic_word`
-    (the K × V matrix reported as the topics) and :meth:`generative_topic_word`
-    (p(w | a document entirely about topic k), K × V).
+    Subclasses define :meth:`logits` (z → the decoder's logits over the vocabulary, (B, K) →
+    (B, V)), :meth:`topic_word` (the K × V matrix reported as the topics) and
+    :meth:`generative_topic_word` (p(w | a document entirely about topic k), K × V).
+
+    ``likelihood``: ``multinomial`` (the counts, p(w) = softmax(logits)) or ``bernoulli``
+    (each word's presence, p(w present) = sigmoid(logit_w), counts ignored).
     """
 
-    def __init__(self, encoder: Encoder, prior_mu: torch.Tensor, prior_var: torch.Tensor):
+    def __init__(self, encoder: Encoder, prior_mu: torch.Tensor, prior_var: torch.Tensor,
+                 likelihood: str = "multinomial"):
         super().__init__()
+        if likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
         self.encoder = encoder
+        self.likelihood = likelihood
         self.register_buffer("prior_mu", prior_mu)
         self.register_buffer("prior_var", prior_var)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+    def logits(self, z: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """log softmax of the logits: log p(w | z) of the multinomial decoder, (B, K) → (B, V)."""
+        return F.log_softmax(self.logits(z), dim=1)
+
+    def reconstruct(self, z: torch.Tensor, x: SparseBatch) -> torch.Tensor:
+        """The reconstruction term −log p(x | z) of each document under the likelihood: (B,)."""
+        if self.likelihood == "bernoulli":
+            return bernoulli_reconstruction(self.logits(z), x)
+        return reconstruction(self.decode(z), x)
 
     def topic_word(self) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -354,7 +386,7 @@ class TopicVAE(nn.Module):
             z = mu + (0.5 * logvar).exp() * eps
         else:
             z = mu
-        rec = reconstruction(self.decode(z), x)
+        rec = self.reconstruct(z, x)
         kl = gaussian_kl(mu, logvar, self.prior_mu, self.prior_var)
         return rec, kl
 
@@ -397,9 +429,10 @@ class ProdLDANet(TopicVAE):
 
     def __init__(self, n_words: int, n_topics: int, hidden: tuple[int, ...], dropout: float,
                  theta_dropout: float, alpha: float | np.ndarray, *, embedding_dim: int = 0,
-                 beta_decay: float = 0.0, diversity: float = 0.0):
+                 beta_decay: float = 0.0, diversity: float = 0.0, likelihood: str = "multinomial"):
         prior_mu, prior_var = laplace_dirichlet_prior(alpha, n_topics)
-        super().__init__(Encoder(n_words, n_topics, hidden, dropout, batchnorm=True), prior_mu, prior_var)
+        super().__init__(Encoder(n_words, n_topics, hidden, dropout, batchnorm=True), prior_mu, prior_var,
+                         likelihood)
         self.theta_drop = Dropout(theta_dropout)
         self.n_topics = n_topics
         if embedding_dim > 0:
@@ -421,15 +454,15 @@ class ProdLDANet(TopicVAE):
         beta = self.beta.weight if self.beta is not None else self.word_embeddings @ self.topic_embeddings
         return beta * self.topic_mask[:, None]
 
-    def word_log_probs(self, theta: torch.Tensor) -> torch.Tensor:
-        """log p(w | θ) = log softmax(BN(β θ)): (B, K) → (B, V)."""
+    def word_logits(self, theta: torch.Tensor) -> torch.Tensor:
+        """BN(β θ): the decoder's logits for topic mixtures θ, (B, K) → (B, V)."""
         beta = self.beta_matrix()
         if self.training and torch.is_grad_enabled():
             self._step_beta = beta  # the training step's β, reused by penalty()
-        return F.log_softmax(self.decoder_bn(F.linear(theta, beta)), dim=1)
+        return self.decoder_bn(F.linear(theta, beta))
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return self.word_log_probs(self.theta_drop(F.softmax(z, dim=1)))
+    def logits(self, z: torch.Tensor) -> torch.Tensor:
+        return self.word_logits(self.theta_drop(F.softmax(z, dim=1)))
 
     def topic_word(self) -> torch.Tensor:
         """softmax over the vocabulary of each topic's β row, in units of β's standard deviation: (K, V).
@@ -445,7 +478,7 @@ class ProdLDANet(TopicVAE):
     def generative_topic_word(self) -> torch.Tensor:
         """p(w | θ = e_k) through the decoder (its batch norm in the current mode): (K, V)."""
         eye = torch.eye(self.n_topics, device=self.decoder_bn.bias.device)
-        return self.word_log_probs(eye).exp()
+        return F.softmax(self.word_logits(eye), dim=1)
 
     def param_groups(self) -> list[dict]:
         """Two groups: the topic parameters (β or T) with weight decay ``beta_decay``, the rest without."""
@@ -469,13 +502,14 @@ class ProdLDANet(TopicVAE):
 class NVDMNet(TopicVAE):
     """NVDM (Miao et al. 2016): prior N(0, I), p(w|z) = softmax(W z + b)."""
 
-    def __init__(self, n_words: int, n_topics: int, hidden: tuple[int, ...], dropout: float):
+    def __init__(self, n_words: int, n_topics: int, hidden: tuple[int, ...], dropout: float,
+                 likelihood: str = "multinomial"):
         super().__init__(Encoder(n_words, n_topics, hidden, dropout, batchnorm=False),
-                         torch.zeros(n_topics), torch.ones(n_topics))
+                         torch.zeros(n_topics), torch.ones(n_topics), likelihood)
         self.decoder = nn.Linear(n_topics, n_words)  # weight W: (V, K), bias b: (V,)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return F.log_softmax(self.decoder(z), dim=1)
+    def logits(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
 
     def topic_word(self) -> torch.Tensor:
         """softmax over the vocabulary of W[:, k]: the words direction k adds to the
@@ -486,3 +520,36 @@ class NVDMNet(TopicVAE):
     def generative_topic_word(self) -> torch.Tensor:
         """softmax of W[:, k] + b, the decoder's words when z = e_k: (K, V)."""
         return F.softmax(self.decoder.weight.T + self.decoder.bias, dim=1)
+
+
+class GSMNet(TopicVAE):
+    """Gaussian softmax model (Miao et al. 2017): prior N(0, I), θ = softmax(z), and a mixture
+    decoder p(w | θ) = Σ_k θ_k φ_k with topics φ_k = softmax(β_k) over the vocabulary.
+
+    The mixture (as in LDA, unlike ProdLDA's product of experts) makes every topic a real word
+    distribution, so its top words are the words it generates most. ``background`` (V,) is added
+    to every β_k: the topics start from the corpus's word frequencies and learn departures.
+    """
+
+    def __init__(self, n_words: int, n_topics: int, hidden: tuple[int, ...], dropout: float, theta_dropout: float):
+        super().__init__(Encoder(n_words, n_topics, hidden, dropout, batchnorm=True),
+                         torch.zeros(n_topics), torch.ones(n_topics))
+        self.n_topics = n_topics
+        self.theta_drop = Dropout(theta_dropout)
+        self.beta = nn.Parameter(0.02 * torch.randn(n_topics, n_words))  # (K, V)
+        self.register_buffer("background", torch.zeros(n_words))
+
+    def topics(self) -> torch.Tensor:
+        """φ: (K, V), each row a distribution over the vocabulary."""
+        return F.softmax(self.beta + self.background, dim=1)
+
+    def logits(self, z: torch.Tensor) -> torch.Tensor:
+        """log p(w | θ) itself (it is already normalised, so its log softmax is unchanged)."""
+        theta = self.theta_drop(F.softmax(z, dim=1))
+        return torch.log((theta @ self.topics()).clamp_min(1e-30))
+
+    def topic_word(self) -> torch.Tensor:
+        return self.topics()
+
+    def generative_topic_word(self) -> torch.Tensor:
+        return self.topics()
