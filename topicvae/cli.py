@@ -257,7 +257,7 @@ TRAIN_FLAGS = {
     "diversity": ("--diversity", float, "weight of the regulariser that keeps topics from sharing top words, "
                                          "0 off (ProdLDA; default 10)"),
     "min_topic_df": ("--min-topic-df", int, "only words in at least N training documents may lead a topic, 0 every "
-                                             "word (ProdLDA; default: the 50·K words in the most documents)"),
+                                             "word (ProdLDA; default: 20 documents, and at most the 2,500 most widespread words)"),
     "likelihood": ("--likelihood", str, "multinomial (word counts; default) or bernoulli (each word's presence; "
                                         "for short texts) (VAE)"),
     "patience": ("--patience", int, "stop after N epochs without a better validation ELBO, 0 never "
@@ -539,7 +539,11 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--top-words", type=int, default=30, help="how many top words to show (default: 30)")
         elif name == "train":
             p.add_argument("corpus", help="corpus name (see: topicvae corpora)")
-            p.add_argument("--model", default="prodlda", help="prodlda (default), nvdm, gsm or lda")
+            p.add_argument("--model", default="prodlda",
+                           help="prodlda (default; Dirichlet-like prior, the most coherent topics), gsm (the "
+                                "standard normal prior with ProdLDA's decoder: use it when you want a Gaussian "
+                                "prior), nvdm (Gaussian prior, z is not a topic mixture and its topics are weak), "
+                                "or lda (gensim)")
             p.add_argument("--topics", type=int, default=20, help="number of topics K (default: 20)")
             p.add_argument("--name", help="run name (default: CORPUS-MODEL-kK)")
             p.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")

@@ -521,35 +521,3 @@ class NVDMNet(TopicVAE):
         """softmax of W[:, k] + b, the decoder's words when z = e_k: (K, V)."""
         return F.softmax(self.decoder.weight.T + self.decoder.bias, dim=1)
 
-
-class GSMNet(TopicVAE):
-    """Gaussian softmax model (Miao et al. 2017): prior N(0, I), θ = softmax(z), and a mixture
-    decoder p(w | θ) = Σ_k θ_k φ_k with topics φ_k = softmax(β_k) over the vocabulary.
-
-    The mixture (as in LDA, unlike ProdLDA's product of experts) makes every topic a real word
-    distribution, so its top words are the words it generates most. ``background`` (V,) is added
-    to every β_k: the topics start from the corpus's word frequencies and learn departures.
-    """
-
-    def __init__(self, n_words: int, n_topics: int, hidden: tuple[int, ...], dropout: float, theta_dropout: float):
-        super().__init__(Encoder(n_words, n_topics, hidden, dropout, batchnorm=True),
-                         torch.zeros(n_topics), torch.ones(n_topics))
-        self.n_topics = n_topics
-        self.theta_drop = Dropout(theta_dropout)
-        self.beta = nn.Parameter(0.02 * torch.randn(n_topics, n_words))  # (K, V)
-        self.register_buffer("background", torch.zeros(n_words))
-
-    def topics(self) -> torch.Tensor:
-        """φ: (K, V), each row a distribution over the vocabulary."""
-        return F.softmax(self.beta + self.background, dim=1)
-
-    def logits(self, z: torch.Tensor) -> torch.Tensor:
-        """log p(w | θ) itself (it is already normalised, so its log softmax is unchanged)."""
-        theta = self.theta_drop(F.softmax(z, dim=1))
-        return torch.log((theta @ self.topics()).clamp_min(1e-30))
-
-    def topic_word(self) -> torch.Tensor:
-        return self.topics()
-
-    def generative_topic_word(self) -> torch.Tensor:
-        return self.topics()
