@@ -465,12 +465,31 @@ def model_specs(names: list[str], variants: list[str], have_tomotopy: bool) -> t
     return specs, notes
 
 
+def code_version() -> str:
+    """Where the topicvae that the children import comes from, and its git commit (``PYTHONPATH``
+    can point the benchmark at another checkout, e.g. to measure an earlier commit)."""
+    import subprocess
+
+    import topicvae
+
+    root = Path(topicvae.__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "topicvae"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit, dirty = "", ""
+    where = f"commit {commit}{' with uncommitted changes to topicvae/' if dirty else ''}" if commit else "no git checkout"
+    return f"{root} ({where})"
+
+
 def header(args, argv: list[str], seeds: list[int], topics: list[int], specs, notes: list[str],
            corpora: list[dict]) -> str:
     shown = shlex.join(["python", "benchmarks/quality.py", *argv])
     lines = ["# Topic quality", "",
              f"Measured {dt.date.today().isoformat()} with `{shown}` on {machine()}.", "",
-             f"Libraries: {versions()}.", ""]
+             f"Libraries: {versions()}.", "", f"topicvae measured: {code_version()}.", ""]
     if args.quick:
         lines += [f"**Smoke run (`--quick`): first {QUICK['docs']:,} training documents, VAEs {QUICK['epochs']} "
                   f"epochs, LDA {QUICK['passes']} passes, tomotopy {QUICK['iterations']} iterations, no C_v. "

@@ -63,9 +63,15 @@ def test_train_writes_a_complete_run(dirs, capsys):
 def test_evaluate_writes_metrics_with_reference(dirs, capsys):
     assert _run(dirs, "evaluate", "small-prodlda-k6", "--no-c-v") == 0
     out = capsys.readouterr().out
-    assert "reference: test" in out and "perplexity" in out
+    assert "perplexity" in out
     m = json.loads((dirs["runs"] / "small-prodlda-k6" / "metrics.json").read_text())
     assert m["reference"] == "test" and len(m["npmi_per_topic"]) == 6 and -1 <= m["npmi"] <= 1
+    # every NPMI says which documents it was measured on, and how many; the training-document
+    # figure stands beside the held-out one
+    assert f"reference: test, {m['reference_docs']:,} documents" in out
+    assert f"reference: train, {m['train_docs']:,} documents" in out and -1 <= m["npmi_train"] <= 1
+    docs = pd.read_parquet(dirs["corpora"] / "small" / "docs.parquet")
+    assert m["reference_docs"] == (docs["split"] == "test").sum() and m["train_docs"] == (docs["split"] == "train").sum()
     assert m["perplexity"] > 1 and "ELBO" in m["perplexity_kind"]
     assert 0 <= m["label_nmi"] <= 1 and m["infer_docs_per_s"] > 0
 
