@@ -559,3 +559,8 @@ def test_training_on_rows_of_a_matrix_equals_training_on_those_rows_copied(small
         assert torch.equal(value, b.state_dict()[key]), key
     np.testing.assert_array_equal(nets.ppmi_embeddings(small, 8, rows=rows, max_docs=100),
                                   nets.ppmi_embeddings(small[rows], 8, max_docs=100))  # sampled the same way
+    # embedding some words only: the others get zero rows, the chosen ones what their columns alone give
+    words = np.arange(0, 60, 3)
+    some = nets.ppmi_embeddings(small, 8, rows=rows, max_docs=100, words=words)
+    assert some.shape == (60, 8) and not some[np.setdiff1d(np.arange(60), words)].any()
+    np.testing.assert_array_equal(some[words], nets.ppmi_embeddings(small[rows][:, words], 8, max_docs=100))

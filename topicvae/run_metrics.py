@@ -100,7 +100,7 @@ def evaluate_run(run, reference: str = "test", corpora_dir: str | Path | None = 
         "npmi": round(float(npmi), 4), "npmi_per_topic": [round(float(v), 4) for v in npmi_topics],
         "diversity": round(float(evaluation.topic_diversity(run.topic_word, 25)), 4),
     }
-    if ref_label != "train" and corpus.has_split("train"):
+    if ref_label == "test" and corpus.has_split("train"):
         # the same topics scored on the documents they were trained on: the gap to the
         # held-out figure shows how much of the coherence exists only in the training documents
         train_rows = corpus.split_rows("train")

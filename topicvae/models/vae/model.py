@@ -81,9 +81,9 @@ def resolve_device(device: str) -> torch.device:
 TOPIC_MIN_DF = 20
 TOPIC_VOCABULARY_SIZE = 2500
 TOPIC_WORDS_PER_TOPIC = 25
-#: the diversity transport weighs each topic word by its training frequency to this power (0: all
-#: alike, which pulls rare words into topics; 1: by frequency, which lets the most frequent words
-#: spread over several topics); on 20 Newsgroups 0.5 gave the best coherence at diversity >= 0.85
+#: the diversity transport weighs each topic word by its training frequency to this power: 0 (all
+#: alike) pulls rare words into topics, 1 (by frequency) lets the most frequent words spread over
+#: several topics; the square root lies between
 TRANSPORT_FREQUENCY_POWER = 0.5
 
 
@@ -97,10 +97,9 @@ def document_frequencies(X: sp.csr_matrix, rows: np.ndarray | None = None) -> np
     return np.bincount(X.indices, weights=present, minlength=X.shape[1])
 
 
-def topic_vocabulary(X: sp.csr_matrix, n_topics: int, min_df: int | None = None,
-                     rows: np.ndarray | None = None) -> np.ndarray:
+def topic_vocabulary(df: np.ndarray, n_topics: int, min_df: int | None = None) -> np.ndarray:
     """The words that may carry topic weight: bool (V,), True for words in at least ``min_df``
-    of X's ``rows`` (None: all rows).
+    training documents, given each word's document frequency ``df`` (:func:`document_frequencies`).
 
     ``min_df`` None chooses it: words in at least ``TOPIC_MIN_DF`` (20) documents, and of
     those only the ``max(TOPIC_VOCABULARY_SIZE, TOPIC_WORDS_PER_TOPIC·K)`` (2,500 up to
@@ -110,7 +109,6 @@ def topic_vocabulary(X: sp.csr_matrix, n_topics: int, min_df: int | None = None,
     on how widespread words are, not on how large a vocabulary was ingested. 0 keeps every
     word.
     """
-    df = document_frequencies(X, rows)
     if min_df is None:
         ranked = np.sort(df)[::-1]
         at_rank = lambda n: float(ranked[min(len(ranked), n) - 1])  # noqa: E731 - df of the n-th word
@@ -320,13 +318,14 @@ class VAETopicModel(TopicModel):
         self.topic_word_ = self._topic_word()
         return self
 
-    def _background(self, X: sp.csr_matrix, rows: np.ndarray | None, log_freq: torch.Tensor) -> torch.Tensor:
+    def _background(self, X: sp.csr_matrix, rows: np.ndarray | None, log_freq: torch.Tensor,
+                    df: np.ndarray | None = None) -> torch.Tensor:
         """The decoder's starting bias: the log word frequencies (multinomial) or the log-odds of
-        each word's document frequency, add-one smoothed (bernoulli)."""
+        each word's document frequency ``df`` (computed when None), add-one smoothed (bernoulli)."""
         if self.likelihood != "bernoulli":
             return log_freq
         n = X.shape[0] if rows is None else len(rows)
-        df = document_frequencies(X, rows)
+        df = document_frequencies(X, rows) if df is None else df
         p = (df + 1.0) / (n + 2.0)
         return torch.from_numpy(np.log(p / (1.0 - p))).float()
 
@@ -522,16 +521,17 @@ class ProdLDA(VAETopicModel):
             on the decoder: the default suits the embedding decoder; on a free β
             (``embedding_dim=0``) it acts on every entry at once and costs coherence fast
             (20 Newsgroups, K=50: λ = 0.3 already halves NPMI), so leave it at 0 there.
-            Each word weighs in by its training frequency, so the rare words do not
-            drive it.
+            Each word weighs in by the square root of its training frequency, so the
+            rare words do not drive it.
         min_topic_df: the topic vocabulary: only words in at least this many training
             documents get topic weight; the decoder explains the others by their
             background frequency alone, so no topic lists them. None (the default)
             chooses it (:func:`topic_vocabulary`: 20 documents, and at most the 2,500 most
-            widespread words); 0: every word. Rare words co-occur by chance in the few documents that hold
-            them, and topics built on them do not hold up on other documents (20
-            Newsgroups without header stripping, V = 10,000, K = 50: held-out NPMI −0.30
-            with every word, about 0.24 with the default; ``benchmarks/quality.py``).
+            widespread words); 0: every word. Rare words co-occur by chance in the few
+            documents that hold them, and topics built on them do not hold up on other
+            documents (20 Newsgroups without header stripping, V = 10,000, K = 50, seed 0:
+            held-out NPMI −0.30 with the defaults before the topic vocabulary, 0.24 with
+            these; docs/quality-before.md and docs/quality.md, ``benchmarks/quality.py``).
 
     ``ProdLDA(K, embedding_dim=0, beta_decay=0, diversity=0, min_topic_df=0, epochs=100, patience=10)``
     is the plain ProdLDA of the paper, trained as this package trained it before these
@@ -594,29 +594,21 @@ class ProdLDA(VAETopicModel):
                          beta_decay=float(self.beta_decay), diversity=float(self.diversity),
                          likelihood=str(self.likelihood))
         if X is not None:
-            mask = topic_vocabulary(X, int(self.n_topics), self.min_topic_df, rows)
+            df = document_frequencies(X, rows)
+            mask = topic_vocabulary(df, int(self.n_topics), self.min_topic_df)
             if mask.sum() <= self.n_topics:
                 raise ConfigError(f"only {int(mask.sum())} words are in at least min_topic_df={self.min_topic_df} "
                                   f"training documents, too few for {self.n_topics} topics; lower min_topic_df")
             with torch.no_grad():
                 log_freq = log_word_frequencies(X, rows)
-                net.decoder_bn.bias.copy_(self._background(X, rows, log_freq))
+                net.decoder_bn.bias.copy_(self._background(X, rows, log_freq, df))
                 net.topic_mask.copy_(torch.from_numpy(mask.astype(np.float32)))
                 net.word_mass.copy_(log_freq.exp() ** TRANSPORT_FREQUENCY_POWER * net.topic_mask)
-                if net.beta is None:
-                    net.word_embeddings.copy_(torch.from_numpy(self._embeddings(X, rows, mask, net.word_embeddings.shape[1])))
+                if net.beta is None:  # embeddings of the topic vocabulary only; zero rows elsewhere
+                    emb = ppmi_embeddings(X, net.word_embeddings.shape[1], seed=int(self.seed), rows=rows,
+                                          words=np.flatnonzero(mask))
+                    net.word_embeddings.copy_(torch.from_numpy(emb))
         return net
-
-    def _embeddings(self, X: sp.csr_matrix, rows: np.ndarray | None, mask: np.ndarray, dim: int) -> np.ndarray:
-        """PPMI word embeddings (V, dim) of the topic vocabulary ``mask``; zero rows for the other words."""
-        cols = np.flatnonzero(mask)
-        if len(cols) == X.shape[1]:
-            return ppmi_embeddings(X, dim, seed=int(self.seed), rows=rows)
-        sub = X[:, cols] if rows is None else X[rows][:, cols]
-        full = np.zeros((X.shape[1], dim), np.float32)
-        emb = ppmi_embeddings(sub, dim, seed=int(self.seed))
-        full[cols, :emb.shape[1]] = emb
-        return full
 
 
 class NVDM(VAETopicModel):
@@ -635,7 +627,6 @@ class NVDM(VAETopicModel):
             with torch.no_grad():
                 net.decoder.bias.copy_(self._background(X, rows, log_word_frequencies(X, rows)))
         return net
-
 
 
 class GSM(ProdLDA):

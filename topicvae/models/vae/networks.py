@@ -123,7 +123,8 @@ def laplace_dirichlet_prior(alpha: np.ndarray | float, n_topics: int) -> tuple[t
 
 # ---------------------------------------------------------------------------- word embeddings, transport
 def ppmi_embeddings(X: sp.csr_matrix, dim: int, seed: int = 0, dense_limit: int = 10000,
-                    max_docs: int = 100_000, rows: np.ndarray | None = None) -> np.ndarray:
+                    max_docs: int = 100_000, rows: np.ndarray | None = None,
+                    words: np.ndarray | None = None) -> np.ndarray:
     """Word embeddings from the documents' own co-occurrence: float32 (V, d), rows of unit length.
 
     The positive pointwise mutual information of document co-occurrence,
@@ -142,14 +143,22 @@ def ppmi_embeddings(X: sp.csr_matrix, dim: int, seed: int = 0, dense_limit: int 
     power iterations: with two, the topics of 20 Newsgroups lose 0.03 NPMI). On 2 cores:
     0.6 s for 2,000 words and 11k documents, 2 s for 5,000 words. Above ``max_docs``
     documents the counts come from a seeded random sample of that many, so the cost stops
-    growing with the corpus. ``rows``: the documents of X to count (None: all).
+    growing with the corpus. ``rows``: the documents of X to count (None: all). ``words``: the
+    columns of X to embed (None: all); the other words get zero rows, and ``d`` is capped by
+    the number of embedded words.
     """
     X = sp.csr_matrix(X)
+    n_all = X.shape[1]
     rows = np.arange(X.shape[0]) if rows is None else np.asarray(rows)
     if len(rows) > max_docs:  # co-occurrence costs grow with documents; a seeded sample estimates it
         rows = rows[np.sort(np.random.default_rng(seed).choice(len(rows), max_docs, replace=False))]
     if len(rows) < X.shape[0]:
         X = X[rows]
+    if words is not None and len(words) < n_all:  # after the row sample: only the sampled rows are copied
+        full = np.zeros((n_all, dim), np.float32)
+        emb = ppmi_embeddings(X[:, words], dim, seed=seed, dense_limit=dense_limit, max_docs=max_docs)
+        full[words, :emb.shape[1]] = emb
+        return full
     n_docs, n_words = X.shape
     dim = int(min(dim, n_words - 1))
     B = (X > 0).astype(np.float32)
@@ -202,7 +211,8 @@ def sinkhorn_plan(cost: torch.Tensor, eps: float, iters: int = 50, word_mass: to
     if word_mass is None:
         a = torch.full((n_words,), 1.0 / n_words, dtype=torch.float64, device=cost.device)
     else:
-        a = word_mass.detach().double() / word_mass.detach().double().sum()
+        a = word_mass.detach().double()
+        a = a / a.sum()
     b = torch.full((n_topics,), 1.0 / n_topics, dtype=torch.float64, device=cost.device)
     v = torch.ones(n_topics, dtype=torch.float64, device=cost.device)
     tiny = torch.finfo(torch.float64).tiny
@@ -410,11 +420,11 @@ class ProdLDANet(TopicVAE):
     - ``diversity`` λ > 0: adds λ·Σ_{w,k} P_wk C_wk to each step's loss, with the cost
       C = −β / std(β) and P the entropic optimal-transport plan (:func:`sinkhorn_plan`,
       ε = ``transport_eps``) that gives every topic an equal share of the word mass
-      (``word_mass``: the words' training frequencies, filled by the caller; ones until
-      then). It pulls each word towards the topic the balanced assignment gives it, so
+      (``word_mass``: filled by the caller, from the words' training frequencies; ones
+      until then). It pulls each word towards the topic the balanced assignment gives it, so
       topics cannot pile onto the same words (the embedding-clustering regulariser of
-      ECRTM, Wu et al. 2023, applied to β). Weighting words by frequency rather than
-      equally matters: with equal masses the plan hands every topic V/K words, most of
+      ECRTM, Wu et al. 2023, applied to β). Weighting words by their frequency rather
+      than equally matters: with equal masses the plan hands every topic V/K words, most of
       them rare, and pulls them up in it, so topics fill with words too rare to co-occur
       anywhere but in the few training documents that hold them. P is held fixed (no
       gradient) and recomputed every ``transport_every`` steps within an epoch.
@@ -520,4 +530,3 @@ class NVDMNet(TopicVAE):
     def generative_topic_word(self) -> torch.Tensor:
         """softmax of W[:, k] + b, the decoder's words when z = e_k: (K, V)."""
         return F.softmax(self.decoder.weight.T + self.decoder.bias, dim=1)
-
