@@ -521,7 +521,7 @@ COMMANDS = {
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="topicvae",
-        description="Neural topic models (ProdLDA, NVDM) for text corpora: ingest documents, "
+        description="Neural topic models (ProdLDA, GSM, NVDM) for text corpora: ingest documents, "
                     "train and compare models, explore and export the results.",
         epilog="Run 'topicvae COMMAND --help' for the options of a command. "
                "Start with: topicvae quickstart",
