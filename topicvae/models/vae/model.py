@@ -638,7 +638,8 @@ class GSM(ProdLDA):
     z is not a topic mixture, and its topics are weak. Miao et al. (2017) pair the same prior
     and θ with a mixture decoder Σ_k θ_k φ_k; that decoder collapsed into repeated topics on
     every corpus measured here (diversity 0.03-0.44 on 20 Newsgroups, the sample and the OCTIS
-    corpora), which is why the product of experts is used.
+    corpora: ``benchmarks/quality.py --models gsm`` at commit 6d0d5dd, which had that decoder),
+    which is why the product of experts is used.
     """
 
     name = "gsm"
