@@ -113,8 +113,40 @@ def test_same_settings_give_the_same_run(corpus, runs_dir):
     np.testing.assert_array_equal(a.topic_word, b.topic_word)
 
 
-def test_resume_to_more_epochs_ends_where_an_uninterrupted_run_ends(corpus, runs_dir):
-    train_run(corpus, "prodlda", K, name="short", runs_dir=runs_dir, **FAST)
+def interrupt_in_epoch(monkeypatch, n: int) -> None:
+    """Make the n-th epoch of the next training raise KeyboardInterrupt (Ctrl-C) as it starts."""
+    real = trainer._Loop.run_epoch
+    calls = []
+
+    def ctrl_c(self, X, rows=None):
+        calls.append(1)
+        if len(calls) == n:
+            raise KeyboardInterrupt
+        return real(self, X, rows)
+
+    monkeypatch.setattr(trainer._Loop, "run_epoch", ctrl_c)
+    return real
+
+
+def test_a_finished_run_removes_its_checkpoint_and_its_name_can_be_reused(corpus, runs_dir):
+    import shutil
+
+    run = train_run(corpus, "prodlda", K, name="r", runs_dir=runs_dir, **FAST)
+    assert sorted(p.name for p in runs_dir.iterdir()) == ["r"]  # no checkpoint, no lock, no temporary folder
+    assert runs.run_state(runs_dir, "r") == runs.COMPLETE
+    with pytest.raises(RunError, match="complete, there is nothing to resume"):
+        train_run(corpus, "prodlda", K, name="r", runs_dir=runs_dir, resume=True, **FAST)
+    shutil.rmtree(run.path)
+    assert runs.run_state(runs_dir, "r") == runs.NOTHING
+    again = train_run(corpus, "prodlda", K, name="r", runs_dir=runs_dir, **FAST)
+    np.testing.assert_array_equal(again.doc_topic, run.doc_topic)
+
+
+def test_resume_with_more_epochs_ends_where_an_uninterrupted_run_ends(corpus, runs_dir, monkeypatch):
+    real = interrupt_in_epoch(monkeypatch, 3)
+    with pytest.raises(TrainingInterrupted):
+        train_run(corpus, "prodlda", K, name="short", runs_dir=runs_dir, **FAST)
+    monkeypatch.setattr(trainer._Loop, "run_epoch", real)
     resumed = train_run(corpus, "prodlda", K, name="short", runs_dir=runs_dir, resume=True,
                         **{**FAST, "epochs": 6})
     straight = train_run(corpus, "prodlda", K, name="long", runs_dir=runs_dir, **{**FAST, "epochs": 6})
@@ -125,16 +157,7 @@ def test_resume_to_more_epochs_ends_where_an_uninterrupted_run_ends(corpus, runs
 
 
 def test_interrupted_run_is_not_complete_and_resumes(corpus, runs_dir, monkeypatch):
-    real = trainer._Loop.run_epoch
-    calls = []
-
-    def ctrl_c_in_epoch_2(self, X, rows=None):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(self, X, rows)
-
-    monkeypatch.setattr(trainer._Loop, "run_epoch", ctrl_c_in_epoch_2)
+    real = interrupt_in_epoch(monkeypatch, 2)
     with pytest.raises(TrainingInterrupted):
         train_run(corpus, "nvdm", K, runs_dir=runs_dir, **FAST)
     assert not (runs_dir / "tiny-nvdm-k4").exists() and leftovers(runs_dir) == []
@@ -166,10 +189,12 @@ def test_existing_run_needs_force(corpus, runs_dir):
     assert leftovers(runs_dir) == []
 
 
-def test_resume_errors(tmp_path, corpus, runs_dir):
+def test_resume_errors(tmp_path, corpus, runs_dir, monkeypatch):
     with pytest.raises(RunError, match="no checkpoint"):
         train_run(corpus, "prodlda", K, runs_dir=runs_dir, resume=True, **FAST)
-    train_run(corpus, "prodlda", K, name="r", runs_dir=runs_dir, **FAST)
+    interrupt_in_epoch(monkeypatch, 2)
+    with pytest.raises(TrainingInterrupted):
+        train_run(corpus, "prodlda", K, name="r", runs_dir=runs_dir, **FAST)
     other = make_corpus(tmp_path / "elsewhere", name="tiny", seed=1)
     assert other.checksum != corpus.checksum
     with pytest.raises(RunError, match="checksum"):

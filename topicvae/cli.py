@@ -133,7 +133,7 @@ def cmd_ingest(args) -> int:
                         min_tokens=args.min_tokens, phrases=args.phrases)
     cols = TableColumns(text=args.text_col, id=args.id_col, label=args.label_col, date=args.date_col,
                         split=args.split_col)
-    name = args.name or _default_name(args.source)
+    name = _default_name(args.source) if args.name is None else args.name
     corpus = ingest(args.source, name, fmt=args.fmt, columns=cols, preprocess=pre, vocab=voc,
                     corpora_dir=args.corpora_dir, force=args.force, dedupe=args.dedupe,
                     n_process=args.n_process, progress=not args.quiet)
@@ -168,15 +168,21 @@ def cmd_corpora(args) -> int:
     if not names:
         print(f"no corpora in {corpora_dir(args.corpora_dir)}; make one with: topicvae ingest builtin:sample")
         return 0
-    rows = []
+    rows, damaged = [], []
     for n in names:
-        m = read_manifest(n, args.corpora_dir)
-        c = m["counts"]
-        rows.append({"name": n, "documents": f"{c['kept']:,}", "words": f"{c['vocabulary']:,}",
-                     "tokens": _human(c["tokens"]), "labels": c["labels"],
-                     "splits": ",".join(f"{k}:{v}" for k, v in c["splits"].items()) or "-",
-                     "source": m["source"]["path"]})
-    print(_table(rows))
+        try:
+            m = read_manifest(n, args.corpora_dir)
+            c = m["counts"]
+            rows.append({"name": n, "documents": f"{c['kept']:,}", "words": f"{c['vocabulary']:,}",
+                         "tokens": _human(c["tokens"]), "labels": c["labels"],
+                         "splits": ",".join(f"{k}:{v}" for k, v in c["splits"].items()) or "-",
+                         "source": m["source"]["path"]})
+        except (TopicVAEError, KeyError, TypeError, AttributeError):  # one bad corpus must not hide the others
+            damaged.append(n)
+    if rows:
+        print(_table(rows))
+    for n in damaged:
+        print(f"warning: corpus {n!r} is damaged; `topicvae verify {n}` says what is wrong", file=sys.stderr)
     return 0
 
 
@@ -289,11 +295,16 @@ def _train_params(args) -> dict:
 
 def cmd_train(args) -> int:
     from .corpus import Corpus
-    from .runs import format_topics, train_run
+    from .runs import default_run_name, format_topics, train_run
 
     corpus = Corpus.load(args.corpus, args.corpora_dir)
-    run = train_run(corpus, args.model, args.topics, name=args.name, runs_dir=args.runs_dir, force=args.force,
-                    resume=args.resume, progress=not args.quiet, **_train_params(args))
+    try:
+        run = train_run(corpus, args.model, args.topics, name=args.name, runs_dir=args.runs_dir, force=args.force,
+                        resume=args.resume, progress=not args.quiet, **_train_params(args))
+    except KeyboardInterrupt:
+        name = default_run_name(corpus.name, args.model, args.topics) if args.name is None else args.name
+        print(_interrupted_hint(name, args), file=sys.stderr)
+        raise
     if run is None:  # a helper process of data-parallel training: rank 0 reports
         return 0
     s = run.summary()
@@ -303,6 +314,18 @@ def cmd_train(args) -> int:
     print(format_topics(run, 8).split("\n", 1)[1])
     print(f"\nnext: topicvae evaluate {run.name}   |   topicvae export {run.name} --out {run.name}.csv")
     return 0
+
+
+def _interrupted_hint(name: str, args) -> str:
+    """What to do after Ctrl-C in ``train``: the command that continues, or that nothing was saved."""
+    import shlex
+
+    from .runs import RESUMABLE, run_state
+
+    if run_state(args.runs_dir, name) == RESUMABLE:
+        again = [a for a in args.argv if a != "--force"] + ([] if "--resume" in args.argv else ["--resume"])
+        return f"training of run {name!r} stopped; continue it with: topicvae {shlex.join(again)}"
+    return f"training of run {name!r} stopped before its first epoch ended; nothing was saved"
 
 
 def cmd_topics(args) -> int:
@@ -433,7 +456,7 @@ def cmd_export(args) -> int:
     if args.topics_out:
         check_output_path(args.topics_out)
     corpus_path = run_corpus(run, args.corpora_dir).path
-    theta = np.load(run.path / DOC_TOPIC_FILE, mmap_mode="r", allow_pickle=False)
+    theta = run.array(DOC_TOPIC_FILE, mmap_mode="r")
     mu = sigma = None
     if args.with_uncertainty:
         if not (run.path / Z_MEAN_FILE).is_file():
@@ -441,8 +464,8 @@ def cmd_export(args) -> int:
 
             raise ConfigError(f"run {run.name!r} ({run.model_name}) has no posterior to export; "
                               "--with-uncertainty needs a VAE run (prodlda or nvdm)")
-        mu = np.load(run.path / Z_MEAN_FILE, mmap_mode="r", allow_pickle=False)
-        sigma = np.load(run.path / Z_STD_FILE, mmap_mode="r", allow_pickle=False)
+        mu = run.array(Z_MEAN_FILE, mmap_mode="r")
+        sigma = run.array(Z_STD_FILE, mmap_mode="r")
     labels = topic_labels(run)
     n = export_documents(corpus_path / DOCS_FILE, theta, args.out, labels, mu, sigma)
     print(f"wrote {n:,} documents x {run.n_topics} topics to {args.out}")
@@ -614,7 +637,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
@@ -633,6 +658,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # the machine refused (disk full, permissions): say which file, no traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}; free space or fix permissions and run the command again",
+              file=sys.stderr)
+        return EXIT_USER_ERROR
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ Layout of ``corpora/<name>/``::
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,12 +101,16 @@ class Corpus:
             have = ", ".join(list_corpora(root)) or "none"
             raise CorpusError(f"no corpus named {name!r} in {root} (corpora there: {have})")
         try:
-            manifest = json.loads((folder / MANIFEST_FILE).read_text())
+            manifest = read_manifest(name, root)
             bow = sp.load_npz(folder / BOW_FILE).tocsr()
             vocab = json.loads((folder / VOCAB_FILE).read_text())
             docs = pd.read_parquet(folder / DOCS_FILE)
-        except (OSError, ValueError) as exc:
-            raise CorpusError(f"corpus {name!r} in {root} is damaged ({exc}); ingest it again with --force") from exc
+        except CorpusError:
+            raise
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            raise damaged(name, root, f"{_first_line(exc)}") from None
+        if not isinstance(vocab, list) or bow.shape != (len(docs), len(vocab)):
+            raise damaged(name, root, "bow.npz, vocab.json and docs.parquet do not fit together")
         return cls(name=name, bow=bow, vocab=vocab, docs=docs, manifest=manifest, path=folder)
 
     def verify_checksum(self) -> bool:
@@ -124,8 +129,26 @@ def list_corpora(corpora_dir: str | Path | None = None) -> list[str]:
 
 
 def read_manifest(name: str, corpora_dir: str | Path | None = None) -> dict:
-    """The manifest of a corpus without loading its matrices."""
-    path = paths.corpora_dir(corpora_dir) / paths.check_name(name, "corpus name") / MANIFEST_FILE
+    """The manifest of a corpus without loading its matrices (:class:`CorpusError` when unreadable)."""
+    root = paths.corpora_dir(corpora_dir)
+    path = root / paths.check_name(name, "corpus name") / MANIFEST_FILE
     if not path.is_file():
-        raise CorpusError(f"no corpus named {name!r} in {path.parent.parent}")
-    return json.loads(path.read_text())
+        raise CorpusError(f"no corpus named {name!r} in {root}")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise damaged(name, root, f"manifest.json cannot be read: {_first_line(exc)}") from None
+    if not isinstance(manifest, dict):
+        raise damaged(name, root, "manifest.json is not a JSON object")
+    return manifest
+
+
+def damaged(name: str, root: Path, problem: str) -> CorpusError:
+    """The one-line error for a corpus folder that cannot be used as it is."""
+    return CorpusError(f"corpus {name!r} in {root} is damaged ({problem}); `topicvae verify {name}` lists what "
+                       "is wrong, ingest it again with --force")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -27,3 +27,7 @@ class ConfigError(TopicVAEError):
 
 class TrainingDiverged(RunError):
     """The loss became NaN or infinite during training."""
+
+
+class InUseError(TopicVAEError):
+    """Another process is writing the same corpus or run right now."""

@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -661,13 +660,8 @@ def read_map_cache(run: Run, source: str = "theta", method: str = "auto") -> Doc
 
 
 def _atomic_write(folder: Path, fname: str, write) -> None:
-    tmp = folder / f".{fname}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
+    with paths.atomic_file(folder / fname) as tmp:
         write(tmp)
-        os.replace(tmp, folder / fname)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def document_map(run: Run, source: str = "theta", method: str = "auto", refresh: bool = False,

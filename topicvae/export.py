@@ -7,14 +7,13 @@ dropped. Files are written to a temporary name and renamed when complete.
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
+from . import paths
 from .paths import check_output_path
 
 SKIP_COLUMNS = ("text",)
@@ -70,52 +69,42 @@ def export_documents(docs_path: str | Path, theta: np.ndarray, out: str | Path, 
 
     out = check_output_path(out)
     parquet = out.suffix.lower() in (".parquet", ".pq")
-    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
     source = pq.ParquetFile(docs_path)
     if source.metadata.num_rows != theta.shape[0]:
         raise ValueError(f"document table has {source.metadata.num_rows} rows but θ has {theta.shape[0]}")
     columns = [c for c in source.schema_arrow.names if c not in SKIP_COLUMNS]
     written, writer = 0, None
-    try:
-        for batch in source.iter_batches(batch_size=chunk_size, columns=columns):
-            docs = batch.to_pandas()
-            rows = slice(written, written + len(docs))
-            frame = document_frame(docs, theta[rows], topic_labels,
-                                   None if z_mean is None else z_mean[rows], None if z_std is None else z_std[rows])
-            if parquet:
-                table = pa.Table.from_pandas(frame, preserve_index=False)
-                writer = writer or pq.ParquetWriter(tmp, table.schema)
-                writer.write_table(table)
-            else:
-                frame.to_csv(tmp, mode="a", header=written == 0, index=False)
-            written += len(docs)
-        if writer is not None:
-            writer.close()
+    with paths.atomic_file(out) as tmp:
+        try:
+            for batch in source.iter_batches(batch_size=chunk_size, columns=columns):
+                docs = batch.to_pandas()
+                rows = slice(written, written + len(docs))
+                frame = document_frame(docs, theta[rows], topic_labels, None if z_mean is None else z_mean[rows],
+                                       None if z_std is None else z_std[rows])
+                if parquet:
+                    table = pa.Table.from_pandas(frame, preserve_index=False)
+                    writer = writer or pq.ParquetWriter(tmp, table.schema)
+                    writer.write_table(table)
+                else:
+                    frame.to_csv(tmp, mode="a", header=written == 0, index=False)
+                written += len(docs)
+        finally:
+            if writer is not None:
+                writer.close()
         if written == 0:
             document_frame(pd.DataFrame(columns=columns), np.zeros((0, len(topic_labels))), topic_labels).to_csv(
                 tmp, index=False)
-        os.replace(tmp, out)
-    except BaseException:
-        if writer is not None:
-            writer.close()
-        tmp.unlink(missing_ok=True)
-        raise
     return written
 
 
 def write_table(frame: pd.DataFrame, out: str | Path) -> Path:
     """Write a whole table to CSV or Parquet (by suffix) atomically; return the path."""
     out = check_output_path(out)
-    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
+    with paths.atomic_file(out) as tmp:
         if out.suffix.lower() in (".parquet", ".pq"):
             frame.to_parquet(tmp, index=False)
         else:
             frame.to_csv(tmp, index=False)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return out
 
 

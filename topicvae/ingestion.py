@@ -169,14 +169,26 @@ def ingest(
 
     Returns:
         The saved :class:`Corpus`.
+
+    Raises:
+        InUseError: another process is ingesting the same name now (checked, and the name
+            locked, before any work; debris of killed ingests is removed then too).
     """
-    t0 = time.perf_counter()
     paths.check_name(name, "corpus name")
-    preprocess = preprocess or PreprocessSettings()
-    vocab = vocab or VocabSettings()
-    target = paths.corpora_dir(corpora_dir) / name
-    if target.exists() and not force:
-        raise CorpusError(f"corpus {name!r} already exists in {target.parent}; pass --force to replace it")
+    root = paths.corpora_dir(corpora_dir)
+    with paths.name_lock(root, name, "corpus"):
+        paths.sweep_debris(root, locked={name})
+        if (root / name).exists() and not force:
+            raise CorpusError(f"corpus {name!r} already exists in {root}; pass --force to replace it")
+        return _ingest(source, name, fmt=fmt, columns=columns, preprocess=preprocess or PreprocessSettings(),
+                       vocab=vocab or VocabSettings(), corpora_dir=root, force=force, dedupe=dedupe,
+                       n_process=n_process, progress=progress)
+
+
+def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableColumns | None,
+            preprocess: PreprocessSettings, vocab: VocabSettings, corpora_dir: Path, force: bool, dedupe: bool,
+            n_process: int, progress: bool) -> Corpus:
+    t0 = time.perf_counter()
     fmt = fmt or sources.detect_format(source)
 
     docs = list(_progress(sources.read_source(source, fmt, columns), progress, "reading"))

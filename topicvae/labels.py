@@ -7,10 +7,11 @@ table use :func:`topic_labels`, so a label edited once shows everywhere.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from pathlib import Path
 from typing import Mapping
+
+from . import paths
+from .errors import RunError
 
 LABELS_FILE = "labels.json"
 
@@ -27,9 +28,12 @@ def saved_labels(run_path: str | Path) -> dict[int, str]:
         return {}
     try:
         data = json.loads(file.read_text())
-    except ValueError:
-        return {}
-    return {int(k): str(v) for k, v in data.items() if str(v).strip()}
+        if not isinstance(data, dict):
+            raise ValueError("it is not a JSON object of topic number → name")
+        return {int(k): str(v) for k, v in data.items() if str(v).strip()}
+    except ValueError as exc:
+        raise RunError(f"{file} is damaged ({str(exc).splitlines()[0]}); fix it, e.g. {{\"0\": \"sports\"}}, "
+                       "or delete it to get the default labels back") from None
 
 
 def topic_labels(run) -> list[str]:
@@ -50,6 +54,5 @@ def save_labels(run_path: str | Path, labels: Mapping[int, str]) -> None:
             current[int(k)] = str(v).strip()
         else:
             current.pop(int(k), None)
-    tmp = run_path / f".{LABELS_FILE}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.write_text(json.dumps({str(k): v for k, v in sorted(current.items())}, ensure_ascii=False, indent=1))
-    os.replace(tmp, run_path / LABELS_FILE)
+    with paths.atomic_file(run_path / LABELS_FILE) as tmp:
+        tmp.write_text(json.dumps({str(k): v for k, v in sorted(current.items())}, ensure_ascii=False, indent=1))

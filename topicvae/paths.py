@@ -1,21 +1,37 @@
-"""Where topicvae reads and writes: folders, safe names and atomic writes.
+"""Where topicvae reads and writes: folders, safe names, atomic writes, locks and debris.
 
 Defaults are folders under the current directory; each can be moved with an
 environment variable or the matching CLI flag.
+
+Every write goes to a hidden sibling first (``.NAME.tmp-PID-XXXXXXXX``, named after the
+process that writes it) and is renamed into place when complete, so a reader never sees
+half a file or folder. A process killed mid-write leaves that sibling behind; the next
+writer in the same folder removes it (:func:`sweep_debris`), because its owner is dead.
+Writers of corpora and runs also hold ``.NAME.lock`` (:func:`name_lock`) for the whole
+job, so two processes never build the same name at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import shutil
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .errors import ConfigError
+from .errors import ConfigError, InUseError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory locks, writers are not serialised
+    fcntl = None
+
+logger = logging.getLogger(__name__)
 
 CORPORA_ENV = "TOPICVAE_CORPORA_DIR"
 RUNS_ENV = "TOPICVAE_RUNS_DIR"
@@ -52,16 +68,29 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def temp_sibling(final: Path, kind: str = "tmp") -> Path:
+    """A hidden name beside ``final`` that names this process: ``.NAME.KIND-PID-XXXXXXXX``."""
+    return final.parent / f".{final.name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def file_records(folder: str | os.PathLike) -> dict[str, dict]:
+    """{file name: {"bytes": size, "sha256": digest}} of the files directly in ``folder``."""
+    return {f.name: {"bytes": f.stat().st_size, "sha256": sha256_file(f)}
+            for f in sorted(Path(folder).iterdir()) if f.is_file()}
+
+
 @contextlib.contextmanager
 def atomic_dir(final: Path, force: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside ``final``; rename it to ``final`` when the block succeeds.
 
     On an exception the temporary folder is removed and ``final`` is untouched. With
-    ``force`` an existing ``final`` is replaced only after the new one is complete.
+    ``force`` an existing ``final`` is replaced only after the new one is complete (if the
+    process dies between the two renames, :func:`sweep_debris` puts the old one back).
     """
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".{final.name}.tmp-{uuid.uuid4().hex[:8]}"
+    sweep_debris(final.parent)
+    tmp = temp_sibling(final)
     tmp.mkdir()
     try:
         yield tmp
@@ -73,16 +102,197 @@ def atomic_dir(final: Path, force: bool = False) -> Iterator[Path]:
         if not force:
             shutil.rmtree(tmp, ignore_errors=True)
             raise ConfigError(f"{final} already exists; pass --force to replace it")
-        old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
+        old = temp_sibling(final, "old")
         final.rename(old)
     tmp.rename(final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def atomic_file(final: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``final``; move it onto ``final`` when the block succeeds.
+
+    On an exception the temporary file is removed and ``final`` keeps its old content.
+    """
+    final = Path(final)
+    sweep_debris(final.parent)
+    tmp = temp_sibling(final)
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------------------- debris
+# .NAME.tmp-PID-XXXXXXXX / .NAME.old-PID-XXXXXXXX (and the PID-less names older versions wrote)
+_DEBRIS = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?:(?P<pid>\d+)-)?[0-9a-f]{8}$")
+
+
+@dataclass(frozen=True)
+class Debris:
+    """A temporary sibling left by a write: ``kind`` 'tmp' (new content) or 'old' (replaced content)."""
+
+    path: Path
+    name: str  # the name it was written for
+    kind: str
+    pid: int | None  # the writing process (None: written by a version that did not record it)
+
+    @property
+    def owner_alive(self) -> bool:
+        return self.pid is not None and pid_alive(self.pid)
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process ``pid`` exists (on this machine)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def find_debris(folder: str | os.PathLike) -> list[Debris]:
+    """The temporary siblings in ``folder``, whoever owns them."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = []
+    for entry in sorted(folder.iterdir()):
+        m = _DEBRIS.match(entry.name)
+        if m:
+            found.append(Debris(entry, m["name"], m["kind"], int(m["pid"]) if m["pid"] else None))
+    return found
+
+
+def sweep_debris(folder: str | os.PathLike, locked: frozenset[str] | set[str] = frozenset()) -> list[Path]:
+    """Remove the temporary siblings in ``folder`` whose writer is gone; return what was removed.
+
+    A sibling counts as gone when its process is dead, or (for the PID-less names of older
+    versions) when it belongs to a name in ``locked``, whose lock the caller holds. An
+    ``old`` sibling whose ``final`` is missing is the previous complete version, stranded
+    by a kill between the two renames of :func:`atomic_dir`: it is renamed back, not removed.
+    """
+    removed = []
+    for d in find_debris(folder):
+        if d.owner_alive or (d.pid is None and d.name not in locked):
+            continue
+        final = d.path.parent / d.name
+        try:
+            if d.kind == "old" and not final.exists():
+                d.path.rename(final)
+                logger.warning("restored %s from an interrupted replacement", final)
+                continue
+            if d.path.is_dir() and not d.path.is_symlink():
+                shutil.rmtree(d.path)
+            else:
+                d.path.unlink()
+        except FileNotFoundError:  # another process swept it first
+            continue
+        except OSError as exc:
+            logger.warning("could not remove %s: %s", d.path, exc)
+            continue
+        removed.append(d.path)
+    return removed
+
+
+# ---------------------------------------------------------------------------- locks
+def lock_path(folder: str | os.PathLike, name: str) -> Path:
+    return Path(folder) / f".{name}.lock"
+
+
+@contextlib.contextmanager
+def name_lock(folder: str | os.PathLike, name: str, what: str) -> Iterator[None]:
+    """Hold ``<folder>/.<name>.lock`` for the block, or raise :class:`InUseError` at once.
+
+    An advisory ``flock``: the operating system drops it when the holder dies (kill -9
+    included), so a lock never outlives its process. The file is removed on release.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = _acquire(lock_path(folder, name))
+    if fd is None:
+        owner = _lock_owner(lock_path(folder, name))
+        by = f" (pid {owner})" if owner else ""
+        raise InUseError(f"{what} {name!r} in {folder} is being written by another topicvae process{by}; "
+                         "wait for it to finish or choose another name")
+    try:
+        yield
+    finally:
+        _release(lock_path(folder, name), fd)
+
+
+def is_locked(folder: str | os.PathLike, name: str) -> bool:
+    """True while a live process holds ``name``'s lock in ``folder`` (a stale lock file is removed)."""
+    file = lock_path(folder, name)
+    if not file.exists():
+        return False
+    fd = _acquire(file, create=False)
+    if fd is None:
+        return True
+    _release(file, fd)
+    return False
+
+
+def _acquire(file: Path, create: bool = True) -> int | None:
+    """An open, exclusively locked descriptor of ``file``, or None when another process holds it."""
+    while True:
+        try:
+            fd = os.open(file, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
+        except FileNotFoundError:
+            if create:
+                raise
+            return -1  # released meanwhile: nothing is held
+        if fcntl is None:
+            return fd
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        # the previous holder may have removed the file between our open and our lock
+        try:
+            if os.fstat(fd).st_ino == os.stat(file).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+        if not create:
+            return -1
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
+
+
+def _release(file: Path, fd: int) -> None:
+    if fd < 0:
+        return
+    with contextlib.suppress(FileNotFoundError):
+        file.unlink()
+    os.close(fd)
+
+
+def _lock_owner(file: Path) -> int | None:
+    try:
+        text = file.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
 def check_output_path(path: str | os.PathLike) -> Path:
     """Raise a clear error if ``path`` cannot be written (missing or read-only folder)."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"cannot write {path}: it is a folder; give a file name such as {path / 'out.csv'}")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ConfigError(f"cannot write {path}: folder {parent} does not exist")

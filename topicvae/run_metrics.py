@@ -9,15 +9,13 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from . import evaluation
+from . import evaluation, paths
 from .corpus import Corpus
 from .errors import ConfigError, CorpusError, RunError
 
@@ -137,16 +135,24 @@ def evaluate_run(run, reference: str = "test", corpora_dir: str | Path | None = 
     metrics["train_seconds"] = run.config.get("fit_seconds")
     metrics["evaluated"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     if save:
-        tmp = run.path / f".{METRICS_FILE}.tmp-{uuid.uuid4().hex[:8]}"
-        tmp.write_text(json.dumps(metrics, indent=2))
-        os.replace(tmp, run.path / METRICS_FILE)
+        with paths.atomic_file(run.path / METRICS_FILE) as tmp:
+            tmp.write_text(json.dumps(metrics, indent=2))
     return metrics
 
 
 def read_metrics(run) -> dict | None:
     """The saved ``metrics.json`` of a run, or None when it was never evaluated."""
     file = Path(run.path) / METRICS_FILE
-    return json.loads(file.read_text()) if file.is_file() else None
+    if not file.is_file():
+        return None
+    try:
+        metrics = json.loads(file.read_text())
+    except (OSError, ValueError) as exc:
+        raise RunError(f"{file} is damaged ({str(exc).splitlines()[0]}); run `topicvae evaluate {run.name}` "
+                       "again to rewrite it") from None
+    if not isinstance(metrics, dict):
+        raise RunError(f"{file} is damaged (not a JSON object); run `topicvae evaluate {run.name}` again")
+    return metrics
 
 
 def metrics_table(rows: list[dict]) -> pd.DataFrame:

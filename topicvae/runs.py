@@ -25,6 +25,7 @@ a model class is needed, so listing runs and reading their arrays stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import importlib
@@ -35,6 +36,7 @@ import platform
 import shutil
 import sys
 import time
+import uuid
 from functools import cached_property
 from pathlib import Path
 
@@ -119,6 +121,77 @@ def _write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+# ---------------------------------------------------------------------------- run folder states
+# A name in the runs folder is in exactly one of three states:
+#   complete   NAME/config.json exists (written last, so the folder is whole)
+#   resumable  .NAME.checkpoint/ holds run.json and checkpoint.pt (an unfinished attempt)
+#   nothing    neither; whatever else carries the name is debris that the next command removes
+# An attempt id, written to run.json when training starts and copied into config.json,
+# tells a finished attempt's leftover checkpoint (debris) from a newer unfinished one.
+COMPLETE, RESUMABLE, NOTHING = "complete", "resumable", "nothing"
+
+
+def checkpoint_meta(root: Path, name: str) -> dict | None:
+    """run.json of ``name``'s checkpoint when it can be resumed (checkpoint.pt present), else None."""
+    ckpt_dir = _checkpoint_dir(root, name)
+    if not (ckpt_dir / CHECKPOINT_FILE).is_file():
+        return None
+    try:
+        meta = json.loads((ckpt_dir / CHECKPOINT_META).read_text())
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def _complete_config(root: Path, name: str) -> dict | None:
+    try:
+        config = json.loads((root / name / CONFIG_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return config if isinstance(config, dict) else None
+
+
+def run_state(root: str | Path | None, name: str) -> str:
+    """:data:`COMPLETE`, :data:`RESUMABLE` or :data:`NOTHING` (see the comment above)."""
+    root = paths.runs_dir(root)
+    if (root / name / CONFIG_FILE).is_file():
+        meta = checkpoint_meta(root, name)
+        config = _complete_config(root, name) or {}
+        if meta is not None and meta.get("attempt") and meta.get("attempt") != config.get("attempt"):
+            return RESUMABLE  # a newer attempt (--force) was interrupted; the old run still stands
+        return COMPLETE
+    return RESUMABLE if checkpoint_meta(root, name) is not None else NOTHING
+
+
+def stale_checkpoint(root: Path, name: str) -> bool:
+    """True when ``.NAME.checkpoint/`` exists but is not a resumable attempt: it cannot be
+    resumed (no checkpoint.pt, unreadable run.json) or belongs to the complete run's attempt."""
+    ckpt_dir = _checkpoint_dir(root, name)
+    if not ckpt_dir.is_dir():
+        return False
+    meta = checkpoint_meta(root, name)
+    if meta is None:
+        return True
+    config = _complete_config(root, name)
+    return config is not None and meta.get("attempt") in (None, config.get("attempt"))
+
+
+def tidy_runs_dir(root: Path, name: str | None = None) -> list[Path]:
+    """Remove what killed commands left in the runs folder; return the removed paths.
+
+    Temporary folders of dead processes, and (for ``name``, whose lock the caller holds)
+    its checkpoint folder when :func:`stale_checkpoint`. Other names' checkpoints are left
+    to their own next command or ``topicvae verify --clean``, which take their locks.
+    """
+    removed = paths.sweep_debris(root, locked={name} if name else set())
+    if name is not None and stale_checkpoint(root, name):
+        shutil.rmtree(_checkpoint_dir(root, name), ignore_errors=True)
+        removed.append(_checkpoint_dir(root, name))
+    for path in removed:
+        logger.info("removed %s (left by an interrupted command)", path)
+    return removed
+
+
 # ---------------------------------------------------------------------------- training
 def train_run(
     corpus: Corpus,
@@ -139,96 +212,162 @@ def train_run(
         n_topics: K, at least 2 and below the vocabulary size.
         name: run folder name (default ``<corpus>-<model>-k<K>``).
         runs_dir: the runs folder (default :func:`topicvae.paths.runs_dir`).
-        force: replace an existing run (and discard its checkpoint).
-        resume: continue from the run's checkpoint; settings not given are the checkpoint's.
+        force: replace an existing run (and discard an unfinished attempt's checkpoint).
+        resume: continue the unfinished attempt's checkpoint; settings not given are its own.
         progress: show the training progress bar on stderr.
         **params: model settings (see the model class), e.g. ``epochs=50, lr=1e-3, seed=1``.
+
+    The run folder's states and what each command does with them:
+
+    ============  ======================  =======================  ====================
+    state         plain                   ``resume``               ``force``
+    ============  ======================  =======================  ====================
+    nothing       trains                  RunError (nothing to     trains
+                                          resume)
+    resumable     RunError (pass resume   continues it             discards it, trains
+                  or force)
+    complete      RunError (exists)       RunError (complete)      trains, replaces it
+    ============  ======================  =======================  ====================
+
+    A checkpoint is written after every epoch while training and removed once the run
+    is complete. Debris of killed commands is removed first.
 
     Raises:
         ConfigError: unknown model or setting, K out of range, a bad setting value.
         CorpusError: empty corpus or no training documents.
-        RunError: the run exists (without ``force``), an interrupted run's checkpoint is in
-            the way (pass ``resume`` or ``force``), ``resume`` without checkpoint or on
-            another corpus.
+        RunError: see the table; ``resume`` on another corpus or with other fixed settings;
+            the disk refused a write.
+        InUseError: another process is training the same name now.
         TrainingDiverged: the loss became NaN/inf; the checkpoint of the last good epoch stays.
         KeyboardInterrupt: (``TrainingInterrupted`` for the VAE) the checkpoint stays.
     """
     cls = model_class(model)
+    n_topics = _check_request(corpus, n_topics)
+    name = paths.check_name(default_run_name(corpus.name, model, n_topics) if name is None else name, "run name")
+    root = paths.runs_dir(runs_dir)
+    main_process = _is_main_process()  # data-parallel helper ranks only train; rank 0 checks and writes
+    lock = paths.name_lock(root, name, "run") if main_process else contextlib.nullcontext()
+    with lock:
+        if main_process:
+            tidy_runs_dir(root, name)
+        params, attempt = _resume_or_start(cls, model, n_topics, name, root, corpus, force, resume, params,
+                                           check_state=main_process)
+        estimator = _make_estimator(cls, model, n_topics, params)
+        train_rows = corpus.split_rows("train")
+        if len(train_rows) == 0:
+            raise CorpusError(f"corpus {corpus.name!r} has no documents in its 'train' split")
+        all_params = estimator.get_params() if hasattr(estimator, "get_params") else {"n_topics": n_topics, **params}
+        fit_kwargs = {"progress": progress}
+        if getattr(cls, "supports_resume", False):
+            fit_kwargs.update(checkpoint=_start_checkpoint(root, name, model, all_params, corpus, attempt,
+                                                           resume, main_process), resume=resume)
+        fit_seconds = _fit(estimator, corpus, train_rows, fit_kwargs, root, name, resume)
+        if not main_process:
+            return None
+        config = _run_config(estimator, corpus, name, model, n_topics, all_params, train_rows, fit_seconds,
+                             resume, attempt)
+        _write_run(estimator, corpus, config, root / name, root)
+        shutil.rmtree(_checkpoint_dir(root, name), ignore_errors=True)  # the run is complete
+    logger.info("run %s written to %s (%.1fs of training)", name, root / name, fit_seconds)
+    return Run.load(name, root)
+
+
+def _check_request(corpus: Corpus, n_topics) -> int:
     if corpus.n_docs == 0 or corpus.bow.nnz == 0:
         raise CorpusError(f"corpus {corpus.name!r} has no documents with words; ingest documents first")
     if isinstance(n_topics, bool) or not isinstance(n_topics, (int, np.integer)) or not 2 <= n_topics < corpus.n_words:
         raise ConfigError(f"the number of topics must be an integer from 2 to {corpus.n_words - 1} "
                           f"(below the vocabulary size of corpus {corpus.name!r}), got {n_topics!r}")
-    n_topics = int(n_topics)
-    name = paths.check_name(name or default_run_name(corpus.name, model, n_topics), "run name")
-    root = paths.runs_dir(runs_dir)
-    final = root / name
-    ckpt_dir = _checkpoint_dir(root, name)
-    supports_resume = bool(getattr(cls, "supports_resume", False))
-    checksum = _corpus_checksum(corpus)
-    complete = (final / CONFIG_FILE).is_file()
+    return int(n_topics)
 
+
+def _resume_or_start(cls, model: str, n_topics: int, name: str, root: Path, corpus: Corpus, force: bool,
+                     resume: bool, params: dict, check_state: bool = True) -> tuple[dict, str]:
+    """The settings to train with and the attempt id, after checking the run folder's state
+    allows the request (see the table in :func:`train_run`)."""
     if resume:
-        if not supports_resume:
+        if not getattr(cls, "supports_resume", False):
             raise ConfigError(f"model {model!r} cannot resume training; train it again with --force")
-        meta_file = ckpt_dir / CHECKPOINT_META
-        if not (ckpt_dir / CHECKPOINT_FILE).is_file() or not meta_file.is_file():
+        meta = checkpoint_meta(root, name)
+        if meta is None or (check_state and run_state(root, name) != RESUMABLE):
+            if check_state and run_state(root, name) == COMPLETE:
+                raise RunError(f"run {name!r} is complete, there is nothing to resume; "
+                               "pass --force to train it again or choose another --name")
             raise RunError(f"run {name!r} has no checkpoint in {root} to resume; train it without --resume")
-        meta = json.loads(meta_file.read_text())
-        if meta.get("model") != model:
-            raise RunError(f"run {name!r} was trained with model {meta.get('model')!r}, not {model!r}")
-        if meta.get("corpus_checksum") != checksum:
-            raise RunError(f"run {name!r} was trained on another version of corpus {meta.get('corpus')!r} "
-                           f"(bow checksum differs); resume it on that corpus or train a new run")
+        _check_resume_matches(meta, name, model, n_topics, corpus)
         saved = dict(meta.get("params", {}))
-        if saved.get("n_topics", n_topics) != n_topics:
-            raise RunError(f"run {name!r} has {saved.get('n_topics')} topics, not {n_topics}; "
-                           "keep K or train a new run")
         saved.pop("n_topics", None)
-        params = {**saved, **params}
-    elif _is_main_process():  # (other data-parallel ranks would race rank 0's new checkpoint folder)
-        if complete and not force:
+        return {**saved, **params}, str(meta.get("attempt") or uuid.uuid4().hex)
+    if check_state and not force:
+        state = run_state(root, name)
+        if state == COMPLETE:
             raise RunError(f"run {name!r} already exists in {root}; pass --force to replace it or choose another --name")
-        if ckpt_dir.exists() and not force:
-            raise RunError(f"run {name!r} was interrupted and has a checkpoint in {ckpt_dir}; "
-                           "pass --resume to continue it or --force to start over")
+        if state == RESUMABLE:
+            raise RunError(f"run {name!r} was interrupted and can be continued: pass --resume to "
+                           "continue it or --force to start over")
+    return params, uuid.uuid4().hex
 
+
+def _check_resume_matches(meta: dict, name: str, model: str, n_topics: int, corpus: Corpus) -> None:
+    if meta.get("model") != model:
+        raise RunError(f"run {name!r} was trained with model {meta.get('model')!r}, not {model!r}")
+    if meta.get("corpus_checksum") != _corpus_checksum(corpus):
+        raise RunError(f"run {name!r} was trained on another version of corpus {meta.get('corpus')!r} "
+                       f"(bow checksum differs); resume it on that corpus or train a new run")
+    saved_k = meta.get("params", {}).get("n_topics", n_topics)
+    if saved_k != n_topics:
+        raise RunError(f"run {name!r} has {saved_k} topics, not {n_topics}; keep K or train a new run")
+
+
+def _make_estimator(cls, model: str, n_topics: int, params: dict) -> TopicModel:
     try:
         estimator = cls(n_topics=n_topics, **params)
     except TypeError as exc:
         raise ConfigError(f"bad setting for model {model!r}: {exc}") from exc
     if hasattr(estimator, "check_params"):
         estimator.check_params()
-    train_rows = corpus.split_rows("train")
-    if len(train_rows) == 0:
-        raise CorpusError(f"corpus {corpus.name!r} has no documents in its 'train' split")
-    X_train = corpus.bow if len(train_rows) == corpus.n_docs else corpus.bow[train_rows]  # (no copy when all train)
-    all_params = estimator.get_params() if hasattr(estimator, "get_params") else {"n_topics": n_topics, **params}
+    return estimator
 
-    fit_kwargs: dict = {"progress": progress}
-    main_process = _is_main_process()
-    if supports_resume:
-        if main_process:
-            if not resume and ckpt_dir.exists():
+
+def _start_checkpoint(root: Path, name: str, model: str, all_params: dict, corpus: Corpus, attempt: str,
+                      resume: bool, main_process: bool) -> Path:
+    """The checkpoint file of this attempt; a new attempt gets a fresh folder with its run.json."""
+    ckpt_dir = _checkpoint_dir(root, name)
+    if main_process and not resume:
+        try:
+            if ckpt_dir.exists():
                 shutil.rmtree(ckpt_dir)
-            ckpt_dir.mkdir(parents=True, exist_ok=True)
+            ckpt_dir.mkdir(parents=True)
             _write_json(ckpt_dir / CHECKPOINT_META, {"name": name, "model": model, "params": all_params,
-                                                     "corpus": corpus.name, "corpus_checksum": checksum})
-        fit_kwargs.update(checkpoint=ckpt_dir / CHECKPOINT_FILE, resume=resume)
+                                                     "corpus": corpus.name, "attempt": attempt,
+                                                     "corpus_checksum": _corpus_checksum(corpus)})
+        except OSError as exc:
+            shutil.rmtree(ckpt_dir, ignore_errors=True)
+            raise _write_error(f"start run {name!r}", root, exc) from None
+    return ckpt_dir / CHECKPOINT_FILE
 
-    logger.info("training %s (K=%d) on %d documents of corpus %s as run %s%s", model, n_topics,
-                len(train_rows), corpus.name, name, " (resumed)" if resume else "")
+
+def _fit(estimator: TopicModel, corpus: Corpus, train_rows: np.ndarray, fit_kwargs: dict, root: Path, name: str,
+         resume: bool) -> float:
+    """Fit on the training rows; seconds taken. A failure before the first checkpoint leaves nothing."""
+    X_train = corpus.bow if len(train_rows) == corpus.n_docs else corpus.bow[train_rows]  # (no copy when all train)
+    logger.info("training %s (K=%d) on %d documents of corpus %s as run %s%s", type(estimator).__name__,
+                estimator.n_topics, len(train_rows), corpus.name, name, " (resumed)" if resume else "")
     t0 = time.perf_counter()
-    estimator.fit(X_train, **fit_kwargs)
-    fit_seconds = time.perf_counter() - t0
-    if not main_process:  # data-parallel training: rank 0 writes the run
-        return None
+    try:
+        estimator.fit(X_train, **fit_kwargs)
+    except BaseException:
+        if _is_main_process() and stale_checkpoint(root, name):  # e.g. Ctrl-C while building embeddings
+            shutil.rmtree(_checkpoint_dir(root, name), ignore_errors=True)
+        raise
+    return time.perf_counter() - t0
 
-    doc_topic = np.asarray(estimator.transform(corpus.bow), dtype=np.float32)
-    posterior = estimator.posterior(corpus.bow) if hasattr(estimator, "posterior") else None
-    topic_word = np.asarray(estimator.topic_word_, dtype=np.float64)
-    history = pd.DataFrame(getattr(estimator, "history_", None) or [])
-    config = {
+
+def _run_config(estimator: TopicModel, corpus: Corpus, name: str, model: str, n_topics: int, all_params: dict,
+                train_rows: np.ndarray, fit_seconds: float, resume: bool, attempt: str) -> dict:
+    history = getattr(estimator, "history_", None) or []
+    n_epochs = len(pd.DataFrame(history))
+    return {
         "name": name,
         "model": model,
         "n_topics": n_topics,
@@ -236,33 +375,51 @@ def train_run(
         "seed": all_params.get("seed"),
         "corpus": corpus.name,
         "corpus_path": str(Path(corpus.path).resolve()) if corpus.path is not None else None,
-        "corpus_checksum": checksum,
+        "corpus_checksum": _corpus_checksum(corpus),
         "preprocess": corpus.manifest.get("preprocess"),  # lets `infer` tokenize new text the same way
         "n_docs": corpus.n_docs,
         "n_words": corpus.n_words,
         "n_train_docs": int(len(train_rows)),
         "n_val_docs": getattr(estimator, "n_val_docs_", None),
-        "epochs": int(len(history)),
+        "epochs": int(n_epochs),
         "best_epoch": getattr(estimator, "best_epoch_", None),
         "stopped_early": getattr(estimator, "stopped_early_", None),
         "fit_seconds": round(fit_seconds, 3),
         "resumed": bool(resume),
+        "attempt": attempt,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "versions": _versions(),
     }
-    with paths.atomic_dir(final, force=True) as tmp:
-        estimator.save(tmp)
-        history.to_csv(tmp / HISTORY_FILE, index=False)
-        np.save(tmp / TOPIC_WORD_FILE, topic_word, allow_pickle=False)
-        np.save(tmp / DOC_TOPIC_FILE, doc_topic, allow_pickle=False)
-        if posterior is not None:
-            np.save(tmp / Z_MEAN_FILE, np.asarray(posterior[0], dtype=np.float32), allow_pickle=False)
-            np.save(tmp / Z_STD_FILE, np.asarray(posterior[1], dtype=np.float32), allow_pickle=False)
-        topics_table(topic_word, corpus.vocab, TOP_WORDS_SAVED).to_csv(tmp / TOPICS_FILE, index=False)
-        (tmp / VOCAB_FILE).write_text(json.dumps(list(corpus.vocab), ensure_ascii=False))
-        _write_json(tmp / CONFIG_FILE, config)  # last: its presence marks a complete run
-    logger.info("run %s written to %s (%.1fs of training)", name, final, fit_seconds)
-    return Run.load(name, root)
+
+
+def _write_run(estimator: TopicModel, corpus: Corpus, config: dict, final: Path, root: Path) -> None:
+    """Write every file of the run into a temporary folder, config.json (with each file's size
+    and sha256, for ``topicvae verify``) last, and rename it into place."""
+    doc_topic = np.asarray(estimator.transform(corpus.bow), dtype=np.float32)
+    posterior = estimator.posterior(corpus.bow) if hasattr(estimator, "posterior") else None
+    topic_word = np.asarray(estimator.topic_word_, dtype=np.float64)
+    try:
+        with paths.atomic_dir(final, force=True) as tmp:
+            estimator.save(tmp)
+            pd.DataFrame(getattr(estimator, "history_", None) or []).to_csv(tmp / HISTORY_FILE, index=False)
+            np.save(tmp / TOPIC_WORD_FILE, topic_word, allow_pickle=False)
+            np.save(tmp / DOC_TOPIC_FILE, doc_topic, allow_pickle=False)
+            if posterior is not None:
+                np.save(tmp / Z_MEAN_FILE, np.asarray(posterior[0], dtype=np.float32), allow_pickle=False)
+                np.save(tmp / Z_STD_FILE, np.asarray(posterior[1], dtype=np.float32), allow_pickle=False)
+            topics_table(topic_word, corpus.vocab, TOP_WORDS_SAVED).to_csv(tmp / TOPICS_FILE, index=False)
+            (tmp / VOCAB_FILE).write_text(json.dumps(list(corpus.vocab), ensure_ascii=False))
+            config["files"] = paths.file_records(tmp)
+            _write_json(tmp / CONFIG_FILE, config)  # last: its presence marks a complete run
+    except OSError as exc:
+        resumable = checkpoint_meta(root, final.name) is not None
+        raise _write_error(f"write run {final.name!r}", root, exc, resumable) from None
+
+
+def _write_error(what: str, root: Path, exc: OSError, resumable: bool = False) -> RunError:
+    again = "the same command with --resume (training is checkpointed)" if resumable else "the same command"
+    return RunError(f"cannot {what} in {root} ({exc.strerror or exc}); free space or fix the folder's "
+                    f"permissions, then run {again}")
 
 
 def topics_table(topic_word: np.ndarray, vocab, n: int = TOP_WORDS_SAVED) -> pd.DataFrame:
@@ -297,7 +454,7 @@ class Run:
         root = paths.runs_dir(runs_dir)
         folder = root / name
         if not (folder / CONFIG_FILE).is_file():
-            if (_checkpoint_dir(root, name) / CHECKPOINT_FILE).is_file():
+            if checkpoint_meta(root, name) is not None:
                 raise RunError(f"run {name!r} did not finish (interrupted or diverged); "
                                "continue it with --resume or start over with --force")
             have = ", ".join(r["name"] for r in list_runs(root)) or "none"
@@ -305,12 +462,24 @@ class Run:
         try:
             config = json.loads((folder / CONFIG_FILE).read_text())
         except (OSError, ValueError) as exc:
-            raise RunError(f"run {name!r} in {root} is damaged ({exc}); train it again with --force") from exc
+            raise damaged(name, root, f"config.json cannot be read: {exc}") from None
+        problem = _config_problem(config)
+        if problem:
+            raise damaged(name, root, f"config.json {problem}")
         return cls(folder, config)
 
-    def _array(self, fname: str) -> np.ndarray | None:
+    def array(self, fname: str, required: bool = True, mmap_mode: str | None = None) -> np.ndarray | None:
+        """The array file ``fname`` of the run (None when missing and not ``required``);
+        :class:`RunError` when it is missing or cannot be read."""
         file = self.path / fname
-        return np.load(file, allow_pickle=False) if file.is_file() else None
+        if not file.is_file():
+            if required:
+                raise damaged(self.name, self.path.parent, f"{fname} is missing")
+            return None
+        try:
+            return np.load(file, allow_pickle=False, mmap_mode=mmap_mode)
+        except (OSError, ValueError, EOFError) as exc:
+            raise damaged(self.name, self.path.parent, f"{fname} cannot be read: {exc}") from None
 
     @property
     def model_name(self) -> str:
@@ -332,31 +501,42 @@ class Run:
     @cached_property
     def topic_word(self) -> np.ndarray:
         """float64 (K, V), rows sum to 1."""
-        return self._array(TOPIC_WORD_FILE)
+        return self.array(TOPIC_WORD_FILE)
 
     @cached_property
     def doc_topic(self) -> np.ndarray:
         """float32 (n_docs, K) θ of every corpus document, in corpus row order."""
-        return self._array(DOC_TOPIC_FILE)
+        return self.array(DOC_TOPIC_FILE)
 
     @cached_property
     def z_mean(self) -> np.ndarray | None:
         """float32 (n_docs, K) posterior mean of z, or None for models without one."""
-        return self._array(Z_MEAN_FILE)
+        return self.array(Z_MEAN_FILE, required=False)
 
     @cached_property
     def z_std(self) -> np.ndarray | None:
         """float32 (n_docs, K) posterior standard deviation of z, or None."""
-        return self._array(Z_STD_FILE)
+        return self.array(Z_STD_FILE, required=False)
 
     @cached_property
     def topics(self) -> pd.DataFrame:
         """topic, rank, word, weight of the top 20 words of each topic."""
-        return pd.read_csv(self.path / TOPICS_FILE, keep_default_na=False)
+        try:
+            return pd.read_csv(self.path / TOPICS_FILE, keep_default_na=False)
+        except (OSError, ValueError) as exc:
+            raise damaged(self.name, self.path.parent, f"{TOPICS_FILE} cannot be read: {exc}") from None
 
     @cached_property
     def vocab(self) -> list[str]:
-        return json.loads((self.path / VOCAB_FILE).read_text())
+        try:
+            vocab = json.loads((self.path / VOCAB_FILE).read_text())
+        except FileNotFoundError:
+            raise damaged(self.name, self.path.parent, f"{VOCAB_FILE} is missing") from None
+        except (OSError, ValueError) as exc:
+            raise damaged(self.name, self.path.parent, f"{VOCAB_FILE} cannot be read: {exc}") from None
+        if not isinstance(vocab, list) or (self.topic_word is not None and len(vocab) != self.topic_word.shape[1]):
+            raise damaged(self.name, self.path.parent, f"{VOCAB_FILE} does not match topic_word.npy")
+        return vocab
 
     @cached_property
     def model(self) -> TopicModel:
@@ -384,6 +564,24 @@ class Run:
 
     def __repr__(self) -> str:
         return f"Run({self.name!r}, model={self.model_name!r}, n_topics={self.n_topics})"
+
+
+def damaged(name: str, root: Path, problem: str) -> RunError:
+    """The one-line error for a run folder that cannot be used as it is."""
+    return RunError(f"run {name!r} in {root} is damaged ({problem}); `topicvae verify {name}` lists what is "
+                    "wrong, train it again with --force")
+
+
+def _config_problem(config) -> str | None:
+    """What makes a parsed config.json unusable, or None."""
+    if not isinstance(config, dict):
+        return "is not a JSON object"
+    if config.get("model") not in MODELS:
+        return f"names no known model (model={config.get('model')!r})"
+    k = config.get("n_topics")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        return f"has no valid n_topics (n_topics={k!r})"
+    return None
 
 
 def list_runs(runs_dir: str | Path | None = None) -> list[dict]:

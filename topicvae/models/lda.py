@@ -428,17 +428,16 @@ class LDA(TopicModel):
             sstats = np.load(folder / SSTATS_FILE, allow_pickle=False)
             alpha = np.load(folder / ALPHA_FILE, allow_pickle=False)
             eta = np.load(folder / ETA_FILE, allow_pickle=False)
-        except (OSError, ValueError) as exc:
+            settings, n_words = dict(meta["settings"]), int(meta["n_words"])
+        except (OSError, ValueError, EOFError, KeyError, TypeError) as exc:
             raise RunError(f"the LDA model in {folder} is damaged ({exc}); train it again") from exc
         if meta.get("format_version") != FORMAT_VERSION:
             raise RunError(f"the LDA model in {folder} has format {meta.get('format_version')!r}, "
                            f"this version reads {FORMAT_VERSION}; train it again")
-        settings = dict(meta["settings"])
         for name, arr in (("alpha", alpha), ("eta", eta)):
             if isinstance(settings.get(name), dict):
                 settings[name] = arr
         self = cls(**settings)
-        n_words = int(meta["n_words"])
         if sstats.shape != (self.n_topics, n_words) or alpha.shape != (self.n_topics,):
             raise RunError(f"the LDA model in {folder} is damaged (array shapes do not match its settings)")
 

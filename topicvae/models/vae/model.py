@@ -471,8 +471,13 @@ class VAETopicModel(TopicModel):
             raise RunError(f"no {MODEL_FILE} in {path}")
         try:
             data = torch.load(file, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise RunError(f"{file} cannot be read ({exc})") from exc
+        except Exception as exc:  # damaged, or not a topicvae file: refused without running its contents
+            reason = "it holds objects other than tensors and settings" if "weights_only" in str(exc) else \
+                str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise RunError(f"{file} is not a readable topicvae model ({reason}); it was not loaded; "
+                           "train the run again") from None
+        if not isinstance(data, dict) or not isinstance(data.get("params"), dict) or "state_dict" not in data:
+            raise RunError(f"{file} is not a topicvae model; train the run again")
         if data.get("model") != cls.name:
             raise RunError(f"{file} holds a {data.get('model')!r} model, not {cls.name!r}")
         params = {**cls.legacy_params, **data["params"]}

@@ -11,9 +11,12 @@ interrupted run resumes exactly where it stopped:
 - a checkpoint holds the state at the end of the last *completed* epoch (weights,
   optimizer, best weights, history, random-number-generator states), so a resumed run
   takes the same steps as one that was never interrupted;
-- it is written every ``checkpoint_seconds``, at the end, on Ctrl-C (then
-  :class:`TrainingInterrupted` is raised) and when the loss becomes NaN or infinite
-  (then :class:`~topicvae.errors.TrainingDiverged` is raised);
+- it is written after every epoch (so a kill -9 loses at most the epoch in progress;
+  the write is a fraction of an epoch's time, see ``benchmarks/crash.py``), at the end,
+  on Ctrl-C (then :class:`TrainingInterrupted` is raised) and when the loss becomes NaN
+  or infinite (then :class:`~topicvae.errors.TrainingDiverged` is raised);
+- it is written to a temporary file and renamed, so a kill during the write leaves the
+  previous epoch's checkpoint whole;
 - it is a dict of tensors, numbers, strings, lists and dicts, readable with
   ``torch.load(path, weights_only=True)``.
 """
@@ -72,7 +75,7 @@ class TrainSettings:
     kl_warmup: int = 0
     clip_norm: float | None = 5.0
     seed: int = 0
-    checkpoint_seconds: float = 60.0
+    checkpoint_seconds: float = 0.0  # least time between checkpoints (0: after every epoch)
 
 
 @dataclass
@@ -273,11 +276,20 @@ class _Loop:
 
 
 def _save(ckpt: dict, path: Path) -> None:
-    """Write a checkpoint atomically (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a checkpoint atomically (temporary file, then rename); :class:`RunError` when the
+    disk refuses (full, read-only), with the previous checkpoint left whole."""
     tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(ckpt, tmp)
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(ckpt, tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as exc:  # torch reports a failed write as RuntimeError
+        tmp.unlink(missing_ok=True)
+        done = int(ckpt.get("epoch", 0))
+        keep = "; the checkpoint of the epoch before stays" if path.is_file() else ""
+        raise RunError(f"cannot write the checkpoint of epoch {done} to {path.parent} "
+                       f"({getattr(exc, 'strerror', None) or exc}){keep}; free space or fix the folder's "
+                       "permissions, then run the same command again") from None
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:
@@ -371,6 +383,7 @@ def train(
             if path is not None and time.perf_counter() - last_write >= s.checkpoint_seconds:
                 write(last_good)
                 last_write = time.perf_counter()
+                logger.info("%s: epoch %d of %d done, checkpointed", desc, loop.epoch, s.epochs)
             bar.update(1)
             bar.set_postfix({"loss": f"{rec + kl:.1f}", "rec": f"{rec:.1f}", "kl": f"{kl:.2f}",
                              "val": f"{val_rec + val_kl:.1f}",
