@@ -522,6 +522,15 @@ def cmd_app(args) -> int:
     return launch(corpora_dir=args.corpora_dir, runs_dir=args.runs_dir, host=args.host, port=args.port)
 
 
+# ------------------------------------------------------------------ verify
+def cmd_verify(args) -> int:
+    from .verify import PROBLEMS, format_findings, verify
+
+    findings = verify(args.names or None, args.corpora_dir, args.runs_dir, clean=args.clean)
+    print(format_findings(findings, verbose=args.all))
+    return EXIT_USER_ERROR if any(f.status in PROBLEMS and not f.removed for f in findings) else 0
+
+
 # ------------------------------------------------------------------ main
 COMMANDS = {
     "quickstart": (cmd_quickstart, "ingest the built-in sample, train, evaluate and export: the whole flow"),
@@ -538,6 +547,7 @@ COMMANDS = {
     "export": (cmd_export, "write document vectors (theta, dominant topic) to CSV or Parquet"),
     "infer": (cmd_infer, "topic mixtures of new documents under a trained run"),
     "app": (cmd_app, "open the dashboard to explore topics, documents and comparisons"),
+    "verify": (cmd_verify, "check corpora and runs against their checksums; find and --clean debris of killed commands"),
 }
 
 
@@ -624,6 +634,15 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--host", default="127.0.0.1",
                            help="address to listen on (default: 127.0.0.1; anything else is reachable from other machines)")
             p.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
+        elif name == "verify":
+            p.epilog = ("example: topicvae verify (everything), topicvae verify sample sample-prodlda-k20, "
+                        "topicvae verify --clean (also remove debris). Exit status 1 when anything is damaged, "
+                        "incomplete, orphaned, stale or debris.")
+            p.add_argument("names", nargs="*", help="corpus or run names (default: all)")
+            p.add_argument("--clean", action="store_true",
+                           help="remove debris of killed commands and checkpoints of finished runs "
+                                "(never a complete corpus or run, never a resumable checkpoint)")
+            p.add_argument("--all", action="store_true", help="also list the items that are fine")
         elif name == "quickstart":
             p.add_argument("--name", default="sample", help="name of the sample corpus (default: sample)")
             p.add_argument("--topics", type=int, default=20, help="number of topics (default: 20)")

@@ -85,8 +85,10 @@ class Corpus:
             (tmp / VOCAB_FILE).write_text(json.dumps(self.vocab, ensure_ascii=False))
             self.docs.to_parquet(tmp / DOCS_FILE, index=False)
             self.manifest.setdefault("checksums", {})
+            self.manifest.setdefault("sizes", {})
             for fname in (BOW_FILE, VOCAB_FILE, DOCS_FILE):
                 self.manifest["checksums"][fname] = paths.sha256_file(tmp / fname)
+                self.manifest["sizes"][fname] = (tmp / fname).stat().st_size
             (tmp / MANIFEST_FILE).write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False, default=str))
         self.path = final
         return final

@@ -230,19 +230,23 @@ def name_lock(folder: str | os.PathLike, name: str, what: str) -> Iterator[None]
         _release(lock_path(folder, name), fd)
 
 
-def is_locked(folder: str | os.PathLike, name: str) -> bool:
-    """True while a live process holds ``name``'s lock in ``folder`` (a stale lock file is removed)."""
+def is_locked(folder: str | os.PathLike, name: str, tidy: bool = True) -> bool:
+    """True while a live process holds ``name``'s lock in ``folder``; with ``tidy`` a lock
+    file nobody holds (its process was killed) is removed."""
     file = lock_path(folder, name)
     if not file.exists():
         return False
-    fd = _acquire(file, create=False)
+    fd = _acquire(file, create=False, stamp=False)
     if fd is None:
         return True
-    _release(file, fd)
+    if tidy:
+        _release(file, fd)
+    elif fd >= 0:
+        os.close(fd)
     return False
 
 
-def _acquire(file: Path, create: bool = True) -> int | None:
+def _acquire(file: Path, create: bool = True, stamp: bool = True) -> int | None:
     """An open, exclusively locked descriptor of ``file``, or None when another process holds it."""
     while True:
         try:
@@ -267,8 +271,9 @@ def _acquire(file: Path, create: bool = True) -> int | None:
         os.close(fd)
         if not create:
             return -1
-    os.ftruncate(fd, 0)
-    os.write(fd, str(os.getpid()).encode())
+    if stamp:  # the holder's pid, for the message another process shows
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
     return fd
 
 
