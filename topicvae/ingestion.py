@@ -178,6 +178,7 @@ def ingest(
     root = paths.corpora_dir(corpora_dir)
     with paths.name_lock(root, name, "corpus"):
         paths.sweep_debris(root, locked={name})
+        paths.remove_stale_locks(root)
         if (root / name).exists() and not force:
             raise CorpusError(f"corpus {name!r} already exists in {root}; pass --force to replace it")
         return _ingest(source, name, fmt=fmt, columns=columns, preprocess=preprocess or PreprocessSettings(),

@@ -246,6 +246,18 @@ def is_locked(folder: str | os.PathLike, name: str, tidy: bool = True) -> bool:
     return False
 
 
+def remove_stale_locks(folder: str | os.PathLike) -> list[Path]:
+    """Remove the lock files in ``folder`` that no live process holds (left by kill -9)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    stale = []
+    for file in sorted(folder.glob(".*.lock")):
+        if not is_locked(folder, file.name[1:-len(".lock")]):
+            stale.append(file)
+    return stale
+
+
 def _acquire(file: Path, create: bool = True, stamp: bool = True) -> int | None:
     """An open, exclusively locked descriptor of ``file``, or None when another process holds it."""
     while True:

@@ -45,7 +45,7 @@ import pandas as pd
 
 from . import __version__, paths
 from .corpus import Corpus
-from .errors import ConfigError, CorpusError, RunError
+from .errors import ConfigError, CorpusError, InUseError, RunError
 from .models.base import TopicModel
 
 logger = logging.getLogger(__name__)
@@ -179,14 +179,25 @@ def stale_checkpoint(root: Path, name: str) -> bool:
 def tidy_runs_dir(root: Path, name: str | None = None) -> list[Path]:
     """Remove what killed commands left in the runs folder; return the removed paths.
 
-    Temporary folders of dead processes, and (for ``name``, whose lock the caller holds)
-    its checkpoint folder when :func:`stale_checkpoint`. Other names' checkpoints are left
-    to their own next command or ``topicvae verify --clean``, which take their locks.
+    Temporary folders of dead processes, lock files nobody holds, and checkpoint folders
+    that :func:`stale_checkpoint` proves useless: ``name``'s (the caller holds its lock),
+    and any other name's whose lock can be taken now (none is training it).
     """
-    removed = paths.sweep_debris(root, locked={name} if name else set())
-    if name is not None and stale_checkpoint(root, name):
-        shutil.rmtree(_checkpoint_dir(root, name), ignore_errors=True)
-        removed.append(_checkpoint_dir(root, name))
+    removed = paths.sweep_debris(root, locked={name} if name else set()) + paths.remove_stale_locks(root)
+    for ckpt_dir in sorted(root.glob(".*.checkpoint")) if root.is_dir() else []:
+        other = ckpt_dir.name[1:-len(".checkpoint")]
+        if other == name:
+            if stale_checkpoint(root, name):
+                shutil.rmtree(ckpt_dir, ignore_errors=True)
+                removed.append(ckpt_dir)
+            continue
+        try:
+            with paths.name_lock(root, other, "run"):
+                if stale_checkpoint(root, other):
+                    shutil.rmtree(ckpt_dir, ignore_errors=True)
+                    removed.append(ckpt_dir)
+        except InUseError:
+            continue  # being trained now
     for path in removed:
         logger.info("removed %s (left by an interrupted command)", path)
     return removed

@@ -27,6 +27,7 @@ import copy
 import logging
 import math
 import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -288,8 +289,35 @@ def _save(ckpt: dict, path: Path) -> None:
         done = int(ckpt.get("epoch", 0))
         keep = "; the checkpoint of the epoch before stays" if path.is_file() else ""
         raise RunError(f"cannot write the checkpoint of epoch {done} to {path.parent} "
-                       f"({getattr(exc, 'strerror', None) or exc}){keep}; free space or fix the folder's "
+                       f"({_write_failure(exc, path.parent, ckpt)}){keep}; free space or fix the folder's "
                        "permissions, then run the same command again") from None
+
+
+def _write_failure(exc: Exception, folder: Path, ckpt: dict) -> str:
+    """Why a checkpoint write failed, in words: torch's own message for a full disk is an
+    internal assertion, so a shortage of space is recognised by measuring it."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    needed = sum(t.nbytes for t in _tensors(ckpt))
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        free = None
+    if free is not None and free < needed:
+        return f"No space left on device: {free / 2**20:.1f} MiB free, the checkpoint needs about {needed / 2**20:.1f} MiB"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _tensors(obj):
+    if isinstance(obj, torch.Tensor):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _tensors(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _tensors(v)
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:

@@ -1,0 +1,243 @@
+"""kill -9 at random moments: does the next command recover, without --force, and lose nothing?
+
+For ``ingest`` and for ``train`` it first runs the command once uninterrupted (the
+reference: its duration and its result), then N times: start the same command in a
+fresh process, SIGKILL it at a seeded random moment of its reference duration, then
+run the command again as a user would (the plain command; with ``--resume`` when the
+plain command says the run can be continued). Each trial checks:
+
+- recovered: the next command succeeded without ``--force``;
+- identical: the result equals the reference bitwise (``bow.npz``; θ and topic-word);
+- leftovers: hidden entries (temporary folders, checkpoints, locks) left after the next
+  command; the target is none;
+- epochs lost (train): epochs the killed process had logged as finished beyond the
+  epoch of the checkpoint it left (checkpoints are written after every epoch, so 0:
+  only the epoch in progress is lost).
+
+Usage::
+
+    python benchmarks/crash.py                    # 20 kills each, built-in sample corpus
+    python benchmarks/crash.py --kills 5 --only train
+    python benchmarks/crash.py --source ../shared/corpora/20news-bydate.tar.gz --kills 5 --only ingest
+
+The test suite runs the same trials with 5 kills each (tests/test_crash.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TRAIN_ARGS = ["--model", "prodlda", "--topics", "10", "--epochs", "30", "--threads", "1", "--seed", "0"]
+EPOCH_LOG = re.compile(r"epoch (\d+) of \d+ done, checkpointed")
+TIMEOUT = 600
+
+
+@dataclass
+class Trial:
+    kind: str
+    kill_at: float  # seconds after start
+    killed: bool  # False: the command had finished before the kill moment
+    recovered: bool
+    identical: bool
+    leftovers: list[str] = field(default_factory=list)
+    whole: bool = True  # right after the kill, a corpus or run folder that exists passes `verify`
+    epochs_logged: int | None = None
+    epochs_checkpointed: int | None = None
+    resumed: bool = False
+    message: str = ""
+
+    @property
+    def epochs_lost(self) -> int | None:
+        if self.epochs_logged is None:
+            return None
+        return max(0, self.epochs_logged - (self.epochs_checkpointed or 0))
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
+    return env
+
+
+def topicvae(*args: str, work: Path) -> list[str]:
+    return [sys.executable, "-m", "topicvae.cli", *args, "--corpora-dir", str(work / "corpora"),
+            "--runs-dir", str(work / "runs")]
+
+
+def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def kill_at(cmd: list[str], cwd: Path, seconds: float) -> tuple[bool, str]:
+    """Start ``cmd``, SIGKILL it after ``seconds``; (whether it was still running, its stderr)."""
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=_env(), stdout=subprocess.DEVNULL, stderr=err, text=True)
+        try:
+            proc.wait(timeout=seconds)
+            killed = False
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=60)
+            killed = True
+        err.seek(0)
+        return killed, err.read()
+
+
+def whole_after_kill(work: Path, kind: str) -> bool:
+    """A corpus or run that looks complete after the kill must be whole (the kill never half-writes one)."""
+    from topicvae.verify import OK, check_corpus, check_run
+
+    if kind == "ingest":
+        folder = work / "corpora" / "c"
+        return not folder.exists() or check_corpus(work / "corpora", "c").status == OK
+    folder = work / "runs" / "r"
+    return not folder.exists() or check_run(work / "runs", "r", work / "corpora").status == OK
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def hidden(folder: Path) -> list[str]:
+    """Entries a user did not make: hidden names in the folder and in its subfolders."""
+    if not folder.is_dir():
+        return []
+    out = [p.name for p in folder.iterdir() if p.name.startswith(".")]
+    out += [f"{p.name}/{q.name}" for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
+            for q in p.iterdir() if q.name.startswith(".")]
+    return sorted(out)
+
+
+# ---------------------------------------------------------------------------- ingest
+def ingest_cmd(source: str, work: Path) -> list[str]:
+    return topicvae("ingest", source, "--name", "c", "--quiet", work=work)
+
+
+def ingest_reference(source: str, work: Path) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    done = run(ingest_cmd(source, work), work)
+    if done.returncode:
+        raise SystemExit(f"reference ingest failed: {done.stderr.strip()}")
+    return time.perf_counter() - t0, sha(work / "corpora" / "c" / "bow.npz")
+
+
+def ingest_trial(source: str, work: Path, seconds: float, reference_sha: str) -> Trial:
+    shutil.rmtree(work / "corpora", ignore_errors=True)
+    killed, _ = kill_at(ingest_cmd(source, work), work, seconds)
+    whole = whole_after_kill(work, "ingest")
+    again = run(ingest_cmd(source, work), work)
+    recovered = again.returncode == 0 or (not killed and "already exists" in again.stderr)
+    bow = work / "corpora" / "c" / "bow.npz"
+    return Trial("ingest", seconds, killed, recovered, bow.is_file() and sha(bow) == reference_sha,
+                 hidden(work / "corpora"), whole, message=again.stderr.strip()[-300:] if not recovered else "")
+
+
+# ---------------------------------------------------------------------------- train
+def train_cmd(work: Path, *extra: str) -> list[str]:
+    return [*topicvae("-v", "train", "c", *TRAIN_ARGS, "--name", "r", "--quiet", *extra, work=work)]
+
+
+def train_reference(work: Path) -> tuple[float, dict]:
+    """Ingest the corpus the trials train on (built-in sample) and train it once uninterrupted."""
+    if not (work / "corpora" / "c").is_dir():
+        done = run(ingest_cmd("builtin:sample", work), work)
+        if done.returncode:
+            raise SystemExit(f"ingest for the train trials failed: {done.stderr.strip()}")
+    t0 = time.perf_counter()
+    done = run(train_cmd(work), work)
+    if done.returncode:
+        raise SystemExit(f"reference train failed: {done.stderr.strip()}")
+    seconds = time.perf_counter() - t0
+    result = run_digest(work / "runs" / "r")
+    shutil.rmtree(work / "runs")
+    return seconds, result
+
+
+def run_digest(folder: Path) -> dict:
+    return {f: sha(folder / f) for f in ("doc_topic.npy", "topic_word.npy", "z_mean.npy")} if folder.is_dir() else {}
+
+
+def checkpoint_epoch(work: Path) -> int | None:
+    ckpt = work / "runs" / ".r.checkpoint" / "checkpoint.pt"
+    if not ckpt.is_file():
+        return None
+    import torch
+
+    return int(torch.load(ckpt, map_location="cpu", weights_only=True)["epoch"])
+
+
+def train_trial(work: Path, seconds: float, reference: dict) -> Trial:
+    shutil.rmtree(work / "runs", ignore_errors=True)
+    killed, stderr = kill_at(train_cmd(work), work, seconds)
+    logged = [int(m) for m in EPOCH_LOG.findall(stderr)]
+    checkpointed = checkpoint_epoch(work)
+    whole = whole_after_kill(work, "train")
+    again = run(train_cmd(work), work)
+    resumed = again.returncode != 0 and "--resume" in again.stderr
+    if resumed:
+        again = run(train_cmd(work, "--resume"), work)
+    recovered = again.returncode == 0 or (not killed and "already exists" in again.stderr)
+    return Trial("train", seconds, killed, recovered, run_digest(work / "runs" / "r") == reference,
+                 hidden(work / "runs"), whole, epochs_logged=max(logged, default=0) if killed else None,
+                 epochs_checkpointed=checkpointed, resumed=resumed,
+                 message=again.stderr.strip()[-300:] if not recovered else "")
+
+
+# ---------------------------------------------------------------------------- driver
+def trials(kind: str, kills: int, seed: int, work: Path, source: str = "builtin:sample") -> list[Trial]:
+    """Run the reference, then ``kills`` killed-and-recovered trials of ``kind`` ('ingest' or 'train')."""
+    work.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(f"{seed}-{kind}")
+    if kind == "ingest":
+        seconds, digest = ingest_reference(source, work)
+        return [ingest_trial(source, work, rng.uniform(0.05, 0.98) * seconds, digest) for _ in range(kills)]
+    seconds, digest = train_reference(work)
+    return [train_trial(work, rng.uniform(0.05, 0.98) * seconds, digest) for _ in range(kills)]
+
+
+def summary(results: list[Trial]) -> str:
+    kind = results[0].kind
+    killed = [t for t in results if t.killed]
+    lost = [t.epochs_lost for t in killed if t.epochs_lost is not None]
+    cells = [kind, f"{len(killed)}/{len(results)}", f"{sum(t.whole for t in results)}/{len(results)}",
+             f"{sum(t.recovered for t in results)}/{len(results)}",
+             f"{sum(t.identical for t in results)}/{len(results)}",
+             str(sum(bool(t.leftovers) for t in results)),
+             str(sum(t.resumed for t in results)) if kind == "train" else "-",
+             str(max(lost, default=0)) if kind == "train" else "-"]
+    return "| " + " | ".join(cells) + " |"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--kills", type=int, default=20, help="killed trials per command (default 20)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--only", choices=["ingest", "train"], help="one command only")
+    ap.add_argument("--source", default="builtin:sample", help="what the ingest trials read (default builtin:sample)")
+    args = ap.parse_args()
+    print("| command | killed while running | whole or absent after the kill | recovered without --force | "
+          "result identical | trials with leftovers | resumed | most whole epochs lost |")
+    print("|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory(prefix="topicvae-crash-") as tmp:
+        for kind in [args.only] if args.only else ["ingest", "train"]:
+            results = trials(kind, args.kills, args.seed, Path(tmp) / kind, args.source)
+            print(summary(results), flush=True)
+            for t in results:
+                if not (t.whole and t.recovered and t.identical and not t.leftovers and not t.epochs_lost):
+                    print(f"  failed trial: {t}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""kill -9 at seeded random moments of real ingest and train processes: the next command recovers.
+
+The same trials as ``benchmarks/crash.py`` (which runs 20 kills each), 5 each here: after
+each kill the folder holds nothing half-written that looks complete, the plain command
+(or ``--resume`` when it says the run can be continued) succeeds without ``--force``, the
+result equals an uninterrupted run's bitwise, no debris is left, and a killed training
+loses no epoch it had reported finished.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench_support import load
+
+pytestmark = pytest.mark.slow
+KILLS = 5
+
+
+@pytest.fixture(scope="module")
+def crash():
+    return load("crash")
+
+
+@pytest.mark.parametrize("kind", ["ingest", "train"])
+def test_kill_9_at_random_moments_then_the_next_command_recovers(crash, kind, tmp_path):
+    results = crash.trials(kind, KILLS, seed=0, work=tmp_path)
+    killed = [t for t in results if t.killed]
+    assert len(killed) >= KILLS - 1, f"the kill moments missed the command: {results}"
+    for t in results:
+        assert t.whole, f"a half-written {kind} result looked complete after the kill at {t.kill_at:.1f} s"
+        assert t.recovered, f"the next command failed after the kill at {t.kill_at:.1f} s: {t.message}"
+        assert t.identical, f"the recovered result differs from an uninterrupted one (kill at {t.kill_at:.1f} s)"
+        assert t.leftovers == [], f"debris after the next command: {t.leftovers}"
+        if kind == "train" and t.killed:
+            assert t.epochs_lost == 0, f"finished epochs lost: {t}"
