@@ -171,19 +171,29 @@ def cmd_corpora(args) -> int:
     rows, damaged = [], []
     for n in names:
         try:
-            m = read_manifest(n, args.corpora_dir)
-            c = m["counts"]
-            rows.append({"name": n, "documents": f"{c['kept']:,}", "words": f"{c['vocabulary']:,}",
-                         "tokens": _human(c["tokens"]), "labels": c["labels"],
-                         "splits": ",".join(f"{k}:{v}" for k, v in c["splits"].items()) or "-",
-                         "source": m["source"]["path"]})
-        except (TopicVAEError, KeyError, TypeError, AttributeError):  # one bad corpus must not hide the others
+            rows.append(_corpus_row(n, read_manifest(n, args.corpora_dir)))
+        except TopicVAEError:  # one bad corpus must not hide the others
             damaged.append(n)
     if rows:
         print(_table(rows))
     for n in damaged:
         print(f"warning: corpus {n!r} is damaged; `topicvae verify {n}` says what is wrong", file=sys.stderr)
     return 0
+
+
+def _corpus_row(name: str, manifest: dict) -> dict:
+    """The ``corpora`` table row of a manifest ('-' for what a library-made manifest lacks)."""
+    c = manifest.get("counts") if isinstance(manifest.get("counts"), dict) else {}
+    source = manifest.get("source") if isinstance(manifest.get("source"), dict) else {}
+
+    def count(key, fmt=lambda v: f"{v:,}"):
+        v = c.get(key)
+        return fmt(v) if isinstance(v, (int, float)) else "-"
+
+    splits = c.get("splits") if isinstance(c.get("splits"), dict) else {}
+    return {"name": name, "documents": count("kept"), "words": count("vocabulary"),
+            "tokens": count("tokens", _human), "labels": count("labels", str),
+            "splits": ",".join(f"{k}:{v}" for k, v in splits.items()) or "-", "source": source.get("path", "-")}
 
 
 def cmd_corpus_info(args) -> int:
@@ -551,8 +561,15 @@ COMMANDS = {
 }
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line (with where to read more), not the usage block."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USER_ERROR, f"error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrors(
         prog="topicvae",
         description="Neural topic models (ProdLDA, GSM, NVDM) for text corpora: ingest documents, "
                     "train and compare models, explore and export the results.",
@@ -561,7 +578,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"topicvae {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", parser_class=OneLineErrors)
     for name, (func, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=help_[0].upper() + help_[1:] + ".")
         p.set_defaults(func=func)

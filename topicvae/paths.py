@@ -313,6 +313,17 @@ def check_output_path(path: str | os.PathLike) -> Path:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ConfigError(f"cannot write {path}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
+    if not os.access(parent, os.W_OK) or not _can_create_in(parent):
         raise ConfigError(f"cannot write {path}: folder {parent} is not writable")
     return path
+
+
+def _can_create_in(folder: Path) -> bool:
+    """True when a file can really be made in ``folder`` (os.access says yes to root on read-only mounts)."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False

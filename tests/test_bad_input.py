@@ -1,0 +1,267 @@
+"""Every bad input a user can give the CLI ends in one line: exit ≠ 0, ``error: ...``, no traceback,
+and nothing written or damaged. Damaged files are also found by ``topicvae verify``.
+
+Each case gets its own copy of a small workspace (a corpus, a trained run, input files),
+damages or prepares what it needs, runs the real CLI entry (``topicvae.cli.main``) and
+compares the workspace before and after.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import shutil
+import socket
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from topicvae.cli import main
+from topicvae.runs import train_run
+from topicvae.verify import OK, verify
+
+from test_runs import FAST, K, make_corpus
+
+RUN, CORPUS = "r", "tiny"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """corpora/tiny, runs/r (ProdLDA) and input files, made once; each case copies it."""
+    ws = tmp_path_factory.mktemp("ws")
+    corpus = make_corpus(ws, name=CORPUS)
+    train_run(corpus, "prodlda", K, name=RUN, runs_dir=ws / "runs", **FAST)
+    inputs = ws / "in"
+    inputs.mkdir()
+    (inputs / "ok.csv").write_text("text\nword01 word02 word03 word04\n")
+    (inputs / "empty.csv").write_text("")
+    (inputs / "header-only.csv").write_text("text\n")
+    (inputs / "unknown-words.csv").write_text("text\nzzzz qqqq xxxx\nyyyy\n")
+    (inputs / "binary.parquet").write_bytes(bytes(range(256)) * 64)
+    (inputs / "docs.jsonl").write_text('{"text": "a b c", "id": "1"}\n{"text": "d e f"}\n')
+    (inputs / "deep.jsonl").write_text('{"text": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        for i in range(50):
+            data = (f"document {i} " * 400).encode()
+            info = tarfile.TarInfo(f"docs/{i}.txt")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    (inputs / "truncated.tar.gz").write_bytes(archive.getvalue()[: len(archive.getvalue()) // 2])
+    (inputs / "not-gzip.tar.gz").write_bytes(gzip.compress(b"not a tar at all") + b"\0garbage")
+    with zipfile.ZipFile(inputs / "encrypted.zip", "w") as z:
+        z.writestr("a.txt", "some text here")
+    data = bytearray((inputs / "encrypted.zip").read_bytes())
+    for sig, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # set the 'encrypted' flag bit
+        at = data.find(sig)
+        data[at + flag_at] |= 1
+    (inputs / "encrypted.zip").write_bytes(bytes(data))
+    with zipfile.ZipFile(inputs / "escape.zip", "w") as z:
+        z.writestr("../../outside.txt", "escaping text")
+    (inputs / "folder").mkdir()
+    return ws
+
+
+@pytest.fixture
+def ws(template, tmp_path) -> Path:
+    copy = tmp_path / "ws"
+    shutil.copytree(template, copy)
+    return copy
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir")
+            for p in sorted(folder.rglob("*"))}
+
+
+# ---------------------------------------------------------------------------- damage
+def write(rel: str, data: bytes | str):
+    def setup(ws: Path) -> None:
+        path = ws / rel
+        path.write_bytes(data) if isinstance(data, bytes) else path.write_text(data)
+    return setup
+
+
+def truncate(rel: str, keep: float = 0.5):
+    def setup(ws: Path) -> None:
+        path = ws / rel
+        path.write_bytes(path.read_bytes()[: int(path.stat().st_size * keep)])
+    return setup
+
+
+def remove(rel: str):
+    def setup(ws: Path) -> None:
+        path = ws / rel
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return setup
+
+
+class Payload:
+    """Anything that is not tensors and settings: torch.load(weights_only=True) refuses to build it."""
+
+    def __reduce__(self):
+        return (print, ("this payload ran",))
+
+
+def foreign_model(ws: Path) -> None:
+    import torch
+
+    torch.save({"model": "prodlda", "payload": Payload()}, ws / "runs" / RUN / "model.pt")
+
+
+def change_corpus(ws: Path) -> None:
+    make_corpus(ws / "other", name=CORPUS, seed=7)
+    shutil.rmtree(ws / "corpora" / CORPUS)
+    shutil.copytree(ws / "other" / "corpora" / CORPUS, ws / "corpora" / CORPUS)
+    shutil.rmtree(ws / "other")
+
+
+def big_line(ws: Path) -> None:
+    (ws / "in" / "big.csv").write_text("text\n" + "zq " * (50 * 2 ** 20 // 3) + "\n")  # 50 MB, one word
+
+
+def port_in_use(ws: Path) -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    port_in_use.sock = sock  # kept open for the command
+    (ws / "port").write_text(str(sock.getsockname()[1]))
+
+
+DIRS = "--corpora-dir {ws}/corpora --runs-dir {ws}/runs"
+I = "{ws}/in"
+CASES = [
+    # --- what ingest reads
+    ("missing file", f"ingest {I}/nope.csv --name c", None),
+    ("empty file", f"ingest {I}/empty.csv --name c", None),
+    ("header only", f"ingest {I}/header-only.csv --name c", None),
+    ("binary as parquet", f"ingest {I}/binary.parquet --name c", None),
+    ("jsonl row without the id field", f"ingest {I}/docs.jsonl --name c --id-col id", None),
+    ("jsonl nested 100k deep", f"ingest {I}/deep.jsonl --name c", None),
+    ("truncated tar.gz", f"ingest {I}/truncated.tar.gz --name c", None),
+    ("gzip that is no tar", f"ingest {I}/not-gzip.tar.gz --name c", None),
+    ("zip with encrypted members", f"ingest {I}/encrypted.zip --name c", None),
+    ("zip member named ../../x", f"ingest {I}/escape.zip --name c", None),
+    ("empty folder", f"ingest {I}/folder --name c", None),
+    ("unknown format", f"ingest {I}/ok.csv --name c --format xml", None),
+    ("missing text column", f"ingest {I}/ok.csv --name c --text-col body", None),
+    ("50 MB one-line document", f"ingest {I}/big.csv --name c", big_line),
+    ("corpus exists", f"ingest {I}/ok.csv --name {CORPUS}", None),
+    # --- names
+    ("name ../x", f"ingest {I}/ok.csv --name ../x", None),
+    ("name a/b", f"ingest {I}/ok.csv --name a/b", None),
+    ("empty name", [*f"ingest {I}/ok.csv --name".split(), ""], None),
+    ("name of 300 characters", f"ingest {I}/ok.csv --name {'n' * 300}", None),
+    ("name with a control character", [*f"ingest {I}/ok.csv --name".split(), "a\x01b"], None),
+    ("run name ../x", f"train {CORPUS} --topics 3 --name ../x", None),
+    # --- training settings
+    ("K = 0", f"train {CORPUS} --topics 0", None),
+    ("K = 1", f"train {CORPUS} --topics 1", None),
+    ("K = V", f"train {CORPUS} --topics 50", None),
+    ("K not a number", f"train {CORPUS} --topics many", None),
+    ("epochs 0", f"train {CORPUS} --topics 3 --epochs 0", None),
+    ("epochs -1", f"train {CORPUS} --topics 3 --epochs -1", None),
+    ("lr 0", f"train {CORPUS} --topics 3 --lr 0", None),
+    ("lr nan", f"train {CORPUS} --topics 3 --lr nan", None),
+    ("batch size 0", f"train {CORPUS} --topics 3 --batch-size 0", None),
+    ("unknown model", f"train {CORPUS} --topics 3 --model bert", None),
+    ("cuda without a GPU", f"train {CORPUS} --topics 3 --device cuda", None),
+    ("resume without checkpoint", f"train {CORPUS} --topics 3 --name fresh --resume", None),
+    ("resume an lda run", f"train {CORPUS} --topics 3 --model lda --name fresh --resume", None),
+    ("run exists", f"train {CORPUS} --topics {K} --name {RUN}", None),
+    ("unknown corpus", "train nosuch --topics 3", None),
+    ("unknown command", "bogus", None),
+    # --- infer and export
+    ("infer an empty file", f"infer {RUN} {I}/header-only.csv --out {{ws}}/o.csv", None),
+    ("infer only unknown words", f"infer {RUN} {I}/unknown-words.csv --out {{ws}}/o.csv", None),
+    ("export into a missing folder", f"export {RUN} --out {{ws}}/missing/o.csv", None),
+    ("export into a read-only folder", f"export {RUN} --out /proc/o.csv", None),
+    ("export --out an existing folder", f"export {RUN} --out {I}/folder", None),
+    ("infer --out an existing folder", f"infer {RUN} {I}/ok.csv --out {I}/folder", None),
+    ("unknown run", "topics nosuch", None),
+    # --- damaged or missing files of a corpus or run
+    ("run whose corpus was deleted", f"export {RUN} --out {{ws}}/o.csv", remove(f"corpora/{CORPUS}")),
+    ("run whose corpus changed", f"evaluate {RUN} --no-c-v", change_corpus),
+    ("config.json is not JSON", f"topics {RUN}", write(f"runs/{RUN}/config.json", "{not json")),
+    ("config.json is {}", f"topics {RUN}", write(f"runs/{RUN}/config.json", "{}")),
+    ("vocab.json missing", f"topics {RUN}", remove(f"runs/{RUN}/vocab.json")),
+    ("topic_word.npy truncated", f"topics {RUN}", truncate(f"runs/{RUN}/topic_word.npy")),
+    ("doc_topic.npy truncated", f"export {RUN} --out {{ws}}/o.csv", truncate(f"runs/{RUN}/doc_topic.npy")),
+    ("model.pt truncated", f"infer {RUN} {I}/ok.csv --out {{ws}}/o.csv", truncate(f"runs/{RUN}/model.pt")),
+    ("model.pt foreign (pickled object)", f"infer {RUN} {I}/ok.csv --out {{ws}}/o.csv", foreign_model),
+    ("metrics.json damaged", f"compare {RUN} {RUN}", write(f"runs/{RUN}/metrics.json", "[1, 2")),
+    ("labels.json with a non-integer key", f"export {RUN} --out {{ws}}/o.csv",
+     write(f"runs/{RUN}/labels.json", '{"one": "sports"}')),
+    ("labels.json is a list", f"export {RUN} --out {{ws}}/o.csv", write(f"runs/{RUN}/labels.json", '["sports"]')),
+    ("bow.npz truncated: train", f"train {CORPUS} --topics 3", truncate(f"corpora/{CORPUS}/bow.npz")),
+    ("bow.npz truncated: corpus-info", f"corpus-info {CORPUS}", truncate(f"corpora/{CORPUS}/bow.npz")),
+    ("manifest.json damaged", f"corpus-info {CORPUS}", write(f"corpora/{CORPUS}/manifest.json", "{")),
+    ("docs.parquet damaged", f"corpus-info {CORPUS}", truncate(f"corpora/{CORPUS}/docs.parquet")),
+    # --- the dashboard
+    ("app port in use", "app --port {port}", port_in_use),
+]
+#: cases whose damage `topicvae verify` must report (the name it reports it under)
+DAMAGE_FOUND_BY_VERIFY = {"run whose corpus was deleted": RUN, "run whose corpus changed": RUN,
+                          "config.json is not JSON": RUN, "config.json is {}": RUN, "vocab.json missing": RUN,
+                          "topic_word.npy truncated": RUN, "doc_topic.npy truncated": RUN,
+                          "model.pt truncated": RUN, "model.pt foreign (pickled object)": RUN,
+                          "bow.npz truncated: train": CORPUS, "manifest.json damaged": CORPUS,
+                          "docs.parquet damaged": CORPUS}
+
+
+def argv_for(case, ws: Path) -> list[str]:
+    args = case.split() if isinstance(case, str) else list(case)
+    fill = {"ws": ws, "port": (ws / "port").read_text() if (ws / "port").exists() else ""}
+    args = [a.format(**fill) for a in args]
+    if args[0] != "bogus":
+        args += DIRS.format(ws=ws).split()
+    if args[0] in ("ingest", "train"):
+        args.append("--quiet")  # progress bars would share stderr with the error line
+    return args
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_there_are_at_least_40_cases():
+    assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize("what,command,setup", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_gives_one_line_and_changes_nothing(what, command, setup, ws, capsys):
+    if setup is not None:
+        setup(ws)
+    before = snapshot(ws)
+    try:
+        code, _, err = run_cli(argv_for(command, ws), capsys)
+    finally:
+        if getattr(port_in_use, "sock", None):
+            port_in_use.sock.close()
+            port_in_use.sock = None
+    assert code not in (0, None), f"{what}: accepted"
+    lines = err.strip().splitlines()
+    assert "Traceback" not in err and len(lines) == 1 and lines[0].startswith("error: "), f"{what}:\n{err}"
+    assert snapshot(ws) == before, f"{what}: the command changed the workspace"
+    if what in DAMAGE_FOUND_BY_VERIFY:
+        statuses = {f.status for f in verify([DAMAGE_FOUND_BY_VERIFY[what]], ws / "corpora", ws / "runs")
+                    if f.name == DAMAGE_FOUND_BY_VERIFY[what]}
+        assert statuses - {OK}, f"verify did not find: {what}"
+
+
+def test_corpora_lists_the_good_corpora_when_one_manifest_is_damaged(ws, capsys):
+    make_corpus(ws / "second", name="second")
+    shutil.move(str(ws / "second" / "corpora" / "second"), str(ws / "corpora" / "second"))
+    (ws / "corpora" / CORPUS / "manifest.json").write_text("{")
+    code, out, err = run_cli(["corpora", "--corpora-dir", str(ws / "corpora")], capsys)
+    assert code == 0 and "second" in out and CORPUS not in out
+    assert err.strip() == f"warning: corpus '{CORPUS}' is damaged; `topicvae verify {CORPUS}` says what is wrong"
