@@ -33,17 +33,22 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-ENTRY = REPO / "app" / "streamlit_app.py"
 PAGES = ["overview", "topics", "documents", "infer", "compare", "trends", "downloads"]
 CHROMIUM = os.environ.get("TOPICVAE_CHROMIUM", "/usr/bin/chromium")
 
 
 # ---------------------------------------------------------------------------- helpers
+def _entry() -> Path:
+    """The dashboard's entry file in the installed package (topicvae/app/streamlit_app.py)."""
+    from topicvae.app_launcher import ENTRY_FILE, find_app_dir
+
+    return find_app_dir() / ENTRY_FILE
+
+
 def _apptest(run: str):
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ENTRY), default_timeout=600)
+    at = AppTest.from_file(str(_entry()), default_timeout=600)
     at.query_params["run"] = run
     return at
 

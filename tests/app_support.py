@@ -1,4 +1,6 @@
-"""Small real runs for the dashboard tests (tests/test_app.py, tests/test_browser.py).
+"""Small real runs, and a real ``topicvae app`` server, for the dashboard tests.
+
+Used by tests/test_app.py, tests/test_app_launcher.py, tests/test_browser.py and tests/test_wheel.py.
 
 :func:`build_app_data` makes, once per test session (the second caller finds the folder
 complete and reuses it):
@@ -7,10 +9,21 @@ complete and reuses it):
   5 epochs) and run ``sample-lda-k8`` (gensim LDA, 2 passes);
 - corpus ``dated`` (200 synthetic documents with labels and dates over two years) with run
   ``dated-lda-k4``, for the trends over time.
+
+:func:`start_app` starts ``topicvae app`` as a subprocess: by default this Python's
+``topicvae.cli``; ``$TOPICVAE_TEST_EXECUTABLE`` names another ``topicvae`` executable
+instead (tests/test_wheel.py points it at a wheel installed in a fresh virtual environment).
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +33,7 @@ PRODLDA_RUN = "sample-prodlda-k8"
 LDA_RUN = "sample-lda-k8"
 DATED_RUN = "dated-lda-k4"
 PAGES = ["overview", "topics", "documents", "infer", "compare", "trends", "downloads"]
+EXECUTABLE_ENV = "TOPICVAE_TEST_EXECUTABLE"
 
 
 def _dated_corpus(corpora: Path):
@@ -65,3 +79,64 @@ def build_app_data(base: Path) -> tuple[Path, Path]:
                    progress=False, passes=2, seed=0)
     done.write_text("ok\n")
     return corpora, runs_dir
+
+
+# ---------------------------------------------------------------------------- a real server
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def app_command(port: int, corpora: Path, runs: Path, executable: str | None = None) -> list[str]:
+    """``topicvae app`` on ``port``: ``executable`` (else ``$TOPICVAE_TEST_EXECUTABLE``), else this Python's."""
+    executable = executable or os.environ.get(EXECUTABLE_ENV)
+    head = [executable] if executable else [sys.executable, "-m", "topicvae.cli"]
+    return [*head, "app", "--port", str(port), "--corpora-dir", str(corpora), "--runs-dir", str(runs)]
+
+
+def start_app(port: int, corpora: Path, runs: Path, log: Path, cwd: Path, executable: str | None = None,
+              env: dict | None = None) -> subprocess.Popen:
+    """Start ``topicvae app`` in a new session (its own process group, so :func:`stop_app` reaches
+    Streamlit too), its output going to ``log``."""
+    with open(log, "a") as out:
+        return subprocess.Popen(app_command(port, corpora, runs, executable), stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True, cwd=cwd, env=env)
+
+
+def is_healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            return r.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120.0) -> None:
+    """Return once the server at ``url`` answers its health check; fail the test if it exits or never answers."""
+    import pytest
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"topicvae app exited with status {proc.returncode}:\n{log.read_text()[-3000:]}")
+        if is_healthy(url):
+            return
+        time.sleep(0.5)
+    pytest.fail(f"topicvae app did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def stop_app(proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Stop the launcher and everything in its process group (the clean-up, whatever a test did)."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    except ProcessLookupError:
+        pass
+    try:  # a member of the group may outlive its leader
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass

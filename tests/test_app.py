@@ -15,10 +15,12 @@ from app_support import DATED_RUN, LDA_RUN, PAGES, PRODLDA_RUN, build_app_data
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from topicvae.app_launcher import ENTRY_FILE, find_app_dir  # noqa: E402
 from topicvae.corpus import Corpus  # noqa: E402
 from topicvae.runs import Run  # noqa: E402
 
-ENTRY = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
+ENTRY = find_app_dir() / ENTRY_FILE  # the package's entry file, where `topicvae app` finds it
+CHECKOUT_ENTRY = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
 TIMEOUT = 120
 
 
@@ -38,8 +40,8 @@ def folders(app_data, tmp_path, monkeypatch):
     return corpora, mine
 
 
-def open_page(page: str, run: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT)
+def open_page(page: str, run: str | None = None, entry: Path = ENTRY) -> AppTest:
+    at = AppTest.from_file(str(entry), default_timeout=TIMEOUT)
     if run:
         at.query_params["run"] = run
     at.run()
@@ -81,6 +83,19 @@ def test_every_page_renders_for_the_prodlda_run(folders, page):
     assert_clean(at)
     if page != "overview":  # the overview shows every run; the other pages show the linked one
         assert at.sidebar.selectbox[0].value == PRODLDA_RUN
+
+
+def test_the_checkout_entry_file_runs_the_packaged_pages(folders):
+    # `streamlit run app/streamlit_app.py` from a checkout: the same pages, from topicvae/app/views
+    at = open_page("overview", PRODLDA_RUN, entry=CHECKOUT_ENTRY)
+    assert_clean(at)
+    assert "Overview" in texts(at)
+    at = AppTest.from_file(str(CHECKOUT_ENTRY), default_timeout=TIMEOUT)
+    at.query_params["run"] = PRODLDA_RUN
+    at.run()
+    at.switch_page("../topicvae/app/views/topics.py").run()
+    assert_clean(at)
+    assert at.sidebar.selectbox[0].value == PRODLDA_RUN and "Intertopic distance map" in texts(at)
 
 
 def test_empty_installation_shows_the_commands_to_run(tmp_path, monkeypatch):
@@ -211,6 +226,23 @@ def test_infer_returns_a_mixture_that_sums_to_one_and_nearest_documents(folders)
     assert mixture["θ"].sum() == pytest.approx(1.0, abs=1e-5)
     assert "The mixture sums to **1.000**" in texts(at)
     assert len(nearest) == 10 and nearest["distance"].is_monotonic_increasing
+
+
+def test_an_uploaded_file_too_long_is_cut_with_a_visible_notice(folders):
+    sentence = "The Australian cricket team won the test match against England in Sydney. "
+    big = (sentence * (2_100_000 // len(sentence) + 1)).encode()
+    at = open_page("infer", PRODLDA_RUN)
+    at.file_uploader(key="infer_upload").set_value(("long.txt", big, "text/plain")).run()
+    assert_clean(at)
+    notice = " ".join(w.value for w in at.warning)
+    assert f"has {len(big):,} characters" in notice and "only its first 2,000,000" in notice
+    assert "The mixture sums to **1.000**" in texts(at)
+
+    small = sentence.encode()
+    at.file_uploader(key="infer_upload").set_value(("short.txt", small, "text/plain")).run()
+    assert_clean(at)
+    assert not [w for w in at.warning if "characters" in w.value]
+    assert f"**short.txt** ({len(small):,} characters)" in texts(at)
 
 
 # ---------------------------------------------------------------------------- compare, trends, downloads

@@ -3,27 +3,22 @@
 Needs the ``playwright`` Python package and Debian's ``chromium`` (``/usr/bin/chromium``, or
 ``$TOPICVAE_CHROMIUM``); Playwright's own browser download is not used. Every page is
 visited; none may show an error box or a traceback; a screenshot of each lands in
-``test-output/screenshots/``.
+``test-output/screenshots/`` (or ``$TOPICVAE_SCREENSHOTS``). ``$TOPICVAE_TEST_EXECUTABLE``
+names the ``topicvae`` executable to start (default: this Python's; see app_support.py).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from app_support import PRODLDA_RUN, build_app_data
+from app_support import PRODLDA_RUN, build_app_data, free_port, start_app, stop_app, wait_healthy
 
 REPO = Path(__file__).resolve().parents[1]
-SHOTS = REPO / "test-output" / "screenshots"
+SHOTS = Path(os.environ.get("TOPICVAE_SCREENSHOTS", REPO / "test-output" / "screenshots"))
 CHROMIUM = os.environ.get("TOPICVAE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--headless", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
@@ -49,27 +44,6 @@ if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"topicvae app exited with status {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"topicvae app did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     corpora, runs = build_app_data(tmp_path_factory.getbasetemp() / "app-data")
@@ -77,25 +51,13 @@ def server(tmp_path_factory):
     shutil.copytree(runs, mine)
     port = free_port()
     log = mine.parent / "app.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "topicvae.cli", "app", "--port", str(port),
-             "--corpora-dir", str(corpora), "--runs-dir", str(mine)],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=mine.parent)
+    proc = start_app(port, corpora, mine, log, cwd=mine.parent)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc, log)
         yield url, log
     finally:
-        # the launcher and the Streamlit process it started share this new process group
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        except ProcessLookupError:
-            pass
+        stop_app(proc)  # the launcher and the Streamlit process it started share this new process group
 
 
 @pytest.fixture(scope="module")

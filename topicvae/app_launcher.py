@@ -1,43 +1,62 @@
 """Start the Streamlit dashboard (``topicvae app``) on the configured folders.
 
-The dashboard lives in the repository's ``app/`` folder (beside this package in an
-editable install). It reads its folders from ``TOPICVAE_CORPORA_DIR`` and
-``TOPICVAE_RUNS_DIR``, which :func:`launch` sets to absolute paths, so the app sees the
-same folders whatever directory Streamlit runs in.
+The dashboard is the subpackage :mod:`topicvae.app`; its entry file is found with
+:mod:`importlib.resources`, so it is there in a wheel as in a checkout. It reads its
+folders from ``TOPICVAE_CORPORA_DIR`` and ``TOPICVAE_RUNS_DIR``, which :func:`launch` sets
+to absolute paths, so the app sees the same folders whatever directory Streamlit runs in.
+The launcher stays in front of the Streamlit process it starts: Ctrl-C and SIGTERM (what
+``docker stop`` and systemd send) stop both.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
+from importlib import resources
 from pathlib import Path
 
 from . import paths
 from .errors import ConfigError
 
 APP_ENV = "TOPICVAE_APP_DIR"
+APP_PACKAGE = "topicvae.app"
 ENTRY_FILE = "streamlit_app.py"
+STOP_WAIT_S = 10.0  # how long Streamlit may take to close before it is killed
+
+
+def packaged_app_dir() -> Path | None:
+    """The folder of :mod:`topicvae.app` on disk; None when it is missing or not a real folder (a zip)."""
+    try:
+        folder = resources.files(APP_PACKAGE)
+    except ModuleNotFoundError:
+        return None
+    return folder if isinstance(folder, Path) else None
 
 
 def find_app_dir() -> Path:
-    """The folder holding ``streamlit_app.py``: ``$TOPICVAE_APP_DIR``, else ``app/`` beside the package.
+    """The folder holding ``streamlit_app.py``: ``$TOPICVAE_APP_DIR``, else the package's :mod:`topicvae.app`.
 
     Raises:
-        ConfigError: neither exists (the package was installed without its source checkout).
+        ConfigError: neither holds it (a broken installation).
     """
     candidates = []
     if os.environ.get(APP_ENV):
         candidates.append(Path(os.environ[APP_ENV]))
-    candidates.append(Path(__file__).resolve().parent.parent / "app")
+    packaged = packaged_app_dir()
+    if packaged is not None:
+        candidates.append(packaged)
     for folder in candidates:
         if (folder / ENTRY_FILE).is_file():
             return folder.resolve()
-    tried = ", ".join(str(c / ENTRY_FILE) for c in candidates)
-    raise ConfigError(f"the dashboard's files were not found (looked for {tried}); the app runs from a source "
-                      f"checkout installed with 'pip install -e .', or set {APP_ENV} to its app/ folder")
+    tried = ", ".join(str(c / ENTRY_FILE) for c in candidates) or f"the package {APP_PACKAGE}"
+    raise ConfigError(f"the dashboard's files were not found (looked for {tried}); reinstall topicvae, "
+                      f"or set {APP_ENV} to a folder holding {ENTRY_FILE}")
 
 
 def is_loopback(host: str) -> bool:
@@ -63,6 +82,12 @@ def check_port(host: str, port: int) -> None:
         raise ConfigError(f"--port must be a number from 1 to 65535, got {port!r}")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as s:
+        if os.name != "nt":
+            # as servers do (Streamlit's Tornado too): a port whose last server has just stopped
+            # keeps TIME-WAIT connections for about a minute, and a bind without SO_REUSEADDR would
+            # call it taken; a port something listens on is still refused. (On Windows the flag
+            # would let the probe share a port in use, so it is left off there.)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError as exc:
@@ -80,7 +105,7 @@ def streamlit_command(entry: Path, host: str, port: int) -> list[str]:
 
 def launch(corpora_dir: str | os.PathLike | None = None, runs_dir: str | os.PathLike | None = None,
            host: str = "127.0.0.1", port: int = 8501) -> int:
-    """Run the dashboard until it stops (Ctrl-C); return its exit status.
+    """Run the dashboard until it stops (Ctrl-C, SIGTERM); return its exit status.
 
     Args:
         corpora_dir: folder of corpora (default: ``$TOPICVAE_CORPORA_DIR`` or ``./corpora``).
@@ -102,14 +127,67 @@ def launch(corpora_dir: str | os.PathLike | None = None, runs_dir: str | os.Path
               file=sys.stderr)
     print(f"topicvae dashboard: {app_url(host, port)}", flush=True)
     print(f"  corpora: {corpora}\n  runs:    {runs}\n  stop with Ctrl-C", flush=True)
-    proc = subprocess.Popen(streamlit_command(entry, host, port), env=env)
+    with sigterm_raises_stop():  # before Popen: a SIGTERM from now on stops Streamlit too
+        proc = subprocess.Popen(streamlit_command(entry, host, port), env=env)
+        return wait_for(proc)
+
+
+class StopRequested(Exception):
+    """Raised in the main thread by the SIGTERM handler while the launcher waits for Streamlit."""
+
+
+def _raise_stop(signum, frame) -> None:
+    raise StopRequested
+
+
+@contextlib.contextmanager
+def sigterm_raises_stop():
+    """Within the block, SIGTERM raises :class:`StopRequested` (from the main thread only; elsewhere no-op).
+
+    A SIGTERM goes to the launcher alone (``docker stop``, systemd, ``kill PID``): with Python's
+    default the launcher would die at once and leave Streamlit listening, orphaned.
+    """
+    if threading.current_thread() is not threading.main_thread():  # signal handlers live in the main thread
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def stop_child(proc: subprocess.Popen, timeout: float = STOP_WAIT_S) -> None:
+    """Ask Streamlit to close (SIGTERM), wait up to ``timeout`` seconds, then kill it."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def wait_for(proc: subprocess.Popen) -> int:
+    """Wait for the Streamlit process and return its exit status; 0 when Ctrl-C or SIGTERM stopped it.
+
+    Streamlit runs in the launcher's process group, so Ctrl-C in a terminal reaches both; a
+    SIGTERM (see :func:`sigterm_raises_stop`) reaches the launcher, which passes it on.
+    """
     try:
         return proc.wait()
     except KeyboardInterrupt:
         # Streamlit got the same Ctrl-C; give it a moment to close, then make sure it is gone
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=STOP_WAIT_S)
         except subprocess.TimeoutExpired:
             proc.terminate()
             proc.wait()
+        return 0
+    except StopRequested:
+        # a second SIGTERM must not cut the clean-up short (the block's exit restores the handler)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stop_child(proc)
         return 0

@@ -1,7 +1,7 @@
 """The numbers behind the dashboard: relevance, prevalence, maps, trends, neighbours, status.
 
-Every page of ``app/`` is a thin view over these functions; nothing here imports
-Streamlit, so each can be tested and used from a notebook. Arrays follow the run
+Every page of the dashboard (:mod:`topicvae.app`) is a thin view over these functions;
+nothing here imports Streamlit, so each can be tested and used from a notebook. Arrays follow the run
 layout (:mod:`topicvae.runs`): ``topic_word`` is (K, V) with rows summing to 1 and
 ``doc_topic`` is θ, (n_docs, K), in corpus row order.
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-import common
 from topicvae import explore
+from topicvae.app import common
 from topicvae.corpus import DOCS_FILE
 from topicvae.export import export_documents
 from topicvae.runs import DOC_TOPIC_FILE, Z_MEAN_FILE, Z_STD_FILE

@@ -5,10 +5,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-import common
 from topicvae import explore
+from topicvae.app import common
 
-MAX_UPLOAD_CHARS = 2_000_000
+MAX_UPLOAD_CHARS = 2_000_000  # a topic mixture needs far less text; more only makes inference slow
 
 
 @st.cache_data(max_entries=64, show_spinner="Inferring the topic mixture…")
@@ -18,6 +18,12 @@ def _infer(key: tuple, corpora_dir: str, text: str, _run) -> dict:
     if result.z_std is not None:
         out["z_std"] = np.asarray(result.z_std[0], dtype=np.float64)
     return out
+
+
+def upload_text(data: bytes, limit: int = MAX_UPLOAD_CHARS) -> tuple[str, int]:
+    """The first ``limit`` characters of an uploaded file (UTF-8, bad bytes replaced) and its length in characters."""
+    text = data.decode("utf-8", errors="replace")
+    return text[:limit], len(text)
 
 
 def mixture_figure(theta: np.ndarray, labels: list[str]) -> go.Figure:
@@ -44,8 +50,13 @@ def page() -> None:
                         placeholder="Paste a document here and press Ctrl+Enter (or click outside the box).")
     upload = st.file_uploader("…or upload a text file", type=["txt", "md", "csv", "json"], key="infer_upload")
     if upload is not None:
-        text = upload.getvalue()[:MAX_UPLOAD_CHARS].decode("utf-8", errors="replace")
-        st.caption(f"Using the uploaded file **{upload.name}** ({len(text):,} characters).")
+        text, total = upload_text(upload.getvalue())
+        if total > len(text):
+            st.warning(f"The uploaded file **{common.md_escape(upload.name)}** has {total:,} characters; only its "
+                       f"first {len(text):,} ({100 * len(text) / total:.1f} %) were used, so the mixture "
+                       "describes the beginning of the file.", icon=":material/warning:")
+        else:
+            st.caption(f"Using the uploaded file **{common.md_escape(upload.name)}** ({len(text):,} characters).")
     if not text or not text.strip():
         st.info("Paste or upload a text to see its topic mixture.")
         return

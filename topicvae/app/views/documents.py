@@ -8,8 +8,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-import common
 from topicvae import explore
+from topicvae.app import common
 
 POINT_CHOICES = [1000, 2000, 3000, 5000, 10000, 20000]
 DEFAULT_POINTS = 3000

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-import common
 from topicvae import explore
+from topicvae.app import common
 
 
 def page() -> None:

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-import common
 from topicvae import explore
+from topicvae.app import common
 
 
 @st.cache_resource(max_entries=16, show_spinner="Matching the topics…")

@@ -4,8 +4,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-import common
 from topicvae import explore
+from topicvae.app import common
 from topicvae.labels import save_labels
 
 MAP_KEY = "intertopic_map"

@@ -5,8 +5,8 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-import common
 from topicvae import explore
+from topicvae.app import common
 
 MAX_LABELS = 40
 FREQUENCIES = {"automatic": "auto", "year": "Y", "quarter": "Q", "month": "M", "week": "W", "day": "D"}
