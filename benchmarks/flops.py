@@ -79,7 +79,7 @@ def main() -> None:
     sparse = 2 * 2 * nnz_train * width
     flops = dense + sparse
     model = fit(args.epochs)
-    seconds = sum(model.history_["seconds"][1:]) / (args.epochs - 1)
+    seconds = sum(h["seconds"] for h in model.history_[1:]) / (args.epochs - 1)
     achieved = flops / seconds / 1e9
     print(f"ProdLDA (defaults, K={args.topics}) on {CACHE.name}/news2k: {n_train:,} training documents, "
           f"{X.shape[1]:,} words, {args.threads} torch thread(s)\n")

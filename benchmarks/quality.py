@@ -331,9 +331,8 @@ def run_job(job: dict) -> dict:
     per_topic = np.asarray(scores.pop("npmi_per_topic"))
     top = [" ".join(w) for w in model.top_words(c.vocab, TOP_N)]
     order = np.argsort(-per_topic, kind="stable")
-    history = getattr(model, "history_", None)
     return {**scores, "nmi": nmi, "fit_s": fit_s, "rss_mb": own_peak_rss_mb(),
-            "epochs": len(history["epoch"]) if isinstance(history, dict) else None,
+            "epochs": len(model.history_) if model.supports_resume else None,  # (LDA's are passes)
             "best_epoch": getattr(model, "best_epoch_", None),
             "best_topics": [[float(per_topic[k]), top[k]] for k in order[:3]],
             "worst_topics": [[float(per_topic[k]), top[k]] for k in order[-3:]],

@@ -143,12 +143,12 @@ def run_job(job: dict) -> dict:
     lab = evaluation.label_metrics(theta, np.concatenate([labels[train], labels[test]]),
                                    train_rows=np.arange(len(train)),
                                    test_rows=np.arange(len(train), len(train) + len(test)), seed=job["seed"])
-    ppl = evaluation.perplexity(*model.log_bound(X_test)) if hasattr(model, "log_bound") else float("nan")
+    bound = model.log_bound(X_test)
+    ppl = evaluation.perplexity(*bound) if bound is not None else float("nan")
     order = np.argsort(-per_topic)
-    history = getattr(model, "history_", None)
     return {
         "fit_s": fit_s,
-        "epochs": len(history["epoch"]) if isinstance(history, dict) else None,
+        "epochs": len(model.history_) if model.supports_resume else None,  # (LDA's are passes)
         "best_epoch": getattr(model, "best_epoch_", None),
         "npmi": npmi,
         "cv": cv,

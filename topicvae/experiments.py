@@ -46,13 +46,7 @@ def stability_runs(corpus: Corpus, model: str, n_topics: int, seeds: Sequence[in
 
 def settings_for(model: str, params: dict) -> dict:
     """The subset of ``params`` that ``model`` takes (a sweep passes one set of flags to every model)."""
-    import inspect
-
-    cls = model_class(model)
-    if hasattr(cls, "param_names"):
-        names = set(cls.param_names())
-    else:
-        names = {p.name for p in inspect.signature(cls.__init__).parameters.values()}
+    names = set(model_class(model).param_names())
     return {k: v for k, v in params.items() if k in names}
 
 

@@ -79,7 +79,5 @@ def infer_texts(run, texts: Sequence[str], corpora_dir: str | Path | None = None
     n_known = np.asarray(X.sum(axis=1)).ravel()
     model = run.model
     theta = np.asarray(model.transform(X), dtype=np.float64)
-    z_mean = z_std = None
-    if hasattr(model, "posterior"):
-        z_mean, z_std = model.posterior(X)
+    z_mean, z_std = model.posterior(X) or (None, None)
     return Inferred(theta=theta, bow=X, n_tokens=n_tokens, n_known=n_known, z_mean=z_mean, z_std=z_std)

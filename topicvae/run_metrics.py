@@ -22,7 +22,6 @@ from .errors import ConfigError, CorpusError, RunError
 logger = logging.getLogger(__name__)
 
 METRICS_FILE = "metrics.json"
-BOUND_KIND = {"prodlda": "ELBO bound", "nvdm": "ELBO bound", "gsm": "ELBO bound", "lda": "variational bound"}
 
 #: the columns of a comparison table, in order, with their headings
 METRIC_COLUMNS = {
@@ -115,10 +114,11 @@ def evaluate_run(run, reference: str = "test", corpora_dir: str | Path | None = 
     test_rows = corpus.split_rows("test")
     metrics["perplexity"] = None
     metrics["perplexity_kind"] = None
-    if len(test_rows) and hasattr(model, "log_bound"):
-        bound, n_tokens = model.log_bound(corpus.bow[test_rows])
+    bounded = model.log_bound(corpus.bow[test_rows]) if len(test_rows) else None
+    if bounded is not None:
+        bound, n_tokens = bounded
         metrics["perplexity"] = round(float(evaluation.perplexity(bound, n_tokens)), 2)
-        metrics["perplexity_kind"] = f"upper bound from the {BOUND_KIND.get(run.model_name, 'model bound')}, test split"
+        metrics["perplexity_kind"] = f"upper bound from the {type(model).bound_kind}, test split"
         if run.config.get("params", {}).get("likelihood") == "bernoulli":
             metrics["perplexity_kind"] += " (Bernoulli word presence: not comparable with multinomial models)"
     labels = corpus.docs["label"]

@@ -267,9 +267,9 @@ def train_run(
         train_rows = corpus.split_rows("train")
         if len(train_rows) == 0:
             raise CorpusError(f"corpus {corpus.name!r} has no documents in its 'train' split")
-        all_params = estimator.get_params() if hasattr(estimator, "get_params") else {"n_topics": n_topics, **params}
+        all_params = estimator.get_params()
         fit_kwargs = {"progress": progress}
-        if getattr(cls, "supports_resume", False):
+        if cls.supports_resume:
             fit_kwargs.update(checkpoint=_start_checkpoint(root, name, model, all_params, corpus, attempt,
                                                            resume, main_process), resume=resume)
         fit_seconds = _fit(estimator, corpus, train_rows, fit_kwargs, root, name, resume)
@@ -297,7 +297,7 @@ def _resume_or_start(cls, model: str, n_topics: int, name: str, root: Path, corp
     """The settings to train with and the attempt id, after checking the run folder's state
     allows the request (see the table in :func:`train_run`)."""
     if resume:
-        if not getattr(cls, "supports_resume", False):
+        if not cls.supports_resume:
             raise ConfigError(f"model {model!r} cannot resume training; train it again with --force")
         meta = checkpoint_meta(root, name)
         if meta is None or (check_state and run_state(root, name) != RESUMABLE):
@@ -335,8 +335,7 @@ def _make_estimator(cls, model: str, n_topics: int, params: dict) -> TopicModel:
         estimator = cls(n_topics=n_topics, **params)
     except TypeError as exc:
         raise ConfigError(f"bad setting for model {model!r}: {exc}") from exc
-    if hasattr(estimator, "check_params"):
-        estimator.check_params()
+    estimator.check_params()
     return estimator
 
 
@@ -376,8 +375,7 @@ def _fit(estimator: TopicModel, corpus: Corpus, train_rows: np.ndarray, fit_kwar
 
 def _run_config(estimator: TopicModel, corpus: Corpus, name: str, model: str, n_topics: int, all_params: dict,
                 train_rows: np.ndarray, fit_seconds: float, resume: bool, attempt: str) -> dict:
-    history = getattr(estimator, "history_", None) or []
-    n_epochs = len(pd.DataFrame(history))
+    n_epochs = len(estimator.history_)
     return {
         "name": name,
         "model": model,
@@ -407,12 +405,12 @@ def _write_run(estimator: TopicModel, corpus: Corpus, config: dict, final: Path,
     """Write every file of the run into a temporary folder, config.json (with each file's size
     and sha256, for ``topicvae verify``) last, and rename it into place."""
     doc_topic = np.asarray(estimator.transform(corpus.bow), dtype=np.float32)
-    posterior = estimator.posterior(corpus.bow) if hasattr(estimator, "posterior") else None
+    posterior = estimator.posterior(corpus.bow)
     topic_word = np.asarray(estimator.topic_word_, dtype=np.float64)
     try:
         with paths.atomic_dir(final, force=True) as tmp:
             estimator.save(tmp)
-            pd.DataFrame(getattr(estimator, "history_", None) or []).to_csv(tmp / HISTORY_FILE, index=False)
+            pd.DataFrame(estimator.history_).to_csv(tmp / HISTORY_FILE, index=False)
             np.save(tmp / TOPIC_WORD_FILE, topic_word, allow_pickle=False)
             np.save(tmp / DOC_TOPIC_FILE, doc_topic, allow_pickle=False)
             if posterior is not None:

@@ -2,14 +2,16 @@
 
 Models take a ``scipy.sparse.csr_matrix`` of shape (n_docs, n_words) with integer
 counts. Settings are stored by the constructor only; learned state ends in ``_``
-and appears in :meth:`fit`.
+and appears in :meth:`fit`. Callers use only what this class declares (no probing
+for optional methods): the defaults here say "this model has none".
 """
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,9 +22,44 @@ class TopicModel(ABC):
 
     Attributes set by ``fit``:
         topic_word_ : ndarray (n_topics, n_words), rows sum to 1.
+        history_ : list of dicts, one per epoch (or pass), in order; empty when the model
+            keeps none. Every entry has the same keys.
     """
 
     n_topics: int
+    #: the model's name in the run registry (``topicvae train --model NAME``)
+    name: ClassVar[str] = "model"
+    #: whether ``fit(..., checkpoint=, resume=)`` can continue an interrupted training
+    supports_resume: ClassVar[bool] = False
+    #: what :meth:`log_bound` bounds, for the perplexity's description
+    bound_kind: ClassVar[str] = "model bound"
+    history_: list[dict]
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """The constructor's settings, from its signature (subclasses' first)."""
+        names = []
+        for klass in cls.__mro__:
+            if "__init__" in vars(klass) and issubclass(klass, TopicModel) and klass is not TopicModel:
+                for p in inspect.signature(klass.__init__).parameters.values():
+                    if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in names:
+                        names.append(p.name)
+        return names
+
+    def get_params(self) -> dict:
+        """Every setting, JSON-ready (tuples as lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in ((k, getattr(self, k)) for k in self.param_names())}
+
+    def check_params(self) -> None:
+        """Raise :class:`~topicvae.errors.ConfigError` naming the first setting that cannot work (default: none)."""
+
+    def posterior(self, X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray] | None:
+        """(mean, standard deviation) of each document's latent z, or None for models without one."""
+        return None
+
+    def log_bound(self, X: sp.csr_matrix) -> tuple[float, int] | None:
+        """(summed lower bound of log p(X), number of tokens), or None for models without one."""
+        return None
 
     @abstractmethod
     def fit(self, X: sp.csr_matrix, **kwargs) -> "TopicModel":

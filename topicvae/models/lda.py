@@ -25,7 +25,7 @@ import math
 import numbers
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import ClassVar, Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -120,6 +120,9 @@ class LDA(TopicModel):
         train_seconds_: wall seconds spent in gensim training, excluding history evaluation.
     """
 
+    name: ClassVar[str] = "lda"
+    bound_kind: ClassVar[str] = "variational bound"
+
     def __init__(
         self,
         n_topics: int,
@@ -163,8 +166,9 @@ class LDA(TopicModel):
             "history_docs": self.history_docs,
         }
 
-    def _check_params(self, n_words: int | None = None) -> None:
-        """Validate every setting in one place; raise :class:`ConfigError` with the fix."""
+    def check_params(self, n_words: int | None = None) -> None:
+        """Validate every setting in one place (the priors' shapes too once ``n_words`` is known);
+        raise :class:`ConfigError` with the fix."""
         def positive_int(name, minimum=1):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < minimum:
@@ -254,7 +258,7 @@ class LDA(TopicModel):
 
         X = self._check_X(X, fitted=False)
         n_docs, n_words = X.shape
-        self._check_params(n_words)
+        self.check_params(n_words)
         if n_docs == 0 or X.nnz == 0:
             raise ValueError("cannot fit LDA on an empty corpus (no documents or no tokens)")
 

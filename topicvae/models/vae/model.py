@@ -172,12 +172,13 @@ class VAETopicModel(TopicModel):
 
     Attributes set by ``fit`` (or ``load``):
         topic_word_: float64 (K, V), rows sum to 1.
-        history_: dict of per-epoch lists (see ``trainer.HISTORY_COLUMNS``).
+        history_: one dict per epoch (keys: ``trainer.HISTORY_COLUMNS``).
         best_epoch_, stopped_early_, n_train_docs_, n_val_docs_, n_words_.
     """
 
     name: ClassVar[str] = "vae"
     supports_resume: ClassVar[bool] = True
+    bound_kind: ClassVar[str] = "ELBO bound"
     # settings a resumed run must share with its checkpoint
     fixed_on_resume: ClassVar[tuple[str, ...]] = ("n_topics", "hidden", "seed", "val_fraction", "likelihood")
     # settings added after models were first saved: the value a saved model without them had
@@ -206,21 +207,6 @@ class VAETopicModel(TopicModel):
         self.likelihood = likelihood
 
     # ---------------------------------------------------------------- settings
-    @classmethod
-    def param_names(cls) -> list[str]:
-        """Names of the constructor's settings (for ``get_params`` and the run config)."""
-        names = []
-        for klass in cls.__mro__:
-            if "__init__" in vars(klass) and issubclass(klass, VAETopicModel):
-                for p in inspect.signature(klass.__init__).parameters.values():
-                    if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in names:
-                        names.append(p.name)
-        return names
-
-    def get_params(self) -> dict:
-        """Every setting, JSON-ready (tuples as lists)."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in ((k, getattr(self, k)) for k in self.param_names())}
-
     def check_params(self) -> None:
         """Raise :class:`ConfigError` naming the first setting that cannot work."""
         def need(ok: bool, message: str) -> None:
@@ -310,7 +296,7 @@ class VAETopicModel(TopicModel):
                            extra={"model": self.name, "params": self.get_params(), "n_words": n_words})
         self.net_ = net.eval()
         self.n_words_ = n_words
-        self.history_ = result.history
+        self.history_ = [dict(zip(result.history, values)) for values in zip(*result.history.values())]
         self.best_epoch_ = result.best_epoch
         self.stopped_early_ = result.stopped_early
         self.n_train_docs_ = len(train_rows)
@@ -456,7 +442,7 @@ class VAETopicModel(TopicModel):
             "params": self.get_params(),
             "n_words": self.n_words_,
             "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
-            "history": self.history_,
+            "history": {k: [h[k] for h in self.history_] for k in (self.history_[0] if self.history_ else {})},
             "best_epoch": self.best_epoch_,
             "stopped_early": self.stopped_early_,
             "n_train_docs": self.n_train_docs_,
@@ -491,7 +477,9 @@ class VAETopicModel(TopicModel):
                            f"unexpected {list(unexpected)})")
         model.net_ = net.to(resolve_device(model.device)).eval()
         model.n_words_ = int(data["n_words"])
-        model.history_ = data["history"]
+        history = data["history"]  # saved as one list per column
+        model.history_ = [dict(zip(history, values)) for values in zip(*history.values())] \
+            if isinstance(history, dict) else list(history)
         model.best_epoch_ = data["best_epoch"]
         model.stopped_early_ = data["stopped_early"]
         model.n_train_docs_ = data["n_train_docs"]
