@@ -19,6 +19,7 @@ Usage::
     python benchmarks/crash.py                    # 20 kills each, built-in sample corpus
     python benchmarks/crash.py --kills 5 --only train
     python benchmarks/crash.py --source ../shared/corpora/20news-bydate.tar.gz --kills 5 --only ingest
+    python benchmarks/crash.py --cost ../shared/corpora/20news-bydate.tar.gz   # what a checkpoint per epoch costs
 
 The test suite runs the same trials with 5 kills each (tests/test_crash.py).
 """
@@ -207,6 +208,35 @@ def trials(kind: str, kills: int, seed: int, work: Path, source: str = "builtin:
     return [train_trial(work, rng.uniform(0.05, 0.98) * seconds, digest) for _ in range(kills)]
 
 
+def checkpoint_cost(source: str, work: Path, n_topics: int = 50, epochs: int = 6) -> dict:
+    """Seconds per epoch and per checkpoint write of the default ProdLDA on ``source``, in one process."""
+    import torch
+
+    from topicvae import ingest
+    from topicvae.models.vae import trainer
+    from topicvae.models.vae.model import ProdLDA
+
+    torch.set_num_threads(1)
+    corpus = ingest(source, "cost", corpora_dir=work / "corpora", force=True)
+    X = corpus.bow[corpus.split_rows("train")]
+    writes, real_save = [], trainer._save
+
+    def timed_save(ckpt, path):
+        t0 = time.perf_counter()
+        real_save(ckpt, path)
+        writes.append(time.perf_counter() - t0)
+
+    trainer._save = timed_save
+    try:
+        model = ProdLDA(n_topics, epochs=epochs, patience=0, threads=1).fit(X, checkpoint=work / "cost.pt")
+    finally:
+        trainer._save = real_save
+    epoch_s = sorted(h["seconds"] for h in model.history_)[len(model.history_) // 2]
+    write_s = sorted(writes)[len(writes) // 2]
+    return {"docs": X.shape[0], "words": X.shape[1], "epoch_s": epoch_s, "write_s": write_s,
+            "mb": (work / "cost.pt").stat().st_size / 2 ** 20, "writes": len(writes)}
+
+
 def summary(results: list[Trial]) -> str:
     kind = results[0].kind
     killed = [t for t in results if t.killed]
@@ -226,7 +256,15 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--only", choices=["ingest", "train"], help="one command only")
     ap.add_argument("--source", default="builtin:sample", help="what the ingest trials read (default builtin:sample)")
+    ap.add_argument("--cost", metavar="SOURCE", help="instead: measure what checkpointing every epoch costs on SOURCE")
     args = ap.parse_args()
+    if args.cost:
+        with tempfile.TemporaryDirectory(prefix="topicvae-cost-") as tmp:
+            c = checkpoint_cost(args.cost, Path(tmp))
+        print(f"ProdLDA K=50 on {args.cost} ({c['docs']:,} training documents, {c['words']:,} words), 1 thread: "
+              f"median epoch {c['epoch_s']:.2f} s, median checkpoint write {c['write_s']:.3f} s "
+              f"({c['mb']:.1f} MB, {c['writes']} writes): {100 * c['write_s'] / c['epoch_s']:.1f} % of an epoch")
+        return
     print("| command | killed while running | whole or absent after the kill | recovered without --force | "
           "result identical | trials with leftovers | resumed | most whole epochs lost |")
     print("|---|---|---|---|---|---|---|---|")

@@ -34,3 +34,24 @@ def test_kill_9_at_random_moments_then_the_next_command_recovers(crash, kind, tm
         assert t.leftovers == [], f"debris after the next command: {t.leftovers}"
         if kind == "train" and t.killed:
             assert t.epochs_lost == 0, f"finished epochs lost: {t}"
+
+
+@pytest.mark.parametrize("kind", ["ingest", "train"])
+def test_two_writers_of_one_name_end_with_one_result_and_one_clear_refusal(crash, kind, tmp_path):
+    import subprocess
+
+    if kind == "train":
+        crash.run(crash.ingest_cmd("builtin:sample", tmp_path), tmp_path)
+        cmd = crash.train_cmd(tmp_path)
+    else:
+        cmd = crash.ingest_cmd("builtin:sample", tmp_path)
+    procs = [subprocess.Popen(cmd, cwd=tmp_path, env=crash._env(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.wait(timeout=crash.TIMEOUT), p.stderr.read()) for p in procs]
+    codes = sorted(code for code, _ in results)
+    refusal = next(err for code, err in results if code != 0) if codes[1] else ""
+    assert codes[0] == 0 and codes[1] != 0, results
+    assert "being written by another topicvae process" in refusal.strip().splitlines()[-1], refusal
+    folder = tmp_path / ("corpora/c" if kind == "ingest" else "runs/r")
+    assert crash.whole_after_kill(tmp_path, kind) and folder.is_dir()
+    assert crash.hidden(folder.parent) == []

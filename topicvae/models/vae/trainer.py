@@ -379,9 +379,12 @@ def train(
     has_val = X_val is not None and X_val.shape[0] > 0
     n_train = X_train.shape[0] if train_rows is None else len(train_rows)
 
+    written = {"epoch": None}
+
     def write(state: dict) -> None:
-        if path is not None and distributed.is_main():
+        if path is not None and distributed.is_main() and written["epoch"] != state["epoch"]:
             _save({**state, "extra": extra}, path)
+            written["epoch"] = state["epoch"]
 
     last_good = loop.state()
     last_write = time.perf_counter()
