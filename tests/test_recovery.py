@@ -21,22 +21,13 @@ from topicvae import ingest, paths, runs
 from topicvae.errors import InUseError, RunError
 from topicvae.models.vae import TrainingInterrupted
 from topicvae.models.vae import model as vae_model
+from topicvae.models.vae import trainer
 from topicvae.runs import Run, train_run
 from topicvae.verify import DAMAGED, DEBRIS, INCOMPLETE, OK, ORPHANED, STALE, verify
 
-from test_runs import FAST, K, interrupt_in_epoch, make_corpus
+from test_runs import FAST, K, corpus, interrupt_in_epoch, make_corpus, runs_dir  # noqa: F401 (fixtures)
 
 DEAD_PID = 2 ** 22 + 12345  # above Linux's pid_max default: no such process
-
-
-@pytest.fixture
-def corpus(tmp_path):
-    return make_corpus(tmp_path)
-
-
-@pytest.fixture
-def runs_dir(tmp_path):
-    return tmp_path / "runs"
 
 
 def hidden(folder) -> list[str]:
@@ -240,3 +231,24 @@ def test_verify_reports_each_kind_of_problem_and_clean_removes_only_debris(corpu
     assert hidden(runs_dir) == [".half.checkpoint"]  # never a resumable checkpoint
     assert sorted(p.name for p in runs_dir.iterdir() if not p.name.startswith(".")) == ["bad", "good", "stale"]
     assert Run.load("good", runs_dir).topic_word.shape == good.topic_word.shape
+
+
+def test_ctrl_c_in_train_prints_the_command_that_continues(corpus, runs_dir, tmp_path, monkeypatch, capsys):
+    from topicvae.cli import main
+
+    real = interrupt_in_epoch(monkeypatch, 2)
+    argv = ["train", "tiny", "--topics", str(K), "--hidden", "16", "--epochs", "3", "--name", "r", "--quiet",
+            "--corpora-dir", str(tmp_path / "corpora"), "--runs-dir", str(runs_dir)]
+    assert main(argv) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0] == f"training of run 'r' stopped; continue it with: topicvae {' '.join(argv)} --resume"
+    monkeypatch.setattr(trainer._Loop, "run_epoch", real)
+    assert main(argv + ["--resume"]) == 0
+    capsys.readouterr()
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(vae_model.ProdLDA, "_build_net", ctrl_c)
+    assert main([("s" if a == "r" else a) for a in argv]) == 130
+    assert capsys.readouterr().err.strip() == "training of run 's' stopped before its first epoch ended; nothing was saved"

@@ -16,6 +16,7 @@ from . import __version__
 from .errors import TopicVAEError
 
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C
 
 
 # ------------------------------------------------------------------ helpers
@@ -314,7 +315,7 @@ def cmd_train(args) -> int:
     except KeyboardInterrupt:
         name = default_run_name(corpus.name, args.model, args.topics) if args.name is None else args.name
         print(_interrupted_hint(name, args), file=sys.stderr)
-        raise
+        return EXIT_INTERRUPTED
     if run is None:  # a helper process of data-parallel training: rank 0 reports
         return 0
     s = run.summary()
@@ -693,7 +694,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except OSError as exc:  # the machine refused (disk full, permissions): say which file, no traceback
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"error: {exc.strerror or exc}{where}; free space or fix permissions and run the command again",
