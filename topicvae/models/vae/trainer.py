@@ -37,6 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from ... import paths
 from ...errors import RunError, TrainingDiverged
 from . import distributed
 from .networks import CSRBatches, TopicVAE
@@ -279,13 +280,11 @@ class _Loop:
 def _save(ckpt: dict, path: Path) -> None:
     """Write a checkpoint atomically (temporary file, then rename); :class:`RunError` when the
     disk refuses (full, read-only), with the previous checkpoint left whole."""
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(ckpt, tmp)
-        os.replace(tmp, path)
+        with paths.atomic_file(path) as tmp:
+            torch.save(ckpt, tmp)
     except (OSError, RuntimeError) as exc:  # torch reports a failed write as RuntimeError
-        tmp.unlink(missing_ok=True)
         done = int(ckpt.get("epoch", 0))
         keep = "; the checkpoint of the epoch before stays" if path.is_file() else ""
         raise RunError(f"cannot write the checkpoint of epoch {done} to {path.parent} "
@@ -331,6 +330,34 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
         raise RunError(f"checkpoint {path} cannot be read ({exc}); train again without resume") from exc
 
 
+class _Checkpointer:
+    """Writes the loop's states to one checkpoint file (on the main process), each epoch once."""
+
+    def __init__(self, path: str | os.PathLike | None, extra: dict | None, every_seconds: float):
+        self.path = Path(path) if path is not None else None
+        self.extra = dict(extra or {})
+        self.every_seconds = every_seconds
+        self.written_epoch: int | None = None
+        self.last_write = time.perf_counter()
+
+    def due(self) -> bool:
+        return self.path is not None and time.perf_counter() - self.last_write >= self.every_seconds
+
+    def write(self, state: dict) -> None:
+        if self.path is None or not distributed.is_main() or self.written_epoch == state["epoch"]:
+            return
+        _save({**state, "extra": self.extra}, self.path)
+        self.written_epoch = state["epoch"]
+        self.last_write = time.perf_counter()
+
+
+def _diverged(values: tuple, epoch: int, last_good_epoch: int, path: Path | None, lr: float) -> TrainingDiverged:
+    what = "nan" if any(math.isnan(v) for v in values) else "inf"
+    saved = f"; the last good state (epoch {last_good_epoch}) is checkpointed at {path}" if path else ""
+    return TrainingDiverged(f"training diverged at epoch {epoch}: the loss became {what}; "
+                            f"lower the learning rate (now lr={lr:g}){saved}")
+
+
 def train(
     net: TopicVAE,
     X_train: sp.csr_matrix,
@@ -374,20 +401,10 @@ def train(
     if resume_from is not None:
         loop.restore(resume_from)
         logger.info("resuming %s from epoch %d", desc, loop.epoch)
-    path = Path(checkpoint) if checkpoint is not None else None
-    extra = dict(extra or {})
+    ckpt = _Checkpointer(checkpoint, extra, s.checkpoint_seconds)
     has_val = X_val is not None and X_val.shape[0] > 0
     n_train = X_train.shape[0] if train_rows is None else len(train_rows)
-
-    written = {"epoch": None}
-
-    def write(state: dict) -> None:
-        if path is not None and distributed.is_main() and written["epoch"] != state["epoch"]:
-            _save({**state, "extra": extra}, path)
-            written["epoch"] = state["epoch"]
-
     last_good = loop.state()
-    last_write = time.perf_counter()
     stopped_early = False
     bar = tqdm(total=s.epochs, initial=min(loop.epoch, s.epochs), desc=desc, unit="epoch",
                file=sys.stderr, disable=not progress or not distributed.is_main(), dynamic_ncols=True, leave=True)
@@ -399,32 +416,25 @@ def train(
             t0 = time.perf_counter()
             rec, kl = loop.run_epoch(X_train, train_rows)
             val_rec, val_kl = loop.validate(X_val)
-            epoch = loop.epoch + 1
             values = (rec, kl, val_rec, val_kl) if has_val else (rec, kl)
             if not all(math.isfinite(v) for v in values):
-                write(last_good)
-                what = "nan" if any(math.isnan(v) for v in values) else "inf"
-                saved = f"; the last good state (epoch {last_good['epoch']}) is checkpointed at {path}" if path else ""
-                raise TrainingDiverged(
-                    f"training diverged at epoch {epoch}: the loss became {what}; "
-                    f"lower the learning rate (now lr={s.lr:g}){saved}"
-                )
+                ckpt.write(last_good)
+                raise _diverged(values, loop.epoch + 1, last_good["epoch"], ckpt.path, s.lr)
             loop.end_epoch(rec, kl, val_rec, val_kl, time.perf_counter() - t0, has_val)
             last_good = loop.state()
-            if path is not None and time.perf_counter() - last_write >= s.checkpoint_seconds:
-                write(last_good)
-                last_write = time.perf_counter()
+            if ckpt.due():
+                ckpt.write(last_good)
                 logger.info("%s: epoch %d of %d done, checkpointed", desc, loop.epoch, s.epochs)
             bar.update(1)
             bar.set_postfix({"loss": f"{rec + kl:.1f}", "rec": f"{rec:.1f}", "kl": f"{kl:.2f}",
                              "val": f"{val_rec + val_kl:.1f}",
                              "docs/s": f"{n_train / loop.history['seconds'][-1]:.0f}"}, refresh=False)
     except KeyboardInterrupt:
-        write(last_good)
-        raise TrainingInterrupted(last_good["epoch"], path) from None
+        ckpt.write(last_good)
+        raise TrainingInterrupted(last_good["epoch"], ckpt.path) from None
     finally:
         bar.close()
-    write(last_good)
+    ckpt.write(last_good)
     if loop.best_state is not None and loop.best_epoch != loop.epoch:
         net.load_state_dict(loop.best_state)
     if stopped_early:
