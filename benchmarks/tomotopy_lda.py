@@ -1,6 +1,6 @@
 """tomotopy's Gibbs-sampling LDA behind the fit / transform / topic_word_ interface, for
 the benchmarks only (the ``bench`` extra installs tomotopy). It is the strongest LDA
-measured on this machine (GUIDE §7), so the VAEs are compared against it too."""
+measured on this machine, so the VAEs are compared against it too."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ The corpus is made by topicvae's own ingestion from the 20 Newsgroups bydate arc
 (``news2k``: headers, quotes and signatures stripped, default preprocessing, 2,000-word
 vocabulary fit on the train split) and cached in ``benchmarks/.cache/`` (reused when
 present). Every model trains on the train split with K topics and is scored with
-:mod:`topicvae.evaluation` (GUIDE §4):
+:mod:`topicvae.evaluation`:
 
 - NPMI of the top-10 words with the *test* split as reference; diversity of the top 25;
   their product (one number for "coherent and distinct"); C_v of the top-10 words over

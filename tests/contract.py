@@ -1,4 +1,4 @@
-"""The contract every TopicModel passes (GUIDE §5.10): one function, reused for each model.
+"""The contract every TopicModel passes : one function, reused for each model.
 
     from contract import check_topic_model
     check_topic_model(lambda: MyModel(n_topics=4, seed=0), X)

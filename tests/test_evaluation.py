@@ -1,4 +1,4 @@
-"""GUIDE §4 metrics: exact values on hand-computed toys and agreement with brute force."""
+"""The metrics of topicvae.evaluation (docs/metrics.md): exact values on hand-computed toys and agreement with brute force."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def test_npmi_never_co_occurring_pairs_score_minus_one():
 
 
 def _npmi_brute_force(top_ids, X) -> list[float]:
-    """Pure-Python GUIDE §4 NPMI from per-word document sets."""
+    """Pure-Python NPMI (document co-occurrence) from per-word document sets."""
     dense = X.toarray()
     n = dense.shape[0]
     docs = {w: {d for d in range(n) if dense[d, w] > 0} for w in range(dense.shape[1])}

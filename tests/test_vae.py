@@ -29,7 +29,7 @@ def small():
 
 @pytest.fixture(scope="module")
 def planted():
-    """GUIDE-sized planted corpus: K=5, V=200, 2,000 documents of 100 tokens; 1,600 train, 400 test."""
+    """Planted corpus: K=5, V=200, 2,000 documents of 100 tokens; 1,600 train, 400 test."""
     X, topic_word, theta = sample_lda_corpus(n_docs=2000, n_topics=5, n_words=200, doc_len=100,
                                              alpha=0.1, beta=0.05, seed=0)
     return X[:1600], X[1600:], topic_word

@@ -33,7 +33,7 @@ def _train_or_reuse(corpus: Corpus, model: str, k: int, name: str, runs_dir, for
 def stability_runs(corpus: Corpus, model: str, n_topics: int, seeds: Sequence[int], runs_dir=None,
                    force: bool = False, progress: bool = True, **params) -> tuple[float, list[Run]]:
     """Train one run per seed (``<corpus>-<model>-k<K>-seed<s>``) and return the mean
-    aligned-topic similarity across seeds (GUIDE §4 stability) with the runs.
+    aligned-topic similarity across seeds (:func:`topicvae.evaluation.stability`) with the runs.
 
     Existing complete runs of those names are reused unless ``force``.
     """

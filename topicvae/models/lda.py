@@ -346,7 +346,7 @@ class LDA(TopicModel):
         ``bound_d = E_q[log p(w_d | θ, β)] + E_q[log p(θ_d | α) − log q(θ_d | γ_d)]`` as in
         gensim's ``LdaModel.bound``, but without the corpus-level topic term
         ``E_q[log p(β | η) − log q(β | λ)]``, so that ``exp(−Σ bound / Σ N)``
-        (:func:`topicvae.evaluation.perplexity`) is GUIDE §4's per-document perplexity
+        (:func:`topicvae.evaluation.perplexity`) is the per-document perplexity
         bound. (gensim's ``log_perplexity`` adds the topic term and reports ``2**(−bound)``.)
         """
         X = self._check_X(X)

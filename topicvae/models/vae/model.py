@@ -11,7 +11,8 @@ no sampling. ``posterior`` gives μ and σ of q(z|x) themselves.
 Topic-word matrices (``topic_word_``, K × V, rows sum to 1):
 
 - ProdLDA: the softmax over the vocabulary of each topic's decoder row β_k divided by
-  the standard deviation of β ("the topic-word matrix is β", GUIDE §3). It ranks words
+  the standard deviation of β (the decoder weights are the topics, as in Srivastava &
+  Sutton 2017). It ranks words
   as the literature does (by β, which also gives the better NPMI); the sharpness is a
   convention, because the decoder's batch norm makes the scale of β irrelevant to the
   likelihood (and ``beta_decay`` shrinks it). With ``embedding_dim`` > 0, β = ρ T is
@@ -397,7 +398,7 @@ class VAETopicModel(TopicModel):
     def log_bound(self, X) -> tuple[float, int]:
         """(Σ_d ELBO_d, Σ_d N_d) of X: a lower bound on its log likelihood and its token count.
 
-        ``topicvae.evaluation.perplexity(*model.log_bound(X))`` is GUIDE §4's perplexity bound.
+        ``topicvae.evaluation.perplexity(*model.log_bound(X))`` is the perplexity upper bound exp(−Σ bound / Σ tokens).
         """
         X = self._check_X(X)
         return float(-self.neg_elbo(X).sum()), int(round(X.sum()))
