@@ -74,7 +74,7 @@ def test_an_interrupted_force_retrain_resumes_while_the_old_run_still_stands(cor
     real = interrupt_in_epoch(monkeypatch, 2)
     with pytest.raises(TrainingInterrupted):
         train_run(corpus, "prodlda", K, name="r", runs_dir=runs_dir, force=True, **{**FAST, "seed": 3})
-    assert runs.run_state(runs_dir, "r") == runs.RESUMABLE
+    assert runs.run_state(runs_dir, "r") == runs.RESUMABLE and runs.unfinished_runs(runs_dir) == ["r"]
     np.testing.assert_array_equal(Run.load("r", runs_dir).doc_topic, old.doc_topic)  # untouched
     monkeypatch.setattr(runs.model_class("prodlda"), "_build_net", vae_model.ProdLDA._build_net)
     from topicvae.models.vae import trainer

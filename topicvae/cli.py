@@ -348,17 +348,20 @@ def cmd_topics(args) -> int:
 
 def cmd_runs(args) -> int:
     from .paths import runs_dir
-    from .runs import list_runs
+    from .runs import list_runs, unfinished_runs
 
-    rows = list_runs(args.runs_dir)
-    if not rows:
+    rows, unfinished = list_runs(args.runs_dir), unfinished_runs(args.runs_dir)
+    if not rows and not unfinished:
         print(f"no runs in {runs_dir(args.runs_dir)}; train one with: topicvae train CORPUS --model prodlda --topics 20")
         return 0
     fmt = lambda v, f: "-" if v is None else f.format(v)  # noqa: E731
-    print(_table([{"name": r["name"], "corpus": r["corpus"], "model": r["model"], "K": r["n_topics"],
-                   "epochs": r["epochs"], "train loss": fmt(r["train_loss"], "{:.1f}"),
-                   "val loss": fmt(r["val_loss"], "{:.1f}"), "train s": fmt(r["fit_seconds"], "{:.1f}")}
-                  for r in rows]))
+    if rows:
+        print(_table([{"name": r["name"], "corpus": r["corpus"], "model": r["model"], "K": r["n_topics"],
+                       "epochs": r["epochs"], "train loss": fmt(r["train_loss"], "{:.1f}"),
+                       "val loss": fmt(r["val_loss"], "{:.1f}"), "train s": fmt(r["fit_seconds"], "{:.1f}")}
+                      for r in rows]))
+    for name in unfinished:
+        print(f"unfinished: {name} (training stopped; continue it with the same train command plus --resume)")
     return 0
 
 

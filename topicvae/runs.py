@@ -609,6 +609,15 @@ def list_runs(runs_dir: str | Path | None = None) -> list[dict]:
     return out
 
 
+def unfinished_runs(runs_dir: str | Path | None = None) -> list[str]:
+    """Names of runs whose training stopped and can be continued with ``resume``."""
+    root = paths.runs_dir(runs_dir)
+    if not root.is_dir():
+        return []
+    names = [p.name[1:-len(".checkpoint")] for p in sorted(root.glob(".*.checkpoint"))]
+    return [n for n in names if run_state(root, n) == RESUMABLE]
+
+
 def format_topics(run: Run, n: int = 10) -> str:
     """Text for ``topicvae topics RUN``: a header line, then one line per topic with its top ``n`` words."""
     if n < 1:
