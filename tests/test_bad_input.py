@@ -209,7 +209,8 @@ DAMAGE_FOUND_BY_VERIFY = {"run whose corpus was deleted": RUN, "run whose corpus
                           "config.json is not JSON": RUN, "config.json is {}": RUN, "vocab.json missing": RUN,
                           "topic_word.npy truncated": RUN, "doc_topic.npy truncated": RUN,
                           "model.pt truncated": RUN, "model.pt foreign (pickled object)": RUN,
-                          "bow.npz truncated: train": CORPUS, "manifest.json damaged": CORPUS,
+                          "metrics.json damaged": RUN, "labels.json with a non-integer key": RUN,
+                          "labels.json is a list": RUN, "bow.npz truncated: train": CORPUS, "manifest.json damaged": CORPUS,
                           "docs.parquet damaged": CORPUS}
 
 

@@ -19,6 +19,9 @@ from pathlib import Path
 from . import paths, runs
 from .corpus import BOW_FILE, DOCS_FILE, MANIFEST_FILE, VOCAB_FILE, Corpus
 from .errors import TopicVAEError
+from .labels import saved_labels
+
+METRICS_FILE = "metrics.json"  # written by `topicvae evaluate`
 
 OK, DAMAGED, INCOMPLETE, ORPHANED, STALE, DEBRIS, BUSY = (
     "ok", "damaged", "incomplete", "orphaned", "stale", "debris", "busy")
@@ -121,10 +124,29 @@ def check_run(root: Path, name: str, corpora_root: Path) -> Finding:
         except TopicVAEError as exc:
             return Finding("run", name, DAMAGED, _config_detail(exc), folder)
         checked = "files read (no checksums recorded: written by an older version)"
+    edited = _edited_files_problem(run)
+    if edited:
+        return Finding("run", name, DAMAGED, edited, folder)
     stale = _corpus_problem(run, corpora_root)
     if stale:
         return Finding("run", name, STALE, stale, folder)
     return Finding("run", name, OK, checked, folder)
+
+
+def _edited_files_problem(run: runs.Run) -> str | None:
+    """The files written after the run (labels, metrics) have no checksum; they must still read."""
+    try:
+        saved_labels(run.path)
+    except TopicVAEError as exc:
+        return _short(exc)
+    metrics = run.path / METRICS_FILE
+    if metrics.is_file():
+        try:
+            if not isinstance(json.loads(metrics.read_text()), dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as exc:
+            return f"{METRICS_FILE} cannot be read ({_short(exc)}); run `topicvae evaluate {run.name}` again"
+    return None
 
 
 def _corpus_problem(run: runs.Run, corpora_root: Path) -> str | None:
