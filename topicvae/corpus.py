@@ -125,17 +125,26 @@ def _as_text(value) -> str | None:
     return str(value)
 
 
+def _kind(value) -> str:
+    """What Arrow makes of a value: booleans, numbers and text are kinds of their own."""
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (int, float, np.number)):
+        return "number"
+    return type(value).__name__
+
+
 def _storable(values: pd.Series) -> bool:
     """Whether Parquet stores this column as one type that reads back as the same values."""
     import pyarrow as pa
 
-    present = values.dropna()
-    if any(isinstance(v, (dict, list, tuple)) for v in present):
-        return False  # nested values come back as structs with every key, or as arrays
+    kinds = {_kind(v) for v in values.dropna()}
+    if len(kinds) > 1 or kinds & {"dict", "list", "tuple"}:
+        return False  # Arrow would cast False to 0.0, '' beside numbers fails; nested values change shape
     try:
         pa.array(values, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
-        return False  # e.g. '' beside numbers: Arrow wants one type per column
+        return False  # e.g. an integer beyond 64 bits
     return True
 
 

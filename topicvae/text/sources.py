@@ -93,16 +93,19 @@ def _bomless_utf16(head: bytes) -> str | None:
     pairs = len(head) // 2
     if pairs < 2:
         return None
-    even, odd = head[0:2 * pairs:2], head[1:2 * pairs:2]
+    even, odd = head[0:2 * pairs:2].count(0), head[1:2 * pairs:2].count(0)
     for low, high, encoding in ((even, odd, "utf-16-le"), (odd, even, "utf-16-be")):
-        if high.count(0) >= 0.3 * pairs and low.count(0) <= 0.02 * pairs and _control_share(low) < 0.05:
-            return encoding
+        if high >= 0.3 * pairs and low <= 0.02 * pairs:
+            chars = head[:2 * pairs].decode(encoding, errors="replace")
+            controls = len(chars) - len(chars.translate(_NO_CONTROL_CHARS))
+            return encoding if controls < 0.05 * len(chars) else None
     return None
 
 
 # Bytes that text does not hold (NUL aside): C0 controls other than tab, line feed,
 # vertical tab, form feed, carriage return and escape (colours in logs), and DEL.
 _CONTROL_BYTES = bytes(set(range(1, 32)) - {9, 10, 11, 12, 13, 27} | {127})
+_NO_CONTROL_CHARS = dict.fromkeys(_CONTROL_BYTES)  # str.translate table deleting them
 
 
 def _control_share(data: bytes) -> float:
@@ -363,7 +366,8 @@ def _read_zip(path: Path) -> Iterator[RawDoc]:
         zf = zipfile.ZipFile(path)
         infos = zf.infolist()
     except (*_ARCHIVE_ERRORS, UnicodeDecodeError) as exc:  # names flagged UTF-8 that are not
-        raise SourceError(f"cannot read {printable_name(str(path))}: not a valid zip archive ({_first_line(exc)})") from exc
+        raise SourceError(f"cannot read {printable_name(str(path))}: not a valid zip archive "
+                          f"({_first_line(exc)})") from exc
 
     def read(name: str, info: zipfile.ZipInfo) -> bytes:
         if info.flag_bits & 0x1:
@@ -387,8 +391,8 @@ def _read_tar(path: Path) -> Iterator[RawDoc]:
         tf = tarfile.open(path, "r:*")
     except _ARCHIVE_ERRORS as exc:
         # tarfile lists the failure of each compression it tried, one line each: not for people
-        raise SourceError(f"cannot read {printable_name(str(path))}: not a valid tar or zip archive (nor a tar "
-                          "compressed with gzip, bzip2 or xz)") from exc
+        raise SourceError(f"cannot read {printable_name(str(path))}: not a tar or zip archive (plain or compressed "
+                          "with gzip, bzip2 or xz), or a damaged or truncated one") from exc
 
     def read(name: str, member: tarfile.TarInfo) -> bytes:
         try:
