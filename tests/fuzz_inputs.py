@@ -81,7 +81,7 @@ words = st.sampled_from(["film", "good", "café", "naïve", "東京", "emoji �
 texts = st.one_of(st.lists(words, max_size=8).map(" ".join), st.text(max_size=40))
 cell_values = st.one_of(texts, st.integers(-10**20, 10**20), st.floats(), st.booleans(), st.none(), st.just(""))
 column_names = st.sampled_from(["text", "id", "label", "date", "split", "author", "year", "", "a,b", "x y"])
-table_columns = st.builds(
+table_columns = st.just(TableColumns()) | st.builds(  # the default half the time, so many rows get read
     TableColumns,
     text=st.sampled_from(["text"] * 6 + ["body", "id"]),
     id=st.sampled_from([None, None, "id", "text"]),
