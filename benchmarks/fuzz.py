@@ -1,6 +1,6 @@
 """Fuzz every document reader with damaged sources and count what happens.
 
-    python benchmarks/fuzz.py [--examples 10000] [--seed 0] [--readers csv,zip]
+    python benchmarks/fuzz.py [--examples 10000] [--seed 0] [--readers csv,zip] [--save DIR]
 
 Draws ``--examples`` inputs in all, split evenly over the readers, from the strategies of
 tests/fuzz_inputs.py (the ones tests/test_fuzz.py uses with fewer examples), reads each
@@ -22,11 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the sh
 
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
-from fuzz_inputs import READERS, outcome  # noqa: E402
+from fuzz_inputs import READERS, outcome, write_case  # noqa: E402
 
 
-def fuzz_reader(name: str, n: int, seed_value: int) -> tuple[Counter, list[str], float]:
-    """Outcome counts of ``n`` inputs to one reader, and the first reproducer of each kind of failure."""
+def fuzz_reader(name: str, n: int, seed_value: int, save: Path | None = None) -> tuple[Counter, list[str], float]:
+    """Outcome counts of ``n`` inputs to one reader, and the first reproducer of each kind of failure.
+
+    With ``save``, the files of each first reproducer are written to ``save/<reader>-<exception>/``.
+    """
     counts: Counter = Counter()
     failures: dict[str, str] = {}
 
@@ -41,7 +44,12 @@ def fuzz_reader(name: str, n: int, seed_value: int) -> tuple[Counter, list[str],
             frame = traceback.extract_tb(result.__traceback__)[-1] if result.__traceback__ else None
             where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
             key = f"{type(result).__name__}{where}: {str(result)[:120]}"
-            failures.setdefault(type(result).__name__, f"{key}\n    {case!r}")
+            kind_name = type(result).__name__
+            if kind_name not in failures and save is not None:
+                folder = save / f"{name}-{kind_name}"
+                folder.mkdir(parents=True, exist_ok=True)
+                write_case(case, bytes(folder))
+            failures.setdefault(kind_name, f"{key}\n    {case!r}")
 
     t = time.perf_counter()
     run()
@@ -53,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=10_000, help="inputs in all, split over the readers")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--readers", default=",".join(READERS), help="comma-separated: " + ", ".join(READERS))
+    parser.add_argument("--save", type=Path, help="write the files of each first reproducer under this folder")
     args = parser.parse_args(argv)
     names = [r for r in args.readers.split(",") if r]
     unknown = set(names) - set(READERS)
@@ -66,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     total: Counter = Counter()
     reproducers = []
     for name in names:
-        counts, failures, seconds = fuzz_reader(name, per_reader, args.seed)
+        counts, failures, seconds = fuzz_reader(name, per_reader, args.seed, args.save)
         total += counts
         reproducers += [f"- {name}: {f}" for f in failures]
         print(f"| {name} | {sum(counts.values())} | {counts['docs']} | {counts['topicvae']} | "

@@ -446,3 +446,13 @@ def test_five_megabyte_one_line_document_ingests(tmp_path):
     (tmp_path / "docs" / "small.txt").write_bytes(b"alpha beta")
     c = ingest(str(tmp_path / "docs"), "big", corpora_dir=tmp_path / "c", vocab=VocabSettings(**SMALL))
     assert c.n_docs == 2 and c.docs["n_tokens"].max() == 880_000
+
+
+def test_parquet_string_that_is_not_utf8_is_a_source_error(tmp_path):
+    """Found by benchmarks/fuzz.py --seed 1: a damaged Parquet page decoded only when pandas iterates."""
+    p = tmp_path / "d.parquet"
+    pd.DataFrame({"text": ["caf\u00e9 one", "two"]}).to_parquet(p, compression=None)
+    p.write_bytes(p.read_bytes().replace("caf\u00e9".encode(), b"caf\xc3\x28", 1))  # an invalid UTF-8 pair
+    with pytest.raises(SourceError, match="cannot read .* as parquet: 'utf-8' codec can't decode") as e:
+        _docs(p)
+    _one_line(e)

@@ -521,10 +521,13 @@ def read_table(path: Path, fmt: str, columns: TableColumns) -> Iterator[RawDoc]:
             df = pd.read_csv(io.StringIO(text), sep="\t" if fmt == "tsv" else ",", dtype=str,
                              keep_default_na=False, na_values=[""], skip_blank_lines=False)
             df = _strip_nul_cells(df, path)
+        # inside the try: Arrow-backed columns decode their strings only now, and a damaged
+        # Parquet file's may not be UTF-8
+        records = df.to_dict("records")
     except Exception as exc:  # pandas/pyarrow raise many types for malformed files
         raise SourceError(f"cannot read {printable_name(str(path))} as {fmt}: {_first_line(exc)}") from exc
     _check_columns([str(c) for c in df.columns], columns, path)
-    return _table_docs(df.to_dict("records"), columns, path)
+    return _table_docs(records, columns, path)
 
 
 # A JSON escape of a UTF-16 surrogate: alone (not in a pair) it decodes to a character
