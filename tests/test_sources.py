@@ -144,3 +144,315 @@ def test_json_array_line_is_rejected(tmp_path):
     p.write_text(json.dumps(["a", "b"]) + "\n")
     with pytest.raises(SourceError, match="line 1 is not a JSON object"):
         _docs(p)
+
+
+# ------------------------------------------------------------------ damaged and unusual input
+# Each test reproduces a crash or a silent loss found by fuzzing (tests/test_fuzz.py,
+# benchmarks/fuzz.py): every reader raises SourceError (one line) or reads the data.
+def _zip(path, members, encrypted=()):
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(zipfile.ZipInfo(name), data)  # a ZipInfo: writestr("") fails in zipfile itself
+            if name in encrypted:
+                z.getinfo(name).flag_bits |= 0x1  # written into the central directory at close
+    return path
+
+
+def _tar(path, members, mode="w:gz"):
+    with tarfile.open(path, mode) as t:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _one_line(exc_info) -> str:
+    message = str(exc_info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_deeply_nested_json_line_is_a_source_error(tmp_path):
+    p = tmp_path / "d.jsonl"
+    p.write_text('{"text": "fine"}\n{"text": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    with pytest.raises(SourceError, match="line 2 nests arrays or objects too deeply") as e:
+        _docs(p)
+    _one_line(e)
+
+
+def test_jsonl_row_without_the_id_field_names_its_line(tmp_path):
+    p = tmp_path / "d.jsonl"
+    p.write_text('{"text": "a", "doc": "1"}\n\n{"text": "b"}\n')
+    with pytest.raises(SourceError, match=r"line 3 has no 'doc' \(the --id-col\)"):
+        _docs(p, columns=TableColumns(id="doc"))
+
+
+def test_csv_row_with_an_empty_id_names_its_row(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("text,doc\na,1\nb,\n")
+    with pytest.raises(SourceError, match="row 2 has no 'doc'"):
+        _docs(p, columns=TableColumns(id="doc"))
+
+
+def test_json_lone_surrogate_escapes_become_replacement_characters(tmp_path):
+    p = tmp_path / "d.jsonl"
+    p.write_text('{"text": "half \\ud800 pair \\ud83d\\ude00", "\\udc80k": "\\udfff"}\n')
+    (doc,) = _docs(p)
+    assert doc.text == "half \ufffd pair \U0001f600" and doc.bad_utf8
+    assert doc.meta == {"\ufffdk": "\ufffd"}
+
+
+def test_json_integer_too_long_to_convert_is_a_source_error(tmp_path):
+    p = tmp_path / "d.jsonl"
+    p.write_text('{"text": "a", "n": ' + "7" * 5000 + "}\n")
+    with pytest.raises(SourceError, match="line 1 is not valid JSON"):
+        _docs(p)
+
+
+def test_encrypted_zip_member_is_a_source_error(tmp_path):
+    p = _zip(tmp_path / "d.zip", {"a.txt": b"open", "b.txt": b"secret"}, encrypted={"b.txt"})
+    with pytest.raises(SourceError, match="'b.txt' of .* is encrypted; extract the archive with its password"):
+        _docs(p)
+
+
+@pytest.mark.parametrize("damage", [lambda b: b[:len(b) // 2], lambda b: b.replace(b"hello world", b"hellx world")])
+def test_damaged_zip_is_a_source_error(tmp_path, damage):
+    p = _zip(tmp_path / "d.zip", {"a.txt": b"hello world " * 50})
+    p.write_bytes(damage(p.read_bytes()))
+    with pytest.raises(SourceError, match="not a valid zip|damaged, truncated or unsupported") as e:
+        _docs(p)
+    _one_line(e)
+
+
+def test_zip_member_with_an_empty_name(tmp_path):
+    p = _zip(tmp_path / "d.zip", {"": b"no name", "a.txt": b"named"})
+    assert [d.id for d in _docs(p)] == ["a.txt"]
+
+
+def test_zip_named_tar_gz_is_read_as_zip(tmp_path):
+    p = _zip(tmp_path / "d.tar.gz", {"a.txt": b"zipped"})
+    assert [d.text for d in _docs(p)] == ["zipped"]
+
+
+@pytest.mark.parametrize("mode, suffix", [("w:gz", ".tar.gz"), ("w:bz2", ".tar.bz2"), ("w:xz", ".tar.xz"),
+                                          ("w", ".tar")])
+def test_truncated_tar_is_a_source_error(tmp_path, mode, suffix):
+    p = _tar(tmp_path / f"d{suffix}", {f"g/{i}.txt": (f"document {i} " * 200).encode() for i in range(40)}, mode)
+    p.write_bytes(p.read_bytes()[:p.stat().st_size // 2])
+    with pytest.raises(SourceError, match="damaged, truncated or unsupported|damaged or truncated one") as e:
+        _docs(p)
+    _one_line(e)
+
+
+def test_tar_with_a_damaged_header_after_the_first_member(tmp_path):
+    """tarfile stops listing at a bad header quietly; the members after it must not vanish."""
+    p = _tar(tmp_path / "d.tar", {"a.txt": b"first", "b.txt": b"second", "c.txt": b"third"}, "w")
+    data = bytearray(p.read_bytes())
+    data[1024 + 148] ^= 0xFF  # the checksum field of the second header
+    p.write_bytes(bytes(data))
+    with pytest.raises(SourceError, match="bad member header at byte 1024"):
+        _docs(p)
+
+
+def test_truncated_real_archive_is_a_source_error(tmp_path, news_archive):
+    p = tmp_path / "20news-bydate.tar.gz"
+    with open(news_archive, "rb") as f:
+        p.write_bytes(f.read(5_000_000))
+    with pytest.raises(SourceError, match="damaged, truncated or unsupported") as e:
+        _docs(p)
+    _one_line(e)
+
+
+def test_not_an_archive_is_one_line(tmp_path):
+    p = tmp_path / "d.tar.gz"
+    p.write_bytes(b"plain words, not gzip")
+    with pytest.raises(SourceError, match="not a tar or zip archive") as e:
+        _docs(p)
+    _one_line(e)
+
+
+@pytest.mark.parametrize("make", [_zip, _tar])
+def test_member_names_outside_the_archive_become_plain_ids(tmp_path, make):
+    members = {"../evil.txt": b"up", "/etc/abs.txt": b"absolute", "a/../../b.txt": b"both", "./c.txt": b"dot",
+               "..": b"no name"}
+    suffix = ".zip" if make is _zip else ".tar.gz"
+    docs = _docs(make(tmp_path / f"d{suffix}", members))
+    assert sorted(d.id for d in docs) == ["a/b.txt", "c.txt", "etc/abs.txt", "evil.txt"]
+    assert not (tmp_path / "evil.txt").exists() and not (tmp_path.parent / "evil.txt").exists()
+
+
+def test_latin1_names_in_a_tar_are_kept(tmp_path):
+    p = _tar(tmp_path / "d.tar", {"caf\udce9/men\udcfa.txt": b"latin-1 names", "b.txt": b"b"}, "w")  # bytes e9, fa
+    _, doc = _docs(p)
+    assert doc.id == "caf\\xe9/men\\xfa.txt" and doc.id.encode("utf-8")
+    assert doc.text == "latin-1 names"
+
+
+def test_latin1_names_in_a_folder_are_kept(tmp_path):
+    root = tmp_path / "docs"
+    (root / "caf\udce9").mkdir(parents=True)  # the folder name is the byte e9, not UTF-8
+    (root / "caf\udce9" / "na\udcefve.txt").write_bytes(b"latin-1 names")
+    (root / "plain.txt").write_bytes(b"plain")
+    docs = _docs(root)
+    assert [d.id for d in docs] == ["caf\\xe9/na\\xefve.txt", "plain.txt"]
+    assert docs[0].label == "caf\\xe9"
+
+
+def test_utf16_and_utf32_files_are_read_and_binary_files_reported(tmp_path, caplog):
+    """10 Latin-1, 10 cp1252, 10 UTF-16 files and 2 binary ones: 30 documents and a warning about 2."""
+    text = "Café déjà vu — “quoted” naïve text"
+    for i in range(10):
+        (tmp_path / f"latin{i}.txt").write_bytes(text.replace("—", "-").replace("“", '"').replace("”", '"')
+                                                 .encode("latin-1"))
+        (tmp_path / f"cp{i}.txt").write_bytes(text.encode("cp1252"))
+        (tmp_path / f"utf16_{i}.txt").write_bytes(text.encode("utf-16" if i < 5 else "utf-16-le"))  # 5 without BOM
+    (tmp_path / "utf32.txt").write_bytes(text.encode("utf-32"))
+    (tmp_path / "image").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01")
+    (tmp_path / "program").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00")
+    with caplog.at_level("WARNING", logger="topicvae"):
+        docs = {d.id: d for d in _docs(tmp_path)}
+    assert len(docs) == 31
+    assert all(docs[f"utf16_{i}.txt"].text == text and not docs[f"utf16_{i}.txt"].bad_utf8 for i in range(10))
+    assert docs["utf32.txt"].text == text
+    assert docs["latin0.txt"].bad_utf8 and docs["cp0.txt"].bad_utf8  # not UTF-8: replaced, counted
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert "2 file(s) skipped: 2 binary (first: 'image')" in message
+
+
+def test_archive_of_only_binary_files_says_so(tmp_path):
+    p = _zip(tmp_path / "d.zip", {"a.txt": b"\x00\x01\x02", "b.txt": b"\x00\xff"})
+    with pytest.raises(SourceError, match=r"no document read; 2 file\(s\) skipped: 2 binary"):
+        _docs(p)
+
+
+def test_utf16_tables(tmp_path):
+    csv_path, jsonl_path = tmp_path / "d.csv", tmp_path / "d.jsonl"
+    csv_path.write_bytes("text,author\nnaïve words,zoë\n".encode("utf-16"))
+    jsonl_path.write_bytes('{"text": "naïve words"}\n{"text": "more"}\n'.encode("utf-16-le"))
+    assert [(d.text, d.meta) for d in _docs(csv_path)] == [("naïve words", {"author": "zoë"})]
+    assert [d.text for d in _docs(jsonl_path)] == ["naïve words", "more"]
+
+
+def test_nul_bytes_in_csv_cells_are_removed_with_one_warning(tmp_path, caplog):
+    p = tmp_path / "d.csv"
+    p.write_bytes(b"text,author\nhel\x00lo world,a\x00n\nplain,bob\n" + b"late,x\x00\n" * 2000)
+    with caplog.at_level("WARNING", logger="topicvae"):
+        docs = _docs(p)
+    assert len(docs) == 2002 and docs[0].text == "hello world" and docs[0].meta == {"author": "an"}
+    assert docs[-1].meta == {"author": "x"}
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert "removed NUL characters from 2002 cell(s)" in message
+
+
+def test_binary_file_named_csv_is_refused(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(SourceError, match="looks like a binary file, not CSV text"):
+        _docs(p)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "parquet", "archive"])
+def test_folder_given_where_a_file_is_expected(tmp_path, fmt):
+    (tmp_path / f"d.{fmt}").mkdir()
+    with pytest.raises(SourceError, match="is a folder, not a"):
+        _docs(tmp_path / f"d.{fmt}", fmt=fmt)
+
+
+def test_file_given_as_a_folder(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("text\na\n")
+    with pytest.raises(SourceError, match="is a file, not a folder"):
+        _docs(p, fmt="folder")
+
+
+def test_folder_named_like_a_table_without_text_files(tmp_path):
+    (tmp_path / "d.csv" / "sub").mkdir(parents=True)
+    with pytest.raises(SourceError, match="no text files"):
+        _docs(tmp_path / "d.csv")
+
+
+def test_path_with_a_nul_is_a_source_error():
+    with pytest.raises(SourceError, match="source not found"):
+        _docs("docs\x00.csv")
+
+
+def test_folder_with_a_symlink_loop_and_a_dangling_link(tmp_path):
+    (tmp_path / "a.txt").write_text("one")
+    (tmp_path / "loop").symlink_to(tmp_path)
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "missing")
+    assert [d.id for d in _docs(tmp_path)] == ["a.txt"]
+
+
+def test_parquet_non_string_column_names_and_binary_text(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"text": pa.array([b"caf\xc3\xa9", None]), "0": [1, 2]}), p)
+    docs = _docs(p)
+    assert [d.text for d in docs] == ["café", ""] and docs[0].meta == {"0": 1}
+
+
+def test_five_megabyte_one_line_document(tmp_path):
+    p = tmp_path / "big.txt"
+    p.write_bytes(b"word " * 1_000_000)
+    (doc,) = _docs(tmp_path)
+    assert len(doc.text) == 5_000_000
+
+
+# ------------------------------------------------------------------ through ingest: the saved corpus
+SMALL = dict(min_df=1, max_df=1.0, min_tokens=1)
+
+
+def test_mixed_type_metadata_is_saved_as_text_and_round_trips(tmp_path):
+    from topicvae import Corpus, ingest
+    from topicvae.config import VocabSettings
+
+    p = tmp_path / "d.jsonl"
+    rows = [{"text": "apples grow on trees", "score": "", "tags": ["a", "b"], "n": 2 ** 70, "year": 2001},
+            {"text": "pears grow on trees", "score": 1.5, "tags": {"k": 1}, "n": 1, "year": 2002},
+            {"text": "trees grow tall", "score": None, "tags": None, "n": None, "year": 2003}]
+    p.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    c = ingest(str(p), "mixed", corpora_dir=tmp_path / "c", vocab=VocabSettings(**SMALL))
+    loaded = Corpus.load("mixed", tmp_path / "c")
+    assert loaded.docs["score"].tolist()[:2] == ["", "1.5"] and pd.isna(loaded.docs["score"][2])
+    assert loaded.docs["tags"].tolist()[:2] == ['["a", "b"]', '{"k": 1}']
+    assert loaded.docs["n"].tolist()[:2] == [str(2 ** 70), "1"]
+    assert loaded.docs["year"].tolist() == [2001, 2002, 2003]  # one type: kept as numbers
+    pd.testing.assert_frame_equal(loaded.docs, c.docs)
+
+
+def test_latin1_file_and_folder_names_ingest(tmp_path):
+    from topicvae import Corpus, ingest
+    from topicvae.config import VocabSettings
+
+    root = tmp_path / "caf\udce9"  # the source folder's own name is not UTF-8 either
+    (root / "sp\udcf6rt").mkdir(parents=True)
+    (root / "sp\udcf6rt" / "m\udce4tch.txt").write_bytes("goal scored in the match".encode("latin-1"))
+    (root / "plain.txt").write_bytes(b"plain words here")
+    ingest(str(root), "latin", corpora_dir=tmp_path / "c", vocab=VocabSettings(**SMALL))
+    loaded = Corpus.load("latin", tmp_path / "c")
+    assert loaded.docs["id"].tolist() == ["plain.txt", "sp\\xf6rt/m\\xe4tch.txt"]
+    assert loaded.manifest["source"]["path"].endswith("caf\\xe9")
+
+
+def test_five_megabyte_one_line_document_ingests(tmp_path):
+    from topicvae import ingest
+    from topicvae.config import VocabSettings
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "big.txt").write_bytes(b"alpha beta gamma delta " * 220_000)  # 5 MB, one line
+    (tmp_path / "docs" / "small.txt").write_bytes(b"alpha beta")
+    c = ingest(str(tmp_path / "docs"), "big", corpora_dir=tmp_path / "c", vocab=VocabSettings(**SMALL))
+    assert c.n_docs == 2 and c.docs["n_tokens"].max() == 880_000
+
+
+def test_parquet_string_that_is_not_utf8_is_a_source_error(tmp_path):
+    """Found by benchmarks/fuzz.py --seed 1: a damaged Parquet page decoded only when pandas iterates."""
+    p = tmp_path / "d.parquet"
+    pd.DataFrame({"text": ["caf\u00e9 one", "two"]}).to_parquet(p, compression=None)
+    p.write_bytes(p.read_bytes().replace("caf\u00e9".encode(), b"caf\xc3\x28", 1))  # an invalid UTF-8 pair
+    with pytest.raises(SourceError, match="cannot read .* as parquet: 'utf-8' codec can't decode") as e:
+        _docs(p)
+    _one_line(e)

@@ -83,6 +83,7 @@ class Corpus:
         with paths.atomic_dir(final, force=force) as tmp:
             sp.save_npz(tmp / BOW_FILE, self.bow.tocsr(), compressed=True)
             (tmp / VOCAB_FILE).write_text(json.dumps(self.vocab, ensure_ascii=False))
+            self.docs = parquet_ready(self.docs)
             self.docs.to_parquet(tmp / DOCS_FILE, index=False)
             self.manifest.setdefault("checksums", {})
             self.manifest.setdefault("sizes", {})
@@ -120,6 +121,53 @@ class Corpus:
         if self.path is None:
             return False
         return paths.sha256_file(self.path / BOW_FILE) == self.checksum
+
+
+def _as_text(value) -> str | None:
+    """A metadata value as text: JSON for lists and mappings (it reads back), str() for the rest."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _kind(value) -> str:
+    """What Arrow makes of a value: booleans, numbers and text are kinds of their own."""
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (int, float, np.number)):
+        return "number"
+    return type(value).__name__
+
+
+def _storable(values: pd.Series) -> bool:
+    """Whether Parquet stores this column as one type that reads back as the same values."""
+    import pyarrow as pa
+
+    kinds = {_kind(v) for v in values.dropna()}
+    if len(kinds) > 1 or kinds & {"dict", "list", "tuple"}:
+        return False  # Arrow would cast False to 0.0, '' beside numbers fails; nested values change shape
+    try:
+        pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+        return False  # e.g. an integer beyond 64 bits
+    return True
+
+
+def parquet_ready(docs: pd.DataFrame) -> pd.DataFrame:
+    """``docs`` with each metadata column Parquet cannot store as one type turned into text.
+
+    Metadata comes from users' files as is: a JSON Lines field may hold numbers in one
+    line and '' or an object in the next. Stored as text, such a column round-trips.
+    """
+    mixed = [c for c in docs.columns if docs[c].dtype == object and not _storable(docs[c])]
+    if not mixed:
+        return docs
+    docs = docs.copy()
+    for c in mixed:
+        docs[c] = pd.array([_as_text(v) for v in docs[c]], dtype="string")
+    return docs
 
 
 def list_corpora(corpora_dir: str | Path | None = None) -> list[str]:

@@ -253,7 +253,7 @@ def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableCo
         "name": name,
         "topicvae_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "source": {"path": str(Path(source).resolve()) if fmt != "builtin" else source,
+        "source": {"path": sources.printable_name(str(Path(source).resolve())) if fmt != "builtin" else source,
                    "format": fmt, "sha256": _source_sha256(source, fmt),
                    "columns": to_dict(columns) if columns else None},
         "preprocess": to_dict(preprocess),

@@ -8,29 +8,49 @@ Supported sources (detected from the path, or named with ``fmt``):
   extracting; a top folder named ``*-train`` / ``*-test`` (or ``train`` / ``test``) gives the split;
 - ``builtin:sample``: a small English corpus built from text that gensim ships.
 
-Text that is not valid UTF-8 is decoded with replacement characters and flagged
-(``RawDoc.bad_utf8``) so the manifest can count it.
+Every reader raises :class:`SourceError` (one line) for input it cannot read, and nothing
+else. Nothing is dropped without saying so:
+
+- text is UTF-8 unless a byte-order mark (or, without one, the NUL bytes of mostly-ASCII
+  UTF-16) says UTF-16 or UTF-32; text that is not valid in its encoding is decoded with
+  replacement characters and flagged (``RawDoc.bad_utf8``) so the manifest can count it;
+- files of a folder or archive that are binary (:func:`looks_binary`) are skipped, and
+  the reader logs one warning saying how many and which;
+- NUL characters in CSV/TSV cells are removed, with one warning counting the cells.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
+import logging
+import lzma
 import os
 import re
+import struct
 import tarfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from ..errors import SourceError
+
+log = logging.getLogger(__name__)
 
 TABLE_FORMATS = ("csv", "tsv", "jsonl", "parquet")
 FORMATS = TABLE_FORMATS + ("folder", "archive", "builtin")
 BUILTINS = ("sample",)
 TEXT_FILE_SUFFIXES = ("", ".txt", ".text")
 _SPLIT_DIR = re.compile(r"(?:^|[-_.])(train|test|dev|valid|validation)$", re.I)
+_HEAD = 8192  # bytes looked at to tell text from binary, as git and grep do
+# What the zip, tar and compression modules raise for damaged, truncated or unsupported
+# archives (RuntimeError: zipfile's "encrypted, password required"; IndexError: its
+# parsing of a damaged extra field).
+_ARCHIVE_ERRORS = (IndexError, zipfile.BadZipFile, zipfile.LargeZipFile, tarfile.TarError, zlib.error, lzma.LZMAError,
+                   EOFError, OSError, NotImplementedError, RuntimeError, ValueError, struct.error)
 
 
 @dataclass
@@ -57,26 +77,100 @@ class TableColumns:
     split: str | None = None
 
 
+# ---------------------------------------------------------------- bytes to text
+# UTF-32 first: its little-endian mark begins with UTF-16's.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _bomless_utf16(head: bytes) -> str | None:
+    """'utf-16-le' / 'utf-16-be' when NULs fill one byte of most pairs and almost none of the other.
+
+    That is what text of mostly Latin letters looks like in UTF-16 without a byte-order
+    mark (Windows tools write such files); binary files have NULs in both positions, or
+    control bytes beside the NULs.
+    """
+    pairs = len(head) // 2
+    if pairs < 2:
+        return None
+    even, odd = head[0:2 * pairs:2].count(0), head[1:2 * pairs:2].count(0)
+    for low, high, encoding in ((even, odd, "utf-16-le"), (odd, even, "utf-16-be")):
+        if high >= 0.3 * pairs and low <= 0.02 * pairs:
+            chars = head[:2 * pairs].decode(encoding, errors="replace")
+            controls = len(chars) - len(chars.translate(_NO_CONTROL_CHARS))
+            return encoding if controls < 0.05 * len(chars) else None
+    return None
+
+
+# Bytes that text does not hold (NUL aside): C0 controls other than tab, line feed,
+# vertical tab, form feed, carriage return and escape (colours in logs), and DEL.
+_CONTROL_BYTES = bytes(set(range(1, 32)) - {9, 10, 11, 12, 13, 27} | {127})
+_NO_CONTROL_CHARS = dict.fromkeys(_CONTROL_BYTES)  # str.translate table deleting them
+
+
+def _control_share(data: bytes) -> float:
+    """The share of ``data`` that is control bytes other than NUL and whitespace."""
+    return (len(data) - len(data.translate(None, _CONTROL_BYTES))) / len(data) if data else 0.0
+
+
+def text_encoding(data: bytes) -> str:
+    """The encoding to read ``data`` with: UTF-8 unless a byte-order mark or the UTF-16 NUL pattern says otherwise."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding
+    return _bomless_utf16(data[:_HEAD]) or "utf-8"
+
+
 def decode(data: bytes) -> tuple[str, bool]:
-    """UTF-8 decode with replacement; return (text, whether any byte was invalid)."""
+    """Decode with :func:`text_encoding`, replacing invalid bytes; return (text, whether any byte was invalid)."""
+    encoding = text_encoding(data)
     try:
-        return data.decode("utf-8"), False
+        return data.decode(encoding), False
     except UnicodeDecodeError:
-        return data.decode("utf-8", errors="replace"), True
+        return data.decode(encoding, errors="replace"), True
 
 
 def looks_binary(data: bytes) -> bool:
-    """A NUL byte in the first 8 KiB marks a binary file (the rule git and grep use)."""
-    return b"\x00" in data[:8192]
+    """A NUL byte in the first 8 KiB marks a binary file (the rule git and grep use), unless it is UTF-16/32 text."""
+    return b"\x00" in data[:_HEAD] and text_encoding(data) in ("utf-8", "utf-8-sig")
+
+
+def _clearly_binary(data: bytes) -> bool:
+    """:func:`looks_binary`, and also many control bytes or NULs in the first 8 KiB.
+
+    For a file the user named as a table: a stray NUL there is damage in a cell (pandas
+    reads it), not a sign of a binary file. Compressed files and images hold 8% or more
+    control bytes besides NULs; executables and arrays of numbers are mostly NULs.
+    """
+    head = data[:_HEAD]
+    return looks_binary(head) and (_control_share(head) >= 0.05 or head.count(0) >= 0.3 * len(head))
+
+
+def printable_name(name: str) -> str:
+    """A file name as text that can be printed and stored: bytes that are not UTF-8 become ``\\xNN``.
+
+    Python gives such bytes of a file name as lone surrogates (PEP 383), which no UTF-8
+    file, terminal or Parquet column accepts.
+    """
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _existing_path(source: str) -> Path:
+    path = Path(source)
+    try:
+        exists = path.exists()
+    except (OSError, ValueError) as exc:  # a NUL in the path, a name too long
+        raise SourceError(f"cannot use {source!r} as a source path ({exc})") from exc
+    if not exists:
+        raise SourceError(f"source not found: {printable_name(source)}")
+    return path
 
 
 def detect_format(source: str) -> str:
     """Guess the format of ``source`` from its path; raise :class:`SourceError` when unknown."""
     if source.startswith("builtin:"):
         return "builtin"
-    path = Path(source)
-    if not path.exists():
-        raise SourceError(f"source not found: {source}")
+    path = _existing_path(source)
     if path.is_dir():
         return "folder"
     name = path.name.lower()
@@ -87,13 +181,21 @@ def detect_format(source: str) -> str:
                  ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
     if suffix in by_suffix:
         return by_suffix[suffix]
-    with open(path, "rb") as f:
-        head = f.read(8192)
-    kind = "a binary file" if looks_binary(head) else f"a file with suffix {suffix or '(none)'!r}"
+    head = _read_bytes(path, _HEAD)
+    kind = "a binary file" if looks_binary(head) else f"a file with suffix {printable_name(suffix) or '(none)'!r}"
     raise SourceError(
-        f"cannot read {source}: it is {kind}; supported sources are .csv, .tsv, .jsonl, .parquet, "
+        f"cannot read {printable_name(source)}: it is {kind}; supported sources are .csv, .tsv, .jsonl, .parquet, "
         "a folder of .txt files, a .tar.gz/.zip archive of them, or builtin:sample (or pass --format)"
     )
+
+
+def _read_bytes(path: Path, limit: int = -1) -> bytes:
+    """The bytes of a file (the first ``limit``); an unreadable file is a :class:`SourceError`."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(limit)
+    except OSError as exc:
+        raise SourceError(f"cannot read {printable_name(str(path))}: {exc.strerror or exc}") from exc
 
 
 def read_source(source: str, fmt: str | None = None, columns: TableColumns | None = None) -> Iterator[RawDoc]:
@@ -101,24 +203,62 @@ def read_source(source: str, fmt: str | None = None, columns: TableColumns | Non
     fmt = fmt or detect_format(source)
     if fmt not in FORMATS:
         raise SourceError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if fmt != "builtin" and not Path(source).exists():
-        raise SourceError(f"source not found: {source}")
     columns = columns or TableColumns()
     if fmt == "builtin":
         return read_builtin(source.removeprefix("builtin:"))
+    path = _existing_path(source)
     if fmt == "folder":
-        return read_folder(Path(source))
+        if not path.is_dir():
+            raise SourceError(f"{printable_name(source)} is a file, not a folder; pass --format for its format")
+        return read_folder(path)
+    if path.is_dir():
+        raise SourceError(f"{printable_name(source)} is a folder, not a {fmt} file; "
+                          "drop --format to read the text files in it")
     if fmt == "archive":
-        return read_archive(Path(source))
+        return read_archive(path)
     if fmt == "jsonl":
-        return read_jsonl(Path(source), columns)
-    return read_table(Path(source), fmt, columns)
+        return read_jsonl(path, columns)
+    return read_table(path, fmt, columns)
 
 
 # ---------------------------------------------------------------- files in folders
+class _Skipped:
+    """Files a folder or archive reader leaves out, by reason, told once in one warning."""
+
+    def __init__(self, source: Path):
+        self.source = source
+        self.names: dict[str, list[str]] = {}
+
+    def add(self, reason: str, name: str) -> None:
+        self.names.setdefault(reason, []).append(name)
+
+    def warn(self) -> None:
+        if self.names:
+            log.warning("%s: %s", printable_name(str(self.source)), self._summary())
+
+    def fail_if_nothing_read(self, n_read: int) -> None:
+        if n_read == 0 and self.names:
+            raise SourceError(f"{printable_name(str(self.source))}: no document read; {self._summary()}")
+
+    def _summary(self) -> str:
+        total = sum(len(v) for v in self.names.values())
+        parts = [f"{len(v)} {reason} (first: {v[0]!r})" for reason, v in self.names.items()]
+        return f"{total} file(s) skipped: " + ", ".join(parts)
+
+
 def _is_text_name(name: str) -> bool:
     base = PurePosixPath(name).name
     return not base.startswith(".") and PurePosixPath(base).suffix.lower() in TEXT_FILE_SUFFIXES
+
+
+def _member_path(name: str) -> PurePosixPath | None:
+    """The relative path a member name stands for, without root, ``.`` or ``..`` parts; None when nothing is left.
+
+    Archive member names are user data: ``../x`` or ``/etc/x`` must give a plain id, not a
+    path outside the archive (readers never write them, but ids end up in file names of exports).
+    """
+    parts = [p for p in PurePosixPath(printable_name(name)).parts if p.strip("/") and p != ".."]
+    return PurePosixPath(*parts) if parts else None
 
 
 def _doc_from_member(rel: PurePosixPath, data: bytes) -> RawDoc | None:
@@ -135,66 +275,153 @@ def _doc_from_member(rel: PurePosixPath, data: bytes) -> RawDoc | None:
     return RawDoc(id=str(rel), text=text, label=label, split=split, bad_utf8=bad)
 
 
+def _folder_files(root: Path) -> list[Path]:
+    """Text files under ``root``, sorted; an unreadable subfolder is an error, not a gap."""
+    def fail(exc: OSError):
+        raise SourceError(f"cannot list folder {printable_name(str(exc.filename))}: {exc.strerror or exc}")
+
+    found = []
+    for folder, _subfolders, names in os.walk(root, onerror=fail):
+        found.extend(Path(folder, n) for n in names if _is_text_name(n))
+    return sorted(p for p in found if p.is_file())
+
+
 def read_folder(root: Path) -> Iterator[RawDoc]:
     """Text files under ``root`` (sorted, recursively); the first subfolder is the label."""
-    files = sorted(p for p in root.rglob("*") if p.is_file() and _is_text_name(p.name))
+    files = _folder_files(root)
     if not files:
-        raise SourceError(f"no text files (.txt or no suffix) found in folder {root}")
+        raise SourceError(f"no text files (.txt or no suffix) found in folder {printable_name(str(root))}")
+    skipped, n_read = _Skipped(root), 0
     for p in files:
-        doc = _doc_from_member(PurePosixPath(p.relative_to(root).as_posix()), p.read_bytes())
-        if doc is not None:
-            yield doc
+        rel = _member_path(p.relative_to(root).as_posix())
+        doc = _doc_from_member(rel, _read_bytes(p))
+        if doc is None:
+            skipped.add("binary", str(rel))
+            continue
+        n_read += 1
+        yield doc
+    skipped.fail_if_nothing_read(n_read)
+    skipped.warn()
 
 
-def _strip_common_root(names: list[str]) -> int:
+def _strip_common_root(paths: list[PurePosixPath]) -> int:
     """How many leading path parts all archive members share as a wrapping folder (0 or 1)."""
-    tops = {PurePosixPath(n).parts[0] for n in names}
-    if len(tops) == 1 and all(len(PurePosixPath(n).parts) > 1 for n in names):
+    tops = {p.parts[0] for p in paths}
+    if len(tops) == 1 and all(len(p.parts) > 1 for p in paths):
         top = next(iter(tops))
         return 0 if _SPLIT_DIR.search(top) else 1
     return 0
 
 
+def _first_line(exc: Exception) -> str:
+    """The first line of an exception's message (its type when it has none), for one-line errors."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _archive_error(path: Path, exc: Exception, member: str | None = None) -> SourceError:
+    where = f"member {member!r} of {printable_name(str(path))}" if member else printable_name(str(path))
+    return SourceError(f"cannot read {where}: the archive is damaged, truncated or unsupported ({_first_line(exc)}); "
+                       "make it again or extract it and ingest the folder")
+
+
+def _archive_docs(path: Path, members: list[tuple[str, object]], read) -> Iterator[RawDoc]:
+    """Documents of archive members ``(name, handle)`` read with ``read(handle)``, sorted by id.
+
+    Members without a usable name and binary members are skipped and reported.
+    """
+    skipped = _Skipped(path)
+    named = []
+    for name, handle in members:
+        rel = _member_path(name)
+        if rel is None:
+            skipped.add("with no usable name", printable_name(name))
+        else:
+            named.append((rel, name, handle))
+    skip = _strip_common_root([rel for rel, _, _ in named]) if named else 0
+    docs = []
+    for rel, name, handle in named:  # archive order is stream order: read in it, emit sorted by id
+        short = PurePosixPath(*rel.parts[skip:]) if len(rel.parts) > skip else rel
+        doc = _doc_from_member(short, read(name, handle))
+        if doc is None:
+            skipped.add("binary", str(rel))
+        else:
+            docs.append(doc)
+    skipped.fail_if_nothing_read(len(docs))
+    skipped.warn()
+    docs.sort(key=lambda d: d.id)
+    return iter(docs)
+
+
 def read_archive(path: Path) -> Iterator[RawDoc]:
     """Text files inside a tar or zip archive, streamed without extracting to disk."""
-    if path.name.lower().endswith(".zip"):
+    # a .zip by name, or by content: a zip named .tar.gz still reads
+    if path.name.lower().endswith(".zip") or zipfile.is_zipfile(path):
+        return _read_zip(path)
+    return _read_tar(path)
+
+
+def _read_zip(path: Path) -> Iterator[RawDoc]:
+    try:
+        zf = zipfile.ZipFile(path)
+        infos = zf.infolist()
+    except (*_ARCHIVE_ERRORS, UnicodeDecodeError) as exc:  # names flagged UTF-8 that are not
+        raise SourceError(f"cannot read {printable_name(str(path))}: not a valid zip archive "
+                          f"({_first_line(exc)})") from exc
+
+    def read(name: str, info: zipfile.ZipInfo) -> bytes:
+        if info.flag_bits & 0x1:
+            raise SourceError(f"member {printable_name(name)!r} of {printable_name(str(path))} is encrypted; "
+                              "extract the archive with its password and ingest the folder")
         try:
-            zf = zipfile.ZipFile(path)
-        except zipfile.BadZipFile as exc:
-            raise SourceError(f"cannot read {path}: not a valid zip archive ({exc})") from exc
-        with zf:
-            names = sorted(n for n in zf.namelist() if not n.endswith("/") and _is_text_name(n)
-                           and not n.startswith("__MACOSX/"))
-            if not names:
-                raise SourceError(f"no text files found in archive {path}")
-            skip = _strip_common_root(names)
-            for n in names:
-                rel = PurePosixPath(*PurePosixPath(n).parts[skip:])
-                doc = _doc_from_member(rel, zf.read(n))
-                if doc is not None:
-                    yield doc
-        return
+            return zf.read(info)
+        except _ARCHIVE_ERRORS as exc:
+            raise _archive_error(path, exc, printable_name(name)) from exc
+
+    with zf:
+        members = sorted(((i.filename, i) for i in infos if not i.filename.endswith("/") and _is_text_name(i.filename)
+                          and not i.filename.startswith("__MACOSX/")), key=lambda m: m[0])
+        if not members:
+            raise SourceError(f"no text files found in archive {printable_name(str(path))}")
+        return _archive_docs(path, members, read)
+
+
+def _read_tar(path: Path) -> Iterator[RawDoc]:
     try:
         tf = tarfile.open(path, "r:*")
-    except (tarfile.TarError, OSError) as exc:
-        raise SourceError(f"cannot read {path}: not a valid tar archive ({exc})") from exc
+    except _ARCHIVE_ERRORS as exc:
+        # tarfile lists the failure of each compression it tried, one line each: not for people
+        raise SourceError(f"cannot read {printable_name(str(path))}: not a tar or zip archive (plain or compressed "
+                          "with gzip, bzip2 or xz), or a damaged or truncated one") from exc
+
+    def read(name: str, member: tarfile.TarInfo) -> bytes:
+        try:
+            f = tf.extractfile(member)
+            return f.read() if f is not None else b""
+        except _ARCHIVE_ERRORS as exc:
+            raise _archive_error(path, exc, printable_name(name)) from exc
+
     with tf:
-        members = [m for m in tf.getmembers() if m.isfile() and _is_text_name(m.name)]
+        try:
+            members = [m for m in tf.getmembers() if m.isfile() and _is_text_name(m.name)]
+            _check_tar_end(tf)
+        except _ARCHIVE_ERRORS as exc:
+            raise _archive_error(path, exc) from exc
         if not members:
-            raise SourceError(f"no text files found in archive {path}")
-        skip = _strip_common_root([m.name for m in members])
-        # archive order is stream order: read in that order, then emit sorted by name
-        docs = []
-        for m in members:
-            f = tf.extractfile(m)
-            if f is None:
-                continue
-            rel = PurePosixPath(*PurePosixPath(m.name).parts[skip:])
-            doc = _doc_from_member(rel, f.read())
-            if doc is not None:
-                docs.append(doc)
-        docs.sort(key=lambda d: d.id)
-        yield from docs
+            raise SourceError(f"no text files found in archive {printable_name(str(path))}")
+        return _archive_docs(path, [(m.name, m) for m in members], read)
+
+
+def _check_tar_end(tf: tarfile.TarFile) -> None:
+    """Raise when the member list ended at a damaged header rather than at the end of the archive.
+
+    tarfile stops listing members quietly at a bad header after the first; the members
+    after it would be lost without a word.
+    """
+    tf.fileobj.seek(tf.offset)
+    block = tf.fileobj.read(tarfile.BLOCKSIZE)
+    if block.strip(b"\x00"):
+        raise tarfile.ReadError(f"bad member header at byte {tf.offset}")
 
 
 # ---------------------------------------------------------------- tables
@@ -202,20 +429,54 @@ def _check_columns(have: list[str], columns: TableColumns, source: Path) -> None
     for role in ("text", "id", "label", "date", "split"):
         col = getattr(columns, role)
         if col is not None and col not in have:
+            shown = ", ".join(_short(c) for c in have[:20]) + (f" ... ({len(have)} in all)" if len(have) > 20 else "")
             raise SourceError(
-                f"{source}: no {role} column {col!r}; columns are: {', '.join(map(str, have))} "
+                f"{printable_name(str(source))}: no {role} column {col!r}; columns are: {shown} "
                 f"(choose one with --{role}-col)"
             )
 
 
-def _table_docs(rows: Iterator[dict], columns: TableColumns, start: int = 0) -> Iterator[RawDoc]:
+def _short(name: str, limit: int = 40) -> str:
+    """A column name fit for a one-line message: control characters escaped, long names cut."""
+    name = name if name.isprintable() else repr(name)
+    return name if len(name) <= limit else name[:limit] + "..."
+
+
+def _is_missing(v) -> bool:
+    """None, NaN, NaT or pandas' NA (a missing table cell); False for lists and other containers."""
+    if v is None:
+        return True
+    try:
+        return bool(v != v)
+    except (TypeError, ValueError):  # pd.NA refuses bool(); arrays compare element-wise
+        return type(v).__name__ == "NAType"
+
+
+def _cell_text(v) -> str:
+    if _is_missing(v):
+        return ""
+    if isinstance(v, bytes):  # a Parquet binary column
+        return decode(v)[0]
+    return str(v)
+
+
+def _opt_str(v) -> str | None:
+    return None if _is_missing(v) else _cell_text(v)
+
+
+def _table_docs(rows: Iterable[dict], columns: TableColumns, source: Path,
+                where: list[str] | None = None) -> Iterator[RawDoc]:
+    """Documents of table rows; ``where[i]`` names row i in messages (default: 'row i+1')."""
     roles = {c for c in (columns.text, columns.id, columns.label, columns.date, columns.split) if c}
-    for i, row in enumerate(rows, start):
-        text = row.get(columns.text)
-        text = "" if text is None or (isinstance(text, float) and text != text) else str(text)
+    for i, row in enumerate(rows):
+        text = _cell_text(row.get(columns.text))
+        if columns.id and _is_missing(row.get(columns.id)):
+            place = where[i] if where else f"row {i + 1}"
+            raise SourceError(f"{printable_name(str(source))}: {place} has no {columns.id!r} (the --id-col); "
+                              "give every document an id or drop --id-col")
         meta = {k: v for k, v in row.items() if k not in roles}
         yield RawDoc(
-            id=str(row[columns.id]) if columns.id else str(i),
+            id=_cell_text(row[columns.id]) if columns.id else str(i),
             text=text,
             label=_opt_str(row.get(columns.label)) if columns.label else None,
             date=_opt_str(row.get(columns.date)) if columns.date else None,
@@ -225,54 +486,98 @@ def _table_docs(rows: Iterator[dict], columns: TableColumns, start: int = 0) -> 
         )
 
 
-def _opt_str(v) -> str | None:
-    if v is None or (isinstance(v, float) and v != v):
-        return None
-    return str(v)
+def _strip_nul_cells(df, source: Path):
+    """Remove NUL characters from text cells, with one warning counting the cells.
+
+    pandas keeps NULs in cells, but no text tool downstream wants them; they come from
+    damaged exports, and the rest of the cell is worth keeping.
+    """
+    n_cells = 0
+    for col in df.columns:
+        values = df[col]
+        has_nul = values.str.contains("\x00", regex=False, na=False)
+        if has_nul.any():
+            n_cells += int(has_nul.sum())
+            df[col] = values.str.replace("\x00", "", regex=False)
+    if n_cells:
+        log.warning("%s: removed NUL characters from %d cell(s)", printable_name(str(source)), n_cells)
+    return df
 
 
 def read_table(path: Path, fmt: str, columns: TableColumns) -> Iterator[RawDoc]:
     """Rows of a CSV, TSV or Parquet file; columns other than the named roles become metadata."""
     import pandas as pd
 
+    raw = b"" if fmt == "parquet" else _read_bytes(path)
+    if _clearly_binary(raw):
+        raise SourceError(f"cannot read {printable_name(str(path))}: it looks like a binary file, "
+                          f"not {fmt.upper()} text")
     try:
         if fmt == "parquet":
             df = pd.read_parquet(path)
+            df.columns = [str(c) for c in df.columns]
         else:
-            raw = path.read_bytes()
-            if looks_binary(raw):
-                raise SourceError(f"cannot read {path}: it looks like a binary file, not {fmt.upper()} text")
             text, _ = decode(raw)
             df = pd.read_csv(io.StringIO(text), sep="\t" if fmt == "tsv" else ",", dtype=str,
                              keep_default_na=False, na_values=[""], skip_blank_lines=False)
-    except SourceError:
-        raise
+            df = _strip_nul_cells(df, path)
+        # inside the try: Arrow-backed columns decode their strings only now, and a damaged
+        # Parquet file's may not be UTF-8
+        records = df.to_dict("records")
     except Exception as exc:  # pandas/pyarrow raise many types for malformed files
-        raise SourceError(f"cannot read {path} as {fmt}: {str(exc).splitlines()[0]}") from exc
+        raise SourceError(f"cannot read {printable_name(str(path))} as {fmt}: {_first_line(exc)}") from exc
     _check_columns([str(c) for c in df.columns], columns, path)
-    return _table_docs(iter(df.to_dict("records")), columns)
+    return _table_docs(records, columns, path)
+
+
+# A JSON escape of a UTF-16 surrogate: alone (not in a pair) it decodes to a character
+# that UTF-8 cannot hold, so the strings of such a line are checked.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(obj):
+    """``obj`` with every lone surrogate in its strings (keys too) replaced by U+FFFD."""
+    if isinstance(obj, str):
+        return _LONE_SURROGATE.sub("\ufffd", obj)
+    if isinstance(obj, list):
+        return [_without_lone_surrogates(v) for v in obj]
+    if isinstance(obj, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in obj.items()}
+    return obj
+
+
+def _json_line(line: str, lineno: int, path: Path) -> dict:
+    try:
+        obj = json.loads(line)
+        if _SURROGATE_ESCAPE.search(line):
+            obj = _without_lone_surrogates(obj)
+    except RecursionError as exc:
+        raise SourceError(f"{printable_name(str(path))}: line {lineno} nests arrays or objects too deeply "
+                          "to read") from exc
+    except ValueError as exc:  # JSONDecodeError, or an integer of more than 4300 digits
+        raise SourceError(f"{printable_name(str(path))}: line {lineno} is not valid JSON "
+                          f"({getattr(exc, 'msg', str(exc))})") from exc
+    if not isinstance(obj, dict):
+        raise SourceError(f"{printable_name(str(path))}: line {lineno} is not a JSON object")
+    return obj
 
 
 def read_jsonl(path: Path, columns: TableColumns) -> Iterator[RawDoc]:
     """JSON Lines: one object per line; a malformed line is reported with its number."""
-    rows = []
-    with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            line, _ = decode(raw)
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SourceError(f"{path}: line {lineno} is not valid JSON ({exc.msg})") from exc
-            if not isinstance(obj, dict):
-                raise SourceError(f"{path}: line {lineno} is not a JSON object")
-            rows.append(obj)
+    # decoded whole: lines of UTF-16 cannot be split at the byte b"\n"
+    text, _ = decode(_read_bytes(path))
+    rows, where = [], []
+    # split at "\n" only: str.splitlines would also split at U+2028 and others, valid inside JSON strings
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if line.strip():
+            rows.append(_json_line(line, lineno, path))
+            where.append(f"line {lineno}")
     if not rows:
-        raise SourceError(f"{path}: no JSON lines found")
+        raise SourceError(f"{printable_name(str(path))}: no JSON lines found")
     have = list(dict.fromkeys(k for r in rows for k in r))
     _check_columns(have, columns, path)
-    return _table_docs(iter(rows), columns)
+    return _table_docs(rows, columns, path, where)
 
 
 # ---------------------------------------------------------------- built-in
