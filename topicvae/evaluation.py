@@ -11,6 +11,7 @@ The definitions follow GUIDE §4 exactly:
 - :func:`align_topics`, :func:`js_distance_matrix`, :func:`stability`: matching topics
   of two models (Hungarian on Jensen–Shannon distance) and agreement across seeds.
 - :func:`inference_speed`: documents per second of ``model.transform``.
+- :func:`theta_entropy`: how spread a document's topic mixture is, in nats.
 
 Topics can be given as a topic-word matrix (K × V, rows are distributions or any
 scores where larger means more probable) or as lists of word ids, most probable first.
@@ -404,6 +405,28 @@ def stability(topic_word_matrices: Sequence[np.ndarray]) -> float:
         _, dist = align_topics(a, b)
         scores.append(float(np.mean(1.0 - dist)))
     return float(np.mean(scores))
+
+
+# ---------------------------------------------------------------------------- documents
+def theta_entropy(theta) -> np.ndarray:
+    """Entropy in nats, ``H(θ) = −Σ_k θ_k ln θ_k`` with ``0 ln 0 = 0``, of each topic mixture.
+
+    0 for a document in a single topic, ``ln K`` for the uniform mixture. Each row is
+    divided by its sum first: θ is stored as float32, whose rows sum to 1 only to about
+    1e-7, and negative rounding noise is set to 0.
+
+    Args:
+        theta: (K,) one mixture, or (n, K) one per row.
+
+    Returns:
+        A float64 scalar array for (K,) input, else (n,).
+    """
+    from scipy.special import entr
+
+    p = np.clip(np.asarray(theta, dtype=np.float64), 0.0, None)
+    total = p.sum(axis=-1, keepdims=True)
+    p = np.divide(p, total, out=np.zeros_like(p), where=total > 0)
+    return entr(p).sum(axis=-1)
 
 
 # ---------------------------------------------------------------------------- speed

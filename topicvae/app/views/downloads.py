@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from topicvae import explore
+from topicvae.analysis import topics
 from topicvae.app import common
 from topicvae.corpus import DOCS_FILE
 from topicvae.export import export_documents
@@ -51,7 +51,7 @@ def page() -> None:
     st.subheader("Topic table")
     view = common.topic_view(run, corpus)
     coherence, source = common.coherence(run, corpus)
-    table = explore.topic_download_table(run, labels, view.prevalence, coherence)
+    table = topics.labelled_topics(run, labels, view.prevalence, coherence)
     st.markdown(f"The top {int(table['rank'].max())} words of each topic with their weight p(w|k), the "
                 f"topic's label, prevalence and coherence ({source}).")
     st.download_button("Download topic table CSV", data=table.to_csv(index=False).encode("utf-8"),
