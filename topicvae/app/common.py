@@ -251,6 +251,20 @@ def pick_run(page: str) -> Run:
     return get_run(choice)
 
 
+def run_page(page: str, title: str, caption: Callable[[Run], str] | None = None) -> tuple[Run, Corpus | None, list[str]]:
+    """The start of every page about one run: the run picked in the sidebar, its corpus (None
+    when missing or changed) and its topic labels, under the page's title, its caption and a
+    warning when the corpus cannot be used."""
+    run = pick_run(page)
+    corpus, status = corpus_for(run)
+    names = labels(run)
+    st.title(title)
+    if caption is not None:
+        st.caption(caption(run))
+    show_corpus_status(status)
+    return run, corpus, names
+
+
 def show_corpus_status(status: CorpusStatus) -> None:
     """A warning saying why the run's corpus cannot be used (nothing when it can)."""
     if not status.ok:
@@ -271,6 +285,12 @@ def md_escape(text: str) -> str:
     for ch in "\\`*_[]#|<>~$":
         out = out.replace(ch, "\\" + ch)
     return out
+
+
+def show_text(text, limit: int = 4000) -> None:
+    """A document's text as plain text, cut after ``limit`` characters (a long post would slow the page)."""
+    text = str(text)
+    st.text(text[:limit] + (" …" if len(text) > limit else ""))
 
 
 def percent(x: float) -> str:

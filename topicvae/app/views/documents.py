@@ -172,8 +172,7 @@ def _document(run, labels: list[str], sel: Selection, selected: int) -> None:
     _mixture(run, labels, selected)
     if sel.docs is not None:
         with st.container(height=320):
-            text = str(sel.docs["text"].iloc[selected])
-            st.text(text[:8000] + (" …" if len(text) > 8000 else ""))
+            common.show_text(sel.docs["text"].iloc[selected], 8000)
 
 
 def _matching_list(run, labels: list[str], sel: Selection) -> None:
@@ -187,11 +186,7 @@ def _matching_list(run, labels: list[str], sel: Selection) -> None:
 
 
 def page() -> None:
-    run = common.pick_run("documents")
-    corpus, status = common.corpus_for(run)
-    labels = common.labels(run)
-    st.title("Documents")
-    common.show_corpus_status(status)
+    run, corpus, labels = common.run_page("documents", "Documents")
     choices = _controls(run, corpus, labels)
     sel = _select(run, corpus, labels, choices)
     selected = _selected_row(run, sel)

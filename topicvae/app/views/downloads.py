@@ -27,12 +27,9 @@ def documents_csv(run, corpus, labels: list[str]) -> bytes:
 
 
 def page() -> None:
-    run = common.pick_run("downloads")
-    corpus, status = common.corpus_for(run)
-    labels = common.labels(run)
-    st.title("Downloads")
-    st.caption(f"Run **{run.name}**. Topic labels edited on the Topics page are used in both files.")
-    common.show_corpus_status(status)
+    run, corpus, labels = common.run_page(
+        "downloads", "Downloads",
+        lambda run: f"Run **{run.name}**. Topic labels edited on the Topics page are used in both files.")
 
     st.subheader("Document vectors")
     K = run.n_topics

@@ -85,20 +85,15 @@ def _nearest(run, corpus, theta: np.ndarray) -> None:
                  column_config={"distance": st.column_config.NumberColumn(format="%.3f")})
     for r, d in zip(rows[:5], dist[:5]):
         with st.expander(f"{d:.3f} · {common.md_escape(titles[r])}"):
-            body = str(corpus.docs["text"].iloc[r])
-            st.text(body[:4000] + (" …" if len(body) > 4000 else ""))
+            common.show_text(corpus.docs["text"].iloc[r])
 
 
 def page() -> None:
-    run = common.pick_run("infer")
-    corpus, status = common.corpus_for(run)
-    labels = common.labels(run)
+    run, corpus, labels = common.run_page(
+        "infer", "Infer topics of a new text",
+        lambda run: f"Run **{run.name}** ({run.model_name}, {run.n_topics} topics): the text is cleaned and "
+                    "tokenized as the run's corpus was, and only words of its vocabulary count.")
     corpora_dir, _ = common.folders()
-
-    st.title("Infer topics of a new text")
-    st.caption(f"Run **{run.name}** ({run.model_name}, {run.n_topics} topics): the text is cleaned and "
-               "tokenized as the run's corpus was, and only words of its vocabulary count.")
-    common.show_corpus_status(status)
     text = _text()
     if not text or not text.strip():
         st.info("Paste or upload a text to see its topic mixture.")

@@ -81,10 +81,9 @@ def _representative_documents(run, corpus, k: int) -> None:
     ids = documents.document_ids(corpus.docs, corpus.n_docs)
     titles = common.titles(corpus)
     for rank, r in enumerate(rows):
-        text = str(corpus.docs["text"].iloc[r])
         head = f"θ = {run.doc_topic[r, k]:.2f} · {common.md_escape(ids[r])} · {common.md_escape(titles[r])}"
         with st.expander(head, expanded=rank == 0):
-            st.text(text[:4000] + (" …" if len(text) > 4000 else ""))
+            common.show_text(corpus.docs["text"].iloc[r])
 
 
 def _all_topics(run, view: common.TopicView, labels: list[str], words, coherence, coherence_source: str) -> None:
@@ -103,17 +102,13 @@ def _all_topics(run, view: common.TopicView, labels: list[str], words, coherence
 
 
 def page() -> None:
-    run = common.pick_run("topics")
-    corpus, status = common.corpus_for(run)
-    labels = common.labels(run)
+    run, corpus, labels = common.run_page(
+        "topics", "Topics",
+        lambda run: f"Run **{run.name}**: {run.model_name}, {run.n_topics} topics, corpus "
+                    f"{run.config.get('corpus')}, {run.config.get('epochs')} epochs")
     words = common.top_words(run, 10)
     view = common.topic_view(run, corpus)
     coherence, coherence_source = common.coherence(run, corpus)
-
-    st.title("Topics")
-    st.caption(f"Run **{run.name}**: {run.model_name}, {run.n_topics} topics, corpus {run.config.get('corpus')}, "
-               f"{run.config.get('epochs')} epochs")
-    common.show_corpus_status(status)
 
     topic_key = f"topic_{run.name}"
     _clicked_topic(run.name)

@@ -69,11 +69,7 @@ def _over_periods(run, corpus, labels: list[str], short: list[str]) -> None:
 
 
 def page() -> None:
-    run = common.pick_run("trends")
-    corpus, status = common.corpus_for(run)
-    labels = common.labels(run)
-    st.title("Trends")
-    common.show_corpus_status(status)
+    run, corpus, labels = common.run_page("trends", "Trends")
     if corpus is None:
         st.info("Trends need the documents' labels and dates, which live in the run's corpus.")
         return
