@@ -459,3 +459,14 @@ def test_labelled_topics_is_the_topic_table_with_labels(tmp_path):
     assert full["prevalence"].tolist() == [0.4, 0.4, 0.6, 0.6]
     only_npmi = topics.labelled_topics(TableRun, ["sport", "food"], coherence=np.array([0.1, -0.2]))
     assert list(only_npmi.columns)[:3] == ["topic", "label", "coherence_npmi"]
+
+
+def test_the_analysis_package_does_not_import_streamlit_or_the_app():
+    import subprocess
+    import sys
+
+    code = ("import sys, importlib, pkgutil, topicvae.analysis as a\n"
+            "for m in pkgutil.iter_modules(a.__path__): importlib.import_module('topicvae.analysis.' + m.name)\n"
+            "print(sorted(n for n in sys.modules if n.startswith(('streamlit', 'topicvae.app', 'topicvae.cli'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -208,11 +208,11 @@ def cmd_corpus_info(args) -> int:
 def cmd_quickstart(args) -> int:
     import numpy as np
 
+    from .analysis.evaluate import evaluate_run, format_metrics
+    from .analysis.topics import labelled_topics
     from .corpus import DOCS_FILE
     from .export import export_documents, export_topics
     from .ingestion import ingest
-    from .analysis.evaluate import evaluate_run, format_metrics
-    from .analysis.topics import labelled_topics
     from .labels import topic_labels
     from .runs import DOC_TOPIC_FILE, format_topics, train_run
 

@@ -1,6 +1,6 @@
 """How good are the topics? Every number in a benchmark, test or table comes from here.
 
-The definitions follow GUIDE §4 exactly:
+The definitions, written out in ``docs/metrics.md``:
 
 - :func:`npmi`: NPMI coherence of each topic's top-10 words, from document
   co-occurrence in a *reference* corpus (say which: ``test`` is the headline).
@@ -65,7 +65,7 @@ def _binary_csr(X) -> sp.csr_matrix:
 
 # ---------------------------------------------------------------------------- NPMI
 def npmi(topics, reference_bow, top_n: int = 10) -> tuple[float, np.ndarray]:
-    """NPMI coherence of each topic's top words on a reference corpus (GUIDE §4).
+    """NPMI coherence of each topic's top words on a reference corpus (``docs/metrics.md``).
 
     For each pair of a topic's top words, with ``D`` counting the reference documents
     that contain the word(s) and ``|D|`` the number of reference documents::
@@ -133,7 +133,7 @@ def npmi(topics, reference_bow, top_n: int = 10) -> tuple[float, np.ndarray]:
 def topic_diversity(topics, top_n: int = 25) -> float:
     """Unique words among the top-``top_n`` words of all topics, divided by ``top_n·K``.
 
-    1.0 means no two topics share a top word (GUIDE §4 uses the top 25).
+    1.0 means no two topics share a top word (``topicvae evaluate`` uses the top 25).
 
     Args:
         topics: ndarray (K, V) topic-word matrix, or K lists of word ids.
@@ -181,7 +181,7 @@ def c_v(
     C_v slides a window of 110 tokens over each text, so the number depends on
     which text is given; say which in any report:
 
-    - ``texts``: the tokenized documents in their original order (GUIDE §4; preferred).
+    - ``texts``: the tokenized documents in their original order (preferred; what ``topicvae evaluate`` gives).
     - ``bow`` + ``vocab``: pseudo-documents rebuilt by :func:`texts_from_bow` (each
       word repeated count times, in vocabulary order), when the token order is gone.
 
@@ -231,7 +231,7 @@ def c_v(
 
 # ---------------------------------------------------------------------------- perplexity
 def perplexity(total_bound: float, n_tokens: float) -> float:
-    """Perplexity **upper bound** ``exp(−Σ_d bound_d / Σ_d N_d)`` (GUIDE §4).
+    """Perplexity **upper bound** ``exp(−Σ_d bound_d / Σ_d N_d)`` (``docs/metrics.md``).
 
     ``total_bound`` is a lower bound on the log likelihood (the ELBO for the VAE,
     gensim's variational bound for LDA), so the result bounds the true perplexity
@@ -258,7 +258,7 @@ def label_metrics(
     test_rows: Sequence[int] | None = None,
     seed: int = 0,
 ) -> dict:
-    """How well θ predicts document labels (GUIDE §4 document-topic quality).
+    """How well θ predicts document labels (the label metrics of ``docs/metrics.md``).
 
     - ``accuracy``: logistic regression from θ to the label; trained on ``train_rows``
       and scored on ``test_rows`` when a split is given, else the mean of 5-fold
@@ -391,7 +391,7 @@ def align_topics(tw_a: np.ndarray, tw_b: np.ndarray) -> tuple[list[tuple[int, in
 
 
 def stability(topic_word_matrices: Sequence[np.ndarray]) -> float:
-    """Mean best-match similarity ``1 − JS distance`` of topics across seeds (GUIDE §4).
+    """Mean best-match similarity ``1 − JS distance`` of topics across seeds (``docs/metrics.md``).
 
     For every pair of models, topics are matched with :func:`align_topics`; the
     similarities of the matched topics are averaged, then averaged over all pairs.

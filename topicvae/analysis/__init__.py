@@ -2,8 +2,8 @@
 
 Nothing here imports Streamlit, so each function can be tested and used from a notebook.
 Imports go one way: this package uses :mod:`topicvae.runs`, :mod:`topicvae.corpus`,
-:mod:`topicvae.evaluation` (and :mod:`topicvae.paths`, :mod:`topicvae.labels`,
-:mod:`topicvae.inference`); :mod:`topicvae.cli`, :mod:`topicvae.experiments` and the
+:mod:`topicvae.evaluation` (and :mod:`topicvae.paths`, :mod:`topicvae.inference`, and
+:mod:`topicvae.ingestion`'s tokenizer for C_v); :mod:`topicvae.cli`, :mod:`topicvae.experiments` and the
 dashboard (:mod:`topicvae.app`) use this package; never the reverse.
 
 Arrays follow the run layout (:mod:`topicvae.runs`): ``topic_word`` is (K, V) with rows

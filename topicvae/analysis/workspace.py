@@ -66,6 +66,7 @@ class CorpusStatus:
 
     @property
     def ok(self) -> bool:
+        """True when the corpus is there and unchanged."""
         return self.state == "ok"
 
 

@@ -32,6 +32,7 @@ def folders() -> tuple[Path, Path]:
 
 
 def _stamp(path: Path) -> int:
+    """The modification time of ``path`` in ns (0 when absent): part of every cache key."""
     try:
         return path.stat().st_mtime_ns
     except OSError:
@@ -44,6 +45,7 @@ def run_key(run: Run) -> tuple[str, int]:
 
 
 def corpus_key(corpus: Corpus | None) -> tuple[str, int] | None:
+    """Identifies one version of a corpus: its folder and the time its manifest was written."""
     return None if corpus is None else (str(corpus.path), _stamp(Path(corpus.path) / MANIFEST_FILE))
 
 
@@ -54,6 +56,7 @@ def _run_summaries(runs_dir: str, stamp: int) -> list[dict]:
 
 
 def run_summaries() -> list[dict]:
+    """Summaries of the complete runs in the runs folder, re-read when the folder changes."""
     _, runs = folders()
     return _run_summaries(str(runs), _stamp(runs))
 
@@ -110,6 +113,7 @@ def _top_words(key: tuple, n: int, _run: Run) -> list[list[str]]:
 
 
 def top_words(run: Run, n: int = 10) -> list[list[str]]:
+    """The ``n`` most probable words of every topic of ``run``."""
     return _top_words(run_key(run), n, run)
 
 
@@ -132,6 +136,7 @@ def _topic_view(key: tuple, ckey: tuple | None, _run: Run, _corpus: Corpus | Non
 
 
 def topic_view(run: Run, corpus: Corpus | None) -> TopicView:
+    """Prevalence, p(w) and the intertopic map of ``run`` (:func:`topicvae.analysis.topics.topic_view`), once per run version."""
     return _topic_view(run_key(run), corpus_key(corpus), run, corpus)
 
 
@@ -152,6 +157,7 @@ def _doc_map(key: tuple, source: str, _run: Run) -> docmap.DocMap:
 
 
 def doc_map(run: Run, source: str = "theta") -> docmap.DocMap:
+    """The run's document map (:func:`topicvae.analysis.docmap.document_map`), once per run version."""
     return _doc_map(run_key(run), source, run)
 
 
@@ -194,6 +200,7 @@ def new_click(chart_key: str, memo_key: str, run_name: str) -> int | None:
 
 
 def run_label(summary: dict) -> str:
+    """How the run pickers name a run: its name, model and K."""
     return f"{summary['name']}  ({summary.get('model')}, K={summary.get('n_topics')})"
 
 
@@ -294,4 +301,5 @@ def show_text(text, limit: int = 4000) -> None:
 
 
 def percent(x: float) -> str:
+    """``x`` (a share) as a percentage with one decimal."""
     return f"{100 * x:.1f} %"

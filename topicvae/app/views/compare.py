@@ -9,6 +9,7 @@ from topicvae.app import common
 
 @st.cache_resource(max_entries=16, show_spinner="Matching the topics…")
 def _alignment(key_a: tuple, key_b: tuple, labels_a: tuple, labels_b: tuple, _run_a, _run_b):
+    """The aligned topics of two runs, once per pair of run versions and labels."""
     # the dashboard compares runs on different corpora too, over the union of their words
     return compare.align_runs(_run_a, _run_b, vocabulary="union", labels=(list(labels_a), list(labels_b)))
 
@@ -28,6 +29,7 @@ def _default_other(summaries: list[dict], first: str) -> str:
 
 
 def page() -> None:
+    """The Compare page: pick run B, then the metrics side by side and the aligned topics."""
     run_a = common.pick_run("compare")
     summaries = common.run_summaries()
     st.title("Compare runs")

@@ -186,6 +186,7 @@ def _matching_list(run, labels: list[str], sel: Selection) -> None:
 
 
 def page() -> None:
+    """The Documents page: controls, the map, the open document, the list of matches."""
     run, corpus, labels = common.run_page("documents", "Documents")
     choices = _controls(run, corpus, labels)
     sel = _select(run, corpus, labels, choices)

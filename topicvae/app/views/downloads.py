@@ -27,6 +27,7 @@ def documents_csv(run, corpus, labels: list[str]) -> bytes:
 
 
 def page() -> None:
+    """The Downloads page: the document-vector CSV and the topic table."""
     run, corpus, labels = common.run_page(
         "downloads", "Downloads",
         lambda run: f"Run **{run.name}**. Topic labels edited on the Topics page are used in both files.")

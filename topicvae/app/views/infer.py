@@ -89,6 +89,7 @@ def _nearest(run, corpus, theta: np.ndarray) -> None:
 
 
 def page() -> None:
+    """The Infer page: a pasted or uploaded text's topic mixture and its nearest documents."""
     run, corpus, labels = common.run_page(
         "infer", "Infer topics of a new text",
         lambda run: f"Run **{run.name}** ({run.model_name}, {run.n_topics} topics): the text is cleaned and "

@@ -7,6 +7,7 @@ from topicvae.app import common
 
 
 def page() -> None:
+    """The Overview page: corpora and runs side by side, damaged files and corpora named, what to run next."""
     corpora_dir, runs_dir = common.folders()
     corpora = overview.corpora_overview(corpora_dir)
     runs = overview.runs_overview(runs_dir, corpora_dir)

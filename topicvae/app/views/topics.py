@@ -102,6 +102,7 @@ def _all_topics(run, view: common.TopicView, labels: list[str], words, coherence
 
 
 def page() -> None:
+    """The Topics page: one topic in detail beside the intertopic map, then every topic."""
     run, corpus, labels = common.run_page(
         "topics", "Topics",
         lambda run: f"Run **{run.name}**: {run.model_name}, {run.n_topics} topics, corpus "

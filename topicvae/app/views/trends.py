@@ -69,6 +69,7 @@ def _over_periods(run, corpus, labels: list[str], short: list[str]) -> None:
 
 
 def page() -> None:
+    """The Trends page: prevalence by label, then over time."""
     run, corpus, labels = common.run_page("trends", "Trends")
     if corpus is None:
         st.info("Trends need the documents' labels and dates, which live in the run's corpus.")
