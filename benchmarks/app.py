@@ -76,22 +76,23 @@ def _child(args: list[str], env: dict) -> dict:
 
 # ---------------------------------------------------------------------------- measurements
 def measure_map(run_name: str, runs_dir: Path) -> list[dict]:
-    from topicvae import explore
+    from topicvae.analysis import docmap
+    from topicvae.analysis.workspace import load_run
 
-    run = explore.load_run(run_name, runs_dir)
+    run = load_run(run_name, runs_dir)
     rows = []
-    methods = ["pca"] + (["umap"] if explore.umap_available() else [])
+    methods = ["pca"] + (["umap"] if docmap.umap_available() else [])
     for method in methods:
         t = time.perf_counter()
-        m = explore.document_map(run, method=method, refresh=True)
+        m = docmap.document_map(run, method=method, refresh=True)
         compute = time.perf_counter() - t
         t = time.perf_counter()
-        cached = explore.read_map_cache(explore.load_run(run_name, runs_dir), "theta", method)
+        cached = docmap.read_map_cache(load_run(run_name, runs_dir), "theta", method)
         read = time.perf_counter() - t
         assert cached is not None
         rows.append({"method": method, "docs": m.coords.shape[0], "compute_s": compute, "read_cache_s": read})
     # leave the app's default (UMAP when installed, else PCA) in the cache
-    explore.document_map(run, method=methods[-1])
+    docmap.document_map(run, method=methods[-1])
     return rows
 
 
@@ -242,9 +243,10 @@ def main() -> None:
         print(json.dumps(child_documents_first(args.run)))
         return
 
-    from topicvae import explore
+    from topicvae.analysis import docmap
+    from topicvae.analysis.workspace import load_run
 
-    run = explore.load_run(args.run, runs_dir)
+    run = load_run(args.run, runs_dir)
     n_docs, K = run.doc_topic.shape
     print(f"## Dashboard speed: run `{args.run}` ({run.model_name}, K={K}, {n_docs:,} documents, "
           f"{run.topic_word.shape[1]:,} words)\n")
@@ -259,7 +261,7 @@ def main() -> None:
         os.environ["TOPICVAE_RUNS_DIR"] = str(runs_copy)
         child = ["--run", args.run, "--runs-dir", str(runs_copy), "--corpora-dir", str(corpora_dir)]
 
-        for f in (explore.MAP_FILE, explore.MAP_META_FILE):
+        for f in (docmap.MAP_FILE, docmap.MAP_META_FILE):
             (runs_copy / args.run / f).unlink(missing_ok=True)
         no_cache = _child(child + ["--child", "documents-first"], env)["documents"]
         maps = measure_map(args.run, runs_copy)

@@ -301,6 +301,22 @@ def test_run_whose_corpus_changed_says_so(folders, tmp_path, monkeypatch):
     assert "Document texts are unavailable" in texts(at)
 
 
+def test_a_damaged_metrics_json_is_a_one_line_error_on_the_pages_that_read_it(folders):
+    _, runs = folders
+    (runs / PRODLDA_RUN / "metrics.json").write_text('{"npmi": 0.1,')
+    for page in PAGES:
+        at = open_page(page, PRODLDA_RUN)
+        assert not at.exception, (page, [e.value for e in at.exception])
+        errors = [e.value for e in at.error]
+        if page in ("overview", "topics", "compare", "downloads"):  # the pages that show metrics or NPMI
+            assert len(errors) == 1 and "metrics.json is damaged" in errors[0], (page, errors)
+            assert "\n" not in errors[0] and f"topicvae evaluate {PRODLDA_RUN}" in errors[0], page
+        else:
+            assert not errors, (page, errors)
+    at = open_page("overview")
+    assert sorted(at.dataframe[1].value["run"]) == sorted([DATED_RUN, LDA_RUN, PRODLDA_RUN])  # the others stay
+
+
 @pytest.mark.parametrize("name", ["../runs", "..", "a/b", "/etc"])
 def test_a_run_name_that_leaves_the_runs_folder_is_refused(folders, name):
     at = open_page("topics", name)
@@ -320,7 +336,7 @@ def test_a_linked_run_folder_outside_the_runs_folder_is_refused(folders, tmp_pat
 
 
 def test_pasted_text_keeps_its_words_when_the_corpus_stripped_mail_headers(folders):
-    from topicvae import explore
+    from topicvae.analysis import documents
     from topicvae.inference import infer_texts
 
     corpora, runs = folders
@@ -334,9 +350,9 @@ def test_pasted_text_keeps_its_words_when_the_corpus_stripped_mail_headers(folde
         run = Run.load(PRODLDA_RUN, runs)
         text = "The Australian cricket team won the test match against England in Sydney."
         assert infer_texts(run, [text], corpora_dir=corpora).n_tokens[0] == 8  # no header block: nothing stripped
-        plain = explore.infer_text(run, text, corpora_dir=corpora)
+        plain = documents.infer_text(run, text, corpora_dir=corpora)
         assert plain.n_known[0] > 0 and plain.theta.sum() == pytest.approx(1.0)
-        post = explore.infer_text(run, "From: a@b.c\nSubject: cricket\n\n" + text, corpora_dir=corpora)
+        post = documents.infer_text(run, "From: a@b.c\nSubject: cricket\n\n" + text, corpora_dir=corpora)
         assert post.n_known[0] == plain.n_known[0]  # the header block is stripped, the text is kept
     finally:
         config_file.write_text(saved)

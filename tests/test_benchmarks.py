@@ -50,23 +50,23 @@ def quality():
 
 
 def test_quality_held_out_npmi_is_what_topicvae_evaluate_computes(quality, sample_corpus, tmp_path, monkeypatch):
-    """The table's held-out NPMI (score_topics) and `topicvae evaluate`'s (run_metrics.evaluate_run, test
+    """The table's held-out NPMI (score_topics) and `topicvae evaluate`'s (analysis.evaluate.evaluate_run, test
     reference) on the same tiny run: equal before evaluate rounds its figure to 4 decimals."""
-    from topicvae import run_metrics
+    from topicvae.analysis import evaluate
     from topicvae.runs import train_run
 
     run = train_run(sample_corpus, "prodlda", 8, runs_dir=tmp_path / "runs", progress=False,
                     epochs=2, hidden=[16], batch_size=100, threads=1, seed=0)
     seen = []
-    npmi = run_metrics.evaluation.npmi
+    npmi = evaluate.evaluation.npmi
 
     def spy(*a, **kw):
         seen.append(npmi(*a, **kw))
         return seen[-1]
 
-    monkeypatch.setattr(run_metrics.evaluation, "npmi", spy)
-    metrics = run_metrics.evaluate_run(run, reference="test", corpora_dir=sample_corpus.path.parent,
-                                       with_c_v=False, save=False)
+    monkeypatch.setattr(evaluate.evaluation, "npmi", spy)
+    metrics = evaluate.evaluate_run(run, reference="test", corpora_dir=sample_corpus.path.parent,
+                                    with_c_v=False, save=False)
     monkeypatch.undo()
     # evaluate scores the topics on the test split (the headline) and then on the training documents
     assert metrics["reference"] == "test" and len(seen) == 2

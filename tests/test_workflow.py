@@ -184,6 +184,7 @@ def test_compare_different_vocabularies(dirs, capsys, tmp_path):
     assert _run(dirs, "compare", "small-lda-k6", "other-lda-k6") == 0
     out = capsys.readouterr().out
     assert "| other-lda-k6 |" in out and "topic alignment refused" in out and "different vocabularies" in out
+    assert "over the union of their vocabularies" in out  # and where the other policy is
 
 
 def test_output_path_problems(dirs, capsys, tmp_path):

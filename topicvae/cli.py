@@ -209,11 +209,12 @@ def cmd_corpus_info(args) -> int:
 def cmd_quickstart(args) -> int:
     import numpy as np
 
+    from .analysis.evaluate import evaluate_run, format_metrics
+    from .analysis.topics import labelled_topics
     from .corpus import DOCS_FILE
     from .export import export_documents, export_topics
     from .ingestion import ingest
     from .labels import topic_labels
-    from .run_metrics import evaluate_run, format_metrics
     from .runs import DOC_TOPIC_FILE, format_topics, train_run
 
     quiet = args.quiet
@@ -234,9 +235,7 @@ def cmd_quickstart(args) -> int:
     labels = topic_labels(run)
     theta = np.load(run.path / DOC_TOPIC_FILE, mmap_mode="r", allow_pickle=False)
     export_documents(corpus.path / DOCS_FILE, theta, docs_csv, labels)
-    topics = run.topics.copy()
-    topics.insert(1, "label", [labels[k] for k in topics["topic"]])
-    export_topics(topics, topics_csv)
+    export_topics(labelled_topics(run, labels), topics_csv)
     dirs = "".join(f" --{flag} {value}" for flag, value in (("corpora-dir", args.corpora_dir),
                                                              ("runs-dir", args.runs_dir)) if value)
     print(f"""
@@ -367,7 +366,7 @@ def cmd_runs(args) -> int:
 
 # ------------------------------------------------------------------ evaluate, compare, stability, sweep
 def cmd_evaluate(args) -> int:
-    from .run_metrics import evaluate_run, format_metrics
+    from .analysis.evaluate import evaluate_run, format_metrics
     from .runs import Run
 
     run = Run.load(args.run, args.runs_dir)
@@ -379,7 +378,8 @@ def cmd_evaluate(args) -> int:
 
 def cmd_compare(args) -> int:
     from .errors import ConfigError
-    from .run_metrics import align_runs, evaluate_run, metrics_table, read_metrics
+    from .analysis.compare import align_runs, metrics_table
+    from .analysis.evaluate import evaluate_run, read_metrics
     from .runs import Run
 
     runs = [Run.load(n, args.runs_dir) for n in args.runs]
@@ -458,11 +458,12 @@ def cmd_sweep(args) -> int:
 def cmd_export(args) -> int:
     import numpy as np
 
+    from .analysis.topics import labelled_topics
+    from .analysis.workspace import run_corpus
     from .corpus import DOCS_FILE
     from .export import export_documents, export_topics
     from .labels import topic_labels
     from .paths import check_output_path
-    from .run_metrics import run_corpus
     from .runs import DOC_TOPIC_FILE, Z_MEAN_FILE, Z_STD_FILE, Run
 
     run = Run.load(args.run, args.runs_dir)
@@ -484,9 +485,7 @@ def cmd_export(args) -> int:
     n = export_documents(corpus_path / DOCS_FILE, theta, args.out, labels, mu, sigma)
     print(f"wrote {n:,} documents x {run.n_topics} topics to {args.out}")
     if args.topics_out:
-        topics = run.topics.copy()
-        topics.insert(1, "label", [labels[k] for k in topics["topic"]])
-        export_topics(topics, args.topics_out)
+        export_topics(labelled_topics(run, labels), args.topics_out)
         print(f"wrote the topic table to {args.topics_out}")
     return 0
 

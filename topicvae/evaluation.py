@@ -1,6 +1,6 @@
 """How good are the topics? Every number in a benchmark, test or table comes from here.
 
-Each function's docstring gives its definition; docs/metrics.md collects them:
+The definitions, written out in ``docs/metrics.md``:
 
 - :func:`npmi`: NPMI coherence of each topic's top-10 words, from document
   co-occurrence in a *reference* corpus (say which: ``test`` is the headline).
@@ -11,6 +11,7 @@ Each function's docstring gives its definition; docs/metrics.md collects them:
 - :func:`align_topics`, :func:`js_distance_matrix`, :func:`stability`: matching topics
   of two models (Hungarian on Jensen–Shannon distance) and agreement across seeds.
 - :func:`inference_speed`: documents per second of ``model.transform``.
+- :func:`theta_entropy`: how spread a document's topic mixture is, in nats.
 
 Topics can be given as a topic-word matrix (K × V, rows are distributions or any
 scores where larger means more probable) or as lists of word ids, most probable first.
@@ -64,7 +65,7 @@ def _binary_csr(X) -> sp.csr_matrix:
 
 # ---------------------------------------------------------------------------- NPMI
 def npmi(topics, reference_bow, top_n: int = 10) -> tuple[float, np.ndarray]:
-    """NPMI coherence of each topic's top words on a reference corpus.
+    """NPMI coherence of each topic's top words on a reference corpus (``docs/metrics.md``).
 
     For each pair of a topic's top words, with ``D`` counting the reference documents
     that contain the word(s) and ``|D|`` the number of reference documents::
@@ -132,7 +133,7 @@ def npmi(topics, reference_bow, top_n: int = 10) -> tuple[float, np.ndarray]:
 def topic_diversity(topics, top_n: int = 25) -> float:
     """Unique words among the top-``top_n`` words of all topics, divided by ``top_n·K``.
 
-    1.0 means no two topics share a top word (reports use the top 25: diversity@25).
+    1.0 means no two topics share a top word (``topicvae evaluate`` uses the top 25).
 
     Args:
         topics: ndarray (K, V) topic-word matrix, or K lists of word ids.
@@ -180,7 +181,7 @@ def c_v(
     C_v slides a window of 110 tokens over each text, so the number depends on
     which text is given; say which in any report:
 
-    - ``texts``: the tokenized documents in their original order (preferred).
+    - ``texts``: the tokenized documents in their original order (preferred; what ``topicvae evaluate`` gives).
     - ``bow`` + ``vocab``: pseudo-documents rebuilt by :func:`texts_from_bow` (each
       word repeated count times, in vocabulary order), when the token order is gone.
 
@@ -230,7 +231,7 @@ def c_v(
 
 # ---------------------------------------------------------------------------- perplexity
 def perplexity(total_bound: float, n_tokens: float) -> float:
-    """Perplexity **upper bound** ``exp(−Σ_d bound_d / Σ_d N_d)``.
+    """Perplexity **upper bound** ``exp(−Σ_d bound_d / Σ_d N_d)`` (``docs/metrics.md``).
 
     ``total_bound`` is a lower bound on the log likelihood (the ELBO for the VAE,
     gensim's variational bound for LDA), so the result bounds the true perplexity
@@ -257,7 +258,7 @@ def label_metrics(
     test_rows: Sequence[int] | None = None,
     seed: int = 0,
 ) -> dict:
-    """How well θ predicts document labels (the quality of the document-topic mixtures).
+    """How well θ predicts document labels (the label metrics of ``docs/metrics.md``).
 
     - ``accuracy``: logistic regression from θ to the label; trained on ``train_rows``
       and scored on ``test_rows`` when a split is given, else the mean of 5-fold
@@ -390,7 +391,7 @@ def align_topics(tw_a: np.ndarray, tw_b: np.ndarray) -> tuple[list[tuple[int, in
 
 
 def stability(topic_word_matrices: Sequence[np.ndarray]) -> float:
-    """Mean best-match similarity ``1 − JS distance`` of topics across seeds.
+    """Mean best-match similarity ``1 − JS distance`` of topics across seeds (``docs/metrics.md``).
 
     For every pair of models, topics are matched with :func:`align_topics`; the
     similarities of the matched topics are averaged, then averaged over all pairs.
@@ -404,6 +405,28 @@ def stability(topic_word_matrices: Sequence[np.ndarray]) -> float:
         _, dist = align_topics(a, b)
         scores.append(float(np.mean(1.0 - dist)))
     return float(np.mean(scores))
+
+
+# ---------------------------------------------------------------------------- documents
+def theta_entropy(theta) -> np.ndarray:
+    """Entropy in nats, ``H(θ) = −Σ_k θ_k ln θ_k`` with ``0 ln 0 = 0``, of each topic mixture.
+
+    0 for a document in a single topic, ``ln K`` for the uniform mixture. Each row is
+    divided by its sum first: θ is stored as float32, whose rows sum to 1 only to about
+    1e-7, and negative rounding noise is set to 0.
+
+    Args:
+        theta: (K,) one mixture, or (n, K) one per row.
+
+    Returns:
+        A float64 scalar array for (K,) input, else (n,).
+    """
+    from scipy.special import entr
+
+    p = np.clip(np.asarray(theta, dtype=np.float64), 0.0, None)
+    total = p.sum(axis=-1, keepdims=True)
+    p = np.divide(p, total, out=np.zeros_like(p), where=total > 0)
+    return entr(p).sum(axis=-1)
 
 
 # ---------------------------------------------------------------------------- speed

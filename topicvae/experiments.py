@@ -8,10 +8,11 @@ from typing import Sequence
 import pandas as pd
 
 from . import evaluation
+from .analysis.compare import metrics_table
+from .analysis.evaluate import evaluate_run
 from .corpus import Corpus
 from .errors import RunError
 from .runs import Run, default_run_name, model_class, train_run
-from .run_metrics import evaluate_run, metrics_table
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ def _train_or_reuse(corpus: Corpus, model: str, k: int, name: str, runs_dir, for
 def stability_runs(corpus: Corpus, model: str, n_topics: int, seeds: Sequence[int], runs_dir=None,
                    force: bool = False, progress: bool = True, **params) -> tuple[float, list[Run]]:
     """Train one run per seed (``<corpus>-<model>-k<K>-seed<s>``) and return the mean
-    aligned-topic similarity across seeds (:func:`topicvae.evaluation.stability`) with the runs.
+    aligned-topic similarity across seeds (:func:`topicvae.evaluation.stability`: 1 − Jensen–Shannon
+    distance of topics matched one-to-one, averaged over every pair of seeds) with the runs.
 
     Existing complete runs of those names are reused unless ``force``.
     """

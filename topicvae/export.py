@@ -14,14 +14,10 @@ import numpy as np
 import pandas as pd
 
 from . import paths
+from .evaluation import theta_entropy
 from .paths import check_output_path
 
 SKIP_COLUMNS = ("text",)
-
-
-def _entropy(theta: np.ndarray) -> np.ndarray:
-    p = np.clip(theta, 1e-12, 1.0)
-    return -(p * np.log(p)).sum(axis=1)
 
 
 def document_frame(docs: pd.DataFrame, theta: np.ndarray, topic_labels: Sequence[str],
@@ -45,7 +41,7 @@ def document_frame(docs: pd.DataFrame, theta: np.ndarray, topic_labels: Sequence
         L = z_mean.shape[1]
         parts.append(pd.DataFrame(np.asarray(z_mean, dtype=np.float64), columns=[f"mu_{j}" for j in range(L)]))
         parts.append(pd.DataFrame(np.asarray(z_std, dtype=np.float64), columns=[f"sigma_{j}" for j in range(L)]))
-        parts.append(pd.DataFrame({"theta_entropy": _entropy(np.asarray(theta, dtype=np.float64))}))
+        parts.append(pd.DataFrame({"theta_entropy": theta_entropy(theta)}))
     return pd.concat(parts, axis=1)
 
 

@@ -59,6 +59,34 @@ def check_name(name: str, what: str = "name") -> str:
     return name
 
 
+def resolve_inside(root: str | os.PathLike, name: str, what: str = "name") -> Path:
+    """The folder ``root/name``, refusing a name or a link that leads outside ``root``.
+
+    For names that come from a user interface (a URL, a picker): :func:`check_name`
+    alone does not stop a symbolic link inside ``root`` that points elsewhere.
+
+    Raises:
+        ConfigError: ``name`` is not a plain folder name (see :func:`check_name`)
+            or ``root/name`` resolves (through a symbolic link) to a place outside ``root``.
+    """
+    check_name(name, what)
+    base = Path(root).resolve()
+    target = (base / name).resolve()
+    if target.parent != base:
+        raise ConfigError(f"{what} {name!r} leads outside {base}; only folders inside it can be opened")
+    return target
+
+
+def resolve_run_dir(name: str, runs: str | os.PathLike | None = None) -> Path:
+    """:func:`resolve_inside` of the runs folder (:func:`runs_dir` of ``runs``)."""
+    return resolve_inside(runs_dir(runs), name, "run name")
+
+
+def resolve_corpus_dir(name: str, corpora: str | os.PathLike | None = None) -> Path:
+    """:func:`resolve_inside` of the corpora folder (:func:`corpora_dir` of ``corpora``)."""
+    return resolve_inside(corpora_dir(corpora), name, "corpus name")
+
+
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     """Hex sha256 of a file, read in chunks."""
     h = hashlib.sha256()

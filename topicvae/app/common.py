@@ -9,15 +9,16 @@ trained again (or a corpus ingested again) is read afresh.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
-from topicvae import explore, paths
+from topicvae import paths
+from topicvae.analysis import commands, docmap, documents, evaluate, overview, topics, workspace
+from topicvae.analysis.topics import TopicView
+from topicvae.analysis.workspace import CorpusStatus
 from topicvae.corpus import MANIFEST_FILE, Corpus
 from topicvae.errors import TopicVAEError
 from topicvae.labels import LABELS_FILE, topic_labels
@@ -31,6 +32,7 @@ def folders() -> tuple[Path, Path]:
 
 
 def _stamp(path: Path) -> int:
+    """The modification time of ``path`` in ns (0 when absent): part of every cache key."""
     try:
         return path.stat().st_mtime_ns
     except OSError:
@@ -43,6 +45,7 @@ def run_key(run: Run) -> tuple[str, int]:
 
 
 def corpus_key(corpus: Corpus | None) -> tuple[str, int] | None:
+    """Identifies one version of a corpus: its folder and the time its manifest was written."""
     return None if corpus is None else (str(corpus.path), _stamp(Path(corpus.path) / MANIFEST_FILE))
 
 
@@ -53,38 +56,39 @@ def _run_summaries(runs_dir: str, stamp: int) -> list[dict]:
 
 
 def run_summaries() -> list[dict]:
+    """Summaries of the complete runs in the runs folder, re-read when the folder changes."""
     _, runs = folders()
     return _run_summaries(str(runs), _stamp(runs))
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _load_run(runs_dir: str, name: str, stamp: int) -> Run:
-    return explore.load_run(name, runs_dir)
+    return workspace.load_run(name, runs_dir)
 
 
 def get_run(name: str) -> Run:
     """The run ``name`` in the runs folder (refusing names that would leave it)."""
     _, runs = folders()
-    folder = explore.resolve_run_dir(name, runs)
+    folder = paths.resolve_run_dir(name, runs)
     return _load_run(str(runs), name, _stamp(folder / CONFIG_FILE))
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the corpus…")
 def _load_corpus(corpora_dir: str, name: str, stamp: int) -> Corpus:
-    return explore.load_corpus(name, corpora_dir)
+    return workspace.load_corpus(name, corpora_dir)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _corpus_status(key: tuple, corpora_dir: str, manifest_stamp: int, _run: Run) -> explore.CorpusStatus:
-    return explore.corpus_status(_run, corpora_dir)
+def _corpus_status(key: tuple, corpora_dir: str, manifest_stamp: int, _run: Run) -> CorpusStatus:
+    return workspace.corpus_status(_run, corpora_dir)
 
 
-def corpus_for(run: Run) -> tuple[Corpus | None, explore.CorpusStatus]:
+def corpus_for(run: Run) -> tuple[Corpus | None, CorpusStatus]:
     """The run's corpus when it is present and unchanged, else (None, status saying why)."""
     corpora, _ = folders()
     name = run.config.get("corpus") or ""
     try:
-        manifest = explore.resolve_corpus_dir(name, corpora) / MANIFEST_FILE
+        manifest = paths.resolve_corpus_dir(name, corpora) / MANIFEST_FILE
     except TopicVAEError:
         manifest = corpora / "-"
     status = _corpus_status(run_key(run), str(corpora), _stamp(manifest), run)
@@ -109,65 +113,51 @@ def _top_words(key: tuple, n: int, _run: Run) -> list[list[str]]:
 
 
 def top_words(run: Run, n: int = 10) -> list[list[str]]:
+    """The ``n`` most probable words of every topic of ``run``."""
     return _top_words(run_key(run), n, run)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _metrics(key: tuple, stamp: int, path: str) -> dict | None:
-    return explore.read_metrics(path)
+def _metrics(key: tuple, stamp: int, _run: Run) -> dict | None:
+    return evaluate.read_metrics(_run)
 
 
 def metrics(run: Run) -> dict | None:
-    """metrics.json of the run (None when it has not been evaluated)."""
-    return _metrics(run_key(run), _stamp(run.path / explore.METRICS_FILE), str(run.path))
+    """metrics.json of the run (None when it has not been evaluated).
 
-
-@dataclass
-class TopicView:
-    """What the topic pages need about a run, computed once per run version."""
-
-    prevalence: np.ndarray  # (K,)
-    p_w: np.ndarray  # (V,)
-    total_tokens: float
-    coords: np.ndarray  # (K, 2)
-    distances: np.ndarray  # (K, K)
-    weighted: bool  # prevalence weighted by document length
+    A damaged file raises its one-line RunError, which :func:`render` shows on the page.
+    """
+    return _metrics(run_key(run), _stamp(run.path / evaluate.METRICS_FILE), run)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Preparing the topics…")
 def _topic_view(key: tuple, ckey: tuple | None, _run: Run, _corpus: Corpus | None) -> TopicView:
-    theta = _run.doc_topic
-    lengths = None
-    if _corpus is not None and _corpus.n_docs == theta.shape[0]:
-        lengths = np.asarray(_corpus.bow.sum(axis=1)).ravel()
-    prevalence = explore.topic_prevalence(theta, lengths)
-    coords, dist = explore.intertopic_map(_run.topic_word)
-    total = float(lengths.sum()) if lengths is not None else float(theta.shape[0])
-    return TopicView(prevalence=prevalence, p_w=explore.word_marginal(_run.topic_word, prevalence),
-                     total_tokens=total, coords=coords, distances=dist, weighted=lengths is not None)
+    return topics.topic_view(_run, _corpus)
 
 
 def topic_view(run: Run, corpus: Corpus | None) -> TopicView:
+    """Prevalence, p(w) and the intertopic map of ``run`` (:func:`topicvae.analysis.topics.topic_view`), once per run version."""
     return _topic_view(run_key(run), corpus_key(corpus), run, corpus)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Measuring topic coherence (NPMI)…")
 def _coherence(key: tuple, ckey: tuple | None, mstamp: int, _run: Run, _corpus: Corpus | None):
-    return explore.topic_coherence(_run, _corpus, explore.read_metrics(_run.path))
+    return topics.topic_coherence(_run, _corpus, evaluate.read_metrics(_run))
 
 
 def coherence(run: Run, corpus: Corpus | None) -> tuple[np.ndarray | None, str]:
     """Per-topic NPMI (from metrics.json, else computed on the corpus) and its source."""
-    return _coherence(run_key(run), corpus_key(corpus), _stamp(run.path / explore.METRICS_FILE), run, corpus)
+    return _coherence(run_key(run), corpus_key(corpus), _stamp(run.path / evaluate.METRICS_FILE), run, corpus)
 
 
 @st.cache_resource(max_entries=16,
                    show_spinner="Computing the document map (once per run; it is then kept in the run folder)…")
-def _doc_map(key: tuple, source: str, _run: Run) -> explore.DocMap:
-    return explore.document_map(_run, source=source)
+def _doc_map(key: tuple, source: str, _run: Run) -> docmap.DocMap:
+    return docmap.document_map(_run, source=source)
 
 
-def doc_map(run: Run, source: str = "theta") -> explore.DocMap:
+def doc_map(run: Run, source: str = "theta") -> docmap.DocMap:
+    """The run's document map (:func:`topicvae.analysis.docmap.document_map`), once per run version."""
     return _doc_map(run_key(run), source, run)
 
 
@@ -175,13 +165,7 @@ def doc_map(run: Run, source: str = "theta") -> explore.DocMap:
 def _titles(ckey: tuple, html_escaped: bool, _corpus: Corpus) -> np.ndarray:
     if html_escaped:
         return np.asarray([html.escape(t) for t in _titles(ckey, False, _corpus)], dtype=object)
-    docs = _corpus.docs
-    if "title" in docs:
-        titles = [t if isinstance(t, str) and t.strip() else explore.document_title(x)
-                  for t, x in zip(docs["title"], docs["text"])]
-    else:
-        titles = [explore.document_title(x) for x in docs["text"]]
-    return np.asarray(titles, dtype=object)
+    return documents.document_titles(_corpus.docs)
 
 
 def titles(corpus: Corpus, html_escaped: bool = False) -> np.ndarray:
@@ -216,23 +200,23 @@ def new_click(chart_key: str, memo_key: str, run_name: str) -> int | None:
 
 
 def run_label(summary: dict) -> str:
+    """How the run pickers name a run: its name, model and K."""
     return f"{summary['name']}  ({summary.get('model')}, K={summary.get('n_topics')})"
 
 
 def empty_state() -> None:
     """The page shown when there is nothing to explore: what to run, and where the app looks."""
     corpora, runs = folders()
-    has_corpora = bool(explore.corpora_overview(corpora).shape[0])
+    names = overview.corpora_overview(corpora)["corpus"].tolist()
     st.title("Welcome to topicvae")
-    if not has_corpora:
+    if not names:
         st.markdown("There are no corpora or trained runs here yet. Make the built-in sample corpus "
                     "and train a first model from a terminal, then reload this page:")
-        st.code(f"{explore.cmd_quickstart()}\n{explore.cmd_train('sample')}", language="bash")
+        st.code(f"{commands.cmd_quickstart()}\n{commands.cmd_train('sample')}", language="bash")
     else:
-        names = explore.corpora_overview(corpora)["corpus"].tolist()
         st.markdown("There are corpora but no trained runs yet. Train a model from a terminal, "
                     "then reload this page:")
-        st.code("\n".join(explore.cmd_train(n) for n in names), language="bash")
+        st.code("\n".join(commands.cmd_train(n) for n in names), language="bash")
     st.caption(f"Looking for corpora in `{corpora}` and runs in `{runs}`. "
                "Start the app with `--corpora-dir` / `--runs-dir` to look elsewhere.")
 
@@ -257,7 +241,7 @@ def pick_run(page: str) -> Run:
             st.session_state.pop(picker, None)
         else:
             try:
-                explore.resolve_run_dir(wanted, folders()[1])
+                paths.resolve_run_dir(wanted, folders()[1])
                 message = f"there is no run named {wanted!r}; showing another run"
             except TopicVAEError as exc:
                 message = f"refused: {exc}"
@@ -274,7 +258,22 @@ def pick_run(page: str) -> Run:
     return get_run(choice)
 
 
-def show_corpus_status(status: explore.CorpusStatus) -> None:
+def run_page(page: str, title: str, caption: Callable[[Run], str] | None = None) -> tuple[Run, Corpus | None, list[str]]:
+    """The start of every page about one run: the run picked in the sidebar, its corpus (None
+    when missing or changed) and its topic labels, under the page's title, its caption and a
+    warning when the corpus cannot be used."""
+    run = pick_run(page)
+    corpus, status = corpus_for(run)
+    names = labels(run)
+    st.title(title)
+    if caption is not None:
+        st.caption(caption(run))
+    show_corpus_status(status)
+    return run, corpus, names
+
+
+def show_corpus_status(status: CorpusStatus) -> None:
+    """A warning saying why the run's corpus cannot be used (nothing when it can)."""
     if not status.ok:
         st.warning(status.message[:1].upper() + status.message[1:], icon=":material/warning:")
 
@@ -287,10 +286,6 @@ def render(page: Callable[[], None]) -> None:
         st.error(str(exc), icon=":material/error:")
 
 
-def short_label(label: str, width: int = 40) -> str:
-    return label if len(label) <= width else label[: width - 1] + "…"
-
-
 def md_escape(text: str) -> str:
     """``text`` with Markdown's special characters escaped, for st.markdown."""
     out = str(text)
@@ -299,11 +294,12 @@ def md_escape(text: str) -> str:
     return out
 
 
+def show_text(text, limit: int = 4000) -> None:
+    """A document's text as plain text, cut after ``limit`` characters (a long post would slow the page)."""
+    text = str(text)
+    st.text(text[:limit] + (" …" if len(text) > limit else ""))
+
+
 def percent(x: float) -> str:
+    """``x`` (a share) as a percentage with one decimal."""
     return f"{100 * x:.1f} %"
-
-
-def docs_frame(corpus: Corpus, rows: np.ndarray) -> pd.DataFrame:
-    """id, label, split, date of the given rows (the columns that exist)."""
-    cols = [c for c in ("id", "label", "split", "date") if c in corpus.docs]
-    return corpus.docs.iloc[rows][cols].reset_index(drop=True)

@@ -1,7 +1,7 @@
 """topicvae dashboard: the entry file declares the pages and nothing else.
 
 Start it with ``topicvae app`` (which sets TOPICVAE_CORPORA_DIR / TOPICVAE_RUNS_DIR);
-each page in ``views/`` is a thin view over functions of :mod:`topicvae.explore`. (The folder
+each page in ``views/`` is a thin view over functions of :mod:`topicvae.analysis`. (The folder
 is not called ``pages/``: Streamlit would then also serve each file as a page of its own,
 without this entry file, to a browser that opens a page's address directly.)
 

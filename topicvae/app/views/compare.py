@@ -2,13 +2,16 @@
 
 import streamlit as st
 
-from topicvae import explore
+from topicvae.analysis import commands, compare
+from topicvae.analysis.evaluate import METRIC_NAMES
 from topicvae.app import common
 
 
 @st.cache_resource(max_entries=16, show_spinner="Matching the topics…")
 def _alignment(key_a: tuple, key_b: tuple, labels_a: tuple, labels_b: tuple, _run_a, _run_b):
-    return explore.align_runs(_run_a, _run_b, list(labels_a), list(labels_b))
+    """The aligned topics of two runs, once per pair of run versions and labels."""
+    # the dashboard compares runs on different corpora too, over the union of their words
+    return compare.align_runs(_run_a, _run_b, vocabulary="union", labels=(list(labels_a), list(labels_b)))
 
 
 def _cell(v) -> str:
@@ -26,12 +29,13 @@ def _default_other(summaries: list[dict], first: str) -> str:
 
 
 def page() -> None:
+    """The Compare page: pick run B, then the metrics side by side and the aligned topics."""
     run_a = common.pick_run("compare")
     summaries = common.run_summaries()
     st.title("Compare runs")
     if len(summaries) < 2:
         st.info("Comparing needs a second run. Train one on the same corpus, for example the LDA baseline:")
-        st.code(explore.cmd_train(run_a.config.get("corpus", "CORPUS"), "lda", run_a.n_topics), language="bash")
+        st.code(commands.cmd_train(run_a.config.get("corpus", "CORPUS"), "lda", run_a.n_topics), language="bash")
         return
     names = [s["name"] for s in summaries]
     by_name = {s["name"]: s for s in summaries}
@@ -46,13 +50,13 @@ def page() -> None:
         return
 
     st.subheader("Metrics")
-    table = explore.metrics_table([run_a, run_b])
+    table = compare.side_by_side([run_a, run_b])
     known = [name for name in table.index
-             if name not in explore.METRIC_NAMES.values() or table.loc[name].notna().any()]
+             if name not in METRIC_NAMES.values() or table.loc[name].notna().any()]
     st.dataframe(table.loc[known].map(_cell), width="stretch")
     for run in (run_a, run_b):
         if common.metrics(run) is None:
-            st.caption(f"{run.name} is not evaluated yet: `{explore.cmd_evaluate(run.name)}`")
+            st.caption(f"{run.name} is not evaluated yet: `{commands.cmd_evaluate(run.name)}`")
 
     st.subheader("Aligned topics")
     la, lb = common.labels(run_a), common.labels(run_b)

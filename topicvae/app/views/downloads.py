@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from topicvae import explore
+from topicvae.analysis import topics
 from topicvae.app import common
 from topicvae.corpus import DOCS_FILE
 from topicvae.export import export_documents
@@ -27,12 +27,10 @@ def documents_csv(run, corpus, labels: list[str]) -> bytes:
 
 
 def page() -> None:
-    run = common.pick_run("downloads")
-    corpus, status = common.corpus_for(run)
-    labels = common.labels(run)
-    st.title("Downloads")
-    st.caption(f"Run **{run.name}**. Topic labels edited on the Topics page are used in both files.")
-    common.show_corpus_status(status)
+    """The Downloads page: the document-vector CSV and the topic table."""
+    run, corpus, labels = common.run_page(
+        "downloads", "Downloads",
+        lambda run: f"Run **{run.name}**. Topic labels edited on the Topics page are used in both files.")
 
     st.subheader("Document vectors")
     K = run.n_topics
@@ -51,7 +49,7 @@ def page() -> None:
     st.subheader("Topic table")
     view = common.topic_view(run, corpus)
     coherence, source = common.coherence(run, corpus)
-    table = explore.topic_download_table(run, labels, view.prevalence, coherence)
+    table = topics.labelled_topics(run, labels, view.prevalence, coherence)
     st.markdown(f"The top {int(table['rank'].max())} words of each topic with their weight p(w|k), the "
                 f"topic's label, prevalence and coherence ({source}).")
     st.download_button("Download topic table CSV", data=table.to_csv(index=False).encode("utf-8"),

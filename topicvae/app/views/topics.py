@@ -1,11 +1,10 @@
 """Topics: labels, relevant words (λ slider), prevalence, coherence, representative documents, intertopic map."""
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
-from topicvae import explore
-from topicvae.app import common
+from topicvae.analysis import documents, topics
+from topicvae.app import common, figures
 from topicvae.labels import save_labels
 
 MAP_KEY = "intertopic_map"
@@ -36,103 +35,62 @@ def _clicked_topic(run_name: str) -> None:
         st.session_state[f"topic_{run_name}"] = k
 
 
-def intertopic_figure(view: common.TopicView, labels: list[str], words: list[list[str]], focus: int) -> go.Figure:
-    K = len(labels)
-    size = np.sqrt(view.prevalence / view.prevalence.max())
-    colors = ["#d62728" if k == focus else "#1f77b4" for k in range(K)]
-    fig = go.Figure(go.Scatter(
-        x=view.coords[:, 0], y=view.coords[:, 1], mode="markers+text", text=[str(k) for k in range(K)],
-        textposition="middle center", textfont={"color": "white", "size": 11},
-        marker={"size": 14 + 56 * size, "color": colors, "opacity": 0.6, "line": {"width": 1, "color": "#333"}},
-        customdata=np.column_stack([np.arange(K), 100 * view.prevalence, [" ".join(w[:8]) for w in words],
-                                    labels]),
-        hovertemplate="<b>%{customdata[3]}</b><br>prevalence %{customdata[1]:.1f} %<br>%{customdata[2]}<extra></extra>",
-    ))
-    fig.update_layout(height=480, margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=False,
-                      xaxis={"title": "MDS 1", "zeroline": True, "showticklabels": False},
-                      yaxis={"title": "MDS 2", "zeroline": True, "showticklabels": False, "scaleanchor": "x"},
-                      dragmode="pan")
-    return fig
-
-
-def words_figure(table) -> go.Figure:
-    words = table["word"].tolist()[::-1]
-    fig = go.Figure()
-    fig.add_bar(y=words, x=table["overall"].tolist()[::-1], orientation="h", name="overall",
-                marker_color="#c7c7c7", hovertemplate="%{y}: %{x:,.0f} expected tokens overall<extra></extra>")
-    fig.add_bar(y=words, x=table["in_topic"].tolist()[::-1], orientation="h", name="in this topic",
-                marker_color="#d62728", hovertemplate="%{y}: %{x:,.0f} expected tokens in the topic<extra></extra>")
-    fig.update_layout(barmode="overlay", height=22 * len(words) + 90, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-                      xaxis={"title": "expected tokens"})
-    return fig
-
-
-def page() -> None:
-    run = common.pick_run("topics")
-    corpus, status = common.corpus_for(run)
-    labels = common.labels(run)
-    words = common.top_words(run, 10)
-    view = common.topic_view(run, corpus)
-    coherence, coherence_source = common.coherence(run, corpus)
+def _topic_panel(run, view: common.TopicView, labels: list[str], coherence, coherence_source: str) -> int:
+    """The topic picker, its label box, its numbers and its most relevant words; returns the topic."""
     K = run.n_topics
+    k = st.selectbox("Topic", list(range(K)), format_func=lambda i: labels[i], key=f"topic_{run.name}")
+    label_key = f"label_{run.name}_{k}"
+    st.text_input("Label (saved with the run; used on every page and in exports)", value=labels[k],
+                  key=label_key, on_change=_save_label, args=(str(run.path), k, label_key))
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Prevalence", common.percent(view.prevalence[k]),
+              help="share of the corpus's tokens" if view.weighted else "mean θ over documents")
+    if coherence is not None and np.isfinite(coherence[k]):
+        c2.metric("Coherence (NPMI)", f"{coherence[k]:.3f}", help=coherence_source)
+    else:
+        c2.metric("Coherence (NPMI)", "–", help=coherence_source)
+    c3.metric("Rank by prevalence", f"{int((view.prevalence > view.prevalence[k]).sum()) + 1} of {K}")
+    lam = st.slider("Relevance λ", 0.0, 1.0, 0.6, 0.05, key="relevance_lambda",
+                    help="λ = 1: most probable words in the topic; λ = 0: words most specific to it "
+                         "(lift). Sievert & Shirley (2014) suggest 0.6.")
+    table = topics.top_relevant_words(run.topic_word, k, lam, view.p_w, run.vocab, n=20,
+                                      prevalence=view.prevalence, total_tokens=view.total_tokens)
+    st.plotly_chart(figures.words_figure(table), width="stretch", config={"displayModeBar": False},
+                    key=f"words_{run.name}")
+    st.caption("Top words: " + " · ".join(table["word"].head(10)))
+    return k
 
-    st.title("Topics")
-    st.caption(f"Run **{run.name}**: {run.model_name}, {K} topics, corpus {run.config.get('corpus')}, "
-               f"{run.config.get('epochs')} epochs")
-    common.show_corpus_status(status)
 
-    topic_key = f"topic_{run.name}"
-    _clicked_topic(run.name)
-    if st.session_state.get(topic_key) not in range(K):
-        st.session_state[topic_key] = int(np.argmax(view.prevalence))
+def _map_panel(run, view: common.TopicView, labels: list[str], words: list[list[str]], k: int) -> None:
+    """The intertopic distance map; a click on a circle picks its topic."""
+    st.subheader("Intertopic distance map")
+    st.caption("Jensen–Shannon distances between topics, placed in 2-D by classical MDS; "
+               "circle area = prevalence. Click a circle to focus its topic.")
+    st.plotly_chart(figures.intertopic_figure(view, labels, words, k), width="stretch",
+                    key=f"{MAP_KEY}_{run.name}", on_select="rerun", selection_mode="points",
+                    config={"displayModeBar": False})
 
-    left, right = st.columns([5, 6], gap="large")
-    with right:
-        k = st.selectbox("Topic", list(range(K)), format_func=lambda i: labels[i], key=topic_key)
-        label_key = f"label_{run.name}_{k}"
-        st.text_input("Label (saved with the run; used on every page and in exports)", value=labels[k],
-                      key=label_key, on_change=_save_label, args=(str(run.path), k, label_key))
-        c1, c2, c3 = st.columns(3)
-        c1.metric("Prevalence", common.percent(view.prevalence[k]),
-                  help="share of the corpus's tokens" if view.weighted else "mean θ over documents")
-        if coherence is not None and np.isfinite(coherence[k]):
-            c2.metric("Coherence (NPMI)", f"{coherence[k]:.3f}", help=coherence_source)
-        else:
-            c2.metric("Coherence (NPMI)", "–", help=coherence_source)
-        c3.metric("Rank by prevalence", f"{int((view.prevalence > view.prevalence[k]).sum()) + 1} of {K}")
-        lam = st.slider("Relevance λ", 0.0, 1.0, 0.6, 0.05, key="relevance_lambda",
-                        help="λ = 1: most probable words in the topic; λ = 0: words most specific to it "
-                             "(lift). Sievert & Shirley (2014) suggest 0.6.")
-        table = explore.top_relevant_words(run.topic_word, k, lam, view.p_w, run.vocab, n=20,
-                                           prevalence=view.prevalence, total_tokens=view.total_tokens)
-        st.plotly_chart(words_figure(table), width="stretch", config={"displayModeBar": False},
-                        key=f"words_{run.name}")
-        st.caption("Top words: " + " · ".join(table["word"].head(10)))
 
-    with left:
-        st.subheader("Intertopic distance map")
-        st.caption("Jensen–Shannon distances between topics, placed in 2-D by classical MDS; "
-                   "circle area = prevalence. Click a circle to focus its topic.")
-        st.plotly_chart(intertopic_figure(view, labels, words, k), width="stretch", key=f"{MAP_KEY}_{run.name}",
-                        on_select="rerun", selection_mode="points", config={"displayModeBar": False})
-
+def _representative_documents(run, corpus, k: int) -> None:
+    """The five documents with the highest θ_k, the first one open."""
     st.subheader("Most representative documents")
     if corpus is None:
         st.info("Document texts are unavailable because the run's corpus is missing or changed.")
-    else:
-        rows = explore.representative_docs(run.doc_topic, k, n=5)
-        ids = corpus.docs["id"].astype(str).to_numpy() if "id" in corpus.docs else rows.astype(str)
-        titles = common.titles(corpus)
-        for rank, r in enumerate(rows):
-            text = str(corpus.docs["text"].iloc[r])
-            head = f"θ = {run.doc_topic[r, k]:.2f} · {common.md_escape(ids[r])} · {common.md_escape(titles[r])}"
-            with st.expander(head, expanded=rank == 0):
-                st.text(text[:4000] + (" …" if len(text) > 4000 else ""))
+        return
+    rows = topics.representative_docs(run.doc_topic, k, n=5)
+    ids = documents.document_ids(corpus.docs, corpus.n_docs)
+    titles = common.titles(corpus)
+    for rank, r in enumerate(rows):
+        head = f"θ = {run.doc_topic[r, k]:.2f} · {common.md_escape(ids[r])} · {common.md_escape(titles[r])}"
+        with st.expander(head, expanded=rank == 0):
+            common.show_text(corpus.docs["text"].iloc[r])
 
+
+def _all_topics(run, view: common.TopicView, labels: list[str], words, coherence, coherence_source: str) -> None:
+    """Every topic in a table whose label column can be edited."""
     st.subheader("All topics")
     st.caption(f"Edit a label in the table to rename its topic. Coherence: {coherence_source}.")
-    table = explore.topic_table(words, labels, view.prevalence, coherence)
+    table = topics.topic_table(words, labels, view.prevalence, coherence)
     version = st.session_state.get(f"_topic_table_version_{run.name}", 0)
     editor_key = f"topic_table_{run.name}_{version}"
     st.data_editor(table, hide_index=True, width="stretch", key=editor_key, on_change=_save_table_labels,
@@ -141,6 +99,30 @@ def page() -> None:
                                   "prevalence": st.column_config.ProgressColumn(
                                       format="percent", min_value=0.0, max_value=float(view.prevalence.max())),
                                   "coherence": st.column_config.NumberColumn(format="%.3f")})
+
+
+def page() -> None:
+    """The Topics page: one topic in detail beside the intertopic map, then every topic."""
+    run, corpus, labels = common.run_page(
+        "topics", "Topics",
+        lambda run: f"Run **{run.name}**: {run.model_name}, {run.n_topics} topics, corpus "
+                    f"{run.config.get('corpus')}, {run.config.get('epochs')} epochs")
+    words = common.top_words(run, 10)
+    view = common.topic_view(run, corpus)
+    coherence, coherence_source = common.coherence(run, corpus)
+
+    topic_key = f"topic_{run.name}"
+    _clicked_topic(run.name)
+    if st.session_state.get(topic_key) not in range(run.n_topics):
+        st.session_state[topic_key] = int(np.argmax(view.prevalence))
+
+    left, right = st.columns([5, 6], gap="large")
+    with right:
+        k = _topic_panel(run, view, labels, coherence, coherence_source)
+    with left:
+        _map_panel(run, view, labels, words, k)
+    _representative_documents(run, corpus, k)
+    _all_topics(run, view, labels, words, coherence, coherence_source)
 
 
 common.render(page)

@@ -1,0 +1,167 @@
+"""Documents of one run: titles, filters, samples, θ entropy, nearest documents, inference of a pasted text."""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError
+from ..evaluation import theta_entropy  # noqa: F401  (the dashboard reads it from here)
+from ..text.preprocess import HEADER_LINE
+
+FACT_COLUMNS = ("id", "label", "split", "date")
+
+
+# ---------------------------------------------------------------------------- titles
+def first_line(text, width: int = 100) -> str:
+    """The first non-blank line of ``text``, cut to ``width`` characters (with an ellipsis)."""
+    if not isinstance(text, str):
+        return ""
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if line:
+            return line if len(line) <= width else line[: width - 1].rstrip() + "…"
+    return ""
+
+
+def document_title(text, width: int = 100) -> str:
+    """A short title: the Subject of a mail or news post that starts with headers, else its first line."""
+    if not isinstance(text, str):
+        return ""
+    lines = text.lstrip("\n").splitlines()
+    if lines and HEADER_LINE.match(lines[0]):
+        for line in lines[:60]:
+            if not line.strip():
+                break
+            m = HEADER_LINE.match(line)
+            if m and m.group(1).lower() == "subject" and m.group(2).strip():
+                return first_line(m.group(2), width)
+    return first_line(text, width)
+
+
+def document_titles(docs: pd.DataFrame) -> np.ndarray:
+    """A title for every document: its ``title`` column where that is not blank, else :func:`document_title`."""
+    if "title" in docs:
+        titles = [t if isinstance(t, str) and t.strip() else document_title(x)
+                  for t, x in zip(docs["title"], docs["text"])]
+    else:
+        titles = [document_title(x) for x in docs["text"]]
+    return np.asarray(titles, dtype=object)
+
+
+def document_facts(docs: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """id, label, split, date of the given rows (the columns that exist), renumbered from 0."""
+    cols = [c for c in FACT_COLUMNS if c in docs]
+    return docs.iloc[rows][cols].reset_index(drop=True)
+
+
+def document_ids(docs: pd.DataFrame | None, n_docs: int) -> np.ndarray:
+    """The documents' ids as strings; their row numbers when there is no id column or no table."""
+    if docs is not None and "id" in docs:
+        return docs["id"].astype(str).to_numpy()
+    return np.arange(n_docs).astype(str)
+
+
+# ---------------------------------------------------------------------------- choosing documents
+def filter_documents(docs: pd.DataFrame | None, doc_topic: np.ndarray, topics: Sequence[int] | None = None,
+                     labels: Sequence[str] | None = None, splits: Sequence[str] | None = None,
+                     query: str | None = None) -> np.ndarray:
+    """Boolean mask of the documents whose dominant topic, label and split are among those
+    given (None or empty: any) and whose text contains ``query`` (case-insensitive).
+
+    With ``docs`` None (the run's corpus is gone) only the topic filter applies.
+    """
+    n = doc_topic.shape[0] if docs is None else len(docs)
+    if doc_topic.shape[0] != n:
+        raise ValueError(f"document table has {n} rows but θ has {doc_topic.shape[0]}")
+    mask = np.ones(n, dtype=bool)
+    if topics:
+        mask &= np.isin(np.asarray(doc_topic).argmax(axis=1), np.asarray(list(topics), dtype=np.int64))
+    if docs is None:
+        return mask
+    if labels and "label" in docs:
+        mask &= docs["label"].astype(str).isin([str(x) for x in labels]).to_numpy()
+    if splits and "split" in docs:
+        mask &= docs["split"].astype(str).isin([str(x) for x in splits]).to_numpy()
+    if query and query.strip() and "text" in docs:
+        found = docs["text"].astype(str).str.contains(query.strip(), case=False, regex=False, na=False)
+        mask &= found.to_numpy(dtype=bool)
+    return mask
+
+
+def sample_rows(rows: np.ndarray, max_points: int, seed: int = 0) -> np.ndarray:
+    """At most ``max_points`` of ``rows``, a seeded random sample kept in row order."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if max_points <= 0 or len(rows) <= max_points:
+        return rows
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(rows, size=max_points, replace=False))
+
+
+def categories(docs: pd.DataFrame | None, doc_topic: np.ndarray, topic_names: Sequence[str],
+               by: str = "dominant topic") -> tuple[np.ndarray, list[str]]:
+    """(code per document, category names) to colour documents by ``label`` or by ``dominant topic``."""
+    if by == "label" and docs is not None:
+        codes, uniques = pd.factorize(docs["label"].fillna("(none)").astype(str), sort=True)
+        return np.asarray(codes), [str(u) for u in uniques]
+    return np.asarray(doc_topic).argmax(axis=1), list(topic_names)
+
+
+def matching_table(docs: pd.DataFrame, rows: np.ndarray, titles: np.ndarray, doc_topic: np.ndarray,
+                   labels: Sequence[str]) -> pd.DataFrame:
+    """The rows as a table: id, title, label, split, date, their dominant topic's label and its θ."""
+    dominant = np.asarray(doc_topic[rows]).argmax(axis=1)
+    frame = document_facts(docs, rows)
+    frame.insert(1, "title", [titles[r] for r in rows])
+    frame["dominant topic"] = [labels[k] for k in dominant]
+    frame["θ"] = np.asarray(doc_topic)[rows, dominant]
+    return frame
+
+
+# ---------------------------------------------------------------------------- neighbours, new texts
+def nearest_documents(theta: np.ndarray, doc_topic: np.ndarray, n: int = 10,
+                      metric: str = "js") -> tuple[np.ndarray, np.ndarray]:
+    """The ``n`` documents whose θ is closest to ``theta``.
+
+    Args:
+        theta: (K,) a topic mixture.
+        doc_topic: (n_docs, K) the run's θ.
+        n: how many.
+        metric: ``js`` (Jensen–Shannon distance, base 2, in [0, 1]) or ``cosine`` (1 − cosine similarity).
+
+    Returns:
+        (row indices, distances), nearest first.
+    """
+    q = np.asarray(theta, dtype=np.float64).ravel()
+    Q = np.asarray(doc_topic, dtype=np.float64)
+    if Q.shape[1] != q.shape[0]:
+        raise ValueError(f"theta has {q.shape[0]} topics but doc_topic has {Q.shape[1]}")
+    if metric == "js":
+        from ..evaluation import js_distance_matrix
+
+        d = js_distance_matrix(q[None, :], np.clip(Q, 0.0, None) + 1e-300)[0]
+    elif metric == "cosine":
+        norms = np.linalg.norm(Q, axis=1) * max(np.linalg.norm(q), 1e-300)
+        d = 1.0 - (Q @ q) / np.clip(norms, 1e-300, None)
+    else:
+        raise ConfigError(f"unknown distance {metric!r}; use 'js' or 'cosine'")
+    n = min(n, len(d))
+    idx = np.lexsort((np.arange(len(d)), d))[:n]
+    return idx, d[idx]
+
+
+def infer_text(run, text: str, corpora_dir: str | os.PathLike | None = None):
+    """θ of one new text under ``run`` (:func:`topicvae.inference.infer_texts`), for pasted text.
+
+    Mail headers are stripped only when the text starts with them
+    (:func:`topicvae.text.preprocess.strip_headers`), so a pasted paragraph keeps its words.
+
+    Returns:
+        :class:`topicvae.inference.Inferred` for the single text.
+    """
+    from ..inference import infer_texts
+
+    return infer_texts(run, [text], corpora_dir=corpora_dir)

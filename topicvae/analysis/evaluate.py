@@ -1,0 +1,225 @@
+"""Evaluate one trained run: the metrics defined in ``docs/metrics.md``, and ``metrics.json``.
+
+``evaluate_run`` computes them and writes ``runs/<run>/metrics.json``; ``read_metrics``
+reads that file back (a damaged one is a one-line :class:`RunError`);
+``format_metrics`` is the text ``topicvae evaluate`` prints.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from .. import evaluation, paths
+from ..corpus import Corpus
+from ..errors import ConfigError, CorpusError, RunError
+from .workspace import run_corpus
+
+logger = logging.getLogger(__name__)
+
+METRICS_FILE = "metrics.json"
+
+#: metrics.json keys shown in tables, in this order, with their display names.
+METRIC_NAMES: dict[str, str] = {
+    "npmi": "NPMI",
+    "c_v": "C_v",
+    "diversity": "diversity@25",
+    "perplexity": "perplexity (upper bound)",
+    "label_accuracy": "label accuracy",
+    "label_nmi": "label NMI",
+    "label_purity": "label purity",
+    "train_seconds": "train s",
+    "infer_docs_per_s": "infer docs/s",
+}
+
+
+def number(v) -> float | None:
+    """``v`` as a finite float, or None (for missing, non-numeric, boolean or infinite values)."""
+    if isinstance(v, bool) or v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if np.isfinite(f) else None
+
+
+# ---------------------------------------------------------------------------- the reference documents
+def _reference_bow(run, corpus: Corpus, reference: str, corpora_dir) -> tuple[sp.csr_matrix, str, Corpus, np.ndarray]:
+    """The reference documents as counts over the run's vocabulary, with a label saying which."""
+    if reference in ("test", "train"):
+        rows = corpus.split_rows(reference)
+        label = reference
+        if len(rows) == 0:
+            rows, label = corpus.split_rows("train"), "train (the corpus has no test split)"
+        return corpus.bow[rows], label, corpus, rows
+    try:
+        ref = Corpus.load(reference, corpora_dir)
+    except CorpusError as exc:
+        raise ConfigError(f"--reference must be test, train or a corpus name: {exc}") from exc
+    index = {w: j for j, w in enumerate(ref.vocab)}
+    pairs = [(index[w], j) for j, w in enumerate(run.vocab) if w in index]
+    if not pairs:
+        raise ConfigError(f"reference corpus {reference!r} shares no word with run {run.name!r}")
+    src, dst = np.array(pairs).T
+    select = sp.csr_matrix((np.ones(len(src)), (src, dst)), shape=(ref.n_words, len(run.vocab)))
+    return (ref.bow @ select).tocsr(), f"corpus {reference}", ref, np.arange(ref.n_docs)
+
+
+def _reference_texts(ref: Corpus, rows: np.ndarray, max_docs: int = 20000) -> list[list[str]]:
+    """The reference documents tokenized again with their corpus's preprocessing (for C_v)."""
+    from ..config import PreprocessSettings, from_dict
+    from ..ingestion import tokenize_texts
+
+    rows = rows[:max_docs]
+    settings = from_dict(PreprocessSettings, ref.manifest.get("preprocess", {}))
+    tok = tokenize_texts(ref.docs["text"].iloc[rows].tolist(), settings)
+    return [tok.tokens(i) for i in range(len(tok))]
+
+
+# ---------------------------------------------------------------------------- one group of metrics each
+def _coherence_metrics(run, corpus: Corpus, ref_bow, ref_label: str) -> dict:
+    """NPMI of the top 10 words on the reference (and on the training documents), and diversity@25."""
+    topic_ids = evaluation.top_word_ids(run.topic_word, 10)
+    npmi, npmi_topics = evaluation.npmi(topic_ids, ref_bow)
+    out = {"npmi": round(float(npmi), 4), "npmi_per_topic": [round(float(v), 4) for v in npmi_topics],
+           "diversity": round(float(evaluation.topic_diversity(run.topic_word, 25)), 4)}
+    if ref_label == "test" and corpus.has_split("train"):
+        # the same topics scored on the documents they were trained on: the gap to the
+        # held-out figure shows how much of the coherence exists only in the training documents
+        train_rows = corpus.split_rows("train")
+        out["npmi_train"] = round(float(evaluation.npmi(topic_ids, corpus.bow[train_rows])[0]), 4)
+        out["train_docs"] = int(len(train_rows))
+    return out
+
+
+def _c_v_metric(run, ref_corpus: Corpus, ref_rows: np.ndarray) -> dict:
+    """C_v of the top 10 words over the reference texts; None (with a warning) when it cannot be scored."""
+    try:
+        cv, _ = evaluation.c_v(run.top_words(10), _reference_texts(ref_corpus, ref_rows))
+    except ValueError as exc:
+        logger.warning("C_v skipped: %s", exc)
+        return {"c_v": None}
+    return {"c_v": round(float(cv), 4)}
+
+
+def _perplexity_metrics(run, model, corpus: Corpus) -> dict:
+    """The perplexity upper bound on the test split, and what kind of bound it is."""
+    out = {"perplexity": None, "perplexity_kind": None}
+    test_rows = corpus.split_rows("test")
+    bounded = model.log_bound(corpus.bow[test_rows]) if len(test_rows) else None
+    if bounded is not None:
+        bound, n_tokens = bounded
+        out["perplexity"] = round(float(evaluation.perplexity(bound, n_tokens)), 2)
+        out["perplexity_kind"] = f"upper bound from the {type(model).bound_kind}, test split"
+        if run.config.get("params", {}).get("likelihood") == "bernoulli":
+            out["perplexity_kind"] += " (Bernoulli word presence: not comparable with multinomial models)"
+    return out
+
+
+def _label_metrics(run, corpus: Corpus) -> dict:
+    """Label accuracy, NMI and purity of θ, when the documents have at least two labels."""
+    labels = corpus.docs["label"]
+    if not (labels.notna().sum() and labels.nunique(dropna=True) > 1):
+        return {}
+    train_rows, test_rows = corpus.split_rows("train"), corpus.split_rows("test")
+    split = (train_rows, test_rows) if len(test_rows) and len(train_rows) < corpus.n_docs else (None, None)
+    lm = evaluation.label_metrics(run.doc_topic, labels.astype(object).where(labels.notna(), None).tolist(),
+                                  *split)
+    return {"label_accuracy": round(lm["accuracy"], 4), "label_accuracy_method": lm["accuracy_method"],
+            "label_nmi": round(lm["nmi"], 4), "label_purity": round(lm["purity"], 4)}
+
+
+def _speed_metrics(run, model, corpus: Corpus) -> dict:
+    """Inference documents per second and training seconds."""
+    sample = corpus.bow[: min(corpus.n_docs, 5000)]
+    model.transform(sample[:10])  # warm-up: first-call costs are not inference speed
+    return {"infer_docs_per_s": round(float(evaluation.inference_speed(model, sample)), 1),
+            "train_seconds": run.config.get("fit_seconds")}
+
+
+# ---------------------------------------------------------------------------- evaluate, read, print
+def evaluate_run(run, reference: str = "test", corpora_dir: str | Path | None = None,
+                 with_c_v: bool = True, save: bool = True) -> dict:
+    """Every metric of ``docs/metrics.md`` for ``run``; written to ``metrics.json`` in the run folder when ``save``.
+
+    Args:
+        run: a :class:`topicvae.runs.Run`.
+        reference: ``test`` (held-out documents; the headline), ``train``, or a corpus name,
+            for NPMI and C_v. A corpus without a test split falls back to train, and says so.
+        corpora_dir: the corpora folder (default: :func:`topicvae.paths.corpora_dir`).
+        with_c_v: also compute C_v (re-tokenizes the reference texts; a few seconds).
+        save: write ``metrics.json`` (by write-then-rename).
+    """
+    corpus = run_corpus(run, corpora_dir)
+    ref_bow, ref_label, ref_corpus, ref_rows = _reference_bow(run, corpus, reference, corpora_dir)
+    metrics = {"run": run.name, "model": run.model_name, "n_topics": run.n_topics, "corpus": corpus.name,
+               "reference": ref_label, "reference_docs": int(ref_bow.shape[0])}
+    metrics.update(_coherence_metrics(run, corpus, ref_bow, ref_label))
+    if with_c_v:
+        metrics.update(_c_v_metric(run, ref_corpus, ref_rows))
+    model = run.model
+    metrics.update(_perplexity_metrics(run, model, corpus))
+    metrics.update(_label_metrics(run, corpus))
+    metrics.update(_speed_metrics(run, model, corpus))
+    metrics["evaluated"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    if save:
+        with paths.atomic_file(run.path / METRICS_FILE) as tmp:
+            tmp.write_text(json.dumps(metrics, indent=2))
+    return metrics
+
+
+def read_metrics(run) -> dict | None:
+    """The saved ``metrics.json`` of a run, or None when it was never evaluated.
+
+    Args:
+        run: a :class:`topicvae.runs.Run`, or the path of a run folder.
+
+    Raises:
+        RunError: the file is there but is not a JSON object (one line, saying how to rewrite it).
+    """
+    folder = Path(run.path if hasattr(run, "path") else os.fspath(run))
+    file = folder / METRICS_FILE
+    if not file.is_file():
+        return None
+    again = f"run `topicvae evaluate {folder.name}` again"
+    try:
+        metrics = json.loads(file.read_text())
+    except (OSError, ValueError) as exc:
+        raise RunError(f"{file} is damaged ({str(exc).splitlines()[0]}); {again} to rewrite it") from None
+    if not isinstance(metrics, dict):
+        raise RunError(f"{file} is damaged (not a JSON object); {again}")
+    return metrics
+
+
+def format_metrics(metrics: dict) -> str:
+    """The text ``topicvae evaluate`` prints: one metric per line, with its reference."""
+    ref = metrics["reference"]
+    lines = [f"{metrics['run']}: {metrics['model']}, {metrics['n_topics']} topics, corpus {metrics['corpus']}"]
+
+    def add(key, label, fmt="{:.4f}", note=""):
+        v = metrics.get(key)
+        lines.append(f"  {label:<22} {'n/a' if v is None else fmt.format(v)}{note}")
+
+    docs = f", {metrics['reference_docs']:,} documents" if metrics.get("reference_docs") else ""
+    add("npmi", "NPMI (top 10)", note=f"   reference: {ref}{docs}")
+    if metrics.get("npmi_train") is not None:
+        gap = metrics["npmi_train"] - metrics["npmi"]
+        warn = f"; {gap:.2f} above held-out: much of it holds only in the training documents" if gap > 0.1 else ""
+        add("npmi_train", "NPMI on training docs", note=f"   reference: train, {metrics['train_docs']:,} documents{warn}")
+    add("c_v", "C_v (top 10)", note=f"   reference: {ref}{docs}")
+    add("diversity", "diversity (top 25)")
+    add("perplexity", "perplexity", "{:,.1f}", f"   {metrics.get('perplexity_kind') or 'no test split'}")
+    if "label_accuracy" in metrics:
+        add("label_accuracy", "label accuracy", note=f"   {metrics.get('label_accuracy_method')}")
+        add("label_nmi", "label NMI (argmax θ)")
+        add("label_purity", "label purity")
+    add("train_seconds", "train seconds", "{:.1f}")
+    add("infer_docs_per_s", "inference docs/s", "{:,.0f}")
+    return "\n".join(lines)

@@ -1,0 +1,101 @@
+"""The dashboard's first page: the corpora and runs folders as tables, and the commands that make what is missing."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pandas as pd
+
+from .. import paths
+from ..corpus import MANIFEST_FILE, list_corpora
+from ..errors import RunError
+from ..runs import CONFIG_FILE, Run, list_runs
+from .commands import cmd_evaluate, cmd_ingest, cmd_quickstart, cmd_train
+from .evaluate import METRIC_NAMES, number, read_metrics
+from .workspace import corpus_status
+
+CORPUS_COLUMNS = ["corpus", "documents", "vocabulary", "tokens", "labels", "splits", "source"]
+
+
+def _corpus_row(name: str, manifest: dict) -> dict:
+    """One row of :func:`corpora_overview` from a corpus manifest."""
+    c = manifest.get("counts", {})
+    return {
+        "corpus": name,
+        "documents": c.get("kept"),
+        "vocabulary": c.get("vocabulary"),
+        "tokens": c.get("tokens"),
+        "labels": c.get("labels"),
+        "splits": ", ".join(f"{k} {v:,}" for k, v in (c.get("splits") or {}).items()) or "-",
+        "source": (manifest.get("source") or {}).get("path", ""),
+    }
+
+
+def corpora_overview(corpora_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """One row per corpus: name, documents, vocabulary, tokens, labels, splits, source."""
+    rows = []
+    root = paths.corpora_dir(corpora_dir)
+    for name in list_corpora(root):
+        try:
+            manifest = json.loads((root / name / MANIFEST_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        rows.append(_corpus_row(name, manifest))
+    return pd.DataFrame(rows, columns=CORPUS_COLUMNS)
+
+
+def _run_row(summary: dict, run: Run, corpora_dir) -> dict:
+    """One row of :func:`runs_overview`; a damaged metrics.json leaves the run unevaluated, with its message."""
+    try:
+        metrics, problem = read_metrics(run) or {}, None
+    except RunError as exc:
+        metrics, problem = {}, str(exc)
+    row = {"run": summary["name"], "corpus": summary.get("corpus"), "model": summary.get("model"),
+           "K": summary.get("n_topics"), "epochs": summary.get("epochs"),
+           "fit s": number(summary.get("fit_seconds"))}
+    for key, title in METRIC_NAMES.items():
+        row[title] = number(metrics.get(key))
+    row["evaluated"] = bool(metrics)
+    row["corpus status"] = corpus_status(run, corpora_dir).state
+    row["metrics error"] = problem
+    return row
+
+
+def runs_overview(runs_dir: str | os.PathLike | None = None,
+                  corpora_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """One row per complete run: settings, training summary, metrics.json values and corpus status.
+
+    The last column, ``metrics error``, holds the one-line message of a damaged
+    ``metrics.json`` (None when it is fine or absent), so one bad file does not hide the other runs.
+    """
+    rows = []
+    root = paths.runs_dir(runs_dir)
+    for s in list_runs(root):
+        run = Run(root / s["name"], json.loads((root / s["name"] / CONFIG_FILE).read_text()))
+        rows.append(_run_row(s, run, corpora_dir))
+    columns = ["run", "corpus", "model", "K", "epochs", "fit s", *METRIC_NAMES.values(), "evaluated",
+               "corpus status", "metrics error"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def next_steps(corpora: pd.DataFrame, runs: pd.DataFrame) -> list[tuple[str, str]]:
+    """(why, command) for what is missing: no corpus, a corpus without runs, a run not evaluated."""
+    if corpora.empty and runs.empty:
+        return [("nothing here yet: ingest the built-in sample", cmd_quickstart())]
+    steps = []
+    if corpora.empty:
+        steps.append(("no corpus in the corpora folder", cmd_ingest()))
+    trained = set(runs["corpus"]) if not runs.empty else set()
+    for name in corpora["corpus"]:
+        if name not in trained:
+            steps.append((f"corpus {name!r} has no run yet", cmd_train(name)))
+    for _, r in runs.iterrows():
+        if isinstance(r.get("metrics error"), str):
+            steps.append((f"run {r['run']!r}: its metrics.json is damaged", cmd_evaluate(r["run"])))
+        elif not r["evaluated"]:
+            steps.append((f"run {r['run']!r} is not evaluated yet", cmd_evaluate(r["run"])))
+        if r["corpus status"] not in ("ok",):
+            steps.append((f"run {r['run']!r}: its corpus {r['corpus']!r} is {r['corpus status']}",
+                          cmd_train(r["corpus"], r["model"], int(r["K"])) + " --force"))
+    return steps
