@@ -18,10 +18,9 @@ from pathlib import Path
 
 from . import paths, runs
 from .corpus import BOW_FILE, DOCS_FILE, MANIFEST_FILE, VOCAB_FILE, Corpus
+from .analysis.evaluate import METRICS_FILE
 from .errors import TopicVAEError
 from .labels import saved_labels
-
-METRICS_FILE = "metrics.json"  # written by `topicvae evaluate`
 
 OK, DAMAGED, INCOMPLETE, ORPHANED, STALE, DEBRIS, BUSY = (
     "ok", "damaged", "incomplete", "orphaned", "stale", "debris", "busy")
