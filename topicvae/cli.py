@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from . import __version__
 from .errors import TopicVAEError
@@ -197,6 +199,11 @@ def _corpus_row(name: str, manifest: dict) -> dict:
             "splits": ",".join(f"{k}:{v}" for k, v in splits.items()) or "-", "source": source.get("path", "-")}
 
 
+def _args_corpus_info(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", help="corpus name")
+    p.add_argument("--top-words", type=int, default=30, help="how many top words to show (default: 30)")
+
+
 def cmd_corpus_info(args) -> int:
     from .corpus import Corpus
     from .corpus_info import corpus_report
@@ -206,16 +213,19 @@ def cmd_corpus_info(args) -> int:
 
 
 # ------------------------------------------------------------------ quickstart
-def cmd_quickstart(args) -> int:
-    import numpy as np
+def _args_quickstart(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--name", default="sample", help="name of the sample corpus (default: sample)")
+    p.add_argument("--topics", type=int, default=20, help="number of topics (default: 20)")
+    p.add_argument("--epochs", type=int, default=None, help="training epochs (default: ProdLDA's own, 30)")
+    p.add_argument("--out", default="exports", help="folder for the exported CSV files (default: ./exports)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
 
+
+def cmd_quickstart(args) -> int:
     from .analysis.evaluate import evaluate_run, format_metrics
-    from .analysis.topics import labelled_topics
-    from .corpus import DOCS_FILE
-    from .export import export_documents, export_topics
+    from .export import export_run
     from .ingestion import ingest
-    from .labels import topic_labels
-    from .runs import DOC_TOPIC_FILE, format_topics, train_run
+    from .runs import format_topics, train_run
 
     quiet = args.quiet
     print("1/4 ingesting the built-in sample (Lee news articles + Wikipedia sections shipped with gensim)")
@@ -232,10 +242,7 @@ def cmd_quickstart(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     docs_csv, topics_csv = out / f"{run.name}-documents.csv", out / f"{run.name}-topics.csv"
-    labels = topic_labels(run)
-    theta = np.load(run.path / DOC_TOPIC_FILE, mmap_mode="r", allow_pickle=False)
-    export_documents(corpus.path / DOCS_FILE, theta, docs_csv, labels)
-    export_topics(labelled_topics(run, labels), topics_csv)
+    export_run(run, docs_csv, args.corpora_dir, topics_out=topics_csv)
     dirs = "".join(f" --{flag} {value}" for flag, value in (("corpora-dir", args.corpora_dir),
                                                              ("runs-dir", args.runs_dir)) if value)
     print(f"""
@@ -303,6 +310,21 @@ def _train_params(args) -> dict:
     return params
 
 
+def _args_train(p: argparse.ArgumentParser) -> None:
+    p.add_argument("corpus", help="corpus name (see: topicvae corpora)")
+    p.add_argument("--model", default="prodlda",
+                   help="prodlda (default; Dirichlet-like prior, the most coherent topics), gsm (the "
+                        "standard normal prior with ProdLDA's decoder: use it when you want a Gaussian "
+                        "prior), nvdm (Gaussian prior, z is not a topic mixture and its topics are weak), "
+                        "or lda (gensim)")
+    p.add_argument("--topics", type=int, default=20, help="number of topics K (default: 20)")
+    p.add_argument("--name", help="run name (default: CORPUS-MODEL-kK)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
+    p.add_argument("--force", action="store_true", help="replace an existing run of the same name")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_train_flags(p)
+
+
 def cmd_train(args) -> int:
     from .corpus import Corpus
     from .runs import default_run_name, format_topics, train_run
@@ -338,6 +360,11 @@ def _interrupted_hint(name: str, args) -> str:
     return f"training of run {name!r} stopped before its first epoch ended; nothing was saved"
 
 
+def _args_topics(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", help="run name (see: topicvae runs)")
+    p.add_argument("--words", type=int, default=10, help="words per topic (default: 10)")
+
+
 def cmd_topics(args) -> int:
     from .runs import Run, format_topics
 
@@ -365,6 +392,13 @@ def cmd_runs(args) -> int:
 
 
 # ------------------------------------------------------------------ evaluate, compare, stability, sweep
+def _args_evaluate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", help="run name")
+    p.add_argument("--reference", default="test",
+                   help="documents for NPMI and C_v: test (default; held out), train, or a corpus name")
+    p.add_argument("--no-c-v", action="store_true", help="skip C_v (it re-tokenizes the reference texts)")
+
+
 def cmd_evaluate(args) -> int:
     from .analysis.evaluate import evaluate_run, format_metrics
     from .runs import Run
@@ -374,6 +408,13 @@ def cmd_evaluate(args) -> int:
     print(format_metrics(metrics))
     print(f"  written to {run.path / 'metrics.json'}")
     return 0
+
+
+def _args_compare(p: argparse.ArgumentParser) -> None:
+    p.add_argument("runs", nargs="+", help="two or more run names")
+    p.add_argument("--format", choices=["markdown", "csv", "json"], default="markdown",
+                   help="output format of the metric table (default: markdown)")
+    p.add_argument("--words", type=int, default=8, help="words per topic in the alignment (default: 8)")
 
 
 def cmd_compare(args) -> int:
@@ -417,6 +458,16 @@ def _markdown(df) -> str:
     return "\n".join([head, rule, *body])
 
 
+def _args_stability(p: argparse.ArgumentParser) -> None:
+    p.add_argument("corpus", help="corpus name")
+    p.add_argument("--model", default="prodlda", help="prodlda (default), nvdm, gsm or lda")
+    p.add_argument("--topics", type=int, default=20, help="number of topics K (default: 20)")
+    p.add_argument("--seeds", type=int, default=3, help="how many seeds, 0..N-1 (default: 3)")
+    p.add_argument("--force", action="store_true", help="train again runs that already exist")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_train_flags(p)
+
+
 def cmd_stability(args) -> int:
     from .corpus import Corpus
     from .experiments import stability_runs
@@ -432,6 +483,17 @@ def cmd_stability(args) -> int:
           "1 = the same topics every time)")
     print("  runs: " + ", ".join(r.name for r in runs))
     return 0
+
+
+def _args_sweep(p: argparse.ArgumentParser) -> None:
+    p.add_argument("corpus", help="corpus name")
+    p.add_argument("--models", default="prodlda,lda", help="comma-separated models (default: prodlda,lda)")
+    p.add_argument("--topics", type=_ints, default=[10, 20, 50], help="comma-separated K values (default: 10,20,50)")
+    p.add_argument("--out", default="sweep", help="folder for sweep.csv and sweep.png (default: ./sweep)")
+    p.add_argument("--reference", default="test", help="test (default), train or a corpus name")
+    p.add_argument("--force", action="store_true", help="train again runs that already exist")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_train_flags(p)
 
 
 def cmd_sweep(args) -> int:
@@ -455,39 +517,37 @@ def cmd_sweep(args) -> int:
 
 
 # ------------------------------------------------------------------ export, infer
-def cmd_export(args) -> int:
-    import numpy as np
+def _args_export(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", help="run name")
+    p.add_argument("--out", required=True, help="output file: .csv, or .parquet")
+    p.add_argument("--with-uncertainty", action="store_true",
+                   help="add the posterior mean and sd of each latent dimension and the entropy of θ (VAE)")
+    p.add_argument("--topics-out", help="also write the topic table (topic, label, rank, word, weight)")
 
-    from .analysis.topics import labelled_topics
-    from .analysis.workspace import run_corpus
-    from .corpus import DOCS_FILE
-    from .export import export_documents, export_topics
-    from .labels import topic_labels
-    from .paths import check_output_path
-    from .runs import DOC_TOPIC_FILE, Z_MEAN_FILE, Z_STD_FILE, Run
+
+def cmd_export(args) -> int:
+    from .export import export_run
+    from .runs import Run
 
     run = Run.load(args.run, args.runs_dir)
-    check_output_path(args.out)
-    if args.topics_out:
-        check_output_path(args.topics_out)
-    corpus_path = run_corpus(run, args.corpora_dir).path
-    theta = run.array(DOC_TOPIC_FILE, mmap_mode="r")
-    mu = sigma = None
-    if args.with_uncertainty:
-        if not (run.path / Z_MEAN_FILE).is_file():
-            from .errors import ConfigError
-
-            raise ConfigError(f"run {run.name!r} ({run.model_name}) has no posterior to export; "
-                              "--with-uncertainty needs a VAE run (prodlda or nvdm)")
-        mu = run.array(Z_MEAN_FILE, mmap_mode="r")
-        sigma = run.array(Z_STD_FILE, mmap_mode="r")
-    labels = topic_labels(run)
-    n = export_documents(corpus_path / DOCS_FILE, theta, args.out, labels, mu, sigma)
+    n = export_run(run, args.out, args.corpora_dir, args.with_uncertainty, args.topics_out)
     print(f"wrote {n:,} documents x {run.n_topics} topics to {args.out}")
     if args.topics_out:
-        export_topics(labelled_topics(run, labels), args.topics_out)
         print(f"wrote the topic table to {args.topics_out}")
     return 0
+
+
+def _args_infer(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", help="run name")
+    p.add_argument("file", help="new documents, in any format ingest reads")
+    p.add_argument("--out", required=True, help="output file: .csv or .parquet")
+    p.add_argument("--format", dest="fmt", choices=["csv", "tsv", "jsonl", "parquet", "folder", "archive"],
+                   help="input format (default: detected from the path)")
+    p.add_argument("--text-col", default="text", help="column with the text (default: text)")
+    p.add_argument("--id-col", help="column with document ids")
+    p.add_argument("--label-col", help="column with labels")
+    p.add_argument("--date-col", help="column with dates")
+    p.add_argument("--with-uncertainty", action="store_true", help="add μ, σ and θ entropy (VAE)")
 
 
 def cmd_infer(args) -> int:
@@ -529,6 +589,12 @@ def cmd_infer(args) -> int:
 
 
 # ------------------------------------------------------------------ app
+def _args_app(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1; anything else is reachable from other machines)")
+    p.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
+
+
 def cmd_app(args) -> int:
     from .app_launcher import launch
 
@@ -536,6 +602,14 @@ def cmd_app(args) -> int:
 
 
 # ------------------------------------------------------------------ verify
+def _args_verify(p: argparse.ArgumentParser) -> None:
+    p.add_argument("names", nargs="*", help="corpus or run names (default: all)")
+    p.add_argument("--clean", action="store_true",
+                   help="remove debris of killed commands and checkpoints of finished runs "
+                        "(never a complete corpus or run, never a resumable checkpoint)")
+    p.add_argument("--all", action="store_true", help="also list the items that are fine")
+
+
 def cmd_verify(args) -> int:
     from .verify import PROBLEMS, format_findings, verify
 
@@ -545,22 +619,53 @@ def cmd_verify(args) -> int:
 
 
 # ------------------------------------------------------------------ main
+@dataclass(frozen=True)
+class Command:
+    func: Callable
+    args: Callable | None  # adds the command's arguments to its parser
+    help: str
+    examples: tuple[str, ...]
+
+
 COMMANDS = {
-    "quickstart": (cmd_quickstart, "ingest the built-in sample, train, evaluate and export: the whole flow"),
-    "ingest": (cmd_ingest, "turn documents (csv, jsonl, parquet, folders, archives) into a corpus"),
-    "corpora": (cmd_corpora, "list the corpora with their counts"),
-    "corpus-info": (cmd_corpus_info, "counts, labels, top words and document lengths of a corpus"),
-    "train": (cmd_train, "train a topic model (prodlda, nvdm, gsm or lda) on a corpus"),
-    "topics": (cmd_topics, "print the top words of each topic of a run"),
-    "runs": (cmd_runs, "list the trained runs"),
-    "evaluate": (cmd_evaluate, "measure a run: NPMI, C_v, diversity, perplexity, label metrics, speed"),
-    "compare": (cmd_compare, "compare runs side by side, and align the topics of two runs"),
-    "stability": (cmd_stability, "train with several seeds and measure how stable the topics are"),
-    "sweep": (cmd_sweep, "train and evaluate several models and numbers of topics; table and plot"),
-    "export": (cmd_export, "write document vectors (theta, dominant topic) to CSV or Parquet"),
-    "infer": (cmd_infer, "topic mixtures of new documents under a trained run"),
-    "app": (cmd_app, "open the dashboard to explore topics, documents and comparisons"),
-    "verify": (cmd_verify, "check corpora and runs against their checksums; find and --clean debris of killed commands"),
+    "quickstart": Command(cmd_quickstart, _args_quickstart,
+                          "ingest the built-in sample, train, evaluate and export: the whole flow",
+                          ("topicvae quickstart", "topicvae quickstart --topics 10 --out my-exports")),
+    "ingest": Command(cmd_ingest, _add_ingest_args,
+                      "turn documents (csv, jsonl, parquet, folders, archives) into a corpus",
+                      ("topicvae ingest reviews.csv --name reviews --text-col body --label-col stars",
+                       "topicvae ingest 20news-bydate.tar.gz --name news --strip headers,quotes,signatures")),
+    "corpora": Command(cmd_corpora, None, "list the corpora with their counts", ("topicvae corpora",)),
+    "corpus-info": Command(cmd_corpus_info, _args_corpus_info,
+                           "counts, labels, top words and document lengths of a corpus",
+                           ("topicvae corpus-info news --top-words 20",)),
+    "train": Command(cmd_train, _args_train, "train a topic model (prodlda, nvdm, gsm or lda) on a corpus",
+                     ("topicvae train news --model prodlda --topics 50",
+                      "topicvae train news --model prodlda --topics 50 --resume   (continue after Ctrl-C)")),
+    "topics": Command(cmd_topics, _args_topics, "print the top words of each topic of a run",
+                      ("topicvae topics news-prodlda-k50 --words 15",)),
+    "runs": Command(cmd_runs, None, "list the trained runs", ("topicvae runs",)),
+    "evaluate": Command(cmd_evaluate, _args_evaluate,
+                        "measure a run: NPMI, C_v, diversity, perplexity, label metrics, speed",
+                        ("topicvae evaluate news-prodlda-k50", "topicvae evaluate news-prodlda-k50 --reference train")),
+    "compare": Command(cmd_compare, _args_compare, "compare runs side by side, and align the topics of two runs",
+                       ("topicvae compare news-prodlda-k50 news-lda-k50",)),
+    "stability": Command(cmd_stability, _args_stability,
+                         "train with several seeds and measure how stable the topics are",
+                         ("topicvae stability news --model prodlda --topics 20 --seeds 3",)),
+    "sweep": Command(cmd_sweep, _args_sweep,
+                     "train and evaluate several models and numbers of topics; table and plot",
+                     ("topicvae sweep news --models prodlda,lda --topics 10,20,50 --out sweep",)),
+    "export": Command(cmd_export, _args_export, "write document vectors (theta, dominant topic) to CSV or Parquet",
+                      ("topicvae export news-prodlda-k50 --out news.csv --with-uncertainty --topics-out topics.csv",)),
+    "infer": Command(cmd_infer, _args_infer, "topic mixtures of new documents under a trained run",
+                     ("topicvae infer news-prodlda-k50 new-posts.csv --out new-theta.csv",)),
+    "app": Command(cmd_app, _args_app, "open the dashboard to explore topics, documents and comparisons",
+                   ("topicvae app", "topicvae app --port 8600 --runs-dir experiments/runs")),
+    "verify": Command(cmd_verify, _args_verify,
+                      "check corpora and runs against their checksums; find and --clean debris of killed commands",
+                      ("topicvae verify", "topicvae verify news news-prodlda-k50",
+                       "topicvae verify --clean   (also remove the debris; exit status 1 while anything is wrong)")),
 }
 
 
@@ -582,93 +687,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"topicvae {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", parser_class=OneLineErrors)
-    for name, (func, help_) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_, description=help_[0].upper() + help_[1:] + ".")
-        p.set_defaults(func=func)
-        if name == "ingest":
-            _add_ingest_args(p)
-        elif name == "corpus-info":
-            p.add_argument("name", help="corpus name")
-            p.add_argument("--top-words", type=int, default=30, help="how many top words to show (default: 30)")
-        elif name == "train":
-            p.add_argument("corpus", help="corpus name (see: topicvae corpora)")
-            p.add_argument("--model", default="prodlda",
-                           help="prodlda (default; Dirichlet-like prior, the most coherent topics), gsm (the "
-                                "standard normal prior with ProdLDA's decoder: use it when you want a Gaussian "
-                                "prior), nvdm (Gaussian prior, z is not a topic mixture and its topics are weak), "
-                                "or lda (gensim)")
-            p.add_argument("--topics", type=int, default=20, help="number of topics K (default: 20)")
-            p.add_argument("--name", help="run name (default: CORPUS-MODEL-kK)")
-            p.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
-            p.add_argument("--force", action="store_true", help="replace an existing run of the same name")
-            p.add_argument("--quiet", action="store_true", help="no progress bar")
-            _add_train_flags(p)
-        elif name == "topics":
-            p.add_argument("run", help="run name (see: topicvae runs)")
-            p.add_argument("--words", type=int, default=10, help="words per topic (default: 10)")
-        elif name == "evaluate":
-            p.add_argument("run", help="run name")
-            p.add_argument("--reference", default="test",
-                           help="documents for NPMI and C_v: test (default; held out), train, or a corpus name")
-            p.add_argument("--no-c-v", action="store_true", help="skip C_v (it re-tokenizes the reference texts)")
-        elif name == "compare":
-            p.add_argument("runs", nargs="+", help="two or more run names")
-            p.add_argument("--format", choices=["markdown", "csv", "json"], default="markdown",
-                           help="output format of the metric table (default: markdown)")
-            p.add_argument("--words", type=int, default=8, help="words per topic in the alignment (default: 8)")
-        elif name == "stability":
-            p.add_argument("corpus", help="corpus name")
-            p.add_argument("--model", default="prodlda", help="prodlda (default), nvdm, gsm or lda")
-            p.add_argument("--topics", type=int, default=20, help="number of topics K (default: 20)")
-            p.add_argument("--seeds", type=int, default=3, help="how many seeds, 0..N-1 (default: 3)")
-            p.add_argument("--force", action="store_true", help="train again runs that already exist")
-            p.add_argument("--quiet", action="store_true", help="no progress bars")
-            _add_train_flags(p)
-        elif name == "sweep":
-            p.add_argument("corpus", help="corpus name")
-            p.add_argument("--models", default="prodlda,lda", help="comma-separated models (default: prodlda,lda)")
-            p.add_argument("--topics", type=_ints, default=[10, 20, 50], help="comma-separated K values (default: 10,20,50)")
-            p.add_argument("--out", default="sweep", help="folder for sweep.csv and sweep.png (default: ./sweep)")
-            p.add_argument("--reference", default="test", help="test (default), train or a corpus name")
-            p.add_argument("--force", action="store_true", help="train again runs that already exist")
-            p.add_argument("--quiet", action="store_true", help="no progress bars")
-            _add_train_flags(p)
-        elif name == "export":
-            p.add_argument("run", help="run name")
-            p.add_argument("--out", required=True, help="output file: .csv, or .parquet")
-            p.add_argument("--with-uncertainty", action="store_true",
-                           help="add the posterior mean and sd of each latent dimension and the entropy of θ (VAE)")
-            p.add_argument("--topics-out", help="also write the topic table (topic, label, rank, word, weight)")
-        elif name == "infer":
-            p.add_argument("run", help="run name")
-            p.add_argument("file", help="new documents, in any format ingest reads")
-            p.add_argument("--out", required=True, help="output file: .csv or .parquet")
-            p.add_argument("--format", dest="fmt", choices=["csv", "tsv", "jsonl", "parquet", "folder", "archive"],
-                           help="input format (default: detected from the path)")
-            p.add_argument("--text-col", default="text", help="column with the text (default: text)")
-            p.add_argument("--id-col", help="column with document ids")
-            p.add_argument("--label-col", help="column with labels")
-            p.add_argument("--date-col", help="column with dates")
-            p.add_argument("--with-uncertainty", action="store_true", help="add μ, σ and θ entropy (VAE)")
-        elif name == "app":
-            p.add_argument("--host", default="127.0.0.1",
-                           help="address to listen on (default: 127.0.0.1; anything else is reachable from other machines)")
-            p.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
-        elif name == "verify":
-            p.epilog = ("example: topicvae verify (everything), topicvae verify sample sample-prodlda-k20, "
-                        "topicvae verify --clean (also remove debris). Exit status 1 when anything is damaged, "
-                        "incomplete, orphaned, stale or debris.")
-            p.add_argument("names", nargs="*", help="corpus or run names (default: all)")
-            p.add_argument("--clean", action="store_true",
-                           help="remove debris of killed commands and checkpoints of finished runs "
-                                "(never a complete corpus or run, never a resumable checkpoint)")
-            p.add_argument("--all", action="store_true", help="also list the items that are fine")
-        elif name == "quickstart":
-            p.add_argument("--name", default="sample", help="name of the sample corpus (default: sample)")
-            p.add_argument("--topics", type=int, default=20, help="number of topics (default: 20)")
-            p.add_argument("--epochs", type=int, default=None, help="training epochs (default: ProdLDA's own, 30)")
-            p.add_argument("--out", default="exports", help="folder for the exported CSV files (default: ./exports)")
-            p.add_argument("--quiet", action="store_true", help="no progress bars")
+    for name, command in COMMANDS.items():
+        p = sub.add_parser(name, help=command.help, description=command.help[0].upper() + command.help[1:] + ".",
+                           epilog="example:\n  " + "\n  ".join(command.examples),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.set_defaults(func=command.func)
+        if command.args is not None:
+            command.args(p)
         _add_corpora_dir(p)
         _add_runs_dir(p)
     return parser

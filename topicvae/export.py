@@ -107,3 +107,42 @@ def write_table(frame: pd.DataFrame, out: str | Path) -> Path:
 def export_topics(topics: pd.DataFrame, out: str | Path) -> Path:
     """Write a topic table (topic, label, rank, word, weight) to CSV or Parquet, atomically."""
     return write_table(topics, out)
+
+
+def export_run(run, out: str | Path, corpora_dir: str | Path | None = None, with_uncertainty: bool = False,
+               topics_out: str | Path | None = None) -> int:
+    """Write a run's document vectors to ``out`` (and its labelled topic table to ``topics_out``).
+
+    Args:
+        run: a :class:`topicvae.runs.Run`; its corpus must still be there, unchanged.
+        with_uncertainty: add the posterior mean and sd of z and θ's entropy (VAE runs).
+
+    Returns:
+        The number of documents written.
+
+    Raises:
+        ConfigError: an output folder that cannot be written; ``with_uncertainty`` for a run without a posterior.
+        RunError: the run or its corpus is damaged, gone or changed.
+    """
+    from .analysis.topics import labelled_topics
+    from .analysis.workspace import run_corpus
+    from .corpus import DOCS_FILE
+    from .errors import ConfigError
+    from .labels import topic_labels
+    from .runs import DOC_TOPIC_FILE, Z_MEAN_FILE, Z_STD_FILE
+
+    check_output_path(out)
+    if topics_out:
+        check_output_path(topics_out)
+    if with_uncertainty and not (run.path / Z_MEAN_FILE).is_file():
+        raise ConfigError(f"run {run.name!r} ({run.model_name}) has no posterior to export; "
+                          "--with-uncertainty needs a VAE run (prodlda, gsm or nvdm)")
+    corpus_path = run_corpus(run, corpora_dir).path
+    theta = run.array(DOC_TOPIC_FILE, mmap_mode="r")
+    mu = run.array(Z_MEAN_FILE, mmap_mode="r") if with_uncertainty else None
+    sigma = run.array(Z_STD_FILE, mmap_mode="r") if with_uncertainty else None
+    labels = topic_labels(run)
+    n = export_documents(corpus_path / DOCS_FILE, theta, out, labels, mu, sigma)
+    if topics_out:
+        export_topics(labelled_topics(run, labels), topics_out)
+    return n
