@@ -54,6 +54,7 @@ class Trial:
     identical: bool
     leftovers: list[str] = field(default_factory=list)
     whole: bool = True  # right after the kill, a corpus or run folder that exists passes `verify`
+    complete: bool = False  # the kill came after the result was complete (nothing was left to lose)
     epochs_logged: int | None = None
     epochs_checkpointed: int | None = None
     resumed: bool = False
@@ -61,7 +62,7 @@ class Trial:
 
     @property
     def epochs_lost(self) -> int | None:
-        if self.epochs_logged is None:
+        if self.epochs_logged is None or self.complete:
             return None
         return max(0, self.epochs_logged - (self.epochs_checkpointed or 0))
 
@@ -79,6 +80,18 @@ def topicvae(*args: str, work: Path) -> list[str]:
 
 def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def kill_while_running(cmd: list[str], cwd: Path, seconds: float, reset) -> tuple[float, bool, str]:
+    """Kill ``cmd`` at ``seconds``; when it had already finished, ``reset()`` the folder and try again at
+    60 % of the moment (up to 4 times). (the moment used, whether it was killed while running, its stderr)"""
+    for _ in range(4):
+        killed, stderr = kill_at(cmd, cwd, seconds)
+        if killed:
+            break
+        reset()
+        seconds *= 0.6
+    return seconds, killed, stderr
 
 
 def kill_at(cmd: list[str], cwd: Path, seconds: float) -> tuple[bool, str]:
@@ -135,14 +148,18 @@ def ingest_reference(source: str, work: Path) -> tuple[float, str]:
 
 
 def ingest_trial(source: str, work: Path, seconds: float, reference_sha: str) -> Trial:
-    shutil.rmtree(work / "corpora", ignore_errors=True)
-    killed, _ = kill_at(ingest_cmd(source, work), work, seconds)
+    def reset():
+        shutil.rmtree(work / "corpora", ignore_errors=True)
+
+    reset()
+    seconds, killed, _ = kill_while_running(ingest_cmd(source, work), work, seconds, reset)
     whole = whole_after_kill(work, "ingest")
+    complete = (work / "corpora" / "c").is_dir()
     again = run(ingest_cmd(source, work), work)
-    recovered = again.returncode == 0 or (not killed and "already exists" in again.stderr)
+    recovered = again.returncode == 0 or (complete and "already exists" in again.stderr)
     bow = work / "corpora" / "c" / "bow.npz"
     return Trial("ingest", seconds, killed, recovered, bow.is_file() and sha(bow) == reference_sha,
-                 hidden(work / "corpora"), whole, message=again.stderr.strip()[-300:] if not recovered else "")
+                 hidden(work / "corpora"), whole, complete, message=again.stderr.strip()[-300:] if not recovered else "")
 
 
 # ---------------------------------------------------------------------------- train
@@ -180,18 +197,22 @@ def checkpoint_epoch(work: Path) -> int | None:
 
 
 def train_trial(work: Path, seconds: float, reference: dict) -> Trial:
-    shutil.rmtree(work / "runs", ignore_errors=True)
-    killed, stderr = kill_at(train_cmd(work), work, seconds)
+    def reset():
+        shutil.rmtree(work / "runs", ignore_errors=True)
+
+    reset()
+    seconds, killed, stderr = kill_while_running(train_cmd(work), work, seconds, reset)
     logged = [int(m) for m in EPOCH_LOG.findall(stderr)]
     checkpointed = checkpoint_epoch(work)
     whole = whole_after_kill(work, "train")
+    complete = (work / "runs" / "r").is_dir()
     again = run(train_cmd(work), work)
     resumed = again.returncode != 0 and "--resume" in again.stderr
     if resumed:
         again = run(train_cmd(work, "--resume"), work)
-    recovered = again.returncode == 0 or (not killed and "already exists" in again.stderr)
+    recovered = again.returncode == 0 or (complete and "already exists" in again.stderr)
     return Trial("train", seconds, killed, recovered, run_digest(work / "runs" / "r") == reference,
-                 hidden(work / "runs"), whole, epochs_logged=max(logged, default=0) if killed else None,
+                 hidden(work / "runs"), whole, complete, epochs_logged=max(logged, default=0) if killed else None,
                  epochs_checkpointed=checkpointed, resumed=resumed,
                  message=again.stderr.strip()[-300:] if not recovered else "")
 
@@ -241,7 +262,8 @@ def summary(results: list[Trial]) -> str:
     kind = results[0].kind
     killed = [t for t in results if t.killed]
     lost = [t.epochs_lost for t in killed if t.epochs_lost is not None]
-    cells = [kind, f"{len(killed)}/{len(results)}", f"{sum(t.whole for t in results)}/{len(results)}",
+    cells = [kind, f"{len(killed)}/{len(results)}", str(sum(t.complete for t in killed)),
+             f"{sum(t.whole for t in results)}/{len(results)}",
              f"{sum(t.recovered for t in results)}/{len(results)}",
              f"{sum(t.identical for t in results)}/{len(results)}",
              str(sum(bool(t.leftovers) for t in results)),
@@ -265,9 +287,10 @@ def main() -> None:
               f"median epoch {c['epoch_s']:.2f} s, median checkpoint write {c['write_s']:.3f} s "
               f"({c['mb']:.1f} MB, {c['writes']} writes): {100 * c['write_s'] / c['epoch_s']:.1f} % of an epoch")
         return
-    print("| command | killed while running | whole or absent after the kill | recovered without --force | "
-          "result identical | trials with leftovers | resumed | most whole epochs lost |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| command | killed while running | of those, after the result was complete | whole or absent after "
+          "the kill | recovered without --force | result identical | trials with leftovers | resumed | "
+          "most whole epochs lost |")
+    print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="topicvae-crash-") as tmp:
         for kind in [args.only] if args.only else ["ingest", "train"]:
             results = trials(kind, args.kills, args.seed, Path(tmp) / kind, args.source)

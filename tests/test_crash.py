@@ -25,14 +25,13 @@ def crash():
 @pytest.mark.parametrize("kind", ["ingest", "train"])
 def test_kill_9_at_random_moments_then_the_next_command_recovers(crash, kind, tmp_path):
     results = crash.trials(kind, KILLS, seed=0, work=tmp_path)
-    killed = [t for t in results if t.killed]
-    assert len(killed) >= KILLS - 1, f"the kill moments missed the command: {results}"
+    assert sum(t.killed for t in results) >= KILLS - 1, f"the kill moments missed the command: {results}"
     for t in results:
         assert t.whole, f"a half-written {kind} result looked complete after the kill at {t.kill_at:.1f} s"
         assert t.recovered, f"the next command failed after the kill at {t.kill_at:.1f} s: {t.message}"
         assert t.identical, f"the recovered result differs from an uninterrupted one (kill at {t.kill_at:.1f} s)"
         assert t.leftovers == [], f"debris after the next command: {t.leftovers}"
-        if kind == "train" and t.killed:
+        if kind == "train" and t.killed and not t.complete:
             assert t.epochs_lost == 0, f"finished epochs lost: {t}"
 
 
