@@ -2,12 +2,12 @@
 
 Layout of ``corpora/<name>/``::
 
-    bow.npz        CSR matrix, documents × vocabulary, integer counts (scipy.sparse.save_npz)
-    vocab.json     list of words; column j of bow is vocab[j]
-    docs.parquet   one row per bow row: id, text, label, date, split, n_tokens, metadata
+    bow.npz          CSR matrix, documents × vocabulary, integer counts (scipy.sparse.save_npz)
+    vocab.json       list of words; column j of bow is vocab[j]
+    docs.parquet     one row per bow row: id, text, label, date, split, n_tokens, metadata
     vectorizer.json  the fitted text → counts transformer (settings, phrases, vocabulary);
-                   absent in corpora ingested before it was saved
-    manifest.json  source, settings, counts, checksums and sizes of the files, package version
+                     absent in corpora ingested before it was saved
+    manifest.json    source, settings, counts, checksums and sizes of the files, package version
 """
 
 from __future__ import annotations

@@ -69,9 +69,9 @@ def run_vectorizer(run, corpora_dir: str | Path | None = None) -> Vectorizer:
     saved = _training_vectorizer(run, corpora_dir)
     phrases = saved.phrases if saved is not None else None
     if phrases is None and any(PHRASE_DELIMITER in w for w in run.vocab):
-        log.warning("run %s has phrases in its vocabulary but its corpus %r no longer holds the phrase "
-                    "model it was trained with; phrases in new text are not joined", run.name,
-                    run.config.get("corpus"))
+        log.warning("run %s has phrases in its vocabulary, but the phrase model of its corpus %r is not "
+                    "there (the corpus is gone or changed, or was ingested before phrase models were saved): "
+                    "phrases in new text are not joined", run.name, run.config.get("corpus"))
     return Vectorizer(run_preprocess_settings(run, corpora_dir), saved.vocab if saved is not None else None,
                       phrases=phrases, vocabulary=run.vocab)
 
