@@ -138,3 +138,14 @@ def test_old_corpus_without_vectorizer_file(phrase_corpus, tmp_path):
     assert vec.preprocess.min_token_len == old.manifest["preprocess"]["min_token_len"]
     assert vec.transform(["prime minister in new york"]).sum() > 0
     assert np.all([t.count("_") == 0 for d in reference_tokens(old) for t in d])
+
+
+def test_tokenizing_keeps_its_old_import_path():
+    import topicvae
+    from topicvae import ingestion
+    from topicvae.text import tokenize
+
+    assert ingestion.tokenize_texts is tokenize.tokenize_texts and ingestion.TokenizedTexts is tokenize.TokenizedTexts
+    assert topicvae.Vectorizer is Vectorizer
+    tok = ingestion.tokenize_texts(["Apples grow on trees.", "Pears too"], Vectorizer().preprocess)
+    assert tok.token_lists() == [["apple", "grow", "tree"], ["pear"]]
