@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ import scipy.sparse as sp
 
 from . import paths
 from .config import PreprocessSettings, from_dict
-from .corpus import BOW_FILE, VOCAB_FILE, read_manifest
+from .corpus import BOW_FILE, read_manifest
 from .errors import RunError, TopicVAEError
 from .text.phrases import DELIMITER as PHRASE_DELIMITER
 from .text.vectorizer import Vectorizer
@@ -84,10 +83,9 @@ def _training_vectorizer(run, corpora_dir: str | Path | None) -> Vectorizer | No
         manifest = read_manifest(name, corpora_dir)
         if (manifest.get("checksums") or {}).get(BOW_FILE) != run.config.get("corpus_checksum"):
             return None
-        folder = paths.corpora_dir(corpora_dir) / name
-        vocabulary = json.loads((folder / VOCAB_FILE).read_text())
-        return Vectorizer.for_corpus(folder, manifest, vocabulary)
-    except (TopicVAEError, OSError, ValueError, TypeError):
+        # the same bow checksum means the same vocabulary: the run's stands in for vocab.json
+        return Vectorizer.for_corpus(paths.corpora_dir(corpora_dir) / name, manifest, run.vocab)
+    except (TopicVAEError, OSError):
         return None
 
 
