@@ -120,15 +120,12 @@ def warm_imports(kind: str) -> None:
 
 
 def reference_tokens(c, rows, path: Path, n_process: int = 2) -> list[list[str]]:
-    """The tokens of corpus ``c``'s documents ``rows`` (its own preprocessing, out-of-vocabulary
+    """The tokens of corpus ``c``'s documents ``rows`` (its own vectorizer, out-of-vocabulary
     tokens kept, in text order: what C_v's sliding windows need); cached as JSON in ``path``."""
     if path.is_file():
         return json.loads(path.read_text())
-    from topicvae.config import PreprocessSettings, from_dict
-    from topicvae.ingestion import tokenize_texts
+    from topicvae.text.vectorizer import reference_tokens as corpus_tokens
 
-    texts = c.docs["text"].iloc[rows].tolist()
-    tok = tokenize_texts(texts, from_dict(PreprocessSettings, c.manifest["preprocess"]), n_process=n_process)
-    tokens = [tok.tokens(i) for i in range(len(tok))]
+    tokens = corpus_tokens(c, rows, n_process=n_process)  # phrases joined as in the corpus counts
     path.write_text(json.dumps(tokens))
     return tokens

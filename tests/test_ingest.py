@@ -95,6 +95,15 @@ def test_csv_metadata_columns_survive(tmp_path):
     assert c.docs["author"].tolist() == ["a", "b", "c"]
 
 
+def test_metadata_named_like_our_columns_gets_a_prefix(tmp_path):
+    p = _csv(tmp_path, ["apples and pears grow", "pears grow on trees", "trees grow tall"],
+             id=["x", "y", "z"], n_tokens=[7, 8, 9], theta_0=["a", "b", "c"], meta_id=[1, 2, 3])
+    c = ingest(str(p), "meta", corpora_dir=tmp_path / "c", vocab=SMALL)
+    assert list(c.docs.columns)[6:] == ["meta_id", "meta_n_tokens", "meta_theta_0", "meta_meta_id"]
+    assert c.docs["meta_n_tokens"].tolist() == ["7", "8", "9"] and c.docs["meta_id"].tolist() == ["x", "y", "z"]
+    assert c.docs["n_tokens"].tolist() == [3, 3, 3]
+
+
 def test_phrases(tmp_path):
     texts = [f"new york is big and new york is busy {w}" for w in ("alpha", "beta", "gamma", "delta")] * 5
     vocab = VocabSettings(min_df=1, max_df=1.0, min_tokens=1, phrases=True, phrase_min_count=2, phrase_threshold=0.1)
@@ -217,3 +226,9 @@ def test_help_is_fast_and_light():
 def test_manifest_is_json_with_settings(sample_corpus):
     m = json.loads((sample_corpus.path / "manifest.json").read_text())
     assert {"preprocess", "vocab", "counts", "source", "topicvae_version", "seconds", "checksums"} <= set(m)
+    # every file of the corpus has its checksum and size, the fitted vectorizer too
+    files = {"bow.npz", "vocab.json", "docs.parquet", "vectorizer.json"}
+    assert set(m["checksums"]) == files and set(m["sizes"]) == files
+    saved = json.loads((sample_corpus.path / "vectorizer.json").read_text())
+    assert saved["phrases"] is None and saved["vocabulary"] == sample_corpus.vocab
+    assert saved["preprocess"] == m["preprocess"] and saved["vocab"] == m["vocab"]

@@ -34,6 +34,19 @@ def dirs(tmp_path_factory):
     return {"root": root, "corpora": corpora, "runs": runs, "csv": root / "small.csv"}
 
 
+@pytest.fixture(scope="module")
+def phrase_dirs(dirs):
+    """The same documents ingested with --phrases (over 200 of them hold a phrase) and a
+    ProdLDA run on them, in folders of their own."""
+    root = dirs["root"] / "phrases"
+    corpora, runs = root / "corpora", root / "runs"
+    ingest(str(dirs["csv"]), "phr", corpora_dir=corpora, vocab=VocabSettings(max_vocab=1500, phrases=True),
+           columns=_cols())
+    common = ["--corpora-dir", str(corpora), "--runs-dir", str(runs), "--quiet"]
+    assert main(["train", "phr", "--topics", "6", "--epochs", "4", "--threads", "1"] + common) == 0
+    return {"root": root, "corpora": corpora, "runs": runs, "csv": dirs["csv"]}
+
+
 def _cols():
     from topicvae.text.sources import TableColumns
 
@@ -116,16 +129,67 @@ def test_export_parquet_uses_saved_labels(dirs):
 
 @pytest.mark.parametrize("model, tol", [("prodlda", 1e-5), ("lda", 1e-6)])
 def test_infer_on_training_texts_reproduces_stored_theta(dirs, model, tol):
-    out = dirs["root"] / f"infer-{model}.csv"
-    assert _run(dirs, "infer", f"small-{model}-k6", str(dirs["csv"]), "--id-col", "id", "--out", str(out)) == 0
+    _check_infer_reproduces(dirs["corpora"], dirs["runs"], f"small-{model}-k6", dirs["csv"], tol)
+
+
+def test_infer_reproduces_theta_of_a_phrases_corpus(phrase_dirs):
+    run = Run.load("phr-prodlda-k6", phrase_dirs["runs"])
+    assert sum("_" in w for w in run.vocab) >= 10  # phrases are in play
+    _check_infer_reproduces(phrase_dirs["corpora"], phrase_dirs["runs"], run.name, phrase_dirs["csv"], 1e-5)
+
+
+def _check_infer_reproduces(corpora, runs, run_name, csv, tol):
+    """``infer`` on the training texts gives the run's stored θ, the same twice over."""
+    run = Run.load(run_name, runs)
+    common = ["--corpora-dir", str(corpora), "--runs-dir", str(runs)]
+    out = runs.parent / f"infer-{run_name}.csv"
+    assert main(["infer", run_name, str(csv), "--id-col", "id", "--out", str(out)] + common) == 0
     got = pd.read_csv(out).set_index("id")
-    run = Run.load(f"small-{model}-k6", dirs["runs"])
-    docs = pd.read_parquet(dirs["corpora"] / "small" / "docs.parquet")
-    cols = [f"theta_{k}" for k in range(6)]
+    docs = pd.read_parquet(corpora / run.config["corpus"] / "docs.parquet")
+    cols = [f"theta_{k}" for k in range(run.n_topics)]
     np.testing.assert_allclose(got.loc[docs["id"], cols].to_numpy(), run.doc_topic, atol=tol, rtol=0)
-    again = dirs["root"] / f"infer-{model}-2.csv"
-    assert _run(dirs, "infer", f"small-{model}-k6", str(dirs["csv"]), "--id-col", "id", "--out", str(again)) == 0
+    again = out.with_name(out.stem + "-2.csv")
+    assert main(["infer", run_name, str(csv), "--id-col", "id", "--out", str(again)] + common) == 0
     assert out.read_text() == again.read_text()
+
+
+def _as_old_corpus(folder):
+    """Make ``folder`` look like a corpus ingested before vectorizer.json was saved."""
+    (folder / "vectorizer.json").unlink()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for key in ("checksums", "sizes"):
+        del manifest[key]["vectorizer.json"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_infer_with_a_corpus_older_than_vectorizer_json(dirs, phrase_dirs, tmp_path, caplog):
+    corpora, runs = tmp_path / "corpora", tmp_path / "runs"
+    shutil.copytree(dirs["corpora"] / "small", corpora / "small")
+    shutil.copytree(phrase_dirs["corpora"] / "phr", corpora / "phr")
+    shutil.copytree(dirs["runs"] / "small-prodlda-k6", runs / "small-prodlda-k6")
+    shutil.copytree(phrase_dirs["runs"] / "phr-prodlda-k6", runs / "phr-prodlda-k6")
+    _as_old_corpus(corpora / "small")
+    _check_infer_reproduces(corpora, runs, "small-prodlda-k6", dirs["csv"], 1e-5)
+    assert "not joined" not in caplog.text
+    # an old --phrases corpus never saved its phrases: infer still works, as before, and says so
+    _as_old_corpus(corpora / "phr")
+    out = tmp_path / "old-phr.csv"
+    assert main(["infer", "phr-prodlda-k6", str(dirs["csv"]), "--out", str(out), "--corpora-dir", str(corpora),
+                 "--runs-dir", str(runs)]) == 0
+    assert "phrases in new text are not joined" in caplog.text
+    assert len(pd.read_csv(out)) == len(pd.read_csv(dirs["csv"]))
+
+
+def test_infer_metadata_columns_follow_the_corpus_rule(dirs, tmp_path):
+    p = tmp_path / "meta.csv"
+    pd.DataFrame({"text": ["the hockey team won the cup", "planets orbit the sun"], "n_tokens": ["a", "b"],
+                  "theta_0": [1, 2], "author": ["x", "y"]}).to_csv(p, index=False)
+    out = tmp_path / "meta-out.csv"
+    assert _run(dirs, "infer", "small-prodlda-k6", str(p), "--out", str(out)) == 0
+    got = pd.read_csv(out)
+    assert got["meta_n_tokens"].tolist() == ["a", "b"] and got["meta_theta_0"].tolist() == [1, 2]
+    assert got["author"].tolist() == ["x", "y"] and got["n_tokens"].dtype.kind == "i"
+    assert got["theta_0"].dtype.kind == "f"
 
 
 def test_stability_and_sweep(dirs, capsys, tmp_path):

@@ -5,6 +5,7 @@ The package imports nothing heavy at start; the public API loads on first use::
     import topicvae
     corpus = topicvae.ingest("builtin:sample", name="sample")
     corpus = topicvae.Corpus.load("sample")
+    vectorizer = topicvae.Vectorizer().fit(texts)   # text → counts, like CountVectorizer
 """
 
 __version__ = "0.1.0"
@@ -12,6 +13,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "Corpus": ("topicvae.corpus", "Corpus"),
     "ingest": ("topicvae.ingestion", "ingest"),
+    "Vectorizer": ("topicvae.text.vectorizer", "Vectorizer"),
 }
 
 

@@ -559,6 +559,7 @@ def cmd_infer(args) -> int:
     from .labels import topic_labels
     from .paths import check_output_path
     from .runs import Run
+    from .text.metadata import add_metadata
     from .text.sources import TableColumns, read_source
 
     run = Run.load(args.run, args.runs_dir)
@@ -574,8 +575,7 @@ def cmd_infer(args) -> int:
     n_unknown_docs = int((result.n_known == 0).sum())
     table = pd.DataFrame({"id": [d.id for d in docs], "label": [d.label for d in docs],
                           "date": [d.date for d in docs], "split": [d.split for d in docs]})
-    for key in dict.fromkeys(k for d in docs for k in d.meta):
-        table[key if key not in table else f"meta_{key}"] = [d.meta.get(key) for d in docs]
+    add_metadata(table, [d.meta for d in docs])
     table["n_tokens"] = result.n_tokens
     table["n_unknown_tokens"] = result.n_tokens - result.n_known
     uncertain = args.with_uncertainty and result.z_mean is not None

@@ -2,10 +2,12 @@
 
 Layout of ``corpora/<name>/``::
 
-    bow.npz        CSR matrix, documents × vocabulary, integer counts (scipy.sparse.save_npz)
-    vocab.json     list of words; column j of bow is vocab[j]
-    docs.parquet   one row per bow row: id, text, label, date, split, n_tokens, metadata
-    manifest.json  source, settings, counts, checksums, package version
+    bow.npz          CSR matrix, documents × vocabulary, integer counts (scipy.sparse.save_npz)
+    vocab.json       list of words; column j of bow is vocab[j]
+    docs.parquet     one row per bow row: id, text, label, date, split, n_tokens, metadata
+    vectorizer.json  the fitted text → counts transformer (settings, phrases, vocabulary);
+                     absent in corpora ingested before it was saved
+    manifest.json    source, settings, counts, checksums and sizes of the files, package version
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,9 +25,13 @@ import scipy.sparse as sp
 from . import paths
 from .errors import CorpusError
 
+if TYPE_CHECKING:
+    from .text.vectorizer import Vectorizer
+
 BOW_FILE = "bow.npz"
 VOCAB_FILE = "vocab.json"
 DOCS_FILE = "docs.parquet"
+VECTORIZER_FILE = "vectorizer.json"  # the name topicvae.text.vectorizer writes
 MANIFEST_FILE = "manifest.json"
 
 
@@ -39,6 +46,9 @@ class Corpus:
         docs: DataFrame with n_docs rows (id, text, label, date, split, n_tokens, ...).
         manifest: dict of provenance, settings and counts.
         path: folder it was loaded from or saved to (None before saving).
+        vectorizer: the fitted :class:`~topicvae.text.vectorizer.Vectorizer` to save with the
+            corpus (``ingest`` sets it; :meth:`load` leaves it None, read it with
+            :func:`topicvae.text.vectorizer.corpus_vectorizer`).
     """
 
     name: str
@@ -47,6 +57,7 @@ class Corpus:
     docs: pd.DataFrame
     manifest: dict = field(default_factory=dict)
     path: Path | None = None
+    vectorizer: "Vectorizer | None" = None
 
     @property
     def n_docs(self) -> int:
@@ -85,9 +96,13 @@ class Corpus:
             (tmp / VOCAB_FILE).write_text(json.dumps(self.vocab, ensure_ascii=False))
             self.docs = parquet_ready(self.docs)
             self.docs.to_parquet(tmp / DOCS_FILE, index=False)
+            files = (BOW_FILE, VOCAB_FILE, DOCS_FILE)
+            if self.vectorizer is not None:
+                self.vectorizer.save(tmp)
+                files += (VECTORIZER_FILE,)
             self.manifest.setdefault("checksums", {})
             self.manifest.setdefault("sizes", {})
-            for fname in (BOW_FILE, VOCAB_FILE, DOCS_FILE):
+            for fname in files:
                 self.manifest["checksums"][fname] = paths.sha256_file(tmp / fname)
                 self.manifest["sizes"][fname] = (tmp / fname).stat().st_size
             (tmp / MANIFEST_FILE).write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False, default=str))

@@ -1,7 +1,8 @@
-"""Topic mixtures for new documents, with a run's own preprocessing and vocabulary."""
+"""Topic mixtures for new documents, with a run's own preprocessing, phrases and vocabulary."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -9,9 +10,14 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from . import paths
 from .config import PreprocessSettings, from_dict
-from .corpus import read_manifest
-from .errors import RunError
+from .corpus import BOW_FILE, read_manifest
+from .errors import RunError, TopicVAEError
+from .text.phrases import DELIMITER as PHRASE_DELIMITER
+from .text.vectorizer import Vectorizer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,32 +56,48 @@ def run_preprocess_settings(run, corpora_dir: str | Path | None = None) -> Prepr
     return from_dict(PreprocessSettings, settings)
 
 
+def run_vectorizer(run, corpora_dir: str | Path | None = None) -> Vectorizer:
+    """The :class:`Vectorizer` that turns new text into counts over ``run``'s vocabulary.
+
+    The phrase model comes from the run's corpus (its ``vectorizer.json``) while that corpus
+    is still the one the run was trained on; the preprocessing is what the run records
+    (:func:`run_preprocess_settings`); the vocabulary is the run's own, in its column order.
+    Without the corpus's phrase model, a vocabulary holding phrases is used without joining
+    them, with a warning: θ then differs from the run's for texts with those phrases.
+    """
+    saved = _training_vectorizer(run, corpora_dir)
+    phrases = saved.phrases if saved is not None else None
+    if phrases is None and any(PHRASE_DELIMITER in w for w in run.vocab):
+        log.warning("run %s has phrases in its vocabulary, but the phrase model of its corpus %r is not "
+                    "there (the corpus is gone or changed, or was ingested before phrase models were saved): "
+                    "phrases in new text are not joined", run.name, run.config.get("corpus"))
+    return Vectorizer(run_preprocess_settings(run, corpora_dir), saved.vocab if saved is not None else None,
+                      phrases=phrases, vocabulary=run.vocab)
+
+
+def _training_vectorizer(run, corpora_dir: str | Path | None) -> Vectorizer | None:
+    """The saved vectorizer of the run's corpus; None when that corpus is gone, damaged or has
+    changed since the run was trained (its phrases could then be another corpus's)."""
+    name = run.config.get("corpus")
+    try:
+        manifest = read_manifest(name, corpora_dir)
+        if (manifest.get("checksums") or {}).get(BOW_FILE) != run.config.get("corpus_checksum"):
+            return None
+        # the same bow checksum means the same vocabulary: the run's stands in for vocab.json
+        return Vectorizer.for_corpus(paths.corpora_dir(corpora_dir) / name, manifest, run.vocab)
+    except (TopicVAEError, OSError):
+        return None
+
+
 def vectorize_texts(texts: Sequence[str], vocab: list[str], settings: PreprocessSettings,
                     n_process: int = 1) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Counts of ``texts`` over ``vocab`` after the given preprocessing, and tokens per text."""
-    from .ingestion import tokenize_texts
-
-    tokenized = tokenize_texts(list(texts), settings, n_process=n_process)
-    index = {w: j for j, w in enumerate(vocab)}
-    col_of_type = np.array([index.get(t, -1) for t in tokenized.types], dtype=np.int64)
-    n_tokens = np.array([len(a) for a in tokenized.ids], dtype=np.int64)
-    rows, cols = [], []
-    for i, ids in enumerate(tokenized.ids):
-        c = col_of_type[ids] if len(ids) else np.zeros(0, np.int64)
-        c = c[c >= 0]
-        rows.append(np.full(len(c), i))
-        cols.append(c)
-    r = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-    c = np.concatenate(cols) if cols else np.zeros(0, np.int64)
-    X = sp.csr_matrix((np.ones(len(r), dtype=np.int32), (r, c)), shape=(len(texts), len(vocab)))
-    X.sum_duplicates()
-    return X, n_tokens
+    """Counts of ``texts`` over ``vocab`` after the given preprocessing (no phrases), and tokens per text."""
+    return Vectorizer(settings, vocabulary=vocab).count(texts, n_process=n_process)
 
 
 def infer_texts(run, texts: Sequence[str], corpora_dir: str | Path | None = None, n_process: int = 1) -> Inferred:
     """θ of new ``texts`` under ``run`` (the same input always gives the same output)."""
-    settings = run_preprocess_settings(run, corpora_dir)
-    X, n_tokens = vectorize_texts(texts, run.vocab, settings, n_process=n_process)
+    X, n_tokens = run_vectorizer(run, corpora_dir).count(texts, n_process=n_process)
     n_known = np.asarray(X.sum(axis=1)).ravel()
     model = run.model
     theta = np.asarray(model.transform(X), dtype=np.float64)

@@ -1,7 +1,11 @@
 """``topicvae.ingest`` (this module is topicvae.ingestion): a source of documents → a saved :class:`~topicvae.corpus.Corpus`.
 
-The recipe, one named step each: read → check ids → clean and tokenize (optionally
-in parallel) → phrases → vocabulary → bag-of-words → drop short documents → save.
+The recipe, one named step each: read → check ids → document table → fit the corpus's
+:class:`~topicvae.text.vectorizer.Vectorizer` (clean and tokenize, optionally in parallel;
+phrases; vocabulary) → drop empty and short documents → save, the vectorizer with it.
+
+Tokenizing itself lives in :mod:`topicvae.text.tokenize`; ``tokenize_texts`` and
+``TokenizedTexts`` are still importable from here.
 """
 
 from __future__ import annotations
@@ -11,98 +15,23 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from . import __version__, paths
 from .config import PreprocessSettings, VocabSettings, to_dict
 from .corpus import Corpus
 from .errors import CorpusError, SourceError
 from .text import sources
-from .text.preprocess import Tokenizer, clean_text
-from .text.vectorize import choose_vocabulary, count_ids, count_matrix, detect_phrases
+from .text.metadata import add_metadata
+from .text.tokenize import TokenizedTexts, tokenize_texts  # noqa: F401  (their old home: kept importable)
+from .text.vectorize import Vocabulary
+from .text.vectorizer import TypeCounts, Vectorizer
 
 log = logging.getLogger(__name__)
-
-RESERVED = ("id", "text", "label", "date", "split", "n_tokens")
-_BATCH = 1000
-
-# ------------------------------------------------------------------ tokenizing
-_worker_tokenizer: Tokenizer | None = None
-
-
-def _init_worker(settings: PreprocessSettings) -> None:
-    global _worker_tokenizer
-    _worker_tokenizer = Tokenizer(settings)
-
-
-def _process_batch(texts: list[str]) -> tuple[int, list[str], list[np.ndarray], list[int]]:
-    """Clean and tokenize a batch in a worker. Tokens come back as int32 ids into the worker's
-    own type list, with the types it met for the first time (small to send between processes)."""
-    import os
-
-    tok = _worker_tokenizer
-    known = len(tok.types)
-    cleaned = [clean_text(t, tok.settings) for t in texts]
-    ids = tok.batch_ids([c[0] for c in cleaned])
-    return os.getpid(), tok.types[known:], ids, [c[1] for c in cleaned]
-
-
-class TokenizedTexts:
-    """Tokenized documents as int32 id arrays over one shared type list."""
-
-    def __init__(self):
-        self.types: list[str] = []
-        self._index: dict[str, int] = {}
-        self._remap: dict[int, np.ndarray] = {}  # per worker: its type id → our type id
-        self.ids: list[np.ndarray] = []
-        self.encoded_lines: list[int] = []
-
-    def add_batch(self, worker: int, new_types: list[str], ids: list[np.ndarray], encoded: list[int]) -> None:
-        index = self._index
-        for t in new_types:
-            if t not in index:
-                index[t] = len(self.types)
-                self.types.append(t)
-        fresh = np.fromiter((index[t] for t in new_types), dtype=np.int32, count=len(new_types))
-        remap = self._remap[worker] = np.concatenate([self._remap.get(worker, np.zeros(0, np.int32)), fresh])
-        self.ids.extend(remap[a] for a in ids)
-        self.encoded_lines.extend(encoded)
-
-    def tokens(self, i: int) -> list[str]:
-        return [self.types[j] for j in self.ids[i]]
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-
-def tokenize_texts(texts: Sequence[str], settings: PreprocessSettings, n_process: int = 1,
-                   progress: bool = False, desc: str = "tokenizing") -> TokenizedTexts:
-    """Clean and tokenize ``texts`` (in ``n_process`` processes) with a progress bar in docs/s."""
-    from tqdm.auto import tqdm
-
-    batches = [list(texts[i:i + _BATCH]) for i in range(0, len(texts), _BATCH)]
-    out = TokenizedTexts()
-    bar = tqdm(total=len(texts), unit="doc", desc=desc, disable=not progress, leave=False)
-    try:
-        if n_process > 1 and len(batches) > 1:
-            import multiprocessing as mp
-
-            _init_worker(settings)  # once here; forked workers inherit the loaded tokenizer
-            with mp.get_context("fork").Pool(n_process) as pool:
-                for result in pool.imap(_process_batch, batches):
-                    out.add_batch(*result)
-                    bar.update(len(result[2]))
-        else:
-            _init_worker(settings)
-            for batch in batches:
-                out.add_batch(*_process_batch(batch))
-                bar.update(len(batch))
-    finally:
-        bar.close()
-    return out
 
 
 # ------------------------------------------------------------------ the recipe
@@ -120,6 +49,7 @@ def read_stopwords(path: str | Path) -> list[str]:
 
 
 def _documents_table(docs: list[sources.RawDoc]) -> pd.DataFrame:
+    """The document table before filtering: id, text, label, date, split, then the metadata fields."""
     table = pd.DataFrame({
         "id": [d.id for d in docs],
         "text": [d.text for d in docs],
@@ -127,11 +57,7 @@ def _documents_table(docs: list[sources.RawDoc]) -> pd.DataFrame:
         "date": pd.array([d.date for d in docs], dtype="string"),
         "split": pd.array([d.split for d in docs], dtype="string"),
     })
-    meta_keys = list(dict.fromkeys(k for d in docs for k in d.meta))
-    for k in meta_keys:
-        col = f"meta_{k}" if k in RESERVED else k
-        table[col] = [d.meta.get(k) for d in docs]
-    return table
+    return add_metadata(table, [d.meta for d in docs])
 
 
 def _source_sha256(source: str, fmt: str) -> str | None:
@@ -189,67 +115,104 @@ def ingest(
 def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableColumns | None,
             preprocess: PreprocessSettings, vocab: VocabSettings, corpora_dir: Path, force: bool, dedupe: bool,
             n_process: int, progress: bool) -> Corpus:
+    """The recipe behind :func:`ingest`, run while the name is locked."""
     t0 = time.perf_counter()
     fmt = fmt or sources.detect_format(source)
+    docs, counts = _read(source, fmt, columns, progress)
+    docs, dropped = _check_ids(docs, dedupe)
+    table = _documents_table(docs)
+    fit_rows = _fit_rows(table, vocab)
 
+    vectorizer = Vectorizer(preprocess, vocab)
+    typed = vectorizer.count_types([d.text for d in docs], fit_rows, n_process=n_process, progress=progress)
+    counts.update(_encoded_counts(typed.encoded_lines))
+    empty = _empty_documents(typed.X, preprocess)
+    dropped["empty"] = int(empty.sum())
+    voc = vectorizer.fit_vocabulary(typed, fit_rows)
+    X, table, dropped["too_short"] = _keep_long_enough(typed, voc, table, empty, vocab.min_tokens)
+    del typed
+
+    counts.update(_kept_counts(X, table, voc, dropped))
+    manifest = _manifest(name, source, fmt, columns, preprocess, vocab, n_process, dedupe, counts,
+                         fit_on_all=len(fit_rows) == counts["read"] - dropped.get("duplicate_id", 0))
+    corpus = Corpus(name=name, bow=X, vocab=voc.words, docs=table, manifest=manifest, vectorizer=vectorizer)
+    manifest["seconds"] = round(time.perf_counter() - t0, 3)
+    corpus.save(corpora_dir, force=force)
+    log.info("corpus %s: %d documents, %d words", name, corpus.n_docs, corpus.n_words)
+    return corpus
+
+
+def _read(source: str, fmt: str, columns: sources.TableColumns | None,
+          progress: bool) -> tuple[list[sources.RawDoc], dict]:
+    """Every document of ``source``, with the counts of what was read."""
     docs = list(_progress(sources.read_source(source, fmt, columns), progress, "reading"))
     counts = {"read": len(docs), "bad_utf8": sum(d.bad_utf8 for d in docs),
               "read_splits": dict(Counter(d.split for d in docs if d.split is not None)),
               "read_labels": len({d.label for d in docs if d.label is not None})}
     if not docs:
         raise CorpusError(f"{source} holds no documents")
-    docs, dropped = _check_ids(docs, dedupe)
+    return docs, counts
 
-    texts = [d.text for d in docs]
-    tokenized = tokenize_texts(texts, preprocess, n_process=n_process, progress=progress)
-    encoded = tokenized.encoded_lines
-    counts["encoded_lines_dropped"] = int(sum(encoded))
-    counts["docs_with_encoded_lines"] = int(sum(e > 0 for e in encoded))
 
-    table = _documents_table(docs)
-    splits = table["split"]
-    fit_rows = np.flatnonzero((splits == vocab.fit_split).fillna(False).to_numpy())
-    if len(fit_rows) == 0:
-        fit_rows = np.arange(len(docs))
-    if vocab.phrases:
-        X_all, types = count_matrix(detect_phrases([tokenized.tokens(i) for i in range(len(tokenized))],
-                                                   fit_rows, vocab))
-    else:
-        X_all, types = count_ids(tokenized.ids, len(tokenized.types)), tokenized.types
-    del tokenized
-    empty = np.diff(X_all.indptr) == 0
-    dropped["empty"] = int(empty.sum())
+def _fit_rows(table: pd.DataFrame, vocab: VocabSettings) -> np.ndarray:
+    """The documents that learn phrases and vocabulary: those of ``vocab.fit_split``, or all
+    when no document is in it (held-out documents must not choose the words)."""
+    rows = np.flatnonzero((table["split"] == vocab.fit_split).fillna(False).to_numpy())
+    return rows if len(rows) else np.arange(len(table))
+
+
+def _encoded_counts(encoded_lines: list[int]) -> dict:
+    return {"encoded_lines_dropped": int(sum(encoded_lines)),
+            "docs_with_encoded_lines": int(sum(e > 0 for e in encoded_lines))}
+
+
+def _empty_documents(X: sp.csr_matrix, preprocess: PreprocessSettings) -> np.ndarray:
+    """Which documents have no token at all; :class:`CorpusError` naming the filters when none has."""
+    empty = np.diff(X.indptr) == 0
     if empty.all():
         raise CorpusError(
             f"every document is empty after preprocessing (strip={','.join(preprocess.strip) or 'none'}, "
             f"stop words, tokens shorter than {preprocess.min_token_len}); check --text-col and --strip"
         )
-    voc = choose_vocabulary(X_all, types, fit_rows, vocab)
-    X = X_all[:, voc.columns].tocsr()
+    return empty
+
+
+def _keep_long_enough(typed: TypeCounts, voc: Vocabulary, table: pd.DataFrame, empty: np.ndarray,
+                      min_tokens: int) -> tuple[sp.csr_matrix, pd.DataFrame, int]:
+    """The bag-of-words and document table of the documents kept: not empty and with at
+    least ``min_tokens`` vocabulary tokens; also how many were too short."""
+    X = typed.X[:, voc.columns].tocsr()
     n_tokens = np.asarray(X.sum(axis=1)).ravel()
-    short = (n_tokens < vocab.min_tokens) & ~empty
-    dropped["too_short"] = int(short.sum())
+    short = (n_tokens < min_tokens) & ~empty
     keep = ~(short | empty)
     if not keep.any():
         raise CorpusError(
-            f"no document has at least --min-tokens {vocab.min_tokens} in-vocabulary tokens "
+            f"no document has at least --min-tokens {min_tokens} in-vocabulary tokens "
             f"(vocabulary of {len(voc.words)} words); lower --min-tokens or --min-df"
         )
     rows = np.flatnonzero(keep)
-    X = X[rows].astype(np.int32)
     table = table.iloc[rows].reset_index(drop=True)
     table.insert(5, "n_tokens", n_tokens[rows].astype(np.int64))
+    return X[rows].astype(np.int32), table, int(short.sum())
 
-    counts.update({
+
+def _kept_counts(X: sp.csr_matrix, table: pd.DataFrame, voc: Vocabulary, dropped: dict) -> dict:
+    return {
         "dropped": dropped,
-        "kept": int(len(rows)),
+        "kept": int(X.shape[0]),
         "vocabulary": len(voc.words),
         "tokens": int(X.sum()),
         "vocabulary_cut": voc.cut,
         "splits": {str(k): int(v) for k, v in table["split"].value_counts(dropna=True).items()},
         "labels": int(table["label"].nunique(dropna=True)),
-    })
-    manifest = {
+    }
+
+
+def _manifest(name: str, source: str, fmt: str, columns: sources.TableColumns | None,
+              preprocess: PreprocessSettings, vocab: VocabSettings, n_process: int, dedupe: bool,
+              counts: dict, fit_on_all: bool) -> dict:
+    """Provenance, settings and counts (``Corpus.save`` adds the files' checksums and sizes)."""
+    return {
         "name": name,
         "topicvae_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -258,16 +221,11 @@ def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableCo
                    "columns": to_dict(columns) if columns else None},
         "preprocess": to_dict(preprocess),
         "vocab": to_dict(vocab),
-        "vocab_fit_on": vocab.fit_split if len(fit_rows) < counts["read"] - dropped.get("duplicate_id", 0) else "all",
+        "vocab_fit_on": "all" if fit_on_all else vocab.fit_split,
         "n_process": n_process,
         "dedupe": dedupe,
         "counts": counts,
     }
-    corpus = Corpus(name=name, bow=X, vocab=voc.words, docs=table, manifest=manifest)
-    manifest["seconds"] = round(time.perf_counter() - t0, 3)
-    corpus.save(corpora_dir, force=force)
-    log.info("corpus %s: %d documents, %d words", name, corpus.n_docs, corpus.n_words)
-    return corpus
 
 
 def _check_ids(docs: list[sources.RawDoc], dedupe: bool) -> tuple[list[sources.RawDoc], dict]:

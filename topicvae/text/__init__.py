@@ -1,1 +1,7 @@
-"""Text pipeline: sources → preprocessing → vectorizing."""
+"""Text pipeline: sources → cleaning and tokenizing → phrases → vocabulary → counts.
+
+:mod:`~topicvae.text.sources` reads documents, :mod:`~topicvae.text.preprocess` and
+:mod:`~topicvae.text.tokenize` clean and tokenize them, :mod:`~topicvae.text.phrases` joins
+word pairs, :mod:`~topicvae.text.vectorize` counts, and :mod:`~topicvae.text.vectorizer`
+holds all of it fitted, saved with each corpus.
+"""

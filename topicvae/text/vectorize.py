@@ -1,4 +1,4 @@
-"""Vocabulary and CSR bag-of-words from token lists."""
+"""Vocabulary and CSR bag-of-words from token lists (the counting steps of :mod:`topicvae.text.vectorizer`)."""
 
 from __future__ import annotations
 
@@ -86,15 +86,6 @@ def choose_vocabulary(X: sp.csr_matrix, types: list[str], fit_rows: np.ndarray,
         cut["over_max_vocab"] = int(len(cols) - settings.max_vocab)
         cols = cols[: settings.max_vocab]
     return Vocabulary(words=[types[c] for c in cols], columns=cols, cut=cut)
-
-
-def detect_phrases(docs: list[list[str]], fit_rows: np.ndarray, settings: VocabSettings) -> list[list[str]]:
-    """Join frequent word pairs (``new_york``) learned on ``fit_rows`` with gensim ``Phrases``."""
-    from gensim.models.phrases import Phrases
-
-    model = Phrases((docs[i] for i in fit_rows), min_count=settings.phrase_min_count,
-                    threshold=settings.phrase_threshold, delimiter="_").freeze()
-    return [model[d] for d in docs]
 
 
 def transform_tokens(docs: list[list[str]], vocab: list[str]) -> tuple[sp.csr_matrix, int]:

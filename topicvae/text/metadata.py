@@ -1,0 +1,50 @@
+"""Which column a document's metadata field becomes, in the corpus table and in ``infer`` output.
+
+A source's extra fields (table columns other than text, id, label, date and split; the
+``section`` of the built-in sample) are kept as metadata columns under their own name,
+unless that name is one topicvae writes itself: then it gets a ``meta_`` prefix (again
+until the name is free), so no field can overwrite or shadow a column of ours.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+import pandas as pd
+
+#: columns of the corpus document table and of ``infer`` / ``export`` output
+RESERVED = ("id", "text", "label", "date", "split", "n_tokens", "n_unknown_tokens",
+            "dominant_topic", "dominant_topic_label", "theta_entropy")
+#: the per-topic columns of ``export`` / ``infer`` output: theta_0, mu_3, sigma_12, ...
+_TOPIC_COLUMN = re.compile(r"^(?:theta|mu|sigma)_\d+$")
+
+
+def is_reserved(name: str) -> bool:
+    """True for a column name that topicvae writes itself."""
+    return name in RESERVED or _TOPIC_COLUMN.match(name) is not None
+
+
+def metadata_columns(keys: Iterable[str]) -> dict[str, str]:
+    """The column of each metadata field, in first-seen order: its own name, or ``meta_<name>``
+    when the name is reserved or already taken."""
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for key in dict.fromkeys(keys):
+        col = str(key)
+        while is_reserved(col) or col in taken:
+            col = f"meta_{col}"
+        out[key] = col
+        taken.add(col)
+    return out
+
+
+def add_metadata(table: pd.DataFrame, metas: list[dict]) -> pd.DataFrame:
+    """Append the metadata fields of ``metas`` (one dict per row of ``table``) as columns.
+
+    A field missing from a row is None there.
+    """
+    columns = metadata_columns(k for m in metas for k in m)
+    for key, col in columns.items():
+        table[col] = [m.get(key) for m in metas]
+    return table

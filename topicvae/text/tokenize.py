@@ -1,0 +1,106 @@
+"""Clean and tokenize many texts, in parallel worker processes when asked.
+
+Each worker holds one :class:`~topicvae.text.preprocess.Tokenizer` and sends back token
+ids into its own growing type list, with only the types it met for the first time, so a
+batch costs little to send between processes. :class:`TokenizedTexts` maps every
+worker's ids onto one shared type list.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import numpy as np
+
+from ..config import PreprocessSettings
+from .preprocess import Tokenizer, clean_text
+
+BATCH = 1000  # documents per task sent to a worker
+
+_worker_tokenizer: Tokenizer | None = None
+
+
+def _init_worker(settings: PreprocessSettings) -> None:
+    global _worker_tokenizer
+    _worker_tokenizer = Tokenizer(settings)
+
+
+def _process_batch(texts: list[str]) -> tuple[int, list[str], list[np.ndarray], list[int]]:
+    """Clean and tokenize a batch in a worker: (worker pid, types new to the worker, token ids
+    per text into the worker's type list, encoded lines dropped per text)."""
+    tok = _worker_tokenizer
+    known = len(tok.types)
+    cleaned = [clean_text(t, tok.settings) for t in texts]
+    ids = tok.batch_ids([c[0] for c in cleaned])
+    return os.getpid(), tok.types[known:], ids, [c[1] for c in cleaned]
+
+
+class TokenizedTexts:
+    """Tokenized documents as int32 id arrays over one shared type list.
+
+    Attributes:
+        types: every token type met, in order of first appearance; ids index this list.
+        ids: one int32 array of type ids per document, in text order.
+        encoded_lines: per document, the lines of encoded non-text dropped before tokenizing.
+    """
+
+    def __init__(self):
+        self.types: list[str] = []
+        self._index: dict[str, int] = {}
+        self._remap: dict[int, np.ndarray] = {}  # per worker: its type id → our type id
+        self.ids: list[np.ndarray] = []
+        self.encoded_lines: list[int] = []
+
+    def add_batch(self, worker: int, new_types: list[str], ids: list[np.ndarray], encoded: list[int]) -> None:
+        """Append one worker batch (the output of a worker's ``_process_batch``)."""
+        index = self._index
+        for t in new_types:
+            if t not in index:
+                index[t] = len(self.types)
+                self.types.append(t)
+        fresh = np.fromiter((index[t] for t in new_types), dtype=np.int32, count=len(new_types))
+        remap = self._remap[worker] = np.concatenate([self._remap.get(worker, np.zeros(0, np.int32)), fresh])
+        self.ids.extend(remap[a] for a in ids)
+        self.encoded_lines.extend(encoded)
+
+    def tokens(self, i: int) -> list[str]:
+        """The tokens of document ``i``, in order."""
+        return [self.types[j] for j in self.ids[i]]
+
+    def token_lists(self) -> list[list[str]]:
+        """The tokens of every document, in order."""
+        return [self.tokens(i) for i in range(len(self.ids))]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def tokenize_texts(texts: Sequence[str], settings: PreprocessSettings, n_process: int = 1,
+                   progress: bool = False, desc: str = "tokenizing") -> TokenizedTexts:
+    """Clean and tokenize ``texts`` (in ``n_process`` processes) with a progress bar in docs/s.
+
+    This is the tokenizer alone: no phrases, no vocabulary. To get the tokens a corpus
+    stands for, use its :class:`~topicvae.text.vectorizer.Vectorizer`.
+    """
+    from tqdm.auto import tqdm
+
+    batches = [list(texts[i:i + BATCH]) for i in range(0, len(texts), BATCH)]
+    out = TokenizedTexts()
+    bar = tqdm(total=len(texts), unit="doc", desc=desc, disable=not progress, leave=False)
+    try:
+        _init_worker(settings)  # here too: forked workers inherit the loaded tokenizer
+        if n_process > 1 and len(batches) > 1:
+            import multiprocessing as mp
+
+            with mp.get_context("fork").Pool(n_process) as pool:
+                for result in pool.imap(_process_batch, batches):
+                    out.add_batch(*result)
+                    bar.update(len(result[2]))
+        else:
+            for batch in batches:
+                out.add_batch(*_process_batch(batch))
+                bar.update(len(batch))
+    finally:
+        bar.close()
+    return out
