@@ -149,3 +149,26 @@ def test_tokenizing_keeps_its_old_import_path():
     assert topicvae.Vectorizer is Vectorizer
     tok = ingestion.tokenize_texts(["Apples grow on trees.", "Pears too"], Vectorizer().preprocess)
     assert tok.token_lists() == [["apple", "grow", "tree"], ["pear"]]
+
+
+def test_c_v_sees_the_phrase_tokens(phrase_corpus):
+    """evaluate's C_v reference texts are the vectorizer's tokens: phrases joined as the counts were."""
+    from topicvae.analysis.evaluate import _reference_texts
+
+    rows = phrase_corpus.split_rows("test")
+    texts = _reference_texts(phrase_corpus, rows)
+    assert len(texts) == len(rows) and sum(t.count("new_york") for t in texts) > 5
+    j = phrase_corpus.vocab.index("new_york")
+    assert sum(t.count("new_york") for t in texts) == phrase_corpus.bow[rows][:, j].sum()
+
+
+def test_verify_checks_the_vectorizer_file(phrase_corpus, tmp_path):
+    import shutil
+
+    from topicvae.verify import DAMAGED, OK, check_corpus
+
+    root = tmp_path / "corpora"
+    shutil.copytree(phrase_corpus.path, root / "phr")
+    assert check_corpus(root, "phr").status == OK
+    (root / "phr" / VECTORIZER_FILE).write_text((root / "phr" / VECTORIZER_FILE).read_text().replace("new_york", "new_yorx"))
+    assert check_corpus(root, "phr").status == DAMAGED

@@ -89,7 +89,7 @@ def check_corpus(root: Path, name: str) -> Finding:
         return Finding("corpus", name, DAMAGED, f"manifest.json cannot be read ({_short(exc)})", folder)
     recorded = manifest.get("checksums") or {}
     sizes = manifest.get("sizes") or {}
-    for fname in (BOW_FILE, VOCAB_FILE, DOCS_FILE):
+    for fname in dict.fromkeys([BOW_FILE, VOCAB_FILE, DOCS_FILE, *recorded]):  # vectorizer.json where recorded
         problem = _file_problem(folder / fname, recorded.get(fname), sizes.get(fname))
         if problem:
             return Finding("corpus", name, DAMAGED, problem, folder)

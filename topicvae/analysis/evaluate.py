@@ -73,14 +73,10 @@ def _reference_bow(run, corpus: Corpus, reference: str, corpora_dir) -> tuple[sp
 
 
 def _reference_texts(ref: Corpus, rows: np.ndarray, max_docs: int = 20000) -> list[list[str]]:
-    """The reference documents tokenized again with their corpus's preprocessing (for C_v)."""
-    from ..config import PreprocessSettings, from_dict
-    from ..ingestion import tokenize_texts
+    """The reference documents as their corpus's vectorizer tokenizes them, phrases joined (for C_v)."""
+    from ..text.vectorizer import reference_tokens
 
-    rows = rows[:max_docs]
-    settings = from_dict(PreprocessSettings, ref.manifest.get("preprocess", {}))
-    tok = tokenize_texts(ref.docs["text"].iloc[rows].tolist(), settings)
-    return [tok.tokens(i) for i in range(len(tok))]
+    return reference_tokens(ref, rows[:max_docs])
 
 
 # ---------------------------------------------------------------------------- one group of metrics each
