@@ -477,6 +477,9 @@ def _positional(columns: TableColumns) -> TableColumns:
         col = getattr(columns, role)
         if col is None:
             continue
+        if role == "text" and col == TableColumns.text:  # the default name: no column has one now
+            raise SourceError("--no-header names columns by position: say which holds the text, "
+                              "--text-col 0 for the first column")
         if not re.fullmatch(r"[0-9]+", col.strip()):
             raise SourceError(f"--no-header names columns by position: --{role}-col must be a number "
                               f"(0 for the first column), not {_short(col)!r}")
