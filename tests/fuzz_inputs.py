@@ -121,6 +121,70 @@ def csv_cases(draw, sep: str = ",") -> Case:
                 draw(table_columns))
 
 
+positional_columns = st.builds(  # a CSV/TSV without a header: columns by position, and mistakes
+    TableColumns,
+    text=st.sampled_from(["0"] * 10 + ["1", "01", " 2", "9", "text", "-1", "٣"]),
+    id=st.sampled_from([None, None, None, "1", "7"]),
+    label=st.sampled_from([None, None, "2", "x"]),
+    date=st.sampled_from([None, None, "3"]),
+    split=st.sampled_from([None, "1"]),
+    header=st.just(False),
+)
+
+
+@st.composite
+def headerless_cases(draw) -> Case:
+    """A CSV or TSV whose first row is data, read with columns by position."""
+    sep = draw(st.sampled_from([",", "\t"]))
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=sep, quoting=draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])))
+    width = draw(st.integers(1, 4))
+    for _ in range(draw(st.integers(0, 6))):
+        writer.writerow([_safe_text(str(draw(cell_values))) for _ in range(width - draw(st.integers(0, 1)))])
+    data = draw(damaged(draw(encoded(out.getvalue()))))
+    name = b"d.tsv" if sep == "\t" else b"d.csv"
+    fmt = draw(st.sampled_from([None, None, None, "tsv" if sep == "\t" else "csv", "jsonl"]))  # jsonl: refused
+    return Case({name: data}, name, fmt, draw(positional_columns))
+
+
+@st.composite
+def octis_line(draw, labelled: bool) -> str:
+    """A row of OCTIS' corpus.tsv: mostly text<TAB>split[<TAB>label], or damaged (fields lost or added)."""
+    split = draw(st.sampled_from(["train"] * 6 + ["val", "test", "test", "dev", ""]))
+    fields = [draw(texts), split] + ([draw(st.sampled_from(["0", "7", "<http://x/y>", ""]))]
+                                     if labelled == bool(draw(st.integers(0, 15))) else [])
+    fields += [draw(texts) for _ in range(draw(st.sampled_from([0] * 15 + [1, 2])))]
+    if draw(st.integers(0, 5)) == 0:
+        fields[0] = '"' + fields[0].replace('"', '""') + '"'  # quoted, as pandas writes a field with a quote
+    return "\t".join(fields)
+
+
+octis_metadata = st.one_of(
+    st.builds(lambda n, t, v: json.dumps({"total_documents": n, "last-training-doc": t, "last-validation-doc": v}),
+              st.integers(0, 8), st.integers(0, 8), st.one_of(st.integers(0, 8), st.text(max_size=3))),
+    st.sampled_from(["{not json", "[1, 2]", "", "null", '{"total_documents": "5"}', "\x00\x01"]),
+)
+
+
+@st.composite
+def octis_cases(draw) -> Case:
+    """OCTIS' layout: a dataset folder (corpus.tsv, metadata.json, vocabulary.txt, maybe a stray .txt) or its tsv."""
+    lines = st.lists(octis_line(labelled=draw(st.integers(0, 4)) > 0), max_size=6)
+    rows = "\n".join(draw(lines)) + draw(st.sampled_from(["\n", "", "\r\n"]))
+    corpus = draw(damaged(draw(encoded(_safe_text(rows)))))
+    columns = draw(st.just(TableColumns()) | st.just(TableColumns(header=False)) | table_columns)
+    if draw(st.booleans()):
+        return Case({b"d.tsv": corpus}, b"d.tsv", draw(st.sampled_from([None, "octis"])), columns)
+    files = {b"ds/corpus.tsv": corpus} if draw(st.integers(0, 7)) else {b"ds": None}
+    if draw(st.booleans()):
+        files[b"ds/metadata.json"] = draw(octis_metadata).encode("utf-8", "replace")
+    if draw(st.booleans()):
+        files[b"ds/vocabulary.txt"] = b"apple\npear\n"
+    if draw(st.integers(0, 4)) == 0:
+        files[b"ds/notes.txt"] = draw(contents)  # a document beside corpus.tsv: ambiguous
+    return Case(files, b"ds", draw(st.sampled_from([None, None, "octis", "folder"])), columns)
+
+
 json_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
                                      texts),
                            lambda inner: st.one_of(st.lists(inner, max_size=3),
@@ -277,7 +341,7 @@ def odd_cases(draw) -> Case:
     kind = draw(st.sampled_from(["folder", "empty", "random", "missing"]))
     files = {} if kind == "missing" else {name: {"folder": None, "empty": b"",
                                                  "random": draw(st.binary(max_size=200))}[kind]}
-    fmt = draw(st.sampled_from([None, "csv", "tsv", "jsonl", "parquet", "folder", "archive", "nope"]))
+    fmt = draw(st.sampled_from([None, "csv", "tsv", "jsonl", "parquet", "octis", "folder", "archive", "nope"]))
     return Case(files, name, fmt, draw(table_columns))
 
 
@@ -290,6 +354,8 @@ READERS = {
     "zip": zip_cases(),
     "tar": tar_cases(),
     "odd": odd_cases(),
+    "headerless": headerless_cases(),
+    "octis": octis_cases(),
 }
 
 

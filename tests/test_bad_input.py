@@ -39,6 +39,8 @@ def template(tmp_path_factory) -> Path:
     inputs.mkdir()
     (inputs / "ok.csv").write_text("text\nword01 word02 word03 word04\n")
     (inputs / "empty.csv").write_text("")
+    (inputs / "headerless.csv").write_text("word01 word02 word03,train\nword04 word05 word06,test\n")
+    (inputs / "octis.tsv").write_text("word01 word02\ttrain\t0\nword03 word04\tval\t1\nword05\ttest\n")
     (inputs / "header-only.csv").write_text("text\n")
     (inputs / "unknown-words.csv").write_text("text\nzzzz qqqq xxxx\nyyyy\n")
     (inputs / "binary.parquet").write_bytes(bytes(range(256)) * 64)
@@ -160,6 +162,12 @@ CASES = [
     ("unknown format", f"ingest {I}/ok.csv --name c --format xml", None),
     ("missing text column", f"ingest {I}/ok.csv --name c --text-col body", None),
     ("50 MB one-line document", f"ingest {I}/big.csv --name c", big_line),
+    ("column position out of range", f"ingest {I}/headerless.csv --name c --no-header --text-col 0 --label-col 2",
+     None),
+    ("--no-header with a column name", f"ingest {I}/headerless.csv --name c --no-header --text-col text", None),
+    ("--no-header for a jsonl file", f"ingest {I}/docs.jsonl --name c --no-header --text-col 0", None),
+    ("OCTIS row with 2 fields of 3", f"ingest {I}/octis.tsv --name c --format octis", None),
+    ("OCTIS folder without corpus.tsv", f"ingest {I}/folder --name c --format octis", None),
     ("corpus exists", f"ingest {I}/ok.csv --name {CORPUS}", None),
     # --- names
     ("name ../x", f"ingest {I}/ok.csv --name ../x", None),

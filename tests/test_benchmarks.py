@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -117,16 +119,37 @@ def test_quality_aggregates_seeds_and_compares_default_prodlda(quality):
     assert "| c | 1,000 | 800 | 200 | 20 | ProdLDA | 0.310 ± 0.010 | 0.410 ± 0.010 | +0.100 ± 0.000 |" in quality.table(agg)
 
 
-def test_quality_octis_csv_split_and_label_nmi(quality, tmp_path):
-    tsv = tmp_path / "x.tsv"
-    tsv.write_text('alpha beta, "gamma"\ttrain\t1\ndelta\tval\t2\nepsilon\ttest\t<http://x/y>\n')
-    assert quality.octis_to_csv(tsv, tmp_path / "x.csv") == 3
-    import pandas as pd
+def _octis_tsv(path, n: int = 40) -> None:
+    """OCTIS rows of three themes (every word in a third of the documents), 70/15/15 % train/val/test."""
+    themes = ["apple pear orchard fruit harvest", "engine wheel road driver motor", "goal match player score team"]
+    splits = ["train"] * int(0.7 * n) + ["val"] * int(0.15 * n)
+    splits += ["test"] * (n - len(splits))
+    rows = [f"{themes[i % 3]}\t{s}\t{i % 3}" for i, s in enumerate(splits)]
+    rows[0] = rows[0].replace("apple", 'apple "quoted"', 1)  # quotes inside a field are text
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(rows) + "\n")
 
-    df = pd.read_csv(tmp_path / "x.csv", dtype=str)
-    assert list(df.columns) == ["text", "split", "label"]
-    assert df["split"].tolist() == ["train", "train", "test"] and df["text"][0] == 'alpha beta, "gamma"'
 
+def test_quality_ingests_octis_tsv_with_its_val_split(quality, tmp_path):
+    shared, cache = tmp_path / "shared", tmp_path / "cache"
+    _octis_tsv(shared / quality.CORPORA["m10"]["source"])
+    corpus, why = quality.prepare_corpus("m10", shared, cache, n_process=1)
+    assert why is None and corpus.manifest["source"]["format"] == "octis"
+    assert corpus.manifest["counts"]["read_splits"] == {"train": 28, "val": 6, "test": 6}
+    assert corpus.docs["text"][0].startswith('apple "quoted"')
+    train, test, made = quality.split_rows(corpus)  # OCTIS' val rows are neither trained on nor scored
+    assert not made and len(train) == 28 and len(test) == 6
+
+    assert quality.prepare_corpus("m10", shared, cache, n_process=1)[0].path == corpus.path  # the cache is reused
+    manifest = corpus.path / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["source"]["format"] = "csv"  # made by the old conversion to CSV: ingested again
+    manifest.write_text(json.dumps(data))
+    again, _ = quality.prepare_corpus("m10", shared, cache, n_process=1)
+    assert again.manifest["source"]["format"] == "octis"
+
+
+def test_quality_split_and_label_nmi(quality):
     class NoSplit:  # a corpus without a test split: a seeded 20 % is held out
         def has_split(self, s):
             return False

@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from fuzz_inputs import READERS, cell_values, column_names, json_values, outcome, texts
 from topicvae.errors import TopicVAEError
 
-# inputs per reader: 2,050 in all
-EXAMPLES = {"csv": 300, "tsv": 200, "jsonl": 350, "parquet": 250, "folder": 250, "zip": 250, "tar": 300, "odd": 150}
+# inputs per reader: 2,150 in all
+EXAMPLES = {"csv": 250, "tsv": 150, "jsonl": 300, "parquet": 250, "folder": 250, "zip": 250, "tar": 250, "odd": 150,
+            "headerless": 150, "octis": 150}
 
 
 def fuzz_settings(n: int):
@@ -51,6 +52,8 @@ test_folder_reader = _reader_test("folder")
 test_zip_reader = _reader_test("zip")
 test_tar_reader = _reader_test("tar")
 test_odd_sources = _reader_test("odd")
+test_headerless_reader = _reader_test("headerless")
+test_octis_reader = _reader_test("octis")
 
 
 # ------------------------------------------------------------------ saving what the readers give

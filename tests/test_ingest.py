@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -232,3 +233,114 @@ def test_manifest_is_json_with_settings(sample_corpus):
     saved = json.loads((sample_corpus.path / "vectorizer.json").read_text())
     assert saved["phrases"] is None and saved["vocabulary"] == sample_corpus.vocab
     assert saved["preprocess"] == m["preprocess"] and saved["vocab"] == m["vocab"]
+
+
+# ------------------------------------------------------------------ other formats: headerless tables, OCTIS
+OCTIS_M10 = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "octis" / "M10.tsv"
+THEMES = ["apple pear orchard fruit", "engine wheel road driver", "goal match player score"]
+SMALL_ARGS = ["--min-df", "1", "--max-df", "1.0", "--min-tokens", "1", "--quiet"]
+
+
+def _rows(n: int = 12) -> list[tuple[str, str, str]]:
+    """(text, split, label) of ``n`` documents of three themes: the last quarter test, the rest train."""
+    return [(THEMES[i % 3], "test" if i >= 3 * n // 4 else "train", f"t{i % 3}") for i in range(n)]
+
+
+def _ingest_cli(tmp_path, capsys, *args) -> tuple[int, Corpus | None, str]:
+    """Run ``topicvae ingest`` in-process: (exit code, the corpus 'c' when one was made, stderr)."""
+    corpora = tmp_path / "corpora"
+    code = main(["ingest", *map(str, args), "--name", "c", "--corpora-dir", str(corpora), *SMALL_ARGS])
+    err = capsys.readouterr().err
+    return code, (Corpus.load("c", corpora) if code == 0 else None), err
+
+
+@pytest.mark.parametrize("sep, suffix", [(",", ".csv"), ("\t", ".tsv")])
+def test_cli_headerless_table_by_position(tmp_path, capsys, sep, suffix):
+    p = tmp_path / f"docs{suffix}"
+    p.write_text("".join(f"{text}{sep}{split}{sep}{label}{sep}id{i}{sep}2020-01-{i + 1:02d}\n"
+                         for i, (text, split, label) in enumerate(_rows())))
+    code, c, err = _ingest_cli(tmp_path, capsys, p, "--no-header", "--text-col", "0", "--split-col", "1",
+                               "--label-col", "2", "--id-col", "3", "--date-col", "4")
+    assert code == 0, err
+    assert c.manifest["counts"]["read"] == 12  # the first row is a document, not a header
+    assert c.manifest["counts"]["splits"] == {"train": 9, "test": 3}
+    assert c.docs["id"].tolist()[:2] == ["id0", "id1"] and c.docs["date"][0] == "2020-01-01"
+    assert sorted(c.docs["label"].unique()) == ["t0", "t1", "t2"]
+    assert c.manifest["source"]["columns"]["header"] is False
+
+
+def test_cli_numeric_column_names_of_a_header_are_names(tmp_path, capsys):
+    p = tmp_path / "docs.csv"
+    p.write_text("1,0\n" + "".join(f"x,{text}\n" for text, _, _ in _rows()))  # the text is in the column named 0
+    code, c, err = _ingest_cli(tmp_path, capsys, p, "--text-col", "0")
+    assert code == 0, err
+    assert c.manifest["counts"]["read"] == 12 and c.docs["text"][0] == THEMES[0] and c.docs["1"][0] == "x"
+
+
+def _octis_rows(n: int = 20) -> str:
+    splits = ["train"] * 12 + ["val"] * 4 + ["test"] * 4
+    return "".join(f"{THEMES[i % 3]}\t{splits[i]}\t{i % 3}\n" for i in range(n))
+
+
+@pytest.mark.parametrize("layout", ["folder", "tsv", "folder --format octis", "tsv --format octis"])
+def test_cli_octis_folder_and_tsv(tmp_path, capsys, caplog, layout):
+    folder = tmp_path / "m10"
+    folder.mkdir()
+    (folder / "corpus.tsv").write_text(_octis_rows())
+    (folder / "vocabulary.txt").write_text("\n".join(sorted(set(" ".join(THEMES).split()))) + "\n")
+    (folder / "metadata.json").write_text(json.dumps({"total_documents": 20, "last-training-doc": 12,
+                                                      "last-validation-doc": 16}))
+    source = folder if layout.startswith("folder") else folder / "corpus.tsv"
+    code, c, err = _ingest_cli(tmp_path, capsys, source, *layout.split()[1:])
+    assert code == 0, err
+    assert "differ" not in caplog.text  # the counts agree with metadata.json
+    assert c.manifest["source"]["format"] == "octis" and c.manifest["source"]["sha256"]
+    assert c.manifest["counts"]["read_splits"] == {"train": 12, "val": 4, "test": 4}
+    assert c.manifest["counts"]["splits"] == {"train": 12, "val": 4, "test": 4}
+    assert c.docs["id"].tolist()[:3] == ["0", "1", "2"] and c.docs["label"].nunique() == 3
+    assert "vocabulary.txt" not in c.docs["text"].tolist()  # OCTIS' own files are not documents
+
+
+def test_cli_octis_counts_that_differ_from_metadata_are_a_warning(tmp_path, capsys, caplog):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "corpus.tsv").write_text(_octis_rows())
+    (tmp_path / "d" / "metadata.json").write_text(json.dumps({"total_documents": 25, "last-training-doc": 12}))
+    code, c, err = _ingest_cli(tmp_path, capsys, tmp_path / "d")
+    assert code == 0 and c.manifest["counts"]["read"] == 20
+    assert "differ from metadata.json (total_documents 25, read 20)" in caplog.text
+
+
+@pytest.mark.parametrize("content, args, message", [
+    ("a b c,train\nd e f,test\n", ["--no-header", "--text-col", "2"],
+     "no column at position 2 for --text-col; the file has 2 column(s), positions 0 to 1"),
+    ("a b c,train\nd e f,test\n", ["--no-header", "--text-col", "body"],
+     "--no-header names columns by position: --text-col must be a number"),
+    ("a b c,train\nd e f,test\n", ["--no-header", "--text-col", "0", "--split-col", "-1"],
+     "--split-col must be a number"),
+    ("a b c,train\nd e f,test\n", ["--no-header"], "say which holds the text, --text-col 0 for the first column"),
+    (_octis_rows() + "g h i\ttrain\n", ["--format", "octis"], "line 21 has 2 tab-separated field(s), expected 3"),
+    ("a b c\ttrain\t1\nd e f\ttest\t1\textra\n", ["--format", "octis"], "line 2 has 4 tab-separated field(s)"),
+    ("a b c\ttrain\t1\nd e f\tdev\t1\n", ["--format", "octis"], "line 2 has split 'dev'"),
+    (_octis_rows(), ["--label-col", "2"], "OCTIS' corpus.tsv has fixed columns (text, split, label); drop --label-col"),
+])
+def test_cli_bad_positions_and_octis_rows(tmp_path, capsys, content, args, message):
+    p = tmp_path / ("d.tsv" if "\t" in content else "d.csv")
+    p.write_text(content)
+    code, c, err = _ingest_cli(tmp_path, capsys, p, *args)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and message in lines[0], err
+    assert not (tmp_path / "corpora" / "c").exists()
+
+
+def test_real_octis_m10_matches_its_metadata(tmp_path, capsys, caplog):
+    if not OCTIS_M10.is_file():
+        pytest.skip(f"OCTIS' M10.tsv not found at {OCTIS_M10} (it lives in ../shared/corpora/octis)")
+    meta = json.loads(OCTIS_M10.with_name("M10.metadata.json").read_text())
+    corpora = tmp_path / "corpora"
+    assert main(["ingest", str(OCTIS_M10), "--corpora-dir", str(corpora), "--quiet"]) == 0  # detected: octis
+    m = json.loads((corpora / "M10" / "manifest.json").read_text())
+    assert m["source"]["format"] == "octis" and "differ" not in caplog.text
+    train, val = meta["last-training-doc"], meta["last-validation-doc"] - meta["last-training-doc"]
+    assert m["counts"]["read"] == meta["total_documents"] == 8355
+    assert m["counts"]["read_splits"] == {"train": train, "val": val, "test": meta["total_documents"] - train - val}
+    assert m["counts"]["read_labels"] == meta["total_labels"] == 10

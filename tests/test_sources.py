@@ -456,3 +456,86 @@ def test_parquet_string_that_is_not_utf8_is_a_source_error(tmp_path):
     with pytest.raises(SourceError, match="cannot read .* as parquet: 'utf-8' codec can't decode") as e:
         _docs(p)
     _one_line(e)
+
+
+# ------------------------------------------------------------------ headerless tables, OCTIS
+def test_headerless_csv_names_columns_by_position(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("first text,a,x\nsecond text,b,y\n")
+    docs = _docs(p, columns=TableColumns(text="0", id="01", header=False))  # "01" is position 1
+    assert [d.text for d in docs] == ["first text", "second text"] and [d.id for d in docs] == ["a", "b"]
+    assert docs[0].meta == {"2": "x"}
+
+
+def test_no_header_is_for_csv_and_tsv_only(tmp_path):
+    p = tmp_path / "d.jsonl"
+    p.write_text('{"text": "a"}\n')
+    with pytest.raises(SourceError, match="--no-header is for CSV and TSV files; a jsonl source"):
+        _docs(p, columns=TableColumns(text="0", header=False))
+
+
+def _octis_folder(root, rows="apple pear\ttrain\t0\ncar road\tval\t1\nbus wheel\ttest\t1\n"):
+    root.mkdir()
+    (root / "corpus.tsv").write_text(rows)
+    (root / "vocabulary.txt").write_text("apple\npear\n")
+    (root / "indexes.txt").write_text("0\n1\n2\n")
+    return root
+
+
+def test_octis_detection(tmp_path):
+    folder = _octis_folder(tmp_path / "ds")
+    assert detect_format(str(folder)) == "octis"
+    assert detect_format(str(folder / "corpus.tsv")) == "octis"
+    # read without a header, the user names the columns: a plain table
+    assert detect_format(str(folder / "corpus.tsv"), TableColumns(text="0", header=False)) == "tsv"
+    with_header = tmp_path / "h.tsv"
+    with_header.write_text("text\tsplit\tlabel\napple pear\ttrain\t0\n")
+    assert detect_format(str(with_header)) == "tsv"
+    other_split = tmp_path / "o.tsv"
+    other_split.write_text("apple pear\ttrain\t0\ncar road\tdev\t1\n")
+    assert detect_format(str(other_split)) == "tsv"  # not OCTIS' splits: not guessed
+
+
+def test_folder_with_corpus_tsv_and_documents_is_ambiguous(tmp_path):
+    folder = _octis_folder(tmp_path / "ds")
+    (folder / "notes.txt").write_text("a document of its own")
+    with pytest.raises(SourceError, match="holds corpus.tsv .* and 1 other text file.*pass --format octis or "
+                                          "--format folder"):
+        detect_format(str(folder))
+    assert len(_docs(folder, fmt="octis")) == 3
+    assert len(_docs(folder, fmt="folder")) == 3  # notes, vocabulary and indexes: what the user asked for
+
+
+def test_octis_rows_quotes_missing_labels_and_val(tmp_path):
+    p = tmp_path / "c.tsv"
+    p.write_text('"say ""hi"" now"\ttrain\n\nplain text\tval\r\nlast one\ttest\n')
+    docs = _docs(p, fmt="octis")
+    assert [d.text for d in docs] == ['say "hi" now', "plain text", "last one"]
+    assert [d.split for d in docs] == ["train", "val", "test"] and {d.label for d in docs} == {None}
+    assert [d.id for d in docs] == ["0", "1", "2"]
+
+
+@pytest.mark.parametrize("rows, message", [
+    ("a\ttrain\t0\nb\ttest\n", r"c.tsv: line 2 has 2 tab-separated field\(s\), expected 3"),
+    ("a\n", r"line 1 has 1 tab-separated field\(s\), expected 3"),
+    ("a\ttrain\t0\n\nb\tTrain\t0\n", r"line 3 has split 'Train'; OCTIS' splits are train, val and test"),
+    ("\n\n", "no rows found"),
+])
+def test_octis_bad_rows_name_their_line(tmp_path, rows, message):
+    p = tmp_path / "c.tsv"
+    p.write_text(rows)
+    with pytest.raises(SourceError, match=message):
+        _docs(p, fmt="octis")
+
+
+def test_octis_folder_without_corpus_tsv(tmp_path):
+    (tmp_path / "ds").mkdir()
+    with pytest.raises(SourceError, match="no corpus.tsv in folder"):
+        _docs(tmp_path / "ds", fmt="octis")
+
+
+def test_octis_metadata_that_is_not_json_is_a_warning(tmp_path, caplog):
+    folder = _octis_folder(tmp_path / "ds")
+    (folder / "metadata.json").write_text("{not json")
+    assert len(_docs(folder)) == 3
+    assert "metadata.json: not a JSON object; the document counts were not checked" in caplog.text

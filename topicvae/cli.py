@@ -66,11 +66,18 @@ def _add_ingest_args(p: argparse.ArgumentParser) -> None:
 
     pre, voc = PreprocessSettings(), VocabSettings()
     p.add_argument("source", help="a .csv/.tsv/.jsonl/.parquet file, a folder of .txt files, "
-                                  "a .tar.gz/.zip archive of folders, or builtin:sample")
+                                  "a .tar.gz/.zip archive of folders, an OCTIS dataset folder "
+                                  "(corpus.tsv) or its .tsv, or builtin:sample")
     p.add_argument("--name", help="corpus name (default: from the source's file name)")
-    p.add_argument("--format", dest="fmt", choices=["csv", "tsv", "jsonl", "parquet", "folder", "archive", "builtin"],
-                   help="source format (default: detected from the path)")
-    g = p.add_argument_group("table columns (csv, tsv, jsonl, parquet); other columns are kept as metadata")
+    p.add_argument("--format", dest="fmt",
+                   choices=["csv", "tsv", "jsonl", "parquet", "octis", "folder", "archive", "builtin"],
+                   help="source format (default: detected from the path; a folder with corpus.tsv, or a .tsv "
+                        "of text<TAB>train|val|test<TAB>label rows, is octis)")
+    g = p.add_argument_group("table columns (csv, tsv, jsonl, parquet)",
+                             "Other columns are kept as metadata. A column is a name from the header row, even "
+                             "when it looks like a number; with --no-header it is a position, 0 for the first.")
+    g.add_argument("--no-header", action="store_true",
+                   help="the CSV/TSV has no header row: name columns by position (--text-col 0 --label-col 2)")
     g.add_argument("--text-col", default="text", help="column with the document text (default: text)")
     g.add_argument("--id-col", help="column with a unique document id (default: row number)")
     g.add_argument("--label-col", help="column with a class label")
@@ -135,7 +142,7 @@ def cmd_ingest(args) -> int:
     voc = VocabSettings(min_df=args.min_df, max_df=args.max_df, max_vocab=args.max_vocab or None,
                         min_tokens=args.min_tokens, phrases=args.phrases)
     cols = TableColumns(text=args.text_col, id=args.id_col, label=args.label_col, date=args.date_col,
-                        split=args.split_col)
+                        split=args.split_col, header=not args.no_header)
     name = _default_name(args.source) if args.name is None else args.name
     corpus = ingest(args.source, name, fmt=args.fmt, columns=cols, preprocess=pre, vocab=voc,
                     corpora_dir=args.corpora_dir, force=args.force, dedupe=args.dedupe,

@@ -63,6 +63,8 @@ def _documents_table(docs: list[sources.RawDoc]) -> pd.DataFrame:
 def _source_sha256(source: str, fmt: str) -> str | None:
     if fmt in ("builtin", "folder"):
         return None
+    if fmt == "octis":  # a dataset folder: its corpus.tsv holds the documents
+        return paths.sha256_file(sources.octis_corpus_file(Path(source)))
     return paths.sha256_file(source)
 
 
@@ -83,10 +85,12 @@ def ingest(
     """Read ``source``, preprocess it, build the bag-of-words and save ``corpora/<name>/``.
 
     Args:
-        source: a path (csv, tsv, jsonl, parquet, folder, tar/zip archive) or ``builtin:sample``.
+        source: a path (csv, tsv, jsonl, parquet, folder, tar/zip archive, OCTIS dataset folder or
+            its corpus.tsv) or ``builtin:sample``.
         name: the corpus name (a safe folder name).
-        fmt: the source format, overriding detection.
-        columns: table columns holding text, id, label, date (tables only).
+        fmt: the source format, overriding detection (``"octis"`` for OCTIS' layout).
+        columns: table columns holding text, id, label, date (tables only); ``columns.header=False``
+            reads a CSV/TSV without a header row, its columns named by position (``"0"`` first).
         preprocess, vocab: settings; defaults from :mod:`topicvae.config`.
         force: replace an existing corpus of that name.
         dedupe: keep the first of documents sharing an id instead of failing.
@@ -117,7 +121,7 @@ def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableCo
             n_process: int, progress: bool) -> Corpus:
     """The recipe behind :func:`ingest`, run while the name is locked."""
     t0 = time.perf_counter()
-    fmt = fmt or sources.detect_format(source)
+    fmt = fmt or sources.detect_format(source, columns)
     docs, counts = _read(source, fmt, columns, progress)
     docs, dropped = _check_ids(docs, dedupe)
     table = _documents_table(docs)

@@ -2,7 +2,10 @@
 
 Supported sources (detected from the path, or named with ``fmt``):
 
-- ``csv`` / ``tsv`` / ``jsonl`` / ``parquet`` tables: one document per row;
+- ``csv`` / ``tsv`` / ``jsonl`` / ``parquet`` tables: one document per row; a CSV or TSV
+  without a header row (``TableColumns.header=False``) names its columns by position;
+- ``octis``: OCTIS' dataset layout, a folder with ``corpus.tsv`` (or that file itself) of
+  headerless ``text<TAB>split<TAB>label`` rows, split ``train``, ``val`` or ``test``;
 - ``folder``: a folder of text files; an immediate subfolder name is the label;
 - ``archive``: a ``.tar.gz`` / ``.tgz`` / ``.tar`` / ``.zip`` of such folders, read without
   extracting; a top folder named ``*-train`` / ``*-test`` (or ``train`` / ``test``) gives the split;
@@ -32,7 +35,8 @@ import struct
 import tarfile
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator
 
@@ -41,11 +45,16 @@ from ..errors import SourceError
 log = logging.getLogger(__name__)
 
 TABLE_FORMATS = ("csv", "tsv", "jsonl", "parquet")
-FORMATS = TABLE_FORMATS + ("folder", "archive", "builtin")
+FORMATS = TABLE_FORMATS + ("octis", "folder", "archive", "builtin")
 BUILTINS = ("sample",)
 TEXT_FILE_SUFFIXES = ("", ".txt", ".text")
 _SPLIT_DIR = re.compile(r"(?:^|[-_.])(train|test|dev|valid|validation)$", re.I)
 _HEAD = 8192  # bytes looked at to tell text from binary, as git and grep do
+OCTIS_CORPUS = "corpus.tsv"
+OCTIS_SPLITS = ("train", "val", "test")
+# the text files OCTIS' Dataset.save writes beside corpus.tsv: not documents
+_OCTIS_TEXT_FILES = ("vocabulary.txt", "indexes.txt")
+_OCTIS_SNIFF_LINES = 50  # rows of a .tsv looked at to tell OCTIS' layout from a table with a header
 # What the zip, tar and compression modules raise for damaged, truncated or unsupported
 # archives (RuntimeError: zipfile's "encrypted, password required"; IndexError: its
 # parsing of a damaged extra field).
@@ -68,13 +77,22 @@ class RawDoc:
 
 @dataclass
 class TableColumns:
-    """Which table columns hold the text, id, label and date (None: absent or default)."""
+    """Which table columns hold the text, id, label and date (None: absent or default).
+
+    With ``header=False`` (CSV and TSV only) the first row is data and every column is
+    named by its position, ``"0"`` for the first; with a header a name like ``"0"`` is the
+    header's name.
+    """
 
     text: str = "text"
     id: str | None = None
     label: str | None = None
     date: str | None = None
     split: str | None = None
+    header: bool = True
+
+
+ROLES = ("text", "id", "label", "date", "split")
 
 
 # ---------------------------------------------------------------- bytes to text
@@ -166,13 +184,18 @@ def _existing_path(source: str) -> Path:
     return path
 
 
-def detect_format(source: str) -> str:
-    """Guess the format of ``source`` from its path; raise :class:`SourceError` when unknown."""
+def detect_format(source: str, columns: TableColumns | None = None) -> str:
+    """Guess the format of ``source`` from its path; raise :class:`SourceError` when unknown.
+
+    A folder holding ``corpus.tsv`` and no other documents, or a ``.tsv`` whose first rows
+    are all ``text<TAB>train|val|test<TAB>label``, is OCTIS' layout; a ``.tsv`` read
+    without a header (``columns.header`` False) stays a table, its columns named by the user.
+    """
     if source.startswith("builtin:"):
         return "builtin"
     path = _existing_path(source)
     if path.is_dir():
-        return "folder"
+        return "octis" if _is_octis_folder(path) else "folder"
     name = path.name.lower()
     if name.endswith((".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz", ".zip")):
         return "archive"
@@ -180,6 +203,9 @@ def detect_format(source: str) -> str:
     by_suffix = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
                  ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
     if suffix in by_suffix:
+        headerless = columns is not None and not columns.header
+        if by_suffix[suffix] == "tsv" and not headerless and _looks_like_octis_rows(path):
+            return "octis"
         return by_suffix[suffix]
     head = _read_bytes(path, _HEAD)
     kind = "a binary file" if looks_binary(head) else f"a file with suffix {printable_name(suffix) or '(none)'!r}"
@@ -204,9 +230,13 @@ def read_source(source: str, fmt: str | None = None, columns: TableColumns | Non
     if fmt not in FORMATS:
         raise SourceError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     columns = columns or TableColumns()
+    if not columns.header and fmt not in ("csv", "tsv", "octis"):
+        raise SourceError(f"--no-header is for CSV and TSV files; a {fmt} source names its own columns")
     if fmt == "builtin":
         return read_builtin(source.removeprefix("builtin:"))
     path = _existing_path(source)
+    if fmt == "octis":
+        return read_octis(path, columns)
     if fmt == "folder":
         if not path.is_dir():
             raise SourceError(f"{printable_name(source)} is a file, not a folder; pass --format for its format")
@@ -426,7 +456,7 @@ def _check_tar_end(tf: tarfile.TarFile) -> None:
 
 # ---------------------------------------------------------------- tables
 def _check_columns(have: list[str], columns: TableColumns, source: Path) -> None:
-    for role in ("text", "id", "label", "date", "split"):
+    for role in ROLES:
         col = getattr(columns, role)
         if col is not None and col not in have:
             shown = ", ".join(_short(c) for c in have[:20]) + (f" ... ({len(have)} in all)" if len(have) > 20 else "")
@@ -434,6 +464,35 @@ def _check_columns(have: list[str], columns: TableColumns, source: Path) -> None
                 f"{printable_name(str(source))}: no {role} column {col!r}; columns are: {shown} "
                 f"(choose one with --{role}-col)"
             )
+
+
+def _positional(columns: TableColumns) -> TableColumns:
+    """``columns`` of a headerless table with each position written plainly (``"01"`` → ``"1"``).
+
+    Without a header a column has no name but its position, so anything else is a mistake
+    to report now, before the file is read.
+    """
+    named = {}
+    for role in ROLES:
+        col = getattr(columns, role)
+        if col is None:
+            continue
+        if role == "text" and col == TableColumns.text:  # the default name: no column has one now
+            raise SourceError("--no-header names columns by position: say which holds the text, "
+                              "--text-col 0 for the first column")
+        if not re.fullmatch(r"[0-9]+", col.strip()):
+            raise SourceError(f"--no-header names columns by position: --{role}-col must be a number "
+                              f"(0 for the first column), not {_short(col)!r}")
+        named[role] = str(int(col))
+    return replace(columns, **named)
+
+
+def _check_positions(n_columns: int, columns: TableColumns, source: Path) -> None:
+    for role in ROLES:
+        col = getattr(columns, role)
+        if col is not None and int(col) >= n_columns:
+            raise SourceError(f"{printable_name(str(source))}: no column at position {col} for --{role}-col; "
+                              f"the file has {n_columns} column(s), positions 0 to {n_columns - 1}")
 
 
 def _short(name: str, limit: int = 40) -> str:
@@ -467,7 +526,7 @@ def _opt_str(v) -> str | None:
 def _table_docs(rows: Iterable[dict], columns: TableColumns, source: Path,
                 where: list[str] | None = None) -> Iterator[RawDoc]:
     """Documents of table rows; ``where[i]`` names row i in messages (default: 'row i+1')."""
-    roles = {c for c in (columns.text, columns.id, columns.label, columns.date, columns.split) if c}
+    roles = {getattr(columns, role) for role in ROLES} - {None}
     for i, row in enumerate(rows):
         text = _cell_text(row.get(columns.text))
         if columns.id and _is_missing(row.get(columns.id)):
@@ -505,9 +564,14 @@ def _strip_nul_cells(df, source: Path):
 
 
 def read_table(path: Path, fmt: str, columns: TableColumns) -> Iterator[RawDoc]:
-    """Rows of a CSV, TSV or Parquet file; columns other than the named roles become metadata."""
+    """Rows of a CSV, TSV or Parquet file; columns other than the named roles become metadata.
+
+    A CSV or TSV without a header (``columns.header`` False) has columns ``"0"``, ``"1"``, ...
+    """
     import pandas as pd
 
+    if not columns.header:
+        columns = _positional(columns)
     raw = b"" if fmt == "parquet" else _read_bytes(path)
     if _clearly_binary(raw):
         raise SourceError(f"cannot read {printable_name(str(path))}: it looks like a binary file, "
@@ -519,14 +583,20 @@ def read_table(path: Path, fmt: str, columns: TableColumns) -> Iterator[RawDoc]:
         else:
             text, _ = decode(raw)
             df = pd.read_csv(io.StringIO(text), sep="\t" if fmt == "tsv" else ",", dtype=str,
+                             header="infer" if columns.header else None,
                              keep_default_na=False, na_values=[""], skip_blank_lines=False)
+            if not columns.header:
+                df.columns = [str(i) for i in range(len(df.columns))]
             df = _strip_nul_cells(df, path)
         # inside the try: Arrow-backed columns decode their strings only now, and a damaged
         # Parquet file's may not be UTF-8
         records = df.to_dict("records")
     except Exception as exc:  # pandas/pyarrow raise many types for malformed files
         raise SourceError(f"cannot read {printable_name(str(path))} as {fmt}: {_first_line(exc)}") from exc
-    _check_columns([str(c) for c in df.columns], columns, path)
+    if columns.header:
+        _check_columns([str(c) for c in df.columns], columns, path)
+    else:
+        _check_positions(len(df.columns), columns, path)
     return _table_docs(records, columns, path)
 
 
@@ -578,6 +648,142 @@ def read_jsonl(path: Path, columns: TableColumns) -> Iterator[RawDoc]:
     have = list(dict.fromkeys(k for r in rows for k in r))
     _check_columns(have, columns, path)
     return _table_docs(rows, columns, path, where)
+
+
+# ---------------------------------------------------------------- OCTIS
+def _is_octis_folder(path: Path) -> bool:
+    """Whether a folder is OCTIS' dataset layout: ``corpus.tsv`` and no text files of its own.
+
+    A folder that holds both ``corpus.tsv`` and other text files could be either a
+    dataset or a folder of documents; guessing would read the wrong documents.
+    """
+    if not (path / OCTIS_CORPUS).is_file():
+        return False
+    others = [p for p in _folder_files(path) if p.relative_to(path).as_posix() not in _OCTIS_TEXT_FILES]
+    if others:
+        raise SourceError(f"{printable_name(str(path))} holds {OCTIS_CORPUS} (OCTIS' dataset layout) and "
+                          f"{len(others)} other text file(s) (first: {printable_name(others[0].name)!r}); "
+                          "pass --format octis or --format folder")
+    return True
+
+
+def _octis_fields(line: str) -> list[str]:
+    """The tab-separated fields of a row, unquoted as pandas' ``to_csv`` (which OCTIS saves with) quotes them."""
+    fields = line.split("\t")
+    return [f[1:-1].replace('""', '"') if len(f) >= 2 and f[0] == f[-1] == '"' else f for f in fields]
+
+
+def _looks_like_octis_rows(path: Path) -> bool:
+    """Whether the first rows of a .tsv all have three fields with a split (train, val, test) in the second.
+
+    A header row (``text<TAB>split<TAB>label``) has none, so a table with a header is never
+    taken for OCTIS' layout; a damaged or binary file is left to the TSV reader to report.
+    """
+    head = _read_bytes(path, 16 * _HEAD)
+    if not head or looks_binary(head):
+        return False
+    lines = decode(head)[0].split("\n")
+    if len(head) == 16 * _HEAD:
+        lines = lines[:-1]  # the last line may be cut
+    rows = [_octis_fields(line.rstrip("\r")) for line in lines if line.strip()][:_OCTIS_SNIFF_LINES]
+    return bool(rows) and all(len(r) == 3 and r[1] in OCTIS_SPLITS for r in rows)
+
+
+def octis_corpus_file(path: Path) -> Path:
+    """The ``corpus.tsv`` of an OCTIS dataset folder, or ``path`` itself when it is a file."""
+    if not path.is_dir():
+        return path
+    corpus = path / OCTIS_CORPUS
+    if not corpus.is_file():
+        raise SourceError(f"no {OCTIS_CORPUS} in folder {printable_name(str(path))}; OCTIS' dataset layout is "
+                          f"a folder with {OCTIS_CORPUS} (and optionally metadata.json, vocabulary.txt)")
+    return corpus
+
+
+def _check_octis_columns(columns: TableColumns) -> None:
+    """OCTIS' rows have fixed columns: a column option would be silently ignored, so it is refused."""
+    default = TableColumns()
+    given = [f"--{role}-col" for role in ROLES if getattr(columns, role) != getattr(default, role)]
+    if given:
+        raise SourceError(f"OCTIS' corpus.tsv has fixed columns (text, split, label); drop {', '.join(given)}, "
+                          "or read the file as a table with --format tsv --no-header")
+
+
+def _octis_metadata(corpus: Path) -> tuple[Path, dict] | None:
+    """OCTIS' ``metadata.json`` beside ``corpus.tsv`` (or ``NAME.metadata.json`` beside ``NAME.tsv``), if any."""
+    name = "metadata.json" if corpus.name == OCTIS_CORPUS else corpus.stem + ".metadata.json"
+    path = corpus.with_name(name)
+    if not path.is_file():
+        return None
+    try:
+        meta = json.loads(decode(_read_bytes(path))[0])
+    except (ValueError, RecursionError):
+        meta = None
+    if not isinstance(meta, dict):
+        log.warning("%s: not a JSON object; the document counts were not checked against it",
+                    printable_name(str(path)))
+        return None
+    return path, meta
+
+
+def _check_octis_counts(corpus: Path, splits: Counter) -> None:
+    """Warn when the rows read differ from the counts OCTIS' metadata.json records.
+
+    OCTIS keeps the rows of each split together and records where they end
+    (``last-training-doc``, ``last-validation-doc``); a difference means a file was cut or
+    edited (or, as for some published datasets, the metadata describes an earlier version).
+    """
+    found = _octis_metadata(corpus)
+    if found is None:
+        return
+    path, meta = found
+    expected = {"total_documents": sum(splits.values()), "last-training-doc": splits["train"],
+                "last-validation-doc": splits["train"] + splits["val"]}
+    differ = [f"{key} {meta[key]!r}, read {n}" for key, n in expected.items() if key in meta and meta[key] != n]
+    if differ:
+        log.warning("%s: the rows read differ from %s (%s)", printable_name(str(corpus)), path.name, "; ".join(differ))
+
+
+def read_octis(path: Path, columns: TableColumns | None = None) -> Iterator[RawDoc]:
+    """OCTIS' ``corpus.tsv`` (a dataset folder, or the file): one ``text<TAB>split<TAB>label`` row per document.
+
+    The label may be left out (two fields a row), as OCTIS allows, but every row has the
+    same number of fields and a split of ``train``, ``val`` or ``test``: anything else is a
+    damaged row, reported with its line number. The id is the row's position (0 = the
+    first). ``val`` stays its own split. ``vocabulary.txt`` is not read: the corpus gets its
+    vocabulary from its own preprocessing settings.
+    """
+    _check_octis_columns(columns or TableColumns())
+    corpus = octis_corpus_file(path)
+    raw = _read_bytes(corpus)
+    if _clearly_binary(raw):
+        raise SourceError(f"cannot read {printable_name(str(corpus))}: it looks like a binary file, not OCTIS' TSV")
+    text, _ = decode(raw)
+    if "\x00" in text:  # damage in a row, as in CSV cells: the rest of the row is worth keeping
+        log.warning("%s: removed NUL characters from %d row(s)", printable_name(str(corpus)),
+                    sum("\x00" in line for line in text.split("\n")))
+        text = text.replace("\x00", "")
+    docs, n_fields, splits = [], None, Counter()
+    for lineno, line in enumerate(text.split("\n"), 1):
+        line = line.rstrip("\r")
+        if not line.strip():
+            continue
+        fields = _octis_fields(line)
+        n_fields = n_fields or len(fields)
+        if len(fields) not in (2, 3) or len(fields) != n_fields:
+            raise SourceError(f"{printable_name(str(corpus))}: line {lineno} has {len(fields)} tab-separated "
+                              f"field(s), expected {n_fields if n_fields in (2, 3) else 3} "
+                              "(OCTIS' rows are text<TAB>split<TAB>label)")
+        if fields[1] not in OCTIS_SPLITS:
+            raise SourceError(f"{printable_name(str(corpus))}: line {lineno} has split {_short(fields[1])!r}; "
+                              "OCTIS' splits are train, val and test")
+        splits[fields[1]] += 1
+        docs.append(RawDoc(id=str(len(docs)), text=fields[0], split=fields[1],
+                           label=(fields[2] or None) if len(fields) == 3 else None, bad_utf8="\ufffd" in fields[0]))
+    if not docs:
+        raise SourceError(f"{printable_name(str(corpus))}: no rows found")
+    _check_octis_counts(corpus, splits)
+    return iter(docs)
 
 
 # ---------------------------------------------------------------- built-in
