@@ -252,3 +252,15 @@ def test_ctrl_c_in_train_prints_the_command_that_continues(corpus, runs_dir, tmp
     monkeypatch.setattr(vae_model.ProdLDA, "_build_net", ctrl_c)
     assert main([("s" if a == "r" else a) for a in argv]) == 130
     assert capsys.readouterr().err.strip() == "training of run 's' stopped before its first epoch ended; nothing was saved"
+
+
+def test_verify_command_exits_1_on_problems_and_0_once_clean(corpus, runs_dir, tmp_path, capsys):
+    from topicvae.cli import main
+
+    dirs = ["--corpora-dir", str(tmp_path / "corpora"), "--runs-dir", str(runs_dir)]
+    train_run(corpus, "prodlda", K, name="r", runs_dir=runs_dir, **FAST)
+    assert main(["verify", *dirs]) == 0
+    (runs_dir / f".r.tmp-{DEAD_PID}-deadbeef").mkdir()
+    assert main(["verify", *dirs]) == 1
+    assert "debris" in capsys.readouterr().out
+    assert main(["verify", "--clean", *dirs]) == 0 and hidden(runs_dir) == []
