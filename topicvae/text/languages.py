@@ -23,12 +23,14 @@ from ..errors import ConfigError
 _LOOKUP = re.compile(r"^([a-z]{2,3})_lemma_lookup(?:_([a-z]+))?\.json\.gz$")
 
 #: the order in which per-part-of-speech tables are merged, the first one winning for a word
-#: that several of them hold. Nouns come first because the words a topic model shows are mostly
-#: nouns (Italian "stati" → "stato", the noun, not "stare"); then the language's general table
-#: when it has one (Italian does: ``it_lemma_lookup``); then adjectives, verbs, adverbs; the
-#: remaining parts (aux, det, pron, adp, num, part, other) last, in name order: they are mostly
-#: stop words anyway.
-POS_ORDER = ("noun", "", "adj", "verb", "adv")
+#: that several of them hold, unless one of them gives the word itself (it is a dictionary
+#: form: Italian "importante", "opera", "partita" stay, where the general table says "importare",
+#: "operare", "partire"). Nouns come first because the words a topic model shows are mostly
+#: nouns (Italian "stati" → "stato", the noun, not "stare"), then adjectives; then the
+#: language's general table when it has one (Italian does: ``it_lemma_lookup``, which prefers
+#: verbs: "diretto" → "dirigere"); then verbs, adverbs; the remaining parts (aux, det, pron,
+#: adp, num, part, other) last, in name order: they are mostly stop words anyway.
+POS_ORDER = ("noun", "adj", "", "verb", "adv")
 
 
 def _package_dir(name: str) -> Path | None:
@@ -99,13 +101,23 @@ def check_language(lang: str, lemmatize: bool = True, stopwords: bool = True) ->
 @lru_cache(maxsize=4)
 def load_lemmas(lang: str) -> dict[str, str]:
     """The word → lemma table of ``lang``: its general table, or its per-part-of-speech tables
-    merged in :data:`POS_ORDER` (the first table holding a word wins). Empty when it has none.
-    Cached: callers must not change it."""
+    merged in :data:`POS_ORDER` (see there). Empty when it has none. Cached: callers must not
+    change it."""
     parts = lemma_tables().get(lang, ())
     order = [p for p in POS_ORDER if p in parts] + sorted(p for p in parts if p not in POS_ORDER)
     merged: dict[str, str] = {}
-    for pos in reversed(order):  # later updates win: go from the last in order to the first
+    forms: set[str] = set()  # words some table gives as their own lemma
+    for pos in order:
         name = f"{lang}_lemma_lookup{'_' + pos if pos else ''}.json.gz"
         with gzip.open(_lookups_dir() / name, "rt", encoding="utf-8") as f:
-            merged.update(json.load(f))
+            table = json.load(f)
+        if not merged:
+            merged = table
+            forms = {w for w, lemma in table.items() if lemma == w} if len(order) > 1 else set()
+            continue
+        for w, lemma in table.items():
+            if lemma == w:
+                forms.add(w)
+            merged.setdefault(w, lemma)
+    merged.update((w, w) for w in forms)
     return merged
