@@ -160,6 +160,8 @@ CASES = [
     ("zip with encrypted members", f"ingest {I}/encrypted.zip --name c", None),
     ("empty folder", f"ingest {I}/folder --name c", None),
     ("unknown format", f"ingest {I}/ok.csv --name c --format xml", None),
+    ("unknown language", f"ingest {I}/ok.csv --name c --language xx", None),
+    ("language without lemma table", f"ingest {I}/ok.csv --name c --language am", None),
     ("missing text column", f"ingest {I}/ok.csv --name c --text-col body", None),
     ("50 MB one-line document", f"ingest {I}/big.csv --name c", big_line),
     ("column position out of range", f"ingest {I}/headerless.csv --name c --no-header --text-col 0 --label-col 2",

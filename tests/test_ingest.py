@@ -344,3 +344,66 @@ def test_real_octis_m10_matches_its_metadata(tmp_path, capsys, caplog):
     assert m["counts"]["read"] == meta["total_documents"] == 8355
     assert m["counts"]["read_splits"] == {"train": train, "val": val, "test": meta["total_documents"] - train - val}
     assert m["counts"]["read_labels"] == meta["total_labels"] == 10
+
+
+# ------------------------------------------------------------------ --language
+ITALIAN = [
+    "Il gatto della vicina mangiava le mele che erano nelle cucine.",
+    "Le mine antiuomo sono state vietate, come le altre armi che colpiscono i civili.",
+    "I fiumi e i laghi della regione sono pieni di pesci e di uccelli.",
+    "I gatti mangiano i pesci che i pescatori portano dai laghi.",
+]
+
+
+def test_cli_language_it_gives_italian_lemmas_and_stop_words(tmp_path, capsys):
+    p = _csv(tmp_path, ITALIAN)
+    code, c, err = _ingest_cli(tmp_path, capsys, p, "--language", "it")
+    assert code == 0, err
+    vocab = set(c.vocab)
+    assert {"gatto", "mela", "fiume", "lago", "pesce", "mangiare", "cucina"} <= vocab  # Italian lemmas
+    assert not vocab & {"il", "della", "che", "come", "sono", "gatti", "fiumi", "mele"}  # Italian stop words, forms
+    # "mine" (mines) is an English stop word, not an Italian one: no English list is applied
+    assert "mina" in vocab
+    assert c.manifest["preprocess"]["lang"] == "it"
+    from topicvae.text.vectorizer import corpus_vectorizer
+
+    saved = corpus_vectorizer(c)  # the saved vectorizer (infer, C_v) tokenizes the Italian way
+    assert saved.preprocess.lang == "it"
+    assert saved.tokens(["Le mine e i gatti della città"]) == [["mina", "gatto"]]
+    # the English default keeps Italian function words and drops "mine"
+    code, en, err = _ingest_cli(tmp_path, capsys, p, "--force")
+    assert code == 0, err
+    assert {"che", "della", "sono"} <= set(en.vocab) and "mine" not in en.vocab
+
+
+def test_language_error_names_the_supported_ones():
+    from topicvae.config import PreprocessSettings
+    from topicvae.text.languages import supported_languages
+
+    assert {"en", "it", "de", "fr", "es"} <= set(supported_languages())
+    with pytest.raises(ConfigError, match=r"--language 'xx' is not supported.*supported: .*\bit\b"):
+        PreprocessSettings(lang="xx")
+    assert PreprocessSettings(lang="am", lemmatize=False).lang == "am"  # no lemma table: fine without lemmas
+
+
+DBPEDIA_IT = OCTIS_M10.parent / "DBPedia_IT.tsv"
+
+
+def test_dbpedia_it_vocabulary_is_italian(tmp_path, capsys):
+    if not DBPEDIA_IT.is_file():
+        pytest.skip(f"OCTIS' DBPedia_IT.tsv not found at {DBPEDIA_IT} (it lives in ../shared/corpora/octis)")
+    import spacy
+
+    corpora = tmp_path / "corpora"
+    assert main(["ingest", str(DBPEDIA_IT), "--format", "octis", "--language", "it", "--name", "it",
+                 "--corpora-dir", str(corpora), "--quiet"]) == 0, capsys.readouterr().err
+    c = Corpus.load("it", corpora)
+    freq = np.asarray(c.bow.sum(axis=0)).ravel()
+    top = [c.vocab[j] for j in np.argsort(-freq)[:200]]
+    english = spacy.blank("en").Defaults.stop_words
+    italian = spacy.blank("it").Defaults.stop_words
+    assert not set(top) & italian
+    # no English stop word is Italian text here: the only ones among the 200 are the English
+    # function words of band, film and album titles ("The Beatles"), which an Italian list keeps
+    assert set(top) & english <= {"the", "and", "of"}
+    assert {"squadra", "film", "album"} & set(top[:50])

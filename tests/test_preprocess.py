@@ -120,3 +120,18 @@ def test_unknown_strip_part(bad):
 
     with pytest.raises(ConfigError, match="unknown --strip part"):
         PreprocessSettings(strip=bad)
+
+
+def test_italian_lemmas_merge_the_part_of_speech_tables():
+    from topicvae.text.languages import lemma_tables, load_lemmas
+
+    if "noun" not in lemma_tables().get("it", ()):
+        pytest.skip("this spacy-lookups-data has no Italian per-part-of-speech tables")
+    lemmas = load_lemmas("it")
+    # a dictionary form stays; otherwise the noun wins over the verb
+    assert lemmas["importante"] == "importante" and lemmas["opera"] == "opera" and lemmas["partita"] == "partita"
+    assert lemmas["stati"] == "stato" and lemmas["giochi"] == "gioco" and lemmas["mangiava"] == "mangiare"
+    tok = Tokenizer(PreprocessSettings(lang="it"))
+    assert tok("Un'opera importante e le partite dei giochi olimpici") == ["opera", "importante", "partita",
+                                                                          "gioco", "olimpico"]
+    assert Tokenizer(PreprocessSettings(lang="it", stopwords=False))("della che") == ["della", "che"]

@@ -86,6 +86,11 @@ def _add_ingest_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("preprocessing")
     g.add_argument("--strip", default="", metavar="PARTS",
                    help="mail/newsgroup parts to remove, comma-separated: headers,quotes,signatures")
+    from .text.languages import supported_languages
+
+    g.add_argument("--language", dest="lang", metavar="CODE", default=pre.lang,
+                   help=f"spaCy language code of the tokenizer, stop words and lemmas (default: {pre.lang}; "
+                        f"supported: {' '.join(supported_languages())}; others with --no-lemmatize)")
     g.add_argument("--stopwords", metavar="FILE", help="extra stop words, one per line")
     g.add_argument("--no-stopwords", action="store_true", help="keep spaCy's stop words")
     g.add_argument("--no-lemmatize", action="store_true", help="keep word forms as they are")
@@ -138,6 +143,7 @@ def cmd_ingest(args) -> int:
         extra_stopwords=tuple(read_stopwords(args.stopwords)) if args.stopwords else (),
         min_token_len=args.min_token_len,
         keep_alnum=args.keep_alnum,
+        lang=args.lang,
     )
     voc = VocabSettings(min_df=args.min_df, max_df=args.max_df, max_vocab=args.max_vocab or None,
                         min_tokens=args.min_tokens, phrases=args.phrases)

@@ -18,11 +18,12 @@ class PreprocessSettings:
             ``headers``, ``quotes``, ``signatures`` (scikit-learn's ``remove=`` rules).
         drop_encoded: drop lines of encoded non-text (uuencode, base64, binhex).
         lemmatize: map each word to its lemma with spaCy's lookup table.
-        stopwords: use spaCy's English stop-word list.
+        stopwords: drop spaCy's stop words of ``lang``.
         extra_stopwords: more stop words (from ``--stopwords FILE``).
         min_token_len: shortest token kept, in characters.
         keep_alnum: keep tokens that mix letters and digits (``mp3``, ``x11``).
-        lang: spaCy language code of the blank tokenizer and lemma table.
+        lang: spaCy language code of the blank tokenizer, stop words and lemma table
+            (``--language``; :func:`topicvae.text.languages.supported_languages`).
     """
 
     strip: tuple[str, ...] = ()
@@ -42,6 +43,9 @@ class PreprocessSettings:
             raise ConfigError(f"unknown --strip part(s) {', '.join(bad)}; choose from {', '.join(STRIP_PARTS)}")
         if self.min_token_len < 1:
             raise ConfigError("--min-token-len must be at least 1")
+        from .text.languages import check_language
+
+        check_language(self.lang, lemmatize=self.lemmatize, stopwords=self.stopwords)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Cleaning and tokenization: raw text → lemmatized, filtered tokens.
 
-The tokenizer is spaCy's blank pipeline (no model download) with the lookup
-lemmatizer table from ``spacy-lookups-data``. spaCy tokenizes each
+The tokenizer is spaCy's blank pipeline of the chosen language (``lang``, no model
+download) with that language's stop words and lookup lemmatizer table from
+``spacy-lookups-data`` (:mod:`topicvae.text.languages`). spaCy tokenizes each
 whitespace-separated chunk on its own, so every distinct chunk is tokenized,
 filtered and lemmatized once and its result cached: a document then costs one
 dictionary lookup per chunk. This keeps spaCy's care with URLs, e-mail addresses
@@ -16,6 +17,7 @@ from typing import Iterable
 import numpy as np
 
 from ..config import PreprocessSettings
+from .languages import load_lemmas
 
 # --------------------------------------------------------------- mail and news text
 _QUOTE_RE = re.compile(r"(writes in|writes:|wrote:|says:|said:|^In article|^Quoted from|^\||^>)")
@@ -146,7 +148,7 @@ def clean_text(text: str, settings: PreprocessSettings) -> tuple[str, int]:
 
 
 # --------------------------------------------------------------- tokenization
-# spaCy's lookup table maps a few frequent words to a rarer sense ("number" → "numb",
+# English only: spaCy's lookup table maps a few frequent words to a rarer sense ("number" → "numb",
 # "united" → "unite", "data" → "datum"); a topic list reads better with the common word.
 LEMMA_OVERRIDES = {"number": "number", "numbers": "number", "united": "united", "data": "data",
                    "media": "media", "species": "species", "means": "means", "news": "news"}
@@ -167,14 +169,9 @@ class Tokenizer:
 
         self.settings = settings or PreprocessSettings()
         self.nlp = spacy.blank(self.settings.lang)
-        self.lemmas = {}  # a spaCy lookups Table (keyed by string hash); .get takes strings
-        if self.settings.lemmatize:
-            from spacy.lookups import load_lookups
-
-            try:
-                self.lemmas = load_lookups(self.settings.lang, ["lemma_lookup"]).get_table("lemma_lookup")
-            except (ValueError, KeyError):  # no lookup table for this language
-                self.lemmas = {}
+        # the lemma table and stop words of the chosen language (see text/languages.py)
+        self.lemmas = load_lemmas(self.settings.lang) if self.settings.lemmatize else {}
+        self.overrides = LEMMA_OVERRIDES if self.settings.lang == "en" else {}
         self.stop = set(self.nlp.Defaults.stop_words) if self.settings.stopwords else set()
         self.stop |= set(self.settings.extra_stopwords)
         self.types: list[str] = []  # every token type produced so far; ids index this list
@@ -195,7 +192,7 @@ class Tokenizer:
         """The token kept for an alphabetic word (None when filtered out)."""
         if text in self.stop:
             return None
-        lemma = LEMMA_OVERRIDES.get(text) or self.lemmas.get(text, text)
+        lemma = self.overrides.get(text) or self.lemmas.get(text, text)
         if len(lemma) < self.settings.min_token_len or lemma in self.stop:
             return None
         return lemma
