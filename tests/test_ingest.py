@@ -407,3 +407,12 @@ def test_dbpedia_it_vocabulary_is_italian(tmp_path, capsys):
     # function words of band, film and album titles ("The Beatles"), which an Italian list keeps
     assert set(top) & english <= {"the", "and", "of"}
     assert {"squadra", "film", "album"} & set(top[:50])
+
+
+def test_default_corpus_names():
+    from topicvae.cli import _default_name
+
+    assert _default_name("data/20news-bydate.tar.gz") == "20news-bydate"
+    assert _default_name("octis/M10/corpus.tsv") == "M10"  # OCTIS names the dataset by its folder
+    assert _default_name("octis/M10.tsv") == "M10" and _default_name("builtin:sample") == "sample"
+    assert _default_name("my docs (v2).csv") == "my-docs-v2"

@@ -121,7 +121,9 @@ def _default_name(source: str) -> str:
 
     if source.startswith("builtin:"):
         return source.split(":", 1)[1]
-    base = Path(source.rstrip("/")).name
+    path = Path(source.rstrip("/"))
+    # an OCTIS dataset's file is always corpus.tsv: the dataset is named by its folder
+    base = path.parent.name if path.name == "corpus.tsv" and path.parent.name else path.name
     for suffix in (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".zip", ".csv", ".tsv", ".jsonl",
                    ".ndjson", ".json", ".parquet", ".pq"):
         if base.lower().endswith(suffix):
@@ -645,7 +647,7 @@ COMMANDS = {
                           "ingest the built-in sample, train, evaluate and export: the whole flow",
                           ("topicvae quickstart", "topicvae quickstart --topics 10 --out my-exports")),
     "ingest": Command(cmd_ingest, _add_ingest_args,
-                      "turn documents (csv, jsonl, parquet, folders, archives) into a corpus",
+                      "turn documents (csv/tsv, jsonl, parquet, folders, archives, OCTIS datasets) into a corpus",
                       ("topicvae ingest reviews.csv --name reviews --text-col body --label-col stars",
                        "topicvae ingest 20news-bydate.tar.gz --name news --strip headers,quotes,signatures")),
     "corpora": Command(cmd_corpora, None, "list the corpora with their counts", ("topicvae corpora",)),
