@@ -209,9 +209,11 @@ def read_manifest(name: str, corpora_dir: str | Path | None = None) -> dict:
 
 
 def damaged(name: str, root: Path, problem: str) -> CorpusError:
-    """The one-line error for a corpus folder that cannot be used as it is."""
-    return CorpusError(f"corpus {name!r} in {root} is damaged ({problem}); `topicvae verify {name}` lists what "
-                       "is wrong, ingest it again with --force")
+    """The one-line error for a corpus folder that cannot be used as it is; ``.problem`` says what alone."""
+    error = CorpusError(f"corpus {name!r} in {root} is damaged ({problem}); `topicvae verify {name}` lists what "
+                        "is wrong, ingest it again with --force")
+    error.problem = problem
+    return error
 
 
 def _first_line(exc: BaseException) -> str:

@@ -152,15 +152,15 @@ def _complete_config(root: Path, name: str) -> dict | None:
 
 
 def run_state(root: str | Path | None, name: str) -> str:
-    """:data:`COMPLETE`, :data:`RESUMABLE` or :data:`NOTHING` (see the comment above)."""
+    """:data:`COMPLETE`, :data:`RESUMABLE` or :data:`NOTHING` (see the comment above).
+
+    A complete run and a resumable checkpoint can stand side by side: a ``--force``
+    retrain was interrupted, and the old run stays readable until the new one replaces it.
+    """
     root = paths.runs_dir(root)
-    if (root / name / CONFIG_FILE).is_file():
-        meta = checkpoint_meta(root, name)
-        config = _complete_config(root, name) or {}
-        if meta is not None and meta.get("attempt") and meta.get("attempt") != config.get("attempt"):
-            return RESUMABLE  # a newer attempt (--force) was interrupted; the old run still stands
-        return COMPLETE
-    return RESUMABLE if checkpoint_meta(root, name) is not None else NOTHING
+    if checkpoint_meta(root, name) is not None and not stale_checkpoint(root, name):
+        return RESUMABLE
+    return COMPLETE if (root / name / CONFIG_FILE).is_file() else NOTHING
 
 
 def stale_checkpoint(root: Path, name: str) -> bool:
@@ -300,8 +300,9 @@ def _resume_or_start(cls, model: str, n_topics: int, name: str, root: Path, corp
         if not cls.supports_resume:
             raise ConfigError(f"model {model!r} cannot resume training; train it again with --force")
         meta = checkpoint_meta(root, name)
-        if meta is None or (check_state and run_state(root, name) != RESUMABLE):
-            if check_state and run_state(root, name) == COMPLETE:
+        state = run_state(root, name) if check_state else RESUMABLE
+        if meta is None or state != RESUMABLE:
+            if state == COMPLETE:
                 raise RunError(f"run {name!r} is complete, there is nothing to resume; "
                                "pass --force to train it again or choose another --name")
             raise RunError(f"run {name!r} has no checkpoint in {root} to resume; train it without --resume")
@@ -576,9 +577,11 @@ class Run:
 
 
 def damaged(name: str, root: Path, problem: str) -> RunError:
-    """The one-line error for a run folder that cannot be used as it is."""
-    return RunError(f"run {name!r} in {root} is damaged ({problem}); `topicvae verify {name}` lists what is "
-                    "wrong, train it again with --force")
+    """The one-line error for a run folder that cannot be used as it is; ``.problem`` says what alone."""
+    error = RunError(f"run {name!r} in {root} is damaged ({problem}); `topicvae verify {name}` lists what is "
+                     "wrong, train it again with --force")
+    error.problem = problem
+    return error
 
 
 def _config_problem(config) -> str | None:

@@ -11,14 +11,13 @@ or run, never a resumable checkpoint, never anything a live process is writing.
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import paths, runs
-from .corpus import BOW_FILE, DOCS_FILE, MANIFEST_FILE, VOCAB_FILE, Corpus
-from .analysis.evaluate import METRICS_FILE
+from .corpus import BOW_FILE, DOCS_FILE, MANIFEST_FILE, VOCAB_FILE, Corpus, read_manifest
+from .analysis.evaluate import read_metrics
 from .errors import TopicVAEError
 from .labels import saved_labels
 
@@ -82,11 +81,9 @@ def check_corpus(root: Path, name: str) -> Finding:
     if not (folder / MANIFEST_FILE).is_file():
         return Finding("corpus", name, DAMAGED, "no manifest.json: not a complete corpus; ingest it again", folder)
     try:
-        manifest = json.loads((folder / MANIFEST_FILE).read_text())
-        if not isinstance(manifest, dict):
-            raise ValueError("not a JSON object")
-    except (OSError, ValueError) as exc:
-        return Finding("corpus", name, DAMAGED, f"manifest.json cannot be read ({_short(exc)})", folder)
+        manifest = read_manifest(name, root)
+    except TopicVAEError as exc:
+        return Finding("corpus", name, DAMAGED, _problem(exc), folder)
     recorded = manifest.get("checksums") or {}
     sizes = manifest.get("sizes") or {}
     for fname in dict.fromkeys([BOW_FILE, VOCAB_FILE, DOCS_FILE, *recorded]):  # vectorizer.json where recorded
@@ -96,7 +93,7 @@ def check_corpus(root: Path, name: str) -> Finding:
     try:
         Corpus.load(name, root)
     except TopicVAEError as exc:
-        return Finding("corpus", name, DAMAGED, _short(exc), folder)
+        return Finding("corpus", name, DAMAGED, _problem(exc), folder)
     return Finding("corpus", name, OK, "files match their checksums", folder)
 
 
@@ -108,7 +105,7 @@ def check_run(root: Path, name: str, corpora_root: Path) -> Finding:
     try:
         run = runs.Run.load(name, root)
     except TopicVAEError as exc:
-        return Finding("run", name, DAMAGED, _config_detail(exc), folder)
+        return Finding("run", name, DAMAGED, _problem(exc), folder)
     records = run.config.get("files")
     if isinstance(records, dict):
         for fname, rec in records.items():
@@ -121,7 +118,7 @@ def check_run(root: Path, name: str, corpora_root: Path) -> Finding:
         try:
             run.topic_word, run.doc_topic, run.vocab, run.topics  # noqa: B018 (each read checks a file)
         except TopicVAEError as exc:
-            return Finding("run", name, DAMAGED, _config_detail(exc), folder)
+            return Finding("run", name, DAMAGED, _problem(exc), folder)
         checked = "files read (no checksums recorded: written by an older version)"
     edited = _edited_files_problem(run)
     if edited:
@@ -136,26 +133,19 @@ def _edited_files_problem(run: runs.Run) -> str | None:
     """The files written after the run (labels, metrics) have no checksum; they must still read."""
     try:
         saved_labels(run.path)
+        read_metrics(run)
     except TopicVAEError as exc:
         return _short(exc)
-    metrics = run.path / METRICS_FILE
-    if metrics.is_file():
-        try:
-            if not isinstance(json.loads(metrics.read_text()), dict):
-                raise ValueError("not a JSON object")
-        except (OSError, ValueError) as exc:
-            return f"{METRICS_FILE} cannot be read ({_short(exc)}); run `topicvae evaluate {run.name}` again"
     return None
 
 
 def _corpus_problem(run: runs.Run, corpora_root: Path) -> str | None:
     corpus = run.config.get("corpus")
-    manifest_file = corpora_root / str(corpus) / MANIFEST_FILE
-    if not manifest_file.is_file():
+    if not (corpora_root / str(corpus) / MANIFEST_FILE).is_file():
         return f"its corpus {corpus!r} is not in {corpora_root} (deleted or moved); evaluate and export need it"
     try:
-        checksum = (json.loads(manifest_file.read_text()).get("checksums") or {}).get(BOW_FILE)
-    except (OSError, ValueError, AttributeError):
+        checksum = (read_manifest(corpus, corpora_root).get("checksums") or {}).get(BOW_FILE)
+    except TopicVAEError:
         return f"its corpus {corpus!r} is damaged"
     if checksum != run.config.get("corpus_checksum"):
         return f"its corpus {corpus!r} changed since it was trained (bow checksum differs); train it again"
@@ -237,10 +227,9 @@ def _file_problem(file: Path, sha256: str | None, size: int | None) -> str | Non
     return None
 
 
-def _config_detail(exc: BaseException) -> str:
-    text = _short(exc)
-    start = text.find("damaged (")
-    return text[start + len("damaged ("):text.rfind(")")] if start >= 0 else text
+def _problem(exc: BaseException) -> str:
+    """What is wrong, without the advice to run verify (this is verify)."""
+    return getattr(exc, "problem", None) or _short(exc)
 
 
 def _short(exc: BaseException) -> str:
