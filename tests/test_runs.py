@@ -113,6 +113,22 @@ def test_same_settings_give_the_same_run(corpus, runs_dir):
     np.testing.assert_array_equal(a.topic_word, b.topic_word)
 
 
+def test_a_warm_start_trains_on_from_the_given_model_and_leaves_its_source_alone(corpus, runs_dir):
+    source = train_run(corpus, "prodlda", K, name="src", runs_dir=runs_dir, **FAST)
+    before = {p.name: p.read_bytes() for p in source.path.iterdir()}
+    on = train_run(corpus, "prodlda", K, name="on", runs_dir=runs_dir, start_from=source.model,
+                   config_extra={"derived_from": "src"}, **{**FAST, "epochs": 2})
+    fresh = train_run(corpus, "prodlda", K, name="fresh", runs_dir=runs_dir, **{**FAST, "epochs": 2})
+    # two more epochs from the trained weights reach a lower loss than two epochs from scratch
+    assert on.history["train_loss"].iloc[0] < fresh.history["train_loss"].iloc[0]
+    assert on.config["derived_from"] == "src" and on.config["epochs"] == 2
+    assert {p.name: p.read_bytes() for p in source.path.iterdir()} == before
+    with pytest.raises(ConfigError, match="not prodlda with 5"):
+        train_run(corpus, "prodlda", K + 1, name="x", runs_dir=runs_dir, start_from=source.model, **FAST)
+    with pytest.raises(ConfigError, match="cannot train on"):
+        train_run(corpus, "lda", K, name="x", runs_dir=runs_dir, start_from=source.model, **FAST)
+
+
 def interrupt_in_epoch(monkeypatch, n: int) -> None:
     """Make the n-th epoch of the next training raise KeyboardInterrupt (Ctrl-C) as it starts."""
     real = trainer._Loop.run_epoch

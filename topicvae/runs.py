@@ -213,6 +213,8 @@ def train_run(
     force: bool = False,
     resume: bool = False,
     progress: bool = True,
+    start_from: TopicModel | None = None,
+    config_extra: dict | None = None,
     **params,
 ) -> "Run | None":
     """Train ``model`` with ``n_topics`` topics on the corpus's train split; write and return the run.
@@ -226,6 +228,11 @@ def train_run(
         force: replace an existing run (and discard an unfinished attempt's checkpoint).
         resume: continue the unfinished attempt's checkpoint; settings not given are its own.
         progress: show the training progress bar on stderr.
+        start_from: a fitted model of class ``model`` with ``n_topics`` topics to train on from
+            (``fit(warm_start=True)``; models with ``supports_warm_start``) instead of a fresh
+            one; ``params`` change its settings (e.g. ``epochs``). It is trained in place.
+        config_extra: more entries for config.json (e.g. ``lineage``, ``derived_from``); they
+            may not replace the standard ones.
         **params: model settings (see the model class), e.g. ``epochs=50, lr=1e-3, seed=1``.
 
     The run folder's states and what each command does with them:
@@ -263,12 +270,14 @@ def train_run(
             tidy_runs_dir(root, name)
         params, attempt = _resume_or_start(cls, model, n_topics, name, root, corpus, force, resume, params,
                                            check_state=main_process)
-        estimator = _make_estimator(cls, model, n_topics, params)
+        estimator = _make_estimator(cls, model, n_topics, params, start_from)
         train_rows = corpus.split_rows("train")
         if len(train_rows) == 0:
             raise CorpusError(f"corpus {corpus.name!r} has no documents in its 'train' split")
         all_params = estimator.get_params()
         fit_kwargs = {"progress": progress}
+        if start_from is not None:
+            fit_kwargs["warm_start"] = True
         if cls.supports_resume:
             fit_kwargs.update(checkpoint=_start_checkpoint(root, name, model, all_params, corpus, attempt,
                                                            resume, main_process), resume=resume)
@@ -277,6 +286,7 @@ def train_run(
             return None
         config = _run_config(estimator, corpus, name, model, n_topics, all_params, train_rows, fit_seconds,
                              resume, attempt)
+        config.update(_extra_entries(config, config_extra))
         _write_run(estimator, corpus, config, root / name, root)
         shutil.rmtree(_checkpoint_dir(root, name), ignore_errors=True)  # the run is complete
     logger.info("run %s written to %s (%.1fs of training)", name, root / name, fit_seconds)
@@ -331,13 +341,38 @@ def _check_resume_matches(meta: dict, name: str, model: str, n_topics: int, corp
         raise RunError(f"run {name!r} has {saved_k} topics, not {n_topics}; keep K or train a new run")
 
 
-def _make_estimator(cls, model: str, n_topics: int, params: dict) -> TopicModel:
+def _make_estimator(cls, model: str, n_topics: int, params: dict, start_from: TopicModel | None = None) -> TopicModel:
+    if start_from is not None:
+        return _warm_estimator(cls, model, n_topics, params, start_from)
     try:
         estimator = cls(n_topics=n_topics, **params)
     except TypeError as exc:
         raise ConfigError(f"bad setting for model {model!r}: {exc}") from exc
     estimator.check_params()
     return estimator
+
+
+def _warm_estimator(cls, model: str, n_topics: int, params: dict, start_from: TopicModel) -> TopicModel:
+    """``start_from`` with ``params`` applied, after checking it can be trained on as ``model`` with K topics."""
+    if not cls.supports_warm_start:
+        raise ConfigError(f"model {model!r} cannot train on from an earlier model")
+    if type(start_from) is not cls or start_from.n_topics != n_topics:
+        raise ConfigError(f"the starting model is a {start_from.name} model with {start_from.n_topics} topics, "
+                          f"not {model} with {n_topics}")
+    unknown = sorted(set(params) - set(cls.param_names()))
+    if unknown:
+        raise ConfigError(f"bad setting for model {model!r}: unknown {', '.join(unknown)}")
+    for key, value in params.items():
+        setattr(start_from, key, value)
+    start_from.check_params()
+    return start_from
+
+
+def _extra_entries(config: dict, extra: dict | None) -> dict:
+    clash = sorted(set(extra or {}) & set(config))
+    if clash:
+        raise ConfigError(f"config_extra may not replace {', '.join(clash)}")
+    return dict(extra or {})
 
 
 def _start_checkpoint(root: Path, name: str, model: str, all_params: dict, corpus: Corpus, attempt: str,

@@ -31,6 +31,9 @@ class TopicModel(ABC):
     name: ClassVar[str] = "model"
     #: whether ``fit(..., checkpoint=, resume=)`` can continue an interrupted training
     supports_resume: ClassVar[bool] = False
+    #: whether ``fit(..., warm_start=True)`` trains on from the model's current state (a fitted,
+    #: loaded or caller-built model) instead of starting afresh
+    supports_warm_start: ClassVar[bool] = False
     #: what :meth:`log_bound` bounds, for the perplexity's description
     bound_kind: ClassVar[str] = "model bound"
     history_: list[dict]

@@ -179,6 +179,7 @@ class VAETopicModel(TopicModel):
 
     name: ClassVar[str] = "vae"
     supports_resume: ClassVar[bool] = True
+    supports_warm_start: ClassVar[bool] = True
     bound_kind: ClassVar[str] = "ELBO bound"
     # settings a resumed run must share with its checkpoint
     fixed_on_resume: ClassVar[tuple[str, ...]] = ("n_topics", "hidden", "seed", "val_fraction", "likelihood")
@@ -256,7 +257,8 @@ class VAETopicModel(TopicModel):
         return np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
     # ---------------------------------------------------------------- fitting
-    def fit(self, X, *, progress: bool = False, checkpoint: str | Path | None = None, resume: bool = False) -> "VAETopicModel":
+    def fit(self, X, *, progress: bool = False, checkpoint: str | Path | None = None, resume: bool = False,
+            warm_start: bool = False) -> "VAETopicModel":
         """Train on ``X`` (csr_matrix, n_docs × n_words counts).
 
         Args:
@@ -264,6 +266,11 @@ class VAETopicModel(TopicModel):
             checkpoint: file for checkpoints (see :mod:`.trainer`); None: none are written.
             resume: continue from ``checkpoint``; the settings in ``fixed_on_resume`` must
                 match it, the others (epochs, lr, patience, ...) may change.
+            warm_start: start from the network the model already holds (``net_``, from an
+                earlier ``fit``, ``load`` or a caller that built it, e.g. merged topics)
+                instead of a freshly initialised one; ``epochs`` more epochs are trained
+                with a new optimizer and ``history_`` starts afresh. ``resume`` wins over
+                it (the checkpoint holds the whole network).
 
         Raises:
             ConfigError, CorpusError: unusable settings or data.
@@ -283,6 +290,7 @@ class VAETopicModel(TopicModel):
         ckpt = load_checkpoint(checkpoint) if resume else None
         if ckpt is not None:
             self._check_resumable(ckpt.get("extra", {}), n_words)
+        start_net = self._warm_start_net(n_words) if warm_start else None
         device = resolve_device(self.device)
         distributed.init(device)  # joins torchrun's process group when started by torchrun
         train_rows, val_rows = self._split(n_docs)
@@ -291,7 +299,7 @@ class VAETopicModel(TopicModel):
         fork_devices = [device.index or 0] if device.type == "cuda" else []
         with torch_threads(self.threads), torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(int(self.seed))
-            net = self._build_net(n_words, X, rows).to(device)
+            net = (start_net if start_net is not None else self._build_net(n_words, X, rows)).to(device)
             result = train(net, X, X_val, self._train_settings(), device, checkpoint=checkpoint,
                            resume_from=ckpt, progress=progress, desc=self.name, train_rows=rows,
                            extra={"model": self.name, "params": self.get_params(), "n_words": n_words})
@@ -304,6 +312,18 @@ class VAETopicModel(TopicModel):
         self.n_val_docs_ = len(val_rows)
         self.topic_word_ = self._topic_word()
         return self
+
+    def _warm_start_net(self, n_words: int) -> TopicVAE:
+        """The network ``fit(warm_start=True)`` starts from, after checking it fits the data and K."""
+        net = getattr(self, "net_", None)
+        if net is None:
+            raise RunError(f"warm_start needs a fitted {self.name} model (net_); fit or load one first")
+        if getattr(self, "n_words_", n_words) != n_words:
+            raise ConfigError(f"the documents have {n_words} words, the model {self.n_words_}; "
+                              "warm starts need the vocabulary the model was trained on")
+        if net.prior_mu.shape[0] != self.n_topics:
+            raise ConfigError(f"the network has {net.prior_mu.shape[0]} topics, the settings n_topics={self.n_topics}")
+        return net
 
     def _background(self, X: sp.csr_matrix, rows: np.ndarray | None, log_freq: torch.Tensor,
                     df: np.ndarray | None = None) -> torch.Tensor:
