@@ -215,6 +215,7 @@ def train_run(
     progress: bool = True,
     start_from: TopicModel | None = None,
     config_extra: dict | None = None,
+    train_rows: np.ndarray | None = None,
     **params,
 ) -> "Run | None":
     """Train ``model`` with ``n_topics`` topics on the corpus's train split; write and return the run.
@@ -231,6 +232,8 @@ def train_run(
         start_from: a fitted model of class ``model`` with ``n_topics`` topics to train on from
             (``fit(warm_start=True)``; models with ``supports_warm_start``) instead of a fresh
             one; ``params`` change its settings (e.g. ``epochs``). It is trained in place.
+        train_rows: the corpus rows to train on (None: its 'train' split), e.g. new documents
+            with a replay sample of old ones.
         config_extra: more entries for config.json (e.g. ``lineage``, ``derived_from``); they
             may not replace the standard ones.
         **params: model settings (see the model class), e.g. ``epochs=50, lr=1e-3, seed=1``.
@@ -271,9 +274,11 @@ def train_run(
         params, attempt = _resume_or_start(cls, model, n_topics, name, root, corpus, force, resume, params,
                                            check_state=main_process)
         estimator = _make_estimator(cls, model, n_topics, params, start_from)
-        train_rows = corpus.split_rows("train")
+        train_rows = corpus.split_rows("train") if train_rows is None else np.unique(np.asarray(train_rows, dtype=np.int64))
         if len(train_rows) == 0:
             raise CorpusError(f"corpus {corpus.name!r} has no documents in its 'train' split")
+        if train_rows[0] < 0 or train_rows[-1] >= corpus.n_docs:
+            raise ConfigError(f"train_rows must be rows of corpus {corpus.name!r} (0 to {corpus.n_docs - 1})")
         all_params = estimator.get_params()
         fit_kwargs = {"progress": progress}
         if start_from is not None:
