@@ -309,6 +309,8 @@ TRAIN_FLAGS = {
     "iterations": ("--iterations", int, "inference iterations per document (LDA; default 50)"),
     "workers": ("--workers", int, "worker processes; more than 1 uses LdaMulticore (LDA; default 1)"),
     "seed": ("--seed", int, "random seed (default 0)"),
+    "seed_strength": ("--seed-strength", float, "with --seed-topics: the seed words' lead in their topic, in "
+                                                "standard deviations of beta (ProdLDA; default 2)"),
 }
 
 
@@ -337,7 +339,25 @@ def _args_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
     p.add_argument("--force", action="store_true", help="replace an existing run of the same name")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--seed-topics", metavar="FILE",
+                   help="guided topics: a text file, one topic a line, 'name: word word word'; topics 0, 1, ... "
+                        "lean on those words and keep the name as label, the rest are learned freely (prodlda, gsm)")
     _add_train_flags(p)
+
+
+def _seed_topics(args, corpus) -> tuple[dict, dict | None, object]:
+    """(model settings, config.json entries, SeedTopics or None) of ``--seed-topics``; unknown words reported."""
+    if not args.seed_topics:
+        return {}, None, None
+    from .errors import ConfigError
+    from .seeding import load_seed_topics
+
+    if args.model not in ("prodlda", "gsm"):
+        raise ConfigError(f"--seed-topics works with --model prodlda or gsm, not {args.model}")
+    seeds = load_seed_topics(args.seed_topics, corpus.vocab, args.topics)
+    if seeds.report():
+        print(seeds.report(), file=sys.stderr)
+    return {"seed_topics": seeds.indices}, {"seed_topics": seeds.record()}, seeds
 
 
 def cmd_train(args) -> int:
@@ -345,15 +365,21 @@ def cmd_train(args) -> int:
     from .runs import default_run_name, format_topics, train_run
 
     corpus = Corpus.load(args.corpus, args.corpora_dir)
+    seed_params, seed_config, seeds = _seed_topics(args, corpus)
     try:
         run = train_run(corpus, args.model, args.topics, name=args.name, runs_dir=args.runs_dir, force=args.force,
-                        resume=args.resume, progress=not args.quiet, **_train_params(args))
+                        resume=args.resume, progress=not args.quiet, config_extra=seed_config,
+                        **_train_params(args), **seed_params)
     except KeyboardInterrupt:
         name = default_run_name(corpus.name, args.model, args.topics) if args.name is None else args.name
         print(_interrupted_hint(name, args), file=sys.stderr)
         return EXIT_INTERRUPTED
     if run is None:  # a helper process of data-parallel training: rank 0 reports
         return 0
+    if seeds is not None:  # the seeded topics keep their names as labels
+        from .labels import save_labels
+
+        save_labels(run.path, seeds.labels())
     s = run.summary()
     extra = f", best epoch {run.config['best_epoch']}" if run.config.get("best_epoch") else ""
     print(f"run {run.name!r}: {s['model']}, {s['n_topics']} topics, {s['epochs']} epochs{extra}, "
@@ -656,7 +682,8 @@ COMMANDS = {
                            ("topicvae corpus-info news --top-words 20",)),
     "train": Command(cmd_train, _args_train, "train a topic model (prodlda, nvdm, gsm or lda) on a corpus",
                      ("topicvae train news --model prodlda --topics 50",
-                      "topicvae train news --model prodlda --topics 50 --resume   (continue after Ctrl-C)")),
+                      "topicvae train news --model prodlda --topics 50 --resume   (continue after Ctrl-C)",
+                      "topicvae train news --topics 20 --seed-topics seeds.txt   (lines 'name: word word word')")),
     "topics": Command(cmd_topics, _args_topics, "print the top words of each topic of a run",
                       ("topicvae topics news-prodlda-k50 --words 15",)),
     "runs": Command(cmd_runs, None, "list the trained runs", ("topicvae runs",)),

@@ -86,6 +86,8 @@ TOPIC_WORDS_PER_TOPIC = 25
 #: alike) pulls rare words into topics, 1 (by frequency) lets the most frequent words spread over
 #: several topics; the square root lies between
 TRANSPORT_FREQUENCY_POWER = 0.5
+#: guided topics: the seed words' lead in their topic, in standard deviations of β (ProdLDA's seed_strength)
+SEED_STRENGTH = 2.0
 
 
 def document_frequencies(X: sp.csr_matrix, rows: np.ndarray | None = None) -> np.ndarray:
@@ -546,6 +548,17 @@ class ProdLDA(VAETopicModel):
             documents (20 Newsgroups without header stripping, V = 10,000, K = 50, seed 0:
             held-out NPMI −0.30 with the defaults before the topic vocabulary, 0.24 with
             these; docs/quality-before.md and docs/quality.md, ``benchmarks/quality.py``).
+        seed_topics: guided topics: one list of vocabulary ids per seeded topic (topics 0, 1, ...
+            in order, at most K lists; :mod:`topicvae.seeding` reads them from a file). Topic k's
+            seed words join the topic vocabulary, its topic embedding starts at their mean
+            embedding, and β of topic k gets a fixed lead of ``seed_strength`` standard
+            deviations of β on them and, by cosine, on the words near them in the embedding
+            (:meth:`.networks.ProdLDANet.seed_lead`); seed words carry learned weight in their
+            own topic only. The documents that use them so load on topic k; the other topics
+            learn freely. None (the default): no seeds. Measured on 20 Newsgroups by
+            ``benchmarks/guided.py`` (docs/guided.md).
+        seed_strength: the lead of the seed words in their topic, in standard deviations of
+            the learned β (used only with ``seed_topics``).
 
     ``ProdLDA(K, embedding_dim=0, beta_decay=0, diversity=0, min_topic_df=0, epochs=100, patience=10)``
     is the plain ProdLDA of the paper, trained as this package trained it before these
@@ -563,11 +576,13 @@ class ProdLDA(VAETopicModel):
     name = "prodlda"
     legacy_buffers = ("topic_mask", "word_mass")
     fixed_on_resume = VAETopicModel.fixed_on_resume + ("alpha", "embedding_dim")
+    fixed_on_resume += ("seed_topics",)
     # models saved before these settings existed
     legacy_params = {**VAETopicModel.legacy_params, "embedding_dim": 0, "beta_decay": 0.0, "diversity": 0.0,
-                     "min_topic_df": 0}
+                     "min_topic_df": 0, "seed_topics": None}
 
     def __init__(self, n_topics: int = 20, *, alpha: float = 1.0, theta_dropout: float = 0.2,
+                 seed_topics: list[list[int]] | None = None, seed_strength: float = SEED_STRENGTH,
                  embedding_dim: int = 200, beta_decay: float = 60.0, diversity: float = 10.0,
                  min_topic_df: int | None = None, epochs: int = 30, patience: int = 0, **kwargs):
         super().__init__(n_topics, epochs=epochs, patience=patience, **kwargs)
@@ -577,6 +592,8 @@ class ProdLDA(VAETopicModel):
         self.beta_decay = beta_decay
         self.diversity = diversity
         self.min_topic_df = min_topic_df
+        self.seed_topics = seed_topics
+        self.seed_strength = seed_strength
 
     def check_params(self) -> None:
         super().check_params()
@@ -598,6 +615,44 @@ class ProdLDA(VAETopicModel):
         if self.beta_decay * self.lr >= 1:
             raise ConfigError(f"beta_decay × lr must be below 1 (β shrinks by that share every step), got "
                               f"{self.beta_decay:g} × {self.lr:g}; lower beta_decay or lr")
+        self._check_seed_params()
+
+    def _check_seed_params(self) -> None:
+        """seed_topics: None or 1..K non-empty lists of non-negative word ids; seed_strength: a number ≥ 0."""
+        seeds = self.seed_topics
+        if seeds is not None:
+            ok = isinstance(seeds, (list, tuple)) and len(seeds) >= 1 and all(
+                isinstance(t, (list, tuple)) and len(t) >= 1 and all(
+                    isinstance(j, (int, np.integer)) and not isinstance(j, bool) and j >= 0 for j in t) for t in seeds)
+            if not ok:
+                raise ConfigError("seed_topics must be None or a list of non-empty lists of vocabulary ids, "
+                                  f"got {seeds!r}")
+            if len(seeds) > self.n_topics:
+                raise ConfigError(f"seed_topics seeds {len(seeds)} topics but the model has only {self.n_topics}; "
+                                  "raise n_topics or seed fewer topics")
+        strength = self.seed_strength
+        if isinstance(strength, bool) or not isinstance(strength, (int, float, np.number)) or not 0 <= strength < np.inf:
+            raise ConfigError(f"seed_strength must be a number of 0 or more, got {strength!r}")
+
+    def _seed_lists(self, n_words: int) -> list[list[int]] | None:
+        """seed_topics as lists of ints, after checking every id is a word of the vocabulary."""
+        if not self.seed_topics:
+            return None
+        seeds = [[int(j) for j in t] for t in self.seed_topics]
+        if max(max(t) for t in seeds) >= n_words:
+            raise ConfigError(f"seed_topics holds word ids beyond the vocabulary of {n_words} words; "
+                              "resolve the seed words against the corpus being trained on")
+        return seeds
+
+    def _seed_embeddings(self, net: TopicVAE, seeds: list[list[int]]) -> None:
+        """Start each seeded topic's embedding at the mean embedding of its seed words (length as drawn)."""
+        if net.beta is not None:
+            return
+        T = net.topic_embeddings
+        for k, words in enumerate(seeds):
+            centre = net.word_embeddings[words].mean(dim=0)
+            if centre.norm() > 0:
+                T[:, k] = centre / centre.norm() * T[:, k].norm()
 
     def _embedding_dim(self, n_words: int) -> int:
         return int(min(int(self.embedding_dim), n_words - 1))
@@ -606,10 +661,14 @@ class ProdLDA(VAETopicModel):
         net = ProdLDANet(n_words, int(self.n_topics), tuple(int(h) for h in self.hidden), float(self.dropout),
                          float(self.theta_dropout), float(self.alpha), embedding_dim=self._embedding_dim(n_words),
                          beta_decay=float(self.beta_decay), diversity=float(self.diversity),
-                         likelihood=str(self.likelihood))
+                         likelihood=str(self.likelihood), seed_topics=self._seed_lists(n_words),
+                         seed_strength=float(self.seed_strength))
         if X is not None:
             df = document_frequencies(X, rows)
             mask = topic_vocabulary(df, int(self.n_topics), self.min_topic_df)
+            seeds = self._seed_lists(n_words)
+            if seeds:  # seed words carry topic weight however rare they are
+                mask[np.concatenate(seeds)] = True
             if mask.sum() <= self.n_topics:
                 raise ConfigError(f"only {int(mask.sum())} words are in at least min_topic_df={self.min_topic_df} "
                                   f"training documents, too few for {self.n_topics} topics; lower min_topic_df")
@@ -622,6 +681,8 @@ class ProdLDA(VAETopicModel):
                     emb = ppmi_embeddings(X, net.word_embeddings.shape[1], seed=int(self.seed), rows=rows,
                                           words=np.flatnonzero(mask))
                     net.word_embeddings.copy_(torch.from_numpy(emb))
+                if seeds:
+                    self._seed_embeddings(net, seeds)
         return net
 
 

@@ -222,6 +222,18 @@ def sinkhorn_plan(cost: torch.Tensor, eps: float, iters: int = 50, word_mass: to
     return (u[:, None] * kernel * v[None, :]).to(cost.dtype)
 
 
+def seed_indicator(n_words: int, n_topics: int, seed_topics: list[list[int]] | None) -> torch.Tensor | None:
+    """(V, K) float32 with 1 at (w, k) for each seed word w of topic k (:class:`ProdLDANet`); None without seeds."""
+    if not seed_topics:
+        return None
+    if len(seed_topics) > n_topics:
+        raise ValueError(f"{len(seed_topics)} seeded topics for {n_topics} topics")
+    out = torch.zeros(n_words, n_topics)
+    for k, words in enumerate(seed_topics):
+        out[torch.as_tensor(list(words), dtype=torch.long), k] = 1.0
+    return out
+
+
 # ---------------------------------------------------------------------------- modules
 class _SparseMatmul(torch.autograd.Function):
     """``x @ W`` for a sparse batch x; the weight gradient is ``xᵀ @ grad`` with the prebuilt transpose."""
@@ -431,6 +443,13 @@ class ProdLDANet(TopicVAE):
     - ``topic_mask`` (buffer, (V,), ones until the caller fills it): the words that may
       carry topic weight; β is zero on the others, so the decoder explains them by its
       background (the batch norm's shift) alone and no topic lists them.
+    - ``seed_topics`` (guided topics): one list of word ids per seeded topic 0, 1, ...; β of
+      topic k gets a fixed lead of ``seed_strength`` standard deviations of the learned β
+      on its seed words and, by their cosine with the seeds' mean embedding, on the words
+      near them (:meth:`seed_lead`); a seed word carries learned weight in its own topic
+      only (:meth:`seed_exclusive`). The documents that use those words so load on topic
+      k. The lead is rebuilt from the setting (buffer ``seed_words``, not saved); the seed
+      words must be in ``topic_mask``.
     """
 
     transport_eps = 0.1
@@ -439,7 +458,8 @@ class ProdLDANet(TopicVAE):
 
     def __init__(self, n_words: int, n_topics: int, hidden: tuple[int, ...], dropout: float,
                  theta_dropout: float, alpha: float | np.ndarray, *, embedding_dim: int = 0,
-                 beta_decay: float = 0.0, diversity: float = 0.0, likelihood: str = "multinomial"):
+                 beta_decay: float = 0.0, diversity: float = 0.0, likelihood: str = "multinomial",
+                 seed_topics: list[list[int]] | None = None, seed_strength: float = 0.0):
         prior_mu, prior_var = laplace_dirichlet_prior(alpha, n_topics)
         super().__init__(Encoder(n_words, n_topics, hidden, dropout, batchnorm=True), prior_mu, prior_var,
                          likelihood)
@@ -458,11 +478,42 @@ class ProdLDANet(TopicVAE):
         self.diversity = float(diversity)
         self._plan: torch.Tensor | None = None
         self._step_beta: torch.Tensor | None = None
+        self.seed_strength = float(seed_strength)
+        self.register_buffer("seed_words", seed_indicator(n_words, n_topics, seed_topics), persistent=False)
 
     def beta_matrix(self) -> torch.Tensor:
         """β: (V, K), the weight of topic k on word w before the decoder's batch norm."""
         beta = self.beta.weight if self.beta is not None else self.word_embeddings @ self.topic_embeddings
-        return beta * self.topic_mask[:, None]
+        beta = beta * self.topic_mask[:, None]
+        if self.seed_words is not None:  # guided topics
+            beta = beta * self.seed_exclusive()
+            spread = beta.detach()[self.topic_mask > 0].std().clamp_min(1e-12)
+            beta = beta + (self.seed_strength * spread) * self.seed_lead()
+        return beta
+
+    def seed_exclusive(self) -> torch.Tensor:
+        """(V, K) 0/1: a seed word carries learned weight in its own seeded topic(s) only, so that no
+        unseeded topic competes for the documents that use it."""
+        seeded_row = (self.seed_words.sum(1, keepdim=True) > 0).to(self.seed_words.dtype)
+        return 1.0 - seeded_row + self.seed_words
+
+    def seed_lead(self) -> torch.Tensor:
+        """The seeded topics' fixed lead before scaling, (V, K): 1 on each topic's seed words and, with
+        word embeddings, plus each word's (positive) cosine with the topic's seed centre, so that the
+        words that occur with the seeds lead the topic too; zero on unseeded topics.
+
+        The cosines are taken after removing the mean embedding of the topic vocabulary: PPMI
+        embeddings share one direction (frequency), and without removing it every common word
+        would be a neighbour of every seed, and the topic would take in generic documents.
+        """
+        lead = self.seed_words
+        if self.beta is None:
+            emb = self.word_embeddings - self.word_embeddings[self.topic_mask > 0].mean(dim=0)
+            emb = emb / emb.norm(dim=1, keepdim=True).clamp_min(1e-12)
+            centre = (self.seed_words.T @ emb) / self.seed_words.sum(0).clamp_min(1.0)[:, None]  # (K, d)
+            centre = centre / centre.norm(dim=1, keepdim=True).clamp_min(1e-12)
+            lead = lead + (emb @ centre.T).clamp_min(0.0) * self.topic_mask[:, None]
+        return lead
 
     def word_logits(self, theta: torch.Tensor) -> torch.Tensor:
         """BN(β θ): the decoder's logits for topic mixtures θ, (B, K) → (B, V)."""

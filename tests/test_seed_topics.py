@@ -1,0 +1,163 @@
+"""Guided (seeded) topics: the seed file, the models' ``seed_topics`` setting, ``topicvae train --seed-topics``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from topicvae.cli import main
+from topicvae.errors import ConfigError
+from topicvae.labels import saved_labels
+from topicvae.models.vae import GSM, ProdLDA
+from topicvae.seeding import load_seed_topics, parse_seed_file
+from topicvae.synthetic import sample_lda_corpus
+
+from test_runs import K, V, make_corpus
+
+torch.set_num_threads(1)
+
+
+# ---------------------------------------------------------------------------- the file
+def test_seed_file_lines_comments_separators_and_unknown_words(tmp_path):
+    f = tmp_path / "seeds.txt"
+    f.write_text("# guided topics\n\nsports: Word01, word02 zzz  # a comment\nspace travel:word03\tword03 word04\n")
+    seeds = load_seed_topics(f, [f"word{j:02d}" for j in range(10)], n_topics=3)
+    assert seeds.names == ["sports", "space travel"]
+    assert seeds.indices == [[1, 2], [3, 4]]  # matched lowercased; repeats once
+    assert seeds.unknown == {"sports": ["zzz"]}
+    assert "zzz" in seeds.report() and "sports" in seeds.report()
+    assert seeds.labels() == {0: "sports", 1: "space travel"}
+    assert seeds.record()["topics"][0] == {"name": "sports", "words": ["word01", "word02"], "unknown": ["zzz"]}
+
+
+@pytest.mark.parametrize("text, n_topics, message", [
+    ("", 3, "holds no topics"),
+    ("# only a comment\n\n", 3, "holds no topics"),
+    ("sports word01 word02\n", 3, "line 1: expected 'name: word word word'"),
+    (": word01\n", 3, "line 1: expected"),
+    ("a: word01\nb:\n", 3, "line 2: seed topic 'b' has no words"),
+    ("a: word01\na: word02\n", 3, "line 2: seed topic 'a' was already named on line 1"),
+    ("a: word01\nb: zzz qqq\n", 3, "line 2: no word of seed topic 'b'"),
+    ("a: word01\nb: word02\nc: word03\n", 2, "seeds 3 topics but the model has only 2"),
+])
+def test_bad_seed_files_are_one_line_errors(tmp_path, text, n_topics, message):
+    f = tmp_path / "seeds.txt"
+    f.write_text(text)
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")) as info:
+        load_seed_topics(f, [f"word{j:02d}" for j in range(10)], n_topics)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_and_binary_seed_files(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        parse_seed_file(tmp_path / "nope.txt")
+    (tmp_path / "bin.txt").write_bytes(b"\xff\xfe\x00\x81")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        parse_seed_file(tmp_path / "bin.txt")
+
+
+# ---------------------------------------------------------------------------- the model
+@pytest.fixture(scope="module")
+def planted():
+    """K=5 planted topics over 200 words, 2,000 documents; the words and documents of planted topic 3."""
+    X, topic_word, theta = sample_lda_corpus(n_docs=2000, n_topics=5, n_words=200, doc_len=100,
+                                             alpha=0.1, beta=0.05, seed=0)
+    target = 3
+    top = np.argsort(-topic_word[target])
+    return X, topic_word, theta, target, top
+
+
+def test_seeding_a_planted_topics_words_makes_topic_0_that_topic(planted):
+    X, topic_word, theta, target, top = planted
+    seeds = top[:4].tolist()  # (unseeded, with the same seed, planted topic 3 comes out as topic 2)
+    model = ProdLDA(5, seed_topics=[seeds], epochs=30, threads=1, seed=0).fit(X)
+    learned_top = set(np.argsort(-model.topic_word_[0])[:10].tolist())
+    assert set(seeds) <= learned_top
+    assert len(learned_top & set(top[4:20].tolist())) >= 4  # more of the planted topic than its seeds
+    mine, truth = model.transform(X).argmax(1) == 0, theta.argmax(1) == target
+    assert (mine & truth).sum() / mine.sum() >= 0.9 and (mine & truth).sum() / truth.sum() >= 0.9
+
+
+def test_seed_words_join_the_topic_vocabulary_and_survive_save_and_load(planted, tmp_path):
+    X = planted[0]
+    df = np.asarray((X > 0).sum(0)).ravel()
+    rare = int(np.argmin(df))
+    model = GSM(5, seed_topics=[[rare, 1]], min_topic_df=int(df[rare]) + 1, epochs=2, hidden=(16,), threads=1,
+                seed=0).fit(X)  # the floor leaves the rare word out of the topic vocabulary; the seed brings it in
+    mask = model.net_.topic_mask
+    assert mask[rare] == 1 and mask.sum() < X.shape[1]
+    assert model.get_params()["seed_topics"] == [[rare, 1]]
+    model.save(tmp_path)
+    again = GSM.load(tmp_path)
+    np.testing.assert_allclose(again.topic_word_, model.topic_word_)
+    np.testing.assert_allclose(again.transform(X[:50]), model.transform(X[:50]), atol=1e-6)
+
+
+def test_seed_settings_are_checked(planted):
+    X = planted[0]
+    for bad in ([], [[]], [[1, -2]], [["a"]], [[1]] * 6):
+        with pytest.raises(ConfigError, match="seed_topics"):
+            ProdLDA(5, seed_topics=bad).check_params()
+    with pytest.raises(ConfigError, match="seed_strength"):
+        ProdLDA(5, seed_topics=[[1]], seed_strength=-1).check_params()
+    with pytest.raises(ConfigError, match="beyond the vocabulary"):
+        ProdLDA(5, seed_topics=[[X.shape[1]]], epochs=1).fit(X)
+
+
+# ---------------------------------------------------------------------------- the command
+FAST_FLAGS = ["--hidden", "16", "--epochs", "3", "--batch-size", "40", "--threads", "1", "--quiet"]
+
+
+@pytest.fixture
+def ws(tmp_path) -> Path:
+    make_corpus(tmp_path, name="tiny")
+    return tmp_path
+
+
+def train(ws: Path, *args: str) -> int:
+    return main(["train", "tiny", "--corpora-dir", str(ws / "corpora"), "--runs-dir", str(ws / "runs"),
+                 *FAST_FLAGS, *args])
+
+
+def test_cli_train_with_seed_topics_names_the_topics(ws, capsys):
+    f = ws / "seeds.txt"
+    f.write_text("alpha: word01 word02 nosuchword\nbeta: word03\n")
+    assert train(ws, "--topics", str(K), "--name", "guided", "--seed-topics", str(f)) == 0
+    err = capsys.readouterr().err
+    assert "nosuchword" in err and "alpha" in err
+    run = ws / "runs" / "guided"
+    assert saved_labels(run) == {0: "alpha", 1: "beta"}
+    config = json.loads((run / "config.json").read_text())
+    assert config["params"]["seed_topics"] == [[1, 2], [3]]
+    assert config["seed_topics"]["topics"][0] == {"name": "alpha", "words": ["word01", "word02"],
+                                                  "unknown": ["nosuchword"]}
+    assert main(["verify", "guided", "--runs-dir", str(ws / "runs"), "--corpora-dir", str(ws / "corpora")]) == 0
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir")
+            for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("text, extra", [
+    ("", []),                                            # an empty seed file
+    ("alpha word01 word02\n", []),                       # a line without 'name:'
+    ("alpha: word01\nbeta: zzz yyy\n", []),              # a topic with no word in the vocabulary
+    ("a: word01\nb: word02\nc: word03\nd: word04\n", []),  # more seeded topics than K
+    ("alpha: word01\n", ["--model", "lda"]),             # a model without seeding
+    (None, []),                                          # no such file
+])
+def test_cli_bad_seed_topics_one_line_nothing_written(ws, capsys, text, extra):
+    f = ws / "seeds.txt"
+    if text is not None:
+        f.write_text(text)
+    before = snapshot(ws)
+    code = train(ws, "--topics", "3", "--name", "guided", "--seed-topics", str(f), *extra)
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and err.startswith("error: ") and len(err.splitlines()) == 1, err
+    assert snapshot(ws) == before
