@@ -1,7 +1,7 @@
 """Guided topics on 20 Newsgroups: ProdLDA seeded with five newsgroups' words against the unseeded run.
 
     python benchmarks/guided.py [--corpus ng2k] [--seeds-file benchmarks/seeds_20ng.txt] [--topics 20]
-                                [--seed 0] [--strengths 5] [--model prodlda] [--threads 1]
+                                [--seeds 0,1,2] [--strengths 2] [--model prodlda] [--threads 1]
                                 [--shared DIR] [--cache DIR] [--out FILE]
 
 The corpus is ``quality.py``'s (``ng2k``: the archive with headers, quotes and signatures stripped and
@@ -19,7 +19,8 @@ and kept). Per seeded topic the table shows:
 
 Then, for the whole model: held-out NPMI of the top 10 words (test documents as reference) and
 diversity of the top 25, both from ``quality.score_topics`` (``topicvae.evaluation``). ``--strengths``
-runs the seeded model once per ``seed_strength`` (comma-separated), each against the same unseeded run.
+runs the seeded model once per ``seed_strength`` (comma-separated), each against the same unseeded run;
+``--seeds`` repeats everything per training seed, with a summary table first.
 
 The must-targets (the issue): every seeded topic has ≥ 3 seeds in its top 10 and precision ≥ the
 unseeded best-matching topic's; the seeded run's NPMI within 0.02 of the unseeded run's.
@@ -140,12 +141,55 @@ def commit() -> str:
         return "?"
 
 
+def run_seed(args, c, seeds, strengths, seed: int) -> tuple[list[str], list[dict]]:
+    """The report sections of one seed, and one summary row per seeded run."""
+    train, test = c.split_rows("train"), c.split_rows("test")
+    X_train, X_test = c.bow[train], c.bow[test]
+    labels = c.docs["label"].astype(str).to_numpy()[test]
+    log(f"seed {seed}: training the unseeded {args.model}, K={args.topics}")
+    plain = fit(args.model, args.topics, seed, args.threads, X_train)
+    plain_scores = score_topics(plain.topic_word_, X_train, X_test)
+    results = [("unseeded", plain_scores, plain.fit_seconds_)]
+    sections, summary = [], []
+    for strength in strengths:
+        extra = {} if strength is None else {"seed_strength": strength}
+        log(f"seed {seed}: training the seeded {args.model} {extra or ''}")
+        seeded = fit(args.model, args.topics, seed, args.threads, X_train, seed_topics=seeds.indices, **extra)
+        scores = score_topics(seeded.topic_word_, X_train, X_test)
+        label = f"seeded (seed_strength {seeded.seed_strength:g})"
+        results.append((label, scores, seeded.fit_seconds_))
+        rows = compare(seeds, seeded, plain, c.vocab, labels, X_test)
+        met = [r["in_top"] >= MIN_SEEDS_IN_TOP and r["precision"] >= r["plain_precision"] for r in rows]
+        npmi_met = abs(scores["npmi"] - plain_scores["npmi"]) <= NPMI_MARGIN
+        summary.append({"seed": seed, "label": label, "npmi": scores["npmi"], "plain_npmi": plain_scores["npmi"],
+                        "npmi_met": npmi_met, "met": met, "rows": rows})
+        sections.append(f"### seed {seed}, {label}\n\n{topic_table(rows)}\n\n{words_table(rows)}\n\n"
+                        f"Targets: every seeded topic ≥ {MIN_SEEDS_IN_TOP} seeds in its top 10 and precision ≥ the "
+                        f"unseeded best match: **{'met' if all(met) else f'missed ({sum(met)} of {len(met)} met)'}**; "
+                        f"held-out NPMI {scores['npmi']:.3f} vs {plain_scores['npmi']:.3f} (within {NPMI_MARGIN}): "
+                        f"**{'met' if npmi_met else 'missed'}**.")
+    sections.insert(0, f"## seed {seed}: whole model (test documents as NPMI reference)\n\n" + model_table(results))
+    return sections, summary
+
+
+def summary_table(summary: list[dict], names: list[str]) -> str:
+    head = ["seed", "run", "NPMI seeded − unseeded"] + names + ["topics meeting both targets"]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for s in summary:
+        cells = [f"{'yes' if m else 'no'} ({r['precision']:.2f} vs {r['plain_precision']:.2f}, {r['in_top']} seeds)"
+                 for m, r in zip(s["met"], s["rows"])]
+        out.append("| " + " | ".join([str(s["seed"]), s["label"], f"{s['npmi'] - s['plain_npmi']:+.3f}"
+                                      + ("" if s["npmi_met"] else " (**missed**)"), *cells,
+                                      f"{sum(s['met'])} of {len(s['met'])}"]) + " |")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", default="ng2k", help="a corpus key of quality.py (default: ng2k)")
     ap.add_argument("--seeds-file", type=Path, default=SEEDS_FILE)
     ap.add_argument("--topics", type=int, default=20)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", default="0", help="training seeds, comma-separated (default: 0)")
     ap.add_argument("--strengths", default=None, help="seed_strength values to run, comma-separated "
                                                       "(default: the model's own)")
     ap.add_argument("--model", default="prodlda", help="prodlda (default) or gsm")
@@ -161,44 +205,26 @@ def main(argv: list[str] | None = None) -> int:
     if c is None:
         log(f"cannot run: {reason}")
         return 1
-    train, test = c.split_rows("train"), c.split_rows("test")
-    X_train, X_test = c.bow[train], c.bow[test]
-    labels = c.docs["label"].astype(str).to_numpy()[test]
     seeds = load_seed_topics(args.seeds_file, c.vocab, args.topics)
     if seeds.report():
         log(seeds.report())
     strengths = [float(s) for s in args.strengths.split(",")] if args.strengths else [None]
-
-    log(f"training the unseeded {args.model}, K={args.topics}, seed {args.seed}")
-    plain = fit(args.model, args.topics, args.seed, args.threads, X_train)
-    plain_scores = score_topics(plain.topic_word_, X_train, X_test)
-    results = [("unseeded", plain_scores, plain.fit_seconds_)]
-    sections = []
-    for strength in strengths:
-        extra = {} if strength is None else {"seed_strength": strength}
-        log(f"training the seeded {args.model} {extra or ''}")
-        seeded = fit(args.model, args.topics, args.seed, args.threads, X_train, seed_topics=seeds.indices, **extra)
-        scores = score_topics(seeded.topic_word_, X_train, X_test)
-        label = f"seeded (seed_strength {seeded.seed_strength:g})"
-        results.append((label, scores, seeded.fit_seconds_))
-        rows = compare(seeds, seeded, plain, c.vocab, labels, X_test)
-        topics_met = all(r["in_top"] >= MIN_SEEDS_IN_TOP and r["precision"] >= r["plain_precision"] for r in rows)
-        npmi_met = abs(scores["npmi"] - plain_scores["npmi"]) <= NPMI_MARGIN
-        sections.append(f"### {label}\n\n{topic_table(rows)}\n\n{words_table(rows)}\n\n"
-                        f"Targets: every seeded topic ≥ {MIN_SEEDS_IN_TOP} seeds in its top 10 and precision ≥ the "
-                        f"unseeded best match: **{'met' if topics_met else 'missed'}**; held-out NPMI "
-                        f"{scores['npmi']:.3f} vs {plain_scores['npmi']:.3f} (within {NPMI_MARGIN}): "
-                        f"**{'met' if npmi_met else 'missed'}**.")
+    sections, summary = [], []
+    for seed in (int(s) for s in args.seeds.split(",")):
+        more, rows = run_seed(args, c, seeds, strengths, seed)
+        sections += more
+        summary += rows
     command = "python benchmarks/guided.py " + shlex.join(argv if argv is not None else sys.argv[1:])
+    n_train, n_test = len(c.split_rows("train")), len(c.split_rows("test"))
     report = "\n\n".join([
-        f"# guided topics: {args.model}, K={args.topics}, seed {args.seed}, corpus {args.corpus} "
-        f"({len(train):,} train / {len(test):,} test documents, {c.n_words:,} words)",
+        f"# guided topics: {args.model}, K={args.topics}, seeds {args.seeds}, corpus {args.corpus} "
+        f"({n_train:,} train / {n_test:,} test documents, {c.n_words:,} words)",
         f"`{command.strip()}` at commit {commit()}, {dt.date.today().isoformat()}; {machine()}; {versions()}.",
         f"Seeds: `{args.seeds_file.name}`" + (f"; left out (not in the vocabulary): "
                                               + "; ".join(f"{n}: {' '.join(w)}" for n, w in seeds.unknown.items())
                                               if seeds.unknown else ""),
-        "## whole model (test documents as NPMI reference)\n\n" + model_table(results),
-        "## seeded topics (test documents; precision and recall of argmax θ against the newsgroup)",
+        "## summary: per seeded topic, met or not (precision vs the unseeded best match's, seeds in its top 10)\n\n"
+        + summary_table(summary, seeds.names),
         *sections])
     print(report)
     if args.out:
