@@ -161,3 +161,13 @@ def test_cli_bad_seed_topics_one_line_nothing_written(ws, capsys, text, extra):
     err = capsys.readouterr().err.strip()
     assert code != 0 and err.startswith("error: ") and len(err.splitlines()) == 1, err
     assert snapshot(ws) == before
+
+
+def test_free_decoder_leads_with_the_seed_words_alone(planted):
+    X, _, _, _, top = planted
+    model = ProdLDA(5, embedding_dim=0, seed_topics=[top[:3].tolist()], epochs=3, hidden=(16,), threads=1,
+                    seed=0).fit(X)
+    net = model.net_
+    lead = net.seed_lead()
+    assert torch.equal(lead, net.seed_words) and lead[:, 1:].sum() == 0
+    assert set(top[:3].tolist()) <= set(np.argsort(-model.topic_word_[0])[:10].tolist())
