@@ -241,7 +241,8 @@ def test_posterior_gives_mean_and_positive_std(small):
     np.testing.assert_allclose(model.transform(small), torch.softmax(torch.tensor(mu), 1).numpy(), atol=1e-6)
 
 
-PLAIN = dict(embedding_dim=0, beta_decay=0.0, diversity=0.0, topic_init="random", topic_lr=None, exclusivity=0.0)
+PLAIN = dict(embedding_dim=0, beta_decay=0.0, diversity=0.0, topic_init="random", topic_lr=None, exclusivity=0.0,
+             reliability_df=0.0)
 
 
 def test_plain_prodlda_has_the_papers_free_decoder_and_no_regulariser(small):

@@ -298,6 +298,8 @@ TRAIN_FLAGS = {
                                       "when topics start from clusters, else 1)"),
     "exclusivity": ("--exclusivity", float, "how strongly a word shared by topics is listed only under its "
                                             "strongest one, 0 off (ProdLDA; default 2)"),
+    "reliability_df": ("--reliability-df", float, "words in few documents weigh df/(df+N) in the topics' "
+                                                  "top words, 0 off (ProdLDA; default 10)"),
     "diversity": ("--diversity", float, "weight of the regulariser that keeps topics from sharing top words, "
                                          "0 off (ProdLDA; default 10)"),
     "min_topic_df": ("--min-topic-df", int, "only words in at least N training documents may lead a topic, 0 every "

@@ -83,8 +83,6 @@ def resolve_device(device: str) -> torch.device:
 TOPIC_MIN_DF = 20
 TOPIC_VOCABULARY_SIZE = 2500
 TOPIC_WORDS_PER_TOPIC = 25
-#: a word's weight in the topic read-out is df / (df + RELIABILITY_DF) (see ProdLDANet.topic_word)
-RELIABILITY_DF = 10.0
 #: the share of lr at which topics that start from clusters learn (ProdLDA's topic_lr=None)
 CLUSTERED_TOPIC_LR = 0.1
 #: how ProdLDA's topic embeddings start: "clusters" (balanced clusters of the word embeddings) or "random"
@@ -569,11 +567,14 @@ class ProdLDA(VAETopicModel):
         exclusivity: γ of the topic read-out (:meth:`.networks.ProdLDANet.topic_word`):
             a word weighs in a topic by its weight there times (that weight / its
             largest weight in any topic)^γ, so a word shared by topics leads only its
-            strongest one. 0: off. The read-out also shrinks the weight of words in few
-            training documents by df / (df + 10).
+            strongest one. 0: off.
+        reliability_df: c of the read-out's reliability weight df / (df + c) of each word
+            (df: its training documents): a word in few documents has a co-occurrence, and so
+            an embedding, that rests on a handful of documents, and its topic weight is
+            shrunk accordingly. 0: off.
 
-    ``ProdLDA(K, embedding_dim=0, beta_decay=0, diversity=0, min_topic_df=0, topic_init="random",
-    topic_lr=1, exclusivity=0, epochs=100, patience=10)`` is the plain ProdLDA of the paper,
+    ``ProdLDA(K, embedding_dim=0, diversity=0, min_topic_df=0, topic_init="random", exclusivity=0,
+    reliability_df=0, epochs=100, patience=10)`` is the plain ProdLDA of the paper,
     trained as this package trained it before these settings existed (``topic_word_``
     ranks words the same way; only its sharpness, β / std(β), is new).
 
@@ -590,12 +591,14 @@ class ProdLDA(VAETopicModel):
     fixed_on_resume = VAETopicModel.fixed_on_resume + ("alpha", "embedding_dim", "topic_init")
     # models saved before these settings existed
     legacy_params = {**VAETopicModel.legacy_params, "embedding_dim": 0, "beta_decay": 0.0, "diversity": 0.0,
-                     "min_topic_df": 0, "topic_init": "random", "topic_lr": None, "exclusivity": 0.0}
+                     "min_topic_df": 0, "topic_init": "random", "topic_lr": None, "exclusivity": 0.0,
+                     "reliability_df": 0.0}
 
     def __init__(self, n_topics: int = 20, *, alpha: float = 1.0, theta_dropout: float = 0.2,
                  embedding_dim: int = 200, beta_decay: float = 0.0, diversity: float = 10.0,
                  min_topic_df: int | None = None, topic_init: str = "clusters", topic_lr: float | None = None,
-                 exclusivity: float = 2.0, epochs: int = 30, patience: int = 0, **kwargs):
+                 exclusivity: float = 2.0, reliability_df: float = 10.0, epochs: int = 30, patience: int = 0,
+                 **kwargs):
         super().__init__(n_topics, epochs=epochs, patience=patience, **kwargs)
         self.alpha = alpha
         self.theta_dropout = theta_dropout
@@ -606,6 +609,7 @@ class ProdLDA(VAETopicModel):
         self.topic_init = topic_init
         self.topic_lr = topic_lr
         self.exclusivity = exclusivity
+        self.reliability_df = reliability_df
 
     def check_params(self) -> None:
         super().check_params()
@@ -626,7 +630,7 @@ class ProdLDA(VAETopicModel):
                               f"got {self.min_topic_df!r}")
         if self.topic_init not in TOPIC_INITS:
             raise ConfigError(f"topic_init must be one of {', '.join(TOPIC_INITS)}, got {self.topic_init!r}")
-        for name in ("topic_lr", "exclusivity"):
+        for name in ("topic_lr", "exclusivity", "reliability_df"):
             value = getattr(self, name)
             if value is None and name == "topic_lr":
                 continue
@@ -663,7 +667,8 @@ class ProdLDA(VAETopicModel):
                 net.decoder_bn.bias.copy_(self._background(X, rows, log_freq, df))
                 net.topic_mask.copy_(torch.from_numpy(mask.astype(np.float32)))
                 net.word_mass.copy_(log_freq.exp() ** TRANSPORT_FREQUENCY_POWER * net.topic_mask)
-                net.word_reliability.copy_(torch.from_numpy((df / (df + RELIABILITY_DF)).astype(np.float32)))
+                if self.reliability_df > 0:
+                    net.word_reliability.copy_(torch.from_numpy((df / (df + float(self.reliability_df))).astype(np.float32)))
                 if net.beta is None:  # embeddings of the topic vocabulary only; zero rows elsewhere
                     emb = ppmi_embeddings(X, net.word_embeddings.shape[1], seed=int(self.seed), rows=rows,
                                           words=np.flatnonzero(mask))

@@ -524,7 +524,7 @@ class ProdLDANet(TopicVAE):
         how one topic's words compare with each other is a reading of β, not part of the
         model. This reading (1) divides by β's standard deviation, so sharpness is
         comparable between models; (2) weighs each word by its reliability r
-        (``word_reliability``, ones unless filled: the caller's df/(df + 10) shrinks the
+        (``word_reliability``, ones unless filled: the caller's df/(df + c) shrinks the
         weight of words in few training documents, whose co-occurrence, and so their
         embedding, rests on a handful of documents); (3) with γ > 0, lowers a word in the
         topics that weigh it less than its strongest topic does, so that a word shared by
