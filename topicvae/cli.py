@@ -603,6 +603,63 @@ def cmd_infer(args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ merge, reduce
+#: topicvae.merging.FINE_TUNE_EPOCHS, repeated here so that --help does not import the library
+MERGE_EPOCHS_HELP = 3
+
+
+def _add_merge_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--name", help="name of the new run (default: RUN-merged for merge, RUN-kK for reduce)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help=f"epochs of training after the merge, at least 1 (default: {MERGE_EPOCHS_HELP})")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _merge_params(args) -> dict:
+    """The fine-tune settings the user gave (the library's defaults otherwise)."""
+    return {k: getattr(args, k) for k in ("epochs", "threads") if getattr(args, k) is not None}
+
+
+def _args_merge(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", help="run name (see: topicvae runs)")
+    p.add_argument("topics", nargs="+", metavar="TOPICS",
+                   help="comma-separated topic numbers to merge into one, as `topicvae topics RUN` numbers "
+                        "them (from 0); several groups merge into one topic each")
+    _add_merge_flags(p)
+
+
+def cmd_merge(args) -> int:
+    from .merging import format_merge, merge_topics, parse_groups
+    from .runs import Run
+
+    run = Run.load(args.run, args.runs_dir)
+    new = merge_topics(run, parse_groups(args.topics), name=args.name, runs_dir=args.runs_dir,
+                       corpora_dir=args.corpora_dir, progress=not args.quiet, **_merge_params(args))
+    print(format_merge(new, run))
+    print(f"\nnext: topicvae evaluate {new.name}   |   {run.name!r} is unchanged")
+    return 0
+
+
+def _args_reduce(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", help="run name (see: topicvae runs)")
+    p.add_argument("--topics", type=int, required=True, metavar="K2",
+                   help="number of topics of the new run, fewer than the run's")
+    _add_merge_flags(p)
+
+
+def cmd_reduce(args) -> int:
+    from .merging import format_merge, reduce_topics
+    from .runs import Run
+
+    run = Run.load(args.run, args.runs_dir)
+    new = reduce_topics(run, args.topics, name=args.name, runs_dir=args.runs_dir, corpora_dir=args.corpora_dir,
+                        progress=not args.quiet, **_merge_params(args))
+    print(format_merge(new, run))
+    print(f"\nnext: topicvae evaluate {new.name}   |   {run.name!r} is unchanged")
+    return 0
+
+
 # ------------------------------------------------------------------ app
 def _args_app(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1",
@@ -675,6 +732,13 @@ COMMANDS = {
                       ("topicvae export news-prodlda-k50 --out news.csv --with-uncertainty --topics-out topics.csv",)),
     "infer": Command(cmd_infer, _args_infer, "topic mixtures of new documents under a trained run",
                      ("topicvae infer news-prodlda-k50 new-posts.csv --out new-theta.csv",)),
+    "merge": Command(cmd_merge, _args_merge, "merge topics of a run into one topic each, as a new run",
+                     ("topicvae merge news-prodlda-k50 3,7",
+                      "topicvae merge news-prodlda-k50 3,7 12,30,41 --name news-k47 --epochs 5")),
+    "reduce": Command(cmd_reduce, _args_reduce,
+                      "merge a run's closest topics (Jensen-Shannon, agglomerative) down to K2 topics, as a new run",
+                      ("topicvae reduce news-prodlda-k50 --topics 20",
+                       "topicvae reduce news-prodlda-k50 --topics 20 --name news-k20 --epochs 5")),
     "app": Command(cmd_app, _args_app, "open the dashboard to explore topics, documents and comparisons",
                    ("topicvae app", "topicvae app --port 8600 --runs-dir experiments/runs")),
     "verify": Command(cmd_verify, _args_verify,

@@ -1,0 +1,188 @@
+"""Merging topics of a fitted ProdLDA / GSM network: the network of fewer topics in which
+new topic g stands for the union of old topics ``groups[g]``.
+
+A document's merged mixture is the sum of its parts, θ'_g = Σ_{k∈G} θ_k. Each piece of the
+network is carried over so that the merged network computes nearly that, before any training:
+
+- encoder: the shared hidden layers as they are. θ = softmax(μ), so θ'_g is exactly
+  softmax(μ')_g for μ'_g = logsumexp_{k∈G} μ_k. That is not linear in the last hidden layer h,
+  so a merged row of the μ layer is the least-squares fit of it over (a sample of) the training
+  documents, and its log σ² row the fit of the delta-method variance log Σ_{k∈G} w_k² σ²_k
+  (w = softmax of μ within the group). The rows of topics that are not merged are copied.
+  The batch norm after each layer keeps the members' running statistics (prevalence-weighted)
+  and takes the target's mean as its shift, so that training mode, which normalises by each
+  batch's own statistics, starts out where evaluation mode is.
+- decoder: β θ = Σ_k β_k θ_k; the one column β'_g that best stands in for a group is the
+  least-squares β'_g = Σ_{k∈G} w_k β_k with w_k ∝ Σ_d θ_dk θ'_dg (a convex combination; applied
+  to the topic embeddings T when β = ρ T, which is the same since β is linear in T). The decoder's
+  batch norm, background, topic mask and word embeddings are kept.
+- prior: given by the caller (ProdLDA: the Dirichlet's aggregation property, see
+  :func:`aggregated_dirichlet_prior`; GSM keeps N(0, I)).
+
+Shapes: n sampled documents, H hidden units, K old topics, K2 new ones, V words, d embedding dimensions.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from .networks import CSRBatches, ProdLDANet, laplace_dirichlet_prior
+
+#: documents sampled from the training rows for the least-squares fits (enough for H = 200 inputs)
+MAX_FIT_DOCS = 20_000
+_BATCH = 4096
+
+
+def encoder_outputs(net: ProdLDANet, X: sp.csr_matrix, max_docs: int = MAX_FIT_DOCS,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(h, μ, log σ²) of the encoder in evaluation mode for (a seeded sample of ``max_docs``) rows of X:
+    float64 arrays (n, H), (n, K), (n, K). h is the input of the μ and log σ² layers."""
+    if X.shape[0] > max_docs:
+        X = X[np.sort(np.random.default_rng(seed).choice(X.shape[0], max_docs, replace=False))]
+    captured: list[torch.Tensor] = []
+    hook = net.encoder.mu.register_forward_hook(lambda module, inputs, output: captured.append(inputs[0]))
+    device = next(net.parameters()).device
+    was_training = net.training
+    net.eval()
+    mus, logvars = [], []
+    try:
+        with torch.no_grad():
+            for s in range(0, X.shape[0], _BATCH):
+                chunk = CSRBatches(X[s:s + _BATCH], device)
+                mu, logvar = net.encoder(chunk.batch(0, chunk.n_rows))
+                mus.append(mu.double().cpu().numpy())
+                logvars.append(logvar.double().cpu().numpy())
+    finally:
+        hook.remove()
+        net.train(was_training)
+    h = torch.cat(captured).double().cpu().numpy()
+    return h, np.concatenate(mus), np.concatenate(logvars)
+
+
+def aggregated_dirichlet_prior(prior_mu: torch.Tensor, prior_var: torch.Tensor,
+                               groups: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The logistic-normal prior of the merged topics: the Laplace approximation
+    (:func:`.networks.laplace_dirichlet_prior`) of Dirichlet(α'), α'_g = Σ_{k∈G} α_k.
+
+    If θ ~ Dirichlet(α), the sums of θ over disjoint groups are Dirichlet(α') distributed, so the
+    merged model keeps the prior belief of the old one. α is read back from the old prior (the
+    Laplace approximation can be inverted for K ≥ 3), so merges of merges stay exact too.
+    """
+    alpha = dirichlet_alpha(prior_mu.double().cpu().numpy(), prior_var.double().cpu().numpy())
+    merged = np.array([alpha[list(g)].sum() for g in groups])
+    return laplace_dirichlet_prior(merged, len(groups))
+
+
+def dirichlet_alpha(prior_mu: np.ndarray, prior_var: np.ndarray) -> np.ndarray:
+    """α (K,) whose Laplace approximation has variance ``prior_var`` (K ≥ 3).
+
+    σ²_k = (1 − 2/K)/α_k + S/K² with S = Σ 1/α_i, so Σ σ² = S (1 − 1/K) and
+    1/α_k = (σ²_k − S/K²)/(1 − 2/K). (μ_k = log α_k − mean log α then holds by construction.)
+    """
+    k = len(prior_var)
+    s = prior_var.sum() / (1.0 - 1.0 / k)
+    inv = (prior_var - s / k**2) / (1.0 - 2.0 / k)
+    return 1.0 / inv
+
+
+def _fit_rows(h: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares weights (H, m) and biases (m,) of a linear layer mapping h (n, H) to ``targets`` (n, m)."""
+    design = np.hstack([h, np.ones((h.shape[0], 1))])
+    coef, *_ = np.linalg.lstsq(design, targets, rcond=None)
+    return coef[:-1], coef[-1]
+
+
+def _group_weights(theta: np.ndarray, group: list[int]) -> np.ndarray:
+    """The decoder's least-squares weights of a group's members: w_k ∝ Σ_d θ_dk s_d, s = Σ_{k∈G} θ_k."""
+    part = theta[:, group]
+    w = part.T @ part.sum(axis=1)
+    return w / w.sum() if w.sum() > 0 else np.full(len(group), 1.0 / len(group))
+
+
+def merge_network(old: ProdLDANet, new: ProdLDANet, groups: Sequence[Sequence[int]], X: sp.csr_matrix,
+                  prior: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0) -> ProdLDANet:
+    """Fill ``new`` (a freshly built network of ``len(groups)`` topics, same vocabulary and layers)
+    from ``old`` so that new topic g stands for old topics ``groups[g]`` (see the module's docstring).
+
+    ``X``: training documents for the fits (a sample of at most :data:`MAX_FIT_DOCS` is used);
+    ``prior``: (μ, σ²) of the new prior (None: keep ``new``'s). Returns ``new``.
+    """
+    groups = [list(map(int, g)) for g in groups]
+    old_state, new_state = old.state_dict(), new.state_dict()
+    for key, value in old_state.items():  # every piece that does not depend on K
+        if key in new_state and new_state[key].shape == value.shape:
+            new_state[key] = value.clone()
+    h, mu, logvar = encoder_outputs(old, X, seed=seed)
+    theta = np.exp(mu - mu.max(axis=1, keepdims=True))
+    theta /= theta.sum(axis=1, keepdims=True)
+    prevalence = theta.mean(axis=0)
+    for layer, target in (("mu", _merged_mu(mu, groups)), ("logvar", _merged_logvar(mu, logvar, groups))):
+        _merge_output_layer(old_state, new_state, f"encoder.{layer}", f"encoder.{layer}_bn", groups, h, target,
+                            prevalence)
+    topic_key = "topic_embeddings" if "topic_embeddings" in old_state else "beta.weight"
+    old_topics = old_state[topic_key].double()  # (d, K) or (V, K)
+    columns = [old_topics[:, g] @ torch.from_numpy(_group_weights(theta, g)) for g in groups]
+    new_state[topic_key] = torch.stack(columns, dim=1).to(old_state[topic_key].dtype)
+    if prior is not None:
+        new_state["prior_mu"], new_state["prior_var"] = prior[0].clone(), prior[1].clone()
+    new.load_state_dict(new_state)
+    return new
+
+
+def _merged_mu(mu: np.ndarray, groups: list[list[int]]) -> np.ndarray:
+    """The μ' each document should get: logsumexp of its μ over each group (n, K2)."""
+    out = np.empty((mu.shape[0], len(groups)))
+    for g, members in enumerate(groups):
+        part = mu[:, members]
+        top = part.max(axis=1)
+        out[:, g] = top + np.log(np.exp(part - top[:, None]).sum(axis=1))
+    return out
+
+
+def _merged_logvar(mu: np.ndarray, logvar: np.ndarray, groups: list[list[int]]) -> np.ndarray:
+    """The log σ'² each document should get: log Σ_{k∈G} w_k² σ²_k, w = softmax of μ within the group (n, K2)."""
+    out = np.empty((mu.shape[0], len(groups)))
+    for g, members in enumerate(groups):
+        part = mu[:, members]
+        w = np.exp(part - part.max(axis=1, keepdims=True))
+        w /= w.sum(axis=1, keepdims=True)
+        out[:, g] = np.log((w**2 * np.exp(logvar[:, members])).sum(axis=1))
+    return out
+
+
+def _merge_output_layer(old: dict, new: dict, layer: str, bn: str, groups: list[list[int]], h: np.ndarray,
+                        target: np.ndarray, prevalence: np.ndarray) -> None:
+    """Rows of the encoder's output ``layer`` and its shift batch norm ``bn`` for the merged topics.
+
+    A topic that is not merged keeps its row and statistics. A merged one gets the members'
+    prevalence-weighted running statistics, the target's mean as its shift, and the linear row whose
+    evaluation-mode output, (row·h + bias − running_mean)/√(running_var + eps) + shift, is the
+    least-squares fit of ``target`` (n, K2) over the sampled documents. The shift matters once
+    training resumes: in training mode the batch norm subtracts each batch's own mean, so the
+    shift alone carries the mean, and a merged topic's target lies well above its members' (μ:
+    logsumexp adds up to log |G|) or below (log σ²: the weights w² shrink it).
+    """
+    eps = 1e-5  # ShiftBatchNorm's default
+    weight, bias = old[f"{layer}.weight"].double(), old[f"{layer}.bias"].double()  # (K, H), (K,)
+    mean, var, shift = (old[f"{bn}.{p}"].double() for p in ("running_mean", "running_var", "bias"))
+    rows, biases, means, variances, shifts = [], [], [], [], []
+    for g, members in enumerate(groups):
+        if len(members) == 1:
+            k = members[0]
+            rows.append(weight[k]), biases.append(bias[k]), means.append(mean[k]), variances.append(var[k])
+            shifts.append(shift[k])
+            continue
+        w = torch.from_numpy(prevalence[members] / prevalence[members].sum())
+        m, v = (float(t[members] @ w) for t in (mean, var))
+        s = float(target[:, g].mean())  # the shift is what training mode's batch statistics leave of the mean
+        pre = (target[:, g] - s) * np.sqrt(v + eps) + m  # the layer's output that the batch norm maps onto the target
+        row, b = _fit_rows(h, pre[:, None])
+        rows.append(torch.from_numpy(row[:, 0])), biases.append(torch.tensor(float(b[0])))
+        means.append(torch.tensor(m)), variances.append(torch.tensor(v)), shifts.append(torch.tensor(s))
+    for key, parts in ((f"{layer}.weight", rows), (f"{layer}.bias", biases), (f"{bn}.running_mean", means),
+                       (f"{bn}.running_var", variances), (f"{bn}.bias", shifts)):
+        new[key] = torch.stack([p.double() for p in parts]).to(old[key].dtype)
