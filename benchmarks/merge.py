@@ -7,7 +7,9 @@ On a corpus of ``benchmarks/quality.py`` (``--corpus``, default ``ng``: 20 Newsg
 default ingestion, cached as there), per seed: trains the model at K = ``--from`` and at K = ``--to``
 (the defaults of the model, one thread), then reduces the first to ``--to`` topics with
 :func:`topicvae.merging.reduce_topics` and each fine-tune length of ``--epochs`` (0: the merged model
-before any training, scored in memory; no run is written for it). Every model is scored with
+before any training, scored in memory; no run is written for it): the default fine-tune (the
+encoder learns, the merged topics stay) and, with ``--train-topics``, the one that trains the
+topics too. Every model is scored with
 ``quality.score_topics`` (NPMI of the top 10 words on the test documents and on the training
 documents, diversity of the top 25) and the perplexity bound on the test documents
 (``log_bound``: a fresh Monte-Carlo ELBO for the VAEs).
@@ -95,17 +97,18 @@ def measure_seed(c, seed: int, args, runs_dir: Path) -> list[dict]:
             rows.append({"what": f"reduced {args.from_k}→{args.to_k}, no fine-tune", "K": args.to_k, "epochs": 0,
                          "reduce_s": time.perf_counter() - t, **scores(merged, c, train, test)})
             continue
-        log(f"seed {seed}: reducing K={args.from_k} to {args.to_k} with {epochs} epochs")
-        name = f"{big.name}-to{args.to_k}-e{epochs}"
-        shutil.rmtree(runs_dir / name, ignore_errors=True)  # reduce does not replace runs
-        t = time.perf_counter()
-        run = reduce_topics(big, args.to_k, name=name, runs_dir=runs_dir,
-                            corpora_dir=Path(c.path).parent,
-                            epochs=epochs, threads=args.threads)
-        wall = time.perf_counter() - t
-        rows.append({"what": f"reduced {args.from_k}→{args.to_k}, {epochs} epochs", "K": args.to_k,
-                     "epochs": epochs, "train_s": run.config["fit_seconds"], "reduce_s": wall,
-                     **scores(run.model, c, train, test)})
+        for train_topics in (False, True) if args.train_topics else (False,):
+            what = "encoder and topics" if train_topics else "encoder"
+            log(f"seed {seed}: reducing K={args.from_k} to {args.to_k} with {epochs} epochs ({what})")
+            name = f"{big.name}-to{args.to_k}-e{epochs}{'-topics' if train_topics else ''}"
+            shutil.rmtree(runs_dir / name, ignore_errors=True)  # reduce does not replace runs
+            t = time.perf_counter()
+            run = reduce_topics(big, args.to_k, name=name, runs_dir=runs_dir, corpora_dir=Path(c.path).parent,
+                                epochs=epochs, train_topics=train_topics, threads=args.threads)
+            wall = time.perf_counter() - t
+            rows.append({"what": f"reduced {args.from_k}→{args.to_k}, fine-tune: {what}", "K": args.to_k,
+                         "epochs": epochs, "train_s": run.config["fit_seconds"], "reduce_s": wall,
+                         **scores(run.model, c, train, test)})
     for r in rows:
         r["seed"] = seed
         r["time_share"] = r["reduce_s"] / direct_s if r.get("reduce_s") is not None else None
@@ -158,6 +161,8 @@ def main() -> None:
     p.add_argument("--shared", type=Path, default=SHARED, help=f"the shared corpora (default: {SHARED})")
     p.add_argument("--cache", type=Path, default=CACHE, help=f"runs and corpora (default: {CACHE})")
     p.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    p.add_argument("--train-topics", action="store_true",
+                   help="also measure the fine-tune that trains the merged topics too (reduce --train-topics)")
     p.add_argument("--reuse", action="store_true",
                    help="reuse the trained K=--from and K=--to runs of an earlier call (their train s is theirs)")
     argv = sys.argv[1:]

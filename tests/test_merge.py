@@ -87,7 +87,8 @@ def snapshot(folder: Path) -> dict[str, str]:
 # ---------------------------------------------------------------------------- reduce, merge through the CLI
 def test_reduce_joins_the_split_planted_topics_back(ws, capsys):
     source = Run.load("p4", ws / "runs")
-    assert {frozenset(side(w)) for w in np.argsort(-source.topic_word, axis=1)[:, :5]} == {frozenset("A"), frozenset("B")}
+    sides = {frozenset(side(w)) for w in np.argsort(-source.topic_word, axis=1)[:, :5]}
+    assert sides == {frozenset("A"), frozenset("B")}  # each learned topic lies within one planted topic
     before = snapshot(ws / "runs" / "p4")
 
     assert cli(ws, "reduce", "p4", "--topics", "2", *FINE) == 0
@@ -96,7 +97,7 @@ def test_reduce_joins_the_split_planted_topics_back(ws, capsys):
 
     new = Run.load("p4-k2", ws / "runs")
     assert new.n_topics == 2 and new.config["derived_from"] == "p4"
-    assert new.config["merge"] == {"how": "reduce", "from_topics": 4, "fine_tune_epochs": 2}
+    assert new.config["merge"] == {"how": "reduce", "from_topics": 4, "fine_tune_epochs": 2, "fine_tuned": "encoder"}
     lineage = new.config["lineage"]
     assert sorted(k for g in lineage for k in g) == [0, 1, 2, 3] and all(len(g) == 2 for g in lineage)
     old_sides = [side(np.argsort(-source.topic_word[k])[:5]) for k in range(4)]
@@ -127,7 +128,7 @@ def test_merge_writes_a_complete_run_and_never_touches_the_source(ws, capsys):
     assert Run.load("m-merged", ws / "runs").config["lineage"] == [[0, 2], [1]]
 
 
-def test_the_merged_network_sums_theta_and_aggregates_the_prior(ws):
+def test_the_merged_network_sums_theta_and_rebuilds_the_prior_for_k2(ws):
     import torch
 
     from topicvae.models.vae.networks import laplace_dirichlet_prior
@@ -140,11 +141,30 @@ def test_the_merged_network_sums_theta_and_aggregates_the_prior(ws):
     theta = run.model.transform(corpus.bow)
     summed = np.stack([theta[:, g].sum(axis=1) for g in groups], axis=1)
     assert np.abs(merged.transform(corpus.bow) - summed).sum(axis=1).mean() < 0.05  # before any training
-    mu, var = laplace_dirichlet_prior(np.array([2.0, 1.0, 1.0]), 3)  # Dirichlet(1,1,1,1) summed over the groups
+    mu, var = laplace_dirichlet_prior(1.0, 3)  # ProdLDA's symmetric prior of K2 topics
     torch.testing.assert_close(merged.net_.prior_mu, mu)
     torch.testing.assert_close(merged.net_.prior_var, var)
     np.testing.assert_allclose(merged.topic_word_.sum(axis=1), 1.0)
+    order = lambda row: np.argsort(-row, kind="stable")[:20]  # noqa: E731
+    np.testing.assert_array_equal(order(merged.topic_word_[1]), order(run.topic_word[1]))  # topic 1 stays
     assert run.model.n_topics == 4 and merged.history_ == []
+
+
+def test_the_fine_tune_keeps_the_merged_topics_unless_told(ws):
+    run = Run.load("p4", ws / "runs")
+    corpus = Corpus.load("planted", ws / "corpora")
+    merged = run.model.merged([[0, 2], [1], [3]], corpus.bow[corpus.split_rows("train")])
+
+    assert cli(ws, "merge", "p4", "0,2", *FINE) == 0
+    kept = Run.load("p4-merged", ws / "runs")
+    np.testing.assert_allclose(kept.topic_word, merged.topic_word_, rtol=1e-6, atol=1e-12)
+    assert kept.config["merge"]["fine_tuned"] == "encoder"
+    assert not np.allclose(kept.doc_topic, merged.transform(corpus.bow))  # the encoder did learn
+
+    assert cli(ws, "merge", "p4", "0,2", "--name", "trained", "--train-topics", *FINE) == 0
+    trained = Run.load("trained", ws / "runs")
+    assert trained.config["merge"]["fine_tuned"] == "encoder and topics"
+    assert not np.allclose(trained.topic_word, merged.topic_word_, rtol=1e-3)
 
 
 def test_gsm_merges_and_keeps_its_standard_normal_prior():

@@ -612,13 +612,17 @@ def _add_merge_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="name of the new run (default: RUN-merged for merge, RUN-kK for reduce)")
     p.add_argument("--epochs", type=int, default=None,
                    help=f"epochs of training after the merge, at least 1 (default: {MERGE_EPOCHS_HELP})")
+    p.add_argument("--train-topics", action="store_true",
+                   help="let the fine-tune change the merged topics too (default: only the encoder learns; "
+                        "see docs/merge.md)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _merge_params(args) -> dict:
     """The fine-tune settings the user gave (the library's defaults otherwise)."""
-    return {k: getattr(args, k) for k in ("epochs", "threads") if getattr(args, k) is not None}
+    params = {k: getattr(args, k) for k in ("epochs", "threads") if getattr(args, k) is not None}
+    return {**params, "train_topics": True} if args.train_topics else params
 
 
 def _args_merge(p: argparse.ArgumentParser) -> None:

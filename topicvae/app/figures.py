@@ -61,17 +61,19 @@ def words_figure(table: pd.DataFrame) -> go.Figure:
 
 def dendrogram_figure(linkage: np.ndarray, labels: list[str]) -> go.Figure:
     """The topic hierarchy as a dendrogram lying on its side: topics (leaves) down the left,
-    Jensen–Shannon distance of each merge across. ``linkage``: scipy's (K − 1, 4) linkage matrix."""
+    the height of each merge across (:class:`topicvae.merging.Hierarchy`). ``linkage``: scipy's
+    (K − 1, 4) linkage matrix."""
     from scipy.cluster.hierarchy import dendrogram
 
     tree = dendrogram(linkage, no_plot=True, labels=[short_label(l, 45) for l in labels])
     fig = go.Figure()
     for xs, ys in zip(tree["dcoord"], tree["icoord"]):  # one ⊐-shaped link per merge
         fig.add_scatter(x=xs, y=ys, mode="lines", line={"color": "#1f77b4", "width": 1.5}, showlegend=False,
-                        hovertemplate=f"merged at distance {max(xs):.3f}<extra></extra>")
+                        hovertemplate=f"merged at height {max(xs):.3f}<extra></extra>")
     leaves = tree["ivl"]
     fig.update_layout(height=max(260, 22 * len(leaves) + 80), margin=MARGIN, showlegend=False,
-                      xaxis={"title": "Jensen–Shannon distance at the merge", "rangemode": "tozero"},
+                      xaxis={"title": "height of the merge (Ward's cost in Jensen–Shannon distance)",
+                             "rangemode": "tozero"},
                       yaxis={"tickvals": [5 + 10 * i for i in range(len(leaves))], "ticktext": leaves,
                              "showgrid": False, "zeroline": False})
     return fig

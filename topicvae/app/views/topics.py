@@ -112,8 +112,10 @@ def _hierarchy(key: tuple, _run):
 def _hierarchy_panel(run, labels: list[str]) -> None:
     """The dendrogram of the agglomerative merges (what `topicvae reduce` cuts) and the merge form."""
     st.subheader("Topic hierarchy")
-    st.caption("Topics joined step by step, closest first (average linkage on Jensen–Shannon distances): "
-               "`topicvae reduce RUN --topics K` keeps the groups left after the first merges.")
+    st.caption("Topics joined step by step, closest first (Ward's linkage on the Jensen–Shannon distances "
+               "of their word distributions, brought to a common entropy so that words count, not how "
+               "peaked a topic is): `topicvae reduce RUN --topics K` keeps the K groups left after the "
+               "first merges.")
     tree = _hierarchy(common.run_key(run), run)
     st.plotly_chart(figures.dendrogram_figure(tree.linkage, labels), width="stretch",
                     config={"displayModeBar": False}, key=f"dendrogram_{run.name}")

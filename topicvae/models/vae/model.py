@@ -624,7 +624,7 @@ class ProdLDA(VAETopicModel):
                     net.word_embeddings.copy_(torch.from_numpy(emb))
         return net
 
-    def merged(self, groups, X) -> "ProdLDA":
+    def merged(self, groups, X, fixed_topics: bool = False) -> "ProdLDA":
         """A model of ``len(groups)`` topics whose topic g is the union of this model's topics
         ``groups[g]`` (a partition of 0..K-1), its network carried over from this one
         (:func:`.merge.merge_network`): θ' of a document is close to the sum of its θ over each
@@ -632,7 +632,9 @@ class ProdLDA(VAETopicModel):
         ``fit(X, warm_start=True)`` (or ``topicvae.runs.train_run(start_from=...)``).
 
         ``X``: the training documents (csr counts over the model's vocabulary) the encoder and
-        decoder are fitted on (a sample of 20,000 at most). This model is not changed.
+        decoder are fitted on (a sample of 20,000 at most). ``fixed_topics``: that training
+        leaves the merged topics as they are (only the encoder and the background learn).
+        This model is not changed.
         """
         from .merge import merge_network
 
@@ -644,7 +646,7 @@ class ProdLDA(VAETopicModel):
         new = type(self)(**{**self.get_params(), "n_topics": len(groups)})
         with torch_threads(self.threads):
             net = new._build_net(self.n_words_).to(next(self.net_.parameters()).device)
-            merge_network(self.net_, net, groups, X, prior=self._merged_prior(groups), seed=int(self.seed))
+            merge_network(self.net_, net, groups, X, seed=int(self.seed), fixed_topics=fixed_topics)
         new.net_ = net.eval()
         new.n_words_ = self.n_words_
         new.history_ = []
@@ -652,12 +654,6 @@ class ProdLDA(VAETopicModel):
         new.n_train_docs_, new.n_val_docs_ = self.n_train_docs_, self.n_val_docs_
         new.topic_word_ = new._topic_word()
         return new
-
-    def _merged_prior(self, groups):
-        """The prior of the merged topics: the Dirichlet(α) of the sums over the groups (aggregation property)."""
-        from .merge import aggregated_dirichlet_prior
-
-        return aggregated_dirichlet_prior(self.net_.prior_mu, self.net_.prior_var, groups)
 
 
 class NVDM(VAETopicModel):
@@ -677,7 +673,7 @@ class NVDM(VAETopicModel):
                 net.decoder.bias.copy_(self._background(X, rows, log_word_frequencies(X, rows)))
         return net
 
-    def merged(self, groups, X):
+    def merged(self, groups, X, fixed_topics: bool = False):
         """Refused: NVDM's z is not a topic mixture, so there is no sum of topics to keep."""
         raise ConfigError("NVDM topics cannot be merged: its z is not a topic mixture, so two of its "
                           "directions have no sum; train a model with fewer topics, or use prodlda or gsm")
@@ -704,7 +700,3 @@ class GSM(ProdLDA):
         net.prior_mu.zero_()
         net.prior_var.fill_(1.0)
         return net
-
-    def _merged_prior(self, groups):
-        """None: the merged GSM keeps its standard normal prior N(0, I) (built with the network)."""
-        return None
