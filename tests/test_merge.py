@@ -52,7 +52,7 @@ def side(word_ids) -> set[str]:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
-    """corpora/planted, runs/p4 (ProdLDA, K=4) and runs/nv (NVDM, K=4), made once; tests copy it."""
+    """corpora/planted, runs/p4 (ProdLDA, K=4), runs/nv (NVDM) and runs/lda (gensim LDA), made once; tests copy it."""
     ws = tmp_path_factory.mktemp("merge-ws")
     X = planted_bow()
     vocab = [f"w{j:02d}" for j in range(V)]
@@ -65,6 +65,7 @@ def template(tmp_path_factory) -> Path:
     corpus = Corpus.load("planted", ws / "corpora")
     train_run(corpus, "prodlda", 4, name="p4", runs_dir=ws / "runs", epochs=20, **SMALL)
     train_run(corpus, "nvdm", 4, name="nv", runs_dir=ws / "runs", epochs=2, **SMALL)
+    train_run(corpus, "lda", 4, name="lda", runs_dir=ws / "runs", passes=1, history_docs=0, progress=False)
     return ws
 
 
@@ -221,6 +222,7 @@ BAD = {
     "an unsafe name": (["merge", "p4", "0,1", "--name", "../x"], "run name"),
     "no epochs": (["reduce", "p4", "--topics", "2", "--epochs", "0"], "at least 1 epoch"),
     "an NVDM run": (["merge", "nv", "0,1"], "NVDM topics cannot be merged"),
+    "an LDA run": (["reduce", "lda", "--topics", "2"], "not supported for lda runs yet"),
     "an unknown run": (["reduce", "nope", "--topics", "2"], "no run named 'nope'"),
 }
 

@@ -102,17 +102,19 @@ def topic_hierarchy(run: Run) -> Hierarchy:
     from scipy.cluster.hierarchy import linkage
     from scipy.spatial.distance import squareform
 
-    rows = comparable_topics(run.topic_word)
+    tw = run.topic_word
+    rows = comparable_topics(tw[:, tw.max(axis=0) > 0])  # (words no topic has change no distance)
     dist = evaluation.js_distance_matrix(rows, rows)
     dist = (dist + dist.T) / 2
     np.fill_diagonal(dist, 0.0)
     return Hierarchy(linkage(squareform(dist, checks=False), method="ward"), dist)
 
 
-def comparable_topics(topic_word: np.ndarray, iterations: int = 60) -> np.ndarray:
+def comparable_topics(topic_word: np.ndarray, iterations: int = 30) -> np.ndarray:
     """Each row of ``topic_word`` raised to the power γ_k (and renormalised) that gives it the median
     entropy of the rows: the words keep their order within a topic, and topics are compared by
-    which words they favour rather than by how peaked they are. γ_k is found by bisection on log γ."""
+    which words they favour rather than by how peaked they are. γ_k is found by bisection on log γ
+    (30 halvings of [−7, 7]: log γ to 1e-8)."""
     logp = np.log(np.clip(np.asarray(topic_word, dtype=np.float64), 1e-300, None))
     logp -= logp.max(axis=1, keepdims=True)
 
@@ -282,10 +284,12 @@ def format_merge(new: Run, source: Run, n_words: int = 8) -> str:
     """What ``topicvae merge`` / ``reduce`` print: the new run, then each topic with the old ones it came from."""
     groups = lineage(new) or [[k] for k in range(new.n_topics)]
     seconds = new.config.get("fit_seconds") or 0.0
+    tuned = (new.config.get("merge") or {}).get("fine_tuned", "model")
     head = (f"run {new.name!r}: {new.model_name}, {new.n_topics} topics from the {source.n_topics} of "
-            f"{source.name!r}, {new.config.get('epochs')} epochs of fine-tuning, {seconds:.1f} s -> {new.path}")
-    width = len(str(new.n_topics - 1))
-    origin_width = max(len("+".join(map(str, g))) for g in groups)
+            f"{source.name!r}, {new.config.get('epochs')} epochs of fine-tuning the {tuned}, {seconds:.1f} s "
+            f"-> {new.path}")
+    width = max(len(str(new.n_topics - 1)), len("new"))
+    origin_width = max(len("from"), *(len("+".join(map(str, g))) for g in groups))
     lines = [head, f"{'new':>{width}}  {'from':<{origin_width}}  top words"]
     for k, (words, g) in enumerate(zip(new.top_words(n_words), groups)):
         lines.append(f"{k:>{width}}  {'+'.join(map(str, g)):<{origin_width}}  {' '.join(words)}")

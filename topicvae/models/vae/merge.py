@@ -71,11 +71,17 @@ def encoder_outputs(net: ProdLDANet, X: sp.csr_matrix, max_docs: int = MAX_FIT_D
     return h, np.concatenate(mus), np.concatenate(logvars)
 
 
-def _fit_rows(h: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Least-squares weights (H, m) and biases (m,) of a linear layer mapping h (n, H) to ``targets`` (n, m)."""
-    design = np.hstack([h, np.ones((h.shape[0], 1))])
-    coef, *_ = np.linalg.lstsq(design, targets, rcond=None)
-    return coef[:-1], coef[-1]
+class _LinearFit:
+    """Least-squares fits of linear layers on inputs h (n, H): the pseudo-inverse of [h, 1] is
+    computed once (one SVD) and serves every target."""
+
+    def __init__(self, h: np.ndarray):
+        self.pinv = np.linalg.pinv(np.hstack([h, np.ones((h.shape[0], 1))]))  # (H + 1, n)
+
+    def __call__(self, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weights (H, m) and biases (m,) of the layer mapping h to ``targets`` (n, m)."""
+        coef = self.pinv @ targets
+        return coef[:-1], coef[-1]
 
 
 def _group_weights(theta: np.ndarray, group: list[int]) -> np.ndarray:
@@ -104,8 +110,9 @@ def merge_network(old: ProdLDANet, new: ProdLDANet, groups: Sequence[Sequence[in
     theta = np.exp(mu - mu.max(axis=1, keepdims=True))
     theta /= theta.sum(axis=1, keepdims=True)
     prevalence = theta.mean(axis=0)
+    fit = _LinearFit(h)
     for layer, target in (("mu", _merged_mu(mu, groups)), ("logvar", _merged_logvar(mu, logvar, groups))):
-        _merge_output_layer(old_state, new_state, f"encoder.{layer}", f"encoder.{layer}_bn", groups, h, target,
+        _merge_output_layer(old_state, new_state, f"encoder.{layer}", f"encoder.{layer}_bn", groups, fit, target,
                             prevalence)
     topic_key = "topic_embeddings" if "topic_embeddings" in old_state else "beta.weight"
     old_topics = old_state[topic_key].double()  # (d, K) or (V, K)
@@ -138,14 +145,14 @@ def _merged_logvar(mu: np.ndarray, logvar: np.ndarray, groups: list[list[int]]) 
     return out
 
 
-def _merge_output_layer(old: dict, new: dict, layer: str, bn: str, groups: list[list[int]], h: np.ndarray,
+def _merge_output_layer(old: dict, new: dict, layer: str, bn: str, groups: list[list[int]], fit: _LinearFit,
                         target: np.ndarray, prevalence: np.ndarray) -> None:
     """Rows of the encoder's output ``layer`` and its shift batch norm ``bn`` for the merged topics.
 
     A topic that is not merged keeps its row and statistics. A merged one gets the members'
     prevalence-weighted running statistics, the target's mean as its shift, and the linear row whose
     evaluation-mode output, (row·h + bias − running_mean)/√(running_var + eps) + shift, is the
-    least-squares fit of ``target`` (n, K2) over the sampled documents. The shift matters once
+    least-squares fit (``fit``) of ``target`` (n, K2) over the sampled documents. The shift matters once
     training resumes: in training mode the batch norm subtracts each batch's own mean, so the
     shift alone carries the mean, and a merged topic's target lies well above its members' (μ:
     logsumexp adds up to log |G|) or below (log σ²: the weights w² shrink it).
@@ -164,7 +171,7 @@ def _merge_output_layer(old: dict, new: dict, layer: str, bn: str, groups: list[
         m, v = (float(t[members] @ w) for t in (mean, var))
         s = float(target[:, g].mean())  # the shift is what training mode's batch statistics leave of the mean
         pre = (target[:, g] - s) * np.sqrt(v + eps) + m  # the layer's output that the batch norm maps onto the target
-        row, b = _fit_rows(h, pre[:, None])
+        row, b = fit(pre[:, None])
         rows.append(torch.from_numpy(row[:, 0])), biases.append(torch.tensor(float(b[0])))
         means.append(torch.tensor(m)), variances.append(torch.tensor(v)), shifts.append(torch.tensor(s))
     for key, parts in ((f"{layer}.weight", rows), (f"{layer}.bias", biases), (f"{bn}.running_mean", means),
