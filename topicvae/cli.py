@@ -605,7 +605,7 @@ def cmd_infer(args) -> int:
 
 # ------------------------------------------------------------------ merge, reduce
 #: topicvae.merging.FINE_TUNE_EPOCHS, repeated here so that --help does not import the library
-MERGE_EPOCHS_HELP = 3
+MERGE_EPOCHS_HELP = 5
 
 
 def _add_merge_flags(p: argparse.ArgumentParser) -> None:

@@ -55,7 +55,7 @@ from .runs import Run, run_state, NOTHING, train_run
 logger = logging.getLogger(__name__)
 
 #: epochs of training after a merge: measured on 20 Newsgroups (docs/merge.md)
-FINE_TUNE_EPOCHS = 3
+FINE_TUNE_EPOCHS = 5
 
 
 # ---------------------------------------------------------------------------- the hierarchy
