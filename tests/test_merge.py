@@ -227,6 +227,15 @@ BAD = {
 }
 
 
+def test_a_run_whose_corpus_is_gone_is_refused_in_one_line(ws, capsys):
+    shutil.rmtree(ws / "corpora" / "planted")
+    before = snapshot(ws)
+    assert cli(ws, "merge", "p4", "0,1", "--quiet") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and "corpus 'planted'" in err, err
+    assert snapshot(ws) == before
+
+
 @pytest.mark.parametrize("case", list(BAD))
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(ws, capsys, case):
     argv, message = BAD[case]
