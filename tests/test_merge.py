@@ -303,3 +303,20 @@ def test_topics_page_says_why_a_merge_is_refused(app_ws):
     at.run()
     assert any("a merge needs at least two topics" in e.value for e in at.error)
     assert not (app_ws / "runs" / "p4-merged").exists()
+
+
+# ---------------------------------------------------------------------------- benchmarks/merge.py
+def test_the_benchmark_verdict_counts_a_better_score_as_met():
+    from bench_support import load
+
+    bench = load("merge")
+    direct = {"npmi": 0.286, "diversity": 0.968}
+    rows = [{"what": "reduced", "seed": 0, "epochs": 5, "reduce_s": 7.0, "time_share": 0.1, "npmi": 0.31,
+             "diversity": 0.94},   # NPMI above, diversity 0.028 below: met
+            {"what": "reduced", "seed": 0, "epochs": 5, "reduce_s": 7.0, "time_share": 0.1, "npmi": 0.25,
+             "diversity": 0.97},   # NPMI 0.036 below: missed
+            {"what": "reduced", "seed": 0, "epochs": 5, "reduce_s": 30.0, "time_share": 0.3, "npmi": 0.29,
+             "diversity": 0.97}]   # too slow: missed
+    assert [line.split(": ")[1].split(" ")[0] for line in bench.verdict(rows, direct)] == ["met", "missed", "missed"]
+    table = bench.table([{**rows[0], "perplexity": 2767.0, "npmi_train": 0.3, "train_s": 6.7}], direct)
+    assert "| reduced | 5 | 0.310 | 0.300 | 0.940 | 2,767 | 6.7 | 7.0 | 0.10 | +0.024 | -0.028 |" in table
