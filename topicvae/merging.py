@@ -27,9 +27,9 @@ choices that measurement forced (20 Newsgroups, ProdLDA K = 50; docs/merge.md):
   differ far more in how peaked they are than in which words they favour: on the raw rows the
   19 most peaked topics were at distance 0.9-1 from everything and the 31 flattest within 0.2-0.6
   of each other, so every linkage method merged the flat topics, whatever their words, into one
-  group of 26-31 before joining anything else;
-- Ward's linkage: the Jensen–Shannon distance is a Hilbertian metric (its square embeds in a
-  Hilbert space, Fuglede & Topsøe 2004), so Ward's minimum-variance criterion is defined on it,
+  group of 23-31 before joining anything else;
+- Ward's linkage: the Jensen–Shannon distance is a Hilbertian metric (it embeds isometrically in
+  a Hilbert space, Fuglede & Topsøe 2004), so Ward's minimum-variance criterion is defined on it,
   and it keeps groups of comparable size (at K = 20: groups of 1-5 topics, each one theme:
   hockey, baseball, space, Christianity, the Middle East, PC hardware, X11 and graphics files...)
   where average linkage still left one group of 10.
@@ -39,7 +39,6 @@ choices that measurement forced (20 Newsgroups, ProdLDA K = 50; docs/merge.md):
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -50,9 +49,7 @@ from . import evaluation, paths
 from .analysis.workspace import run_corpus
 from .errors import ConfigError, RunError
 from .labels import save_labels, saved_labels
-from .runs import Run, run_state, NOTHING, train_run
-
-logger = logging.getLogger(__name__)
+from .runs import NOTHING, Run, run_state, train_run
 
 #: epochs of training after a merge: measured on 20 Newsgroups (docs/merge.md)
 FINE_TUNE_EPOCHS = 5
