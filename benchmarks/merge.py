@@ -34,7 +34,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from bench_common import SHARED, machine, versions, warm_imports  # benchmarks/bench_common.py
 import quality  # benchmarks/quality.py: the corpora and score_topics
 
