@@ -291,7 +291,15 @@ TRAIN_FLAGS = {
     "alpha": ("--alpha", float, "Dirichlet prior per topic (ProdLDA default 1.0; LDA default symmetric 1/K)"),
     "embedding_dim": ("--embedding-dim", int, "decoder through word embeddings of this size from the corpus's "
                                                "own co-occurrence, 0 for a free beta (ProdLDA; default 200)"),
-    "beta_decay": ("--beta-decay", float, "decoupled weight decay of the decoder, 0 off (ProdLDA; default 60)"),
+    "beta_decay": ("--beta-decay", float, "decoupled weight decay of the decoder, 0 off (ProdLDA; default 0)"),
+    "topic_init": ("--topic-init", str, "how topics start: clusters (groups of words that occur in the same "
+                                        "documents; default) or random (ProdLDA)"),
+    "topic_lr": ("--topic-lr", float, "learning rate of the topics as a share of --lr (ProdLDA; default 0.1 "
+                                      "when topics start from clusters, else 1)"),
+    "exclusivity": ("--exclusivity", float, "how strongly a word shared by topics is listed only under its "
+                                            "strongest one, 0 off (ProdLDA; default 2)"),
+    "reliability_df": ("--reliability-df", float, "words in few documents weigh df/(df+N) in the topics' "
+                                                  "top words, 0 off (ProdLDA; default 10)"),
     "diversity": ("--diversity", float, "weight of the regulariser that keeps topics from sharing top words, "
                                          "0 off (ProdLDA; default 10)"),
     "min_topic_df": ("--min-topic-df", int, "only words in at least N training documents may lead a topic, 0 every "
