@@ -167,6 +167,9 @@ def _check_request(run_name: str, name: str, replay: float, corpora_dir, runs_di
     source_run = runs.Run.load(run_name, root_runs)
     if name == source_run.name:
         raise ConfigError(f"--name must differ from {run_name!r}: update writes a new run and never changes the old one")
+    if name == source_run.config.get("corpus"):
+        raise ConfigError(f"--name {name!r} is the name of run {run_name!r}'s corpus, which update never replaces "
+                          "(the new corpus is named after the new run); pick another --name")
     if not runs.model_class(source_run.model_name).supports_warm_start:
         raise ConfigError(f"run {run_name!r} is a {source_run.model_name} run, which cannot train on from its "
                           "weights; update a VAE run (prodlda, gsm or nvdm)")
