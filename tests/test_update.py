@@ -126,6 +126,19 @@ def test_the_drift_report_matches_each_topic_to_an_old_one(updated):
     assert topics[0]["prevalence_before"] == pytest.approx(float(source.doc_topic[:, 0].mean()), abs=1e-4)
 
 
+def test_an_update_of_an_update_keeps_its_lineage_and_epochs(updated):
+    ws, _ = updated
+    assert cli(ws, "update", "upd", str(ws / "in" / "new.csv"), "--name", "upd-2", "--id-col", "id") == 0
+    run, corpus = Run.load("upd-2", ws / "runs"), Corpus.load("upd-2", ws / "corpora")
+    # default epochs: half of the first run's 3, not half of the 2 the first update trained
+    assert run.config["update"]["base_epochs"] == 3 and run.config["epochs"] == 2
+    assert run.config["derived_from"] == "upd"
+    assert corpus.docs[BATCH_COLUMN].value_counts().to_dict() == {"old": corpus.n_docs - 400, "upd": 200,
+                                                                  "upd-2": 200}
+    # the same ids arrived a second time: prefixed with the update's name
+    assert corpus.docs["id"].is_unique and corpus.docs["id"].iloc[-1].startswith("upd-2/")
+
+
 def test_replay_trains_on_a_share_of_the_old_training_documents(ws):
     assert cli(ws, "update", RUN, str(ws / "in" / "new.csv"), "--name", "rep", "--replay", "0.5",
                "--epochs", "1") == 0

@@ -656,7 +656,8 @@ def cmd_update(args) -> int:
                         progress=not args.quiet, **params)
     run, update = result.run, result.run.config["update"]
     print(f"new documents: {result.new.unknown_line()}")
-    print(f"run {run.name!r}: {run.config['epochs']} epochs from the weights of {args.run!r} on "
+    n_epochs = run.config["epochs"]
+    print(f"run {run.name!r}: {n_epochs} epoch{'s' if n_epochs != 1 else ''} from the weights of {args.run!r} on "
           f"{update['trained_documents']:,} documents ({update['new_documents']:,} new"
           + (f", {update['replayed_documents']:,} old replayed" if update["replayed_documents"] else "")
           + f"), {run.config['fit_seconds']:.1f} s of training")

@@ -120,8 +120,8 @@ def update_run(run_name: str, source: str, name: str, *, fmt: str | None = None,
         fmt, columns: the source's format and table columns, as for ``ingest``.
         language: the language the new documents are in (None: the run's corpus's); it must
             be the corpus's, since the vocabulary is.
-        epochs: epochs over the new training documents (default: half the source run's
-            ``epochs`` setting, rounded up).
+        epochs: epochs over the new training documents (default: :func:`default_epochs`, half
+            the epochs setting of the run the lineage started from, rounded up).
         replay: the share (0 to 1) of the old training documents, a seeded random sample,
             trained on beside the new ones.
         max_unknown: refuse when more than this share of the new tokens is outside the vocabulary.
@@ -139,7 +139,7 @@ def update_run(run_name: str, source: str, name: str, *, fmt: str | None = None,
     source_run, old, root_runs, root_corpora = _check_request(run_name, name, replay, corpora_dir, runs_dir, force)
     vectorizer = corpus_vectorizer(old)
     _check_language(source_run, old, vectorizer, language)
-    model = _continued_model(source_run, epochs, params)
+    model = _continued_model(source_run, default_epochs(source_run) if epochs is None else epochs, params)
     new = read_new_documents(source, vectorizer, fmt=fmt, columns=columns, progress=progress)
     _check_new_documents(new, source, source_run, vectorizer, max_unknown)
     corpus = _save_updated_corpus(old, new, name, source, fmt, columns, source_run, root_corpora, force, t0)
@@ -207,23 +207,30 @@ def _check_language(run: runs.Run, corpus: Corpus, vectorizer: Vectorizer, langu
                           f"ingested with --language {language}, or drop --language")
 
 
-def _continued_model(run: runs.Run, epochs: int | None, params: dict):
+def _continued_model(run: runs.Run, epochs: int, params: dict):
     """The source run's model with the settings of the continued training applied and checked
     (so bad settings fail before anything is written)."""
     model = run.model
     unknown = sorted(set(params) - set(model.param_names()))
     if unknown:
         raise ConfigError(f"bad setting for model {run.model_name!r}: unknown {', '.join(unknown)}")
-    model.epochs = default_epochs(model.epochs) if epochs is None else epochs
+    model.epochs = epochs
     for key, value in params.items():
         setattr(model, key, value)
     model.check_params()
     return model
 
 
-def default_epochs(source_epochs: int) -> int:
-    """Epochs of an update by default: half the source run's setting, rounded up."""
-    return max(1, math.ceil(int(source_epochs) / 2))
+def base_epochs(run: runs.Run) -> int:
+    """The epochs setting of the first run of ``run``'s lineage (updates record it), else of ``run``."""
+    recorded = (run.config.get("update") or {}).get("base_epochs")
+    return int(recorded if recorded is not None else (run.config.get("params") or {}).get("epochs") or run.model.epochs)
+
+
+def default_epochs(run: runs.Run) -> int:
+    """Epochs of an update by default: half the epochs setting of the run the lineage started from,
+    rounded up (so a chain of updates does not halve them again each time)."""
+    return max(1, math.ceil(base_epochs(run) / 2))
 
 
 # ---------------------------------------------------------------------------- reading
@@ -350,6 +357,7 @@ def _update_record(run: runs.Run, old: Corpus, new: NewDocuments, source: str, r
                    train_rows: np.ndarray, replay_rows: np.ndarray) -> dict:
     """config.json's ``update`` entry: where the run came from and what it trained on."""
     return {"source_run": run.name, "source_corpus": old.name, "source": sources.printable_name(str(source)),
+            "base_epochs": base_epochs(run),
             "old_documents": old.n_docs, "new_documents": len(new.table), "new_rows_start": old.n_docs,
             "read": new.read, "dropped": new.dropped, "tokens": new.tokens, "unknown_tokens": new.unknown_tokens,
             "replay": replay, "replayed_documents": int(len(replay_rows)),
