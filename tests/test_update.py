@@ -99,8 +99,11 @@ def test_update_writes_a_new_run_and_corpus_and_leaves_the_source_alone(updated,
     assert new.docs["split"].iloc[old.n_docs:].eq("train").all()
     assert new.manifest["derived_from"]["run"] == RUN and new.manifest["preprocess"] == old.manifest["preprocess"]
     assert (new.path / "vectorizer.json").read_bytes() == (old.path / "vectorizer.json").read_bytes()
-    # it trained on the new documents only, and θ covers every document for the dashboard
-    assert run.config["n_train_docs"] == 200 and run.doc_topic.shape == (new.n_docs, K)
+    # it trained on the new documents and half the old training documents (the default replay),
+    # and θ covers every document for the dashboard
+    n_old_train = len(old.split_rows("train"))
+    assert run.config["update"]["replayed_documents"] == round(0.5 * n_old_train)
+    assert run.config["n_train_docs"] == 200 + round(0.5 * n_old_train) and run.doc_topic.shape == (new.n_docs, K)
     # the unknown-word report: at least the two invented words of each new document
     u = run.config["update"]
     assert u["unknown_tokens"] >= 2 * 200 and u["tokens"] > u["unknown_tokens"]
@@ -139,14 +142,13 @@ def test_an_update_of_an_update_keeps_its_lineage_and_epochs(updated):
     assert corpus.docs["id"].is_unique and corpus.docs["id"].iloc[-1].startswith("upd-2/")
 
 
-def test_replay_trains_on_a_share_of_the_old_training_documents(ws):
-    assert cli(ws, "update", RUN, str(ws / "in" / "new.csv"), "--name", "rep", "--replay", "0.5",
-               "--epochs", "1") == 0
-    run, old = Run.load("rep", ws / "runs"), Corpus.load("old", ws / "corpora")
-    n_old_train = len(old.split_rows("train"))
-    assert run.config["update"]["replayed_documents"] == round(0.5 * n_old_train)
-    assert run.config["n_train_docs"] == 200 + round(0.5 * n_old_train)
-    assert run.config["epochs"] == 1
+def test_replay_sets_the_share_of_old_training_documents_trained_on(ws):
+    assert cli(ws, "update", RUN, str(ws / "in" / "new.csv"), "--name", "none", "--replay", "0", "--epochs", "1") == 0
+    assert cli(ws, "update", RUN, str(ws / "in" / "new.csv"), "--name", "all", "--replay", "1", "--epochs", "1") == 0
+    none, every = Run.load("none", ws / "runs"), Run.load("all", ws / "runs")
+    n_old_train = len(Corpus.load("old", ws / "corpora").split_rows("train"))
+    assert none.config["n_train_docs"] == 200 and none.config["update"]["replayed_documents"] == 0
+    assert every.config["n_train_docs"] == 200 + n_old_train and every.config["epochs"] == 1
 
 
 def test_an_interrupted_update_leaves_nothing(ws, monkeypatch, capsys):
@@ -253,3 +255,20 @@ def test_the_drift_page_of_an_empty_installation_says_what_to_run(tmp_path, monk
     at.switch_page("views/drift.py")
     at.run()
     assert not at.exception and "topicvae quickstart" in "\n".join(c.value for c in at.code)
+
+
+# ---------------------------------------------------------------------------- benchmarks/update.py
+def test_the_benchmark_halves_each_newsgroup_by_article_number():
+    from types import SimpleNamespace as Doc
+
+    from bench_support import load
+
+    bench = load("update")
+    docs = [Doc(id=f"20news-bydate-train/{g}/{n}", label=g, split="train") for g, n in
+            [("a", 30), ("a", 10), ("a", 20), ("a", 40), ("b", 7), ("b", 5), ("b", 9)]]
+    docs.append(Doc(id="20news-bydate-test/a/1", label="a", split="test"))
+    first, second = bench.halves(docs, "article", 0)
+    assert [d.id.rsplit("/", 1)[1] for d in first] == ["10", "20", "5"]
+    assert [d.id.rsplit("/", 1)[1] for d in second] == ["30", "40", "7", "9"]
+    a, b = bench.halves(docs, "shuffle", 0)
+    assert len(a) == 3 and len(b) == 4 and {d.id for d in a + b} == {d.id for d in docs if d.split == "train"}

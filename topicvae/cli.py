@@ -620,16 +620,17 @@ UPDATE_FLAGS = ("epochs", "batch_size", "lr", "kl_warmup", "clip_norm", "threads
 
 
 def _args_update(p: argparse.ArgumentParser) -> None:
-    from .update import MAX_UNKNOWN_SHARE
+    from .update import DEFAULT_REPLAY, MAX_UNKNOWN_SHARE
 
     p.add_argument("run", help="the trained run to continue (a VAE run: prodlda, gsm or nvdm); it is only read")
     p.add_argument("source", help="the new documents, in any format ingest reads (.csv/.tsv/.jsonl/.parquet, "
                                   "folder, archive, OCTIS dataset)")
     p.add_argument("--name", required=True,
                    help="the new run; its corpus (the old documents followed by the new ones) gets the same name")
-    p.add_argument("--replay", type=float, default=0.0, metavar="SHARE",
+    p.add_argument("--replay", type=float, default=DEFAULT_REPLAY, metavar="SHARE",
                    help="also train on this share (0 to 1) of the old training documents, a seeded random "
-                        "sample (default: 0, the new documents only)")
+                        f"sample, so the old topics are not forgotten (default: {DEFAULT_REPLAY}; 0: the new "
+                        "documents only, fastest)")
     p.add_argument("--language", metavar="CODE",
                    help="the language of the new documents; must be the run's corpus's (default: the corpus's)")
     p.add_argument("--max-unknown", type=float, default=MAX_UNKNOWN_SHARE, metavar="SHARE",
@@ -743,7 +744,7 @@ COMMANDS = {
     "update": Command(cmd_update, _args_update,
                       "continue a run on new documents (its own vocabulary) into a new run, with a drift report",
                       ("topicvae update news-prodlda-k50 new-posts.csv --name news-k50-june",
-                       "topicvae update news-prodlda-k50 june/ --name news-k50-june --replay 0.2 --epochs 10")),
+                       "topicvae update news-prodlda-k50 june/ --name news-k50-june --replay 0 --epochs 10")),
     "app": Command(cmd_app, _args_app, "open the dashboard to explore topics, documents and comparisons",
                    ("topicvae app", "topicvae app --port 8600 --runs-dir experiments/runs")),
     "verify": Command(cmd_verify, _args_verify,
