@@ -3,7 +3,9 @@ report, the dashboard's Drift page, and the bad input it must refuse writing not
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import shutil
 from pathlib import Path
@@ -74,19 +76,21 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def updated(template, tmp_path_factory):
-    """One update through the CLI (2 epochs) in a copy of the template, its output and the folders before it."""
+    """A copy of the template updated once through the CLI (run and corpus ``upd``, 2 epochs):
+    (workspace, the source run's and corpus's files before, what the command printed)."""
     ws = tmp_path_factory.mktemp("updated") / "ws"
     shutil.copytree(template, ws)
     before = {"run": snapshot(ws / "runs" / RUN), "corpus": snapshot(ws / "corpora" / "old")}
-    return ws, before
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert cli(ws, "update", RUN, str(ws / "in" / "new.csv"), "--name", "upd", "--id-col", "id",
+                   "--label-col", "label", "--epochs", "2") == 0
+    return ws, before, printed.getvalue()
 
 
 # ---------------------------------------------------------------------------- end to end
-def test_update_writes_a_new_run_and_corpus_and_leaves_the_source_alone(updated, capsys):
-    ws, before = updated
-    assert cli(ws, "update", RUN, str(ws / "in" / "new.csv"), "--name", "upd", "--id-col", "id",
-               "--label-col", "label", "--epochs", "2") == 0
-    out = capsys.readouterr().out
+def test_update_writes_a_new_run_and_corpus_and_leaves_the_source_alone(updated):
+    ws, before, out = updated
     # the source run and its corpus are byte for byte what they were
     assert snapshot(ws / "runs" / RUN) == before["run"]
     assert snapshot(ws / "corpora" / "old") == before["corpus"]
@@ -113,7 +117,7 @@ def test_update_writes_a_new_run_and_corpus_and_leaves_the_source_alone(updated,
 
 
 def test_the_drift_report_matches_each_topic_to_an_old_one(updated):
-    ws, _ = updated
+    ws, _, _ = updated
     run, source = Run.load("upd", ws / "runs"), Run.load(RUN, ws / "runs")
     drift = read_drift(run)
     assert drift == json.loads((run.path / DRIFT_FILE).read_text())
@@ -130,7 +134,7 @@ def test_the_drift_report_matches_each_topic_to_an_old_one(updated):
 
 
 def test_an_update_of_an_update_keeps_its_lineage_and_epochs(updated):
-    ws, _ = updated
+    ws, _, _ = updated
     assert cli(ws, "update", "upd", str(ws / "in" / "new.csv"), "--name", "upd-2", "--id-col", "id") == 0
     run, corpus = Run.load("upd-2", ws / "runs"), Corpus.load("upd-2", ws / "corpora")
     # default epochs: half of the first run's 3, not half of the 2 the first update trained
@@ -140,6 +144,15 @@ def test_an_update_of_an_update_keeps_its_lineage_and_epochs(updated):
                                                                   "upd-2": 200}
     # the same ids arrived a second time: prefixed with the update's name
     assert corpus.docs["id"].is_unique and corpus.docs["id"].iloc[-1].startswith("upd-2/")
+
+
+def test_a_damaged_drift_report_is_found_by_verify(updated, tmp_path, capsys):
+    ws, _, _ = updated
+    copy = tmp_path / "ws"
+    shutil.copytree(ws, copy)
+    (copy / "runs" / "upd" / DRIFT_FILE).write_text('{"summary": ')
+    assert main(["verify", "upd", "--corpora-dir", str(copy / "corpora"), "--runs-dir", str(copy / "runs")]) == 1
+    assert "drift.json cannot be read" in capsys.readouterr().out
 
 
 def test_replay_sets_the_share_of_old_training_documents_trained_on(ws):
@@ -211,9 +224,7 @@ def test_the_drift_page_shows_the_report_and_explains_runs_without_one(updated, 
 
     from topicvae.app_launcher import ENTRY_FILE, find_app_dir
 
-    ws, _ = updated
-    if not (ws / "runs" / "upd").is_dir():  # run alone: make the update here
-        assert cli(ws, "update", RUN, str(ws / "in" / "new.csv"), "--name", "upd", "--epochs", "2") == 0
+    ws, _, _ = updated
     monkeypatch.setenv("TOPICVAE_CORPORA_DIR", str(ws / "corpora"))
     monkeypatch.setenv("TOPICVAE_RUNS_DIR", str(ws / "runs"))
 
