@@ -283,3 +283,22 @@ def test_the_benchmark_halves_each_newsgroup_by_article_number():
     assert [d.id.rsplit("/", 1)[1] for d in second] == ["30", "40", "7", "9"]
     a, b = bench.halves(docs, "shuffle", 0)
     assert len(a) == 3 and len(b) == 4 and {d.id for d in a + b} == {d.id for d in docs if d.split == "train"}
+
+
+def test_the_benchmark_checks_the_must_target_on_every_seed():
+    from bench_support import load
+
+    bench = load("update")
+
+    def row(seed, model, npmi, fit_s, n_train, epochs, kept=None):
+        return {"seed": seed, "K": 20, "model": model, "npmi": npmi, "npmi_half1": npmi, "diversity": 0.9,
+                "fit_s": fit_s, "n_train": n_train, "epochs": epochs, "kept": kept, "mean_js": 0.2}
+    rows = []
+    for seed, upd_npmi in ((0, 0.296), (1, 0.270)):  # seed 1 misses NPMI by 0.03
+        rows += bench.add_ratios([row(seed, "update, replay 0.5", upd_npmi, 10.0, 8000, 15, kept=0.95),
+                                  row(seed, "scratch, both halves", 0.300, 40.0, 10000, 30, kept=0.6)])
+    verdict = bench.verdict(rows)
+    assert "| 20 | replay 0.5 | -0.004, -0.030 ✗ | 0.25, 0.25 | 95%, 95% | 1 of 2 seeds |" in verdict
+    summary = bench.summary_table(rows)
+    assert "| 20 | update, replay 0.5 | 2 | 0.283 ± 0.013 | -0.017 (-0.030) |" in summary
+    assert "| 0.40 |" in summary  # 8,000 × 15 of 10,000 × 30 documents × epochs
