@@ -42,7 +42,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from . import evaluation, paths, runs
-from .corpus import BOW_FILE, Corpus, parquet_ready
+from .corpus import Corpus, parquet_ready
 from .errors import ConfigError, CorpusError, RunError, SourceError
 from .ingestion import _check_ids, _documents_table, _read
 from .text import sources
