@@ -247,6 +247,12 @@ def test_the_drift_page_shows_the_report_and_explains_runs_without_one(updated, 
     assert len(specs) == 2  # the distances and the prevalence before / after
     assert any("were not in the vocabulary" in c.value for c in at.caption)
 
+    at.switch_page("views/compare.py")
+    at.run()
+    at.selectbox(key="compare_b_upd").set_value(RUN).run()
+    assert not at.exception
+    assert any("continues base on new documents" in c.value for c in at.caption)
+
     at = open_drift(RUN)  # not made by update: what to run, and which runs have a report
     assert f"topicvae update {RUN}" in at.code[0].value
     assert any("`upd`" in m.value for m in at.markdown)
