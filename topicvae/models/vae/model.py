@@ -678,6 +678,37 @@ class ProdLDA(VAETopicModel):
                         net.topic_embeddings.copy_(torch.from_numpy(centres.T.copy()))
         return net
 
+    def merged(self, groups, X, fixed_topics: bool = False) -> "ProdLDA":
+        """A model of ``len(groups)`` topics whose topic g is the union of this model's topics
+        ``groups[g]`` (a partition of 0..K-1), its network carried over from this one
+        (:func:`.merge.merge_network`): θ' of a document is close to the sum of its θ over each
+        group before any training. It holds ``net_`` but no history: train it on with
+        ``fit(X, warm_start=True)`` (or ``topicvae.runs.train_run(start_from=...)``).
+
+        ``X``: the training documents (csr counts over the model's vocabulary) the encoder and
+        decoder are fitted on (a sample of 20,000 at most). ``fixed_topics``: that training
+        leaves the merged topics as they are (only the encoder and the background learn).
+        This model is not changed.
+        """
+        from .merge import merge_network
+
+        X = self._check_X(X)
+        groups = [sorted(int(k) for k in g) for g in groups]
+        if sorted(k for g in groups for k in g) != list(range(self.n_topics)) or len(groups) < 2:
+            raise ConfigError(f"the groups must split the {self.n_topics} topics into at least 2 groups, "
+                              f"each topic in exactly one; got {groups}")
+        new = type(self)(**{**self.get_params(), "n_topics": len(groups)})
+        with torch_threads(self.threads):
+            net = new._build_net(self.n_words_).to(next(self.net_.parameters()).device)
+            merge_network(self.net_, net, groups, X, seed=int(self.seed), fixed_topics=fixed_topics)
+        new.net_ = net.eval()
+        new.n_words_ = self.n_words_
+        new.history_ = []
+        new.best_epoch_, new.stopped_early_ = None, False
+        new.n_train_docs_, new.n_val_docs_ = self.n_train_docs_, self.n_val_docs_
+        new.topic_word_ = new._topic_word()
+        return new
+
 
 class NVDM(VAETopicModel):
     """NVDM (Miao et al. 2016): Gaussian q(z|x), prior N(0, I), decoder softmax(W z + b).
@@ -695,6 +726,11 @@ class NVDM(VAETopicModel):
             with torch.no_grad():
                 net.decoder.bias.copy_(self._background(X, rows, log_word_frequencies(X, rows)))
         return net
+
+    def merged(self, groups, X, fixed_topics: bool = False):
+        """Refused: NVDM's z is not a topic mixture, so there is no sum of topics to keep."""
+        raise ConfigError("NVDM topics cannot be merged: its z is not a topic mixture, so two of its "
+                          "directions have no sum; train a model with fewer topics, or use prodlda or gsm")
 
 
 class GSM(ProdLDA):
