@@ -17,7 +17,13 @@ class TomotopyLDA:
     """tomotopy ``LDAModel`` (collapsed Gibbs sampling) on a CSR count matrix.
 
     Word ids are passed as strings and mapped back, so ``topic_word_`` columns follow X's.
+    It has the attributes of topicvae's model contract that the benchmarks read
+    (:class:`topicvae.models.base.TopicModel`), without being one of topicvae's models.
     """
+
+    name = "tomotopy"
+    supports_resume = False
+    supports_warm_start = False
 
     def __init__(self, n_topics: int, iterations: int = 1000, alpha: float = 0.1, eta: float = 0.01,
                  seed: int = 0, workers: int = 2, infer_iterations: int = 100):

@@ -32,7 +32,7 @@ import pandas as pd
 PRODLDA_RUN = "sample-prodlda-k8"
 LDA_RUN = "sample-lda-k8"
 DATED_RUN = "dated-lda-k4"
-PAGES = ["overview", "topics", "documents", "infer", "compare", "trends", "downloads"]
+PAGES = ["overview", "topics", "documents", "infer", "compare", "drift", "trends", "downloads"]
 EXECUTABLE_ENV = "TOPICVAE_TEST_EXECUTABLE"
 
 

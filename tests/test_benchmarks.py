@@ -85,6 +85,22 @@ def test_quality_held_out_npmi_is_what_topicvae_evaluate_computes(quality, sampl
     assert abs(scores["npmi_train"] - seen[1][0]) <= 1e-9 and round(scores["npmi_train"], 4) == metrics["npmi_train"]
 
 
+@pytest.mark.parametrize("kind", ["prodlda", "lda", "tomotopy"])
+def test_quality_runs_every_kind_of_model_through_one_cell(quality, sample_corpus, tmp_path, kind):
+    """Each kind of model the table compares fits and scores through run_job (a smoke run: --quick sizes)."""
+    if kind == "tomotopy":
+        pytest.importorskip("tomotopy", reason="tomotopy (the bench extra) is not installed")
+    _, test, _ = quality.split_rows(sample_corpus)
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps([[sample_corpus.vocab[j] for j in sample_corpus.bow[r].indices] for r in test[:50]]))
+    job = {"corpus": sample_corpus.name, "cache": str(sample_corpus.path.parent), "kind": kind, "seed": 0, "topics": 5,
+           "threads": 1, "quick": True, "params": {}, "tokens": str(tokens), "cv": False}
+    out = quality.run_job(job)
+    assert -1.0 <= out["npmi"] <= 1.0 and 0 < out["diversity"] <= 1.0 and out["fit_s"] > 0
+    assert (out["epochs"] is None) == (kind != "prodlda")
+    json.dumps(out)  # the child process hands it back as JSON
+
+
 def qrow(model, seed, npmi, fit_s, diversity=0.9, corpus="c", k=20, **extra) -> dict:
     return {"corpus": corpus, "V": 1000, "n_train": 800, "n_test": 200, "K": k, "model": model, "kind": "x",
             "seed": seed, "npmi": npmi, "npmi_train": npmi + 0.1, "gap": 0.1, "diversity": diversity,

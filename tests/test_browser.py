@@ -32,6 +32,7 @@ PAGES = {
     "documents": "Documents",
     "infer": "Infer topics of a new text",
     "compare": "Compare runs",
+    "drift": "Topic drift",
     "trends": "Trends",
     "downloads": "Downloads",
 }

@@ -165,8 +165,9 @@ def test_cli_bad_seed_topics_one_line_nothing_written(ws, capsys, text, extra):
 
 def test_free_decoder_leads_with_the_seed_words_alone(planted):
     X, _, _, _, top = planted
-    model = ProdLDA(5, embedding_dim=0, seed_topics=[top[:3].tolist()], epochs=3, hidden=(16,), threads=1,
-                    seed=0).fit(X)
+    # (with the free decoder's decay: without one, the learned β's spread, the lead's unit, grows faster)
+    model = ProdLDA(5, embedding_dim=0, beta_decay=60.0, seed_topics=[top[:3].tolist()], epochs=3, hidden=(16,),
+                    threads=1, seed=0).fit(X)
     net = model.net_
     lead = net.seed_lead()
     assert torch.equal(lead, net.seed_words) and lead[:, 1:].sum() == 0
@@ -189,3 +190,10 @@ def test_cli_resume_needs_the_same_seed_topics_and_keeps_the_names(ws, capsys, m
     assert "seed_topics" in capsys.readouterr().err
     assert train(ws, "--topics", str(K), "--name", "g", "--seed-topics", str(f), "--resume") == 0
     assert saved_labels(ws / "runs" / "g") == {0: "alpha"}
+
+
+def test_a_seeded_model_refuses_to_merge_its_topics(planted):
+    X, _, _, _, top = planted
+    model = ProdLDA(5, seed_topics=[top[:3].tolist()], epochs=1, hidden=(16,), threads=1, seed=0).fit(X[:400])
+    with pytest.raises(ConfigError, match="seeded topics cannot be merged"):
+        model.merged([[0, 1], [2], [3], [4]], X[:400])

@@ -241,7 +241,8 @@ def test_posterior_gives_mean_and_positive_std(small):
     np.testing.assert_allclose(model.transform(small), torch.softmax(torch.tensor(mu), 1).numpy(), atol=1e-6)
 
 
-PLAIN = dict(embedding_dim=0, beta_decay=0.0, diversity=0.0)
+PLAIN = dict(embedding_dim=0, beta_decay=0.0, diversity=0.0, topic_init="random", topic_lr=None, exclusivity=0.0,
+             reliability_df=0.0)
 
 
 def test_plain_prodlda_has_the_papers_free_decoder_and_no_regulariser(small):
@@ -253,14 +254,17 @@ def test_plain_prodlda_has_the_papers_free_decoder_and_no_regulariser(small):
 
 
 def test_embedding_decoder_uses_the_corpus_embeddings_and_saves_them(small, tmp_path):
-    model = ProdLDA(4, epochs=2, embedding_dim=8, **TINY).fit(small)
+    model = ProdLDA(4, epochs=2, embedding_dim=8, exclusivity=0.0, **TINY).fit(small)
     net = model.net_
     assert net.beta is None and tuple(net.word_embeddings.shape) == (60, 8)
     rows = model._split(small.shape[0])[0]
     np.testing.assert_array_equal(net.word_embeddings.numpy(), nets.ppmi_embeddings(small[rows], 8, seed=0))
     beta = (net.word_embeddings @ net.topic_embeddings).detach().numpy()
+    df = np.asarray((small[rows] > 0).sum(0)).ravel()
+    np.testing.assert_allclose(net.word_reliability.numpy(), df / (df + 10.0), rtol=1e-6)
+    reliable_beta = beta * net.word_reliability.numpy()[:, None]
     np.testing.assert_array_equal(np.argsort(-model.topic_word_, 1, kind="stable")[:, :5],
-                                  np.argsort(-beta.T, 1, kind="stable")[:, :5])  # topics rank words by β
+                                  np.argsort(-reliable_beta.T, 1, kind="stable")[:, :5])  # topics rank words by r·β
     model.save(tmp_path / "m")
     loaded = ProdLDA.load(tmp_path / "m")
     assert torch.equal(loaded.net_.word_embeddings, net.word_embeddings)
@@ -294,10 +298,13 @@ def test_beta_decay_shrinks_only_the_topic_parameters(small):
 
 def test_diversity_keeps_topics_from_sharing_top_words(small):
     # 8 topics on a corpus of 4: without the regulariser topics repeat each other's words
-    plain = ProdLDA(8, epochs=20, diversity=0.0, **TINY).fit(small)
-    diverse = ProdLDA(8, epochs=20, diversity=30.0, **TINY).fit(small)
-    assert evaluation.topic_diversity(plain.topic_word_, 5) <= 0.6
-    assert evaluation.topic_diversity(diverse.topic_word_, 5) >= evaluation.topic_diversity(plain.topic_word_, 5) + 0.1
+    # (the read-out's exclusivity and the clustered start also keep topics apart: off here)
+    alone = dict(exclusivity=0.0, topic_init="random", beta_decay=60.0)
+    plain = ProdLDA(8, epochs=20, diversity=0.0, **alone, **TINY).fit(small)
+    diverse = ProdLDA(8, epochs=20, diversity=30.0, **alone, **TINY).fit(small)
+    beta = {m: m.net_.beta_matrix().detach().numpy().T for m in (plain, diverse)}  # β itself, before any read-out
+    assert evaluation.topic_diversity(beta[plain], 5) <= 0.6
+    assert evaluation.topic_diversity(beta[diverse], 5) >= evaluation.topic_diversity(beta[plain], 5) + 0.1
 
 
 @pytest.fixture(scope="module")
@@ -564,3 +571,35 @@ def test_training_on_rows_of_a_matrix_equals_training_on_those_rows_copied(small
     some = nets.ppmi_embeddings(small, 8, rows=rows, max_docs=100, words=words)
     assert some.shape == (60, 8) and not some[np.setdiff1d(np.arange(60), words)].any()
     np.testing.assert_array_equal(some[words], nets.ppmi_embeddings(small[rows][:, words], 8, max_docs=100))
+
+
+def test_exclusivity_lists_a_shared_word_under_its_strongest_topic_only(small):
+    model = ProdLDA(8, epochs=5, diversity=0.0, exclusivity=0.0, topic_init="random", **TINY).fit(small)
+    shared = model.topic_word_
+    model.net_.exclusivity = 4.0
+    with torch.no_grad():
+        exclusive = model.net_.topic_word().double().numpy()
+    np.testing.assert_allclose(exclusive.sum(1), 1.0, atol=1e-6)
+    assert evaluation.topic_diversity(exclusive, 5) > evaluation.topic_diversity(shared, 5)
+    # each topic's top word is a word for which that topic has the largest weight of all topics
+    top = exclusive.argmax(1)
+    assert all(shared[:, w].argmax() == k for k, w in enumerate(top))
+
+
+def test_clustered_start_puts_each_topic_on_a_planted_topic_before_any_training(planted):
+    X_train, _, true_topic_word = planted
+    net = ProdLDA(5, **TINY)._build_net(200, X_train)
+    T = net.topic_embeddings.detach().numpy()
+    np.testing.assert_allclose(np.linalg.norm(T, axis=0), 1.0, atol=1e-5)  # unit centroids
+    expected = nets.embedding_clusters(net.word_embeddings.numpy(), net.word_mass.numpy(), 5, seed=0)
+    np.testing.assert_array_equal(T, expected.T)
+    # the 10 words closest to each starting centroid come from one planted topic, a different one each
+    beta = net.word_embeddings.numpy() @ T
+    planted_topic = true_topic_word.argmax(0)
+    majority = []
+    for k in range(5):
+        top = np.argsort(-beta[:, k])[:10]
+        counts = np.bincount(planted_topic[top], minlength=5)
+        assert counts.max() >= 8
+        majority.append(counts.argmax())
+    assert sorted(majority) == [0, 1, 2, 3, 4]

@@ -61,14 +61,8 @@ def _add_runs_dir(p: argparse.ArgumentParser) -> None:
 
 
 # ------------------------------------------------------------------ ingest
-def _add_ingest_args(p: argparse.ArgumentParser) -> None:
-    from .config import PreprocessSettings, VocabSettings
-
-    pre, voc = PreprocessSettings(), VocabSettings()
-    p.add_argument("source", help="a .csv/.tsv/.jsonl/.parquet file, a folder of .txt files, "
-                                  "a .tar.gz/.zip archive of folders, an OCTIS dataset folder "
-                                  "(corpus.tsv) or its .tsv, or builtin:sample")
-    p.add_argument("--name", help="corpus name (default: from the source's file name)")
+def _add_source_args(p: argparse.ArgumentParser) -> None:
+    """--format and the table-column options of a source of documents (ingest, update)."""
     p.add_argument("--format", dest="fmt",
                    choices=["csv", "tsv", "jsonl", "parquet", "octis", "folder", "archive", "builtin"],
                    help="source format (default: detected from the path; a folder with corpus.tsv, or a .tsv "
@@ -83,6 +77,25 @@ def _add_ingest_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--label-col", help="column with a class label")
     g.add_argument("--date-col", help="column with a date")
     g.add_argument("--split-col", help="column naming the split (train/test) of each row")
+
+
+def _table_columns(args):
+    """The TableColumns the options of :func:`_add_source_args` name."""
+    from .text.sources import TableColumns
+
+    return TableColumns(text=args.text_col, id=args.id_col, label=args.label_col, date=args.date_col,
+                        split=args.split_col, header=not args.no_header)
+
+
+def _add_ingest_args(p: argparse.ArgumentParser) -> None:
+    from .config import PreprocessSettings, VocabSettings
+
+    pre, voc = PreprocessSettings(), VocabSettings()
+    p.add_argument("source", help="a .csv/.tsv/.jsonl/.parquet file, a folder of .txt files, "
+                                  "a .tar.gz/.zip archive of folders, an OCTIS dataset folder "
+                                  "(corpus.tsv) or its .tsv, or builtin:sample")
+    p.add_argument("--name", help="corpus name (default: from the source's file name)")
+    _add_source_args(p)
     g = p.add_argument_group("preprocessing")
     g.add_argument("--strip", default="", metavar="PARTS",
                    help="mail/newsgroup parts to remove, comma-separated: headers,quotes,signatures")
@@ -135,7 +148,6 @@ def _default_name(source: str) -> str:
 def cmd_ingest(args) -> int:
     from .config import PreprocessSettings, VocabSettings
     from .ingestion import ingest, read_stopwords
-    from .text.sources import TableColumns
 
     pre = PreprocessSettings(
         strip=tuple(p.strip() for p in args.strip.split(",") if p.strip()),
@@ -149,8 +161,7 @@ def cmd_ingest(args) -> int:
     )
     voc = VocabSettings(min_df=args.min_df, max_df=args.max_df, max_vocab=args.max_vocab or None,
                         min_tokens=args.min_tokens, phrases=args.phrases)
-    cols = TableColumns(text=args.text_col, id=args.id_col, label=args.label_col, date=args.date_col,
-                        split=args.split_col, header=not args.no_header)
+    cols = _table_columns(args)
     name = _default_name(args.source) if args.name is None else args.name
     corpus = ingest(args.source, name, fmt=args.fmt, columns=cols, preprocess=pre, vocab=voc,
                     corpora_dir=args.corpora_dir, force=args.force, dedupe=args.dedupe,
@@ -291,7 +302,15 @@ TRAIN_FLAGS = {
     "alpha": ("--alpha", float, "Dirichlet prior per topic (ProdLDA default 1.0; LDA default symmetric 1/K)"),
     "embedding_dim": ("--embedding-dim", int, "decoder through word embeddings of this size from the corpus's "
                                                "own co-occurrence, 0 for a free beta (ProdLDA; default 200)"),
-    "beta_decay": ("--beta-decay", float, "decoupled weight decay of the decoder, 0 off (ProdLDA; default 60)"),
+    "beta_decay": ("--beta-decay", float, "decoupled weight decay of the decoder, 0 off (ProdLDA; default 0)"),
+    "topic_init": ("--topic-init", str, "how topics start: clusters (groups of words that occur in the same "
+                                        "documents; default) or random (ProdLDA)"),
+    "topic_lr": ("--topic-lr", float, "learning rate of the topics as a share of --lr (ProdLDA; default 0.1 "
+                                      "when topics start from clusters, else 1)"),
+    "exclusivity": ("--exclusivity", float, "how strongly a word shared by topics is listed only under its "
+                                            "strongest one, 0 off (ProdLDA; default 2)"),
+    "reliability_df": ("--reliability-df", float, "words in few documents weigh df/(df+N) in the topics' "
+                                                  "top words, 0 off (ProdLDA; default 10)"),
     "diversity": ("--diversity", float, "weight of the regulariser that keeps topics from sharing top words, "
                                          "0 off (ProdLDA; default 10)"),
     "min_topic_df": ("--min-topic-df", int, "only words in at least N training documents may lead a topic, 0 every "
@@ -629,6 +648,122 @@ def cmd_infer(args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ merge, reduce
+#: topicvae.merging.FINE_TUNE_EPOCHS, repeated here so that --help does not import the library
+MERGE_EPOCHS_HELP = 5
+
+
+def _add_merge_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--name", help="name of the new run (default: RUN-merged for merge, RUN-kK for reduce)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help=f"epochs of training after the merge, at least 1 (default: {MERGE_EPOCHS_HELP})")
+    p.add_argument("--train-topics", action="store_true",
+                   help="let the fine-tune change the merged topics too (default: only the encoder learns; "
+                        "see docs/merge.md)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _merge_params(args) -> dict:
+    """The fine-tune settings the user gave (the library's defaults otherwise)."""
+    params = {k: getattr(args, k) for k in ("epochs", "threads") if getattr(args, k) is not None}
+    return {**params, "train_topics": True} if args.train_topics else params
+
+
+def _args_merge(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", help="run name (see: topicvae runs)")
+    p.add_argument("topics", nargs="+", metavar="TOPICS",
+                   help="comma-separated topic numbers to merge into one, as `topicvae topics RUN` numbers "
+                        "them (from 0); several groups merge into one topic each")
+    _add_merge_flags(p)
+
+
+def cmd_merge(args) -> int:
+    from .merging import format_merge, merge_topics, parse_groups
+    from .runs import Run
+
+    run = Run.load(args.run, args.runs_dir)
+    new = merge_topics(run, parse_groups(args.topics), name=args.name, runs_dir=args.runs_dir,
+                       corpora_dir=args.corpora_dir, progress=not args.quiet, **_merge_params(args))
+    print(format_merge(new, run))
+    print(f"\nnext: topicvae evaluate {new.name}   |   {run.name!r} is unchanged")
+    return 0
+
+
+def _args_reduce(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", help="run name (see: topicvae runs)")
+    p.add_argument("--topics", type=int, required=True, metavar="K2",
+                   help="number of topics of the new run, fewer than the run's")
+    _add_merge_flags(p)
+
+
+def cmd_reduce(args) -> int:
+    from .merging import format_merge, reduce_topics
+    from .runs import Run
+
+    run = Run.load(args.run, args.runs_dir)
+    new = reduce_topics(run, args.topics, name=args.name, runs_dir=args.runs_dir, corpora_dir=args.corpora_dir,
+                        progress=not args.quiet, **_merge_params(args))
+    print(format_merge(new, run))
+    print(f"\nnext: topicvae evaluate {new.name}   |   {run.name!r} is unchanged")
+    return 0
+
+
+# ------------------------------------------------------------------ update
+#: the training flags that make sense for training on (the network's shape is the source run's)
+UPDATE_FLAGS = ("epochs", "batch_size", "lr", "kl_warmup", "clip_norm", "threads", "device", "seed")
+
+
+def _args_update(p: argparse.ArgumentParser) -> None:
+    from .update import DEFAULT_REPLAY, MAX_UNKNOWN_SHARE
+
+    p.add_argument("run", help="the trained run to continue (a VAE run: prodlda, gsm or nvdm); it is only read")
+    p.add_argument("source", help="the new documents, in any format ingest reads (.csv/.tsv/.jsonl/.parquet, "
+                                  "folder, archive, OCTIS dataset)")
+    p.add_argument("--name", required=True,
+                   help="the new run; its corpus (the old documents followed by the new ones) gets the same name")
+    p.add_argument("--replay", type=float, default=DEFAULT_REPLAY, metavar="SHARE",
+                   help="also train on this share (0 to 1) of the old training documents, a seeded random "
+                        f"sample, so the old topics are not forgotten (default: {DEFAULT_REPLAY}; 0: the new "
+                        "documents only, fastest)")
+    p.add_argument("--language", metavar="CODE",
+                   help="the language of the new documents; must be the run's corpus's (default: the corpus's)")
+    p.add_argument("--max-unknown", type=float, default=MAX_UNKNOWN_SHARE, metavar="SHARE",
+                   help="refuse when more than this share of the new tokens is outside the vocabulary "
+                        f"(default: {MAX_UNKNOWN_SHARE})")
+    p.add_argument("--top", type=int, default=10, help="topics shown in the drift table (default: 10)")
+    p.add_argument("--force", action="store_true", help="replace an existing run and corpus of the new name")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_source_args(p)
+    g = p.add_argument_group("training on (defaults: the source run's settings; epochs: half of its)")
+    for dest in UPDATE_FLAGS:
+        flag, typ, help_ = TRAIN_FLAGS[dest]
+        g.add_argument(flag, dest=dest, type=typ, default=None, help=help_)
+
+
+def cmd_update(args) -> int:
+    from .update import format_drift, update_run
+
+    params = {k: getattr(args, k) for k in UPDATE_FLAGS if getattr(args, k, None) is not None}
+    epochs = params.pop("epochs", None)
+    result = update_run(args.run, args.source, args.name, fmt=args.fmt, columns=_table_columns(args),
+                        language=args.language, epochs=epochs, replay=args.replay, max_unknown=args.max_unknown,
+                        corpora_dir=args.corpora_dir, runs_dir=args.runs_dir, force=args.force,
+                        progress=not args.quiet, **params)
+    run, update = result.run, result.run.config["update"]
+    print(f"new documents: {result.new.unknown_line()}")
+    n_epochs = run.config["epochs"]
+    print(f"run {run.name!r}: {n_epochs} epoch{'s' if n_epochs != 1 else ''} from the weights of {args.run!r} on "
+          f"{update['trained_documents']:,} documents ({update['new_documents']:,} new"
+          + (f", {update['replayed_documents']:,} old replayed" if update["replayed_documents"] else "")
+          + f"), {run.config['fit_seconds']:.1f} s of training")
+    print(format_drift(result.drift, args.top))
+    print(f"\nrun     {run.path}/  (drift report: drift.json)\ncorpus  {result.corpus.path}/  "
+          f"({update['old_documents']:,} old + {update['new_documents']:,} new documents, column 'batch')")
+    print(f"next: topicvae evaluate {run.name}   |   topicvae app  (Drift page)")
+    return 0
+
+
 # ------------------------------------------------------------------ app
 def _args_app(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1",
@@ -702,6 +837,17 @@ COMMANDS = {
                       ("topicvae export news-prodlda-k50 --out news.csv --with-uncertainty --topics-out topics.csv",)),
     "infer": Command(cmd_infer, _args_infer, "topic mixtures of new documents under a trained run",
                      ("topicvae infer news-prodlda-k50 new-posts.csv --out new-theta.csv",)),
+    "merge": Command(cmd_merge, _args_merge, "merge topics of a run into one topic each, as a new run",
+                     ("topicvae merge news-prodlda-k50 3,7",
+                      "topicvae merge news-prodlda-k50 3,7 12,30,41 --name news-k47 --epochs 5")),
+    "reduce": Command(cmd_reduce, _args_reduce,
+                      "merge a run's closest topics (Jensen-Shannon, agglomerative) down to K2 topics, as a new run",
+                      ("topicvae reduce news-prodlda-k50 --topics 20",
+                       "topicvae reduce news-prodlda-k50 --topics 20 --name news-k20 --epochs 5")),
+    "update": Command(cmd_update, _args_update,
+                      "continue a run on new documents (its own vocabulary) into a new run, with a drift report",
+                      ("topicvae update news-prodlda-k50 new-posts.csv --name news-k50-june",
+                       "topicvae update news-prodlda-k50 june/ --name news-k50-june --replay 0 --epochs 10")),
     "app": Command(cmd_app, _args_app, "open the dashboard to explore topics, documents and comparisons",
                    ("topicvae app", "topicvae app --port 8600 --runs-dir experiments/runs")),
     "verify": Command(cmd_verify, _args_verify,

@@ -130,10 +130,14 @@ def check_run(root: Path, name: str, corpora_root: Path) -> Finding:
 
 
 def _edited_files_problem(run: runs.Run) -> str | None:
-    """The files written after the run (labels, metrics) have no checksum; they must still read."""
+    """The files written after the run (labels, metrics, an update's drift report) have no checksum;
+    they must still read."""
+    from .update import read_drift
+
     try:
         saved_labels(run.path)
         read_metrics(run)
+        read_drift(run)
     except TopicVAEError as exc:
         return _short(exc)
     return None

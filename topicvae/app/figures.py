@@ -59,6 +59,65 @@ def words_figure(table: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def dendrogram_figure(linkage: np.ndarray, labels: list[str]) -> go.Figure:
+    """The topic hierarchy as a dendrogram lying on its side: topics (leaves) down the left,
+    the height of each merge across (:class:`topicvae.merging.Hierarchy`). ``linkage``: scipy's
+    (K − 1, 4) linkage matrix."""
+    from scipy.cluster.hierarchy import dendrogram
+
+    tree = dendrogram(linkage, no_plot=True, labels=[short_label(l, 45) for l in labels])
+    fig = go.Figure()
+    for xs, ys in zip(tree["dcoord"], tree["icoord"]):  # one ⊐-shaped link per merge
+        fig.add_scatter(x=xs, y=ys, mode="lines", line={"color": "#1f77b4", "width": 1.5}, showlegend=False,
+                        hovertemplate=f"merged at height {max(xs):.3f}<extra></extra>")
+    leaves = tree["ivl"]
+    fig.update_layout(height=max(260, 22 * len(leaves) + 80), margin=MARGIN, showlegend=False,
+                      xaxis={"title": "height of the merge (Ward's cost in Jensen–Shannon distance)",
+                             "rangemode": "tozero"},
+                      yaxis={"tickvals": [5 + 10 * i for i in range(len(leaves))], "ticktext": leaves,
+                             "showgrid": False, "zeroline": False})
+    return fig
+
+
+# ---------------------------------------------------------------------------- drift (topicvae update)
+STATUS_COLOURS = {"kept": "#2ca02c", "moved": "#ff7f0e", "new": "#d62728"}
+
+
+def drift_figure(table: pd.DataFrame, labels: list[str], threshold: float) -> go.Figure:
+    """Each topic's Jensen–Shannon distance from its matched old topic, coloured by its status,
+    with the distance beyond which a topic counts as new."""
+    table = table.sort_values("topic")
+    names = [html.escape(short_label(labels[k], 45)) for k in table["topic"]]
+    fig = go.Figure()
+    for status, colour in STATUS_COLOURS.items():
+        part = table["status"] == status
+        if part.any():
+            fig.add_trace(go.Bar(x=table.loc[part, "topic"], y=table.loc[part, "js_distance"], name=status,
+                                 marker_color=colour, customdata=np.array(names, dtype=object)[part.to_numpy()],
+                                 hovertemplate="%{customdata}: JS %{y:.3f}<extra></extra>"))
+    fig.add_hline(y=threshold, line_dash="dot", line_color="#555", annotation_text=f"new beyond {threshold:g}")
+    fig.update_layout(height=300, margin=MARGIN, barmode="overlay", legend={"orientation": "h", "y": 1.12},
+                      yaxis={"title": "JS distance from the old topic", "range": [0, 1]},
+                      xaxis={"title": "topic", "dtick": 1 if len(table) <= 30 else None})
+    return fig
+
+
+def prevalence_shift_figure(table: pd.DataFrame, labels: list[str]) -> go.Figure:
+    """Each topic's prevalence before the update, after it (every document) and in the new documents."""
+    table = table.sort_values("topic")
+    names = [html.escape(short_label(labels[k], 45)) for k in table["topic"]]
+    fig = go.Figure()
+    for column, name, colour in (("prevalence_before", "before (old run, old documents)", "#7f7f7f"),
+                                 ("prevalence_after", "after (new run, every document)", "#1f77b4"),
+                                 ("prevalence_new_docs", "new documents only", "#17becf")):
+        fig.add_trace(go.Bar(x=table["topic"], y=table[column], name=name, marker_color=colour, customdata=names,
+                             hovertemplate="%{customdata}: %{y:.3f}<extra>" + name + "</extra>"))
+    fig.update_layout(height=320, margin=MARGIN, barmode="group", legend={"orientation": "h", "y": 1.15},
+                      yaxis={"title": "prevalence (mean θ)"},
+                      xaxis={"title": "topic", "dtick": 1 if len(table) <= 30 else None})
+    return fig
+
+
 # ---------------------------------------------------------------------------- one document or text
 def mixture_figure(theta: np.ndarray, labels: list[str], n: int | None = None, colour: str = "#1f77b4",
                    x_title: str = "θ") -> go.Figure:

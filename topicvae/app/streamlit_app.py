@@ -23,6 +23,7 @@ def pages() -> list:
         st.Page(VIEWS / "documents.py", title="Documents", icon=":material/scatter_plot:"),
         st.Page(VIEWS / "infer.py", title="Infer", icon=":material/edit_note:"),
         st.Page(VIEWS / "compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page(VIEWS / "drift.py", title="Drift", icon=":material/moving:"),
         st.Page(VIEWS / "trends.py", title="Trends", icon=":material/timeline:"),
         st.Page(VIEWS / "downloads.py", title="Downloads", icon=":material/download:"),
     ]

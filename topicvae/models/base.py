@@ -88,3 +88,13 @@ class TopicModel(ABC):
     @abstractmethod
     def load(cls, path: str | Path) -> "TopicModel":
         """Read a model written by :meth:`save`."""
+
+    def merged(self, groups: Sequence[Sequence[int]], X: sp.csr_matrix, fixed_topics: bool = False) -> "TopicModel":
+        """A fitted model of ``len(groups)`` topics, topic g the union of this model's topics
+        ``groups[g]`` (a partition of 0..K-1), to train on with ``fit(warm_start=True)``;
+        ``X``: the training documents; ``fixed_topics``: that training keeps the merged topics.
+        Default: :class:`~topicvae.errors.ConfigError` (not supported)."""
+        from ..errors import ConfigError
+
+        raise ConfigError(f"merging topics is not supported for {self.name} runs yet; "
+                          "train a model with fewer topics instead")

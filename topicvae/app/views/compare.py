@@ -59,6 +59,10 @@ def page() -> None:
             st.caption(f"{run.name} is not evaluated yet: `{commands.cmd_evaluate(run.name)}`")
 
     st.subheader("Aligned topics")
+    for newer, older in ((run_a, run_b), (run_b, run_a)):
+        if newer.config.get("derived_from") == older.name:
+            st.caption(f"{newer.name} continues {older.name} on new documents (`topicvae update`); the Drift "
+                       "page shows how far each topic moved and how its prevalence changed.")
     la, lb = common.labels(run_a), common.labels(run_b)
     if run_a.config.get("corpus_checksum") != run_b.config.get("corpus_checksum"):
         st.caption("The runs were trained on different corpora; topics are compared over the union of "

@@ -1,11 +1,14 @@
-"""Topics: labels, relevant words (λ slider), prevalence, coherence, representative documents, intertopic map."""
+"""Topics: labels, relevant words (λ slider), prevalence, coherence, representative documents, intertopic map,
+the topic hierarchy and a form that merges two topics into a new run."""
 
 import numpy as np
 import streamlit as st
 
 from topicvae.analysis import documents, topics
 from topicvae.app import common, figures
+from topicvae.errors import TopicVAEError
 from topicvae.labels import save_labels
+from topicvae.merging import merge_topics, topic_hierarchy
 
 MAP_KEY = "intertopic_map"
 
@@ -101,6 +104,48 @@ def _all_topics(run, view: common.TopicView, labels: list[str], words, coherence
                                   "coherence": st.column_config.NumberColumn(format="%.3f")})
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _hierarchy(key: tuple, _run):
+    return topic_hierarchy(_run)
+
+
+def _hierarchy_panel(run, labels: list[str]) -> None:
+    """The dendrogram of the agglomerative merges (what `topicvae reduce` cuts) and the merge form."""
+    st.subheader("Topic hierarchy")
+    st.caption("Topics joined step by step, closest first (Ward's linkage on the Jensen–Shannon distances "
+               "of their word distributions, brought to a common entropy so that words count, not how "
+               "peaked a topic is): `topicvae reduce RUN --topics K` keeps the K groups left after the "
+               "first merges.")
+    tree = _hierarchy(common.run_key(run), run)
+    st.plotly_chart(figures.dendrogram_figure(tree.linkage, labels), width="stretch",
+                    config={"displayModeBar": False}, key=f"dendrogram_{run.name}")
+    _merge_form(run, labels)
+
+
+def _merge_form(run, labels: list[str]) -> None:
+    """Two topics, a name and a button: a new run with the two merged (the run shown stays as it is)."""
+    with st.form(f"merge_form_{run.name}"):
+        st.markdown("**Merge two topics into a new run** (this run is left as it is)")
+        c1, c2 = st.columns(2)
+        a = c1.selectbox("First topic", list(range(run.n_topics)), format_func=lambda i: labels[i],
+                         key=f"merge_a_{run.name}")
+        b = c2.selectbox("Second topic", list(range(run.n_topics)), index=1, format_func=lambda i: labels[i],
+                         key=f"merge_b_{run.name}")
+        name = st.text_input("Name of the new run", value=f"{run.name}-merged", key=f"merge_name_{run.name}")
+        submitted = st.form_submit_button("Merge into a new run", key=f"merge_button_{run.name}")
+    if submitted:
+        corpora_dir, runs_dir = common.folders()
+        try:
+            with st.spinner(f"Merging topics {a} and {b} and fine-tuning the new run…"):
+                new = merge_topics(run, [[a, b]], name=name.strip() or None, runs_dir=runs_dir,
+                                   corpora_dir=corpora_dir)
+        except TopicVAEError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
+        st.success(f"New run **{common.md_escape(new.name)}**: {new.n_topics} topics, topics {a} and {b} "
+                   f"merged. Pick it in the sidebar to explore it.", icon=":material/check:")
+
+
 def page() -> None:
     """The Topics page: one topic in detail beside the intertopic map, then every topic."""
     run, corpus, labels = common.run_page(
@@ -123,6 +168,7 @@ def page() -> None:
         _map_panel(run, view, labels, words, k)
     _representative_documents(run, corpus, k)
     _all_topics(run, view, labels, words, coherence, coherence_source)
+    _hierarchy_panel(run, labels)
 
 
 common.render(page)

@@ -234,6 +234,35 @@ def seed_indicator(n_words: int, n_topics: int, seed_topics: list[list[int]] | N
     return out
 
 
+def embedding_clusters(emb: np.ndarray, mass: np.ndarray, n_topics: int, seed: int = 0,
+                       rounds: int = 20, eps: float = 0.1) -> np.ndarray:
+    """K balanced clusters of the word embeddings: float32 (K, d) unit-length centroids.
+
+    Spherical k-means (scikit-learn's, on the unit rows of ``emb`` weighted by ``mass``,
+    seeded) followed by ``rounds`` of balanced reassignment: the words' mass goes to the
+    centroids by the entropic optimal-transport plan that gives every cluster an equal
+    share (:func:`sinkhorn_plan`, the same assignment the ``diversity`` term trains
+    towards) and each centroid moves to the mean of what it received. Words that occur in
+    the same documents have close embeddings, so each cluster is a group of co-occurring
+    words: a topic to start from. Only rows with positive mass take part.
+    """
+    from sklearn.cluster import KMeans
+
+    keep = np.flatnonzero(mass > 0)
+    E = emb[keep].astype(np.float64)
+    E /= np.linalg.norm(E, axis=1, keepdims=True).clip(1e-12)
+    w = mass[keep].astype(np.float64)
+    centres = KMeans(n_topics, n_init=4, random_state=seed).fit(E, sample_weight=w).cluster_centers_
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True).clip(1e-12)
+    w_t = torch.from_numpy(w)
+    for _ in range(rounds):
+        sim = E @ centres.T
+        plan = sinkhorn_plan(torch.from_numpy(-sim / max(sim.std(), 1e-12)), eps, 50, w_t).numpy()
+        centres = plan.T @ E
+        centres /= np.linalg.norm(centres, axis=1, keepdims=True).clip(1e-12)
+    return centres.astype(np.float32)
+
+
 # ---------------------------------------------------------------------------- modules
 class _SparseMatmul(torch.autograd.Function):
     """``x @ W`` for a sparse batch x; the weight gradient is ``xᵀ @ grad`` with the prebuilt transpose."""
@@ -450,6 +479,11 @@ class ProdLDANet(TopicVAE):
       only (:meth:`seed_exclusive`). The documents that use those words so load on topic
       k. The lead is rebuilt from the setting (buffer ``seed_words``, not saved); the seed
       words must be in ``topic_mask``.
+    - ``topic_lr``: the learning rate of β (or T) relative to the rest of the network
+      (the optimizer group's ``lr_scale``). Below 1, topics that start from word clusters
+      (:func:`embedding_clusters`) refine them instead of leaving them.
+    - ``word_reliability`` (buffer, (V,), ones until the caller fills it) and
+      ``exclusivity`` γ: how :meth:`topic_word` reads the topics out of β, see there.
     """
 
     transport_eps = 0.1
@@ -459,7 +493,8 @@ class ProdLDANet(TopicVAE):
     def __init__(self, n_words: int, n_topics: int, hidden: tuple[int, ...], dropout: float,
                  theta_dropout: float, alpha: float | np.ndarray, *, embedding_dim: int = 0,
                  beta_decay: float = 0.0, diversity: float = 0.0, likelihood: str = "multinomial",
-                 seed_topics: list[list[int]] | None = None, seed_strength: float = 0.0):
+                 seed_topics: list[list[int]] | None = None, seed_strength: float = 0.0,
+                 topic_lr: float = 1.0, exclusivity: float = 0.0):
         prior_mu, prior_var = laplace_dirichlet_prior(alpha, n_topics)
         super().__init__(Encoder(n_words, n_topics, hidden, dropout, batchnorm=True), prior_mu, prior_var,
                          likelihood)
@@ -474,7 +509,10 @@ class ProdLDANet(TopicVAE):
         self.decoder_bn = ShiftBatchNorm(n_words)
         self.register_buffer("topic_mask", torch.ones(n_words))
         self.register_buffer("word_mass", torch.ones(n_words))
+        self.register_buffer("word_reliability", torch.ones(n_words))
         self.beta_decay = float(beta_decay)
+        self.topic_lr = float(topic_lr)
+        self.exclusivity = float(exclusivity)
         self.diversity = float(diversity)
         self._plan: torch.Tensor | None = None
         self._step_beta: torch.Tensor | None = None
@@ -526,15 +564,32 @@ class ProdLDANet(TopicVAE):
         return self.word_logits(self.theta_drop(F.softmax(z, dim=1)))
 
     def topic_word(self) -> torch.Tensor:
-        """softmax over the vocabulary of each topic's β row, in units of β's standard deviation: (K, V).
+        """The topics as word distributions: (K, V), rows sum to 1.
 
-        The batch norm makes the scale of β arbitrary (and the decay shrinks it), so β is
-        divided by its standard deviation over all entries before the softmax: the ranking
-        of words is β's, the sharpness comparable between models.
+        p_k = softmax over the vocabulary of r ⊙ β_k in units of its standard deviation,
+        then, with ``exclusivity`` γ > 0, p_k(w) ← p_k(w) · (p_k(w) / max_j p_j(w))^γ,
+        renormalised.
+
+        The decoder's batch norm normalises each word's logit over the batch, so the
+        likelihood fixes neither the scale of β as a whole nor that of each word's row:
+        how one topic's words compare with each other is a reading of β, not part of the
+        model. This reading (1) divides by β's standard deviation, so sharpness is
+        comparable between models; (2) weighs each word by its reliability r
+        (``word_reliability``, ones unless filled: the caller's df/(df + c) shrinks the
+        weight of words in few training documents, whose co-occurrence, and so their
+        embedding, rests on a handful of documents); (3) with γ > 0, lowers a word in the
+        topics that weigh it less than its strongest topic does, so that a word shared by
+        several topics leads only the one it belongs to most and the topics' top words
+        stay distinct. γ = 0 and r = 1 give the plain softmax of β.
         """
-        beta = self.beta_matrix().T
+        beta = self.beta_matrix().T * self.word_reliability
         scaled = beta / beta[:, self.topic_mask > 0].std().clamp_min(1e-12)
-        return F.softmax(scaled.masked_fill(self.topic_mask == 0, -math.inf), dim=1)
+        p = F.softmax(scaled.masked_fill(self.topic_mask == 0, -math.inf), dim=1)
+        if self.exclusivity > 0:
+            share = p / p.max(dim=0, keepdim=True).values.clamp_min(torch.finfo(p.dtype).tiny)
+            p = p * share ** self.exclusivity
+            p = p / p.sum(dim=1, keepdim=True)
+        return p
 
     def generative_topic_word(self) -> torch.Tensor:
         """p(w | θ = e_k) through the decoder (its batch norm in the current mode): (K, V)."""
@@ -542,10 +597,12 @@ class ProdLDANet(TopicVAE):
         return F.softmax(self.word_logits(eye), dim=1)
 
     def param_groups(self) -> list[dict]:
-        """Two groups: the topic parameters (β or T) with weight decay ``beta_decay``, the rest without."""
+        """Two groups: the topic parameters (β or T) with weight decay ``beta_decay`` and learning rate
+        ``topic_lr`` × lr, the rest without decay at lr."""
         topic = self.beta.weight if self.beta is not None else self.topic_embeddings
         rest = [p for p in self.parameters() if p.requires_grad and p is not topic]
-        return [{"params": rest, "weight_decay": 0.0}, {"params": [topic], "weight_decay": self.beta_decay}]
+        return [{"params": rest, "weight_decay": 0.0},
+                {"params": [topic], "weight_decay": self.beta_decay, "lr_scale": self.topic_lr}]
 
     def penalty(self, step: int) -> torch.Tensor | None:
         """λ·Σ P·C, the balanced-assignment term (None when ``diversity`` is 0)."""

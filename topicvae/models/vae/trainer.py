@@ -160,6 +160,7 @@ class _Loop:
         # AdamW: groups that set a weight_decay get it decoupled (AdamW with 0 is Adam)
         self.optimizer = torch.optim.AdamW(net.param_groups(), lr=settings.lr, betas=tuple(settings.betas),
                                            weight_decay=0.0, fused=True)
+        self._set_group_lrs()
         self.shuffle_gen = torch.Generator().manual_seed(settings.seed)
         # each data-parallel process draws its own noise; one process draws as it always did
         self.noise_gen = torch.Generator(device=device).manual_seed(settings.seed + 1 + 7919 * distributed.rank())
@@ -169,6 +170,11 @@ class _Loop:
         self.best_epoch = 0
         self.best_state: dict | None = None
         self.bad_epochs = 0
+
+    def _set_group_lrs(self) -> None:
+        """Each group's learning rate: lr times the group's own ``lr_scale`` (1 when it sets none)."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.settings.lr * group.get("lr_scale", 1.0)
 
     # ---------------------------------------------------------------- checkpoints
     def state(self) -> dict:
@@ -195,14 +201,16 @@ class _Loop:
             raise RunError(f"checkpoint format {ckpt.get('format')!r} is not {CHECKPOINT_FORMAT}; start the run again")
         self.net.load_state_dict(ckpt["net"])
         decays = [group["weight_decay"] for group in self.optimizer.param_groups]
+        scales = [group.get("lr_scale", 1.0) for group in self.optimizer.param_groups]
         try:
             self.optimizer.load_state_dict(ckpt["optimizer"])
         except ValueError as exc:  # another number or size of parameter groups
             raise RunError(f"the checkpoint's optimizer state does not fit this model ({exc}); start the run again") from exc
-        for group, decay in zip(self.optimizer.param_groups, decays):  # a resumed run may change these
-            group["lr"] = self.settings.lr
+        for group, decay, scale in zip(self.optimizer.param_groups, decays, scales):  # a resumed run may change these
             group["betas"] = tuple(self.settings.betas)
             group["weight_decay"] = decay
+            group["lr_scale"] = scale
+        self._set_group_lrs()
         self.epoch = int(ckpt["epoch"])
         self.history = {c: list(ckpt["history"].get(c, [])) for c in HISTORY_COLUMNS}
         self.best_val = float(ckpt["best_val"])
