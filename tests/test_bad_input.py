@@ -9,9 +9,7 @@ compares the workspace before and after.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
-import json
 import shutil
 import socket
 import tarfile
@@ -25,6 +23,7 @@ from topicvae.runs import train_run
 from topicvae.verify import OK, verify
 
 from test_runs import FAST, K, make_corpus
+from snapshots import snapshot
 
 RUN, CORPUS = "r", "tiny"
 
@@ -86,9 +85,6 @@ def ws(template, tmp_path) -> Path:
     return copy
 
 
-def snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir")
-            for p in sorted(folder.rglob("*"))}
 
 
 # ---------------------------------------------------------------------------- damage

@@ -8,7 +8,6 @@ K = 4 learns them as four topics: `reduce --topics 2` must join them back into A
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -26,6 +25,7 @@ from topicvae.runs import Run, train_run
 from topicvae.verify import OK, verify
 
 from test_runs import RUN_FILES
+from snapshots import snapshot
 
 N_DOCS, V, HALF = 800, 80, 40  # words 0-39 belong to planted topic A, 40-79 to B
 SMALL = dict(hidden=[16], batch_size=50, threads=1, progress=False)
@@ -79,10 +79,6 @@ def cli(ws: Path, *argv: str) -> int:
     return main([*argv, "--corpora-dir", str(ws / "corpora"), "--runs-dir", str(ws / "runs")])
 
 
-def snapshot(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` (hidden ones too) with the sha256 of its bytes."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 # ---------------------------------------------------------------------------- reduce, merge through the CLI

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -17,7 +16,8 @@ from topicvae.models.vae import GSM, ProdLDA
 from topicvae.seeding import load_seed_topics, parse_seed_file
 from topicvae.synthetic import sample_lda_corpus
 
-from test_runs import K, V, make_corpus
+from test_runs import K, make_corpus
+from snapshots import snapshot
 
 torch.set_num_threads(1)
 
@@ -139,9 +139,6 @@ def test_cli_train_with_seed_topics_names_the_topics(ws, capsys):
     assert main(["verify", "guided", "--runs-dir", str(ws / "runs"), "--corpora-dir", str(ws / "corpora")]) == 0
 
 
-def snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir")
-            for p in sorted(folder.rglob("*"))}
 
 
 @pytest.mark.parametrize("text, extra", [

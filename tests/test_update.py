@@ -4,7 +4,6 @@ report, the dashboard's Drift page, and the bad input it must refuse writing not
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
 import shutil
@@ -20,6 +19,7 @@ from topicvae.corpus import Corpus
 from topicvae.runs import Run
 from topicvae.text.sources import TableColumns, read_source
 from topicvae.update import BATCH_COLUMN, DRIFT_FILE, read_drift
+from snapshots import snapshot
 
 RUN, K = "base", 5
 UNKNOWN = " zorblaxian quuxified"  # two words no vocabulary has, added to every new document
@@ -68,9 +68,6 @@ def cli(ws: Path, *args: str) -> int:
         return exc.code
 
 
-def snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir")
-            for p in sorted(folder.rglob("*"))}
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,6 @@ Topic-word matrices (``topic_word_``, K × V, rows sum to 1):
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
 from pathlib import Path
 from typing import ClassVar, Iterator
