@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -603,3 +606,15 @@ def test_clustered_start_puts_each_topic_on_a_planted_topic_before_any_training(
         assert counts.max() >= 8
         majority.append(counts.argmax())
     assert sorted(majority) == [0, 1, 2, 3, 4]
+
+
+def test_the_starting_clusters_do_not_depend_on_the_number_of_cores():
+    code = ("import numpy as np\n"
+            "from topicvae.models.vae.networks import embedding_clusters\n"
+            "rng = np.random.default_rng(0)\n"
+            "E, mass = rng.normal(size=(3000, 50)).astype(np.float32), rng.random(3000)\n"
+            "print(embedding_clusters(E, mass, 30, seed=0).tobytes().hex())\n")
+    out = [subprocess.run([sys.executable, "-c", code], env={**os.environ, "OMP_NUM_THREADS": n},
+                          capture_output=True, text=True, timeout=300) for n in ("1", "2")]
+    assert all(o.returncode == 0 for o in out), [o.stderr[-500:] for o in out]
+    assert out[0].stdout == out[1].stdout

@@ -244,15 +244,18 @@ def embedding_clusters(emb: np.ndarray, mass: np.ndarray, n_topics: int, seed: i
     share (:func:`sinkhorn_plan`, the same assignment the ``diversity`` term trains
     towards) and each centroid moves to the mean of what it received. Words that occur in
     the same documents have close embeddings, so each cluster is a group of co-occurring
-    words: a topic to start from. Only rows with positive mass take part.
+    words: a topic to start from. Only rows with positive mass take part. k-means runs on one
+    thread: its sums over threads would otherwise make the clusters depend on the core count.
     """
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
 
     keep = np.flatnonzero(mass > 0)
     E = emb[keep].astype(np.float64)
     E /= np.linalg.norm(E, axis=1, keepdims=True).clip(1e-12)
     w = mass[keep].astype(np.float64)
-    centres = KMeans(n_topics, n_init=4, random_state=seed).fit(E, sample_weight=w).cluster_centers_
+    with threadpool_limits(1):
+        centres = KMeans(n_topics, n_init=4, random_state=seed).fit(E, sample_weight=w).cluster_centers_
     centres /= np.linalg.norm(centres, axis=1, keepdims=True).clip(1e-12)
     w_t = torch.from_numpy(w)
     for _ in range(rounds):
