@@ -13,11 +13,13 @@ import pandas as pd
 import pytest
 
 from topicvae import ingest
+from topicvae import cli as cli_module
 from topicvae.cli import main
 from topicvae.config import VocabSettings
 from topicvae.corpus import Corpus
 from topicvae.runs import Run
 from topicvae.text.sources import TableColumns, read_source
+from topicvae import update as update_module
 from topicvae.update import BATCH_COLUMN, DRIFT_FILE, read_drift
 from snapshots import snapshot
 
@@ -304,3 +306,9 @@ def test_the_benchmark_checks_the_must_target_on_every_seed():
     summary = bench.summary_table(rows)
     assert "| 20 | update, replay 0.5 | 2 | 0.283 ± 0.013 | -0.017 (-0.030) |" in summary
     assert "| 0.40 |" in summary  # 8,000 × 15 of 10,000 × 30 documents × epochs
+
+
+def test_the_cli_states_the_librarys_defaults():
+    # cli.py repeats them so that --help stays light (no pandas, no torch)
+    assert ((cli_module.DEFAULT_REPLAY, cli_module.MAX_UNKNOWN_SHARE)
+            == (update_module.DEFAULT_REPLAY, update_module.MAX_UNKNOWN_SHARE))

@@ -712,11 +712,12 @@ def cmd_reduce(args) -> int:
 # ------------------------------------------------------------------ update
 #: the training flags that make sense for training on (the network's shape is the source run's)
 UPDATE_FLAGS = ("epochs", "batch_size", "lr", "kl_warmup", "clip_norm", "threads", "device", "seed")
+#: topicvae.update.DEFAULT_REPLAY and MAX_UNKNOWN_SHARE, repeated here so that --help does not import
+#: the library (a test checks they agree)
+DEFAULT_REPLAY, MAX_UNKNOWN_SHARE = 0.5, 0.9
 
 
 def _args_update(p: argparse.ArgumentParser) -> None:
-    from .update import DEFAULT_REPLAY, MAX_UNKNOWN_SHARE
-
     p.add_argument("run", help="the trained run to continue (a VAE run: prodlda, gsm or nvdm); it is only read")
     p.add_argument("source", help="the new documents, in any format ingest reads (.csv/.tsv/.jsonl/.parquet, "
                                   "folder, archive, OCTIS dataset)")
