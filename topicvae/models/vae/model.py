@@ -593,9 +593,9 @@ class ProdLDA(VAETopicModel):
     Early stopping is off by default (``patience=0``, the last epoch is kept): the
     validation ELBO stops improving long before the topics do.
 
-    The defaults were chosen on 20 Newsgroups (K = 50; 2,000 words with headers stripped,
-    and 10,000 words as ingested by default) and the built-in sample (K = 20): see
-    ``benchmarks/quality.py``.
+    The defaults were chosen with ``benchmarks/quality.py`` on 20 Newsgroups (2,000 words with
+    headers stripped, and 10,000 words as ingested by default), the built-in sample and the
+    OCTIS corpora M10, DBLP and DBPedia_IT, at K = 20 and 50 (docs/quality.md).
     """
 
     name = "prodlda"
