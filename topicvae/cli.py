@@ -329,7 +329,7 @@ TRAIN_FLAGS = {
     "workers": ("--workers", int, "worker processes; more than 1 uses LdaMulticore (LDA; default 1)"),
     "seed": ("--seed", int, "random seed (default 0)"),
     "seed_strength": ("--seed-strength", float, "with --seed-topics: the seed words' lead in their topic, in "
-                                                "standard deviations of beta (ProdLDA; default 2)"),
+                                                "standard deviations of beta (ProdLDA; default 3)"),
 }
 
 

@@ -91,7 +91,7 @@ TOPIC_INITS = ("clusters", "random")
 #: several topics; the square root lies between
 TRANSPORT_FREQUENCY_POWER = 0.5
 #: guided topics: the seed words' lead in their topic, in standard deviations of β (ProdLDA's seed_strength)
-SEED_STRENGTH = 2.0
+SEED_STRENGTH = 3.0
 
 
 def document_frequencies(X: sp.csr_matrix, rows: np.ndarray | None = None) -> np.ndarray:
