@@ -33,6 +33,31 @@ PRODLDA_RUN = "sample-prodlda-k8"
 LDA_RUN = "sample-lda-k8"
 DATED_RUN = "dated-lda-k4"
 PAGES = ["overview", "topics", "documents", "infer", "compare", "drift", "trends", "downloads"]
+APP_TIMEOUT = 120  # seconds an AppTest run may take (shared, loaded machines)
+
+
+def open_page(page: str, run: str | None = None, entry: Path | None = None):
+    """An AppTest of the dashboard (the package's entry file unless ``entry``) run on ``page`` (a
+    file of views/, or "overview"), with ``run`` picked in the sidebar when given. The folders come
+    from TOPICVAE_CORPORA_DIR / TOPICVAE_RUNS_DIR."""
+    from streamlit.testing.v1 import AppTest
+
+    from topicvae.app_launcher import ENTRY_FILE, find_app_dir
+
+    at = AppTest.from_file(str(entry or find_app_dir() / ENTRY_FILE), default_timeout=APP_TIMEOUT)
+    if run:
+        at.query_params["run"] = run
+    at.run()
+    if page != "overview":
+        at.switch_page(f"views/{page}.py")
+        at.run()
+    return at
+
+
+def assert_clean(at) -> None:
+    """No exception and no error box on the page."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
 EXECUTABLE_ENV = "TOPICVAE_TEST_EXECUTABLE"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,11 @@ def sample_corpus(tmp_path_factory):
     from topicvae import ingest
 
     return ingest("builtin:sample", "sample", corpora_dir=tmp_path_factory.mktemp("corpora"))
+
+
+@pytest.fixture
+def ws(template, tmp_path) -> Path:
+    """A private copy of the test module's ``template`` folder (a workspace of corpora, runs and
+    inputs built once per module), so that each test may change it."""
+    shutil.copytree(template, tmp_path / "ws")
+    return tmp_path / "ws"

@@ -10,18 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app_support import DATED_RUN, LDA_RUN, PAGES, PRODLDA_RUN, build_app_data
+from app_support import APP_TIMEOUT, DATED_RUN, LDA_RUN, PAGES, PRODLDA_RUN, assert_clean, build_app_data, open_page
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from topicvae.app_launcher import ENTRY_FILE, find_app_dir  # noqa: E402
 from topicvae.corpus import Corpus  # noqa: E402
 from topicvae.runs import Run  # noqa: E402
 
-ENTRY = find_app_dir() / ENTRY_FILE  # the package's entry file, where `topicvae app` finds it
 CHECKOUT_ENTRY = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
-TIMEOUT = 120
 
 
 @pytest.fixture(scope="session")
@@ -39,21 +36,6 @@ def folders(app_data, tmp_path, monkeypatch):
     monkeypatch.setenv("TOPICVAE_RUNS_DIR", str(mine))
     return corpora, mine
 
-
-def open_page(page: str, run: str | None = None, entry: Path = ENTRY) -> AppTest:
-    at = AppTest.from_file(str(entry), default_timeout=TIMEOUT)
-    if run:
-        at.query_params["run"] = run
-    at.run()
-    if page != "overview":
-        at.switch_page(f"views/{page}.py")
-        at.run()
-    return at
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def texts(at: AppTest) -> str:
@@ -90,7 +72,7 @@ def test_the_checkout_entry_file_runs_the_packaged_pages(folders):
     at = open_page("overview", PRODLDA_RUN, entry=CHECKOUT_ENTRY)
     assert_clean(at)
     assert "Overview" in texts(at)
-    at = AppTest.from_file(str(CHECKOUT_ENTRY), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(CHECKOUT_ENTRY), default_timeout=APP_TIMEOUT)
     at.query_params["run"] = PRODLDA_RUN
     at.run()
     at.switch_page("../topicvae/app/views/topics.py").run()

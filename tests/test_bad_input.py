@@ -78,11 +78,6 @@ def template(tmp_path_factory) -> Path:
     return ws
 
 
-@pytest.fixture
-def ws(template, tmp_path) -> Path:
-    copy = tmp_path / "ws"
-    shutil.copytree(template, copy)
-    return copy
 
 
 

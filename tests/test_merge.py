@@ -25,6 +25,7 @@ from topicvae.runs import Run, train_run
 from topicvae.verify import OK, verify
 
 from test_runs import RUN_FILES
+from app_support import open_page
 from snapshots import snapshot
 
 N_DOCS, V, HALF = 800, 80, 40  # words 0-39 belong to planted topic A, 40-79 to B
@@ -69,10 +70,6 @@ def template(tmp_path_factory) -> Path:
     return ws
 
 
-@pytest.fixture
-def ws(template, tmp_path) -> Path:
-    shutil.copytree(template, tmp_path / "ws")
-    return tmp_path / "ws"
 
 
 def cli(ws: Path, *argv: str) -> int:
@@ -252,15 +249,7 @@ def app_ws(ws, monkeypatch):
 
 
 def open_topics_page(run: str):
-    from streamlit.testing.v1 import AppTest
-
-    from topicvae.app_launcher import ENTRY_FILE, find_app_dir
-
-    at = AppTest.from_file(str(find_app_dir() / ENTRY_FILE), default_timeout=120)
-    at.query_params["run"] = run
-    at.run()
-    at.switch_page("views/topics.py")
-    at.run()
+    at = open_page("topics", run)
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -21,6 +21,7 @@ from topicvae.runs import Run
 from topicvae.text.sources import TableColumns, read_source
 from topicvae import update as update_module
 from topicvae.update import BATCH_COLUMN, DRIFT_FILE, read_drift
+from app_support import assert_clean, open_page
 from snapshots import snapshot
 
 RUN, K = "base", 5
@@ -55,11 +56,6 @@ def template(tmp_path_factory) -> Path:
     return ws
 
 
-@pytest.fixture
-def ws(template, tmp_path) -> Path:
-    copy = tmp_path / "ws"
-    shutil.copytree(template, copy)
-    return copy
 
 
 def cli(ws: Path, *args: str) -> int:
@@ -218,22 +214,13 @@ def test_the_language_mismatch_says_which_languages(ws, capsys):
 # ---------------------------------------------------------------------------- dashboard
 def test_the_drift_page_shows_the_report_and_explains_runs_without_one(updated, monkeypatch):
     pytest.importorskip("streamlit")
-    from streamlit.testing.v1 import AppTest
-
-    from topicvae.app_launcher import ENTRY_FILE, find_app_dir
-
     ws, _, _ = updated
     monkeypatch.setenv("TOPICVAE_CORPORA_DIR", str(ws / "corpora"))
     monkeypatch.setenv("TOPICVAE_RUNS_DIR", str(ws / "runs"))
 
-    def open_drift(run: str) -> AppTest:
-        at = AppTest.from_file(str(find_app_dir() / ENTRY_FILE), default_timeout=120)
-        at.query_params["run"] = run
-        at.run()
-        at.switch_page("views/drift.py")
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        assert not at.error, [e.value for e in at.error]
+    def open_drift(run: str):
+        at = open_page("drift", run)
+        assert_clean(at)
         return at
 
     at = open_drift("upd")
@@ -259,16 +246,9 @@ def test_the_drift_page_shows_the_report_and_explains_runs_without_one(updated, 
 
 def test_the_drift_page_of_an_empty_installation_says_what_to_run(tmp_path, monkeypatch):
     pytest.importorskip("streamlit")
-    from streamlit.testing.v1 import AppTest
-
-    from topicvae.app_launcher import ENTRY_FILE, find_app_dir
-
     monkeypatch.setenv("TOPICVAE_CORPORA_DIR", str(tmp_path / "corpora"))
     monkeypatch.setenv("TOPICVAE_RUNS_DIR", str(tmp_path / "runs"))
-    at = AppTest.from_file(str(find_app_dir() / ENTRY_FILE), default_timeout=120)
-    at.run()
-    at.switch_page("views/drift.py")
-    at.run()
+    at = open_page("drift")
     assert not at.exception and "topicvae quickstart" in "\n".join(c.value for c in at.code)
 
 
