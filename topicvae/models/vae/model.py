@@ -571,7 +571,7 @@ class ProdLDA(VAETopicModel):
             as a group of words that occur in the same documents; ``random``: small random
             values. Trained from random values, the topics drift to words that explain the
             training documents but co-occur little elsewhere; from the clusters they keep
-            the co-occurrence (held-out NPMI, seed 0: the built-in sample K = 20 from 0.01
+            the co-occurrence (held-out NPMI, seed 0: the built-in sample K = 20 from 0.00
             to 0.18, DBPedia_IT K = 20 from −0.16 to 0.00; docs/quality.md).
         topic_lr: the learning rate of the topic embeddings (of β) as a share of ``lr``:
             below 1 the topics refine their starting clusters rather than leave them. None
