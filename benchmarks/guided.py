@@ -1,4 +1,4 @@
-"""Guided topics on 20 Newsgroups: ProdLDA seeded with five newsgroups' words against the unseeded run.
+"""Guided topics on 20 Newsgroups: a model seeded with five newsgroups' words against the unseeded run.
 
     python benchmarks/guided.py [--corpus ng2k] [--seeds-file benchmarks/seeds_20ng.txt] [--topics 20]
                                 [--seeds 0,1,2] [--strengths 2] [--model prodlda] [--threads 1]
@@ -6,7 +6,8 @@
 
 The corpus is ``quality.py``'s (``ng2k``: the archive with headers, quotes and signatures stripped and
 2,000 words; ingested once into ``benchmarks/.cache/quality/`` and reused). Both runs train on its
-``train`` split with the same settings and seed; everything below is measured on the ``test`` split.
+``train`` split with the same model, settings and seed (``--model lda``: both are gensim LDA); everything
+below is measured on the ``test`` split.
 
 The seed file names each seeded topic after its newsgroup (``benchmarks/seeds_20ng.txt``, chosen once
 and kept). Per seeded topic the table shows:
@@ -56,7 +57,9 @@ def fit(model: str, k: int, seed: int, threads: int, X_train, **params):
     """A fitted model (seconds taken as ``fit_seconds_``)."""
     from topicvae.runs import model_class
 
-    est = model_class(model)(k, seed=seed, threads=threads, device="cpu", **params)
+    cls = model_class(model)
+    cpu = {name: value for name, value in (("threads", threads), ("device", "cpu")) if name in cls.param_names()}
+    est = cls(k, seed=seed, **cpu, **params)  # (LDA has neither setting)
     t = time.perf_counter()
     est.fit(X_train, progress=False)
     est.fit_seconds_ = time.perf_counter() - t
@@ -193,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", default="0", help="training seeds, comma-separated (default: 0)")
     ap.add_argument("--strengths", default=None, help="seed_strength values to run, comma-separated "
                                                       "(default: the model's own)")
-    ap.add_argument("--model", default="prodlda", help="prodlda (default) or gsm")
+    ap.add_argument("--model", default="prodlda", help="prodlda (default), gsm or lda (gensim)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--shared", type=Path, default=SHARED)
     ap.add_argument("--cache", type=Path, default=CACHE)

@@ -12,6 +12,7 @@ import torch
 from topicvae.cli import main
 from topicvae.errors import ConfigError
 from topicvae.labels import saved_labels
+from topicvae.models.lda import LDA
 from topicvae.models.vae import GSM, ProdLDA
 from topicvae.seeding import load_seed_topics, parse_seed_file
 from topicvae.synthetic import sample_lda_corpus
@@ -146,7 +147,7 @@ def test_cli_train_with_seed_topics_names_the_topics(ws, capsys):
     ("alpha word01 word02\n", []),                       # a line without 'name:'
     ("alpha: word01\nbeta: zzz yyy\n", []),              # a topic with no word in the vocabulary
     ("a: word01\nb: word02\nc: word03\nd: word04\n", []),  # more seeded topics than K
-    ("alpha: word01\n", ["--model", "lda"]),             # a model without seeding
+    ("alpha: word01\n", ["--model", "nvdm"]),            # a model without seeding
     (None, []),                                          # no such file
 ])
 def test_cli_bad_seed_topics_one_line_nothing_written(ws, capsys, text, extra):
@@ -194,3 +195,72 @@ def test_a_seeded_model_refuses_to_merge_its_topics(planted):
     model = ProdLDA(5, seed_topics=[top[:3].tolist()], epochs=1, hidden=(16,), threads=1, seed=0).fit(X[:400])
     with pytest.raises(ConfigError, match="seeded topics cannot be merged"):
         model.merged([[0, 1], [2], [3], [4]], X[:400])
+
+
+# ---------------------------------------------------------------------------- gensim LDA
+def test_lda_seeding_a_planted_topics_words_makes_topic_0_that_topic(planted, tmp_path):
+    X, topic_word, theta, _, _ = planted
+    target = 1  # (unseeded, with the same seed, LDA's topic 0 is planted topic 3)
+    seeds = np.argsort(-topic_word[target])[:4].tolist()
+    model = LDA(5, seed_topics=[seeds], passes=5, history_docs=0, seed=0).fit(X, progress=False)
+    eta = model.model_.eta  # the seeded prior: large at the seeds in topic 0, small there elsewhere
+    assert eta.shape == (5, X.shape[1]) and eta[0, seeds].min() > 100 * eta[1:, seeds].max()
+    assert set(seeds) <= set(np.argsort(-model.topic_word_[0])[:10].tolist())
+    mine, truth = model.transform(X).argmax(1) == 0, theta.argmax(1) == target
+    assert (mine & truth).sum() / mine.sum() >= 0.85 and (mine & truth).sum() / truth.sum() >= 0.85
+    unseeded = LDA(5, passes=5, history_docs=0, seed=0).fit(X, progress=False)
+    assert (unseeded.transform(X).argmax(1) == 0)[truth].mean() < 0.5  # topic 0 is the planted one by seeding only
+    model.save(tmp_path)
+    again = LDA.load(tmp_path)
+    assert again.seed_topics == [seeds] and again.get_params() == model.get_params()
+    np.testing.assert_allclose(again.transform(X[:50]), model.transform(X[:50]))
+
+
+def test_lda_seed_settings_are_checked(planted):
+    X = planted[0]
+    for bad in ([], [[]], [[1, -2]], [["a"]], [[1]] * 6):
+        with pytest.raises(ConfigError, match="seed_topics"):
+            LDA(5, seed_topics=bad).check_params()
+    with pytest.raises(ConfigError, match="seed_strength"):
+        LDA(5, seed_topics=[[1]], seed_strength=-1).check_params()
+    with pytest.raises(ConfigError, match="eta='auto'"):
+        LDA(5, seed_topics=[[1]], eta="auto").check_params()
+    with pytest.raises(ConfigError, match="beyond the vocabulary"):
+        LDA(5, seed_topics=[[X.shape[1]]], passes=1).fit(X, progress=False)
+
+
+def train_lda(ws: Path, *args: str) -> int:
+    return main(["train", "tiny", "--model", "lda", "--passes", "2", "--quiet", "--corpora-dir", str(ws / "corpora"),
+                 "--runs-dir", str(ws / "runs"), *args])
+
+
+def test_cli_train_lda_with_seed_topics_names_the_topics(ws, capsys):
+    f = ws / "seeds.txt"
+    f.write_text("alpha: word01 word02 nosuchword\nbeta: word03\n")
+    assert train_lda(ws, "--topics", str(K), "--name", "guided", "--seed-topics", str(f), "--seed-strength", "5") == 0
+    assert "nosuchword" in capsys.readouterr().err
+    run = ws / "runs" / "guided"
+    assert saved_labels(run) == {0: "alpha", 1: "beta"}
+    config = json.loads((run / "config.json").read_text())
+    assert config["model"] == "lda" and config["params"]["seed_topics"] == [[1, 2], [3]]
+    assert config["params"]["seed_strength"] == 5 and config["seed_topics"]["topics"][1]["words"] == ["word03"]
+    from topicvae.runs import Run
+
+    eta = Run.load("guided", ws / "runs").model.model_.eta  # the saved run keeps the seeded prior
+    assert eta.shape[0] == K and eta[0, 1] > 10 * eta[1, 1]
+    assert main(["verify", "guided", "--runs-dir", str(ws / "runs"), "--corpora-dir", str(ws / "corpora")]) == 0
+
+
+@pytest.mark.parametrize("text, extra", [
+    ("alpha: word01\n", ["--seed-strength", "-1"]),     # a negative strength
+    ("alpha: zzz\n", []),                               # no seed word in the vocabulary
+    ("a: word01\nb: word02\nc: word03\nd: word04\n", []),  # more seeded topics than K
+])
+def test_cli_lda_bad_seed_topics_one_line_nothing_written(ws, capsys, text, extra):
+    f = ws / "seeds.txt"
+    f.write_text(text)
+    before = snapshot(ws)
+    code = train_lda(ws, "--topics", "3", "--name", "guided", "--seed-topics", str(f), *extra)
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and err.startswith("error: ") and len(err.splitlines()) == 1, err
+    assert snapshot(ws) == before

@@ -329,7 +329,9 @@ TRAIN_FLAGS = {
     "workers": ("--workers", int, "worker processes; more than 1 uses LdaMulticore (LDA; default 1)"),
     "seed": ("--seed", int, "random seed (default 0)"),
     "seed_strength": ("--seed-strength", float, "with --seed-topics: the seed words' lead in their topic, in "
-                                                "standard deviations of beta (ProdLDA; default 3)"),
+                                                "standard deviations of beta (ProdLDA, GSM; default 3); for LDA "
+                                                "their prior pseudo-counts there, as a share of their count in "
+                                                "the training documents (default 3)"),
 }
 
 
@@ -360,7 +362,7 @@ def _args_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--seed-topics", metavar="FILE",
                    help="guided topics: a text file, one topic a line, 'name: word word word'; topics 0, 1, ... "
-                        "lean on those words and keep the name as label, the rest are learned freely (prodlda, gsm)")
+                        "lean on those words and keep the name as label, the rest are learned freely (prodlda, gsm, lda)")
     _add_train_flags(p)
 
 
@@ -369,11 +371,14 @@ def _seed_topics(args, corpus) -> tuple[dict, dict | None, object]:
     if not args.seed_topics:
         return {}, None, None
     from .errors import ConfigError
-    from .seeding import load_seed_topics
+    from .runs import model_class
+    from .seeding import check_seed_setting, load_seed_topics
 
-    if args.model not in ("prodlda", "gsm"):
-        raise ConfigError(f"--seed-topics works with --model prodlda or gsm, not {args.model}")
+    if "seed_topics" not in model_class(args.model).param_names():
+        raise ConfigError(f"--seed-topics works with --model prodlda, gsm or lda, not {args.model}")
     seeds = load_seed_topics(args.seed_topics, corpus.vocab, args.topics)
+    if args.seed_strength is not None:  # refused here, before training makes the runs folder
+        check_seed_setting(seeds.indices, args.seed_strength, args.topics)
     if seeds.report():
         print(seeds.report(), file=sys.stderr)
     return {"seed_topics": seeds.indices}, {"seed_topics": seeds.record()}, seeds

@@ -153,3 +153,27 @@ def resolve(topics: list[SeedTopic], vocab: Sequence[str], n_topics: int, path: 
 def load_seed_topics(path: str | Path, vocab: Sequence[str], n_topics: int) -> SeedTopics:
     """Parse ``path`` and resolve it against ``vocab`` for a model of ``n_topics`` topics (see the module)."""
     return resolve(parse_seed_file(path), vocab, n_topics, path)
+
+
+def check_seed_setting(seed_topics, seed_strength, n_topics: int, n_words: int | None = None) -> None:
+    """A model's ``seed_topics`` / ``seed_strength`` settings (LDA's; ProdLDA checks its own alike):
+    None or 1..``n_topics`` non-empty lists of vocabulary ids (below ``n_words`` once known), and a
+    strength of 0 or more. :class:`ConfigError` otherwise."""
+    import numbers
+
+    def word_id(j):
+        return isinstance(j, numbers.Integral) and not isinstance(j, bool) and j >= 0
+
+    if seed_topics is not None:
+        if not (isinstance(seed_topics, (list, tuple)) and seed_topics and all(
+                isinstance(t, (list, tuple)) and t and all(word_id(j) for j in t) for t in seed_topics)):
+            raise ConfigError(f"seed_topics must be None or a list of non-empty lists of vocabulary ids, got {seed_topics!r}")
+        if len(seed_topics) > n_topics:
+            raise ConfigError(f"seed_topics seeds {len(seed_topics)} topics but the model has only {n_topics}; "
+                              "raise n_topics or seed fewer topics")
+        if n_words is not None and max(max(t) for t in seed_topics) >= n_words:
+            raise ConfigError(f"seed_topics holds word ids beyond the vocabulary of {n_words} words; "
+                              "resolve the seed words against the corpus being trained on")
+    ok = isinstance(seed_strength, numbers.Real) and not isinstance(seed_strength, bool)
+    if not (ok and 0 <= seed_strength < float("inf")):
+        raise ConfigError(f"seed_strength must be a number of 0 or more, got {seed_strength!r}")

@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ConfigError, RunError
+from ..seeding import check_seed_setting
 from .base import TopicModel
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,12 @@ SSTATS_FILE = "lda_sstats.npy"
 ALPHA_FILE = "lda_alpha.npy"
 ETA_FILE = "lda_eta.npy"
 FORMAT_VERSION = 1
+
+#: guided topics: a seed word's prior pseudo-counts in its topic, as a share of its count in the
+#: training documents (LDA's seed_strength; see :func:`seeded_eta`)
+SEED_STRENGTH = 3.0
+#: guided topics: a seed word's η in the topics it does not seed, as a share of the base η
+SEED_ELSEWHERE = 0.01
 
 _ALPHA_NAMES = ("symmetric", "asymmetric", "auto")
 _ETA_NAMES = ("symmetric", "auto")
@@ -108,6 +115,12 @@ class LDA(TopicModel):
             it slows training and draws from the training random state).
         history_docs: size of the fixed random sample of training documents on which the
             per-word bound is measured after every pass for ``history_``; 0 turns it off.
+        seed_topics: guided topics: one list of vocabulary ids per seeded topic (topics 0, 1, ...;
+            :attr:`topicvae.seeding.SeedTopics.indices`). η becomes a K × V matrix (the "seeded
+            LDA" prior, :func:`seeded_eta`): topic k's seed words get a large η there and a small
+            one in every other topic, so their tokens, and the words they occur with, go to topic k.
+        seed_strength: a seed word's prior pseudo-counts in its topic as a share of its count in
+            the training documents (used only with ``seed_topics``; default :data:`SEED_STRENGTH`).
 
     Attributes set by ``fit``:
         model_: the gensim ``LdaModel`` (or ``LdaMulticore``).
@@ -135,6 +148,8 @@ class LDA(TopicModel):
         seed: int = 0,
         eval_every: int | None = None,
         history_docs: int = 1000,
+        seed_topics: list[list[int]] | None = None,
+        seed_strength: float = SEED_STRENGTH,
     ):
         self.n_topics = n_topics
         self.passes = passes
@@ -146,6 +161,8 @@ class LDA(TopicModel):
         self.seed = seed
         self.eval_every = eval_every
         self.history_docs = history_docs
+        self.seed_topics = seed_topics
+        self.seed_strength = seed_strength
 
     # ------------------------------------------------------------ settings
     def get_params(self) -> dict:
@@ -164,6 +181,8 @@ class LDA(TopicModel):
             "seed": self.seed,
             "eval_every": self.eval_every,
             "history_docs": self.history_docs,
+            "seed_topics": None if self.seed_topics is None else [[int(j) for j in t] for t in self.seed_topics],
+            "seed_strength": self.seed_strength,
         }
 
     def check_params(self, n_words: int | None = None) -> None:
@@ -186,6 +205,10 @@ class LDA(TopicModel):
         self._check_prior("eta", self.eta, _ETA_NAMES, eta_shapes)
         if self.workers > 1 and isinstance(self.alpha, str) and self.alpha == "auto":
             raise ConfigError("LDA alpha='auto' needs workers=1 (gensim's LdaMulticore cannot learn alpha)")
+        check_seed_setting(self.seed_topics, self.seed_strength, self.n_topics, n_words)
+        if self.seed_topics and isinstance(self.eta, str) and self.eta == "auto":
+            raise ConfigError("LDA eta='auto' cannot be used with seed_topics (learning η would undo the seeds); "
+                              "leave eta at its default")
 
     @staticmethod
     def _check_prior(name, value, names, shapes) -> None:
@@ -247,24 +270,37 @@ class LDA(TopicModel):
             return LdaMulticore(workers=self.workers, **common)
         return LdaModel(**common)
 
-    def fit(self, X: sp.csr_matrix, progress: bool = True) -> "LDA":
+    def fit(self, X: sp.csr_matrix, progress: bool = True, warm_start: bool = False) -> "LDA":
         """Learn K topics from the count matrix ``X`` (n_docs × n_words, CSR).
 
         Args:
             X: csr_matrix (n_docs, n_words) of counts.
             progress: show a progress bar over passes (tqdm, on stderr).
+            warm_start: train on from the gensim model this one holds (``model_``, from an earlier
+                ``fit``, ``load`` or :meth:`merged`) instead of a fresh one: ``passes`` more passes
+                of online VB over ``X`` (gensim's ``LdaModel.update``, which blends the documents'
+                statistics into λ at the learning rate its update count has reached, so the old
+                documents are not simply forgotten); η and α stay the model's; ``history_``
+                starts afresh.
         """
         from tqdm.auto import tqdm
 
-        X = self._check_X(X, fitted=False)
+        if warm_start and not hasattr(self, "model_"):
+            raise RunError("warm_start needs a fitted LDA model (model_); fit or load one first")
+        X = self._check_X(X, fitted=warm_start)
         n_docs, n_words = X.shape
         self.check_params(n_words)
         if n_docs == 0 or X.nnz == 0:
             raise ValueError("cannot fit LDA on an empty corpus (no documents or no tokens)")
 
-        alpha = np.asarray(self.alpha, dtype=np.float32) if _is_array(self.alpha) else self.alpha
-        eta = np.asarray(self.eta, dtype=np.float32) if _is_array(self.eta) else self.eta
-        self.model_ = self._build_model(n_words, alpha, eta)
+        if not warm_start:
+            self.model_ = self._build_model(n_words, self._alpha_setting(), self._eta_setting(X))
+            if self.seed_topics:
+                self._start_seeded_topics(X)
+        else:  # the E-step's random starts follow this training's seed, not the first one's
+            from gensim.utils import get_random_state
+
+            self.model_.random_state = get_random_state(self.seed)
         self.n_words_ = n_words
         self.history_ = []
 
@@ -296,6 +332,8 @@ class LDA(TopicModel):
             clock["start"] = time.perf_counter()
 
         try:
+            # (a warm start may have changed these; LdaMulticore.update takes them from the model only)
+            self.model_.passes, self.model_.chunksize, self.model_.iterations = self.passes, self.chunksize, self.iterations
             self.model_.update(CSRCorpus(X, on_pass_start=start_pass))
             end_pass()
         finally:
@@ -303,6 +341,32 @@ class LDA(TopicModel):
         self.train_seconds_ = clock["train"]
         self.topic_word_ = _normalise(self.model_.get_topics())
         return self
+
+    def _start_seeded_topics(self, X: sp.csr_matrix) -> None:
+        """Start each seeded topic from the words its seed documents (those holding any of its seed
+        words) hold more often than the corpus at large, in place of gensim's random start, and let
+        the first E-step see η (gensim's uses the start alone). From a random start the seed words
+        form a topic of their own while their documents' other words go to other topics (20
+        Newsgroups: the seeded topics were the argmax of almost no document)."""
+        totals = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
+        for k, words in enumerate(self.seed_topics):
+            docs = np.flatnonzero(X[:, list(words)].getnnz(axis=1) > 0)
+            counts = np.asarray(X[docs].sum(axis=0), dtype=np.float64).ravel()
+            excess = np.clip(counts - totals * (counts.sum() / totals.sum()), 0, None)
+            self.model_.state.sstats[k] = excess + 1.0  # (+1: the mean of gensim's random start)
+        self.model_.sync_state()
+
+    def _alpha_setting(self):
+        return np.asarray(self.alpha, dtype=np.float32) if _is_array(self.alpha) else self.alpha
+
+    def _eta_setting(self, X: sp.csr_matrix):
+        """η for a fresh model: the setting as gensim takes it, or with ``seed_topics`` the seeded K × V matrix."""
+        eta = np.asarray(self.eta, dtype=np.float32) if _is_array(self.eta) else self.eta
+        if not self.seed_topics:
+            return eta
+        base = 1.0 / self.n_topics if eta is None or isinstance(eta, str) else eta  # gensim's 'symmetric' is 1/K
+        counts = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
+        return seeded_eta(base, self.n_topics, self.seed_topics, float(self.seed_strength), counts).astype(np.float32)
 
     # ------------------------------------------------------------ inference
     @contextlib.contextmanager
@@ -470,6 +534,26 @@ class LDA(TopicModel):
         self.train_seconds_ = meta.get("train_seconds")
         self.topic_word_ = _normalise(model.get_topics())
         return self
+
+
+def seeded_eta(base, n_topics: int, seed_topics: list[list[int]], strength: float,
+               counts: np.ndarray) -> np.ndarray:
+    """The seeded-LDA topic-word prior (K × V) for topics 0 .. len(seed_topics) − 1.
+
+    ``base`` (a number, V values or a K × V matrix) everywhere except at seed words: there topic k
+    gets its own seed words' ``base + strength · counts[w]`` (pseudo-counts in proportion to how
+    often the word occurs, so the pull is alike for frequent and rare seeds and for corpora of any
+    size) and every other topic ``base · SEED_ELSEWHERE``, so that the seed words' tokens, and the
+    words they occur with, gather in topic k.
+    """
+    prior = np.broadcast_to(np.asarray(base, dtype=np.float64), (n_topics, len(counts)))
+    eta = prior.copy()
+    seeded = sorted({int(j) for words in seed_topics for j in words})
+    eta[:, seeded] *= SEED_ELSEWHERE
+    for k, words in enumerate(seed_topics):
+        words = np.asarray(words, dtype=np.int64)
+        eta[k, words] = prior[k, words] + strength * counts[words]
+    return eta
 
 
 def _is_array(v) -> bool:
