@@ -1,7 +1,8 @@
 """Updating a run with new documents (``topicvae update``) against training on everything from scratch.
 
-    python benchmarks/update.py [--topics 20,50] [--replay 0,0.25,0.5] [--order article|shuffle]
-                                [--seeds 0,1,2] [--threads 1] [--out FILE] [--shared DIR] [--cache DIR]
+    python benchmarks/update.py [--model prodlda|lda] [--topics 20,50] [--replay 0,0.25,0.5]
+                                [--order article|shuffle] [--seeds 0,1,2] [--threads 1] [--out FILE]
+                                [--shared DIR] [--cache DIR]
 
 The 20 Newsgroups archive's train split is cut in two halves. The bydate archive keeps no
 ``Date:`` header, so ``--order article`` (the default) orders each newsgroup's posts by their
@@ -11,11 +12,11 @@ group's earlier half, half 2 its later half. ``--order shuffle`` cuts a seeded s
 1. Half 1 and the test split are ingested as corpus ``ng-half1`` with the ``ng2k`` settings of
    ``benchmarks/quality.py`` (``strip=headers,quotes,signatures``, 2,000 words), so the
    vocabulary is chosen on half 1 alone, as it would be before the new posts arrived.
-2. ProdLDA (topicvae's defaults, ``--threads``, the seed) trains on half 1.
+2. ProdLDA (``--model``, default prodlda; topicvae's defaults, ``--threads``, the seed) trains on half 1.
 3. :func:`topicvae.update.update_run` reads half 2 (a JSON Lines file of the raw posts) with
    that corpus's pipeline and trains on from the half-1 run: its default epochs (half the
    run's), with each ``--replay`` share of the half-1 documents.
-4. "scratch": a fresh ProdLDA on both halves (the updated corpus's training rows: the same
+4. "scratch": a fresh model of the same kind on both halves (the updated corpus's training rows: the same
    vocabulary and test documents), with the defaults.
 
 Scores, from ``benchmarks/quality.py``'s :func:`score_topics` (topicvae.evaluation's NPMI and
@@ -129,29 +130,30 @@ def scores(run, corpus, half1_rows, half2_rows) -> dict:
 
 
 def compare(corpus, new_file: Path, k: int, replays: list[float], seed: int, threads: int, runs_dir: Path,
-            corpora_dir: Path) -> list[dict]:
+            corpora_dir: Path, model: str = "prodlda") -> list[dict]:
     """The rows of one K: half 1, each update, scratch."""
-    from topicvae.runs import train_run
+    from topicvae.runs import model_class, train_run
     from topicvae.text.sources import TableColumns
     from topicvae.update import drift_report, update_run
 
-    warm_imports("prodlda")
-    base = train_run(corpus, "prodlda", k, name=f"half1-k{k}", runs_dir=runs_dir, force=True, progress=False,
-                     threads=threads, seed=seed)
+    warm_imports(model)
+    cpu = {"threads": threads} if "threads" in model_class(model).param_names() else {}  # (LDA has no threads)
+    base = train_run(corpus, model, k, name=f"half1-k{k}", runs_dir=runs_dir, force=True, progress=False,
+                     seed=seed, **cpu)
     updates = []
     for replay in replays:
         t = time.perf_counter()
         res = update_run(base.name, str(new_file), f"upd-k{k}-r{replay:g}", columns=TableColumns(
             id="id", label="label", split="split"), replay=replay, corpora_dir=corpora_dir, runs_dir=runs_dir,
-            force=True, threads=threads, seed=seed)
+            force=True, seed=seed, **cpu)
         updates.append((replay, res, time.perf_counter() - t))
         log(f"K={k} update replay {replay:g}: {res.run.config['fit_seconds']:.1f}s fit, "
             f"{res.drift['summary']['matched_same_id']}/{k} kept; {res.new.unknown_line()}")
     full = updates[0][1].corpus  # half 1 + test, then half 2: the same rows in every update
     half1_rows = corpus.split_rows("train")
     half2_rows = np.arange(corpus.n_docs, full.n_docs)
-    scratch = train_run(full, "prodlda", k, name=f"scratch-k{k}", runs_dir=runs_dir, force=True, progress=False,
-                        train_rows=full.split_rows("train"), threads=threads, seed=seed)
+    scratch = train_run(full, model, k, name=f"scratch-k{k}", runs_dir=runs_dir, force=True, progress=False,
+                        train_rows=full.split_rows("train"), seed=seed, **cpu)
     rows = [{"K": k, "model": "half 1 only", **scores(base, full_like(base, full), half1_rows, half2_rows)}]
     for replay, res, wall in updates:
         s = res.drift["summary"]
@@ -260,6 +262,7 @@ def verdict(rows: list[dict]) -> str:
 def main() -> None:
     argv = sys.argv[1:]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="prodlda", help="the model of every run: prodlda (default), gsm, nvdm or lda")
     ap.add_argument("--topics", default="20,50", help="comma-separated K (default 20,50)")
     ap.add_argument("--replay", default="0,0.25,0.5", help="comma-separated replay shares (default 0,0.25,0.5)")
     ap.add_argument("--order", choices=["article", "shuffle"], default="article",
@@ -275,16 +278,16 @@ def main() -> None:
     rows, per_seed = [], []
     for seed in (int(x) for x in args.seeds.split(",")):
         corpus, new_file = prepare(args.shared, args.cache, args.order, seed)
-        folder = new_file.parent / f"seed-{seed}"
+        folder = new_file.parent / (f"seed-{seed}" if args.model == "prodlda" else f"{args.model}-seed-{seed}")
         seed_rows = []
         for k in (int(x) for x in args.topics.split(",")):
             seed_rows += [{"seed": seed, **r} for r in compare(
                 corpus, new_file, k, [float(x) for x in args.replay.split(",")], seed, args.threads,
-                folder / "runs", new_file.parent / "corpora")]
+                folder / "runs", new_file.parent / "corpora", args.model)]
         rows += add_ratios(seed_rows)
         per_seed += [f"### Seed {seed}", "", table(seed_rows), ""]
     report = "\n".join([
-        "# Updating a run with new documents", "",
+        f"# Updating a run with new documents ({args.model})", "",
         f"Measured {dt.date.today().isoformat()} with `{shlex.join(['python', 'benchmarks/update.py', *argv])}` "
         f"on {machine()}.", "", f"Libraries: {versions()}.", "", f"topicvae measured: {code_version()}.", "",
         f"20 Newsgroups train split halved by {'article number within each newsgroup' if args.order == 'article' else 'a seeded shuffle'}; "

@@ -158,6 +158,28 @@ def test_replay_sets_the_share_of_old_training_documents_trained_on(ws):
     assert every.config["n_train_docs"] == 200 + n_old_train and every.config["epochs"] == 1
 
 
+def test_an_lda_run_goes_on_with_gensims_online_update(ws, capsys):
+    before = snapshot(ws / "runs" / "lda")
+    assert cli(ws, "update", "lda", str(ws / "in" / "new.csv"), "--name", "lda-upd", "--id-col", "id",
+               "--epochs", "2", "--replay", "0.25") == 0
+    assert "matched to an old topic" in capsys.readouterr().out
+    assert snapshot(ws / "runs" / "lda") == before  # the source run is only read
+    run, source = Run.load("lda-upd", ws / "runs"), Run.load("lda", ws / "runs")
+    n_old_train = len(Corpus.load("old", ws / "corpora").split_rows("train"))
+    assert run.model_name == "lda" and run.config["derived_from"] == "lda"
+    assert run.config["epochs"] == 2 and run.config["params"]["passes"] == 2  # --epochs counts LDA's passes
+    assert run.config["n_train_docs"] == 200 + round(0.25 * n_old_train)
+    # it went on from the saved state: gensim's document count and update count grew from the source's
+    assert run.model.model_.state.numdocs > source.model.model_.state.numdocs
+    assert run.model.model_.num_updates > source.model.model_.num_updates
+    drift = read_drift(run)
+    assert [t["topic"] for t in drift["topics"]] == list(range(K))
+    assert drift["summary"]["matched_same_id"] >= K - 1  # online VB keeps the topic ids
+    # the default: half the source's passes, rounded up
+    assert cli(ws, "update", "lda", str(ws / "in" / "new.csv"), "--name", "lda-2", "--id-col", "id") == 0
+    assert Run.load("lda-2", ws / "runs").config["epochs"] == 1
+
+
 def test_an_interrupted_update_leaves_nothing(ws, monkeypatch, capsys):
     from topicvae import runs
 
@@ -182,7 +204,8 @@ BAD = [
     ("documents in another language", f"update {RUN} {I}/italian.csv --name x"),
     ("missing text column", f"update {RUN} {I}/new.csv --name x --text-col body"),
     ("nothing in the train split", f"update {RUN} {I}/all-test.csv --name x --split-col part"),
-    ("an LDA run", f"update lda {I}/new.csv --name x"),
+    ("an LDA run with a VAE setting", f"update lda {I}/new.csv --name x --lr 0.01"),
+    ("an LDA run, epochs 0", f"update lda {I}/new.csv --name x --epochs 0"),
     ("the name of the source run", f"update {RUN} {I}/new.csv --name {RUN}"),
     ("the name of an existing run", f"update {RUN} {I}/new.csv --name lda"),
     ("the name of an existing corpus", f"update {RUN} {I}/new.csv --name old"),

@@ -723,7 +723,7 @@ DEFAULT_REPLAY, MAX_UNKNOWN_SHARE = 0.5, 0.9
 
 
 def _args_update(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run", help="the trained run to continue (a VAE run: prodlda, gsm or nvdm); it is only read")
+    p.add_argument("run", help="the trained run to continue (prodlda, gsm, nvdm or lda); it is only read")
     p.add_argument("source", help="the new documents, in any format ingest reads (.csv/.tsv/.jsonl/.parquet, "
                                   "folder, archive, OCTIS dataset)")
     p.add_argument("--name", required=True,
@@ -741,7 +741,8 @@ def _args_update(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="replace an existing run and corpus of the new name")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     _add_source_args(p)
-    g = p.add_argument_group("training on (defaults: the source run's settings; epochs: half of its)")
+    g = p.add_argument_group("training on (defaults: the source run's settings; epochs: half of its; "
+                             "for an LDA run --epochs counts passes and only --seed applies besides)")
     for dest in UPDATE_FLAGS:
         flag, typ, help_ = TRAIN_FLAGS[dest]
         g.add_argument(flag, dest=dest, type=typ, default=None, help=help_)

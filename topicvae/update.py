@@ -3,7 +3,7 @@
 The recipe, one named step each:
 
 1. check the request before reading anything: the source run exists and can train on
-   (a VAE: ``supports_warm_start``), its corpus is the one it was trained on, the new
+   (``supports_warm_start``: the VAEs and LDA), its corpus is the one it was trained on, the new
    name is free, the language asked for is the corpus's;
 2. read the new documents with the run's corpus pipeline (its :class:`Vectorizer`: the same
    cleaning, tokenizer, lemmas, phrases and the *fixed* vocabulary) and count the tokens
@@ -12,13 +12,14 @@ The recipe, one named step each:
    rows, counts and splits unchanged) followed by the new ones, and a column
    :data:`BATCH_COLUMN` saying which batch each document came with; the old corpus is not
    touched. The new run's θ thus covers every document, old and new, for the dashboard;
-4. train the new run from the source run's weights (``train_run(start_from=...)``: the
-   network is kept, a fresh optimizer trains ``epochs`` epochs) on the new training
-   documents, optionally with a seeded *replay* sample of the old training documents;
+4. train the new run from the source run's weights (``train_run(start_from=...)``: a VAE
+   keeps its network and a fresh optimizer trains ``epochs`` epochs; LDA goes on with gensim's
+   online update for ``epochs`` passes) on the new training documents, optionally with a
+   seeded *replay* sample of the old training documents;
 5. align the new topics to the old ones (Hungarian matching on Jensen–Shannon distance)
    and write the drift report, ``drift.json``, into the new run.
 
-Topic ids: the warm start keeps every network unit, so topic k of the new run *is* topic k
+Topic ids: the warm start keeps every network unit (every LDA topic's λ), so topic k of the new run *is* topic k
 of the old one trained on; the alignment checks that (``same_id``) and reports where the
 matching would pair a topic with another old id. Topics are not reordered: reordering would
 rewrite the network's weights, and a permutation found by the matching is itself drift
@@ -118,14 +119,14 @@ def update_run(run_name: str, source: str, name: str, *, fmt: str | None = None,
     """Continue run ``run_name`` on the documents of ``source``; write corpus and run ``name``.
 
     Args:
-        run_name: the source run (a VAE run; it and its corpus are only read).
+        run_name: the source run (a VAE or LDA run; it and its corpus are only read).
         source: new documents in any format ``ingest`` reads.
         name: the new run's name, also the new corpus's name.
         fmt, columns: the source's format and table columns, as for ``ingest``.
         language: the language the new documents are in (None: the run's corpus's); it must
             be the corpus's, since the vocabulary is.
-        epochs: epochs over the new training documents (default: :func:`default_epochs`, half
-            the epochs setting of the run the lineage started from, rounded up).
+        epochs: epochs (LDA: passes) over the new training documents (default: :func:`default_epochs`,
+            half the epochs setting of the run the lineage started from, rounded up).
         replay: the share (0 to 1) of the old training documents, a seeded random sample,
             trained on beside the new ones (default :data:`DEFAULT_REPLAY`; 0: the new ones only).
         max_unknown: refuse when more than this share of the new tokens is outside the vocabulary.
@@ -136,7 +137,7 @@ def update_run(run_name: str, source: str, name: str, *, fmt: str | None = None,
 
     Raises:
         RunError: no such run, its corpus is gone or changed, the name is taken.
-        ConfigError: a model that cannot train on (LDA), another language, a bad setting.
+        ConfigError: a model that cannot train on, another language, a bad setting.
         SourceError, CorpusError: the source cannot be read or leaves no document.
     """
     t0 = time.perf_counter()
@@ -153,7 +154,7 @@ def update_run(run_name: str, source: str, name: str, *, fmt: str | None = None,
     try:
         run = runs.train_run(corpus, source_run.model_name, source_run.n_topics, name=name, runs_dir=root_runs,
                              force=force, progress=progress, start_from=model, train_rows=train_rows,
-                             config_extra=extra, **{k: getattr(model, k) for k in ("epochs", *params)})
+                             config_extra=extra, **{k: getattr(model, k) for k in (model.epochs_setting, *params)})
     except BaseException:  # nothing half-made stays: the corpus and any checkpoint go
         _discard(corpus, root_runs, name)
         raise
@@ -176,7 +177,7 @@ def _check_request(run_name: str, name: str, replay: float, corpora_dir, runs_di
                           "(the new corpus is named after the new run); pick another --name")
     if not runs.model_class(source_run.model_name).supports_warm_start:
         raise ConfigError(f"run {run_name!r} is a {source_run.model_name} run, which cannot train on from its "
-                          "weights; update a VAE run (prodlda, gsm or nvdm)")
+                          "weights; update a prodlda, gsm, nvdm or lda run")
     if not (isinstance(replay, (int, float)) and 0 <= replay <= 1):
         raise ConfigError(f"--replay must be a share from 0 to 1 of the old training documents, got {replay!r}")
     if not force:
@@ -218,7 +219,7 @@ def _continued_model(run: runs.Run, epochs: int, params: dict):
     unknown = sorted(set(params) - set(model.param_names()))
     if unknown:
         raise ConfigError(f"bad setting for model {run.model_name!r}: unknown {', '.join(unknown)}")
-    model.epochs = epochs
+    setattr(model, model.epochs_setting, epochs)
     for key, value in params.items():
         setattr(model, key, value)
     model.check_params()
@@ -226,9 +227,12 @@ def _continued_model(run: runs.Run, epochs: int, params: dict):
 
 
 def base_epochs(run: runs.Run) -> int:
-    """The epochs setting of the first run of ``run``'s lineage (updates record it), else of ``run``."""
+    """The epochs setting (LDA: passes) of the first run of ``run``'s lineage (updates record it), else of ``run``."""
     recorded = (run.config.get("update") or {}).get("base_epochs")
-    return int(recorded if recorded is not None else (run.config.get("params") or {}).get("epochs") or run.model.epochs)
+    if recorded is not None:
+        return int(recorded)
+    setting = runs.model_class(run.model_name).epochs_setting
+    return int((run.config.get("params") or {}).get(setting) or getattr(run.model, setting))
 
 
 def default_epochs(run: runs.Run) -> int:

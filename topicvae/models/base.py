@@ -34,6 +34,8 @@ class TopicModel(ABC):
     #: whether ``fit(..., warm_start=True)`` trains on from the model's current state (a fitted,
     #: loaded or caller-built model) instead of starting afresh
     supports_warm_start: ClassVar[bool] = False
+    #: the setting that counts passes over the training documents (what ``topicvae update --epochs`` sets)
+    epochs_setting: ClassVar[str] = "epochs"
     #: what :meth:`log_bound` bounds, for the perplexity's description
     bound_kind: ClassVar[str] = "model bound"
     history_: list[dict]

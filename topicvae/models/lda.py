@@ -135,6 +135,8 @@ class LDA(TopicModel):
 
     name: ClassVar[str] = "lda"
     bound_kind: ClassVar[str] = "variational bound"
+    supports_warm_start: ClassVar[bool] = True
+    epochs_setting: ClassVar[str] = "passes"
 
     def __init__(
         self,
