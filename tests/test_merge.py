@@ -180,6 +180,37 @@ def test_groups_are_completed_and_ordered_and_labels_join():
     assert merged_labels({3: "space", 7: "nasa", 0: "cars"}, [[0], [1], [3, 7]]) == {0: "cars", 2: "space + nasa"}
 
 
+def test_lda_merge_sums_the_parts_and_needs_no_training(ws, capsys):
+    source = Run.load("lda", ws / "runs")
+    dist = topic_hierarchy(source).distances + np.eye(4)
+    a, b = sorted(np.unravel_index(np.argmin(dist), dist.shape))  # the two closest topics
+    before = snapshot(ws / "runs" / "lda")
+    assert cli(ws, "merge", "lda", f"{a},{b}", "--name", "lda-m", "--quiet") == 0
+    assert "run 'lda-m': lda, 3 topics from the 4 of 'lda', no fine-tuning" in capsys.readouterr().out
+    assert snapshot(ws / "runs" / "lda") == before  # the source run is only read
+    new = Run.load("lda-m", ws / "runs")
+    lineage = normalise_groups([[a, b]], 4)
+    g = lineage.index([a, b])
+    assert new.config["lineage"] == lineage and new.config["epochs"] == 0
+    assert new.config["merge"]["fine_tuned"] == "nothing"
+    old, merged = source.model.model_, new.model.model_
+    np.testing.assert_allclose(merged.state.sstats[g], old.state.sstats[a] + old.state.sstats[b], rtol=1e-5)
+    alone = [k for k in range(4) if k not in (a, b)]
+    np.testing.assert_allclose(np.delete(merged.state.sstats, g, axis=0), old.state.sstats[alone], rtol=1e-6)
+    np.testing.assert_allclose(merged.alpha[g], old.alpha[a] + old.alpha[b], rtol=1e-6)
+    # θ of the merged topic is close to the sum of its parts' (the E-step runs again under the new λ)
+    assert np.abs(new.doc_topic[:, g] - source.doc_topic[:, [a, b]].sum(axis=1)).mean() < 0.05
+    assert [f.status for f in verify(["lda-m"], ws / "corpora", ws / "runs")] == [OK]
+
+
+def test_lda_reduce_with_train_topics_trains_on(ws, capsys):
+    assert cli(ws, "reduce", "lda", "--topics", "2", "--train-topics", "--epochs", "2", "--quiet") == 0
+    assert "2 epochs of fine-tuning the topics" in capsys.readouterr().out
+    new = Run.load("lda-k2", ws / "runs")
+    assert new.n_topics == 2 and new.config["epochs"] == 2 and new.config["params"]["passes"] == 2
+    assert sorted(k for g in new.config["lineage"] for k in g) == [0, 1, 2, 3]
+
+
 def test_hierarchy_merges_closest_first(ws):
     tree = topic_hierarchy(Run.load("p4", ws / "runs"))
     assert tree.linkage.shape == (3, 4) and np.all(np.diff(tree.linkage[:, 2]) >= 0)
@@ -215,7 +246,8 @@ BAD = {
     "an unsafe name": (["merge", "p4", "0,1", "--name", "../x"], "run name"),
     "no epochs": (["reduce", "p4", "--topics", "2", "--epochs", "0"], "at least 1 epoch"),
     "an NVDM run": (["merge", "nv", "0,1"], "NVDM topics cannot be merged"),
-    "an LDA run": (["reduce", "lda", "--topics", "2"], "not supported for lda runs yet"),
+    "an LDA run, K2 = K": (["reduce", "lda", "--topics", "4"], "fewer topics than the run's 4"),
+    "an LDA run, unknown topic": (["merge", "lda", "0,7"], "no topic 7 in this run"),
     "an unknown run": (["reduce", "nope", "--topics", "2"], "no run named 'nope'"),
 }
 

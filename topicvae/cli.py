@@ -661,10 +661,11 @@ MERGE_EPOCHS_HELP = 5
 def _add_merge_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="name of the new run (default: RUN-merged for merge, RUN-kK for reduce)")
     p.add_argument("--epochs", type=int, default=None,
-                   help=f"epochs of training after the merge, at least 1 (default: {MERGE_EPOCHS_HELP})")
+                   help=f"epochs of training after the merge, at least 1 (default: {MERGE_EPOCHS_HELP}); "
+                        "for LDA, passes, with --train-topics only")
     p.add_argument("--train-topics", action="store_true",
                    help="let the fine-tune change the merged topics too (default: only the encoder learns; "
-                        "see docs/merge.md)")
+                        "LDA runs are not fine-tuned unless this is given; see docs/merge.md)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -8,13 +8,16 @@ Both write a new, complete run beside the source, which is only read:
    the order of their smallest old topic, so topics that are not merged keep their order;
 2. the model: :meth:`topicvae.models.base.TopicModel.merged` builds a model of fewer topics from
    the fitted one (for ProdLDA and GSM: θ of a merged topic is the sum of its parts' θ and its
-   decoder column their least-squares blend, see :mod:`topicvae.models.vae.merge`);
+   decoder column their least-squares blend, see :mod:`topicvae.models.vae.merge`; for LDA its
+   variational parameters and α are its parts' summed);
 3. a short fine-tune (``epochs``, :data:`FINE_TUNE_EPOCHS` by default) on the run's training
    documents through :func:`topicvae.runs.train_run` (``start_from``), which writes the run. By
    default it trains the encoder and the background only and leaves the merged topics as the
    merge made them (``train_topics=True`` trains them too): measured on 20 Newsgroups, training
    the topics as well lowers the perplexity bound a little more but costs the merged topics
-   diversity and NPMI (docs/merge.md). ``config.json`` records ``derived_from`` (the source run),
+   diversity and NPMI (docs/merge.md). LDA has nothing to fit with its topics fixed (its E-step is
+   exact given them): it is written as merged, and ``train_topics`` trains it on for ``epochs``
+   passes. ``config.json`` records ``derived_from`` (the source run),
    ``lineage`` (for each new topic, the old topics it came from) and ``merge`` (how);
 4. labels: the names a person saved for the old topics carry over; a merged topic gets its
    parts' names joined with " + ".
@@ -202,7 +205,7 @@ def merge_topics(run: Run, groups: Sequence[Sequence[int]], name: str | None = N
         **params: other model settings for the fine-tune (e.g. ``threads=1``).
 
     Raises:
-        ConfigError: bad groups, a model that cannot merge (NVDM, LDA), a bad setting.
+        ConfigError: bad groups, a model that cannot merge (NVDM, seeded runs), a bad setting.
         RunError: the new name is taken, the corpus is gone or changed.
     """
     partition = merge_groups(groups, run.n_topics)
@@ -237,13 +240,22 @@ def derive_run(run: Run, partition: list[list[int]], name: str, runs_dir, corpor
         raise ConfigError(f"the fine-tune needs at least 1 epoch, got {epochs!r}")
     corpus = run_corpus(run, corpora_dir)
     merged = run.model.merged(partition, corpus.bow[corpus.split_rows("train")], fixed_topics=not train_topics)
+    tuned = _fine_tuned(type(merged).fixed_topics_fit, train_topics)
     extra = {"derived_from": run.name, "lineage": partition,
-             "merge": {"how": how, "from_topics": run.n_topics, "fine_tune_epochs": int(epochs),
-                       "fine_tuned": "encoder and topics" if train_topics else "encoder"}}
+             "merge": {"how": how, "from_topics": run.n_topics, "fine_tune_epochs": int(epochs) if tuned else 0,
+                       "fine_tuned": tuned or "nothing"}}
     new = train_run(corpus, run.model_name, len(partition), name=name, runs_dir=root, start_from=merged,
-                    config_extra=extra, progress=progress, epochs=int(epochs), **params)
+                    config_extra=extra, progress=progress, **{merged.epochs_setting: int(epochs)}, **params)
     _carry_labels(run, new, partition)
     return new
+
+
+def _fine_tuned(fixed_topics_fit: str | None, train_topics: bool) -> str | None:
+    """What the fine-tune trains: the part the model fits with fixed topics ("encoder"), and the topics
+    with ``train_topics``; None when nothing (LDA with fixed topics)."""
+    if train_topics:
+        return "topics" if fixed_topics_fit is None else f"{fixed_topics_fit} and topics"
+    return fixed_topics_fit
 
 
 def _check_new_name(name: str, root: Path, source: Run) -> None:
@@ -282,9 +294,10 @@ def format_merge(new: Run, source: Run, n_words: int = 8) -> str:
     groups = lineage(new) or [[k] for k in range(new.n_topics)]
     seconds = new.config.get("fit_seconds") or 0.0
     tuned = (new.config.get("merge") or {}).get("fine_tuned", "model")
+    how = "no fine-tuning (none needed)" if tuned == "nothing" else \
+        f"{new.config.get('epochs')} epochs of fine-tuning the {tuned}"
     head = (f"run {new.name!r}: {new.model_name}, {new.n_topics} topics from the {source.n_topics} of "
-            f"{source.name!r}, {new.config.get('epochs')} epochs of fine-tuning the {tuned}, {seconds:.1f} s "
-            f"-> {new.path}")
+            f"{source.name!r}, {how}, {seconds:.1f} s -> {new.path}")
     width = max(len(str(new.n_topics - 1)), len("new"))
     origin_width = max(len("from"), *(len("+".join(map(str, g))) for g in groups))
     lines = [head, f"{'new':>{width}}  {'from':<{origin_width}}  top words"]

@@ -36,6 +36,9 @@ class TopicModel(ABC):
     supports_warm_start: ClassVar[bool] = False
     #: the setting that counts passes over the training documents (what ``topicvae update --epochs`` sets)
     epochs_setting: ClassVar[str] = "epochs"
+    #: what training a merged model on with its topics fixed (``merged(..., fixed_topics=True)``) still
+    #: fits: the VAEs' encoder; None where nothing is left to fit (LDA, whose E-step is exact given the topics)
+    fixed_topics_fit: ClassVar[str | None] = "encoder"
     #: what :meth:`log_bound` bounds, for the perplexity's description
     bound_kind: ClassVar[str] = "model bound"
     history_: list[dict]

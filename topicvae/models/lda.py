@@ -137,6 +137,7 @@ class LDA(TopicModel):
     bound_kind: ClassVar[str] = "variational bound"
     supports_warm_start: ClassVar[bool] = True
     epochs_setting: ClassVar[str] = "passes"
+    fixed_topics_fit: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -295,6 +296,9 @@ class LDA(TopicModel):
         if n_docs == 0 or X.nnz == 0:
             raise ValueError("cannot fit LDA on an empty corpus (no documents or no tokens)")
 
+        if warm_start and getattr(self, "fixed_topics_", False):  # merged topics kept as merged: nothing to fit
+            self.history_, self.train_seconds_ = [], 0.0
+            return self
         if not warm_start:
             self.model_ = self._build_model(n_words, self._alpha_setting(), self._eta_setting(X))
             if self.seed_topics:
@@ -369,6 +373,40 @@ class LDA(TopicModel):
         base = 1.0 / self.n_topics if eta is None or isinstance(eta, str) else eta  # gensim's 'symmetric' is 1/K
         counts = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
         return seeded_eta(base, self.n_topics, self.seed_topics, float(self.seed_strength), counts).astype(np.float32)
+
+    # ------------------------------------------------------------ merging
+    def merged(self, groups, X=None, fixed_topics: bool = False) -> "LDA":
+        """A model of ``len(groups)`` topics whose topic g is the union of this model's topics
+        ``groups[g]`` (a partition of 0..K-1), ready as it is: its variational parameters are its
+        parts' summed (sstats, so λ'_g = η' + Σ_{k∈G} sstats_k) and so is α (the sums of a Dirichlet's
+        components are Dirichlet with the summed parameters), so a document's θ'_g comes out close to
+        Σ_{k∈G} θ_k. η is the setting's, for K2 topics. With ``fixed_topics``, ``fit(X, warm_start=True)``
+        keeps it as it is (the E-step is exact given λ: nothing is left to fit); without, it trains on
+        with ``passes`` passes of online VB. ``X`` is not needed. This model is not changed."""
+        if not hasattr(self, "model_"):
+            raise RuntimeError("this LDA model is not fitted yet; call fit(X) first")
+        if self.seed_topics:
+            raise ConfigError("runs with seeded topics cannot be merged yet (the seeds belong to the old "
+                              "topics); train the seeded model with fewer topics instead")
+        groups = [sorted(int(k) for k in g) for g in groups]
+        if sorted(k for g in groups for k in g) != list(range(self.n_topics)) or len(groups) < 2:
+            raise ConfigError(f"the groups must split the {self.n_topics} topics into at least 2 groups, "
+                              f"each topic in exactly one; got {groups}")
+        old = self.model_
+
+        def summed(rows: np.ndarray) -> np.ndarray:
+            return np.stack([rows[g].sum(axis=0) for g in groups])
+
+        alpha = summed(np.asarray(old.alpha, dtype=np.float64))
+        eta = summed(np.asarray(self.eta, dtype=np.float64)) if np.ndim(self.eta) == 2 else self.eta
+        new = type(self)(**{**self.get_params(), "n_topics": len(groups), "alpha": alpha.tolist(), "eta": eta})
+        model = new._build_model(self.n_words_, alpha.astype(old.dtype), new._eta_setting(None))
+        model.state.sstats[...] = summed(np.asarray(old.state.sstats, dtype=np.float64))
+        model.state.numdocs, model.num_updates = old.state.numdocs, old.num_updates
+        model.sync_state()
+        new.model_, new.n_words_, new.history_, new.fixed_topics_ = model, self.n_words_, [], fixed_topics
+        new.topic_word_ = _normalise(model.get_topics())
+        return new
 
     # ------------------------------------------------------------ inference
     @contextlib.contextmanager
