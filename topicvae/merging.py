@@ -15,8 +15,8 @@ Both write a new, complete run beside the source, which is only read:
    default it trains the encoder and the background only and leaves the merged topics as the
    merge made them (``train_topics=True`` trains them too): measured on 20 Newsgroups, training
    the topics as well lowers the perplexity bound a little more but costs the merged topics
-   diversity and NPMI (docs/merge.md). LDA has nothing to fit with its topics fixed (its E-step is
-   exact given them): it is written as merged, and ``train_topics`` trains it on for ``epochs``
+   diversity and NPMI (docs/merge.md). LDA has nothing to fit with its topics fixed (it infers each
+   document's θ from them, with no encoder): it is written as merged, and ``train_topics`` trains it on for ``epochs``
    passes. ``config.json`` records ``derived_from`` (the source run),
    ``lineage`` (for each new topic, the old topics it came from) and ``merge`` (how);
 4. labels: the names a person saved for the old topics carry over; a merged topic gets its

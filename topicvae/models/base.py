@@ -37,7 +37,7 @@ class TopicModel(ABC):
     #: the setting that counts passes over the training documents (what ``topicvae update --epochs`` sets)
     epochs_setting: ClassVar[str] = "epochs"
     #: what training a merged model on with its topics fixed (``merged(..., fixed_topics=True)``) still
-    #: fits: the VAEs' encoder; None where nothing is left to fit (LDA, whose E-step is exact given the topics)
+    #: fits: the VAEs' encoder; None where nothing is left to fit (LDA: θ is inferred per document given the topics)
     fixed_topics_fit: ClassVar[str | None] = "encoder"
     #: what :meth:`log_bound` bounds, for the perplexity's description
     bound_kind: ClassVar[str] = "model bound"

@@ -381,7 +381,7 @@ class LDA(TopicModel):
         parts' summed (sstats, so λ'_g = η' + Σ_{k∈G} sstats_k) and so is α (the sums of a Dirichlet's
         components are Dirichlet with the summed parameters), so a document's θ'_g comes out close to
         Σ_{k∈G} θ_k. η is the setting's, for K2 topics. With ``fixed_topics``, ``fit(X, warm_start=True)``
-        keeps it as it is (the E-step is exact given λ: nothing is left to fit); without, it trains on
+        keeps it as it is (θ is inferred per document given λ: there is no encoder to refit); without, it trains on
         with ``passes`` passes of online VB. ``X`` is not needed. This model is not changed."""
         if not hasattr(self, "model_"):
             raise RuntimeError("this LDA model is not fitted yet; call fit(X) first")
