@@ -162,7 +162,8 @@ def test_an_lda_run_goes_on_with_gensims_online_update(ws, capsys):
     before = snapshot(ws / "runs" / "lda")
     assert cli(ws, "update", "lda", str(ws / "in" / "new.csv"), "--name", "lda-upd", "--id-col", "id",
                "--epochs", "2", "--replay", "0.25") == 0
-    assert "matched to an old topic" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "run 'lda-upd': 2 passes from the weights of 'lda'" in out and "matched to an old topic" in out
     assert snapshot(ws / "runs" / "lda") == before  # the source run is only read
     run, source = Run.load("lda-upd", ws / "runs"), Run.load("lda", ws / "runs")
     n_old_train = len(Corpus.load("old", ws / "corpora").split_rows("train"))

@@ -750,6 +750,7 @@ def _args_update(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_update(args) -> int:
+    from .runs import model_class
     from .update import format_drift, update_run
 
     params = {k: getattr(args, k) for k in UPDATE_FLAGS if getattr(args, k, None) is not None}
@@ -761,7 +762,9 @@ def cmd_update(args) -> int:
     run, update = result.run, result.run.config["update"]
     print(f"new documents: {result.new.unknown_line()}")
     n_epochs = run.config["epochs"]
-    print(f"run {run.name!r}: {n_epochs} epoch{'s' if n_epochs != 1 else ''} from the weights of {args.run!r} on "
+    unit = "pass" if model_class(run.model_name).epochs_setting == "passes" else "epoch"  # (LDA counts passes)
+    units = unit if n_epochs == 1 else ("passes" if unit == "pass" else "epochs")
+    print(f"run {run.name!r}: {n_epochs} {units} from the weights of {args.run!r} on "
           f"{update['trained_documents']:,} documents ({update['new_documents']:,} new"
           + (f", {update['replayed_documents']:,} old replayed" if update["replayed_documents"] else "")
           + f"), {run.config['fit_seconds']:.1f} s of training")
