@@ -270,6 +270,14 @@ def test_bad_input_gives_one_line_and_changes_nothing(what, command, setup, ws, 
         assert statuses - {OK}, f"verify did not find: {what}"
 
 
+def test_a_bad_setting_creates_no_runs_folder(ws, capsys):
+    """The runs folder is made only once the settings are known to be good."""
+    shutil.rmtree(ws / "runs")
+    code, _, err = run_cli(argv_for(f"train {CORPUS} --topics 3 --lr 0", ws), capsys)
+    assert code not in (0, None) and err.startswith("error: ")
+    assert not (ws / "runs").exists()
+
+
 def test_corpora_lists_the_good_corpora_when_one_manifest_is_damaged(ws, capsys):
     make_corpus(ws / "second", name="second")
     shutil.move(str(ws / "second" / "corpora" / "second"), str(ws / "corpora" / "second"))

@@ -266,6 +266,8 @@ def train_run(
     n_topics = _check_request(corpus, n_topics)
     name = paths.check_name(default_run_name(corpus.name, model, n_topics) if name is None else name, "run name")
     root = paths.runs_dir(runs_dir)
+    if not resume:  # a bad setting fails before anything, the runs folder included, is created
+        _make_estimator(cls, model, n_topics, params, start_from)
     main_process = _is_main_process()  # data-parallel helper ranks only train; rank 0 checks and writes
     lock = paths.name_lock(root, name, "run") if main_process else contextlib.nullcontext()
     with lock:
