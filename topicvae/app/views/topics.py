@@ -9,6 +9,7 @@ from topicvae.app import common, figures
 from topicvae.errors import TopicVAEError
 from topicvae.labels import save_labels
 from topicvae.merging import merge_topics, topic_hierarchy
+from topicvae.runs import model_class
 
 MAP_KEY = "intertopic_map"
 
@@ -136,7 +137,8 @@ def _merge_form(run, labels: list[str]) -> None:
     if submitted:
         corpora_dir, runs_dir = common.folders()
         try:
-            with st.spinner(f"Merging topics {a} and {b} and fine-tuning the new run…"):
+            tuning = " and fine-tuning the new run" if model_class(run.model_name).fixed_topics_fit else ""
+            with st.spinner(f"Merging topics {a} and {b}{tuning}…"):
                 new = merge_topics(run, [[a, b]], name=name.strip() or None, runs_dir=runs_dir,
                                    corpora_dir=corpora_dir)
         except TopicVAEError as exc:
