@@ -185,3 +185,15 @@ def test_quality_split_and_label_nmi(quality):
     labels = [None if i % 7 == 0 else f"g{i % 3}" for i in range(30)]
     rows = np.arange(30)
     assert quality.label_nmi(theta, labels) == pytest.approx(label_metrics(theta, labels, rows, rows)["nmi"], abs=1e-12)
+
+
+def test_guided_scores_precision_and_the_short_false_positives_of_a_topic():
+    guided = load("guided")
+    assigned = np.array([0, 0, 0, 1, 0, 1])
+    labels = np.array(["a", "a", "b", "b", "b", "a"])
+    short = np.array([False, True, True, False, False, False])
+    p, r, n = guided.precision_recall(assigned, labels, 0, "a")
+    assert (p, r, n) == (0.5, 2 / 3, 4)
+    assert guided.short_share(assigned, labels, 0, "a", short) == 0.5  # of its wrong documents 2 and 4, 2 is short
+    assert guided.short_share(assigned, labels, 1, "b", short) == 0.0
+    assert guided.best_matching(assigned, labels, 2, "b")[0] == 0  # F1 0.57 against topic 1's 0.40
