@@ -264,3 +264,29 @@ def test_cli_lda_bad_seed_topics_one_line_nothing_written(ws, capsys, text, extr
     err = capsys.readouterr().err.strip()
     assert code != 0 and err.startswith("error: ") and len(err.splitlines()) == 1, err
     assert snapshot(ws) == before
+
+
+def test_a_seeded_topic_has_a_lower_prior_only_in_documents_without_its_seed_words():
+    """ProdLDANet.prior_mean: seed_prior_shift lower on seeded topic k where a document holds none of
+    k's seed words; unseeded topics and documents holding a seed keep the prior."""
+    import scipy.sparse as sp
+
+    from topicvae.models.vae.networks import CSRBatches, ProdLDANet
+
+    net = ProdLDANet(6, 3, (8,), 0.0, 0.0, 1.0, seed_topics=[[0, 1], [2]], seed_strength=1.0, seed_prior_shift=0.5)
+    X = sp.csr_matrix(np.array([[1, 0, 0, 0, 1, 0],    # topic 0's seed word 0
+                                [0, 0, 2, 0, 0, 0],    # topic 1's seed word 2
+                                [0, 0, 0, 3, 1, 1]],   # no seed word
+                               dtype=np.float32))
+    got = net.prior_mean(CSRBatches(X).batch(0, 3)) - net.prior_mu
+    assert np.allclose(got.numpy(), [[0, -0.5, 0], [-0.5, 0, 0], [-0.5, -0.5, 0]])
+    net.seed_prior_shift = 0.0
+    assert net.prior_mean(CSRBatches(X).batch(0, 3)) is net.prior_mu
+
+
+@pytest.mark.parametrize("bad", [-0.1, float("nan"), float("inf"), True, "1"])
+def test_seed_prior_shift_must_be_a_number_of_0_or_more(bad):
+    from topicvae.models.vae import ProdLDA
+
+    with pytest.raises(ConfigError, match="seed_prior_shift"):
+        ProdLDA(3, seed_topics=[[0]], seed_prior_shift=bad).check_params()

@@ -332,6 +332,9 @@ TRAIN_FLAGS = {
                                                 "standard deviations of beta (ProdLDA, GSM; default 3); for LDA "
                                                 "their prior pseudo-counts there, as a share of their count in "
                                                 "the training documents (default 3)"),
+    "seed_prior_shift": ("--seed-prior-shift", float, "with --seed-topics: how much lower a seeded topic's prior "
+                                                      "is in documents without its seed words, 0 off (ProdLDA, "
+                                                      "GSM; default 0.3)"),
 }
 
 

@@ -156,7 +156,7 @@ def load_seed_topics(path: str | Path, vocab: Sequence[str], n_topics: int) -> S
 
 
 def check_seed_setting(seed_topics, seed_strength, n_topics: int, n_words: int | None = None) -> None:
-    """A model's ``seed_topics`` / ``seed_strength`` settings (LDA's; ProdLDA checks its own alike):
+    """A model's ``seed_topics`` / ``seed_strength`` settings (LDA's, ProdLDA's and GSM's):
     None or 1..``n_topics`` non-empty lists of vocabulary ids (below ``n_words`` once known), and a
     strength of 0 or more. :class:`ConfigError` otherwise."""
     import numbers

@@ -38,6 +38,7 @@ import scipy.sparse as sp
 import torch
 
 from ...errors import ConfigError, CorpusError, RunError
+from ...seeding import check_seed_setting
 from ..base import TopicModel
 from .networks import (LIKELIHOODS, CSRBatches, NVDMNet, ProdLDANet, SparseBatch, TopicVAE, embedding_clusters,
                        ppmi_embeddings)
@@ -92,6 +93,8 @@ TOPIC_INITS = ("clusters", "random")
 TRANSPORT_FREQUENCY_POWER = 0.5
 #: guided topics: the seed words' lead in their topic, in standard deviations of β (ProdLDA's seed_strength)
 SEED_STRENGTH = 3.0
+#: guided topics: how much lower a seeded topic's prior mean is in a document without its seed words
+SEED_PRIOR_SHIFT = 0.3
 
 
 def document_frequencies(X: sp.csr_matrix, rows: np.ndarray | None = None) -> np.ndarray:
@@ -563,6 +566,12 @@ class ProdLDA(VAETopicModel):
             ``benchmarks/guided.py`` (docs/guided.md).
         seed_strength: the lead of the seed words in their topic, in standard deviations of
             the learned β (used only with ``seed_topics``).
+        seed_prior_shift: with ``seed_topics``, how much lower (in z, the logistic-normal's
+            scale) a seeded topic's prior mean is in a training document that holds none of
+            its seed words (:meth:`.networks.ProdLDANet.prior_mean`): a seeded topic then takes
+            documents on evidence, and the short documents, which carry little, stop falling to
+            it. 0: off. Chosen on ``benchmarks/guided.py`` (docs/guided.md): 0.3 (at 0.5 the
+            seeded topics lose most of their documents).
 
         topic_init: how the topic embeddings T start (with ``embedding_dim`` > 0; a free β
             always starts at random). ``clusters`` (the default): at K balanced clusters of
@@ -604,11 +613,11 @@ class ProdLDA(VAETopicModel):
     # models saved before these settings existed
     legacy_params = {**VAETopicModel.legacy_params, "embedding_dim": 0, "beta_decay": 0.0, "diversity": 0.0,
                      "min_topic_df": 0, "topic_init": "random", "topic_lr": None, "exclusivity": 0.0,
-                     "reliability_df": 0.0, "seed_topics": None}
+                     "reliability_df": 0.0, "seed_topics": None, "seed_prior_shift": 0.0}
 
     def __init__(self, n_topics: int = 20, *, alpha: float = 1.0, theta_dropout: float = 0.2,
                  seed_topics: list[list[int]] | None = None, seed_strength: float = SEED_STRENGTH,
-                 embedding_dim: int = 200, beta_decay: float = 0.0, diversity: float = 10.0,
+                 seed_prior_shift: float = SEED_PRIOR_SHIFT, embedding_dim: int = 200, beta_decay: float = 0.0, diversity: float = 10.0,
                  min_topic_df: int | None = None, topic_init: str = "clusters", topic_lr: float | None = None,
                  exclusivity: float = 2.0, reliability_df: float = 10.0, epochs: int = 30, patience: int = 0,
                  **kwargs):
@@ -621,6 +630,7 @@ class ProdLDA(VAETopicModel):
         self.min_topic_df = min_topic_df
         self.seed_topics = seed_topics
         self.seed_strength = seed_strength
+        self.seed_prior_shift = seed_prior_shift
         self.topic_init = topic_init
         self.topic_lr = topic_lr
         self.exclusivity = exclusivity
@@ -657,31 +667,18 @@ class ProdLDA(VAETopicModel):
         self._check_seed_params()
 
     def _check_seed_params(self) -> None:
-        """seed_topics: None or 1..K non-empty lists of non-negative word ids; seed_strength: a number ≥ 0."""
-        seeds = self.seed_topics
-        if seeds is not None:
-            ok = isinstance(seeds, (list, tuple)) and len(seeds) >= 1 and all(
-                isinstance(t, (list, tuple)) and len(t) >= 1 and all(
-                    isinstance(j, (int, np.integer)) and not isinstance(j, bool) and j >= 0 for j in t) for t in seeds)
-            if not ok:
-                raise ConfigError("seed_topics must be None or a list of non-empty lists of vocabulary ids, "
-                                  f"got {seeds!r}")
-            if len(seeds) > self.n_topics:
-                raise ConfigError(f"seed_topics seeds {len(seeds)} topics but the model has only {self.n_topics}; "
-                                  "raise n_topics or seed fewer topics")
-        strength = self.seed_strength
-        if isinstance(strength, bool) or not isinstance(strength, (int, float, np.number)) or not 0 <= strength < np.inf:
-            raise ConfigError(f"seed_strength must be a number of 0 or more, got {strength!r}")
+        """seed_topics, seed_strength (:func:`topicvae.seeding.check_seed_setting`) and seed_prior_shift ≥ 0."""
+        check_seed_setting(self.seed_topics, self.seed_strength, self.n_topics)
+        shift = self.seed_prior_shift
+        if isinstance(shift, bool) or not isinstance(shift, (int, float, np.number)) or not 0 <= shift < np.inf:
+            raise ConfigError(f"seed_prior_shift must be a number of 0 or more, got {shift!r}")
 
     def _seed_lists(self, n_words: int) -> list[list[int]] | None:
         """seed_topics as lists of ints, after checking every id is a word of the vocabulary."""
         if not self.seed_topics:
             return None
-        seeds = [[int(j) for j in t] for t in self.seed_topics]
-        if max(max(t) for t in seeds) >= n_words:
-            raise ConfigError(f"seed_topics holds word ids beyond the vocabulary of {n_words} words; "
-                              "resolve the seed words against the corpus being trained on")
-        return seeds
+        check_seed_setting(self.seed_topics, self.seed_strength, self.n_topics, n_words)
+        return [[int(j) for j in t] for t in self.seed_topics]
 
     def _seed_embeddings(self, net: TopicVAE, seeds: list[list[int]]) -> None:
         """Start each seeded topic's embedding at the mean embedding of its seed words (length as drawn).
@@ -721,7 +718,8 @@ class ProdLDA(VAETopicModel):
                          float(self.theta_dropout), float(self.alpha), embedding_dim=self._embedding_dim(n_words),
                          beta_decay=float(self.beta_decay), diversity=float(self.diversity),
                          likelihood=str(self.likelihood), seed_topics=self._seed_lists(n_words),
-                         seed_strength=float(self.seed_strength), topic_lr=self._topic_lr(n_words),
+                         seed_strength=float(self.seed_strength), seed_prior_shift=float(self.seed_prior_shift),
+                         topic_lr=self._topic_lr(n_words),
                          exclusivity=float(self.exclusivity))
         if X is not None:
             df = document_frequencies(X, rows)
