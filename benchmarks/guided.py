@@ -1,7 +1,8 @@
 """Guided topics on 20 Newsgroups: a model seeded with five newsgroups' words against the unseeded run.
 
     python benchmarks/guided.py [--corpus ng2k] [--seeds-file benchmarks/seeds_20ng.txt] [--topics 20]
-                                [--seeds 0,1,2] [--strengths 2] [--model prodlda] [--threads 1]
+                                [--seeds 0,1,2] [--strengths 2] [--prior-shifts 0,0.3] [--model prodlda]
+                                [--threads 1]
                                 [--shared DIR] [--cache DIR] [--out FILE]
 
 The corpus is ``quality.py``'s (``ng2k``: the archive with headers, quotes and signatures stripped and
@@ -23,7 +24,8 @@ and kept). Per seeded topic the table shows:
 
 Then, for the whole model: held-out NPMI of the top 10 words (test documents as reference) and
 diversity of the top 25, both from ``quality.score_topics`` (``topicvae.evaluation``). ``--strengths``
-runs the seeded model once per ``seed_strength`` (comma-separated), each against the same unseeded run;
+runs the seeded model once per ``seed_strength`` (comma-separated), each against the same unseeded run,
+and ``--prior-shifts`` once per ``seed_prior_shift`` (ProdLDA and GSM; with both, every pair);
 ``--seeds`` repeats everything per training seed, with a summary table first.
 
 The must-targets (the issue): every seeded topic has ≥ 3 seeds in its top 10 and precision ≥ the
@@ -162,7 +164,7 @@ def commit() -> str:
         return "?"
 
 
-def run_seed(args, c, seeds, strengths, seed: int) -> tuple[list[str], list[dict]]:
+def run_seed(args, c, seeds, settings: list[dict], seed: int) -> tuple[list[str], list[dict]]:
     """The report sections of one seed, and one summary row per seeded run."""
     train, test = c.split_rows("train"), c.split_rows("test")
     X_train, X_test = c.bow[train], c.bow[test]
@@ -172,12 +174,12 @@ def run_seed(args, c, seeds, strengths, seed: int) -> tuple[list[str], list[dict
     plain_scores = score_topics(plain.topic_word_, X_train, X_test)
     results = [("unseeded", plain_scores, plain.fit_seconds_)]
     sections, summary = [], []
-    for strength in strengths:
-        extra = {} if strength is None else {"seed_strength": strength}
+    for extra in settings:
         log(f"seed {seed}: training the seeded {args.model} {extra or ''}")
         seeded = fit(args.model, args.topics, seed, args.threads, X_train, seed_topics=seeds.indices, **extra)
         scores = score_topics(seeded.topic_word_, X_train, X_test)
-        label = f"seeded (seed_strength {seeded.seed_strength:g})"
+        label = f"seeded (seed_strength {seeded.seed_strength:g}" + (
+            f", seed_prior_shift {seeded.seed_prior_shift:g})" if hasattr(seeded, "seed_prior_shift") else ")")
         results.append((label, scores, seeded.fit_seconds_))
         rows = compare(seeds, seeded, plain, c.vocab, labels, X_test)
         met = [r["in_top"] >= MIN_SEEDS_IN_TOP and r["precision"] >= r["plain_precision"] for r in rows]
@@ -211,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds-file", type=Path, default=SEEDS_FILE)
     ap.add_argument("--topics", type=int, default=20)
     ap.add_argument("--seeds", default="0", help="training seeds, comma-separated (default: 0)")
+    ap.add_argument("--prior-shifts", default=None, help="seed_prior_shift values to run, comma-separated "
+                                                         "(default: the model's own)")
     ap.add_argument("--strengths", default=None, help="seed_strength values to run, comma-separated "
                                                       "(default: the model's own)")
     ap.add_argument("--model", default="prodlda", help="prodlda (default), gsm or lda (gensim)")
@@ -229,10 +233,12 @@ def main(argv: list[str] | None = None) -> int:
     seeds = load_seed_topics(args.seeds_file, c.vocab, args.topics)
     if seeds.report():
         log(seeds.report())
-    strengths = [float(s) for s in args.strengths.split(",")] if args.strengths else [None]
+    strengths = [{"seed_strength": float(v)} for v in args.strengths.split(",")] if args.strengths else [{}]
+    shifts = [{"seed_prior_shift": float(v)} for v in args.prior_shifts.split(",")] if args.prior_shifts else [{}]
+    settings = [{**a, **b} for a in strengths for b in shifts]
     sections, summary = [], []
     for seed in (int(s) for s in args.seeds.split(",")):
-        more, rows = run_seed(args, c, seeds, strengths, seed)
+        more, rows = run_seed(args, c, seeds, settings, seed)
         sections += more
         summary += rows
     command = "python benchmarks/guided.py " + shlex.join(argv if argv is not None else sys.argv[1:])
