@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         f"# guided topics: {args.model}, K={args.topics}, seeds {args.seeds}, corpus {args.corpus} "
         f"({n_train:,} train / {n_test:,} test documents, {c.n_words:,} words)",
         f"`{command.strip()}` at commit {commit()}, {dt.date.today().isoformat()}; {machine()}; {versions()}.",
-        f"Seeds: `{args.seeds_file.name}`" + (f"; left out (not in the vocabulary): "
+        f"Seeds: `{args.seeds_file.name}`" + ("; left out (not in the vocabulary): "
                                               + "; ".join(f"{n}: {' '.join(w)}" for n, w in seeds.unknown.items())
                                               if seeds.unknown else ""),
         "## summary: per seeded topic, met or not (precision vs the unseeded best match's, seeds in its top 10)\n\n"
