@@ -138,8 +138,11 @@ def test_cli_train_with_seed_topics_names_the_topics(ws, capsys):
     assert config["seed_topics"]["topics"][0] == {"name": "alpha", "words": ["word01", "word02"],
                                                   "unknown": ["nosuchword"]}
     assert main(["verify", "guided", "--runs-dir", str(ws / "runs"), "--corpora-dir", str(ws / "corpora")]) == 0
-
-
+    capsys.readouterr()
+    assert main(["topics", "guided", "--runs-dir", str(ws / "runs")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("0  [alpha] ") and lines[2].startswith("1  [beta] ")
+    assert "[" not in lines[3]  # an unseeded topic has no saved name
 
 
 @pytest.mark.parametrize("text, extra", [

@@ -664,11 +664,16 @@ def unfinished_runs(runs_dir: str | Path | None = None) -> list[str]:
 
 
 def format_topics(run: Run, n: int = 10) -> str:
-    """Text for ``topicvae topics RUN``: a header line, then one line per topic with its top ``n`` words."""
+    """Text for ``topicvae topics RUN``: a header line, then one line per topic with its saved label
+    (if any, in brackets) and its top ``n`` words."""
     if n < 1:
         raise ConfigError("the number of words per topic must be at least 1")
     header = (f"{run.name}: {run.model_name}, {run.n_topics} topics, corpus {run.config.get('corpus')}, "
               f"{run.config.get('epochs')} epochs")
+    from .labels import saved_labels
+
+    names = saved_labels(run.path)  # the names a person or a seed file gave, before the words
     width = len(str(run.n_topics - 1))
-    lines = [header] + [f"{k:>{width}}  {' '.join(words)}" for k, words in enumerate(run.top_words(n))]
+    lines = [header] + [f"{k:>{width}}  " + (f"[{names[k]}] " if k in names else "") + " ".join(words)
+                        for k, words in enumerate(run.top_words(n))]
     return "\n".join(lines)
