@@ -375,13 +375,11 @@ def _seed_topics(args, corpus) -> tuple[dict, dict | None, object]:
         return {}, None, None
     from .errors import ConfigError
     from .runs import model_class
-    from .seeding import check_seed_setting, load_seed_topics
+    from .seeding import load_seed_topics
 
     if "seed_topics" not in model_class(args.model).param_names():
         raise ConfigError(f"--seed-topics works with --model prodlda, gsm or lda, not {args.model}")
     seeds = load_seed_topics(args.seed_topics, corpus.vocab, args.topics)
-    if args.seed_strength is not None:  # refused here, before training makes the runs folder
-        check_seed_setting(seeds.indices, args.seed_strength, args.topics)
     if seeds.report():
         print(seeds.report(), file=sys.stderr)
     return {"seed_topics": seeds.indices}, {"seed_topics": seeds.record()}, seeds

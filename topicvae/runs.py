@@ -266,8 +266,9 @@ def train_run(
     n_topics = _check_request(corpus, n_topics)
     name = paths.check_name(default_run_name(corpus.name, model, n_topics) if name is None else name, "run name")
     root = paths.runs_dir(runs_dir)
-    if not resume:  # a bad setting fails before anything, the runs folder included, is created
-        _make_estimator(cls, model, n_topics, params, start_from)
+    # a bad setting fails before anything, the runs folder included, is created (a resume's settings
+    # are known only from its checkpoint, under the lock)
+    estimator = None if resume else _make_estimator(cls, model, n_topics, params, start_from)
     main_process = _is_main_process()  # data-parallel helper ranks only train; rank 0 checks and writes
     lock = paths.name_lock(root, name, "run") if main_process else contextlib.nullcontext()
     with lock:
@@ -275,7 +276,8 @@ def train_run(
             tidy_runs_dir(root, name)
         params, attempt = _resume_or_start(cls, model, n_topics, name, root, corpus, force, resume, params,
                                            check_state=main_process)
-        estimator = _make_estimator(cls, model, n_topics, params, start_from)
+        if estimator is None:
+            estimator = _make_estimator(cls, model, n_topics, params, start_from)
         train_rows = corpus.split_rows("train") if train_rows is None else np.unique(np.asarray(train_rows, dtype=np.int64))
         if len(train_rows) == 0:
             raise CorpusError(f"corpus {corpus.name!r} has no documents in its 'train' split")

@@ -103,3 +103,17 @@ class TopicModel(ABC):
 
         raise ConfigError(f"merging topics is not supported for {self.name} runs yet; "
                           "train a model with fewer topics instead")
+
+    def _merge_partition(self, groups: Sequence[Sequence[int]]) -> list[list[int]]:
+        """``groups`` as sorted lists of ints, after checking :meth:`merged` may use them: the model has
+        no seeded topics (their seeds belong to the old topics) and they split 0..K-1 into ≥ 2 groups."""
+        from ..errors import ConfigError
+
+        if getattr(self, "seed_topics", None):
+            raise ConfigError("runs with seeded topics cannot be merged yet (the seeds belong to the old "
+                              "topics); train the seeded model with fewer topics instead")
+        groups = [sorted(int(k) for k in g) for g in groups]
+        if sorted(k for g in groups for k in g) != list(range(self.n_topics)) or len(groups) < 2:
+            raise ConfigError(f"the groups must split the {self.n_topics} topics into at least 2 groups, "
+                              f"each topic in exactly one; got {groups}")
+        return groups

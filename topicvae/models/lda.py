@@ -385,13 +385,7 @@ class LDA(TopicModel):
         with ``passes`` passes of online VB. ``X`` is not needed. This model is not changed."""
         if not hasattr(self, "model_"):
             raise RuntimeError("this LDA model is not fitted yet; call fit(X) first")
-        if self.seed_topics:
-            raise ConfigError("runs with seeded topics cannot be merged yet (the seeds belong to the old "
-                              "topics); train the seeded model with fewer topics instead")
-        groups = [sorted(int(k) for k in g) for g in groups]
-        if sorted(k for g in groups for k in g) != list(range(self.n_topics)) or len(groups) < 2:
-            raise ConfigError(f"the groups must split the {self.n_topics} topics into at least 2 groups, "
-                              f"each topic in exactly one; got {groups}")
+        groups = self._merge_partition(groups)
         old = self.model_
 
         def summed(rows: np.ndarray) -> np.ndarray:

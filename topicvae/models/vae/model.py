@@ -655,7 +655,7 @@ class ProdLDA(VAETopicModel):
                               f"got {self.min_topic_df!r}")
         if self.topic_init not in TOPIC_INITS:
             raise ConfigError(f"topic_init must be one of {', '.join(TOPIC_INITS)}, got {self.topic_init!r}")
-        for name in ("topic_lr", "exclusivity", "reliability_df"):
+        for name in ("topic_lr", "exclusivity", "reliability_df", "seed_prior_shift"):
             value = getattr(self, name)
             if value is None and name == "topic_lr":
                 continue
@@ -664,14 +664,7 @@ class ProdLDA(VAETopicModel):
         if self.beta_decay * self.lr >= 1:
             raise ConfigError(f"beta_decay × lr must be below 1 (β shrinks by that share every step), got "
                               f"{self.beta_decay:g} × {self.lr:g}; lower beta_decay or lr")
-        self._check_seed_params()
-
-    def _check_seed_params(self) -> None:
-        """seed_topics, seed_strength (:func:`topicvae.seeding.check_seed_setting`) and seed_prior_shift ≥ 0."""
         check_seed_setting(self.seed_topics, self.seed_strength, self.n_topics)
-        shift = self.seed_prior_shift
-        if isinstance(shift, bool) or not isinstance(shift, (int, float, np.number)) or not 0 <= shift < np.inf:
-            raise ConfigError(f"seed_prior_shift must be a number of 0 or more, got {shift!r}")
 
     def _seed_lists(self, n_words: int) -> list[list[int]] | None:
         """seed_topics as lists of ints, after checking every id is a word of the vocabulary."""
@@ -763,13 +756,7 @@ class ProdLDA(VAETopicModel):
         from .merge import merge_network
 
         X = self._check_X(X)
-        if self.seed_topics:
-            raise ConfigError("runs with seeded topics cannot be merged yet (the seeds belong to the old "
-                              "topics); train the seeded model with fewer topics instead")
-        groups = [sorted(int(k) for k in g) for g in groups]
-        if sorted(k for g in groups for k in g) != list(range(self.n_topics)) or len(groups) < 2:
-            raise ConfigError(f"the groups must split the {self.n_topics} topics into at least 2 groups, "
-                              f"each topic in exactly one; got {groups}")
+        groups = self._merge_partition(groups)
         new = type(self)(**{**self.get_params(), "n_topics": len(groups)})
         with torch_threads(self.threads):
             net = new._build_net(self.n_words_).to(next(self.net_.parameters()).device)
