@@ -1,11 +1,12 @@
 """topicvae app: the launcher's command line, folders, warnings and refusals, and how it stops.
 
 Most tests fake the Streamlit process; the last ones start a real ``topicvae app`` and stop
-it for real (SIGTERM to the launcher alone, a restart on the same port at once).
+it for real (SIGTERM to the launcher alone, a SIGKILL of it, a restart on the same port at once).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -188,6 +189,27 @@ def test_sigterm_to_the_launcher_stops_streamlit_and_frees_the_port(tmp_path):
         assert status == 0, log.read_text()[-3000:]  # a stop that was asked for
     finally:
         stop_app(proc)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's prctl")
+def test_a_launcher_killed_outright_takes_streamlit_with_it(tmp_path):
+    port = free_port()
+    proc, url, log = _start(tmp_path, port, "first")
+    try:
+        child = _streamlit_child(proc)
+        os.kill(proc.pid, signal.SIGKILL)  # no handler runs: only the kernel can tell Streamlit
+        proc.wait(timeout=60)
+        deadline = time.monotonic() + 60
+        while not (_gone(child) and _port_is_free(port)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _gone(child), f"Streamlit (pid {child.pid}) outlived the killed launcher"
+        assert _port_is_free(port) and not is_healthy(url)
+    finally:
+        stop_app(proc)
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if not _gone(child):
+                child.kill()
 
 
 @pytest.mark.slow

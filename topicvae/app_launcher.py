@@ -5,12 +5,14 @@ The dashboard is the subpackage :mod:`topicvae.app`; its entry file is found wit
 folders from ``TOPICVAE_CORPORA_DIR`` and ``TOPICVAE_RUNS_DIR``, which :func:`launch` sets
 to absolute paths, so the app sees the same folders whatever directory Streamlit runs in.
 The launcher stays in front of the Streamlit process it starts: Ctrl-C and SIGTERM (what
-``docker stop`` and systemd send) stop both.
+``docker stop`` and systemd send) stop both, and on Linux a launcher killed outright (SIGKILL,
+the out-of-memory killer) takes Streamlit with it (:func:`stop_with_parent`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import ipaddress
 import os
 import signal
@@ -128,8 +130,36 @@ def launch(corpora_dir: str | os.PathLike | None = None, runs_dir: str | os.Path
     print(f"topicvae dashboard: {app_url(host, port)}", flush=True)
     print(f"  corpora: {corpora}\n  runs:    {runs}\n  stop with Ctrl-C", flush=True)
     with sigterm_raises_stop():  # before Popen: a SIGTERM from now on stops Streamlit too
-        proc = subprocess.Popen(streamlit_command(entry, host, port), env=env)
+        proc = subprocess.Popen(streamlit_command(entry, host, port), env=env, preexec_fn=stop_with_parent())
         return wait_for(proc)
+
+
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): the signal a process gets when its parent dies
+
+
+def stop_with_parent():
+    """A ``preexec_fn`` that has the child sent SIGTERM when the launcher dies, however it dies
+    (Linux's ``prctl(PR_SET_PDEATHSIG)``); None elsewhere.
+
+    A SIGKILL cannot be caught, so without it a launcher killed outright would leave Streamlit
+    listening, orphaned, with the port taken. The signal is tied to the thread that starts the
+    child: :func:`launch` runs in the CLI's main thread, which lives as long as the launcher.
+    libc is looked up here, before the fork: between fork and exec only the call itself runs.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the launcher died before the call took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
 
 
 class StopRequested(Exception):
