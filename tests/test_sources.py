@@ -539,3 +539,47 @@ def test_octis_metadata_that_is_not_json_is_a_warning(tmp_path, caplog):
     (folder / "metadata.json").write_text("{not json")
     assert len(_docs(folder)) == 3
     assert "metadata.json: not a JSON object; the document counts were not checked" in caplog.text
+
+
+# ------------------------------------------------------------------ archives that unpack to far more than their size
+def _bomb_members(n_bytes: int) -> dict:
+    """Two text members that together unpack to about ``n_bytes``: repeated text compresses ~1000 times."""
+    line = b"apple banana cherry grape melon lemon\n"
+    body = line * (n_bytes // (2 * len(line)))
+    return {"docs/a.txt": body, "docs/b.txt": body}
+
+
+def _deflated_zip(path, members):
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("make", [lambda p, m: _deflated_zip(p / "bomb.zip", m), lambda p, m: _tar(p / "bomb.tar.gz", m)],
+                         ids=["zip", "tar.gz"])
+def test_an_archive_unpacking_past_its_allowance_is_refused_and_one_within_is_read(make, tmp_path, monkeypatch):
+    from topicvae.text import sources
+
+    path = make(tmp_path, _bomb_members(3 << 20))
+    assert sources.MAX_UNPACK_RATIO * path.stat().st_size < 1 << 20  # the ratio alone would refuse it
+    monkeypatch.setattr(sources, "MIN_UNPACK_BYTES", 1 << 20)
+    with pytest.raises(SourceError, match="unpacks to more than 1 MB of text.*zip bomb") as e:
+        _docs(path)
+    _one_line(e)
+    monkeypatch.setattr(sources, "MIN_UNPACK_BYTES", 4 << 20)  # the same archive, within the allowance
+    assert [d.id for d in _docs(path)] == ["a.txt", "b.txt"]
+
+
+def test_ingest_of_a_zip_bomb_is_one_line_and_writes_no_corpus(tmp_path, monkeypatch, capsys):
+    from topicvae.cli import main
+    from topicvae.text import sources
+
+    _deflated_zip(tmp_path / "bomb.zip", _bomb_members(3 << 20))
+    monkeypatch.setattr(sources, "MIN_UNPACK_BYTES", 1 << 20)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TOPICVAE_CORPORA_DIR", raising=False)
+    code = main(["ingest", "bomb.zip", "--name", "c"])
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and "zip bomb" in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "corpora" / "c").exists()

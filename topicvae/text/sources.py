@@ -55,6 +55,12 @@ OCTIS_SPLITS = ("train", "val", "test")
 # the text files OCTIS' Dataset.save writes beside corpus.tsv: not documents
 _OCTIS_TEXT_FILES = ("vocabulary.txt", "indexes.txt")
 _OCTIS_SNIFF_LINES = 50  # rows of a .tsv looked at to tell OCTIS' layout from a table with a header
+# An archive may unpack to at most this many times its own size in text files (and always to
+# MIN_UNPACK_BYTES): text compresses 3-10 times, while a small archive that unpacks to gigabytes
+# (a "zip bomb") would fill the memory before any document is processed. Members are read up
+# to what is left of the allowance, so a bomb is refused after reading just past it.
+MAX_UNPACK_RATIO = 100
+MIN_UNPACK_BYTES = 1 << 30
 # What the zip, tar and compression modules raise for damaged, truncated or unsupported
 # archives (RuntimeError: zipfile's "encrypted, password required"; IndexError: its
 # parsing of a damaged extra field).
@@ -355,11 +361,19 @@ def _archive_error(path: Path, exc: Exception, member: str | None = None) -> Sou
                        "make it again or extract it and ingest the folder")
 
 
-def _archive_docs(path: Path, members: list[tuple[str, object]], read) -> Iterator[RawDoc]:
-    """Documents of archive members ``(name, handle)`` read with ``read(handle)``, sorted by id.
+def unpack_allowance(path: Path) -> int:
+    """How many bytes the text files of archive ``path`` may unpack to (see MAX_UNPACK_RATIO)."""
+    return max(MIN_UNPACK_BYTES, MAX_UNPACK_RATIO * path.stat().st_size)
 
-    Members without a usable name and binary members are skipped and reported.
+
+def _archive_docs(path: Path, members: list[tuple[str, object]], read) -> Iterator[RawDoc]:
+    """Documents of archive members ``(name, handle)`` read with ``read(name, handle, limit)`` (at
+    most ``limit`` bytes), sorted by id.
+
+    Members without a usable name and binary members are skipped and reported. An archive whose
+    text files unpack to more than :func:`unpack_allowance` is refused.
     """
+    allowance, unpacked = unpack_allowance(path), 0
     skipped = _Skipped(path)
     named = []
     for name, handle in members:
@@ -372,7 +386,13 @@ def _archive_docs(path: Path, members: list[tuple[str, object]], read) -> Iterat
     docs = []
     for rel, name, handle in named:  # archive order is stream order: read in it, emit sorted by id
         short = PurePosixPath(*rel.parts[skip:]) if len(rel.parts) > skip else rel
-        doc = _doc_from_member(short, read(name, handle))
+        data = read(name, handle, allowance - unpacked + 1)
+        unpacked += len(data)
+        if unpacked > allowance:
+            raise SourceError(f"{printable_name(str(path))} unpacks to more than {allowance / 2**20:,.0f} MB of text "
+                              f"({MAX_UNPACK_RATIO} times its size or {MIN_UNPACK_BYTES / 2**30:g} GB, whichever is more): refused as a likely "
+                              "zip bomb; if it is genuine, extract it and ingest the folder")
+        doc = _doc_from_member(short, data)
         if doc is None:
             skipped.add("binary", str(rel))
         else:
@@ -399,12 +419,13 @@ def _read_zip(path: Path) -> Iterator[RawDoc]:
         raise SourceError(f"cannot read {printable_name(str(path))}: not a valid zip archive "
                           f"({_first_line(exc)})") from exc
 
-    def read(name: str, info: zipfile.ZipInfo) -> bytes:
+    def read(name: str, info: zipfile.ZipInfo, limit: int) -> bytes:
         if info.flag_bits & 0x1:
             raise SourceError(f"member {printable_name(name)!r} of {printable_name(str(path))} is encrypted; "
                               "extract the archive with its password and ingest the folder")
         try:
-            return zf.read(info)
+            with zf.open(info) as f:  # checks the CRC once the member is read to its end
+                return f.read(limit)
         except _ARCHIVE_ERRORS as exc:
             raise _archive_error(path, exc, printable_name(name)) from exc
 
@@ -424,10 +445,10 @@ def _read_tar(path: Path) -> Iterator[RawDoc]:
         raise SourceError(f"cannot read {printable_name(str(path))}: not a tar or zip archive (plain or compressed "
                           "with gzip, bzip2 or xz), or a damaged or truncated one") from exc
 
-    def read(name: str, member: tarfile.TarInfo) -> bytes:
+    def read(name: str, member: tarfile.TarInfo, limit: int) -> bytes:
         try:
             f = tf.extractfile(member)
-            return f.read() if f is not None else b""
+            return f.read(limit) if f is not None else b""
         except _ARCHIVE_ERRORS as exc:
             raise _archive_error(path, exc, printable_name(name)) from exc
 
