@@ -21,7 +21,7 @@ Usage::
     python benchmarks/crash.py --source ../shared/corpora/20news-bydate.tar.gz --kills 5 --only ingest
     python benchmarks/crash.py --cost ../shared/corpora/20news-bydate.tar.gz   # what a checkpoint per epoch costs
 
-The test suite runs the same trials with 5 kills each (tests/test_crash.py).
+The test suite runs the same trials with 3 kills each (tests/test_crash.py).
 """
 
 from __future__ import annotations
