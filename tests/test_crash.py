@@ -1,10 +1,10 @@
 """kill -9 at seeded random moments of real ingest and train processes: the next command recovers.
 
-The same trials as ``benchmarks/crash.py`` (which runs 20 kills each), 3 each here, so that
-the suite stays well under 15 minutes on 2 cores: after each kill the folder holds nothing half-written that looks complete, the plain command
-(or ``--resume`` when it says the run can be continued) succeeds without ``--force``, the
-result equals an uninterrupted run's bitwise, no debris is left, and a killed training
-loses no epoch it had reported finished.
+The same trials as ``benchmarks/crash.py`` (which runs 20 kills each), 3 each here to keep
+the suite short: after each kill the folder holds nothing half-written that looks complete,
+the plain command (or ``--resume`` when it says the run can be continued) succeeds without
+``--force``, the result equals an uninterrupted run's bitwise, no debris is left, and a
+killed training loses no epoch it had reported finished.
 """
 
 from __future__ import annotations

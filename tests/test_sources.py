@@ -149,10 +149,12 @@ def test_json_array_line_is_rejected(tmp_path):
 # ------------------------------------------------------------------ damaged and unusual input
 # Each test reproduces a crash or a silent loss found by fuzzing (tests/test_fuzz.py,
 # benchmarks/fuzz.py): every reader raises SourceError (one line) or reads the data.
-def _zip(path, members, encrypted=()):
+def _zip(path, members, encrypted=(), compression=zipfile.ZIP_STORED):
     with zipfile.ZipFile(path, "w") as z:
         for name, data in members.items():
-            z.writestr(zipfile.ZipInfo(name), data)  # a ZipInfo: writestr("") fails in zipfile itself
+            info = zipfile.ZipInfo(name)  # a ZipInfo: writestr("") fails in zipfile itself
+            info.compress_type = compression
+            z.writestr(info, data)
             if name in encrypted:
                 z.getinfo(name).flag_bits |= 0x1  # written into the central directory at close
     return path
@@ -549,14 +551,7 @@ def _bomb_members(n_bytes: int) -> dict:
     return {"docs/a.txt": body, "docs/b.txt": body}
 
 
-def _deflated_zip(path, members):
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    return path
-
-
-@pytest.mark.parametrize("make", [lambda p, m: _deflated_zip(p / "bomb.zip", m), lambda p, m: _tar(p / "bomb.tar.gz", m)],
+@pytest.mark.parametrize("make", [lambda p, m: _zip(p / "bomb.zip", m, compression=zipfile.ZIP_DEFLATED), lambda p, m: _tar(p / "bomb.tar.gz", m)],
                          ids=["zip", "tar.gz"])
 def test_an_archive_unpacking_past_its_allowance_is_refused_and_one_within_is_read(make, tmp_path, monkeypatch):
     from topicvae.text import sources
@@ -575,7 +570,7 @@ def test_ingest_of_a_zip_bomb_is_one_line_and_writes_no_corpus(tmp_path, monkeyp
     from topicvae.cli import main
     from topicvae.text import sources
 
-    _deflated_zip(tmp_path / "bomb.zip", _bomb_members(3 << 20))
+    _zip(tmp_path / "bomb.zip", _bomb_members(3 << 20), compression=zipfile.ZIP_DEFLATED)
     monkeypatch.setattr(sources, "MIN_UNPACK_BYTES", 1 << 20)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("TOPICVAE_CORPORA_DIR", raising=False)

@@ -390,8 +390,8 @@ def _archive_docs(path: Path, members: list[tuple[str, object]], read) -> Iterat
         unpacked += len(data)
         if unpacked > allowance:
             raise SourceError(f"{printable_name(str(path))} unpacks to more than {allowance / 2**20:,.0f} MB of text "
-                              f"({MAX_UNPACK_RATIO} times its size or {MIN_UNPACK_BYTES / 2**30:g} GB, whichever is more): refused as a likely "
-                              "zip bomb; if it is genuine, extract it and ingest the folder")
+                              f"({MAX_UNPACK_RATIO} times its size or {MIN_UNPACK_BYTES / 2**30:g} GB, whichever is "
+                              "more): refused as a likely zip bomb; if it is genuine, extract it and ingest the folder")
         doc = _doc_from_member(short, data)
         if doc is None:
             skipped.add("binary", str(rel))
