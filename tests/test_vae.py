@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import subprocess
@@ -125,6 +126,41 @@ def test_bernoulli_reconstruction_is_the_presence_log_likelihood(small):
     p = torch.sigmoid(logits)
     expected = -(y * p.log() + (1 - y) * (1 - p).log()).sum(1)
     torch.testing.assert_close(nets.bernoulli_reconstruction(logits, b), expected)
+
+
+@pytest.mark.parametrize("likelihood", ["multinomial", "bernoulli"])
+@pytest.mark.parametrize("seeds", [None, [[0, 1, 2]]])
+def test_decoder_on_the_topic_vocabulary_gives_the_full_decoders_loss_and_gradients(small, likelihood, seeds):
+    from topicvae.models.vae.model import document_frequencies
+
+    df = document_frequencies(small)
+    model = ProdLDA(4, likelihood=likelihood, min_topic_df=int(np.median(df)), seed_topics=seeds, **TINY)
+    net = model._build_net(small.shape[1], small)
+    rows = net.topic_rows()
+    assert rows is not None and 0 < len(rows) < small.shape[1]  # a partial topic vocabulary
+    batch = nets.CSRBatches(small).batch(0, 50, transposed=True)
+    z = torch.randn(50, 4, generator=torch.Generator().manual_seed(0))
+    full_net = copy.deepcopy(net)  # the same weights, through the general decoder
+    for training in (True, False):
+        results = []
+        for one, reconstruct in ((net, net.reconstruct), (full_net, lambda z, x: nets.TopicVAE.reconstruct(full_net, z, x))):
+            one.train(training)
+            one.zero_grad()
+            torch.manual_seed(1)  # the same θ dropout for both
+            loss = reconstruct(z, batch)
+            loss.sum().backward()
+            bn = one.decoder_bn
+            results.append((loss.detach(), one.topic_embeddings.grad.clone(), bn.bias.grad.clone(),
+                            bn.running_mean[rows].clone(), bn.running_var[rows].clone()))
+        for fast, full in zip(*results):
+            torch.testing.assert_close(fast, full, rtol=1e-5, atol=1e-4)
+    # the diversity term on the topic rows equals the term on the whole β (zero rows included)
+    net.train(True)
+    net.reconstruct(z, batch)  # keeps its β of the topic rows for the penalty
+    beta = net.beta_matrix()
+    cost = -beta / beta.std()
+    plan = nets.sinkhorn_plan(cost, net.transport_eps, net.transport_iters, net.word_mass)
+    torch.testing.assert_close(net.penalty(0), net.diversity * (plan * cost).sum(), rtol=1e-5, atol=1e-5)
 
 
 @pytest.fixture(scope="module")

@@ -197,6 +197,17 @@ def ppmi_embeddings(X: sp.csr_matrix, dim: int, seed: int = 0, dense_limit: int 
     return (emb / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
+def std_with_zero_rows(rows: torch.Tensor, n_rows: int) -> torch.Tensor:
+    """The standard deviation (unbiased, as ``Tensor.std``) of the (n_rows, K) matrix made of
+    ``rows`` (R, K) and n_rows − R rows of zeros, without building it."""
+    if len(rows) == n_rows:
+        return rows.std()
+    n = n_rows * rows.shape[1]
+    total = rows.sum(dtype=torch.float64)
+    squares = (rows.double() ** 2).sum()
+    return ((squares - total * total / n) / (n - 1)).clamp_min(0.0).sqrt().to(rows.dtype)
+
+
 def sinkhorn_plan(cost: torch.Tensor, eps: float, iters: int = 50, word_mass: torch.Tensor | None = None) -> torch.Tensor:
     """Entropic optimal transport plan between V words and K topics (mass 1/K each).
 
@@ -530,15 +541,28 @@ class ProdLDANet(TopicVAE):
         self.seed_prior_shift = float(seed_prior_shift)
         self.register_buffer("seed_words", seed_indicator(n_words, n_topics, seed_topics), persistent=False)
 
-    def beta_matrix(self) -> torch.Tensor:
-        """β: (V, K), the weight of topic k on word w before the decoder's batch norm."""
-        beta = self.beta.weight if self.beta is not None else self.word_embeddings @ self.topic_embeddings
-        beta = beta * self.topic_mask[:, None]
+    def beta_matrix(self, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """β: (V, K), the weight of topic k on word w before the decoder's batch norm; with
+        ``rows`` (ids of topic-vocabulary words, :meth:`topic_rows`) only those rows of it."""
+        if rows is None:
+            beta = self.beta.weight if self.beta is not None else self.word_embeddings @ self.topic_embeddings
+            beta = beta * self.topic_mask[:, None]
+        else:  # the rows alone: the product over the whole vocabulary is most of a step's work
+            beta = self.beta.weight[rows] if self.beta is not None else self.word_embeddings[rows] @ self.topic_embeddings
         if self.seed_words is not None:  # guided topics
-            beta = beta * self.seed_exclusive()
-            spread = beta.detach()[self.topic_mask > 0].std().clamp_min(1e-12)
-            beta = beta + (self.seed_strength * spread) * self.seed_lead()
+            exclusive, lead = self.seed_exclusive(), self.seed_lead()
+            in_topics = self.topic_mask > 0
+            if rows is not None:
+                exclusive, lead, in_topics = exclusive[rows], lead[rows], in_topics[rows]
+            beta = beta * exclusive
+            spread = beta.detach()[in_topics].std().clamp_min(1e-12)
+            beta = beta + (self.seed_strength * spread) * lead
         return beta
+
+    def topic_rows(self) -> torch.Tensor | None:
+        """The ids of the topic vocabulary (``topic_mask`` > 0), or None when it is every word."""
+        rows = torch.nonzero(self.topic_mask > 0).squeeze(1)
+        return None if len(rows) == len(self.topic_mask) else rows
 
     def prior_mean(self, x: SparseBatch) -> torch.Tensor:
         """The prior's mean per document, (B, K) with guided topics and ``seed_prior_shift`` > 0:
@@ -591,6 +615,46 @@ class ProdLDANet(TopicVAE):
     def logits(self, z: torch.Tensor) -> torch.Tensor:
         return self.word_logits(self.theta_drop(F.softmax(z, dim=1)))
 
+    def reconstruct(self, z: torch.Tensor, x: SparseBatch) -> torch.Tensor:
+        """−log p(x | z) per document, (B,), computing the decoder on the topic vocabulary only.
+
+        A word outside it has β = 0, so the batch norm maps its logit to the norm's shift
+        whatever θ is: its logit is the same constant in every document. The softmax's
+        normaliser (or the Bernoulli's sum over the vocabulary) then needs those words only
+        once per batch, not once per document. The same value as the general
+        :meth:`TopicVAE.reconstruct`, in about V_topics / V of the work.
+        """
+        rows = self.topic_rows()
+        if rows is None:
+            return super().reconstruct(z, x)
+        theta = self.theta_drop(F.softmax(z, dim=1))
+        beta = self.beta_matrix(rows)
+        if self.training and torch.is_grad_enabled():
+            self._step_beta = beta  # reused by penalty()
+        topic_logits = self._topic_batch_norm(F.linear(theta, beta), rows)  # (B, V_topics)
+        other = self.decoder_bn.bias[self.topic_mask == 0]  # the other words' logits, every document's
+        position = torch.full_like(self.topic_mask, -1, dtype=torch.long)
+        position[rows] = torch.arange(len(rows), device=rows.device)
+        at = position[x.indices]  # each stored word's column in topic_logits (−1: not a topic word)
+        stored = torch.where(at >= 0, topic_logits[x.rows, at.clamp_min(0)], self.decoder_bn.bias[x.indices])
+        zeros = torch.zeros(x.size, dtype=topic_logits.dtype, device=topic_logits.device)
+        if self.likelihood == "bernoulli":
+            paid = F.softplus(topic_logits).sum(dim=1) + F.softplus(other).sum()
+            return paid - zeros.index_add(0, x.rows, stored)
+        normaliser = torch.logaddexp(torch.logsumexp(topic_logits, dim=1), torch.logsumexp(other, dim=0))
+        return normaliser * zeros.index_add(0, x.rows, x.counts) - zeros.index_add(0, x.rows, stored * x.counts)
+
+    def _topic_batch_norm(self, h: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        """The decoder's batch norm applied to the columns ``rows`` of the logits (h: (B, len(rows))),
+        updating those columns' running statistics as the full norm would."""
+        bn = self.decoder_bn
+        mean, var = bn.running_mean[rows], bn.running_var[rows]  # copies, updated in place by batch_norm
+        out = F.batch_norm(h, mean, var, None, bn.bias[rows], self.training, bn.momentum, bn.eps)
+        if self.training:
+            bn.running_mean[rows] = mean
+            bn.running_var[rows] = var
+        return out
+
     def topic_word(self) -> torch.Tensor:
         """The topics as word distributions: (K, V), rows sum to 1.
 
@@ -638,10 +702,14 @@ class ProdLDANet(TopicVAE):
         if self.diversity <= 0:
             return None
         if beta is None:  # penalty without a forward pass first
-            beta = self.beta_matrix()
-        cost = -beta / beta.detach().std().clamp_min(1e-12)
-        if self._plan is None or step % self.transport_every == 0:
-            self._plan = sinkhorn_plan(cost, self.transport_eps, self.transport_iters, self.word_mass)
+            beta = self.beta_matrix(self.topic_rows())
+        # β of the whole vocabulary or of the topic rows only (reconstruct's): the other words have
+        # β = 0 and no mass, so they add nothing but the zeros that the scale of the cost, β's
+        # standard deviation over the whole vocabulary, counts
+        cost = -beta / std_with_zero_rows(beta.detach(), len(self.topic_mask)).clamp_min(1e-12)
+        mass = self.word_mass if len(beta) == len(self.topic_mask) else self.word_mass[self.topic_rows()]
+        if self._plan is None or self._plan.shape != cost.shape or step % self.transport_every == 0:
+            self._plan = sinkhorn_plan(cost, self.transport_eps, self.transport_iters, mass)
         return self.diversity * (self._plan * cost).sum()
 
 
