@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bench_support import load
+from topicvae import evaluation
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +111,7 @@ def qrow(model, seed, npmi, fit_s, diversity=0.9, corpus="c", k=20, **extra) -> 
 def test_quality_aggregates_seeds_and_compares_default_prodlda(quality):
     P, T, L = (quality.MODEL_LABELS[m] for m in ("prodlda", "tomotopy", "lda"))
     rows = [qrow(P, 0, 0.30, 10.0, 0.90), qrow(P, 1, 0.32, 14.0, 0.80),   # mean NPMI 0.31 ± 0.01, 12 s, div 0.85
-            qrow(T, 0, 0.27, 40.0), qrow(T, 1, 0.29, 20.0),               # mean 0.28, 30 s
+            qrow(T, 0, 0.27, 40.0, npmi_diverse=0.25), qrow(T, 1, 0.29, 20.0, npmi_diverse=0.27),  # 0.28, 30 s
             qrow(L, 0, 0.35, 5.0),
             qrow(quality.MODEL_LABELS["plain"], 0, 0.99, 1.0, error="boom"),  # failed: left out
             qrow(P, 0, 0.20, 8.0, k=100), qrow(L, 0, 0.25, 6.0, k=100)]   # K=100: no tomotopy
@@ -124,15 +125,29 @@ def test_quality_aggregates_seeds_and_compares_default_prodlda(quality):
 
     k20, k100 = quality.verdict(agg)
     assert k20["vs_tomotopy"] == pytest.approx(0.03) and k20["vs_lda"] == pytest.approx(-0.04)
+    assert k20["vs_tomotopy_diverse"] == pytest.approx(0.05)  # against tomotopy read out 0.85 diverse (0.26)
     assert k20["time_ratio"] == pytest.approx(0.4) and k20["diversity"] == pytest.approx(0.85)
     assert dict(k20["targets"]) == {"NPMI ≥ tomotopy": True, "div ≥ 0.85": True, "time ≤ 0.5× tomotopy": True}
     assert k100["vs_tomotopy"] is None and k100["vs_lda"] == pytest.approx(-0.05)
     assert dict(k100["targets"]) == {"NPMI ≥ LdaModel": False, "time ≤ 0.5× tomotopy": None}
 
     text = quality.verdict_table([k20, k100])
-    assert "| c | 20 | 0.310 | +0.030 | -0.040 | 0.850 | 0.40 | met: NPMI ≥ tomotopy, div ≥ 0.85, time" in text
+    assert "| c | 20 | 0.310 | +0.030 | +0.050 | -0.040 | 0.850 | 0.40 | met: NPMI ≥ tomotopy, div ≥ 0.85, time" in text
     assert text.splitlines()[-1].endswith("| missed: NPMI ≥ LdaModel; not measured: time ≤ 0.5× tomotopy |")
     assert "| c | 1,000 | 800 | 200 | 20 | ProdLDA | 0.310 ± 0.010 | 0.410 ± 0.010 | +0.100 ± 0.000 |" in quality.table(agg)
+
+
+def test_diverse_readout_keeps_diverse_topics_and_separates_shared_words(quality):
+    rng = np.random.default_rng(0)
+    own = rng.dirichlet(np.full(200, 0.05), size=4)  # 4 topics of their own words
+    assert quality.diverse_readout(own)[1] == 0.0 and np.array_equal(quality.diverse_readout(own)[0], own)
+    shared = 0.5 * own + 0.5 * rng.dirichlet(np.full(200, 0.05))  # every topic led by the same 25 words
+    assert evaluation.topic_diversity(shared) < 0.85
+    read, gamma = quality.diverse_readout(shared)
+    assert gamma > 0 and evaluation.topic_diversity(read) >= 0.85
+    # the words each topic keeps at its head are those it weighs most among the topics
+    top = evaluation.top_word_ids(read, 5)
+    assert all((shared[k, top[k]] >= shared[:, top[k]].max(axis=0) - 1e-12).all() for k in range(4))
 
 
 def _octis_tsv(path, n: int = 40) -> None:
