@@ -40,7 +40,8 @@ NPMI of the top-10 words with the test documents as reference (held-out; what ``
 evaluate`` reports) and with the training documents; their gap (train − held-out); diversity of
 the top 25; held-out NPMI of the topics read out at least 0.85 diverse (:func:`diverse_readout`:
 the model's own topics if they already are; LDA's share their frequent words, and this puts them
-beside ProdLDA's at the diversity its target asks for); the median training-document frequency of all topics' top-10 words; C_v and gensim's
+beside ProdLDA's at the diversity its target asks for); the median training-document frequency
+of all topics' top-10 words; C_v and gensim's
 ``c_npmi`` (window 10) over the test documents' tokens (the corpus's preprocessing, text order,
 out-of-vocabulary tokens kept; tokenized once and cached); label NMI of argmax θ on the test
 documents; train seconds (wall time of ``fit``, first-use imports warmed up before the clock);
@@ -236,10 +237,11 @@ def score_topics(topic_word, X_train, X_test, *, vocab=None, tokens=None, cv: bo
     npmi, per_topic = evaluation.npmi(ids, X_test, top_n)
     npmi_train, _ = evaluation.npmi(ids, X_train, top_n)
     df = np.asarray((sp.csr_matrix(X_train) > 0).sum(axis=0)).ravel()
-    diverse, _ = diverse_readout(topic_word)
+    diverse, gamma = diverse_readout(topic_word)
+    npmi_diverse = npmi if gamma == 0 else evaluation.npmi(evaluation.top_word_ids(diverse, top_n), X_test, top_n)[0]
     out = {"npmi": float(npmi), "npmi_train": float(npmi_train), "gap": float(npmi_train - npmi),
            "diversity": float(evaluation.topic_diversity(topic_word, DIVERSITY_TOP)),
-           "npmi_diverse": float(evaluation.npmi(evaluation.top_word_ids(diverse, top_n), X_test, top_n)[0]),
+           "npmi_diverse": float(npmi_diverse),
            "median_df": float(np.median(df[np.concatenate(ids)])), "c_npmi": None, "cv": None,
            "npmi_per_topic": [float(v) for v in per_topic]}
     if tokens is not None:
@@ -256,19 +258,23 @@ def score_topics(topic_word, X_train, X_test, *, vocab=None, tokens=None, cv: bo
 def diverse_readout(topic_word, min_diversity: float = TARGETS["min_diversity"]) -> tuple[np.ndarray, float]:
     """The topics read out at least ``min_diversity`` diverse (top 25), and the γ that did it.
 
-    Each word's weight in a topic is multiplied by (that weight / its largest weight in any
-    topic)^γ, for the first γ of :data:`EXCLUSIVITY_STEPS` that reaches the diversity (the last
-    if none does), so a word shared by topics stays high in its strongest one only. γ = 0: the
-    model's own read-out, already diverse enough. It puts models whose topics share their most
-    frequent words (LDA's) beside one whose read-out keeps them apart on equal terms: NPMI at
-    the same diversity.
+    ProdLDA's own exclusive read-out (:func:`topicvae.models.vae.networks.exclusive_topics`) with
+    the first γ of :data:`EXCLUSIVITY_STEPS` that reaches the diversity (the last if none does),
+    so a word shared by topics stays high in its strongest one only. γ = 0: the model's own
+    read-out, already diverse enough. It puts models whose topics share their most frequent
+    words (LDA's) beside one whose read-out keeps them apart on equal terms: NPMI at the same
+    diversity.
     """
+    import torch
+
     from topicvae import evaluation
+    from topicvae.models.vae.networks import exclusive_topics
 
     p = np.asarray(topic_word, dtype=np.float64)
-    share = p / np.maximum(p.max(axis=0, keepdims=True), np.finfo(np.float64).tiny)
-    for gamma in EXCLUSIVITY_STEPS:
-        read = p * share ** gamma
+    if evaluation.topic_diversity(p, DIVERSITY_TOP) >= min_diversity:
+        return p, 0.0
+    for gamma in EXCLUSIVITY_STEPS[1:]:
+        read = exclusive_topics(torch.from_numpy(p), gamma).numpy()
         if evaluation.topic_diversity(read, DIVERSITY_TOP) >= min_diversity:
             break
     return read, gamma

@@ -208,6 +208,15 @@ def std_with_zero_rows(rows: torch.Tensor, n_rows: int) -> torch.Tensor:
     return ((squares - total * total / n) / (n - 1)).clamp_min(0.0).sqrt().to(rows.dtype)
 
 
+def exclusive_topics(p: torch.Tensor, gamma: float) -> torch.Tensor:
+    """Topics (K, V) with each word lowered in the topics that weigh it less than its strongest
+    topic does: p_k(w) · (p_k(w) / max_j p_j(w))^γ, each row renormalised. A word shared by
+    topics so leads only the one it belongs to most."""
+    share = p / p.max(dim=0, keepdim=True).values.clamp_min(torch.finfo(p.dtype).tiny)
+    p = p * share ** gamma
+    return p / p.sum(dim=1, keepdim=True)
+
+
 def sinkhorn_plan(cost: torch.Tensor, eps: float, iters: int = 50, word_mass: torch.Tensor | None = None) -> torch.Tensor:
     """Entropic optimal transport plan between V words and K topics (mass 1/K each).
 
@@ -677,11 +686,7 @@ class ProdLDANet(TopicVAE):
         beta = self.beta_matrix().T * self.word_reliability
         scaled = beta / beta[:, self.topic_mask > 0].std().clamp_min(1e-12)
         p = F.softmax(scaled.masked_fill(self.topic_mask == 0, -math.inf), dim=1)
-        if self.exclusivity > 0:
-            share = p / p.max(dim=0, keepdim=True).values.clamp_min(torch.finfo(p.dtype).tiny)
-            p = p * share ** self.exclusivity
-            p = p / p.sum(dim=1, keepdim=True)
-        return p
+        return exclusive_topics(p, self.exclusivity) if self.exclusivity > 0 else p
 
     def generative_topic_word(self) -> torch.Tensor:
         """p(w | θ = e_k) through the decoder (its batch norm in the current mode): (K, V)."""
