@@ -171,6 +171,29 @@ def short_texts():
     return X[:2400], X[2400:], topic_word
 
 
+def test_automatic_epochs_follow_the_mean_length_of_the_training_documents():
+    from topicvae.models.vae.model import automatic_epochs
+
+    def corpus(lengths):
+        return sp.csr_matrix(np.array([[n, 0] for n in lengths], dtype=np.float32))
+
+    assert automatic_epochs(corpus([29, 29, 29])) == 10
+    assert automatic_epochs(corpus([30, 30, 30])) == 30
+    # only the training rows count: the long document is not one of them
+    assert automatic_epochs(corpus([5, 5, 500]), rows=np.array([0, 1])) == 10
+    assert automatic_epochs(corpus([5, 5, 500])) == 30
+
+
+def test_prodlda_trains_ten_epochs_on_short_documents_and_thirty_on_long_ones(short_texts, small):
+    short = ProdLDA(5, **TINY).fit(short_texts[0])  # 8 tokens a document
+    long = ProdLDA(4, **TINY).fit(small)  # 40 tokens a document
+    assert (short.epochs, len(short.history_)) == (None, 10)
+    assert (long.epochs, len(long.history_)) == (None, 30)
+    assert len(ProdLDA(5, epochs=3, **TINY).fit(short_texts[0]).history_) == 3  # a number given is kept
+    with pytest.raises(ConfigError, match="epochs must be at least 1"):
+        ProdLDA(5, epochs=0, **TINY).fit(short_texts[0])
+
+
 def _presence_nll(X_train, X_test) -> float:
     """−log p of the test documents' presence patterns under each word's training document frequency."""
     p = (np.asarray((X_train > 0).sum(0)).ravel() + 1.0) / (X_train.shape[0] + 2.0)

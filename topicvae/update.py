@@ -232,7 +232,8 @@ def base_epochs(run: runs.Run) -> int:
     if recorded is not None:
         return int(recorded)
     setting = runs.model_class(run.model_name).epochs_setting
-    return int((run.config.get("params") or {}).get(setting) or getattr(run.model, setting))
+    value = (run.config.get("params") or {}).get(setting) or getattr(run.model, setting)
+    return int(value if value is not None else run.config["epochs"])  # None: automatic, so the epochs it ran
 
 
 def default_epochs(run: runs.Run) -> int:
