@@ -177,21 +177,33 @@ def test_automatic_epochs_follow_the_mean_length_of_the_training_documents():
     def corpus(lengths):
         return sp.csr_matrix(np.array([[n, 0] for n in lengths], dtype=np.float32))
 
-    assert automatic_epochs(corpus([29, 29, 29])) == 10
-    assert automatic_epochs(corpus([30, 30, 30])) == 30
+    assert automatic_epochs(corpus([29, 29, 29])) == (15, 10)
+    assert automatic_epochs(corpus([30, 30, 30])) == (30, None)
     # only the training rows count: the long document is not one of them
-    assert automatic_epochs(corpus([5, 5, 500]), rows=np.array([0, 1])) == 10
-    assert automatic_epochs(corpus([5, 5, 500])) == 30
+    assert automatic_epochs(corpus([5, 5, 500]), rows=np.array([0, 1])) == (15, 10)
+    assert automatic_epochs(corpus([5, 5, 500])) == (30, None)
 
 
-def test_prodlda_trains_ten_epochs_on_short_documents_and_thirty_on_long_ones(short_texts, small):
-    short = ProdLDA(5, **TINY).fit(short_texts[0])  # 8 tokens a document
-    long = ProdLDA(4, **TINY).fit(small)  # 40 tokens a document
-    assert (short.epochs, len(short.history_)) == (None, 10)
-    assert (long.epochs, len(long.history_)) == (None, 30)
-    assert len(ProdLDA(5, epochs=3, **TINY).fit(short_texts[0]).history_) == 3  # a number given is kept
+def test_prodlda_on_short_documents_fixes_the_topics_after_ten_of_fifteen_epochs(short_texts, small):
+    X = short_texts[0]  # 8 tokens a document
+    short = ProdLDA(5, **TINY).fit(X)
+    assert (short.epochs, len(short.history_)) == (None, 15)
+    ten = ProdLDA(5, epochs=10, **TINY).fit(X)  # a number given: the topics learn in every epoch
+    # the first 10 epochs are the same run; the last 5 moved the encoder, never the topics
+    assert torch.equal(short.net_.topic_embeddings, ten.net_.topic_embeddings)
+    assert not torch.equal(short.net_.encoder.first.weight, ten.net_.encoder.first.weight)
+    np.testing.assert_array_equal(short.topic_word_, ten.topic_word_)
+    assert [h["train_loss"] for h in short.history_[:10]] == [h["train_loss"] for h in ten.history_]
+    moving = ProdLDA(5, epochs=11, **TINY).fit(X)
+    assert not torch.equal(moving.net_.topic_embeddings, ten.net_.topic_embeddings)
+    fixed = ProdLDA(5, epochs=11, topic_epochs=10, **TINY).fit(X)
+    assert torch.equal(fixed.net_.topic_embeddings, ten.net_.topic_embeddings)
+    long = ProdLDA(4, **TINY).fit(small)  # 40 tokens a document: 30 epochs, the topics in all
+    assert len(long.history_) == 30
     with pytest.raises(ConfigError, match="epochs must be at least 1"):
-        ProdLDA(5, epochs=0, **TINY).fit(short_texts[0])
+        ProdLDA(5, epochs=0, **TINY).fit(X)
+    with pytest.raises(ConfigError, match="topic_epochs must be"):
+        ProdLDA(5, topic_epochs=-1, **TINY).fit(X)
 
 
 def _presence_nll(X_train, X_test) -> float:

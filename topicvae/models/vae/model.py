@@ -51,24 +51,28 @@ MODEL_FILE = "model.pt"
 MODEL_FORMAT = 1
 _INFER_BATCH = 4096
 
-# epochs=None (automatic): how many epochs by the mean length of the training documents
+# epochs=None (automatic): (epochs, of which the topics learn in the first; None: all) by the mean
+# length of the training documents (automatic_epochs)
 SHORT_DOCUMENT_TOKENS = 30
-SHORT_DOCUMENT_EPOCHS = 10
-LONG_DOCUMENT_EPOCHS = 30
+SHORT_DOCUMENT_EPOCHS = (15, 10)
+LONG_DOCUMENT_EPOCHS = (30, None)
 
 
-def automatic_epochs(X: sp.csr_matrix, rows: np.ndarray | None = None) -> int:
-    """Epochs for ``epochs=None``: 10 when the training documents (``X``'s ``rows``; None: all)
-    hold fewer than 30 tokens on average (titles, abstracts' first lines, posts), else 30.
+def automatic_epochs(X: sp.csr_matrix, rows: np.ndarray | None = None) -> tuple[int, int | None]:
+    """(epochs, topic epochs) for ``epochs=None``: when the training documents (``X``'s ``rows``;
+    None: all) hold fewer than 30 tokens on average (titles, short posts), 15 epochs of which the
+    topics learn in the first 10 and only the encoder (and the decoder's background) in the last 5;
+    else 30 epochs, all of them for the topics (None).
 
     Short documents each carry a handful of co-occurrences; the topics start from clusters of
     word embeddings built from all of them together, and every further epoch of fitting
     single short documents moves the topics towards words that reconstruct them but co-occur
     less (on M10, DBLP and DBPedia_IT, 5–20 tokens a document, 10 epochs gave held-out NPMI
-    +0.001 to +0.041 over 30 at equal diversity, in a third of the time). Longer documents need
-    the later epochs for the diversity term to pull the topics apart (20 Newsgroups at 10
-    epochs: diversity 0.87 → 0.77 at K = 50). Measured with ``benchmarks/quality.py``
-    (docs/quality.md).
+    +0.004 to +0.047 over 30, means of two seeds). Stopping there leaves the encoder behind the
+    topics it infers θ for (label NMI of argmax θ on M10 at K = 50: 0.39 after 30 epochs, 0.19
+    after 10); 5 epochs on the fixed topics bring it back (0.38). Longer documents need the later
+    epochs for the diversity term to pull the topics apart (20 Newsgroups at 10 epochs: diversity
+    0.87 → 0.77 at K = 50). Measured with ``benchmarks/quality.py`` (docs/quality.md).
     """
     lengths = np.asarray(X.sum(axis=1)).ravel()
     mean = float((lengths if rows is None else lengths[rows]).mean()) if X.shape[0] else 0.0
@@ -186,7 +190,8 @@ class VAETopicModel(TopicModel):
         lr: Adam learning rate.
         betas: Adam (β1, β2); ProdLDA's authors use β1 = 0.99.
         epochs: most passes over the training documents; None: :func:`automatic_epochs`
-            (10 for documents of fewer than 30 tokens on average, else 30).
+            (15 for documents of fewer than 30 tokens on average, the topics fixed in the last
+            5 for the models that have them, else 30).
         patience: stop after this many epochs without a better validation ELBO and keep the
             best epoch's weights (0: never stop early, keep the last epoch's weights).
         val_fraction: share of the documents held out for early stopping (0: none; then
@@ -272,10 +277,14 @@ class VAETopicModel(TopicModel):
         resolve_device(self.device)
         need(self.likelihood in LIKELIHOODS, f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
 
-    def _train_settings(self, epochs: int) -> TrainSettings:
-        return TrainSettings(epochs=int(epochs), batch_size=int(self.batch_size), lr=float(self.lr),
-                             betas=tuple(self.betas), patience=int(self.patience), kl_warmup=int(self.kl_warmup),
-                             clip_norm=self.clip_norm or None, seed=int(self.seed))
+    def _epoch_plan(self, X: sp.csr_matrix, rows: np.ndarray) -> tuple[int, int | None]:
+        """(epochs, epochs in which the topics learn; None: all) of a fit on ``X``'s ``rows``."""
+        return (automatic_epochs(X, rows)[0] if self.epochs is None else int(self.epochs)), None
+
+    def _train_settings(self, epochs: int, topic_epochs: int | None = None) -> TrainSettings:
+        return TrainSettings(epochs=int(epochs), topic_epochs=topic_epochs, batch_size=int(self.batch_size),
+                             lr=float(self.lr), betas=tuple(self.betas), patience=int(self.patience),
+                             kl_warmup=int(self.kl_warmup), clip_norm=self.clip_norm or None, seed=int(self.seed))
 
     def _build_net(self, n_words: int, X: sp.csr_matrix | None = None,
                    rows: np.ndarray | None = None) -> TopicVAE:  # pragma: no cover
@@ -335,8 +344,7 @@ class VAETopicModel(TopicModel):
         with torch_threads(self.threads), torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(int(self.seed))
             net = (start_net if start_net is not None else self._build_net(n_words, X, rows)).to(device)
-            epochs = automatic_epochs(X, train_rows) if self.epochs is None else self.epochs
-            result = train(net, X, X_val, self._train_settings(epochs), device, checkpoint=checkpoint,
+            result = train(net, X, X_val, self._train_settings(*self._epoch_plan(X, train_rows)), device, checkpoint=checkpoint,
                            resume_from=ckpt, progress=progress, desc=self.name, train_rows=rows,
                            extra={"model": self.name, "params": self.get_params(), "n_words": n_words})
         self.net_ = net.eval()
@@ -612,6 +620,11 @@ class ProdLDA(VAETopicModel):
         topic_lr: the learning rate of the topic embeddings (of β) as a share of ``lr``:
             below 1 the topics refine their starting clusters rather than leave them. None
             (the default): 0.1 when the topics start from clusters, else 1.
+        topic_epochs: the topics (β, or T) learn in the first N epochs only; in the rest they are
+            fixed and only the encoder (and the decoder's background) trains, so that θ is
+            inferred for the topics as they ended. None (the default): with ``epochs=None`` as
+            :func:`automatic_epochs` says (10 of 15 on short documents, all 30 on longer ones);
+            with a number of epochs given, all of them.
         exclusivity: γ of the topic read-out (:meth:`.networks.ProdLDANet.topic_word`):
             a word weighs in a topic by its weight there times (that weight / its
             largest weight in any topic)^γ, so a word shared by topics leads only its
@@ -642,14 +655,15 @@ class ProdLDA(VAETopicModel):
     # models saved before these settings existed
     legacy_params = {**VAETopicModel.legacy_params, "embedding_dim": 0, "beta_decay": 0.0, "diversity": 0.0,
                      "min_topic_df": 0, "topic_init": "random", "topic_lr": None, "exclusivity": 0.0,
-                     "reliability_df": 0.0, "seed_topics": None, "seed_prior_shift": 0.0}
+                     "reliability_df": 0.0, "seed_topics": None, "seed_prior_shift": 0.0,
+                     "topic_epochs": None}
 
     def __init__(self, n_topics: int = 20, *, alpha: float = 1.0, theta_dropout: float = 0.2,
                  seed_topics: list[list[int]] | None = None, seed_strength: float = SEED_STRENGTH,
                  seed_prior_shift: float = SEED_PRIOR_SHIFT, embedding_dim: int = 200, beta_decay: float = 0.0, diversity: float = 10.0,
                  min_topic_df: int | None = None, topic_init: str = "clusters", topic_lr: float | None = None,
-                 exclusivity: float = 2.0, reliability_df: float = 10.0, epochs: int | None = None, patience: int = 0,
-                 **kwargs):
+                 exclusivity: float = 2.0, reliability_df: float = 10.0, epochs: int | None = None,
+                 topic_epochs: int | None = None, patience: int = 0, **kwargs):
         super().__init__(n_topics, epochs=epochs, patience=patience, **kwargs)
         self.alpha = alpha
         self.theta_dropout = theta_dropout
@@ -664,9 +678,13 @@ class ProdLDA(VAETopicModel):
         self.topic_lr = topic_lr
         self.exclusivity = exclusivity
         self.reliability_df = reliability_df
+        self.topic_epochs = topic_epochs
 
     def check_params(self) -> None:
         super().check_params()
+        if self.topic_epochs is not None and (isinstance(self.topic_epochs, bool) or not isinstance(
+                self.topic_epochs, (int, np.integer)) or self.topic_epochs < 0):
+            raise ConfigError(f"topic_epochs must be None (automatic) or 0 or more epochs, got {self.topic_epochs!r}")
         if not self.alpha > 0:
             raise ConfigError(f"alpha must be positive, got {self.alpha!r}")
         if not 0 <= self.theta_dropout < 1:
@@ -694,6 +712,13 @@ class ProdLDA(VAETopicModel):
             raise ConfigError(f"beta_decay × lr must be below 1 (β shrinks by that share every step), got "
                               f"{self.beta_decay:g} × {self.lr:g}; lower beta_decay or lr")
         check_seed_setting(self.seed_topics, self.seed_strength, self.n_topics)
+
+    def _epoch_plan(self, X: sp.csr_matrix, rows: np.ndarray) -> tuple[int, int | None]:
+        if self.epochs is None:
+            epochs, topic_epochs = automatic_epochs(X, rows)
+        else:
+            epochs, topic_epochs = int(self.epochs), None
+        return epochs, (topic_epochs if self.topic_epochs is None else int(self.topic_epochs))
 
     def _seed_lists(self, n_words: int) -> list[list[int]] | None:
         """seed_topics as lists of ints, after checking every id is a word of the vocabulary."""

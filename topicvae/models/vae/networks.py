@@ -444,6 +444,11 @@ class TopicVAE(nn.Module):
         """Parameter groups for the optimizer (each may set its own ``weight_decay``)."""
         return [{"params": [p for p in self.parameters() if p.requires_grad]}]
 
+    def topic_parameter(self) -> nn.Parameter | None:
+        """The parameter that holds the topics (fixed after ``TrainSettings.topic_epochs``; None: the
+        net has no such parameter and trains whole every epoch)."""
+        return None
+
     def penalty(self, step: int) -> torch.Tensor | None:
         """A regularisation term added to the batch's mean loss (None: none).
 
@@ -693,10 +698,13 @@ class ProdLDANet(TopicVAE):
         eye = torch.eye(self.n_topics, device=self.decoder_bn.bias.device)
         return F.softmax(self.word_logits(eye), dim=1)
 
+    def topic_parameter(self) -> nn.Parameter:
+        return self.beta.weight if self.beta is not None else self.topic_embeddings
+
     def param_groups(self) -> list[dict]:
         """Two groups: the topic parameters (β or T) with weight decay ``beta_decay`` and learning rate
         ``topic_lr`` × lr, the rest without decay at lr."""
-        topic = self.beta.weight if self.beta is not None else self.topic_embeddings
+        topic = self.topic_parameter()
         rest = [p for p in self.parameters() if p.requires_grad and p is not topic]
         return [{"params": rest, "weight_decay": 0.0},
                 {"params": [topic], "weight_decay": self.beta_decay, "lr_scale": self.topic_lr}]

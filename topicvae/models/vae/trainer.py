@@ -70,6 +70,7 @@ class TrainSettings:
     """How to train (not what to train). See the model classes for the meaning of each."""
 
     epochs: int = 100
+    topic_epochs: int | None = None  # the net's topic parameters learn in the first N epochs only (None: all)
     batch_size: int = 200
     lr: float = 2e-3
     betas: tuple[float, float] = (0.99, 0.999)
@@ -237,6 +238,9 @@ class _Loop:
         if rows is not None:
             perm = rows[perm]  # X's own rows: the training rows are never copied out of X
         bounds = batch_bounds(len(perm), s.batch_size)
+        # past the topic epochs the topics stay as they are and the rest learns to fit them: their
+        # gradient is dropped (and the penalty, which only reaches them, is skipped)
+        fixed = self.net.topic_parameter() if s.topic_epochs is not None and self.epoch >= s.topic_epochs else None
         rec_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         kl_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         for c in range(0, len(bounds), _CHUNK_BATCHES):
@@ -247,11 +251,13 @@ class _Loop:
                 batch = chunk.batch(start - offset, stop - offset, transposed=True)
                 rec, kl = self.model(batch, self.noise_gen)
                 loss = (rec + kl_weight * kl).mean()
-                penalty = self.net.penalty(step)  # a regulariser of the net's own (None: none)
+                penalty = self.net.penalty(step) if fixed is None else None  # the net's own regulariser
                 if penalty is not None:
                     loss = loss + penalty
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                if fixed is not None:
+                    fixed.grad = None  # Adam and the clipping skip a parameter without a gradient
                 if s.clip_norm:
                     torch.nn.utils.clip_grad_norm_(params, s.clip_norm)
                 self.optimizer.step()
