@@ -469,6 +469,18 @@ def test_resume_after_more_epochs_matches_an_uninterrupted_run(small, tmp_path):
     assert_same_state(state(resumed), state(straight))
 
 
+def test_a_resume_after_the_topics_were_fixed_matches_an_uninterrupted_run(short_texts, tmp_path):
+    X, ckpt = short_texts[0][:600], tmp_path / "c.pt"
+    ProdLDA(5, epochs=11, topic_epochs=10, **TINY).fit(X, checkpoint=ckpt)  # past the fresh start of Adam
+    resumed = ProdLDA(5, epochs=13, topic_epochs=10, **TINY).fit(X, checkpoint=ckpt, resume=True)
+    straight = ProdLDA(5, epochs=13, topic_epochs=10, **TINY).fit(X)
+    assert [h["val_loss"] for h in resumed.history_] == [h["val_loss"] for h in straight.history_]
+    assert_same_state(state(resumed), state(straight))
+    ProdLDA(5, epochs=10, topic_epochs=10, **TINY).fit(X, checkpoint=ckpt)  # just before it
+    resumed = ProdLDA(5, epochs=13, topic_epochs=10, **TINY).fit(X, checkpoint=ckpt, resume=True)
+    assert_same_state(state(resumed), state(straight))
+
+
 def test_ctrl_c_checkpoints_the_last_completed_epoch_and_resume_continues(small, tmp_path, monkeypatch):
     ckpt = tmp_path / "c.pt"
     real = trainer._Loop.run_epoch
