@@ -182,6 +182,11 @@ def test_automatic_epochs_follow_the_mean_length_of_the_training_documents():
     # only the training rows count: the long document is not one of them
     assert automatic_epochs(corpus([5, 5, 500]), rows=np.array([0, 1])) == (15, 10)
     assert automatic_epochs(corpus([5, 5, 500])) == (30, None)
+    # a short-text corpus large enough for 1,000 steps in 10 epochs needs no encoder epochs
+    titles = sp.csr_matrix(np.full((20_000, 1), 5.0))
+    assert automatic_epochs(titles) == (10, None)  # 100 batches of 200
+    assert automatic_epochs(titles[:19_800]) == (15, 10)  # 99
+    assert automatic_epochs(titles[:19_800], batch_size=100) == (10, None)
 
 
 def test_prodlda_on_short_documents_fixes_the_topics_after_ten_of_fifteen_epochs(short_texts, small):

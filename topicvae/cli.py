@@ -242,7 +242,7 @@ def cmd_corpus_info(args) -> int:
 def _args_quickstart(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", default="sample", help="name of the sample corpus (default: sample)")
     p.add_argument("--topics", type=int, default=20, help="number of topics (default: 20)")
-    p.add_argument("--epochs", type=int, default=None, help="training epochs (default: ProdLDA's own: 30, or 15 for documents under 30 tokens)")
+    p.add_argument("--epochs", type=int, default=None, help="training epochs (default: ProdLDA's own: 30, or 10-15 for documents under 30 tokens)")
     p.add_argument("--out", default="exports", help="folder for the exported CSV files (default: ./exports)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -294,11 +294,11 @@ def _ints(text: str) -> list[int]:
 #: training flags → model settings (only flags the user gives are passed on)
 TRAIN_FLAGS = {
     "epochs": ("--epochs", int, "most passes over the training documents (VAE; ProdLDA and GSM default: 30, or "
-                                "15 when the documents average under 30 tokens, e.g. titles, the topics fixed "
-                                "after the 10th; NVDM 100)"),
+                                "10 when the documents average under 30 tokens, e.g. titles, and then 5 more "
+                                "with the topics fixed when there are fewer than 20,000 of them; NVDM 100)"),
     "topic_epochs": ("--topic-epochs", int, "the topics learn in the first N epochs only, the encoder in all "
-                                            "(ProdLDA, GSM; default: 10 of the automatic 15 on short documents, "
-                                            "else every epoch)"),
+                                            "(ProdLDA, GSM; default: 10 of the automatic 15 on a small corpus of "
+                                            "short documents, else every epoch)"),
     "batch_size": ("--batch-size", int, "documents per step (VAE; default 200)"),
     "lr": ("--lr", float, "Adam learning rate (VAE; default 0.002)"),
     "hidden": ("--hidden", _ints, "encoder layer sizes, e.g. 200,200 (VAE)"),

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from pathlib import Path
 from typing import ClassVar, Iterator
 
@@ -51,32 +52,44 @@ MODEL_FILE = "model.pt"
 MODEL_FORMAT = 1
 _INFER_BATCH = 4096
 
-# epochs=None (automatic): (epochs, of which the topics learn in the first; None: all) by the mean
-# length of the training documents (automatic_epochs)
+# epochs=None (automatic): by the mean length of the training documents and their number (automatic_epochs)
 SHORT_DOCUMENT_TOKENS = 30
-SHORT_DOCUMENT_EPOCHS = (15, 10)
-LONG_DOCUMENT_EPOCHS = (30, None)
+SHORT_DOCUMENT_TOPIC_EPOCHS = 10
+ENCODER_EPOCHS = 5  # after the topic epochs, when those took fewer than ENCODER_STEPS steps
+ENCODER_STEPS = 1000
+LONG_DOCUMENT_EPOCHS = 30
 
 
-def automatic_epochs(X: sp.csr_matrix, rows: np.ndarray | None = None) -> tuple[int, int | None]:
-    """(epochs, topic epochs) for ``epochs=None``: when the training documents (``X``'s ``rows``;
-    None: all) hold fewer than 30 tokens on average (titles, short posts), 15 epochs of which the
-    topics learn in the first 10 and only the encoder (and the decoder's background) in the last 5;
-    else 30 epochs, all of them for the topics (None).
+def automatic_epochs(X: sp.csr_matrix, rows: np.ndarray | None = None,
+                     batch_size: int = 200) -> tuple[int, int | None]:
+    """(epochs, epochs in which the topics learn; None: all) for ``epochs=None``.
+
+    When the training documents (``X``'s ``rows``; None: all) hold fewer than 30 tokens on
+    average (titles, short posts), the topics learn for 10 epochs; if those 10 epochs take fewer
+    than 1,000 steps of ``batch_size`` documents (fewer than 20,000 training documents at 200),
+    5 more epochs follow in which the topics are fixed and only the encoder (and the decoder's
+    background) trains: (15, 10); otherwise (10, None). Longer documents: (30, None).
 
     Short documents each carry a handful of co-occurrences; the topics start from clusters of
     word embeddings built from all of them together, and every further epoch of fitting
     single short documents moves the topics towards words that reconstruct them but co-occur
     less (on M10, DBLP and DBPedia_IT, 5–20 tokens a document, 10 epochs gave held-out NPMI
-    +0.004 to +0.047 over 30, means of two seeds). Stopping there leaves the encoder behind the
-    topics it infers θ for (label NMI of argmax θ on M10 at K = 50: 0.39 after 30 epochs, 0.19
-    after 10); 5 epochs on the fixed topics bring it back (0.38). Longer documents need the later
-    epochs for the diversity term to pull the topics apart (20 Newsgroups at 10 epochs: diversity
+    +0.004 to +0.047 over 30, means of two seeds). On a small corpus stopping there leaves the
+    encoder behind the topics it infers θ for (label NMI of argmax θ on M10, 5,760 training
+    documents, at K = 50: 0.39 after 30 epochs, 0.19 after 10); 5 epochs on the fixed topics bring
+    it back (0.38). On DBLP (38,069 documents, 1,710 steps in 10 epochs) the encoder keeps up
+    without them (0.16 after 10 epochs, 0.14 after 30). Longer documents need the later epochs
+    for the diversity term to pull the topics apart (20 Newsgroups at 10 epochs: diversity
     0.87 → 0.77 at K = 50). Measured with ``benchmarks/quality.py`` (docs/quality.md).
     """
     lengths = np.asarray(X.sum(axis=1)).ravel()
-    mean = float((lengths if rows is None else lengths[rows]).mean()) if X.shape[0] else 0.0
-    return SHORT_DOCUMENT_EPOCHS if mean < SHORT_DOCUMENT_TOKENS else LONG_DOCUMENT_EPOCHS
+    lengths = lengths if rows is None else lengths[rows]
+    if not len(lengths) or lengths.mean() >= SHORT_DOCUMENT_TOKENS:
+        return LONG_DOCUMENT_EPOCHS, None
+    steps = SHORT_DOCUMENT_TOPIC_EPOCHS * math.ceil(len(lengths) / batch_size)
+    if steps >= ENCODER_STEPS:
+        return SHORT_DOCUMENT_TOPIC_EPOCHS, None
+    return SHORT_DOCUMENT_TOPIC_EPOCHS + ENCODER_EPOCHS, SHORT_DOCUMENT_TOPIC_EPOCHS
 
 
 def as_counts(X) -> sp.csr_matrix:
@@ -190,8 +203,8 @@ class VAETopicModel(TopicModel):
         lr: Adam learning rate.
         betas: Adam (β1, β2); ProdLDA's authors use β1 = 0.99.
         epochs: most passes over the training documents; None: :func:`automatic_epochs`
-            (15 for documents of fewer than 30 tokens on average, the topics fixed in the last
-            5 for the models that have them, else 30).
+            (for documents of fewer than 30 tokens on average 10, or 15 with the topics fixed
+            in the last 5 for the models that have them when the corpus is small; else 30).
         patience: stop after this many epochs without a better validation ELBO and keep the
             best epoch's weights (0: never stop early, keep the last epoch's weights).
         val_fraction: share of the documents held out for early stopping (0: none; then
@@ -279,7 +292,7 @@ class VAETopicModel(TopicModel):
 
     def _epoch_plan(self, X: sp.csr_matrix, rows: np.ndarray) -> tuple[int, int | None]:
         """(epochs, epochs in which the topics learn; None: all) of a fit on ``X``'s ``rows``."""
-        return (automatic_epochs(X, rows)[0] if self.epochs is None else int(self.epochs)), None
+        return (automatic_epochs(X, rows, int(self.batch_size))[0] if self.epochs is None else int(self.epochs)), None
 
     def _train_settings(self, epochs: int, topic_epochs: int | None = None) -> TrainSettings:
         return TrainSettings(epochs=int(epochs), topic_epochs=topic_epochs, batch_size=int(self.batch_size),
@@ -623,7 +636,7 @@ class ProdLDA(VAETopicModel):
         topic_epochs: the topics (β, or T) learn in the first N epochs only; in the rest they are
             fixed and only the encoder (and the decoder's background) trains, so that θ is
             inferred for the topics as they ended. None (the default): with ``epochs=None`` as
-            :func:`automatic_epochs` says (10 of 15 on short documents, all 30 on longer ones);
+            :func:`automatic_epochs` says (10 of 15 on short documents of a small corpus, else all);
             with a number of epochs given, all of them.
         exclusivity: γ of the topic read-out (:meth:`.networks.ProdLDANet.topic_word`):
             a word weighs in a topic by its weight there times (that weight / its
@@ -715,7 +728,7 @@ class ProdLDA(VAETopicModel):
 
     def _epoch_plan(self, X: sp.csr_matrix, rows: np.ndarray) -> tuple[int, int | None]:
         if self.epochs is None:
-            epochs, topic_epochs = automatic_epochs(X, rows)
+            epochs, topic_epochs = automatic_epochs(X, rows, int(self.batch_size))
         else:
             epochs, topic_epochs = int(self.epochs), None
         return epochs, (topic_epochs if self.topic_epochs is None else int(self.topic_epochs))
