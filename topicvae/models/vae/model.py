@@ -77,7 +77,8 @@ def automatic_epochs(X: sp.csr_matrix, rows: np.ndarray | None = None,
     +0.004 to +0.047 over 30, means of two seeds). On a small corpus stopping there leaves the
     encoder behind the topics it infers θ for (label NMI of argmax θ on M10, 5,760 training
     documents, at K = 50: 0.39 after 30 epochs, 0.19 after 10); 5 epochs on the fixed topics bring
-    it back (0.38). On DBLP (38,069 documents, 1,710 steps in 10 epochs) the encoder keeps up
+    it back (0.38). On DBLP (34,262 training documents after the validation
+    share, 1,720 steps in 10 epochs) the encoder keeps up
     without them (0.16 after 10 epochs, 0.14 after 30). Longer documents need the later epochs
     for the diversity term to pull the topics apart (20 Newsgroups at 10 epochs: diversity
     0.87 → 0.77 at K = 50). Measured with ``benchmarks/quality.py`` (docs/quality.md).
@@ -654,8 +655,9 @@ class ProdLDA(VAETopicModel):
 
     Early stopping is off by default (``patience=0``, the last epoch is kept): the
     validation ELBO stops improving long before the topics do. The number of epochs is
-    automatic by default (``epochs=None``, :func:`automatic_epochs`): 10 on short documents
-    (fewer than 30 tokens on average), 30 on longer ones.
+    automatic by default (``epochs=None``, :func:`automatic_epochs`): on short documents (fewer
+    than 30 tokens on average) 10, and on a small corpus of them 5 more with the topics fixed;
+    30 on longer ones.
 
     The defaults were chosen with ``benchmarks/quality.py`` on 20 Newsgroups (2,000 words with
     headers stripped, and 10,000 words as ingested by default), the built-in sample and the

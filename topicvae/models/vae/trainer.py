@@ -243,8 +243,8 @@ class _Loop:
         fixed = self.net.topic_parameter() if s.topic_epochs is not None and self.epoch >= s.topic_epochs else None
         if fixed is not None and self.epoch == s.topic_epochs:
             # Adam starts afresh on the fixed topics: the momentum of the topic epochs kept the encoder
-            # on its old course (label NMI of argmax θ, M10 at K = 50, two seeds: 0.29-0.32 with it
-            # kept, 0.38 afresh)
+            # on its old course (label NMI of argmax θ, M10 at K = 50, mean of two seeds: 0.31 with it
+            # kept, 0.38 afresh; docs/quality.md)
             self.optimizer.state.clear()
         rec_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         kl_sum = torch.zeros((), dtype=torch.float64, device=self.device)
