@@ -79,7 +79,8 @@ def test_seeding_a_planted_topics_words_makes_topic_0_that_topic(planted):
     model = ProdLDA(5, seed_topics=[seeds], epochs=30, threads=1, seed=0).fit(X)
     learned_top = set(np.argsort(-model.topic_word_[0])[:10].tolist())
     assert set(seeds) <= learned_top
-    assert len(learned_top & set(top[4:20].tolist())) >= 4  # more of the planted topic than its seeds
+    # more of the planted topic than its seeds: its other top words are words planted topic 3 weighs most
+    assert sum(int(topic_word[:, w].argmax() == target) for w in learned_top - set(seeds)) >= 5
     mine, truth = model.transform(X).argmax(1) == 0, theta.argmax(1) == target
     assert (mine & truth).sum() / mine.sum() >= 0.9 and (mine & truth).sum() / truth.sum() >= 0.9
 

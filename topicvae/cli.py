@@ -308,6 +308,8 @@ TRAIN_FLAGS = {
     "embedding_dim": ("--embedding-dim", int, "decoder through word embeddings of this size from the corpus's "
                                                "own co-occurrence, 0 for a free beta (ProdLDA; default 200)"),
     "beta_decay": ("--beta-decay", float, "decoupled weight decay of the decoder, 0 off (ProdLDA; default 0)"),
+    "context_smoothing": ("--context-smoothing", float, "the embeddings' PPMI takes each context word's share of "
+                                                         "documents to this power, 1 plain PMI (ProdLDA; default 0.75)"),
     "topic_init": ("--topic-init", str, "how topics start: clusters (groups of words that occur in the same "
                                         "documents; default) or random (ProdLDA)"),
     "topic_lr": ("--topic-lr", float, "learning rate of the topics as a share of --lr (ProdLDA; default 0.1 "
@@ -320,6 +322,8 @@ TRAIN_FLAGS = {
                                          "0 off (ProdLDA; default 10)"),
     "min_topic_df": ("--min-topic-df", int, "only words in at least N training documents may lead a topic, 0 every "
                                              "word (ProdLDA; default: 20 documents, and at most the 2,500 most widespread words)"),
+    "encoder_vocabulary": ("--encoder-vocabulary", str, "the words the encoder reads: topic (the words that may "
+                                                        "lead a topic, see --min-topic-df; default) or all (ProdLDA)"),
     "likelihood": ("--likelihood", str, "multinomial (word counts; default) or bernoulli (each word's presence; "
                                         "for short texts) (VAE)"),
     "patience": ("--patience", int, "stop after N epochs without a better validation ELBO, 0 never "

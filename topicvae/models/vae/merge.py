@@ -100,6 +100,8 @@ def merge_network(old: ProdLDANet, new: ProdLDANet, groups: Sequence[Sequence[in
     with ``seed``); ``fixed_topics``: freeze the new topic parameters. Returns ``new``.
     """
     groups = [list(map(int, g)) for g in groups]
+    if old.encoder.input_words is not None:  # the encoder reads the old one's words
+        new.encoder.restrict_input(old.encoder.input_words)
     old_state, new_state = old.state_dict(), new.state_dict()
     for key, value in old_state.items():  # every piece that does not depend on K (the prior does)
         if key in ("prior_mu", "prior_var"):

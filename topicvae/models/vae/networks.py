@@ -39,6 +39,10 @@ class SparseBatch:
         size: B.
         transposed: the batch as a sparse CSR tensor (V, B), needed only to train the
             first encoder layer (its weight gradient is ``xᵀ @ grad``); None for inference.
+        encoder_input: the same documents over the encoder's input words only (their columns
+            renumbered 0..V_in-1, see :meth:`Encoder.restrict_input`), with the transpose, for
+            training an encoder that reads a subset of the vocabulary; None: the encoder reads
+            this batch (remapping it itself when restricted, which needs no transpose).
     """
 
     indices: torch.Tensor
@@ -47,6 +51,7 @@ class SparseBatch:
     rows: torch.Tensor
     size: int
     transposed: torch.Tensor | None = None
+    encoder_input: "SparseBatch | None" = None
 
 
 class CSRBatches:
@@ -55,10 +60,15 @@ class CSRBatches:
     The matrix stays sparse: each batch is a slice of the CSR arrays. With
     ``transposed=True`` each batch also carries its (V, B) transpose, built with a
     counting sort in numpy (a radix sort for vocabularies under 65,536 words).
+
+    ``encoder_words`` (sorted word ids): each batch also carries ``encoder_input``, its
+    documents over those columns only, and the transpose (when asked for) is built for that
+    one, the only one the first encoder layer's gradient needs.
     """
 
-    def __init__(self, X: sp.csr_matrix, device: torch.device | str = "cpu"):
+    def __init__(self, X: sp.csr_matrix, device: torch.device | str = "cpu", encoder_words: np.ndarray | None = None):
         X = X.tocsr()
+        self._encoder = CSRBatches(X[:, encoder_words], device) if encoder_words is not None else None
         self.n_rows, self.n_words = X.shape
         self.device = torch.device(device)
         self._indptr = X.indptr.astype(np.int64)
@@ -79,7 +89,8 @@ class CSRBatches:
             offsets=self.indptr[start:stop] - lo,
             rows=self.rows[lo:hi] - start,
             size=stop - start,
-            transposed=self._transpose(start, stop, lo, hi) if transposed else None,
+            transposed=self._transpose(start, stop, lo, hi) if transposed and self._encoder is None else None,
+            encoder_input=self._encoder.batch(start, stop, transposed) if self._encoder is not None else None,
         )
 
     def _transpose(self, start: int, stop: int, lo: int, hi: int) -> torch.Tensor:
@@ -122,14 +133,25 @@ def laplace_dirichlet_prior(alpha: np.ndarray | float, n_topics: int) -> tuple[t
 
 
 # ---------------------------------------------------------------------------- word embeddings, transport
+#: context distribution smoothing of the PPMI embeddings (Levy, Goldberg & Dagan 2015): each context
+#: word's probability is taken as its document frequency to this power, renormalised
+PPMI_CONTEXT_SMOOTHING = 0.75
+
+
 def ppmi_embeddings(X: sp.csr_matrix, dim: int, seed: int = 0, dense_limit: int = 10000,
                     max_docs: int = 100_000, rows: np.ndarray | None = None,
-                    words: np.ndarray | None = None) -> np.ndarray:
+                    words: np.ndarray | None = None,
+                    context_smoothing: float = PPMI_CONTEXT_SMOOTHING) -> np.ndarray:
     """Word embeddings from the documents' own co-occurrence: float32 (V, d), rows of unit length.
 
     The positive pointwise mutual information of document co-occurrence,
-    ``PPMI(w, v) = max(0, log(D(w, v)·|D| / (D(w)·D(v))))`` with D counting the documents
-    that contain the word(s) (diagonal left out), factorised by a truncated SVD:
+    ``PPMI(w, v) = max(0, log(D(w, v) / (D(w)·P_a(v))))`` with D counting the documents
+    that contain the word(s) (diagonal left out) and ``P_a(v) = D(v)^a / Σ_u D(u)^a · Σ_u D(u) / |D|``
+    the context word's document share smoothed with ``a = context_smoothing`` (a = 1 is plain
+    PMI, ``D(v) / |D|``). Below 1 it raises the share of rare context words, so that meeting one
+    of them once no longer counts as a strong association: plain PMI is biased towards rare
+    words (Levy, Goldberg & Dagan 2015), and topics grown from such embeddings list words that
+    co-occur in a handful of training documents only. Factorised by a truncated SVD:
     ``E = U_d · S_d^½`` (Levy & Goldberg 2014: the matrix that skip-gram word2vec
     factorises implicitly, here with the whole document as the window). Words close in E
     occur in the same documents, which is what NPMI rewards. A word that co-occurs with
@@ -156,34 +178,13 @@ def ppmi_embeddings(X: sp.csr_matrix, dim: int, seed: int = 0, dense_limit: int 
         X = X[rows]
     if words is not None and len(words) < n_all:  # after the row sample: only the sampled rows are copied
         full = np.zeros((n_all, dim), np.float32)
-        emb = ppmi_embeddings(X[:, words], dim, seed=seed, dense_limit=dense_limit, max_docs=max_docs)
+        emb = ppmi_embeddings(X[:, words], dim, seed=seed, dense_limit=dense_limit, max_docs=max_docs,
+                              context_smoothing=context_smoothing)
         full[words, :emb.shape[1]] = emb
         return full
-    n_docs, n_words = X.shape
+    n_words = X.shape[1]
     dim = int(min(dim, n_words - 1))
-    B = (X > 0).astype(np.float32)
-    df = np.asarray(B.sum(axis=0), dtype=np.float32).ravel()
-    inv_df = np.divide(1.0, df, out=np.zeros_like(df), where=df > 0)
-    if n_words <= dense_limit:
-        ppmi = np.zeros((n_words, n_words), dtype=np.float32)
-        Bt, Bc = B.T.tocsr(), B.tocsc()
-        step = max(1, (4 << 20) // max(n_words, 1))  # columns per block: the sparse product of one block
-        for lo in range(0, n_words, step):            # stays small next to the dense matrix itself
-            ppmi[:, lo:lo + step] = (Bt @ Bc[:, lo:lo + step]).toarray()
-        ppmi *= np.float32(n_docs)
-        ppmi *= inv_df[:, None]
-        ppmi *= inv_df[None, :]
-        with np.errstate(divide="ignore"):
-            np.log(ppmi, out=ppmi)  # −inf where two words never meet
-        np.fill_diagonal(ppmi, 0.0)
-        np.maximum(ppmi, 0.0, out=ppmi)
-    else:
-        co = (B.T @ B).tocoo()
-        off = co.row != co.col
-        wi, wj = co.row[off], co.col[off]
-        pmi = np.log(co.data[off] * np.float32(n_docs) * inv_df[wi] * inv_df[wj])
-        keep = pmi > 0
-        ppmi = sp.csr_matrix((pmi[keep], (wi[keep], wj[keep])), shape=(n_words, n_words))
+    ppmi = ppmi_matrix(X, context_smoothing, dense_limit)
     if n_words <= 1000:
         dense = ppmi.toarray() if sp.issparse(ppmi) else ppmi
         u, s, _ = np.linalg.svd(dense.astype(np.float64))
@@ -195,6 +196,40 @@ def ppmi_embeddings(X: sp.csr_matrix, dim: int, seed: int = 0, dense_limit: int 
     emb = u * np.sqrt(np.maximum(s, 0.0))
     norms = np.linalg.norm(emb, axis=1, keepdims=True)
     return (emb / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+def ppmi_matrix(X: sp.csr_matrix, context_smoothing: float = PPMI_CONTEXT_SMOOTHING,
+                dense_limit: int = 10000) -> np.ndarray | sp.csr_matrix:
+    """The PPMI of document co-occurrence of X's columns (:func:`ppmi_embeddings` defines it): (V, V)
+    float32, row w and column v for the word and its context word; dense up to ``dense_limit`` words,
+    else sparse (its positive entries)."""
+    X = sp.csr_matrix(X)
+    n_docs, n_words = X.shape
+    B = (X > 0).astype(np.float32)
+    df = np.asarray(B.sum(axis=0), dtype=np.float32).ravel()
+    inv_df = np.divide(1.0, df, out=np.zeros_like(df), where=df > 0)
+    share = df.astype(np.float64) ** context_smoothing  # P_a(v), with the total of the plain shares
+    share *= df.sum(dtype=np.float64) / (n_docs * share.sum())
+    inv_share = np.divide(1.0, share, out=np.zeros_like(share), where=share > 0).astype(np.float32)
+    if n_words <= dense_limit:
+        ppmi = np.zeros((n_words, n_words), dtype=np.float32)
+        Bt, Bc = B.T.tocsr(), B.tocsc()
+        step = max(1, (4 << 20) // max(n_words, 1))  # columns per block: the sparse product of one block
+        for lo in range(0, n_words, step):            # stays small next to the dense matrix itself
+            ppmi[:, lo:lo + step] = (Bt @ Bc[:, lo:lo + step]).toarray()
+        ppmi *= inv_df[:, None]
+        ppmi *= inv_share[None, :]
+        with np.errstate(divide="ignore"):
+            np.log(ppmi, out=ppmi)  # −inf where two words never meet
+        np.fill_diagonal(ppmi, 0.0)
+        np.maximum(ppmi, 0.0, out=ppmi)
+        return ppmi
+    co = (B.T @ B).tocoo()
+    off = co.row != co.col
+    wi, wj = co.row[off], co.col[off]
+    pmi = np.log(co.data[off] * inv_df[wi] * inv_share[wj])
+    keep = pmi > 0
+    return sp.csr_matrix((pmi[keep], (wi[keep], wj[keep])), shape=(n_words, n_words))
 
 
 def std_with_zero_rows(rows: torch.Tensor, n_rows: int) -> torch.Tensor:
@@ -358,12 +393,18 @@ class Encoder(nn.Module):
 
     With ``batchnorm`` μ and log σ² pass through batch norm with a learned shift and no
     learned scale (ProdLDA, Srivastava & Sutton 2017).
+
+    The encoder reads every word of the vocabulary unless :meth:`restrict_input` narrows it to
+    a subset (the buffer ``input_words``; its first layer then has a row per word of it only).
     """
 
     def __init__(self, n_words: int, n_topics: int, hidden: tuple[int, ...], dropout: float, batchnorm: bool):
         super().__init__()
         sizes = list(hidden)
+        self.n_words = n_words
         self.first = SparseLinear(n_words, sizes[0])
+        self.register_buffer("input_words", None)  # None: every word (a buffer once restricted)
+        self.register_buffer("input_column", None, persistent=False)
         self.rest = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         self.drop = Dropout(dropout)
         self.mu = nn.Linear(sizes[-1], n_topics)
@@ -371,8 +412,31 @@ class Encoder(nn.Module):
         self.mu_bn = ShiftBatchNorm(n_topics) if batchnorm else nn.Identity()
         self.logvar_bn = ShiftBatchNorm(n_topics) if batchnorm else nn.Identity()
 
+    def restrict_input(self, words: torch.Tensor) -> None:
+        """Read only the words ``words`` (sorted ids): the first layer is rebuilt (freshly
+        initialised) with one row per word of them; the other words no longer reach q(z|x)."""
+        words = torch.as_tensor(words, dtype=torch.long).cpu()
+        device = self.first.weight.device
+        self.first = SparseLinear(len(words), self.first.weight.shape[1]).to(device)
+        self.register_buffer("input_words", words.to(device))
+        column = torch.full((self.n_words,), -1, dtype=torch.long)
+        column[words] = torch.arange(len(words))
+        self.register_buffer("input_column", column.to(device), persistent=False)
+
+    def _input(self, x: SparseBatch) -> SparseBatch:
+        """The batch the first layer reads: ``x`` itself, or x over the input words only."""
+        if self.input_column is None:
+            return x
+        if x.encoder_input is not None:
+            return x.encoder_input
+        if torch.is_grad_enabled() and self.first.weight.requires_grad:
+            raise RuntimeError("training an encoder with restricted input needs batches built with encoder_words")
+        column = self.input_column[x.indices]  # the other words count 0 at column 0: no transpose to build
+        kept = (column >= 0).to(x.counts.dtype)
+        return SparseBatch(column.clamp_min(0), x.counts * kept, x.offsets, x.rows, x.size)
+
     def forward(self, x: SparseBatch) -> tuple[torch.Tensor, torch.Tensor]:
-        h = F.softplus(self.first(x))
+        h = F.softplus(self.first(self._input(x)))
         for layer in self.rest:
             h = F.softplus(layer(h))
         h = self.drop(h)

@@ -246,12 +246,14 @@ class _Loop:
             # on its old course (label NMI of argmax θ, M10 at K = 50, mean of two seeds: 0.31 with it
             # kept, 0.38 afresh; docs/quality.md)
             self.optimizer.state.clear()
+        words = self.net.encoder.input_words  # the encoder's input words (None: all), whose transpose it trains on
+        encoder_words = None if words is None else words.cpu().numpy()
         rec_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         kl_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         for c in range(0, len(bounds), _CHUNK_BATCHES):
             group = bounds[c:c + _CHUNK_BATCHES]
             offset = group[0][0]
-            chunk = CSRBatches(X[perm[offset:group[-1][1]]], self.device)
+            chunk = CSRBatches(X[perm[offset:group[-1][1]]], self.device, encoder_words=encoder_words)
             for step, (start, stop) in enumerate(group, start=c):
                 batch = chunk.batch(start - offset, stop - offset, transposed=True)
                 rec, kl = self.model(batch, self.noise_gen)
