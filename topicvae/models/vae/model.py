@@ -553,8 +553,9 @@ class VAETopicModel(TopicModel):
         if str(model.device).startswith("cuda") and not torch.cuda.is_available():
             model.device = "cpu"  # trained on a GPU, read on a machine without one
         net = model._build_net(int(data["n_words"]))
-        if data["state_dict"].get("encoder.input_words") is not None:  # an encoder that reads some words only
-            net.encoder.restrict_input(data["state_dict"]["encoder.input_words"])
+        input_words = data["state_dict"].get("encoder.input_words")
+        if input_words is not None:  # an encoder that reads some words only
+            net.encoder.restrict_input(input_words)
         missing, unexpected = net.load_state_dict(data["state_dict"], strict=False)
         if unexpected or set(missing) - set(cls.legacy_buffers):
             raise RunError(f"{file} does not fit the {cls.name} network (missing {list(missing)}, "
@@ -739,8 +740,9 @@ class ProdLDA(VAETopicModel):
                 self.min_topic_df, (int, np.integer)) or self.min_topic_df < 0):
             raise ConfigError(f"min_topic_df must be None (automatic), 0 (every word) or a positive integer, "
                               f"got {self.min_topic_df!r}")
-        if self.topic_init not in TOPIC_INITS:
-            raise ConfigError(f"topic_init must be one of {', '.join(TOPIC_INITS)}, got {self.topic_init!r}")
+        for name, choices in (("topic_init", TOPIC_INITS), ("encoder_vocabulary", ENCODER_VOCABULARIES)):
+            if getattr(self, name) not in choices:
+                raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
         for name in ("topic_lr", "exclusivity", "reliability_df", "seed_prior_shift", "context_smoothing"):
             value = getattr(self, name)
             if value is None and name == "topic_lr":
@@ -751,9 +753,6 @@ class ProdLDA(VAETopicModel):
             raise ConfigError(f"beta_decay × lr must be below 1 (β shrinks by that share every step), got "
                               f"{self.beta_decay:g} × {self.lr:g}; lower beta_decay or lr")
         check_seed_setting(self.seed_topics, self.seed_strength, self.n_topics)
-        if self.encoder_vocabulary not in ENCODER_VOCABULARIES:
-            raise ConfigError(f"encoder_vocabulary must be one of {', '.join(ENCODER_VOCABULARIES)}, "
-                              f"got {self.encoder_vocabulary!r}")
 
     def _epoch_plan(self, X: sp.csr_matrix, rows: np.ndarray) -> tuple[int, int | None]:
         if self.epochs is None:
