@@ -221,7 +221,13 @@ def test_train_bad_input(dirs, capsys):
     assert "already exists" in _error(dirs, capsys, "train", "small", "--topics", "6", "--quiet")
     assert "no checkpoint" in _error(dirs, capsys, "train", "small", "--topics", "6", "--name", "fresh", "--resume")
     assert "unknown model" in _error(dirs, capsys, "train", "small", "--model", "bert", "--topics", "6")
-    assert "bad setting" in _error(dirs, capsys, "train", "small", "--model", "prodlda", "--passes", "3")
+    # a flag of another model names the models it is for
+    assert _error(dirs, capsys, "train", "small", "--model", "prodlda", "--passes", "3") == \
+        "error: --passes is a setting of lda, not of prodlda"
+    assert _error(dirs, capsys, "train", "small", "--model", "nvdm", "--topic-init", "random") == \
+        "error: --topic-init is a setting of prodlda, gsm, not of nvdm"
+    assert "--lr is a setting of prodlda, nvdm, gsm, not of lda" in _error(
+        dirs, capsys, "stability", "small", "--model", "lda", "--lr", "0.1")
     assert not (dirs["runs"] / "fresh").exists()
 
 

@@ -353,10 +353,16 @@ def _add_train_flags(p: argparse.ArgumentParser) -> None:
         g.add_argument(flag, dest=dest, type=typ, default=None, help=help_)
 
 
-def _train_params(args) -> dict:
+def _train_params(args, model: str | None = None) -> dict:
+    """The model settings given as flags; with ``model``, checked to be that model's (one line
+    naming the flag and the models it is for, otherwise)."""
+    from .runs import check_settings
+
     params = {k: getattr(args, k) for k in TRAIN_FLAGS if getattr(args, k, None) is not None}
     if "hidden" in params:
         params["hidden"] = tuple(params["hidden"])
+    if model is not None:
+        check_settings(model, params, flag=lambda key: TRAIN_FLAGS[key][0])
     return params
 
 
@@ -398,12 +404,13 @@ def cmd_train(args) -> int:
     from .corpus import Corpus
     from .runs import default_run_name, format_topics, train_run
 
+    params = _train_params(args, args.model)
     corpus = Corpus.load(args.corpus, args.corpora_dir)
     seed_params, seed_config, seeds = _seed_topics(args, corpus)
     try:
         run = train_run(corpus, args.model, args.topics, name=args.name, runs_dir=args.runs_dir, force=args.force,
                         resume=args.resume, progress=not args.quiet, config_extra=seed_config,
-                        **_train_params(args), **seed_params)
+                        **params, **seed_params)
     except KeyboardInterrupt:
         name = default_run_name(corpus.name, args.model, args.topics) if args.name is None else args.name
         print(_interrupted_hint(name, args), file=sys.stderr)
@@ -549,7 +556,7 @@ def cmd_stability(args) -> int:
 
     corpus = Corpus.load(args.corpus, args.corpora_dir)
     seeds = list(range(args.seeds))
-    params = _train_params(args)
+    params = _train_params(args, args.model)
     params.pop("seed", None)
     score, runs = stability_runs(corpus, args.model, args.topics, seeds, runs_dir=args.runs_dir, force=args.force,
                                  progress=not args.quiet, **params)

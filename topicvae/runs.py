@@ -84,6 +84,20 @@ def model_class(model: str) -> type[TopicModel]:
     return entry
 
 
+def check_settings(model: str, params: dict, flag=str) -> None:
+    """:class:`ConfigError` when ``params`` has a setting that model ``model`` does not take, naming
+    the models that do take it (``flag`` turns a setting's name into the name shown: the CLI's flag)."""
+    have = set(model_class(model).param_names())
+    unknown = [k for k in params if k not in have]
+    if not unknown:
+        return
+    def where(key: str) -> str:
+        owners = [m for m in MODELS if key in model_class(m).param_names()]
+        return f"{flag(key)} is a setting of {', '.join(owners)}, not of {model}" if owners else \
+            f"{flag(key)} is not a setting of any model"
+    raise ConfigError("; ".join(where(k) for k in unknown))
+
+
 def default_run_name(corpus_name: str, model: str, n_topics: int) -> str:
     return f"{corpus_name}-{model}-k{n_topics}"
 
@@ -351,6 +365,7 @@ def _check_resume_matches(meta: dict, name: str, model: str, n_topics: int, corp
 
 
 def _make_estimator(cls, model: str, n_topics: int, params: dict, start_from: TopicModel | None = None) -> TopicModel:
+    check_settings(model, params)
     if start_from is not None:
         return _warm_estimator(cls, model, n_topics, params, start_from)
     try:
@@ -368,9 +383,6 @@ def _warm_estimator(cls, model: str, n_topics: int, params: dict, start_from: To
     if type(start_from) is not cls or start_from.n_topics != n_topics:
         raise ConfigError(f"the starting model is a {start_from.name} model with {start_from.n_topics} topics, "
                           f"not {model} with {n_topics}")
-    unknown = sorted(set(params) - set(cls.param_names()))
-    if unknown:
-        raise ConfigError(f"bad setting for model {model!r}: unknown {', '.join(unknown)}")
     for key, value in params.items():
         setattr(start_from, key, value)
     start_from.check_params()

@@ -215,10 +215,8 @@ def _check_language(run: runs.Run, corpus: Corpus, vectorizer: Vectorizer, langu
 def _continued_model(run: runs.Run, epochs: int, params: dict):
     """The source run's model with the settings of the continued training applied and checked
     (so bad settings fail before anything is written)."""
+    runs.check_settings(run.model_name, params)
     model = run.model
-    unknown = sorted(set(params) - set(model.param_names()))
-    if unknown:
-        raise ConfigError(f"bad setting for model {run.model_name!r}: unknown {', '.join(unknown)}")
     setattr(model, model.epochs_setting, epochs)
     for key, value in params.items():
         setattr(model, key, value)
