@@ -340,7 +340,7 @@ def test_posterior_gives_mean_and_positive_std(small):
 
 
 PLAIN = dict(embedding_dim=0, beta_decay=0.0, diversity=0.0, topic_init="random", topic_lr=None, exclusivity=0.0,
-             reliability_df=0.0)
+             reliability_df=0.0, prevalence=0.0)
 
 
 def test_plain_prodlda_has_the_papers_free_decoder_and_no_regulariser(small):
@@ -352,7 +352,7 @@ def test_plain_prodlda_has_the_papers_free_decoder_and_no_regulariser(small):
 
 
 def test_embedding_decoder_uses_the_corpus_embeddings_and_saves_them(small, tmp_path):
-    model = ProdLDA(4, epochs=2, embedding_dim=8, exclusivity=0.0, **TINY).fit(small)
+    model = ProdLDA(4, epochs=2, embedding_dim=8, exclusivity=0.0, reliability_df=10.0, **TINY).fit(small)
     net = model.net_
     assert net.beta is None and tuple(net.word_embeddings.shape) == (60, 8)
     rows = model._split(small.shape[0])[0]
@@ -371,6 +371,37 @@ def test_embedding_decoder_uses_the_corpus_embeddings_and_saves_them(small, tmp_
     assert tuple(wide.net_.word_embeddings.shape) == (60, 59)
     wide.save(tmp_path / "w")
     assert tuple(ProdLDA.load(tmp_path / "w").net_.word_embeddings.shape) == (60, 59)
+
+
+def test_prevalence_lists_a_topics_widespread_words_first_on_short_documents_only(tmp_path):
+    short, _, _ = sample_lda_corpus(n_docs=300, n_topics=4, n_words=60, doc_len=12, alpha=0.2, beta=0.1, seed=1)
+    long, _, _ = sample_lda_corpus(n_docs=300, n_topics=4, n_words=60, doc_len=40, alpha=0.2, beta=0.1, seed=1)
+    model = ProdLDA(4, epochs=2, embedding_dim=8, **TINY).fit(short)  # prevalence None: by document length
+    net = model.net_
+    rows = model._split(short.shape[0])[0]
+    df = np.asarray((short[rows] > 0).sum(0)).ravel()
+    np.testing.assert_allclose(net.word_prevalence.numpy(), 0.75 * np.log(np.maximum(df, 1)), rtol=1e-6)
+    with torch.no_grad():  # the read-out: softmax(β / sd + 0.75 log df), then the exclusivity
+        beta = net.beta_matrix().T
+        weighted = torch.softmax(beta / beta.std() + 0.75 * torch.log(torch.tensor(df).clamp_min(1)), dim=1)
+        expected = nets.exclusive_topics(weighted, 2.0).double().numpy()
+    np.testing.assert_allclose(model.topic_word_, expected, rtol=1e-4, atol=1e-9)
+    off = ProdLDA(4, epochs=2, embedding_dim=8, prevalence=0.0, **TINY).fit(short)
+    assert not off.net_.word_prevalence.any()
+    assert torch.equal(off.net_.beta_matrix(), net.beta_matrix())  # the read-out alone differs: commoner words first
+    top = lambda m: np.concatenate(evaluation.top_word_ids(m.topic_word_, 5))  # noqa: E731
+    assert df[top(model)].mean() > df[top(off)].mean()
+    assert not ProdLDA(4, epochs=1, embedding_dim=8, **TINY).fit(long).net_.word_prevalence.any()
+    # a model saved before the setting existed reads its topics out without it
+    model.save(tmp_path / "m")
+    data = torch.load(tmp_path / "m" / "model.pt", weights_only=True)
+    del data["params"]["prevalence"], data["state_dict"]["word_prevalence"]
+    torch.save(data, tmp_path / "m" / "model.pt")
+    old = ProdLDA.load(tmp_path / "m")
+    assert old.prevalence == 0.0 and not old.net_.word_prevalence.any()
+    with torch.no_grad():
+        np.testing.assert_allclose(old.topic_word_, nets.exclusive_topics(
+            torch.softmax(beta / beta.std(), dim=1), 2.0).double().numpy(), rtol=1e-4, atol=1e-9)
 
 
 def test_a_model_saved_before_the_decoder_options_loads_as_plain_prodlda(small, tmp_path):

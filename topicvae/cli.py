@@ -317,7 +317,11 @@ TRAIN_FLAGS = {
     "exclusivity": ("--exclusivity", float, "how strongly a word shared by topics is listed only under its "
                                             "strongest one, 0 off (ProdLDA; default 2)"),
     "reliability_df": ("--reliability-df", float, "words in few documents weigh df/(df+N) in the topics' "
-                                                  "top words, 0 off (ProdLDA; default 10)"),
+                                                  "top words, 0 off (ProdLDA; default 0)"),
+    "prevalence": ("--prevalence", float, "a topic's words are listed by their weight times df^D (df: their "
+                                          "training documents), so the widespread ones come first; 0 off "
+                                          "(ProdLDA; default: 0.75 when the documents average fewer than 30 "
+                                          "tokens, else 0)"),
     "diversity": ("--diversity", float, "weight of the regulariser that keeps topics from sharing top words, "
                                          "0 off (ProdLDA; default 10)"),
     "min_topic_df": ("--min-topic-df", int, "only words in at least N training documents may lead a topic, 0 every "

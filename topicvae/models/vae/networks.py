@@ -581,8 +581,9 @@ class ProdLDANet(TopicVAE):
     - ``topic_lr``: the learning rate of β (or T) relative to the rest of the network
       (the optimizer group's ``lr_scale``). Below 1, topics that start from word clusters
       (:func:`embedding_clusters`) refine them instead of leaving them.
-    - ``word_reliability`` (buffer, (V,), ones until the caller fills it) and
-      ``exclusivity`` γ: how :meth:`topic_word` reads the topics out of β, see there.
+    - ``word_reliability`` (buffer, (V,), ones until the caller fills it), ``word_prevalence``
+      (buffer, (V,), zeros until the caller fills it) and ``exclusivity`` γ: how
+      :meth:`topic_word` reads the topics out of β, see there.
     """
 
     transport_eps = 0.1
@@ -609,6 +610,7 @@ class ProdLDANet(TopicVAE):
         self.register_buffer("topic_mask", torch.ones(n_words))
         self.register_buffer("word_mass", torch.ones(n_words))
         self.register_buffer("word_reliability", torch.ones(n_words))
+        self.register_buffer("word_prevalence", torch.zeros(n_words))
         self.beta_decay = float(beta_decay)
         self.topic_lr = float(topic_lr)
         self.exclusivity = float(exclusivity)
@@ -736,9 +738,9 @@ class ProdLDANet(TopicVAE):
     def topic_word(self) -> torch.Tensor:
         """The topics as word distributions: (K, V), rows sum to 1.
 
-        p_k = softmax over the vocabulary of r ⊙ β_k in units of its standard deviation,
-        then, with ``exclusivity`` γ > 0, p_k(w) ← p_k(w) · (p_k(w) / max_j p_j(w))^γ,
-        renormalised.
+        p_k = softmax over the vocabulary of r ⊙ β_k in units of its standard deviation, plus
+        the prevalence weight π (``word_prevalence``: the caller's δ · log df), then, with
+        ``exclusivity`` γ > 0, p_k(w) ← p_k(w) · (p_k(w) / max_j p_j(w))^γ, renormalised.
 
         The decoder's batch norm normalises each word's logit over the batch, so the
         likelihood fixes neither the scale of β as a whole nor that of each word's row:
@@ -747,14 +749,15 @@ class ProdLDANet(TopicVAE):
         comparable between models; (2) weighs each word by its reliability r
         (``word_reliability``, ones unless filled: the caller's df/(df + c) shrinks the
         weight of words in few training documents, whose co-occurrence, and so their
-        embedding, rests on a handful of documents); (3) with γ > 0, lowers a word in the
-        topics that weigh it less than its strongest topic does, so that a word shared by
+        embedding, rests on a handful of documents); (3) multiplies each word's weight by
+        exp(π) = df^δ, so that a topic's widespread words come first; (4) with γ > 0, lowers
+        a word in the topics that weigh it less than its strongest topic does, so that a word shared by
         several topics leads only the one it belongs to most and the topics' top words
-        stay distinct. γ = 0 and r = 1 give the plain softmax of β.
+        stay distinct. γ = 0, r = 1 and π = 0 give the plain softmax of β.
         """
         beta = self.beta_matrix().T * self.word_reliability
         scaled = beta / beta[:, self.topic_mask > 0].std().clamp_min(1e-12)
-        p = F.softmax(scaled.masked_fill(self.topic_mask == 0, -math.inf), dim=1)
+        p = F.softmax((scaled + self.word_prevalence).masked_fill(self.topic_mask == 0, -math.inf), dim=1)
         return exclusive_topics(p, self.exclusivity) if self.exclusivity > 0 else p
 
     def generative_topic_word(self) -> torch.Tensor:
