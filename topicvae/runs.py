@@ -365,9 +365,9 @@ def _check_resume_matches(meta: dict, name: str, model: str, n_topics: int, corp
 
 
 def _make_estimator(cls, model: str, n_topics: int, params: dict, start_from: TopicModel | None = None) -> TopicModel:
-    check_settings(model, params)
     if start_from is not None:
         return _warm_estimator(cls, model, n_topics, params, start_from)
+    check_settings(model, params)
     try:
         estimator = cls(n_topics=n_topics, **params)
     except TypeError as exc:
@@ -383,6 +383,7 @@ def _warm_estimator(cls, model: str, n_topics: int, params: dict, start_from: To
     if type(start_from) is not cls or start_from.n_topics != n_topics:
         raise ConfigError(f"the starting model is a {start_from.name} model with {start_from.n_topics} topics, "
                           f"not {model} with {n_topics}")
+    check_settings(model, params)
     for key, value in params.items():
         setattr(start_from, key, value)
     start_from.check_params()

@@ -690,7 +690,7 @@ class ProdLDA(VAETopicModel):
             average), else 0. 0: off.
 
     ``ProdLDA(K, embedding_dim=0, diversity=0, min_topic_df=0, topic_init="random", exclusivity=0,
-    reliability_df=0, epochs=100, patience=10)`` is the plain ProdLDA of the paper,
+    prevalence=0, epochs=100, patience=10)`` is the plain ProdLDA of the paper,
     trained as this package trained it before these settings existed (``topic_word_``
     ranks words the same way; only its sharpness, β / std(β), is new).
 
