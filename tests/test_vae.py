@@ -391,6 +391,12 @@ def test_prevalence_lists_a_topics_widespread_words_first_on_short_documents_onl
     assert torch.equal(off.net_.beta_matrix(), net.beta_matrix())  # the read-out alone differs: commoner words first
     top = lambda m: np.concatenate(evaluation.top_word_ids(m.topic_word_, 5))  # noqa: E731
     assert df[top(model)].mean() > df[top(off)].mean()
+    # reread: the same topics read out with the other settings, no training
+    theta = off.transform(short)
+    np.testing.assert_array_equal(off.reread(short, prevalence=None).topic_word_, model.topic_word_)
+    np.testing.assert_array_equal(off.transform(short), theta)
+    with pytest.raises(ConfigError, match="not a read-out setting: lr"):
+        off.reread(short, lr=0.1)
     assert not ProdLDA(4, epochs=1, embedding_dim=8, **TINY).fit(long).net_.word_prevalence.any()
     # a model saved before the setting existed reads its topics out without it
     model.save(tmp_path / "m")

@@ -824,6 +824,35 @@ class ProdLDA(VAETopicModel):
         clustered = self.topic_init == "clusters" and self._embedding_dim(n_words) > 0
         return CLUSTERED_TOPIC_LR if clustered else 1.0
 
+    def _set_readout(self, net: ProdLDANet, df: np.ndarray, X: sp.csr_matrix, rows: np.ndarray | None) -> None:
+        """Fill the read-out's word weights (:meth:`.networks.ProdLDANet.topic_word`) from the training
+        documents' frequencies ``df``: the reliability df / (df + c) and the prevalence δ · log df."""
+        reliability = df / (df + float(self.reliability_df)) if self.reliability_df > 0 else np.ones_like(df)
+        net.word_reliability.copy_(torch.from_numpy(reliability.astype(np.float32)))
+        prevalence = self._prevalence(X, rows) * np.log(np.maximum(df, 1.0))
+        net.word_prevalence.copy_(torch.from_numpy(prevalence.astype(np.float32)))
+        net.exclusivity = float(self.exclusivity)
+
+    def reread(self, X, **readout) -> "ProdLDA":
+        """Read the fitted topics out again with other read-out settings (``exclusivity``,
+        ``reliability_df``, ``prevalence``), without training: ``X`` is the matrix the model was
+        fitted on (its document frequencies weigh the words). ``topic_word_`` follows; θ does not
+        change. Returns self."""
+        unknown = sorted(set(readout) - {"exclusivity", "reliability_df", "prevalence"})
+        if unknown:
+            raise ConfigError(f"not a read-out setting: {', '.join(unknown)}")
+        net = self._fitted_net()
+        X = self._check_X(X)
+        for key, value in readout.items():
+            setattr(self, key, value)
+        self.check_params()
+        train_rows, val_rows = self._split(X.shape[0])
+        rows = train_rows if len(val_rows) else None  # the rows fit built the weights from
+        with torch.no_grad():
+            self._set_readout(net, document_frequencies(X, rows), X, rows)
+        self.topic_word_ = self._topic_word()
+        return self
+
     def _prevalence(self, X: sp.csr_matrix, rows: np.ndarray | None) -> float:
         """δ of the read-out's df^δ: the setting, or for None by the length of the training documents."""
         if self.prevalence is not None:
@@ -854,11 +883,7 @@ class ProdLDA(VAETopicModel):
                 net.decoder_bn.bias.copy_(self._background(X, rows, log_freq, df))
                 net.topic_mask.copy_(torch.from_numpy(mask.astype(np.float32)))
                 net.word_mass.copy_(log_freq.exp() ** TRANSPORT_FREQUENCY_POWER * net.topic_mask)
-                if self.reliability_df > 0:
-                    net.word_reliability.copy_(torch.from_numpy((df / (df + float(self.reliability_df))).astype(np.float32)))
-                prevalence = self._prevalence(X, rows)
-                if prevalence > 0:
-                    net.word_prevalence.copy_(torch.from_numpy((prevalence * np.log(np.maximum(df, 1.0))).astype(np.float32)))
+                self._set_readout(net, df, X, rows)
                 if net.beta is None:  # embeddings of the topic vocabulary only; zero rows elsewhere
                     emb = ppmi_embeddings(X, net.word_embeddings.shape[1], seed=int(self.seed), rows=rows,
                                           words=np.flatnonzero(mask), context_smoothing=float(self.context_smoothing))
