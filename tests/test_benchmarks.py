@@ -218,3 +218,23 @@ def test_guided_scores_precision_and_the_short_false_positives_of_a_topic():
     assert guided.short_share(assigned, labels, 0, "a", short) == 0.5  # of its wrong documents 2 and 4, 2 is short
     assert guided.short_share(assigned, labels, 1, "b", short) == 0.0
     assert guided.best_matching(assigned, labels, 2, "b")[0] == 0  # F1 0.57 against topic 1's 0.40
+
+
+def test_readout_rows_are_the_scores_of_models_trained_with_that_readout(quality, sample_corpus):
+    """benchmarks/readout.py reads one trained model out per row; each row scores as a model trained
+    with that read-out does (the read-out does not touch training)."""
+    import torch
+
+    from topicvae.models.vae import ProdLDA
+
+    readout = load("readout")
+    pairs = readout.parse_readouts("10:0, 0:auto")
+    assert pairs == [(10.0, 0.0), (0.0, None)] and readout.label(pairs[1]) == "c=0, δ=auto"
+    rows = readout.cell_scores(sample_corpus, 5, 0, pairs)
+    torch.set_num_threads(1)
+    train, test, _ = quality.split_rows(sample_corpus)
+    for (c, d), got in zip(pairs, rows):
+        model = ProdLDA(5, seed=0, threads=1, device="cpu", reliability_df=c, prevalence=d).fit(sample_corpus.bow[train])
+        want = quality.score_topics(model.topic_word_, sample_corpus.bow[train], sample_corpus.bow[test])
+        assert got == {k: want[k] for k in ("npmi", "npmi_train", "diversity")}
+    assert rows[0] != rows[1]  # the sample's documents are long: δ auto is 0, but c differs
