@@ -397,6 +397,9 @@ def test_prevalence_lists_a_topics_widespread_words_first_on_short_documents_onl
     np.testing.assert_array_equal(off.transform(short), theta)
     with pytest.raises(ConfigError, match="not a read-out setting: lr"):
         off.reread(short, lr=0.1)
+    with pytest.raises(ConfigError, match="prevalence must be"):
+        off.reread(short, prevalence=-1.0)
+    assert off.prevalence is None  # as the last good reread left it
     assert not ProdLDA(4, epochs=1, embedding_dim=8, **TINY).fit(long).net_.word_prevalence.any()
     # a model saved before the setting existed reads its topics out without it
     model.save(tmp_path / "m")

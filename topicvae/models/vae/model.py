@@ -683,9 +683,9 @@ class ProdLDA(VAETopicModel):
             weight there times df^δ (df: its training documents), so that of a topic's words
             the widespread ones come first. On short documents two words share a held-out
             document only if both are common, and topics listed by their common words hold up
-            there (DBLP, K = 20: held-out NPMI +0.03); on longer documents the common words
-            co-occur with everything and such topics are less coherent (20 Newsgroups: −0.02 to
-            −0.04 at δ = 0.75). None (the default): ``SHORT_DOCUMENT_PREVALENCE`` (0.75) when the
+            there (DBLP, K = 20: held-out NPMI +0.034); on longer documents the common words
+            co-occur with everything and such topics are less coherent (20 Newsgroups: −0.014 to
+            −0.039 at δ = 0.75; ``benchmarks/readout.py``). None (the default): ``SHORT_DOCUMENT_PREVALENCE`` (0.75) when the
             training documents are short (:func:`short_documents`, fewer than 30 tokens on
             average), else 0. 0: off.
 
@@ -843,9 +843,15 @@ class ProdLDA(VAETopicModel):
             raise ConfigError(f"not a read-out setting: {', '.join(unknown)}")
         net = self._fitted_net()
         X = self._check_X(X)
+        before = {key: getattr(self, key) for key in readout}
         for key, value in readout.items():
             setattr(self, key, value)
-        self.check_params()
+        try:
+            self.check_params()
+        except ConfigError:
+            for key, value in before.items():  # a refused setting leaves the model as it was
+                setattr(self, key, value)
+            raise
         train_rows, val_rows = self._split(X.shape[0])
         rows = train_rows if len(val_rows) else None  # the rows fit built the weights from
         with torch.no_grad():
