@@ -318,7 +318,7 @@ TRAIN_FLAGS = {
                                             "strongest one, 0 off (ProdLDA; default 2)"),
     "reliability_df": ("--reliability-df", float, "words in few documents weigh df/(df+N) in the topics' "
                                                   "top words, 0 off (ProdLDA; default 0)"),
-    "prevalence": ("--prevalence", float, "a topic's words are listed by their weight times df^D (df: their "
+    "prevalence": ("--prevalence", float, "a topic's words are listed by their weight times df to this power (df: their "
                                           "training documents), so the widespread ones come first; 0 off "
                                           "(ProdLDA; default: 0.75 when the documents average fewer than 30 "
                                           "tokens, else 0)"),
