@@ -342,7 +342,7 @@ TRAIN_FLAGS = {
     "workers": ("--workers", int, "worker processes; more than 1 uses LdaMulticore (LDA; default 1)"),
     "seed": ("--seed", int, "random seed (default 0)"),
     "seed_strength": ("--seed-strength", float, "with --seed-topics: the seed words' lead in their topic, in "
-                                                "standard deviations of beta (ProdLDA, GSM; default 3); for LDA "
+                                                "standard deviations of beta (ProdLDA, GSM; default 4); for LDA "
                                                 "their prior pseudo-counts there, as a share of their count in "
                                                 "the training documents (default 3)"),
     "seed_prior_shift": ("--seed-prior-shift", float, "with --seed-topics: how much lower a seeded topic's prior "
