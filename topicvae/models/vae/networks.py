@@ -15,9 +15,11 @@ counts in the batch.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -513,6 +515,21 @@ class TopicVAE(nn.Module):
         net has no such parameter and trains whole every epoch)."""
         return None
 
+    @contextlib.contextmanager
+    def steps(self, topics_fixed: bool = False) -> Iterator[None]:
+        """The context of a run of training steps (one epoch's). With ``topics_fixed`` the topic
+        parameter (:meth:`topic_parameter`) gets no gradient within it, so the steps neither
+        compute nor apply one."""
+        topic = self.topic_parameter() if topics_fixed else None
+        learns = topic is not None and topic.requires_grad
+        if learns:
+            topic.requires_grad_(False)
+        try:
+            yield
+        finally:
+            if learns:
+                topic.requires_grad_(True)
+
     def penalty(self, step: int) -> torch.Tensor | None:
         """A regularisation term added to the batch's mean loss (None: none).
 
@@ -617,6 +634,7 @@ class ProdLDANet(TopicVAE):
         self.diversity = float(diversity)
         self._plan: torch.Tensor | None = None
         self._step_beta: torch.Tensor | None = None
+        self._steps_cache: dict | None = None  # what steps() looks up once for a run of steps
         self.seed_strength = float(seed_strength)
         self.seed_prior_shift = float(seed_prior_shift)
         self.register_buffer("seed_words", seed_indicator(n_words, n_topics, seed_topics), persistent=False)
@@ -624,11 +642,17 @@ class ProdLDANet(TopicVAE):
     def beta_matrix(self, rows: torch.Tensor | None = None) -> torch.Tensor:
         """β: (V, K), the weight of topic k on word w before the decoder's batch norm; with
         ``rows`` (ids of topic-vocabulary words, :meth:`topic_rows`) only those rows of it."""
+        cache = self._steps_cache
+        if cache is not None and "beta" in cache and (rows is None or rows is cache["rows"]):
+            return cache["beta"] if rows is None else cache["beta_rows"]  # steps() with the topics fixed
         if rows is None:
             beta = self.beta.weight if self.beta is not None else self.word_embeddings @ self.topic_embeddings
             beta = beta * self.topic_mask[:, None]
-        else:  # the rows alone: the product over the whole vocabulary is most of a step's work
-            beta = self.beta.weight[rows] if self.beta is not None else self.word_embeddings[rows] @ self.topic_embeddings
+        elif self.beta is not None:  # the rows alone: the product over the whole vocabulary is most of a step's work
+            beta = self.beta.weight[rows]
+        else:
+            cached = cache is not None and rows is cache["rows"]
+            beta = (cache["row_embeddings"] if cached else self.word_embeddings[rows]) @ self.topic_embeddings
         if self.seed_words is not None:  # guided topics
             exclusive, lead = self.seed_exclusive(), self.seed_lead()
             in_topics = self.topic_mask > 0
@@ -641,8 +665,28 @@ class ProdLDANet(TopicVAE):
 
     def topic_rows(self) -> torch.Tensor | None:
         """The ids of the topic vocabulary (``topic_mask`` > 0), or None when it is every word."""
+        if self._steps_cache is not None:
+            return self._steps_cache["rows"]
         rows = torch.nonzero(self.topic_mask > 0).squeeze(1)
         return None if len(rows) == len(self.topic_mask) else rows
+
+    @contextlib.contextmanager
+    def steps(self, topics_fixed: bool = False) -> Iterator[None]:
+        """As :meth:`TopicVAE.steps`; within it the topic vocabulary and its word embeddings, which
+        training does not change, are looked up once rather than at every step, and with
+        ``topics_fixed`` β itself is computed once (it is a product over the vocabulary)."""
+        with super().steps(topics_fixed):
+            rows = self.topic_rows()
+            row_embeddings = None if self.beta is not None or rows is None else self.word_embeddings[rows]
+            self._steps_cache = {"rows": rows, "row_embeddings": row_embeddings}
+            try:
+                if topics_fixed:
+                    with torch.no_grad():
+                        beta, beta_rows = self.beta_matrix(), None if rows is None else self.beta_matrix(rows)
+                    self._steps_cache.update(beta=beta, beta_rows=beta_rows)
+                yield
+            finally:
+                self._steps_cache = None
 
     def prior_mean(self, x: SparseBatch) -> torch.Tensor:
         """The prior's mean per document, (B, K) with guided topics and ``seed_prior_shift`` > 0:

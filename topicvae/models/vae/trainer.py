@@ -232,7 +232,6 @@ class _Loop:
         s = self.settings
         self.net.train()
         kl_weight = min(1.0, self.epoch / s.kl_warmup) if s.kl_warmup > 0 else 1.0
-        params = [p for p in self.net.parameters() if p.requires_grad]
         n = X.shape[0] if rows is None else len(rows)
         perm = distributed.shard(torch.randperm(n, generator=self.shuffle_gen).numpy(), n)
         if rows is not None:
@@ -250,26 +249,30 @@ class _Loop:
         encoder_words = None if words is None else words.cpu().numpy()
         rec_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         kl_sum = torch.zeros((), dtype=torch.float64, device=self.device)
-        for c in range(0, len(bounds), _CHUNK_BATCHES):
-            group = bounds[c:c + _CHUNK_BATCHES]
-            offset = group[0][0]
-            chunk = CSRBatches(X[perm[offset:group[-1][1]]], self.device, encoder_words=encoder_words)
-            for step, (start, stop) in enumerate(group, start=c):
-                batch = chunk.batch(start - offset, stop - offset, transposed=True)
-                rec, kl = self.model(batch, self.noise_gen)
-                loss = (rec + kl_weight * kl).mean()
-                penalty = self.net.penalty(step) if fixed is None else None  # the net's own regulariser
-                if penalty is not None:
-                    loss = loss + penalty
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if fixed is not None:
-                    fixed.grad = None  # Adam and the clipping skip a parameter without a gradient
-                if s.clip_norm:
-                    torch.nn.utils.clip_grad_norm_(params, s.clip_norm)
-                self.optimizer.step()
-                rec_sum += rec.detach().sum()
-                kl_sum += kl.detach().sum()
+        # the fixed topics get no gradient at all (nothing to compute for them) except under
+        # DistributedDataParallel, which expects a gradient for every parameter it started with
+        with self.net.steps(topics_fixed=fixed is not None and not distributed.active()):
+            params = [p for p in self.net.parameters() if p.requires_grad]
+            for c in range(0, len(bounds), _CHUNK_BATCHES):
+                group = bounds[c:c + _CHUNK_BATCHES]
+                offset = group[0][0]
+                chunk = CSRBatches(X[perm[offset:group[-1][1]]], self.device, encoder_words=encoder_words)
+                for step, (start, stop) in enumerate(group, start=c):
+                    batch = chunk.batch(start - offset, stop - offset, transposed=True)
+                    rec, kl = self.model(batch, self.noise_gen)
+                    loss = (rec + kl_weight * kl).mean()
+                    penalty = self.net.penalty(step) if fixed is None else None  # the net's own regulariser
+                    if penalty is not None:
+                        loss = loss + penalty
+                    self.optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    if fixed is not None:  # (distributed: the gradient was computed, and is dropped)
+                        fixed.grad = None  # Adam and the clipping skip a parameter without a gradient
+                    if s.clip_norm:
+                        torch.nn.utils.clip_grad_norm_(params, s.clip_norm)
+                    self.optimizer.step()
+                    rec_sum += rec.detach().sum()
+                    kl_sum += kl.detach().sum()
         totals = distributed.all_reduce_sum(torch.stack([rec_sum, kl_sum, rec_sum.new_tensor(len(perm))]))
         return float(totals[0] / totals[2]), float(totals[1] / totals[2])
 
