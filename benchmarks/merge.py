@@ -74,7 +74,8 @@ def measure_seed(c, seed: int, args, runs_dir: Path) -> list[dict]:
     from topicvae.runs import train_run
 
     train, test, _ = quality.split_rows(c)
-    params = {"seed": seed, "threads": args.threads, "device": "cpu"}
+    # gensim's LDA has no torch threads or device; it trains on one core (workers=1) by default
+    params = {"seed": seed} if args.model == "lda" else {"seed": seed, "threads": args.threads, "device": "cpu"}
     rows = []
     big = None
     for k in (args.from_k, args.to_k):
@@ -154,7 +155,9 @@ def main() -> None:
     p.add_argument("--to", dest="to_k", type=int, default=20, help="K it is reduced to, and trained at (default: 20)")
     p.add_argument("--epochs", default="0,1,3,5", help="fine-tune epochs to measure; 0 = none (default: 0,1,3,5)")
     p.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
-    p.add_argument("--model", default="prodlda", help="prodlda (default) or gsm")
+    p.add_argument("--model", default="prodlda", choices=("prodlda", "gsm", "lda"),
+                   help="prodlda (default), gsm or lda (gensim's LdaModel: written as merged, with no fine-tune "
+                        "unless --train-topics)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default: 1)")
     p.add_argument("--shared", type=Path, default=SHARED, help=f"the shared corpora (default: {SHARED})")
     p.add_argument("--cache", type=Path, default=CACHE, help=f"runs and corpora (default: {CACHE})")

@@ -211,6 +211,36 @@ def test_prodlda_on_short_documents_fixes_the_topics_after_ten_of_fifteen_epochs
         ProdLDA(5, topic_epochs=-1, **TINY).fit(X)
 
 
+def test_steps_with_fixed_topics_give_them_no_gradient_and_compute_beta_once(small):
+    """Within ``steps(topics_fixed=True)`` the topic embeddings get no gradient while the rest does, β
+    (whole and on the topic rows) is one tensor for every step, equal to β computed outside, and
+    leaving the context gives the topics their gradient back; guided topics' lead is in the cached β."""
+    for params in ({}, {"seed_topics": [[0, 1, 2]]}):
+        net = ProdLDA(4, epochs=1, **TINY, **params).fit(small).net_.train()
+        net.zero_grad(set_to_none=True)  # (the last training step's gradients)
+        topic = net.topic_parameter()
+        outside = net.beta_matrix().detach().clone()
+        words = net.encoder.input_words
+        batch = nets.CSRBatches(small[:40], encoder_words=None if words is None else words.numpy()).batch(
+            0, 40, transposed=True)
+        with net.steps(topics_fixed=True):
+            assert not topic.requires_grad
+            assert net.beta_matrix() is net.beta_matrix() and torch.equal(net.beta_matrix(), outside)
+            assert net.topic_rows() is net.topic_rows()
+            if net.topic_rows() is not None:
+                assert net.beta_matrix(net.topic_rows()) is net.beta_matrix(net.topic_rows())
+            rec, kl = net(batch)
+            (rec + kl).mean().backward()
+            assert topic.grad is None and net.encoder.first.weight.grad is not None
+        assert topic.requires_grad and net._steps_cache is None
+        with net.steps():  # topics learning: β is a fresh product at every step, with a gradient
+            assert net.beta_matrix() is not net.beta_matrix() and net.beta_matrix().requires_grad
+            rec, kl = net(batch)
+            (rec + kl).mean().backward()
+            assert topic.grad is not None
+        assert torch.equal(net.beta_matrix().detach(), outside)
+
+
 def _presence_nll(X_train, X_test) -> float:
     """−log p of the test documents' presence patterns under each word's training document frequency."""
     p = (np.asarray((X_train > 0).sum(0)).ravel() + 1.0) / (X_train.shape[0] + 2.0)
