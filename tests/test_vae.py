@@ -189,6 +189,28 @@ def test_automatic_epochs_follow_the_mean_length_of_the_training_documents():
     assert automatic_epochs(titles[:19_800], batch_size=100) == (10, None)
 
 
+def test_automatic_embedding_dim_is_smaller_on_short_documents_and_survives_save_load_and_merge(
+        short_texts, small, tmp_path):
+    """embedding_dim=None: 200 (capped at V − 1), on short documents 2.5 per topic; the d chosen is
+    the network's, kept by save/load and by a merge to fewer topics (whose own rule would differ)."""
+    from topicvae.models.vae.model import automatic_embedding_dim
+
+    assert [automatic_embedding_dim(k, True) for k in (5, 20, 50, 80, 100)] == [13, 50, 125, 200, 200]
+    assert automatic_embedding_dim(20, False) == 200
+    X = short_texts[0]  # 8 tokens a document
+    model = ProdLDA(6, epochs=1, **TINY).fit(X)
+    assert model.embedding_dim is None and model.embedding_dim_ == 15 == model.net_.word_embeddings.shape[1]
+    assert ProdLDA(6, epochs=1, embedding_dim=30, **TINY).fit(X).net_.word_embeddings.shape[1] == 30
+    assert ProdLDA(4, epochs=1, **TINY).fit(small).embedding_dim_ == 59  # 40 tokens: 200, capped at V − 1
+    model.save(tmp_path / "m")
+    loaded = ProdLDA.load(tmp_path / "m")
+    assert loaded.embedding_dim_ == 15 and loaded.embedding_dim is None
+    np.testing.assert_array_equal(loaded.transform(X[:50]), model.transform(X[:50]))
+    merged = model.merged([[0, 1], [2, 3], [4], [5]], X)  # 4 topics would choose 10
+    assert merged.embedding_dim_ == 15 == merged.net_.word_embeddings.shape[1]
+    merged.fit(X, warm_start=True)
+
+
 def test_prodlda_on_short_documents_fixes_the_topics_after_ten_of_fifteen_epochs(short_texts, small):
     X = short_texts[0]  # 8 tokens a document
     short = ProdLDA(5, **TINY).fit(X)

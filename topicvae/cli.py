@@ -306,7 +306,8 @@ TRAIN_FLAGS = {
     "theta_dropout": ("--theta-dropout", float, "dropout on θ before the decoder (ProdLDA; default 0.2)"),
     "alpha": ("--alpha", float, "Dirichlet prior per topic (ProdLDA default 1.0; LDA default symmetric 1/K)"),
     "embedding_dim": ("--embedding-dim", int, "decoder through word embeddings of this size from the corpus's "
-                                               "own co-occurrence, 0 for a free beta (ProdLDA; default 200)"),
+                                               "own co-occurrence, 0 for a free beta (ProdLDA, GSM; default 200, "
+                                               "on short documents 2.5 per topic: 50 at 20 topics)"),
     "beta_decay": ("--beta-decay", float, "decoupled weight decay of the decoder, 0 off (ProdLDA; default 0)"),
     "context_smoothing": ("--context-smoothing", float, "the embeddings' PPMI takes each context word's share of "
                                                          "documents to this power, 1 plain PMI (ProdLDA; default 0.75)"),
