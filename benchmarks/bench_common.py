@@ -109,12 +109,14 @@ def parse_variant(text: str) -> tuple[str, dict]:
 def warm_imports(kind: str) -> None:
     """Import what the model's ``fit`` imports on first use, so that train seconds are training
     (a fresh process pays 1-3 s for these imports: torch's optimizers import torch._dynamo,
-    the word embeddings scikit-learn's SVD, the LDAs gensim or tomotopy)."""
+    the word embeddings scikit-learn's SVD and the topics' first clusters its k-means, the LDAs
+    gensim or tomotopy)."""
     if kind == "tomotopy":
         import tomotopy  # noqa: F401
     elif kind in ("lda", "ldamulticore"):
         import gensim.models  # noqa: F401
     else:
+        import sklearn.cluster  # noqa: F401
         import sklearn.utils.extmath  # noqa: F401
         import torch._dynamo  # noqa: F401
 
