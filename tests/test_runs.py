@@ -65,6 +65,7 @@ def test_train_run_writes_every_file_and_run_load_reads_them(corpus, runs_dir):
     assert cfg["corpus"] == "tiny" and cfg["corpus_checksum"] == corpus.checksum
     assert cfg["corpus_path"] == str(corpus.path.resolve())
     assert cfg["n_train_docs"] == 160 and cfg["n_val_docs"] == 16 and cfg["epochs"] == 3
+    assert cfg["params"]["embedding_dim"] is None and cfg["embedding_dim"] == again.model.embedding_dim_ > 0
     assert cfg["fit_seconds"] > 0 and {"topicvae", "torch", "python"} <= set(cfg["versions"])
     from topicvae.models.vae import ProdLDA
 

@@ -449,6 +449,7 @@ def _run_config(estimator: TopicModel, corpus: Corpus, name: str, model: str, n_
         "n_train_docs": int(len(train_rows)),
         "n_val_docs": getattr(estimator, "n_val_docs_", None),
         "epochs": int(n_epochs),
+        "embedding_dim": getattr(estimator, "embedding_dim_", None),  # the d ProdLDA/GSM chose (None: no embeddings)
         "best_epoch": getattr(estimator, "best_epoch_", None),
         "stopped_early": getattr(estimator, "stopped_early_", None),
         "fit_seconds": round(fit_seconds, 3),
