@@ -688,7 +688,8 @@ def _add_merge_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--train-topics", action="store_true",
                    help="let the fine-tune change the merged topics too (default: only the encoder learns; "
                         "LDA runs are not fine-tuned unless this is given; see docs/merge.md)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads of the fine-tune (ProdLDA, NVDM and GSM runs; default: torch's)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads of the fine-tune (ProdLDA, NVDM and GSM runs; default: torch's)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
