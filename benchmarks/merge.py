@@ -74,9 +74,9 @@ def measure_seed(c, seed: int, args, runs_dir: Path) -> list[dict]:
     from topicvae.runs import train_run
 
     train, test, _ = quality.split_rows(c)
-    lda = args.model == "lda"  # gensim's LDA has no torch threads or device (it trains on one core)
-    fine_tune = {} if lda else {"threads": args.threads}
-    params = {"seed": seed, **fine_tune, **({} if lda else {"device": "cpu"})}
+    # gensim's LDA has no torch threads or device (it trains on one core)
+    torch_params = {} if args.model == "lda" else {"threads": args.threads, "device": "cpu"}
+    params = {"seed": seed, **torch_params}
     rows = []
     big = None
     for k in (args.from_k, args.to_k):
@@ -104,7 +104,7 @@ def measure_seed(c, seed: int, args, runs_dir: Path) -> list[dict]:
             shutil.rmtree(runs_dir / name, ignore_errors=True)  # reduce does not replace runs
             t = time.perf_counter()
             run = reduce_topics(big, args.to_k, name=name, runs_dir=runs_dir, corpora_dir=Path(c.path).parent,
-                                epochs=epochs, train_topics=train_topics, **fine_tune)
+                                epochs=epochs, train_topics=train_topics, **torch_params)
             wall = time.perf_counter() - t
             rows.append({"what": f"reduced {args.from_k}→{args.to_k}, fine-tune: {what}", "K": args.to_k,
                          "epochs": epochs, "train_s": run.config["fit_seconds"], "reduce_s": wall,

@@ -10,8 +10,8 @@ each word (df: its training documents) and the exclusivity γ. This benchmark tr
 ProdLDA once per (corpus, K, seed), on the corpora and splits of ``quality.py`` (the same cache), and
 reads each model out again with every ``c:δ`` or ``c:δ:γ`` of ``--readouts`` (δ ``auto``: the
 default, 0.75 on short documents, else 0; γ left out: the default, 2) through ``ProdLDA.reread``, so
-the rows of one cell differ in the read-out alone. Columns: held-out NPMI of the top 10 words (test documents; as ``topicvae evaluate``), its
-difference from the first read-out's, NPMI on the training documents and diversity@25, means over
+the rows of one cell differ in the read-out alone. Columns: held-out NPMI of the top 10 words (test
+documents; as ``topicvae evaluate``), its difference from the first read-out's, NPMI on the training documents and diversity@25, means over
 the seeds (``quality.score_topics``). No times: training is the same for every row.
 """
 
@@ -78,7 +78,8 @@ def main() -> None:
     ap.add_argument("--corpora", default="sample,m10,dbpedia_it,dblp,ng2k,ng")
     ap.add_argument("--topics", default="20,50")
     ap.add_argument("--seeds", default="0,1")
-    ap.add_argument("--readouts", default=DEFAULT_READOUTS, help="c:δ or c:δ:γ, comma-separated (δ auto: the default; no γ: the default)")
+    ap.add_argument("--readouts", default=DEFAULT_READOUTS,
+                    help="c:δ or c:δ:γ, comma-separated (δ auto: the default; no γ: the default)")
     ap.add_argument("--shared", type=Path, default=SHARED)
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--out", type=Path, help="also write the report here")

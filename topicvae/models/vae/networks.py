@@ -648,11 +648,8 @@ class ProdLDANet(TopicVAE):
         if rows is None:
             beta = self.beta.weight if self.beta is not None else self.word_embeddings @ self.topic_embeddings
             beta = beta * self.topic_mask[:, None]
-        elif self.beta is not None:  # the rows alone: the product over the whole vocabulary is most of a step's work
-            beta = self.beta.weight[rows]
-        else:
-            cached = cache is not None and rows is cache["rows"]
-            beta = (cache["row_embeddings"] if cached else self.word_embeddings[rows]) @ self.topic_embeddings
+        else:  # the rows alone: the product over the whole vocabulary is most of a step's work
+            beta = self.beta.weight[rows] if self.beta is not None else self.word_embeddings[rows] @ self.topic_embeddings
         if self.seed_words is not None:  # guided topics
             exclusive, lead = self.seed_exclusive(), self.seed_lead()
             in_topics = self.topic_mask > 0
@@ -672,13 +669,12 @@ class ProdLDANet(TopicVAE):
 
     @contextlib.contextmanager
     def steps(self, topics_fixed: bool = False) -> Iterator[None]:
-        """As :meth:`TopicVAE.steps`; within it the topic vocabulary and its word embeddings, which
-        training does not change, are looked up once rather than at every step, and with
-        ``topics_fixed`` β itself is computed once (it is a product over the vocabulary)."""
+        """As :meth:`TopicVAE.steps`; within it the topic vocabulary, which training does not change, is
+        looked up once rather than at every step, and with ``topics_fixed`` β itself is computed once
+        (it is a product over the vocabulary)."""
         with super().steps(topics_fixed):
             rows = self.topic_rows()
-            row_embeddings = None if self.beta is not None or rows is None else self.word_embeddings[rows]
-            self._steps_cache = {"rows": rows, "row_embeddings": row_embeddings}
+            self._steps_cache = {"rows": rows}
             try:
                 if topics_fixed:
                     with torch.no_grad():
