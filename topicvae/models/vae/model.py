@@ -115,9 +115,9 @@ def automatic_embedding_dim(n_topics: int, short: bool) -> int:
     which start from clusters of the embeddings, then gather words that met by chance in the
     training documents. On long documents the same cut loses signal. Measured with
     ``benchmarks/quality.py`` (docs/quality.md), means of two seeds: at K = 20, d = 50 rather than
-    200 gained held-out NPMI +0.087 on M10, +0.027 on DBPedia_IT, +0.005 on DBLP, and cost the
+    200 gained held-out NPMI +0.088 on M10, +0.027 on DBPedia_IT, +0.005 on DBLP, and cost the
     built-in sample (long documents) 0.033; at K = 50, d = 125 moved it by +0.024, −0.030 and
-    +0.020 on the three corpora of titles, with label NMI as high or higher.
+    +0.021 on the three corpora of titles, with label NMI as high or higher.
     """
     if not short:
         return EMBEDDING_DIM
