@@ -74,7 +74,8 @@ CACHE = HERE / ".cache" / "quality"
 
 #: the paper's plain ProdLDA (README, ``topicvae train``): the settings that turn today's defaults off
 PLAIN = {"embedding_dim": 0, "beta_decay": 0, "diversity": 0, "min_topic_df": 0, "topic_init": "random", "topic_lr": None,
-         "exclusivity": 0.0, "reliability_df": 0.0, "prevalence": 0.0, "epochs": 100, "patience": 10}
+         "exclusivity": 0.0, "reliability_df": 0.0, "prevalence": 0.0, "lead_coherence": 0.0, "epochs": 100,
+         "patience": 10}
 
 MODEL_LABELS = {**LABELS, "plain": "ProdLDA (plain)"}
 DEFAULT_MODELS = "prodlda,nvdm,plain,lda,ldamulticore,tomotopy"

@@ -104,7 +104,7 @@ def merge_network(old: ProdLDANet, new: ProdLDANet, groups: Sequence[Sequence[in
         new.encoder.restrict_input(old.encoder.input_words)
     old_state, new_state = old.state_dict(), new.state_dict()
     for key, value in old_state.items():  # every piece that does not depend on K (the prior does)
-        if key in ("prior_mu", "prior_var"):
+        if key in ("prior_mu", "prior_var", "lead_words"):  # (the lead words belong to the old topics)
             continue
         if key in new_state and new_state[key].shape == value.shape:
             new_state[key] = value.clone()

@@ -44,6 +44,7 @@ from ..base import TopicModel
 from .networks import (LIKELIHOODS, CSRBatches, NVDMNet, ProdLDANet, SparseBatch, TopicVAE, embedding_clusters,
                        PPMI_CONTEXT_SMOOTHING, ppmi_embeddings)
 from . import distributed
+from .lead_words import coherent_leads, lead_first
 from .trainer import TrainSettings, evaluate, load_checkpoint, train
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ ENCODER_STEPS = 1000
 LONG_DOCUMENT_EPOCHS = 30
 #: ProdLDA's prevalence=None (automatic): the read-out's power of document frequency on short documents (0 on longer ones)
 SHORT_DOCUMENT_PREVALENCE = 0.75
+#: c of the lead words' choice (lead_words.coherent_leads): how much their co-occurrence weighs
+LEAD_COHERENCE = 7.0
 #: ProdLDA's embedding_dim=None (automatic, see automatic_embedding_dim): the word embeddings' dimensions
 EMBEDDING_DIM = 200
 SHORT_DOCUMENT_DIMS_PER_TOPIC = 2.5
@@ -408,6 +411,7 @@ class VAETopicModel(TopicModel):
         self.stopped_early_ = result.stopped_early
         self.n_train_docs_ = len(train_rows)
         self.n_val_docs_ = len(val_rows)
+        self._choose_leads(X, rows)
         self.topic_word_ = self._topic_word()
         return self
 
@@ -450,6 +454,10 @@ class VAETopicModel(TopicModel):
         with torch.no_grad():
             tw = self.net_.topic_word().double().cpu().numpy()
         return tw / tw.sum(axis=1, keepdims=True)
+
+    def _choose_leads(self, X: sp.csr_matrix, rows: np.ndarray | None) -> None:
+        """After training on the ``rows`` of ``X`` (None: all): choose what the read-out lists first
+        (models with lead words do; see :meth:`ProdLDA._choose_leads`)."""
 
     def _fitted_net(self) -> TopicVAE:
         net = getattr(self, "net_", None)
@@ -737,7 +745,7 @@ class ProdLDA(VAETopicModel):
     """
 
     name = "prodlda"
-    legacy_buffers = ("topic_mask", "word_mass", "word_reliability", "word_prevalence")
+    legacy_buffers = ("topic_mask", "word_mass", "word_reliability", "word_prevalence", "lead_words")
     fixed_on_resume = VAETopicModel.fixed_on_resume + ("alpha", "embedding_dim", "topic_init", "seed_topics",
                                                        "encoder_vocabulary", "context_smoothing")
     # models saved before these settings existed
@@ -745,14 +753,14 @@ class ProdLDA(VAETopicModel):
                      "min_topic_df": 0, "topic_init": "random", "topic_lr": None, "exclusivity": 0.0,
                      "reliability_df": 0.0, "seed_topics": None, "seed_prior_shift": 0.0,
                      "topic_epochs": None, "encoder_vocabulary": "all", "context_smoothing": 1.0,
-                     "prevalence": 0.0}
+                     "prevalence": 0.0, "lead_coherence": 0.0}
 
     def __init__(self, n_topics: int = 20, *, alpha: float = 1.0, theta_dropout: float = 0.2,
                  seed_topics: list[list[int]] | None = None, seed_strength: float = SEED_STRENGTH,
                  seed_prior_shift: float = SEED_PRIOR_SHIFT, embedding_dim: int | None = None, beta_decay: float = 0.0, diversity: float = 10.0,
                  min_topic_df: int | None = None, topic_init: str = "clusters", topic_lr: float | None = None,
                  exclusivity: float = 2.0, reliability_df: float = 0.0, prevalence: float | None = None,
-                 epochs: int | None = None,
+                 lead_coherence: float = LEAD_COHERENCE, epochs: int | None = None,
                  topic_epochs: int | None = None, encoder_vocabulary: str = "topic",
                  context_smoothing: float = PPMI_CONTEXT_SMOOTHING, patience: int = 0, **kwargs):
         super().__init__(n_topics, epochs=epochs, patience=patience, **kwargs)
@@ -770,6 +778,7 @@ class ProdLDA(VAETopicModel):
         self.exclusivity = exclusivity
         self.reliability_df = reliability_df
         self.prevalence = prevalence
+        self.lead_coherence = lead_coherence
         self.topic_epochs = topic_epochs
         self.encoder_vocabulary = encoder_vocabulary
         self.context_smoothing = context_smoothing
@@ -798,7 +807,8 @@ class ProdLDA(VAETopicModel):
         for name, choices in (("topic_init", TOPIC_INITS), ("encoder_vocabulary", ENCODER_VOCABULARIES)):
             if getattr(self, name) not in choices:
                 raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
-        for name in ("topic_lr", "exclusivity", "reliability_df", "prevalence", "seed_prior_shift", "context_smoothing"):
+        for name in ("topic_lr", "exclusivity", "reliability_df", "prevalence", "lead_coherence", "seed_prior_shift",
+                     "context_smoothing"):
             value = getattr(self, name)
             if value is None and name in ("topic_lr", "prevalence"):
                 continue
@@ -885,7 +895,7 @@ class ProdLDA(VAETopicModel):
         ``reliability_df``, ``prevalence``), without training: ``X`` is the matrix the model was
         fitted on (its document frequencies weigh the words). ``topic_word_`` follows; θ does not
         change. Returns self."""
-        unknown = sorted(set(readout) - {"exclusivity", "reliability_df", "prevalence"})
+        unknown = sorted(set(readout) - {"exclusivity", "reliability_df", "prevalence", "lead_coherence"})
         if unknown:
             raise ConfigError(f"not a read-out setting: {', '.join(unknown)}")
         net = self._fitted_net()
@@ -903,8 +913,28 @@ class ProdLDA(VAETopicModel):
         rows = train_rows if len(val_rows) else None  # the rows fit built the weights from
         with torch.no_grad():
             self._set_readout(net, document_frequencies(X, rows), X, rows)
+        self._choose_leads(X, rows)
         self.topic_word_ = self._topic_word()
         return self
+
+    def _choose_leads(self, X: sp.csr_matrix, rows: np.ndarray | None) -> None:
+        """Each topic's lead words (:func:`.lead_words.coherent_leads`, weight ``lead_coherence``) from the
+        training documents, the ``rows`` of ``X`` (None: all), into the network's ``lead_words``; none
+        with ``lead_coherence`` 0. Seeded topics keep their order, led by their seed words."""
+        net = self._fitted_net()
+        leads = np.full(tuple(net.lead_words.shape), -1, dtype=np.int64)
+        if self.lead_coherence > 0:
+            seeded = set(range(len(self.seed_topics or [])))
+            leads = coherent_leads(super()._topic_word(), X if rows is None else X[rows], float(self.lead_coherence),
+                                   skip=seeded)
+        net.lead_words.copy_(torch.from_numpy(leads))
+
+    def _topic_word(self) -> np.ndarray:
+        """The read-out of :meth:`.networks.ProdLDANet.topic_word`, each topic's lead words first
+        (:func:`.lead_words.lead_first`)."""
+        tw = super()._topic_word()
+        leads = self.net_.lead_words.cpu().numpy()
+        return lead_first(tw, leads) if (leads >= 0).any() else tw
 
     def _prevalence(self, X: sp.csr_matrix, rows: np.ndarray | None) -> float:
         """δ of the read-out's df^δ: the setting, or for None by the length of the training documents."""
@@ -975,6 +1005,7 @@ class ProdLDA(VAETopicModel):
         new.history_ = []
         new.best_epoch_, new.stopped_early_ = None, False
         new.n_train_docs_, new.n_val_docs_ = self.n_train_docs_, self.n_val_docs_
+        new._choose_leads(X, None)
         new.topic_word_ = new._topic_word()
         return new
 
@@ -1016,7 +1047,7 @@ class GSM(ProdLDA):
     """
 
     name = "gsm"
-    legacy_params = {"encoder_vocabulary": "all", "context_smoothing": 1.0, "prevalence": 0.0}
+    legacy_params = {"encoder_vocabulary": "all", "context_smoothing": 1.0, "prevalence": 0.0, "lead_coherence": 0.0}
 
     def _build_net(self, n_words: int, X: sp.csr_matrix | None = None, rows: np.ndarray | None = None) -> TopicVAE:
         net = super()._build_net(n_words, X, rows)

@@ -27,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .lead_words import N_LEAD
+
 
 # ---------------------------------------------------------------------------- batches
 @dataclass
@@ -601,6 +603,8 @@ class ProdLDANet(TopicVAE):
     - ``word_reliability`` (buffer, (V,), ones until the caller fills it), ``word_prevalence``
       (buffer, (V,), zeros until the caller fills it) and ``exclusivity`` γ: how
       :meth:`topic_word` reads the topics out of β, see there.
+    - ``lead_words`` (buffer, (K, N_LEAD) word ids, −1 until the caller fills it): which words each
+      topic's read-out lists first (:func:`.lead_words.lead_first`, applied by the model class).
     """
 
     transport_eps = 0.1
@@ -628,6 +632,8 @@ class ProdLDANet(TopicVAE):
         self.register_buffer("word_mass", torch.ones(n_words))
         self.register_buffer("word_reliability", torch.ones(n_words))
         self.register_buffer("word_prevalence", torch.zeros(n_words))
+        # each topic's lead words (ids, in order; −1: none), chosen by the caller (lead_words.coherent_leads)
+        self.register_buffer("lead_words", torch.full((n_topics, N_LEAD), -1, dtype=torch.long))
         self.beta_decay = float(beta_decay)
         self.topic_lr = float(topic_lr)
         self.exclusivity = float(exclusivity)
