@@ -323,6 +323,10 @@ TRAIN_FLAGS = {
                                           "training documents), so the widespread ones come first; 0 off "
                                           "(ProdLDA; default: 0.75 when the documents average fewer than 30 "
                                           "tokens, else 0)"),
+    "lead_coherence": ("--lead-coherence", float, "a topic is listed by 10 lead words chosen among its 60 most "
+                                                  "probable for how often they occur together in the training "
+                                                  "documents, with this weight; 0 lists them by weight alone "
+                                                  "(ProdLDA, GSM; default 7)"),
     "diversity": ("--diversity", float, "weight of the regulariser that keeps topics from sharing top words, "
                                          "0 off (ProdLDA; default 10)"),
     "min_topic_df": ("--min-topic-df", int, "only words in at least N training documents may lead a topic, 0 every "

@@ -41,9 +41,19 @@ SHARED_PENALTY = 1.0
 def expected_npmi(X: sp.csr_matrix, words: np.ndarray, reference_share: float = REFERENCE_SHARE) -> np.ndarray:
     """E(w, u) of the module docstring for every pair of ``words`` (ids of X's columns), from the
     document co-occurrence of the rows of X: (len(words), len(words)), −1 where a word never occurs."""
+    together, n_docs = co_occurrence(X, words)
+    return pair_scores(together, n_docs, reference_share)
+
+
+def co_occurrence(X: sp.csr_matrix, words: np.ndarray) -> tuple[np.ndarray, int]:
+    """(documents holding both words, for every pair of ``words``; the number of documents): the
+    diagonal holds each word's document frequency."""
     B = sp.csc_matrix(X[:, words] > 0, dtype=np.float64)
-    together = np.asarray((B.T @ B).toarray())
-    n_docs = max(X.shape[0], 1)
+    return np.asarray((B.T @ B).toarray()), max(X.shape[0], 1)
+
+
+def pair_scores(together: np.ndarray, n_docs: int, reference_share: float = REFERENCE_SHARE) -> np.ndarray:
+    """E of the pairs of a square block of :func:`co_occurrence` (its diagonal: the document frequencies)."""
     df = np.diag(together) / n_docs
     with np.errstate(divide="ignore", invalid="ignore"):
         p = together / n_docs
@@ -67,8 +77,8 @@ def coherent_leads(topic_word: np.ndarray, X: sp.csr_matrix, coherence: float, s
         return leads
     order = np.argsort(-topic_word, axis=1, kind="stable")[:, :pool]
     words = np.unique(order)
-    at = np.searchsorted(words, order)  # each pool word's row of E
-    E = expected_npmi(X, words)
+    at = np.searchsorted(words, order)  # each pool word's row of the co-occurrence counts
+    together, n_docs = co_occurrence(X, words)
     log_w = np.log(np.take_along_axis(topic_word, order, axis=1))
     z = (log_w - log_w[:, :1]) / np.maximum(log_w.std(axis=1, keepdims=True), 1e-12)
     uses = np.zeros(len(words))  # how many topics each word leads so far
@@ -76,9 +86,9 @@ def coherent_leads(topic_word: np.ndarray, X: sp.csr_matrix, coherence: float, s
         if skip and k in skip:
             continue
         chosen = [0]
-        together = E[at[k]][:, at[k]]  # (pool, pool)
+        pairs = pair_scores(together[np.ix_(at[k], at[k])], n_docs)  # (pool, pool)
         for _ in range(n_lead - 1):
-            score = z[k] + coherence * together[:, chosen].mean(axis=1) - shared * uses[at[k]]
+            score = z[k] + coherence * pairs[:, chosen].mean(axis=1) - shared * uses[at[k]]
             score[chosen] = -np.inf
             chosen.append(int(np.argmax(score)))
         leads[k, :n_lead] = order[k, chosen]
@@ -100,6 +110,7 @@ def lead_first(topic_word: np.ndarray, leads: np.ndarray) -> np.ndarray:
         order = np.argsort(-out[k], kind="stable")
         depth = max(int(np.flatnonzero(np.isin(order, lead)).max()) + 1, POOL)
         top = order[:depth]
+        top = top[out[k, top] > 0]  # (words outside the topic vocabulary stay at zero)
         others = set().union(*(leading[j] for j in range(len(leads)) if j != k)) - set(lead.tolist())
         rest = [w for w in top.tolist() if w not in set(lead.tolist())]
         rest = [w for w in rest if w not in others] + [w for w in rest if w in others]

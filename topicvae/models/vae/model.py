@@ -727,9 +727,19 @@ class ProdLDA(VAETopicModel):
             −0.039 at δ = 0.75; ``benchmarks/readout.py``). None (the default): ``SHORT_DOCUMENT_PREVALENCE`` (0.75) when the
             training documents are short (:func:`short_documents`, fewer than 30 tokens on
             average), else 0. 0: off.
+        lead_coherence: c of the read-out's lead words (:func:`.lead_words.coherent_leads`): each
+            topic is listed first by 10 of its 60 most probable words, picked one at a time for
+            their weight and, with weight c, for their co-occurrence with the words picked before
+            in the training documents, a pair counting as far as it is likely to be seen again
+            (:func:`.lead_words.expected_npmi`); the topic's other words follow (``topic_word_``
+            keeps each topic's weights, handed out in that order). Ranked by weight alone, a
+            topic's first words are often each tied to it through other documents and share few
+            of them, on short documents most of all (docs/quality.md). 0: off, the words in the
+            order of their weight. Seeded topics keep that order. Chosen after training: the
+            network is the same either way.
 
     ``ProdLDA(K, embedding_dim=0, diversity=0, min_topic_df=0, topic_init="random", exclusivity=0,
-    prevalence=0, epochs=100, patience=10)`` is the plain ProdLDA of the paper,
+    prevalence=0, lead_coherence=0, epochs=100, patience=10)`` is the plain ProdLDA of the paper,
     trained as this package trained it before these settings existed (``topic_word_``
     ranks words the same way; only its sharpness, β / std(β), is new).
 
