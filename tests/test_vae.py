@@ -40,7 +40,8 @@ def planted():
 
 
 def state(model) -> dict:
-    return {k: v.clone() for k, v in model.net_.state_dict().items()}
+    """The network's state, less the read-out's lead words (chosen after training, not in an epoch)."""
+    return {k: v.clone() for k, v in model.net_.state_dict().items() if k != "lead_words"}
 
 
 def assert_same_state(a: dict, b: dict) -> None:
@@ -404,7 +405,8 @@ def test_plain_prodlda_has_the_papers_free_decoder_and_no_regulariser(small):
 
 
 def test_embedding_decoder_uses_the_corpus_embeddings_and_saves_them(small, tmp_path):
-    model = ProdLDA(4, epochs=2, embedding_dim=8, exclusivity=0.0, reliability_df=10.0, **TINY).fit(small)
+    model = ProdLDA(4, epochs=2, embedding_dim=8, exclusivity=0.0, reliability_df=10.0, lead_coherence=0.0,
+                    **TINY).fit(small)
     net = model.net_
     assert net.beta is None and tuple(net.word_embeddings.shape) == (60, 8)
     rows = model._split(small.shape[0])[0]
@@ -712,7 +714,7 @@ def worsening_validation(monkeypatch):
 
     def worse_after_first(self, X_val):
         rec, kl = real(self, X_val)
-        snapshots.append({k: v.clone() for k, v in self.net.state_dict().items()})
+        snapshots.append({k: v.clone() for k, v in self.net.state_dict().items() if k != "lead_words"})
         return rec + 10.0 * len(snapshots), kl
 
     monkeypatch.setattr(trainer._Loop, "validate", worse_after_first)

@@ -1015,7 +1015,8 @@ class ProdLDA(VAETopicModel):
         new.history_ = []
         new.best_epoch_, new.stopped_early_ = None, False
         new.n_train_docs_, new.n_val_docs_ = self.n_train_docs_, self.n_val_docs_
-        new._choose_leads(X, None)
+        train_rows, val_rows = new._split(X.shape[0])
+        new._choose_leads(X, train_rows if len(val_rows) else None)  # the rows fit would choose them from
         new.topic_word_ = new._topic_word()
         return new
 
