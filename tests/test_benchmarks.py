@@ -228,15 +228,20 @@ def test_readout_rows_are_the_scores_of_models_trained_with_that_readout(quality
     from topicvae.models.vae import ProdLDA
 
     readout = load("readout")
-    pairs = readout.parse_readouts("10:0, 0:auto, 0:1:0")
-    assert pairs == [(10.0, 0.0), (0.0, None), (0.0, 1.0, 0.0)] and readout.label(pairs[1]) == "c=0, δ=auto"
-    assert readout.label(pairs[2]) == "c=0, δ=1, γ=0"
+    pairs = readout.parse_readouts("10:0, 0:auto, 0:1:0, 0:auto::0")
+    assert pairs == [(10.0, 0.0), (0.0, None), (0.0, 1.0, 0.0), (0.0, None, None, 0.0)]
+    assert readout.label(pairs[1]) == "c=0, δ=auto" and readout.label(pairs[2]) == "c=0, δ=1, γ=0"
+    assert readout.label(pairs[3]) == "c=0, δ=auto, λ=0" and readout.parse_readouts("0:0:1:5") == [(0.0, 0.0, 1.0, 5.0)]
     rows = readout.cell_scores(sample_corpus, 5, 0, pairs)
     torch.set_num_threads(1)
     train, test, _ = quality.split_rows(sample_corpus)
-    for (c, d, *g), got in zip(pairs, rows):
+    for (c, d, *rest), got in zip(pairs, rows):
+        settings = {"exclusivity": rest[0]} if rest and rest[0] is not None else {}
+        if len(rest) > 1:
+            settings["lead_coherence"] = rest[1]
         model = ProdLDA(5, seed=0, threads=1, device="cpu", reliability_df=c, prevalence=d,
-                        **({"exclusivity": g[0]} if g else {})).fit(sample_corpus.bow[train])
+                        **settings).fit(sample_corpus.bow[train])
         want = quality.score_topics(model.topic_word_, sample_corpus.bow[train], sample_corpus.bow[test])
         assert got == {k: want[k] for k in ("npmi", "npmi_train", "diversity")}
     assert rows[0] != rows[1] != rows[2]  # the sample's documents are long: δ auto is 0, but c differs
+    assert rows[3] != rows[1]  # the lead words off
