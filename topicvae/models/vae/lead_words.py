@@ -77,8 +77,8 @@ def coherent_leads(topic_word: np.ndarray, X: sp.csr_matrix, coherence: float, s
         return leads
     order = np.argsort(-topic_word, axis=1, kind="stable")[:, :pool]
     words = np.unique(order)
-    at = np.searchsorted(words, order)  # each pool word's row of the co-occurrence counts
-    together, n_docs = co_occurrence(X, words)
+    at = np.searchsorted(words, order)  # each pool word's index in ``words``
+    B = sp.csc_matrix(X[:, words] > 0, dtype=np.float64)  # (the columns of one topic's pool are cheap to take)
     log_w = np.log(np.take_along_axis(topic_word, order, axis=1))
     z = (log_w - log_w[:, :1]) / np.maximum(log_w.std(axis=1, keepdims=True), 1e-12)
     uses = np.zeros(len(words))  # how many topics each word leads so far
@@ -86,7 +86,8 @@ def coherent_leads(topic_word: np.ndarray, X: sp.csr_matrix, coherence: float, s
         if skip and k in skip:
             continue
         chosen = [0]
-        pairs = pair_scores(together[np.ix_(at[k], at[k])], n_docs)  # (pool, pool)
+        together, n_docs = co_occurrence(B, at[k])  # one topic's pool at a time: K·pool², not (K·pool)²
+        pairs = pair_scores(together, n_docs)  # (pool, pool)
         for _ in range(n_lead - 1):
             score = z[k] + coherence * pairs[:, chosen].mean(axis=1) - shared * uses[at[k]]
             score[chosen] = -np.inf
@@ -111,8 +112,9 @@ def lead_first(topic_word: np.ndarray, leads: np.ndarray) -> np.ndarray:
         depth = max(int(np.flatnonzero(np.isin(order, lead)).max()) + 1, POOL)
         top = order[:depth]
         top = top[out[k, top] > 0]  # (words outside the topic vocabulary stay at zero)
-        others = set().union(*(leading[j] for j in range(len(leads)) if j != k)) - set(lead.tolist())
-        rest = [w for w in top.tolist() if w not in set(lead.tolist())]
+        own = set(lead.tolist())
+        others = set().union(*(leading[j] for j in range(len(leads)) if j != k)) - own
+        rest = [w for w in top.tolist() if w not in own]
         rest = [w for w in rest if w not in others] + [w for w in rest if w in others]
         out[k, np.concatenate([lead, np.asarray(rest, dtype=np.int64)])] = out[k, top]
     return out
