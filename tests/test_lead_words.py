@@ -13,11 +13,9 @@ import torch
 from topicvae import evaluation
 from topicvae.errors import ConfigError
 from topicvae.models.vae import GSM, ProdLDA
-from topicvae.models.vae.lead_words import N_LEAD, coherent_leads, expected_npmi, lead_first
+from topicvae.models.vae.lead_words import N_LEAD, co_occurrence, coherent_leads, lead_first, pair_scores
 from topicvae.synthetic import sample_lda_corpus
-
-torch.set_num_threads(1)
-TINY = dict(hidden=(16,), batch_size=40, threads=1, seed=0)
+from vae_support import TINY  # tests/vae_support.py
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +25,12 @@ def titles():
     return X
 
 
-def test_expected_npmi_is_the_npmi_of_pairs_seen_often_and_minus_one_for_pairs_never_seen():
+def test_pair_scores_are_the_npmi_of_pairs_seen_often_and_minus_one_for_pairs_never_seen():
     # words 0 and 1 together in 40 of 100 documents, 2 with 0 in one document only, 3 with nothing
     rows = [[1, 1, 0, 0]] * 40 + [[1, 0, 1, 0]] + [[0, 0, 0, 1]] * 10 + [[0, 1, 0, 0]] * 49
-    E = expected_npmi(sp.csr_matrix(np.array(rows, dtype=np.float32)), np.arange(4))
+    together, n_docs = co_occurrence(sp.csr_matrix(np.array(rows, dtype=np.float32)), np.arange(4))
+    assert n_docs == 100 and list(np.diag(together)) == [41, 89, 1, 10]
+    E = pair_scores(together, n_docs)
     p01, p0, p1 = 0.40, 0.41, 0.89
     npmi01 = math.log(p01 / (p0 * p1)) / -math.log(p01)
     assert E[0, 1] == pytest.approx((1 - math.exp(-40 * 0.25)) * npmi01 - math.exp(-40 * 0.25))

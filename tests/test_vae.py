@@ -19,9 +19,8 @@ from topicvae.models.vae import networks as nets
 from topicvae.models.vae import trainer
 from topicvae import evaluation
 from topicvae.synthetic import sample_lda_corpus, topic_recovery
+from vae_support import TINY  # tests/vae_support.py
 
-torch.set_num_threads(1)
-TINY = dict(hidden=(16,), batch_size=40, threads=1, seed=0)
 
 
 @pytest.fixture(scope="module")

@@ -38,13 +38,6 @@ REFERENCE_SHARE = 0.25
 SHARED_PENALTY = 1.0
 
 
-def expected_npmi(X: sp.csr_matrix, words: np.ndarray, reference_share: float = REFERENCE_SHARE) -> np.ndarray:
-    """E(w, u) of the module docstring for every pair of ``words`` (ids of X's columns), from the
-    document co-occurrence of the rows of X: (len(words), len(words)), −1 where a word never occurs."""
-    together, n_docs = co_occurrence(X, words)
-    return pair_scores(together, n_docs, reference_share)
-
-
 def co_occurrence(X: sp.csr_matrix, words: np.ndarray) -> tuple[np.ndarray, int]:
     """(documents holding both words, for every pair of ``words``; the number of documents): the
     diagonal holds each word's document frequency."""
@@ -53,7 +46,8 @@ def co_occurrence(X: sp.csr_matrix, words: np.ndarray) -> tuple[np.ndarray, int]
 
 
 def pair_scores(together: np.ndarray, n_docs: int, reference_share: float = REFERENCE_SHARE) -> np.ndarray:
-    """E of the pairs of a square block of :func:`co_occurrence` (its diagonal: the document frequencies)."""
+    """E(w, u) of the module docstring for every pair of the words of a square block of
+    :func:`co_occurrence` (its diagonal: their document frequencies); −1 where a word never occurs."""
     df = np.diag(together) / n_docs
     with np.errstate(divide="ignore", invalid="ignore"):
         p = together / n_docs
@@ -103,7 +97,7 @@ def lead_first(topic_word: np.ndarray, leads: np.ndarray) -> np.ndarray:
     words, then the topic's other words, then those that lead another topic. Rows of ``leads`` that
     are −1 leave their topic as it is. Each row keeps its values (so its sum)."""
     out = np.array(topic_word, dtype=np.float64, copy=True)
-    leading = [set(row[row >= 0].tolist()) for row in leads]
+    led = np.bincount(leads[leads >= 0], minlength=out.shape[1])  # how many topics each word leads
     for k, row in enumerate(leads):
         lead = row[row >= 0]
         if not len(lead):
@@ -112,9 +106,7 @@ def lead_first(topic_word: np.ndarray, leads: np.ndarray) -> np.ndarray:
         depth = max(int(np.flatnonzero(np.isin(order, lead)).max()) + 1, POOL)
         top = order[:depth]
         top = top[out[k, top] > 0]  # (words outside the topic vocabulary stay at zero)
-        own = set(lead.tolist())
-        others = set().union(*(leading[j] for j in range(len(leads)) if j != k)) - own
-        rest = [w for w in top.tolist() if w not in own]
-        rest = [w for w in rest if w not in others] + [w for w in rest if w in others]
-        out[k, np.concatenate([lead, np.asarray(rest, dtype=np.int64)])] = out[k, top]
+        rest = top[~np.isin(top, lead)]
+        elsewhere = led[rest] > 0  # (rest holds none of this topic's leads, so these lead another)
+        out[k, np.concatenate([lead, rest[~elsewhere], rest[elsewhere]])] = out[k, top]
     return out

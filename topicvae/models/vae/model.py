@@ -731,7 +731,7 @@ class ProdLDA(VAETopicModel):
             topic is listed first by 10 of its 60 most probable words, picked one at a time for
             their weight and, with weight c, for their co-occurrence with the words picked before
             in the training documents, a pair counting as far as it is likely to be seen again
-            (:func:`.lead_words.expected_npmi`); the topic's other words follow (``topic_word_``
+            (:func:`.lead_words.pair_scores`); the topic's other words follow (``topic_word_``
             keeps each topic's weights, handed out in that order). Ranked by weight alone, a
             topic's first words are often each tied to it through other documents and share few
             of them, on short documents most of all (docs/quality.md). 0: off, the words in the
