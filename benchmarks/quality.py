@@ -1,9 +1,11 @@
-"""Topic quality across corpora, K and seeds: ProdLDA (defaults and plain), NVDM, gensim LDA, tomotopy; one table.
+"""Topic quality across corpora, K and seeds, every model scored the same way: ProdLDA (defaults and
+plain), NVDM, GSM, gensim LDA, tomotopy; one table and a verdict.
 
     python benchmarks/quality.py [--corpora ng,ng2k,sample,m10,...] [--topics 20,50,100] [--seeds 0,1]
                                  [--models prodlda,nvdm,plain,lda,ldamulticore,tomotopy]
-                                 [--variant 'LABEL:name=value;name=value' ...] [--threads 1] [--no-cv]
-                                 [--quick] [--out FILE] [--json FILE] [--shared DIR] [--cache DIR]
+                                 [--variant 'LABEL:name=value;name=value' ...] [--reference test|validation]
+                                 [--threads 1] [--no-cv] [--quick] [--out FILE] [--json FILE]
+                                 [--shared DIR] [--cache DIR]
 
 Corpora (``--corpora``, each key is also the corpus name), made by topicvae's own ingestion
 (:func:`topicvae.ingest`) and cached in ``--cache`` (``benchmarks/.cache/quality/``; reused when
@@ -17,13 +19,16 @@ present and made with the same settings, re-ingested otherwise):
   ``--shared`` (headerless ``text<TAB>split<TAB>label``), ingested with ``fmt="octis"`` as
   ``topicvae ingest --format octis`` does: OCTIS' ``val`` rows stay a split of their own, so the
   models train on OCTIS' ``train`` rows and are scored on its ``test`` rows, as OCTIS' models are.
-  (The m10, dblp and dbpedia_it rows of ``docs/quality.md`` and ``docs/quality-before.md`` are older:
-  the benchmark converted ``val`` to ``train`` then, so they trained on both.)
   ``dbpedia_it`` is ingested as Italian (``--language it``: Italian stop words and lemmas);
-  ``dbpedia_it_en``, not in the default set, is the same file with the English default, for comparison;
+  ``dbpedia_it_en``, not in the default set, is the same file with the English default, for comparison.
 
 A corpus whose source is missing is skipped, with the reason. A corpus without a test split gets
 a seeded one here (20 % of its rows, a permutation with seed 0), the same for every model.
+
+Reference documents (``--reference``): ``test`` (the default) scores every model on the test rows;
+``validation`` carves a seeded 20 % of the training rows (a permutation with seed 0) as the
+reference, trains on the other 80 % and does not touch the test rows. Settings are chosen with
+``--reference validation`` and reported with ``--reference test``.
 
 Every (corpus, K, model, seed) cell trains in its own subprocess, one after the other, on the same
 corpus files, and sends its scores back as JSON (as ``train.py`` does). Threads (``--threads``,
@@ -33,24 +38,37 @@ tomotopy's workers; ``LdaModel`` is single-process, ``LdaMulticore`` has 2 worke
 paper's ProdLDA, README), ``lda`` / ``ldamulticore`` = topicvae's gensim wrapper (10 passes),
 ``tomotopy`` = ``benchmarks/tomotopy_lda.py`` (1,000 Gibbs iterations; left out with a note when
 tomotopy is not installed), any other model class of :mod:`topicvae.models.vae` by its ``name``
-attribute or class name (built like NVDM), and ``--variant`` ProdLDA rows (``train.py``'s syntax).
+attribute or class name (built like NVDM), and ``--variant`` ProdLDA rows (``train.py``'s syntax;
+``--variant 'initial:epochs=0'`` scores the network as initialised, and the verdict then compares
+the trained ProdLDA with it).
 
-Scores per cell (:func:`score_topics`; all from :mod:`topicvae.evaluation` except c_npmi):
-NPMI of the top-10 words with the test documents as reference (held-out; what ``topicvae
-evaluate`` reports) and with the training documents; their gap (train − held-out); diversity of
-the top 25; held-out NPMI of the topics read out at least 0.85 diverse (:func:`diverse_readout`:
-the model's own topics if they already are; LDA's share their frequent words, and this puts them
-beside ProdLDA's at the diversity its target asks for); the median training-document frequency
-of all topics' top-10 words; C_v and gensim's
-``c_npmi`` (window 10) over the test documents' tokens (the corpus's preprocessing, text order,
-out-of-vocabulary tokens kept; tokenized once and cached); label NMI of argmax θ on the test
-documents; train seconds (wall time of ``fit``, first-use imports warmed up before the clock);
-peak RSS of the child. The table shows means over seeds ± half their range; a second table, the
-verdict, compares the default ProdLDA with tomotopy and LdaModel at each (corpus, K)
-(:data:`TARGETS`).
+Every model is scored alike (:func:`score_topics`, :func:`run_job`). Its topics are its
+``topic_word_``, read through :func:`topicvae.representation.top_words` under two representations,
+``probability`` and :data:`topicvae.representation.DEFAULT` (once when they are the same), with the
+training documents the model saw: under each, NPMI of the top 10 words
+(:func:`topicvae.evaluation.npmi`) with the reference documents (held-out; what ``topicvae
+evaluate`` reports on the test split) and with the training documents, and the diversity of the top
+25 (unique words over 25·K). Under ``probability`` only: the gap (train − held-out NPMI), the median
+training-document frequency of all topics' top-10 words, C_v and gensim's ``c_npmi`` (window 10)
+over the reference documents' tokens (the corpus's preprocessing, text order, out-of-vocabulary
+tokens kept; tokenized once and cached). Of θ (``transform``): θ accuracy (scikit-learn
+``LogisticRegression(max_iter=2000)`` fit on θ of the training documents and their labels, accuracy
+on θ of the reference documents) and label NMI of argmax θ on the reference documents, both on
+labelled corpora with the unlabelled rows left out. Held-out perplexity ``exp(−Σ log bound / Σ
+tokens)`` of the reference documents from each model's own ``log_bound``: the VAEs' ELBO, gensim's
+variational bound, tomotopy's log-likelihood of ``infer`` (:meth:`TomotopyLDA.log_bound`); each
+bounds or estimates the log likelihood its own way, so across model families it is indicative.
+Train seconds (wall time of ``fit``, first-use imports warmed up before the clock) and peak RSS of
+the child. The table shows means over seeds ± half their range; a second table, the verdict,
+compares the default ProdLDA with tomotopy (and with its own initial topics when an ``initial``
+variant ran) at each (corpus, K) (:data:`TARGETS`).
+
+Each finished cell's row is printed as it finishes and, with ``--json``, appended to that file as
+one JSON line, so a run that is stopped keeps the cells it finished; ``--out`` gets the report at
+the end.
 
 ``--quick`` is a smoke run (sample and m10 unless ``--corpora`` is given, K=20 unless ``--topics``
-is given, the first seed, the first 2,000 training documents, VAEs 3 epochs, LDA 2 passes,
+is given, the first seed, the first 2,000 training documents, VAEs at most 3 epochs, LDA 2 passes,
 tomotopy 50 iterations, no C_v): it checks that everything runs, its figures are not for quoting.
 """
 
@@ -66,6 +84,8 @@ from pathlib import Path
 
 import numpy as np
 
+from topicvae import representation
+
 from bench_common import (LABELS, SHARED, machine, own_peak_rss_mb, parse_variant,  # benchmarks/bench_common.py
                           reference_tokens, run_child, versions, warm_imports)
 
@@ -74,8 +94,7 @@ CACHE = HERE / ".cache" / "quality"
 
 #: the paper's plain ProdLDA (README, ``topicvae train``): the settings that turn today's defaults off
 PLAIN = {"embedding_dim": 0, "beta_decay": 0, "diversity": 0, "min_topic_df": 0, "topic_init": "random", "topic_lr": None,
-         "exclusivity": 0.0, "reliability_df": 0.0, "prevalence": 0.0, "lead_coherence": 0.0, "epochs": 100,
-         "patience": 10}
+         "epochs": 100, "patience": 10}
 
 MODEL_LABELS = {**LABELS, "plain": "ProdLDA (plain)"}
 DEFAULT_MODELS = "prodlda,nvdm,plain,lda,ldamulticore,tomotopy"
@@ -104,26 +123,51 @@ DEFAULT_CORPORA = tuple(k for k in CORPORA if k != "dbpedia_it_en")
 TOP_N = 10             # words per topic for NPMI, C_v, c_npmi and the median df
 DIVERSITY_TOP = 25     # words per topic for diversity
 C_NPMI_WINDOW = 10     # gensim c_npmi sliding window
-HELD_OUT = 0.2         # share of the rows held out when a corpus has no test split
+HELD_OUT = 0.2         # share of the rows held out when a corpus has no test split, and of the training rows
+                       # held out as the reference with --reference validation
 SPLIT_SEED = 0
+REFERENCES = ("test", "validation")
 LDA_PASSES, TOMOTOPY_ITERATIONS = 10, 1000
 QUICK = {"docs": 2000, "epochs": 3, "passes": 2, "iterations": 50}
+PROBABILITY = "probability"
+#: the label of a ``--variant`` row that the verdict takes for the untrained ProdLDA (``initial:epochs=0``)
+INITIAL = "[initial]"
 
 #: what the project's targets compare (the verdict table): the default ProdLDA's held-out NPMI at
-#: least tomotopy's at these K, with at least this diversity; at least LdaModel's at these K; its
-#: train time at most this share of tomotopy's
-TARGETS = {"beat_tomotopy_at": (20, 50), "min_diversity": 0.85, "beat_lda_at": (100,), "max_time_ratio": 0.5}
+#: least tomotopy's under both representations at these K, with at least this diversity under both;
+#: its θ accuracy at least tomotopy's; its train time at most this share of tomotopy's
+TARGETS = {"beat_tomotopy_at": (20, 50), "min_diversity": 0.85, "max_time_ratio": 0.5}
 
-#: the exclusivity exponents γ tried, in order, to read a model's topics out at least
-#: TARGETS["min_diversity"] diverse (:func:`diverse_readout`)
-EXCLUSIVITY_STEPS = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 
-#: per-cell numbers that are averaged over seeds (name, heading, format)
-COLUMNS = [("npmi", "NPMI held-out", "{:.3f}"), ("npmi_train", "NPMI train", "{:.3f}"), ("gap", "gap", "{:+.3f}"),
-           ("diversity", "div@25", "{:.3f}"), ("npmi_diverse", "NPMI held-out at div ≥ 0.85", "{:.3f}"),
-           ("median_df", "median df", "{:.0f}"), ("cv", "C_v", "{:.3f}"),
-           ("c_npmi", "c_npmi", "{:.3f}"), ("nmi", "label NMI", "{:.3f}"), ("fit_s", "train s", "{:.1f}"),
-           ("rss_mb", "peak RSS MB", "{:.0f}")]
+#: more representations every cell is scored under (``--representations``, e.g. to choose the default
+#: on validation documents), beside probability and the default
+EXTRA_READINGS: list[str] = []
+
+
+def readings() -> list[tuple[str, str]]:
+    """(representation, key suffix) under which every model's topics are scored: ``probability``
+    (suffix ``""``), :data:`topicvae.representation.DEFAULT` (suffix ``"_def"``; once when they are
+    the same) and each of :data:`EXTRA_READINGS` (suffix ``"_NAME"``)."""
+    out = [(PROBABILITY, "")]
+    if representation.DEFAULT != PROBABILITY:
+        out.append((representation.DEFAULT, "_def"))
+    out += [(m, f"_{m}") for m in EXTRA_READINGS if m not in (PROBABILITY, representation.DEFAULT)]
+    return out
+
+
+def columns() -> list[tuple[str, str, str]]:
+    """Per-cell numbers that are averaged over seeds (name, heading, format), in table order."""
+    out = [("npmi", f"NPMI held-out ({PROBABILITY})", "{:.3f}"), ("npmi_train", f"NPMI train ({PROBABILITY})", "{:.3f}"),
+           ("gap", "gap", "{:+.3f}"), ("diversity", f"div@{DIVERSITY_TOP} ({PROBABILITY})", "{:.3f}")]
+    for method, suffix in readings()[1:]:
+        out += [(f"npmi{suffix}", f"NPMI held-out ({method})", "{:.3f}"),
+                (f"npmi_train{suffix}", f"NPMI train ({method})", "{:.3f}"),
+                (f"diversity{suffix}", f"div@{DIVERSITY_TOP} ({method})", "{:.3f}")]
+    return out + [("median_df", "median df", "{:.0f}"), ("cv", f"C_v ({PROBABILITY})", "{:.3f}"),
+                  ("c_npmi", f"c_npmi ({PROBABILITY})", "{:.3f}"),
+                  ("acc", "θ accuracy", "{:.3f}"), ("nmi", "label NMI", "{:.3f}"),
+                  ("ppl", "held-out perplexity", "{:,.0f}"), ("fit_s", "train s", "{:.1f}"),
+                  ("rss_mb", "peak RSS MB", "{:.0f}")]
 
 
 def log(msg: str) -> None:
@@ -188,9 +232,25 @@ def has_labels(c) -> bool:
     return labels is not None and bool(labels.notna().sum()) and labels.nunique(dropna=True) > 1
 
 
-def tokens_file(c, cache: Path) -> Path:
-    """Where the test documents' tokens of corpus ``c`` are cached (named by its bow checksum)."""
-    return cache / f"{c.name}-test-tokens-{(c.checksum or 'unsaved')[:12]}.json"
+def reference_rows(c, reference: str = "test") -> tuple[np.ndarray, np.ndarray]:
+    """(training rows, reference rows) for ``--reference``: ``test``: :func:`split_rows`' train and
+    test rows; ``validation``: of :func:`split_rows`' training rows, a seeded :data:`HELD_OUT` share
+    (permutation with :data:`SPLIT_SEED`) as the reference and the rest to train on (the test rows
+    are not used)."""
+    train, test, _ = split_rows(c)
+    if reference == "test":
+        return train, test
+    if reference != "validation":
+        raise ValueError(f"reference must be one of {', '.join(REFERENCES)}, got {reference!r}")
+    perm = np.random.default_rng(SPLIT_SEED).permutation(train)
+    n_ref = int(round(HELD_OUT * len(train)))
+    return np.sort(perm[n_ref:]), np.sort(perm[:n_ref])
+
+
+def tokens_file(c, cache: Path, reference: str = "test") -> Path:
+    """Where the reference documents' tokens of corpus ``c`` are cached (named by the reference and
+    the corpus's bow checksum)."""
+    return cache / f"{c.name}-{reference}-tokens-{(c.checksum or 'unsaved')[:12]}.json"
 
 
 # ---------------------------------------------------------------------------- scoring
@@ -214,37 +274,49 @@ def c_npmi(topics: list[list[str]], tokens: list[list[str]], window: int = C_NPM
 
 def score_topics(topic_word, X_train, X_test, *, vocab=None, tokens=None, cv: bool = False,
                  top_n: int = TOP_N) -> dict:
-    """The topic scores of one cell.
+    """The topic scores of one cell, under every representation of :func:`readings`.
 
     Args:
-        topic_word: (K, V) topic-word matrix (larger = more probable).
-        X_train: sparse counts of the documents the model trained on.
-        X_test: sparse counts of the held-out (test) documents.
+        topic_word: (K, V) topic-word matrix (larger = more probable): the model's ``topic_word_``.
+        X_train: sparse counts of the documents the model trained on (the representations' documents).
+        X_test: sparse counts of the reference (held-out) documents.
         vocab: the V words (needed with ``tokens``).
-        tokens: the test documents' tokens, for c_npmi and C_v (None: both None).
+        tokens: the reference documents' tokens, for c_npmi and C_v (None: both None).
         cv: also compute C_v (:func:`topicvae.evaluation.c_v`).
 
     Returns:
-        dict: ``npmi`` (held-out: test reference, as ``topicvae evaluate``), ``npmi_train``,
-        ``gap`` (train − held-out), ``diversity`` (top 25), ``median_df`` (median number of
-        training documents containing each of all topics' top-``top_n`` words), ``c_npmi``,
-        ``cv``, ``npmi_per_topic`` (held-out).
+        dict: under ``probability``: ``npmi`` (held-out: reference documents, as ``topicvae
+        evaluate`` on the test split), ``npmi_train``, ``gap`` (train − held-out), ``diversity``
+        (top 25), ``npmi_per_topic`` (held-out), ``median_df`` (median number of training documents
+        containing each of all topics' top-``top_n`` words), ``c_npmi``, ``cv``; under
+        :data:`topicvae.representation.DEFAULT`, when it is another: ``npmi_def``, ``npmi_train_def``,
+        ``gap_def``, ``diversity_def``, ``npmi_per_topic_def``.
     """
+    return _scores(topic_word, X_train, X_test, vocab=vocab, tokens=tokens, cv=cv, top_n=top_n)[0]
+
+
+def _scores(topic_word, X_train, X_test, *, vocab=None, tokens=None, cv: bool = False,
+            top_n: int = TOP_N) -> tuple[dict, dict[str, np.ndarray]]:
+    """(:func:`score_topics`' dict, {key suffix: (K, top_n) top-word ids under that representation})."""
     import scipy.sparse as sp
 
     from topicvae import evaluation
 
-    ids = evaluation.top_word_ids(topic_word, top_n)
-    npmi, per_topic = evaluation.npmi(ids, X_test, top_n)
-    npmi_train, _ = evaluation.npmi(ids, X_train, top_n)
+    out, top = {}, {}
+    for method, suffix in readings():
+        ids = representation.top_words(topic_word, X_train, method, top_n)
+        # (as K id lists: npmi takes a (K, n) array for a topic-word matrix and checks its width)
+        npmi, per_topic = evaluation.npmi(list(ids), X_test, top_n)
+        npmi_train, _ = evaluation.npmi(list(ids), X_train, top_n)
+        wide = representation.top_words(topic_word, X_train, method, DIVERSITY_TOP)
+        out.update({f"npmi{suffix}": float(npmi), f"npmi_train{suffix}": float(npmi_train),
+                    f"gap{suffix}": float(npmi_train - npmi),
+                    f"diversity{suffix}": float(evaluation.topic_diversity(list(wide), DIVERSITY_TOP)),
+                    f"npmi_per_topic{suffix}": [float(v) for v in per_topic]})
+        top[suffix] = ids
+    ids = top[""]
     df = np.asarray((sp.csr_matrix(X_train) > 0).sum(axis=0)).ravel()
-    diverse, gamma = diverse_readout(topic_word)
-    npmi_diverse = npmi if gamma == 0 else evaluation.npmi(evaluation.top_word_ids(diverse, top_n), X_test, top_n)[0]
-    out = {"npmi": float(npmi), "npmi_train": float(npmi_train), "gap": float(npmi_train - npmi),
-           "diversity": float(evaluation.topic_diversity(topic_word, DIVERSITY_TOP)),
-           "npmi_diverse": float(npmi_diverse),
-           "median_df": float(np.median(df[np.concatenate(ids)])), "c_npmi": None, "cv": None,
-           "npmi_per_topic": [float(v) for v in per_topic]}
+    out.update({"median_df": float(np.median(df[ids.ravel()])), "c_npmi": None, "cv": None})
     if tokens is not None:
         words = [[vocab[j] for j in t] for t in ids]
         out["c_npmi"] = c_npmi(words, tokens, top_n=top_n)
@@ -253,43 +325,50 @@ def score_topics(topic_word, X_train, X_test, *, vocab=None, tokens=None, cv: bo
                 out["cv"] = float(evaluation.c_v(words, texts=tokens, top_n=top_n)[0])
             except ValueError as exc:  # a topic with fewer than 2 words in the texts
                 log(f"C_v skipped: {exc}")
-    return out
+    return out, top
 
 
-def diverse_readout(topic_word, min_diversity: float = TARGETS["min_diversity"]) -> tuple[np.ndarray, float]:
-    """The topics read out at least ``min_diversity`` diverse (top 25), and the γ that did it.
+def _labelled(labels) -> tuple[np.ndarray, np.ndarray]:
+    """(the labels as strings, mask of the rows that have one)."""
+    import pandas as pd
 
-    ProdLDA's own exclusive read-out (:func:`topicvae.models.vae.networks.exclusive_topics`) with
-    the first γ of :data:`EXCLUSIVITY_STEPS` that reaches the diversity (the last if none does),
-    so a word shared by topics stays high in its strongest one only. γ = 0: the model's own
-    read-out, already diverse enough. It puts models whose topics share their most frequent
-    words (LDA's) beside one whose read-out keeps them apart on equal terms: NPMI at the same
-    diversity.
-    """
-    import torch
-
-    from topicvae import evaluation
-    from topicvae.models.vae.networks import exclusive_topics
-
-    p = np.asarray(topic_word, dtype=np.float64)
-    if evaluation.topic_diversity(p, DIVERSITY_TOP) >= min_diversity:
-        return p, 0.0
-    for gamma in EXCLUSIVITY_STEPS[1:]:
-        read = exclusive_topics(torch.from_numpy(p), gamma).numpy()
-        if evaluation.topic_diversity(read, DIVERSITY_TOP) >= min_diversity:
-            break
-    return read, gamma
+    labels = np.asarray(labels, dtype=object)
+    keep = ~pd.isna(pd.Series(labels)).to_numpy()
+    return labels.astype(str), keep
 
 
 def label_nmi(theta: np.ndarray, labels) -> float:
     """NMI of argmax θ against the labels, rows without a label left out: the ``nmi`` of
     :func:`topicvae.evaluation.label_metrics` over these rows."""
-    import pandas as pd
     from sklearn.metrics import normalized_mutual_info_score
 
-    labels = np.asarray(labels, dtype=object)
-    keep = ~pd.isna(pd.Series(labels)).to_numpy()
-    return float(normalized_mutual_info_score(labels[keep].astype(str), np.asarray(theta)[keep].argmax(axis=1)))
+    labels, keep = _labelled(labels)
+    return float(normalized_mutual_info_score(labels[keep], np.asarray(theta)[keep].argmax(axis=1)))
+
+
+def theta_accuracy(theta_train: np.ndarray, labels_train, theta_ref: np.ndarray, labels_ref) -> float | None:
+    """Accuracy on the reference documents of ``LogisticRegression(max_iter=2000)`` fit on θ of the
+    training documents and their labels; rows without a label left out of both. None when the
+    training rows have fewer than two labels or no reference row has one."""
+    from sklearn.linear_model import LogisticRegression
+
+    y_train, keep_train = _labelled(labels_train)
+    y_ref, keep_ref = _labelled(labels_ref)
+    if len(np.unique(y_train[keep_train])) < 2 or not keep_ref.any():
+        return None
+    clf = LogisticRegression(max_iter=2000).fit(np.asarray(theta_train)[keep_train], y_train[keep_train])
+    return float(clf.score(np.asarray(theta_ref)[keep_ref], y_ref[keep_ref]))
+
+
+def held_out_perplexity(model, X_ref) -> float | None:
+    """:func:`topicvae.evaluation.perplexity` of the model's own ``log_bound(X_ref)`` (None when it
+    has none or the documents have no token it scores)."""
+    from topicvae import evaluation
+
+    bound = model.log_bound(X_ref) if hasattr(model, "log_bound") else None
+    if bound is None or not bound[1]:
+        return None
+    return evaluation.perplexity(*bound)
 
 
 # ---------------------------------------------------------------------------- one cell, in a child
@@ -324,8 +403,9 @@ def build_model(job: dict):
         return LDA(k, passes=QUICK["passes"] if quick else LDA_PASSES, workers=1 if kind == "lda" else 2, seed=seed,
                    history_docs=0, **job["params"])
     params = {"seed": seed, "threads": threads, "device": "cpu", **job["params"]}
-    if quick:
-        params["epochs"] = QUICK["epochs"]
+    if quick:  # at most QUICK["epochs"]: a variant's epochs=0 (the initial network) stays 0
+        epochs = params.get("epochs")
+        params["epochs"] = QUICK["epochs"] if epochs is None else min(epochs, QUICK["epochs"])
     return model_class(kind)(k, **params)
 
 
@@ -333,28 +413,38 @@ def run_job(job: dict) -> dict:
     """Fit and score one cell (in this process); a JSON-ready dict."""
     from topicvae.corpus import Corpus
 
+    EXTRA_READINGS[:] = job.get("readings", [])
     c = Corpus.load(job["corpus"], job["cache"])
-    train, test, _ = split_rows(c)
+    train, ref = reference_rows(c, job.get("reference", "test"))
     if job["quick"]:
         train = train[:QUICK["docs"]]
-    X_train, X_test = c.bow[train], c.bow[test]
+    X_train, X_ref = c.bow[train], c.bow[ref]
     tokens = json.loads(Path(job["tokens"]).read_text())
     model = build_model(job)
     warm_imports(job["kind"])
     t = time.perf_counter()
     model.fit(X_train, progress=False)
     fit_s = time.perf_counter() - t
-    scores = score_topics(model.topic_word_, X_train, X_test, vocab=c.vocab, tokens=tokens, cv=job["cv"])
-    nmi = label_nmi(model.transform(X_test), c.docs["label"].to_numpy()[test]) if has_labels(c) else None
-    per_topic = np.asarray(scores.pop("npmi_per_topic"))
-    top = [" ".join(w) for w in model.top_words(c.vocab, TOP_N)]
-    order = np.argsort(-per_topic, kind="stable")
-    return {**scores, "nmi": nmi, "fit_s": fit_s, "rss_mb": own_peak_rss_mb(),
-            "epochs": len(model.history_) if model.supports_resume else None,  # (LDA's are passes)
-            "best_epoch": getattr(model, "best_epoch_", None),
-            "best_topics": [[float(per_topic[k]), top[k]] for k in order[:3]],
-            "worst_topics": [[float(per_topic[k]), top[k]] for k in order[-3:]],
-            "params": model.get_params()}
+    scores, top = _scores(model.topic_word_, X_train, X_ref, vocab=c.vocab, tokens=tokens, cv=job["cv"])
+    theta_ref = model.transform(X_ref)
+    acc = nmi = None
+    if has_labels(c):
+        labels = c.docs["label"].to_numpy()
+        nmi = label_nmi(theta_ref, labels[ref])
+        acc = theta_accuracy(model.transform(X_train), labels[train], theta_ref, labels[ref])
+    out = {**scores, "acc": acc, "nmi": nmi, "ppl": held_out_perplexity(model, X_ref), "fit_s": fit_s,
+           "rss_mb": own_peak_rss_mb(),
+           "epochs": len(model.history_) if model.supports_resume else None,  # (LDA's are passes)
+           "best_epoch": getattr(model, "best_epoch_", None)}
+    for method, suffix in readings():  # each reading's best and worst three topics (held-out NPMI)
+        per_topic = np.asarray(out.pop(f"npmi_per_topic{suffix}"))
+        words = [" ".join(c.vocab[j] for j in row) for row in top[suffix]]
+        order = np.argsort(-per_topic, kind="stable")
+        out[f"best_topics{suffix}"] = [[float(per_topic[k]), words[k]] for k in order[:3]]
+        out[f"worst_topics{suffix}"] = [[float(per_topic[k]), words[k]] for k in order[-3:]]
+    if getattr(model, "unscored_tokens_", None) is not None:  # tokens its log_bound left out (tomotopy's)
+        out["unscored_tokens"] = int(model.unscored_tokens_)
+    return {**out, "params": model.get_params()}
 
 
 def spawn(job: dict, threads: int) -> dict:
@@ -370,7 +460,7 @@ def spawn(job: dict, threads: int) -> dict:
 # ---------------------------------------------------------------------------- tables
 def aggregate(rows: list[dict]) -> list[dict]:
     """One dict per (corpus, K, model), in the order of the rows: the fixed fields and, for every
-    :data:`COLUMNS` number, its mean over the seeds (``name``) and half its range (``name_hr``, None
+    :func:`columns` number, its mean over the seeds (``name``) and half its range (``name_hr``, None
     with one seed); a number a seed did not measure (None) is left out of its mean. Failed rows
     (with ``error``) are left out."""
     groups: dict[tuple, list[dict]] = {}
@@ -380,8 +470,8 @@ def aggregate(rows: list[dict]) -> list[dict]:
     out = []
     for (corpus, k, model), rs in groups.items():
         a = {"corpus": corpus, "K": k, "model": model, "kind": rs[0].get("kind"), "V": rs[0].get("V"),
-             "n_train": rs[0].get("n_train"), "n_test": rs[0].get("n_test"), "seeds": [r.get("seed") for r in rs]}
-        for name, _, _ in COLUMNS:
+             "n_train": rs[0].get("n_train"), "n_ref": rs[0].get("n_ref"), "seeds": [r.get("seed") for r in rs]}
+        for name, _, _ in columns():
             vals = [float(r[name]) for r in rs if r.get(name) is not None]
             a[name] = float(np.mean(vals)) if vals else None
             a[f"{name}_hr"] = (max(vals) - min(vals)) / 2 if len(vals) > 1 else None
@@ -397,20 +487,47 @@ def _cell(a: dict, name: str, fmt: str) -> str:
     return text if hr is None else f"{text} ± {fmt.format(hr).lstrip('+')}"
 
 
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def table_head(seed: bool = False) -> str:
+    """The heading lines of :func:`table` (with a seed column: of :func:`cell_line`)."""
+    head = ["corpus", "V", "n_train", "n_ref", "K", "model"] + (["seed"] if seed else []) + [h for _, h, _ in columns()]
+    return _row(head) + "\n|" + "---|" * len(head)
+
+
+def _fixed(a: dict) -> list[str]:
+    return [a["corpus"], f"{a['V']:,}", f"{a['n_train']:,}", f"{a['n_ref']:,}", str(a["K"]), a["model"]]
+
+
+def cell_line(r: dict) -> str:
+    """One finished cell (a row of :func:`run_job` with its fixed fields) as a line of a table under
+    ``table_head(seed=True)``; a failed cell shows its error."""
+    if r.get("error"):
+        return _row(_fixed(r) + [str(r["seed"]), f"failed: {r['error']}"])
+    return _row(_fixed(r) + [str(r["seed"])] + [_cell(r, name, fmt) for name, _, fmt in columns()])
+
+
 def table(agg: list[dict]) -> str:
-    head = ["corpus", "V", "n_train", "n_test", "K", "model"] + [h for _, h, _ in COLUMNS]
-    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for a in agg:
-        cells = [a["corpus"], f"{a['V']:,}", f"{a['n_train']:,}", f"{a['n_test']:,}", str(a["K"]), a["model"]]
-        cells += [_cell(a, name, fmt) for name, _, fmt in COLUMNS]
-        out.append("| " + " | ".join(cells) + " |")
-    return "\n".join(out)
+    return "\n".join([table_head()] + [_row(_fixed(a) + [_cell(a, name, fmt) for name, _, fmt in columns()])
+                                      for a in agg])
+
+
+def _diff(a: dict | None, b: dict | None, name: str) -> float | None:
+    """a[name] − b[name], None where either is missing."""
+    if a is None or b is None or a.get(name) is None or b.get(name) is None:
+        return None
+    return a[name] - b[name]
 
 
 def verdict(agg: list[dict], targets: dict = TARGETS) -> list[dict]:
-    """Per (corpus, K) where the default ProdLDA ran: its held-out NPMI, that minus tomotopy's and
-    minus LdaModel's, its diversity, its train time ÷ tomotopy's (None where the other did not run),
-    and which :data:`TARGETS` apply and hold (``targets``: list of (description, met))."""
+    """Per (corpus, K) where the default ProdLDA ran: its held-out NPMI and diversity under each
+    representation of :func:`readings` and its NPMI minus tomotopy's under each (``vs_tomotopy``,
+    ``vs_tomotopy_def``), its θ accuracy minus tomotopy's, its train time ÷ tomotopy's, and, when a
+    variant row labelled with :data:`INITIAL` ran there, its NPMI (probability) minus that row's and
+    both perplexities; None where a number is missing. ``targets``: which :data:`TARGETS` apply and
+    hold (list of (description, met), met None where not measured)."""
     by = {(a["corpus"], a["K"], a["model"]): a for a in agg}
     out = []
     for corpus, k in dict.fromkeys((a["corpus"], a["K"]) for a in agg):
@@ -418,18 +535,26 @@ def verdict(agg: list[dict], targets: dict = TARGETS) -> list[dict]:
         if p is None:
             continue
         tomo = by.get((corpus, k, MODEL_LABELS["tomotopy"]))
-        lda = by.get((corpus, k, MODEL_LABELS["lda"]))
-        v = {"corpus": corpus, "K": k, "npmi": p["npmi"], "diversity": p["diversity"],
-             "vs_tomotopy": p["npmi"] - tomo["npmi"] if tomo else None,
-             "vs_tomotopy_diverse": p["npmi"] - tomo["npmi_diverse"] if tomo and tomo.get("npmi_diverse") is not None else None,
-             "vs_lda": p["npmi"] - lda["npmi"] if lda else None,
-             "time_ratio": p["fit_s"] / tomo["fit_s"] if tomo and tomo["fit_s"] else None}
+        initial = next((a for a in agg if a["corpus"] == corpus and a["K"] == k and INITIAL in a["model"]), None)
+        v = {"corpus": corpus, "K": k, "acc": p.get("acc"), "acc_vs_tomotopy": _diff(p, tomo, "acc"),
+             "time_ratio": p["fit_s"] / tomo["fit_s"] if tomo and tomo.get("fit_s") else None,
+             "vs_initial": _diff(p, initial, "npmi"), "ppl": p.get("ppl"),
+             "ppl_initial": initial.get("ppl") if initial else None}
+        for _, suffix in readings():
+            v.update({f"npmi{suffix}": p.get(f"npmi{suffix}"), f"diversity{suffix}": p.get(f"diversity{suffix}"),
+                      f"tomotopy_npmi{suffix}": tomo.get(f"npmi{suffix}") if tomo else None,
+                      f"vs_tomotopy{suffix}": _diff(p, tomo, f"npmi{suffix}")})
         checks = []
         if k in targets["beat_tomotopy_at"]:
-            checks.append(("NPMI ≥ tomotopy", None if v["vs_tomotopy"] is None else v["vs_tomotopy"] >= 0))
-            checks.append((f"div ≥ {targets['min_diversity']:g}", v["diversity"] >= targets["min_diversity"]))
-        if k in targets["beat_lda_at"]:
-            checks.append(("NPMI ≥ LdaModel", None if v["vs_lda"] is None else v["vs_lda"] >= 0))
+            for method, suffix in readings():
+                d = v[f"vs_tomotopy{suffix}"]
+                checks.append((f"NPMI ≥ tomotopy ({method})", None if d is None else d >= 0))
+            for method, suffix in readings():
+                div = v[f"diversity{suffix}"]
+                checks.append((f"div ≥ {targets['min_diversity']:g} ({method})",
+                               None if div is None else div >= targets["min_diversity"]))
+        d = v["acc_vs_tomotopy"]
+        checks.append(("θ accuracy ≥ tomotopy", None if d is None else d >= 0))
         checks.append((f"time ≤ {targets['max_time_ratio']:g}× tomotopy",
                        None if v["time_ratio"] is None else v["time_ratio"] <= targets["max_time_ratio"]))
         v["targets"] = checks
@@ -447,19 +572,44 @@ def _targets_text(checks: list[tuple[str, bool | None]]) -> str:
 
 
 def verdict_table(vs: list[dict]) -> str:
-    head = ["corpus", "K", "ProdLDA NPMI", "− tomotopy", "− tomotopy at div ≥ 0.85", "− LdaModel", "ProdLDA div@25",
-            "time ÷ tomotopy", "targets"]
-    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-
     def f(x, fmt):
         return "" if x is None else fmt.format(x)
 
+    head = ["corpus", "K"]
+    for method, _ in readings():
+        head += [f"ProdLDA NPMI ({method})", "− tomotopy"]
+    head += [f"ProdLDA div@{DIVERSITY_TOP} ({method})" for method, _ in readings()]
+    head += ["θ accuracy − tomotopy", "time ÷ tomotopy", f"NPMI ({PROBABILITY}) − initial", "perplexity vs initial",
+             "targets"]
+    out = [_row(head), "|" + "---|" * len(head)]
     for v in vs:
-        cells = [v["corpus"], str(v["K"]), f(v["npmi"], "{:.3f}"), f(v["vs_tomotopy"], "{:+.3f}"),
-                 f(v.get("vs_tomotopy_diverse"), "{:+.3f}"), f(v["vs_lda"], "{:+.3f}"), f(v["diversity"], "{:.3f}"), f(v["time_ratio"], "{:.2f}"),
-                 _targets_text(v["targets"])]
-        out.append("| " + " | ".join(cells) + " |")
+        cells = [v["corpus"], str(v["K"])]
+        for _, suffix in readings():
+            cells += [f(v[f"npmi{suffix}"], "{:.3f}"), f(v[f"vs_tomotopy{suffix}"], "{:+.3f}")]
+        cells += [f(v[f"diversity{suffix}"], "{:.3f}") for _, suffix in readings()]
+        ppl = "" if v["ppl"] is None or v["ppl_initial"] is None else f"{v['ppl']:,.0f} vs {v['ppl_initial']:,.0f}"
+        cells += [f(v["acc_vs_tomotopy"], "{:+.3f}"), f(v["time_ratio"], "{:.2f}"), f(v["vs_initial"], "{:+.3f}"),
+                  ppl, _targets_text(v["targets"])]
+        out.append(_row(cells))
     return "\n".join(out)
+
+
+def summary(vs: list[dict]) -> str | None:
+    """One line: on how many (corpus, K) with both the default ProdLDA and tomotopy the ProdLDA's
+    held-out NPMI is at least tomotopy's, under each representation, and both means; None when
+    there is no such cell."""
+    both = [v for v in vs if v["vs_tomotopy"] is not None]
+    if not both:
+        return None
+    counts, means = [], []
+    for method, suffix in readings():
+        got = [v for v in both if v[f"vs_tomotopy{suffix}"] is not None]
+        wins = sum(v[f"vs_tomotopy{suffix}"] >= 0 for v in got)
+        counts.append(f"{wins} of {len(got)}{' cells' if not counts else ''} ({method})")
+        if got:
+            means.append(f"{np.mean([v[f'npmi{suffix}'] for v in got]):.3f} vs "
+                         f"{np.mean([v[f'tomotopy_npmi{suffix}'] for v in got]):.3f} ({method})")
+    return f"ProdLDA ≥ tomotopy on {', '.join(counts)}; mean NPMI {', '.join(means)}."
 
 
 # ---------------------------------------------------------------------------- the run
@@ -510,32 +660,50 @@ def header(args, argv: list[str], seeds: list[int], topics: list[int], specs, no
              f"Measured {dt.date.today().isoformat()} with `{shown}` on {machine()}.", "",
              f"Libraries: {versions()}.", "", f"topicvae measured: {code_version()}.", ""]
     if args.quick:
-        lines += [f"**Smoke run (`--quick`): first {QUICK['docs']:,} training documents, VAEs {QUICK['epochs']} "
-                  f"epochs, LDA {QUICK['passes']} passes, tomotopy {QUICK['iterations']} iterations, no C_v. "
-                  "It checks that everything runs; its figures are not for quoting.**", ""]
+        lines += [f"**Smoke run (`--quick`): first {QUICK['docs']:,} training documents, VAEs at most "
+                  f"{QUICK['epochs']} epochs, LDA {QUICK['passes']} passes, tomotopy {QUICK['iterations']} iterations, "
+                  "no C_v. It checks that everything runs; its figures are not for quoting.**", ""]
     models = "; ".join(f"{label}" + (f" ({', '.join(f'{k}={v}' for k, v in params.items())})" if params else "")
                        for label, _, params in specs)
+    if args.reference == "validation":
+        ref = (f"**Reference: validation** (`--reference validation`): a seeded {HELD_OUT:.0%} of each corpus's "
+               f"training documents (seed {SPLIT_SEED}); the models trained on the other "
+               f"{1 - HELD_OUT:.0%}; the test documents were not used. n_ref counts these validation documents.")
+    else:
+        ref = ("**Reference: test** (`--reference test`): the models trained on the training documents and every "
+               "held-out figure is on the test documents (n_ref).")
+    names = " and ".join(representation.describe(m) for m, _ in readings())
     lines += [f"Every (corpus, K, model, seed) trained in its own process, one after the other, with "
               f"{args.threads} thread(s) (LdaMulticore: 2 workers); K = {', '.join(map(str, topics))}; "
               f"seeds {', '.join(map(str, seeds))}. Models: {models}.",
               "",
-              f"Cells are means over the seeds ± half their range. NPMI of the top {TOP_N} words by document "
-              "co-occurrence in the test documents (held-out, as `topicvae evaluate`) or in the training "
-              f"documents (train); gap = train − held-out; div@{DIVERSITY_TOP} = unique top-{DIVERSITY_TOP} words "
-              f"over {DIVERSITY_TOP}·K; NPMI held-out at div ≥ {TARGETS['min_diversity']:g} = held-out NPMI of "
-              "the topics read out with each word lowered in the topics that weigh it less than its strongest "
-              f"one does, by (share)^γ, for the first γ of {', '.join(f'{g:g}' for g in EXCLUSIVITY_STEPS)} that "
-              f"reaches that diversity (γ = 0: the model's own top words); median df = median number of training documents containing each of all "
-              f"topics' top-{TOP_N} words; C_v and gensim c_npmi (window {C_NPMI_WINDOW}) over the test documents' "
-              "tokens; label NMI of argmax θ on the test documents; train s = wall time of `fit`; peak RSS "
-              "of the child process (its own high-water mark). Blank: not measured (C_v off, no labels)."]
+              ref + " Settings are to be chosen with `--reference validation` and reported with "
+              "`--reference test`.",
+              "",
+              f"Every model is scored the same way. Its topics (`topic_word_`, the model's own distribution) are "
+              f"read under {names} (`topicvae.representation.top_words`, with the training documents): under "
+              f"each, NPMI of the top {TOP_N} words by document co-occurrence in the reference documents "
+              f"(held-out) and in the training documents (train), and div@{DIVERSITY_TOP} = unique "
+              f"top-{DIVERSITY_TOP} words over {DIVERSITY_TOP}·K. Under `{PROBABILITY}` only: gap = train − "
+              f"held-out NPMI; median df = median number of training documents containing each of all topics' "
+              f"top-{TOP_N} words; C_v and gensim c_npmi (window {C_NPMI_WINDOW}) over the reference documents' "
+              "tokens. θ accuracy: logistic regression (scikit-learn, max_iter 2000) fit on θ of the training "
+              "documents and their labels, accuracy on θ of the reference documents; label NMI of argmax θ on "
+              "the reference documents (both: labelled corpora, unlabelled rows left out). Held-out perplexity = "
+              "exp(−Σ log bound / Σ tokens) of the reference documents, from each model's own bound or estimate: "
+              "the VAEs' ELBO (one sample), gensim LDA's variational bound, tomotopy's log-likelihood of "
+              "`infer` (log p(w_d, z_d) at its last Gibbs sample of each document; tokens of words unseen in "
+              "training left out); they are computed differently, so across model families the figures are "
+              "indicative only. train s = wall time of `fit`; peak RSS of the child process (its own high-water "
+              "mark). Cells are means over the seeds ± half their range. Blank: not measured (C_v off, no "
+              "labels, no bound)."]
     skipped = [f"- {c['key']}: skipped ({c['skipped']})" for c in corpora if c.get("skipped")]
     if skipped:
         lines += ["", *skipped]
     made = [c["key"] for c in corpora if c.get("made_split")]
     if made:
         lines += ["", f"Without a test split, {', '.join(made)} held out a seeded {HELD_OUT:.0%} of "
-                      f"{'its' if len(made) == 1 else 'their'} documents (seed {SPLIT_SEED})."]
+                      f"{'its' if len(made) == 1 else 'their'} documents as test (seed {SPLIT_SEED})."]
     lines += [f"\nNote: {n}" for n in notes]
     return "\n".join(lines) + "\n"
 
@@ -552,17 +720,30 @@ def main() -> None:
                     help="comma-separated, any of prodlda, nvdm, plain, lda, ldamulticore, tomotopy, or the name "
                          "of another model of topicvae.models.vae")
     ap.add_argument("--variant", action="append", default=[], metavar="LABEL:name=value;...",
-                    help="an extra ProdLDA row with these settings (repeatable)")
+                    help="an extra ProdLDA row with these settings (repeatable); 'initial:epochs=0' is the "
+                         "untrained network, which the verdict compares the trained ProdLDA with")
     ap.add_argument("--seeds", default="0,1", help="comma-separated seeds; the table shows means (--quick: the first)")
+    ap.add_argument("--reference", choices=REFERENCES, default="test",
+                    help="the documents every held-out figure is on: test (default; for reporting) or validation "
+                         f"(a seeded {HELD_OUT:.0%} of the training documents, the test documents unused; for "
+                         "choosing settings)")
     ap.add_argument("--threads", type=int, default=1, help="threads per model (default 1)")
     ap.add_argument("--quick", action="store_true", help="CI-sized smoke run (see above); figures not for quoting")
     ap.add_argument("--no-cv", action="store_true", help="skip C_v")
     ap.add_argument("--shared", type=Path, default=SHARED, help=f"the shared corpora (default {SHARED})")
     ap.add_argument("--cache", type=Path, default=CACHE, help="corpora folder for the ingested corpora")
     ap.add_argument("--n-process", type=int, help="processes for ingestion and tokenizing (default 2; --quick: 1)")
-    ap.add_argument("--out", type=Path, help="also write the report (Markdown) to this file")
-    ap.add_argument("--json", type=Path, help="also write the raw rows (one per cell and seed) to this file")
+    ap.add_argument("--out", type=Path, help="also write the report (Markdown) to this file, at the end")
+    ap.add_argument("--json", type=Path, help="also write the raw rows to this file, one JSON line per cell (and "
+                                              "seed) as it finishes")
+    ap.add_argument("--representations", default="",
+                    help="more representations to score every cell under, comma-separated (any of "
+                         f"{', '.join(representation.methods())}), beside probability and the default")
     args = ap.parse_args()
+    EXTRA_READINGS[:] = [m.strip() for m in args.representations.split(",") if m.strip()]
+    for m in EXTRA_READINGS:
+        if m not in representation.methods():
+            ap.error(f"unknown representation {m!r}; choose from {', '.join(representation.methods())}")
 
     keys = [k.strip() for k in (args.corpora or ",".join(QUICK_CORPORA if args.quick else DEFAULT_CORPORA)).split(",")
             if k.strip()]
@@ -587,21 +768,27 @@ def main() -> None:
             log(f"{key}: skipped ({reason})")
             corpora.append({"key": key, "skipped": reason})
             continue
-        train, test, made = split_rows(c)
-        path = tokens_file(c, args.cache)
-        reference_tokens(c, test, path, n_process=n_process)
+        made = split_rows(c)[2]
+        train, ref = reference_rows(c, args.reference)
+        path = tokens_file(c, args.cache, args.reference)
+        reference_tokens(c, ref, path, n_process=n_process)
         n_train = min(len(train), QUICK["docs"]) if args.quick else len(train)
-        info = {"key": key, "V": c.n_words, "n_train": n_train, "n_test": len(test), "made_split": made,
+        info = {"key": key, "V": c.n_words, "n_train": n_train, "n_ref": len(ref), "made_split": made,
                 "labels": has_labels(c), "tokens": str(path)}
         corpora.append(info)
         counts = c.manifest.get("counts", {})
         log(f"corpus {key}: {counts.get('kept', c.n_docs):,} of {counts.get('read', c.n_docs):,} documents kept, "
-            f"{n_train:,} train / {len(test):,} test{' (seeded split)' if made else ''}, {c.n_words:,} words"
-            f"{'' if info['labels'] else ', no labels'}")
+            f"{n_train:,} train / {len(ref):,} {args.reference}{' (seeded test split)' if made else ''}, "
+            f"{c.n_words:,} words{'' if info['labels'] else ', no labels'}")
         del c
 
     head = header(args, sys.argv[1:], seeds, topics, specs, notes, corpora)
     print(head, flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text("")  # one line per cell is appended as it finishes
+    print("## Cells, as they finish\n", flush=True)
+    print(table_head(seed=True), flush=True)
     rows: list[dict] = []
     for info in (c for c in corpora if not c.get("skipped")):
         for k in topics:
@@ -612,35 +799,41 @@ def main() -> None:
                 for seed in seeds:
                     job = {"label": label, "kind": kind, "params": params, "seed": seed, "topics": k,
                            "threads": args.threads, "quick": args.quick, "cv": cv, "corpus": info["key"],
-                           "cache": str(args.cache), "tokens": info["tokens"]}
-                    r = spawn(job, args.threads)
-                    rows.append({"corpus": info["key"], "V": info["V"], "n_train": info["n_train"],
-                                 "n_test": info["n_test"], "K": k, "model": label, "kind": kind, "seed": seed, **r})
-                    if "error" not in r:
-                        log(f"  {info['key']} K={k} {label} seed {seed}: {r['fit_s']:.1f}s, NPMI {r['npmi']:.3f} "
-                            f"(train {r['npmi_train']:.3f}), diversity {r['diversity']:.3f}")
+                           "cache": str(args.cache), "tokens": info["tokens"], "reference": args.reference,
+                           "readings": EXTRA_READINGS}
+                    r = {"corpus": info["key"], "V": info["V"], "n_train": info["n_train"], "n_ref": info["n_ref"],
+                         "K": k, "model": label, "kind": kind, "seed": seed, "reference": args.reference,
+                         **spawn(job, args.threads)}
+                    rows.append(r)
+                    print(cell_line(r), flush=True)
+                    if args.json:
+                        with args.json.open("a") as fh:
+                            fh.write(json.dumps(r) + "\n")
     agg = aggregate(rows)
     failed = [r for r in rows if r.get("error")]
     report = [head, "## Results\n", table(agg)]
     vs = verdict(agg)
     if vs:
+        beat = ", ".join(map(str, TARGETS["beat_tomotopy_at"]))
         report += ["\n## Verdict\n",
-                   f"The default ProdLDA against tomotopy and LdaModel (held-out NPMI, means over seeds). Targets: "
-                   f"NPMI ≥ tomotopy's at K = {', '.join(map(str, TARGETS['beat_tomotopy_at']))} with diversity ≥ "
-                   f"{TARGETS['min_diversity']:g}; NPMI ≥ LdaModel's at K = "
-                   f"{', '.join(map(str, TARGETS['beat_lda_at']))}; train time ≤ {TARGETS['max_time_ratio']:g} × "
-                   f"tomotopy's{' (a smoke run: not a verdict)' if args.quick else ''}.\n",
+                   f"The default ProdLDA against tomotopy (means over seeds), under "
+                   f"{' and '.join(f'`{m}`' for m, _ in readings())}; and against its own untrained network where "
+                   f"a `{INITIAL}` variant ran. Targets: held-out NPMI ≥ tomotopy's under each representation at "
+                   f"K = {beat} with diversity ≥ {TARGETS['min_diversity']:g} under each; θ accuracy ≥ tomotopy's; "
+                   f"train time ≤ {TARGETS['max_time_ratio']:g} × tomotopy's"
+                   f"{' (a smoke run: not a verdict)' if args.quick else ''}.\n",
                    verdict_table(vs)]
+        line = summary(vs)
+        if line:
+            report += ["", line]
     if failed:
         report += ["\n## Failed\n"] + [f"- {r['corpus']} K={r['K']} {r['model']} seed {r['seed']}: {r['error']}"
                                        for r in failed]
     text = "\n".join(report[1:])
-    print(text)
+    print("\n" + text)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("\n".join(report) + "\n")
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
     if failed:
         sys.exit(1)
 

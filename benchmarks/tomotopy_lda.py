@@ -1,4 +1,4 @@
-"""tomotopy's Gibbs-sampling LDA behind the fit / transform / topic_word_ interface, for
+"""tomotopy's Gibbs-sampling LDA behind the fit / transform / log_bound / topic_word_ interface, for
 the benchmarks only (the ``bench`` extra installs tomotopy). It is the strongest LDA
 measured on this machine, so the VAEs are compared against it too."""
 
@@ -16,7 +16,8 @@ def _words(X: sp.csr_matrix, i: int) -> list[str]:
 class TomotopyLDA:
     """tomotopy ``LDAModel`` (collapsed Gibbs sampling) on a CSR count matrix.
 
-    Word ids are passed as strings and mapped back, so ``topic_word_`` columns follow X's.
+    Word ids are passed as strings and mapped back, so ``topic_word_`` columns follow X's
+    (rows sum to 1; a word absent from the training documents weighs 1e-12 before normalising).
     It has the attributes of topicvae's model contract that the benchmarks read
     (:class:`topicvae.models.base.TopicModel`), without being one of topicvae's models.
     """
@@ -53,20 +54,51 @@ class TomotopyLDA:
         self.topic_word_ = tw / tw.sum(axis=1, keepdims=True)
         return self
 
-    def transform(self, X: sp.csr_matrix) -> np.ndarray:
+    def _docs(self, X: sp.csr_matrix) -> tuple[list, list[int], int, int]:
+        """(tomotopy documents, their rows of X, tokens in them, tokens left out): each row's tokens of
+        the words the model was trained on (tomotopy knows no others); rows left with none are left out."""
         X = sp.csr_matrix(X)
         known = set(self.model_.used_vocabs)
-        docs, rows = [], []
+        docs, rows, kept, dropped = [], [], 0, 0
         for i in range(X.shape[0]):
-            words = [w for w in _words(X, i) if w in known]
+            tokens = _words(X, i)
+            words = [w for w in tokens if w in known]
+            kept, dropped = kept + len(words), dropped + len(tokens) - len(words)
             if words:
                 docs.append(self.model_.make_doc(words))
                 rows.append(i)
+        return docs, rows, kept, dropped
+
+    def transform(self, X: sp.csr_matrix) -> np.ndarray:
+        docs, rows, _, _ = self._docs(X)
         theta = np.full((X.shape[0], self.n_topics), 1.0 / self.n_topics)
         if docs:
             inferred, _ = self.model_.infer(docs, iterations=self.infer_iterations, workers=self.workers)
             theta[rows] = np.asarray(inferred, dtype=np.float64)  # one topic distribution per document
         return theta / theta.sum(axis=1, keepdims=True)
+
+    def log_bound(self, X: sp.csr_matrix) -> tuple[float, int]:
+        """(Σ_d log_ll_d, tokens scored): tomotopy's held-out log-likelihood of the documents of ``X``.
+
+        ``LDAModel.infer(docs, iterations=infer_iterations, together=False)`` (tomotopy 0.14) samples
+        each document's topic assignments z_d on its own, ``infer_iterations`` Gibbs sweeps with the
+        trained topic-word counts held fixed, and returns as ``log_ll_d``
+        ``log p(z_d | α) + log p(w_d | z_d, training counts, η)``: the Dirichlet-multinomial of the
+        document's topic counts (θ integrated out) plus the collapsed predictive of its words given
+        their topics (β integrated out, the training counts as its posterior), i.e. the joint
+        ``log p(w_d, z_d)`` at the last sample (``LDAModel.hpp``: ``getLLDocs`` of the document plus
+        the change of ``getLLRest`` when it joins the training state). For any z_d it is at most
+        ``log p(w_d)``, so like the VAEs' ELBO and gensim's bound it is a lower bound of the log
+        likelihood, one sample's rather than an expectation's. Tokens of words the model never saw
+        in training cannot be scored: they are left out of both sums (their count is in
+        ``unscored_tokens_``), as are documents left with no token.
+        """
+        docs, _, kept, dropped = self._docs(X)
+        self.unscored_tokens_ = dropped
+        if not docs:
+            return 0.0, 0
+        _, log_ll = self.model_.infer(docs, iterations=self.infer_iterations, workers=self.workers, together=False)
+        return float(np.sum(log_ll)), kept
 
     def top_words(self, vocab, n: int = 10) -> list[list[str]]:
         order = np.argsort(-self.topic_word_, axis=1, kind="stable")[:, :n]

@@ -29,12 +29,26 @@ def _check_distributions(a: np.ndarray, shape: tuple[int, int], what: str) -> No
     np.testing.assert_allclose(a.sum(axis=1), 1.0, atol=ATOL, err_msg=f"rows of {what} do not sum to 1")
 
 
+def _check_own_topics(model, K: int, n_words: int) -> None:
+    """topic_word_ is the model's own distribution: word_distribution(e_k) equals it, or with a background
+    it is proportional to topic_word_[k] · exp(background_)."""
+    own = model.word_distribution(np.eye(K))
+    _check_distributions(own, (K, n_words), "word_distribution(np.eye(K))")
+    expected = model.topic_word_
+    if model.background_ is not None:
+        assert np.shape(model.background_) == (n_words,), "background_ must hold one log-weight per word"
+        expected = model.topic_word_ * np.exp(model.background_ - np.max(model.background_))
+        expected = expected / expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(own, expected, atol=1e-6, err_msg="topic_word_ is not the model's own distribution")
+
+
 def check_topic_model(model_factory, X: sp.csr_matrix, vocab: list[str] | None = None,
                       tmp_path: str | Path | None = None) -> None:
     """Fit a model from ``model_factory`` on ``X`` and check the TopicModel interface.
 
     Checks: fit returns the model; topic_word_ (K, V) and transform (n_docs, K) hold
-    distributions; transform is deterministic and handles an empty document; top_words
+    distributions; topic_word_ is what word_distribution gives for e_k (with background_ where the
+    model has one); transform is deterministic and handles an empty document; top_words
     gives n distinct vocabulary words per topic; a vocabulary of the wrong size is refused;
     save → load gives the same topics and the same θ.
     """
@@ -47,6 +61,7 @@ def check_topic_model(model_factory, X: sp.csr_matrix, vocab: list[str] | None =
     assert model.fit(X) is model, "fit must return the model"
 
     _check_distributions(model.topic_word_, (K, n_words), "topic_word_")
+    _check_own_topics(model, K, n_words)
     theta = model.transform(X)
     _check_distributions(theta, (n_docs, K), "transform(X)")
     assert np.array_equal(theta, model.transform(X)), "transform is not deterministic"

@@ -443,22 +443,42 @@ def test_metrics_table_rows_and_side_by_side_columns(tmp_path):
 
 
 # ---------------------------------------------------------------------------- topic tables
-def test_labelled_topics_is_the_topic_table_with_labels(tmp_path):
-    from topicvae.runs import topics_table
+def test_labelled_topics_ranks_words_by_the_representation_and_keeps_the_models_weight():
+    import scipy.sparse as sp
 
-    tw = np.array([[0.6, 0.3, 0.1], [0.1, 0.2, 0.7]])
+    tw = np.array([[0.5, 0.3, 0.2], [0.45, 0.05, 0.5]])  # word x is frequent everywhere, y belongs to topic 0
 
     class TableRun:
-        topics = topics_table(tw, ["x", "y", "z"], n=2)
+        name = "r"
+        config = {"corpus": "c"}
+        topic_word = tw
+        vocab = ["x", "y", "z"]
+        n_topics = 2
 
-    plain = topics.labelled_topics(TableRun, ["sport", "food"])
-    assert list(plain.columns) == ["topic", "label", "rank", "word", "weight"]
+    plain = topics.labelled_topics(TableRun, ["sport", "food"], n=2)
+    assert list(plain.columns) == ["topic", "label", "representation", "rank", "word", "weight"]
     assert plain["label"].tolist() == ["sport", "sport", "food", "food"]
-    full = topics.labelled_topics(TableRun, ["sport", "food"], np.array([0.4, 0.6]), np.array([0.1, -0.2]))
-    assert list(full.columns) == ["topic", "label", "prevalence", "coherence_npmi", "rank", "word", "weight"]
+    assert plain["word"].tolist() == ["x", "y", "z", "x"] and set(plain["representation"]) == {"probability"}
+    assert plain["weight"].tolist() == [0.5, 0.3, 0.5, 0.45]  # the model's own p(w | k)
+    # relevance with the training documents' frequencies: the frequent word drops behind topic 0's own word
+    class Corpus:
+        n_words = 3
+        bow = sp.csr_matrix(np.array([[9, 1, 1], [9, 0, 1]]))
+
+        def split_rows(self, split):
+            return np.arange(2)
+
+    relevant = topics.labelled_topics(TableRun, ["sport", "food"], corpus=Corpus(), representation="relevance", n=2)
+    assert relevant["word"].tolist()[:2] == ["y", "x"] and relevant["weight"].tolist()[:2] == [0.3, 0.5]
+    np.testing.assert_array_equal(TableRun.topic_word, [[0.5, 0.3, 0.2], [0.45, 0.05, 0.5]])  # unchanged
+    full = topics.labelled_topics(TableRun, ["sport", "food"], np.array([0.4, 0.6]), np.array([0.1, -0.2]), n=2)
+    assert list(full.columns) == ["topic", "label", "prevalence", "coherence_npmi", "representation", "rank", "word",
+                                  "weight"]
     assert full["prevalence"].tolist() == [0.4, 0.4, 0.6, 0.6]
-    only_npmi = topics.labelled_topics(TableRun, ["sport", "food"], coherence=np.array([0.1, -0.2]))
+    only_npmi = topics.labelled_topics(TableRun, ["sport", "food"], coherence=np.array([0.1, -0.2]), n=2)
     assert list(only_npmi.columns)[:3] == ["topic", "label", "coherence_npmi"]
+    with pytest.raises(ConfigError, match="needs the documents"):
+        topics.labelled_topics(TableRun, ["sport", "food"], representation="lead_words")
 
 
 def test_the_analysis_package_does_not_import_streamlit_or_the_app():

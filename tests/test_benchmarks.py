@@ -54,41 +54,44 @@ def quality():
 
 def test_quality_held_out_npmi_is_what_topicvae_evaluate_computes(quality, sample_corpus, tmp_path, monkeypatch):
     """The table's held-out NPMI (score_topics) and `topicvae evaluate`'s (analysis.evaluate.evaluate_run, test
-    reference) on the same tiny run: equal before evaluate rounds its figure to 4 decimals."""
+    reference) on the same tiny run, under each representation the table reads: equal before evaluate rounds
+    its figure to 4 decimals."""
     from topicvae.analysis import evaluate
     from topicvae.runs import train_run
 
     run = train_run(sample_corpus, "prodlda", 8, runs_dir=tmp_path / "runs", progress=False,
                     epochs=2, hidden=[16], batch_size=100, threads=1, seed=0)
-    seen = []
-    npmi = evaluate.evaluation.npmi
-
-    def spy(*a, **kw):
-        seen.append(npmi(*a, **kw))
-        return seen[-1]
-
-    monkeypatch.setattr(evaluate.evaluation, "npmi", spy)
-    metrics = evaluate.evaluate_run(run, reference="test", corpora_dir=sample_corpus.path.parent,
-                                    with_c_v=False, save=False)
-    monkeypatch.undo()
-    # evaluate scores the topics on the test split (the headline) and then on the training documents
-    assert metrics["reference"] == "test" and len(seen) == 2
-    assert metrics["reference_docs"] == len(sample_corpus.split_rows("test"))
-
     train, test, made = quality.split_rows(sample_corpus)
     assert not made and (test == sample_corpus.split_rows("test")).all()
     scores = quality.score_topics(run.topic_word, sample_corpus.bow[train], sample_corpus.bow[test])
-    assert abs(scores["npmi"] - seen[0][0]) <= 1e-9
-    np.testing.assert_allclose(scores["npmi_per_topic"], seen[0][1], rtol=0, atol=1e-9)
-    assert round(scores["npmi"], 4) == metrics["npmi"]
-    assert abs(scores["diversity"] - metrics["diversity"]) <= 5e-5
     assert scores["gap"] == pytest.approx(scores["npmi_train"] - scores["npmi"])
-    assert abs(scores["npmi_train"] - seen[1][0]) <= 1e-9 and round(scores["npmi_train"], 4) == metrics["npmi_train"]
+    npmi = evaluate.evaluation.npmi
+    for method, suffix in quality.readings():
+        seen = []
+
+        def spy(*a, **kw):
+            seen.append(npmi(*a, **kw))
+            return seen[-1]
+
+        monkeypatch.setattr(evaluate.evaluation, "npmi", spy)
+        metrics = evaluate.evaluate_run(run, reference="test", corpora_dir=sample_corpus.path.parent,
+                                        with_c_v=False, save=False, representation=method)
+        monkeypatch.undo()
+        # evaluate scores the topics on the test split (the headline) and then on the training documents
+        assert metrics["reference"] == "test" and len(seen) == 2 and metrics["representation"] == method
+        assert metrics["reference_docs"] == len(sample_corpus.split_rows("test"))
+        assert abs(scores[f"npmi{suffix}"] - seen[0][0]) <= 1e-9
+        np.testing.assert_allclose(scores[f"npmi_per_topic{suffix}"], seen[0][1], rtol=0, atol=1e-9)
+        assert round(scores[f"npmi{suffix}"], 4) == metrics["npmi"]
+        assert abs(scores[f"diversity{suffix}"] - metrics["diversity"]) <= 5e-5
+        assert abs(scores[f"npmi_train{suffix}"] - seen[1][0]) <= 1e-9
+        assert round(scores[f"npmi_train{suffix}"], 4) == metrics["npmi_train"]
 
 
 @pytest.mark.parametrize("kind", ["prodlda", "lda", "tomotopy"])
 def test_quality_runs_every_kind_of_model_through_one_cell(quality, sample_corpus, tmp_path, kind):
-    """Each kind of model the table compares fits and scores through run_job (a smoke run: --quick sizes)."""
+    """Each kind of model the table compares fits and scores through run_job (a smoke run: --quick sizes), with
+    the same scores for each: both representations, θ accuracy and NMI, held-out perplexity."""
     if kind == "tomotopy":
         pytest.importorskip("tomotopy", reason="tomotopy (the bench extra) is not installed")
     _, test, _ = quality.split_rows(sample_corpus)
@@ -97,63 +100,119 @@ def test_quality_runs_every_kind_of_model_through_one_cell(quality, sample_corpu
     job = {"corpus": sample_corpus.name, "cache": str(sample_corpus.path.parent), "kind": kind, "seed": 0, "topics": 5,
            "threads": 1, "quick": True, "params": {}, "tokens": str(tokens), "cv": False}
     out = quality.run_job(job)
-    assert -1.0 <= out["npmi"] <= 1.0 and 0 < out["diversity"] <= 1.0 and out["fit_s"] > 0
+    for _, suffix in quality.readings():
+        assert -1.0 <= out[f"npmi{suffix}"] <= 1.0 and 0 < out[f"diversity{suffix}"] <= 1.0
+        assert len(out[f"best_topics{suffix}"]) == 3
+    assert 0.0 <= out["acc"] <= 1.0 and 0.0 <= out["nmi"] <= 1.0  # the sample is labelled
+    assert 1.0 < out["ppl"] < 10 * sample_corpus.n_words and out["fit_s"] > 0
     assert (out["epochs"] is None) == (kind != "prodlda")
+    assert (kind == "tomotopy") == ("unscored_tokens" in out)
+    assert not {"npmi_diverse", "vs_tomotopy_diverse"} & set(out)
     json.dumps(out)  # the child process hands it back as JSON
 
 
-def qrow(model, seed, npmi, fit_s, diversity=0.9, corpus="c", k=20, **extra) -> dict:
-    return {"corpus": corpus, "V": 1000, "n_train": 800, "n_test": 200, "K": k, "model": model, "kind": "x",
+def test_quality_scores_the_initial_network_and_a_validation_reference(quality, sample_corpus, tmp_path):
+    """epochs=0 survives --quick (the initial network is scored, not trained 3 epochs), and --reference
+    validation trains on 80 % of the training rows and scores on the other 20 %, never on the test rows."""
+    train, test, _ = quality.split_rows(sample_corpus)
+    fit_rows, ref = quality.reference_rows(sample_corpus, "validation")
+    assert len(ref) == round(0.2 * len(train)) and len(fit_rows) + len(ref) == len(train)
+    assert set(fit_rows) | set(ref) == set(train) and not set(ref) & set(test)
+    again = quality.reference_rows(sample_corpus, "validation")
+    assert (again[0] == fit_rows).all() and (again[1] == ref).all()  # seeded
+    assert all((a == b).all() for a, b in zip(quality.reference_rows(sample_corpus, "test"), (train, test)))
+    assert quality.tokens_file(sample_corpus, tmp_path, "validation").name.startswith("sample-validation-tokens-")
+
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps([[sample_corpus.vocab[j] for j in sample_corpus.bow[r].indices] for r in ref[:50]]))
+    job = {"corpus": sample_corpus.name, "cache": str(sample_corpus.path.parent), "kind": "prodlda", "seed": 0,
+           "topics": 5, "threads": 1, "quick": True, "params": {"epochs": 0}, "tokens": str(tokens), "cv": False,
+           "reference": "validation"}
+    assert quality.build_model(job).epochs == 0
+    out = quality.run_job(job)
+    assert out["epochs"] == 0 and out["params"]["epochs"] == 0 and out["ppl"] > 0
+
+
+def test_quality_theta_accuracy_leaves_unlabelled_rows_out(quality):
+    rng = np.random.default_rng(0)
+    labels = np.array(["a", "b"] * 30, dtype=object)
+    theta = np.where((labels == "a")[:, None], [0.8, 0.1, 0.1], [0.1, 0.1, 0.8])  # θ tells the labels apart
+    theta = 0.9 * theta + 0.1 * rng.dirichlet(np.ones(3), size=60)
+    unlabelled = labels.copy()
+    unlabelled[::5] = None
+    assert quality.theta_accuracy(theta[:40], labels[:40], theta[40:], labels[40:]) == 1.0
+    assert quality.theta_accuracy(theta[:40], unlabelled[:40], theta[40:], unlabelled[40:]) == 1.0
+    assert quality.theta_accuracy(theta[:40], ["a"] * 40, theta[40:], labels[40:]) is None  # one label: no classifier
+    assert quality.theta_accuracy(theta[:40], labels[:40], theta[40:], [None] * 20) is None
+
+
+def qrow(model, seed, npmi, fit_s, diversity=0.9, corpus="c", k=20, npmi_def=None, **extra) -> dict:
+    npmi_def = npmi if npmi_def is None else npmi_def
+    return {"corpus": corpus, "V": 1000, "n_train": 800, "n_ref": 200, "K": k, "model": model, "kind": "x",
             "seed": seed, "npmi": npmi, "npmi_train": npmi + 0.1, "gap": 0.1, "diversity": diversity,
-            "median_df": 50.0, "cv": None, "c_npmi": 0.05, "nmi": None, "fit_s": fit_s, "rss_mb": 500.0, **extra}
+            "npmi_def": npmi_def, "npmi_train_def": npmi_def + 0.1, "diversity_def": 0.94,
+            "median_df": 50.0, "cv": None, "c_npmi": 0.05, "acc": None, "nmi": None, "ppl": None, "fit_s": fit_s,
+            "rss_mb": 500.0, **extra}
 
 
-def test_quality_aggregates_seeds_and_compares_default_prodlda(quality):
+def test_quality_aggregates_seeds_and_compares_default_prodlda(quality, monkeypatch):
+    monkeypatch.setattr(quality.representation, "DEFAULT", "frex")  # the default reading is scored beside probability
     P, T, L = (quality.MODEL_LABELS[m] for m in ("prodlda", "tomotopy", "lda"))
-    rows = [qrow(P, 0, 0.30, 10.0, 0.90), qrow(P, 1, 0.32, 14.0, 0.80),   # mean NPMI 0.31 ± 0.01, 12 s, div 0.85
-            qrow(T, 0, 0.27, 40.0, npmi_diverse=0.25), qrow(T, 1, 0.29, 20.0, npmi_diverse=0.27),  # 0.28, 30 s
-            qrow(L, 0, 0.35, 5.0),
+    I = "ProdLDA [initial]"
+    rows = [qrow(P, 0, 0.30, 10.0, 0.90, npmi_def=0.35, acc=0.60, ppl=900.0),  # mean NPMI 0.31 ± 0.01, 12 s, div 0.85
+            qrow(P, 1, 0.32, 14.0, 0.80, npmi_def=0.37, acc=0.62, ppl=1100.0),
+            qrow(T, 0, 0.27, 40.0, npmi_def=0.38, acc=0.55, ppl=800.0),  # 0.28, 30 s
+            qrow(T, 1, 0.29, 20.0, npmi_def=0.38, acc=0.55, ppl=800.0),
+            qrow(I, 0, 0.05, 0.1, ppl=3000.0), qrow(L, 0, 0.35, 5.0),
             qrow(quality.MODEL_LABELS["plain"], 0, 0.99, 1.0, error="boom"),  # failed: left out
             qrow(P, 0, 0.20, 8.0, k=100), qrow(L, 0, 0.25, 6.0, k=100)]   # K=100: no tomotopy
     agg = quality.aggregate(rows)
-    assert [(a["K"], a["model"]) for a in agg] == [(20, P), (20, T), (20, L), (100, P), (100, L)]
+    assert [(a["K"], a["model"]) for a in agg] == [(20, P), (20, T), (20, I), (20, L), (100, P), (100, L)]
     p = agg[0]
     assert p["npmi"] == pytest.approx(0.31) and p["npmi_hr"] == pytest.approx(0.01)
+    assert p["npmi_def"] == pytest.approx(0.36) and p["acc"] == pytest.approx(0.61) and p["ppl"] == pytest.approx(1000)
     assert p["fit_s"] == pytest.approx(12.0) and p["fit_s_hr"] == pytest.approx(2.0)
     assert p["diversity"] == pytest.approx(0.85) and p["seeds"] == [0, 1]
-    assert p["cv"] is None and p["nmi"] is None and agg[2]["npmi_hr"] is None  # unmeasured; one seed
+    assert p["cv"] is None and p["nmi"] is None and agg[3]["npmi_hr"] is None  # unmeasured; one seed
 
     k20, k100 = quality.verdict(agg)
-    assert k20["vs_tomotopy"] == pytest.approx(0.03) and k20["vs_lda"] == pytest.approx(-0.04)
-    assert k20["vs_tomotopy_diverse"] == pytest.approx(0.05)  # against tomotopy read out 0.85 diverse (0.26)
-    assert k20["time_ratio"] == pytest.approx(0.4) and k20["diversity"] == pytest.approx(0.85)
-    assert dict(k20["targets"]) == {"NPMI ≥ tomotopy": True, "div ≥ 0.85": True, "time ≤ 0.5× tomotopy": True}
-    assert k100["vs_tomotopy"] is None and k100["vs_lda"] == pytest.approx(-0.05)
-    assert dict(k100["targets"]) == {"NPMI ≥ LdaModel": False, "time ≤ 0.5× tomotopy": None}
+    assert k20["vs_tomotopy"] == pytest.approx(0.03) and k20["vs_tomotopy_def"] == pytest.approx(-0.02)
+    assert k20["acc_vs_tomotopy"] == pytest.approx(0.06) and k20["time_ratio"] == pytest.approx(0.4)
+    assert k20["vs_initial"] == pytest.approx(0.26) and (k20["ppl"], k20["ppl_initial"]) == (1000.0, 3000.0)
+    assert dict(k20["targets"]) == {"NPMI ≥ tomotopy (probability)": True, "NPMI ≥ tomotopy (frex)": False,
+                                    "div ≥ 0.85 (probability)": True, "div ≥ 0.85 (frex)": True,
+                                    "θ accuracy ≥ tomotopy": True, "time ≤ 0.5× tomotopy": True}
+    assert k100["vs_tomotopy"] is None and k100["vs_initial"] is None
+    assert dict(k100["targets"]) == {"θ accuracy ≥ tomotopy": None, "time ≤ 0.5× tomotopy": None}
 
     text = quality.verdict_table([k20, k100])
-    assert "| c | 20 | 0.310 | +0.030 | +0.050 | -0.040 | 0.850 | 0.40 | met: NPMI ≥ tomotopy, div ≥ 0.85, time" in text
-    assert text.splitlines()[-1].endswith("| missed: NPMI ≥ LdaModel; not measured: time ≤ 0.5× tomotopy |")
-    assert "| c | 1,000 | 800 | 200 | 20 | ProdLDA | 0.310 ± 0.010 | 0.410 ± 0.010 | +0.100 ± 0.000 |" in quality.table(agg)
+    assert "| ProdLDA NPMI (probability) | − tomotopy | ProdLDA NPMI (frex) | − tomotopy |" in text
+    assert ("| c | 20 | 0.310 | +0.030 | 0.360 | -0.020 | 0.850 | 0.940 | +0.060 | 0.40 | +0.260 | 1,000 vs 3,000 | "
+            "met: NPMI ≥ tomotopy (probability), div ≥ 0.85 (probability), div ≥ 0.85 (frex), θ accuracy") in text
+    assert text.splitlines()[-1].endswith("| not measured: θ accuracy ≥ tomotopy, time ≤ 0.5× tomotopy |")
+    assert quality.summary([k20, k100]) == ("ProdLDA ≥ tomotopy on 1 of 1 cells (probability), 0 of 1 (frex); "
+                                            "mean NPMI 0.310 vs 0.280 (probability), 0.360 vs 0.380 (frex).")
+    table = quality.table(agg)
+    assert "| NPMI held-out (probability) | NPMI train (probability) | gap | div@25 (probability) | NPMI held-out (frex) |" \
+        in table and "| θ accuracy | label NMI | held-out perplexity |" in table
+    assert "| c | 1,000 | 800 | 200 | 20 | ProdLDA | 0.310 ± 0.010 | 0.410 ± 0.010 | +0.100 ± 0.000 |" in table
+    assert "0.610 ± 0.010 |  | 1,000 ± 100 |" in table  # θ accuracy, no NMI, perplexity
+
+    monkeypatch.setattr(quality.representation, "DEFAULT", "probability")  # the same reading: scored once
+    assert quality.readings() == [("probability", "")]
+    assert not any(name.endswith("_def") for name, _, _ in quality.columns())
+    assert "(frex)" not in quality.verdict_table(quality.verdict(quality.aggregate(rows)))
 
 
-def test_diverse_readout_keeps_diverse_topics_and_separates_shared_words(quality):
-    rng = np.random.default_rng(0)
-    own = np.full((4, 200), 1e-6)
-    for k in range(4):  # 4 topics of 50 words of their own
-        own[k, 50 * k:50 * (k + 1)] = rng.dirichlet(np.ones(50))
-    own /= own.sum(axis=1, keepdims=True)
-    assert quality.diverse_readout(own)[1] == 0.0 and np.array_equal(quality.diverse_readout(own)[0], own)
-    common = np.zeros(200)
-    common[:25] = rng.dirichlet(np.ones(25))
-    shared = 0.5 * own + 0.5 * common  # every topic led by the same 25 words (topic 0's own)
-    assert evaluation.topic_diversity(shared) < 0.85
-    read, gamma = quality.diverse_readout(shared)
-    assert gamma > 0 and evaluation.topic_diversity(read) >= 0.85
-    # the shared words stay at the head of the topic that weighs them most and leave the others'
-    before, after = evaluation.top_word_ids(shared, 25), evaluation.top_word_ids(read, 25)
-    assert set(after[0]) == set(before[0])
-    assert all(np.sum(after[k] < 25) < np.sum(before[k] < 25) for k in (1, 2, 3))
+def test_quality_has_no_one_sided_readout(quality):
+    """The read-out applied to one model only is gone: every model is read through topicvae.representation."""
+    from bench_support import BENCH
+
+    assert not hasattr(quality, "diverse_readout") and not hasattr(quality, "EXCLUSIVITY_STEPS")
+    assert not {"exclusivity", "reliability_df", "prevalence", "lead_coherence"} & set(quality.PLAIN)
+    names = {name for name, _, _ in quality.columns()}
+    assert {"npmi", "diversity", "acc", "ppl", "nmi"} <= names and "npmi_diverse" not in names
+    assert not (BENCH / "readout.py").exists()
 
 
 def _octis_tsv(path, n: int = 40) -> None:
@@ -220,28 +279,29 @@ def test_guided_scores_precision_and_the_short_false_positives_of_a_topic():
     assert guided.best_matching(assigned, labels, 2, "b")[0] == 0  # F1 0.57 against topic 1's 0.40
 
 
-def test_readout_rows_are_the_scores_of_models_trained_with_that_readout(quality, sample_corpus):
-    """benchmarks/readout.py reads one trained model out per row; each row scores as a model trained
-    with that read-out does (the read-out does not touch training)."""
-    import torch
+def test_quality_quick_run_writes_its_cells_as_they_finish(quality, sample_corpus, tmp_path):
+    """`quality.py --quick` end to end on the sample (its cached copy): the new columns, a JSON line per finished
+    cell, the verdict against the initial network, the report at the end."""
+    import re
+    import shutil
+    import subprocess
+    import sys
 
-    from topicvae.models.vae import ProdLDA
+    from bench_support import BENCH
 
-    readout = load("readout")
-    pairs = readout.parse_readouts("10:0, 0:auto, 0:1:0, 0:auto::0")
-    assert pairs == [(10.0, 0.0), (0.0, None), (0.0, 1.0, 0.0), (0.0, None, None, 0.0)]
-    assert readout.label(pairs[1]) == "c=0, δ=auto" and readout.label(pairs[2]) == "c=0, δ=1, γ=0"
-    assert readout.label(pairs[3]) == "c=0, δ=auto, λ=0" and readout.parse_readouts("0:0:1:5") == [(0.0, 0.0, 1.0, 5.0)]
-    rows = readout.cell_scores(sample_corpus, 5, 0, pairs)
-    torch.set_num_threads(1)
-    train, test, _ = quality.split_rows(sample_corpus)
-    for (c, d, *rest), got in zip(pairs, rows):
-        settings = {"exclusivity": rest[0]} if rest and rest[0] is not None else {}
-        if len(rest) > 1:
-            settings["lead_coherence"] = rest[1]
-        model = ProdLDA(5, seed=0, threads=1, device="cpu", reliability_df=c, prevalence=d,
-                        **settings).fit(sample_corpus.bow[train])
-        want = quality.score_topics(model.topic_word_, sample_corpus.bow[train], sample_corpus.bow[test])
-        assert got == {k: want[k] for k in ("npmi", "npmi_train", "diversity")}
-    assert rows[0] != rows[1] != rows[2]  # the sample's documents are long: δ auto is 0, but c differs
-    assert rows[3] != rows[1]  # the lead words off
+    cache = tmp_path / "cache"
+    shutil.copytree(sample_corpus.path, cache / "sample")  # made with the sample's settings: not ingested again
+    out, rows = tmp_path / "q.md", tmp_path / "q.jsonl"
+    proc = subprocess.run([sys.executable, str(BENCH / "quality.py"), "--quick", "--corpora", "sample", "--topics", "5",
+                           "--models", "prodlda", "--variant", "initial:epochs=0", "--no-cv", "--cache", str(cache),
+                           "--out", str(out), "--json", str(rows)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    cells = [json.loads(line) for line in rows.read_text().splitlines()]
+    assert [c["model"] for c in cells] == ["ProdLDA", "ProdLDA [initial]"] and cells[1]["epochs"] == 0
+    assert all(c["reference"] == "test" and c["ppl"] > 0 and 0 <= c["acc"] <= 1 for c in cells)
+    report = out.read_text()
+    assert "## Cells" in proc.stdout and "## Results" in report and "## Verdict" in report
+    assert "θ accuracy" in report and "held-out perplexity" in report and "Reference: test" in report
+    assert "div ≥ 0.85 |" not in report and "npmi_diverse" not in report and "exclusivity" not in report
+    verdict = report.split("## Verdict")[1]
+    assert re.search(r"\| [+-]\d\.\d{3} \| [\d,]+ vs [\d,]+ \|", verdict)  # NPMI − initial, perplexity vs initial

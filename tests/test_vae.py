@@ -40,7 +40,7 @@ def planted():
 
 def state(model) -> dict:
     """The network's state, less the read-out's lead words (chosen after training, not in an epoch)."""
-    return {k: v.clone() for k, v in model.net_.state_dict().items() if k != "lead_words"}
+    return {k: v.clone() for k, v in model.net_.state_dict().items()}
 
 
 def assert_same_state(a: dict, b: dict) -> None:
@@ -219,7 +219,6 @@ def test_prodlda_on_short_documents_fixes_the_topics_after_ten_of_fifteen_epochs
     # the first 10 epochs are the same run; the last 5 moved the encoder, never the topics
     assert torch.equal(short.net_.topic_embeddings, ten.net_.topic_embeddings)
     assert not torch.equal(short.net_.encoder.first.weight, ten.net_.encoder.first.weight)
-    np.testing.assert_array_equal(short.topic_word_, ten.topic_word_)
     assert [h["train_loss"] for h in short.history_[:10]] == [h["train_loss"] for h in ten.history_]
     moving = ProdLDA(5, epochs=11, **TINY).fit(X)
     assert not torch.equal(moving.net_.topic_embeddings, ten.net_.topic_embeddings)
@@ -227,8 +226,8 @@ def test_prodlda_on_short_documents_fixes_the_topics_after_ten_of_fifteen_epochs
     assert torch.equal(fixed.net_.topic_embeddings, ten.net_.topic_embeddings)
     long = ProdLDA(4, **TINY).fit(small)  # 40 tokens a document: 30 epochs, the topics in all
     assert len(long.history_) == 30
-    with pytest.raises(ConfigError, match="epochs must be at least 1"):
-        ProdLDA(5, epochs=0, **TINY).fit(X)
+    with pytest.raises(ConfigError, match="epochs must be 0 or more"):
+        ProdLDA(5, epochs=-1, **TINY).fit(X)
     with pytest.raises(ConfigError, match="topic_epochs must be"):
         ProdLDA(5, topic_epochs=-1, **TINY).fit(X)
 
@@ -351,7 +350,7 @@ def _unigram_nll_per_token(X_train, X_test) -> float:
 def test_prodlda_recovers_planted_topics_and_beats_unigram(planted):
     X_train, X_test, true_topics = planted
     model = ProdLDA(5, epochs=100, threads=1, seed=0).fit(X_train)
-    assert topic_recovery(true_topics, model.generative_topic_word())[0] >= 0.9  # mean matched cosine
+    assert topic_recovery(true_topics, model.topic_word_)[0] >= 0.9  # mean matched cosine
     elbo_nll = model.neg_elbo(X_test).sum() / X_test.sum()
     assert elbo_nll < _unigram_nll_per_token(X_train, X_test) - 0.3  # ≈ 3.35 vs 4.10 nats per token
     bound, n_tokens = model.log_bound(X_test)
@@ -370,7 +369,7 @@ def test_gsm_has_the_standard_normal_prior_and_learns_planted_topics(planted):
     X_train, X_test, true_topics = planted
     model = GSM(5, epochs=100, threads=1, seed=0).fit(X_train)
     assert torch.equal(model.net_.prior_mu, torch.zeros(5)) and torch.equal(model.net_.prior_var, torch.ones(5))
-    assert topic_recovery(true_topics, model.generative_topic_word())[0] >= 0.9  # mean matched cosine
+    assert topic_recovery(true_topics, model.topic_word_)[0] >= 0.9  # mean matched cosine
     assert model.neg_elbo(X_test).sum() / X_test.sum() < _unigram_nll_per_token(X_train, X_test) - 0.3
     np.testing.assert_allclose(model.transform(X_test).sum(1), 1.0, atol=1e-5)
 
@@ -391,8 +390,7 @@ def test_posterior_gives_mean_and_positive_std(small):
     np.testing.assert_allclose(model.transform(small), torch.softmax(torch.tensor(mu), 1).numpy(), atol=1e-6)
 
 
-PLAIN = dict(embedding_dim=0, beta_decay=0.0, diversity=0.0, topic_init="random", topic_lr=None, exclusivity=0.0,
-             reliability_df=0.0, prevalence=0.0)
+PLAIN = dict(embedding_dim=0, beta_decay=0.0, diversity=0.0, topic_init="random", topic_lr=None)
 
 
 def test_plain_prodlda_has_the_papers_free_decoder_and_no_regulariser(small):
@@ -404,18 +402,11 @@ def test_plain_prodlda_has_the_papers_free_decoder_and_no_regulariser(small):
 
 
 def test_embedding_decoder_uses_the_corpus_embeddings_and_saves_them(small, tmp_path):
-    model = ProdLDA(4, epochs=2, embedding_dim=8, exclusivity=0.0, reliability_df=10.0, lead_coherence=0.0,
-                    **TINY).fit(small)
+    model = ProdLDA(4, epochs=2, embedding_dim=8, **TINY).fit(small)
     net = model.net_
     assert net.beta is None and tuple(net.word_embeddings.shape) == (60, 8)
     rows = model._split(small.shape[0])[0]
     np.testing.assert_array_equal(net.word_embeddings.numpy(), nets.ppmi_embeddings(small[rows], 8, seed=0))
-    beta = (net.word_embeddings @ net.topic_embeddings).detach().numpy()
-    df = np.asarray((small[rows] > 0).sum(0)).ravel()
-    np.testing.assert_allclose(net.word_reliability.numpy(), df / (df + 10.0), rtol=1e-6)
-    reliable_beta = beta * net.word_reliability.numpy()[:, None]
-    np.testing.assert_array_equal(np.argsort(-model.topic_word_, 1, kind="stable")[:, :5],
-                                  np.argsort(-reliable_beta.T, 1, kind="stable")[:, :5])  # topics rank words by r·β
     model.save(tmp_path / "m")
     loaded = ProdLDA.load(tmp_path / "m")
     assert torch.equal(loaded.net_.word_embeddings, net.word_embeddings)
@@ -426,45 +417,55 @@ def test_embedding_decoder_uses_the_corpus_embeddings_and_saves_them(small, tmp_
     assert tuple(ProdLDA.load(tmp_path / "w").net_.word_embeddings.shape) == (60, 59)
 
 
-def test_prevalence_lists_a_topics_widespread_words_first_on_short_documents_only(tmp_path):
-    short, _, _ = sample_lda_corpus(n_docs=300, n_topics=4, n_words=60, doc_len=12, alpha=0.2, beta=0.1, seed=1)
-    long, _, _ = sample_lda_corpus(n_docs=300, n_topics=4, n_words=60, doc_len=40, alpha=0.2, beta=0.1, seed=1)
-    # prevalence None: by document length (the lead words off: this test is of the weights alone)
-    model = ProdLDA(4, epochs=2, embedding_dim=8, lead_coherence=0.0, **TINY).fit(short)
-    net = model.net_
-    rows = model._split(short.shape[0])[0]
-    df = np.asarray((short[rows] > 0).sum(0)).ravel()
-    np.testing.assert_allclose(net.word_prevalence.numpy(), 0.75 * np.log(np.maximum(df, 1)), rtol=1e-6)
-    with torch.no_grad():  # the read-out: softmax(β / sd + 0.75 log df), then the exclusivity
-        beta = net.beta_matrix().T
-        weighted = torch.softmax(beta / beta.std() + 0.75 * torch.log(torch.tensor(df).clamp_min(1)), dim=1)
-        expected = nets.exclusive_topics(weighted, 2.0).double().numpy()
-    np.testing.assert_allclose(model.topic_word_, expected, rtol=1e-4, atol=1e-9)
-    off = ProdLDA(4, epochs=2, embedding_dim=8, prevalence=0.0, lead_coherence=0.0, **TINY).fit(short)
-    assert not off.net_.word_prevalence.any()
-    assert torch.equal(off.net_.beta_matrix(), net.beta_matrix())  # the read-out alone differs: commoner words first
-    top = lambda m: np.concatenate(evaluation.top_word_ids(m.topic_word_, 5))  # noqa: E731
-    assert df[top(model)].mean() > df[top(off)].mean()
-    # reread: the same topics read out with the other settings, no training
-    theta = off.transform(short)
-    np.testing.assert_array_equal(off.reread(short, prevalence=None).topic_word_, model.topic_word_)
-    np.testing.assert_array_equal(off.transform(short), theta)
-    with pytest.raises(ConfigError, match="not a read-out setting: lr"):
-        off.reread(short, lr=0.1)
-    with pytest.raises(ConfigError, match="prevalence must be"):
-        off.reread(short, prevalence=-1.0)
-    assert off.prevalence is None  # as the last good reread left it
-    assert not ProdLDA(4, epochs=1, embedding_dim=8, **TINY).fit(long).net_.word_prevalence.any()
-    # a model saved before the setting existed reads its topics out without it
+def test_topics_are_the_models_own_distributions_for_every_vae(small, tmp_path):
+    """topic_word_ is what the decoder computes: p(w | θ = e_k) for ProdLDA and GSM; for NVDM its own part,
+    with the background b, so that p(w | z = e_k) ∝ topic_word_[k] · exp(background_). Saved and loaded alike."""
+    for cls in (ProdLDA, GSM, NVDM):
+        model = cls(4, epochs=3, **TINY).fit(small)
+        K = model.n_topics
+        np.testing.assert_allclose(model.topic_word_.sum(1), 1.0, atol=1e-9)
+        own = model.word_distribution(np.eye(K))
+        if model.background_ is None:
+            np.testing.assert_allclose(own, model.topic_word_, atol=1e-6)
+        else:
+            assert model.background_.shape == (60,)
+            with_background = model.topic_word_ * np.exp(model.background_)
+            np.testing.assert_allclose(own, with_background / with_background.sum(1, keepdims=True), atol=1e-6)
+        # a mixture is read as the decoder reads it (ProdLDA: a product of experts, not θ @ topic_word_)
+        theta = model.transform(small[:5])
+        mixed = model.word_distribution(theta)
+        assert mixed.shape == (5, 60)
+        np.testing.assert_allclose(mixed.sum(1), 1.0, atol=1e-9)
+        model.save(tmp_path / cls.name)
+        np.testing.assert_array_equal(cls.load(tmp_path / cls.name).topic_word_, model.topic_word_)
+    with pytest.raises(ConfigError, match="4 columns"):
+        model.word_distribution(np.eye(3))
+
+
+def test_a_model_saved_with_the_old_read_out_loads_with_its_own_topics(small, tmp_path):
+    """Runs saved before the read-out left the model (its settings and buffers) load, their topics
+    recomputed from the network."""
+    model = ProdLDA(4, epochs=2, embedding_dim=8, **TINY).fit(small)
     model.save(tmp_path / "m")
     data = torch.load(tmp_path / "m" / "model.pt", weights_only=True)
-    del data["params"]["prevalence"], data["state_dict"]["word_prevalence"]
+    data["params"].update(exclusivity=2.0, reliability_df=0.0, prevalence=None, lead_coherence=7.0)
+    data["state_dict"].update(word_reliability=torch.ones(60), word_prevalence=torch.zeros(60),
+                              lead_words=torch.full((4, 10), -1, dtype=torch.long))
     torch.save(data, tmp_path / "m" / "model.pt")
     old = ProdLDA.load(tmp_path / "m")
-    assert old.prevalence == 0.0 and not old.net_.word_prevalence.any()
-    with torch.no_grad():
-        np.testing.assert_allclose(old.topic_word_, nets.exclusive_topics(
-            torch.softmax(beta / beta.std(), dim=1), 2.0).double().numpy(), rtol=1e-4, atol=1e-9)
+    assert not hasattr(old, "exclusivity")
+    np.testing.assert_array_equal(old.topic_word_, model.topic_word_)
+    np.testing.assert_array_equal(old.transform(small), model.transform(small))
+
+
+def test_zero_epochs_gives_the_network_as_initialised(small):
+    """epochs=0 builds and initialises the network without a step: the initial topics, for measuring what
+    training does."""
+    untrained = ProdLDA(4, epochs=0, **TINY).fit(small)
+    trained = ProdLDA(4, epochs=5, **TINY).fit(small)
+    assert untrained.history_ == []
+    assert not np.allclose(untrained.topic_word_, trained.topic_word_)
+    assert untrained.neg_elbo(small).mean() > trained.neg_elbo(small).mean()
 
 
 def test_a_model_saved_before_the_decoder_options_loads_as_plain_prodlda(small, tmp_path):
@@ -490,8 +491,8 @@ def test_beta_decay_shrinks_only_the_topic_parameters(small):
 
 def test_diversity_keeps_topics_from_sharing_top_words(small):
     # 8 topics on a corpus of 4: without the regulariser topics repeat each other's words
-    # (the read-out's exclusivity and the clustered start also keep topics apart: off here)
-    alone = dict(exclusivity=0.0, topic_init="random", beta_decay=60.0)
+    # (the clustered start also keeps topics apart: off here)
+    alone = dict(topic_init="random", beta_decay=60.0)
     plain = ProdLDA(8, epochs=20, diversity=0.0, **alone, **TINY).fit(small)
     diverse = ProdLDA(8, epochs=20, diversity=30.0, **alone, **TINY).fit(small)
     beta = {m: m.net_.beta_matrix().detach().numpy().T for m in (plain, diverse)}  # β itself, before any read-out
@@ -713,7 +714,7 @@ def worsening_validation(monkeypatch):
 
     def worse_after_first(self, X_val):
         rec, kl = real(self, X_val)
-        snapshots.append({k: v.clone() for k, v in self.net.state_dict().items() if k != "lead_words"})
+        snapshots.append({k: v.clone() for k, v in self.net.state_dict().items()})
         return rec + 10.0 * len(snapshots), kl
 
     monkeypatch.setattr(trainer._Loop, "validate", worse_after_first)
@@ -761,7 +762,7 @@ def test_progress_bar_reports_loss_and_speed(small, capsys):
     (dict(dropout=1.0), "dropout"),
     (dict(batch_size=1), "batch_size"),
     (dict(lr=0), "lr"),
-    (dict(epochs=0), "epochs"),
+    (dict(epochs=-1), "epochs"),
     (dict(val_fraction=1.0), "val_fraction"),
     (dict(device="tpu"), "device"),
     (dict(alpha=0), "alpha"),
@@ -818,19 +819,6 @@ def test_training_on_rows_of_a_matrix_equals_training_on_those_rows_copied(small
     some = nets.ppmi_embeddings(small, 8, rows=rows, max_docs=100, words=words)
     assert some.shape == (60, 8) and not some[np.setdiff1d(np.arange(60), words)].any()
     np.testing.assert_array_equal(some[words], nets.ppmi_embeddings(small[rows][:, words], 8, max_docs=100))
-
-
-def test_exclusivity_lists_a_shared_word_under_its_strongest_topic_only(small):
-    model = ProdLDA(8, epochs=5, diversity=0.0, exclusivity=0.0, topic_init="random", **TINY).fit(small)
-    shared = model.topic_word_
-    model.net_.exclusivity = 4.0
-    with torch.no_grad():
-        exclusive = model.net_.topic_word().double().numpy()
-    np.testing.assert_allclose(exclusive.sum(1), 1.0, atol=1e-6)
-    assert evaluation.topic_diversity(exclusive, 5) > evaluation.topic_diversity(shared, 5)
-    # each topic's top word is a word for which that topic has the largest weight of all topics
-    top = exclusive.argmax(1)
-    assert all(shared[:, w].argmax() == k for k, w in enumerate(top))
 
 
 def test_clustered_start_puts_each_topic_on_a_planted_topic_before_any_training(planted):

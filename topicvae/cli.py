@@ -284,6 +284,18 @@ next:
 
 
 # ------------------------------------------------------------------ train, topics, runs
+def _epochs(text: str) -> int:
+    """A number of training epochs, at least 1 (the models' epochs=0, the untrained network, is for
+    measuring what training does, not a run to keep)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of epochs, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _ints(text: str) -> list[int]:
     try:
         return [int(x) for x in text.split(",") if x.strip()]
@@ -293,7 +305,7 @@ def _ints(text: str) -> list[int]:
 
 #: training flags → model settings (only flags the user gives are passed on)
 TRAIN_FLAGS = {
-    "epochs": ("--epochs", int, "most passes over the training documents (VAE; ProdLDA and GSM default: 30, or "
+    "epochs": ("--epochs", _epochs, "most passes over the training documents (VAE; ProdLDA and GSM default: 30, or "
                                 "10 when the documents average under 30 tokens, e.g. titles, and then 5 more "
                                 "with the topics fixed when there are fewer than 20,000 of them; NVDM 100)"),
     "topic_epochs": ("--topic-epochs", int, "the topics learn in the first N epochs only, the encoder in all "
@@ -315,18 +327,6 @@ TRAIN_FLAGS = {
                                         "documents; default) or random (ProdLDA)"),
     "topic_lr": ("--topic-lr", float, "learning rate of the topics as a share of --lr (ProdLDA; default 0.1 "
                                       "when topics start from clusters, else 1)"),
-    "exclusivity": ("--exclusivity", float, "how strongly a word shared by topics is listed only under its "
-                                            "strongest one, 0 off (ProdLDA; default 2)"),
-    "reliability_df": ("--reliability-df", float, "words in few documents weigh df/(df+N) in the topics' "
-                                                  "top words, 0 off (ProdLDA; default 0)"),
-    "prevalence": ("--prevalence", float, "a topic's words are listed by their weight times df to this power (df: their "
-                                          "training documents), so the widespread ones come first; 0 off "
-                                          "(ProdLDA; default: 0.75 when the documents average fewer than 30 "
-                                          "tokens, else 0)"),
-    "lead_coherence": ("--lead-coherence", float, "a topic is listed by 10 lead words chosen among its 60 most "
-                                                  "probable for how often they occur together in the training "
-                                                  "documents, with this weight; 0 lists them by weight alone "
-                                                  "(ProdLDA, GSM; default 7)"),
     "diversity": ("--diversity", float, "weight of the regulariser that keeps topics from sharing top words, "
                                          "0 off (ProdLDA; default 10)"),
     "min_topic_df": ("--min-topic-df", int, "only words in at least N training documents may lead a topic, 0 every "
@@ -451,15 +451,40 @@ def _interrupted_hint(name: str, args) -> str:
     return f"training of run {name!r} stopped before its first epoch ended; nothing was saved"
 
 
+def _add_representation_flag(p: argparse.ArgumentParser) -> None:
+    from .representation import DEFAULT, methods
+
+    p.add_argument("--representation", default=DEFAULT, choices=methods(),
+                   help=f"how each topic's words are ranked (the topics themselves do not change): "
+                        f"{', '.join(methods())} (default: {DEFAULT}; see docs/metrics.md)")
+
+
 def _args_topics(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", help="run name (see: topicvae runs)")
     p.add_argument("--words", type=int, default=10, help="words per topic (default: 10)")
+    _add_representation_flag(p)
 
 
 def cmd_topics(args) -> int:
+    from .analysis.topics import represented_words
+    from .analysis.workspace import run_corpus
+    from .errors import ConfigError, RunError
+    from .representation import describe, needs_documents
     from .runs import Run, format_topics
 
-    print(format_topics(Run.load(args.run, args.runs_dir), args.words))
+    run = Run.load(args.run, args.runs_dir)
+    if args.words < 1:
+        raise ConfigError("the number of words per topic must be at least 1")
+    method = args.representation
+    try:
+        corpus = run_corpus(run, args.corpora_dir)
+    except RunError as exc:
+        corpus = None  # representations that need no documents still work
+        if needs_documents(method):
+            print(f"note: {exc}; the words are listed by probability instead of {method}", file=sys.stderr)
+            method = "probability"
+    words = represented_words(run, corpus, method, args.words)
+    print(format_topics(run, args.words, words, describe(method)))
     return 0
 
 
@@ -488,6 +513,7 @@ def _args_evaluate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reference", default="test",
                    help="documents for NPMI and C_v: test (default; held out), train, or a corpus name")
     p.add_argument("--no-c-v", action="store_true", help="skip C_v (it re-tokenizes the reference texts)")
+    _add_representation_flag(p)
 
 
 def cmd_evaluate(args) -> int:
@@ -495,7 +521,8 @@ def cmd_evaluate(args) -> int:
     from .runs import Run
 
     run = Run.load(args.run, args.runs_dir)
-    metrics = evaluate_run(run, reference=args.reference, corpora_dir=args.corpora_dir, with_c_v=not args.no_c_v)
+    metrics = evaluate_run(run, reference=args.reference, corpora_dir=args.corpora_dir, with_c_v=not args.no_c_v,
+                           representation=args.representation)
     print(format_metrics(metrics))
     print(f"  written to {run.path / 'metrics.json'}")
     return 0
@@ -613,18 +640,21 @@ def _args_export(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output file: .csv, or .parquet")
     p.add_argument("--with-uncertainty", action="store_true",
                    help="add the posterior mean and sd of each latent dimension and the entropy of θ (VAE)")
-    p.add_argument("--topics-out", help="also write the topic table (topic, label, rank, word, weight)")
+    p.add_argument("--topics-out", help="also write the topic table (topic, label, representation, rank, word, "
+                                        "weight: the model's own p(word | topic))")
+    _add_representation_flag(p)
 
 
 def cmd_export(args) -> int:
     from .export import export_run
+    from .representation import describe
     from .runs import Run
 
     run = Run.load(args.run, args.runs_dir)
-    n = export_run(run, args.out, args.corpora_dir, args.with_uncertainty, args.topics_out)
+    n = export_run(run, args.out, args.corpora_dir, args.with_uncertainty, args.topics_out, args.representation)
     print(f"wrote {n:,} documents x {run.n_topics} topics to {args.out}")
     if args.topics_out:
-        print(f"wrote the topic table to {args.topics_out}")
+        print(f"wrote the topic table to {args.topics_out} (words ranked by {describe(args.representation)})")
     return 0
 
 

@@ -105,17 +105,19 @@ def write_table(frame: pd.DataFrame, out: str | Path) -> Path:
 
 
 def export_topics(topics: pd.DataFrame, out: str | Path) -> Path:
-    """Write a topic table (topic, label, rank, word, weight) to CSV or Parquet, atomically."""
+    """Write a topic table (:func:`topicvae.analysis.topics.labelled_topics`) to CSV or Parquet, atomically."""
     return write_table(topics, out)
 
 
 def export_run(run, out: str | Path, corpora_dir: str | Path | None = None, with_uncertainty: bool = False,
-               topics_out: str | Path | None = None) -> int:
+               topics_out: str | Path | None = None, representation: str | None = None) -> int:
     """Write a run's document vectors to ``out`` (and its labelled topic table to ``topics_out``).
 
     Args:
         run: a :class:`topicvae.runs.Run`; its corpus must still be there, unchanged.
         with_uncertainty: add the posterior mean and sd of z and θ's entropy (VAE runs).
+        representation: how the topic table ranks each topic's words (:mod:`topicvae.representation`;
+            None: its ``DEFAULT``); the weight column is the model's own p(word | topic) either way.
 
     Returns:
         The number of documents written.
@@ -137,12 +139,15 @@ def export_run(run, out: str | Path, corpora_dir: str | Path | None = None, with
     if with_uncertainty and not (run.path / Z_MEAN_FILE).is_file():
         raise ConfigError(f"run {run.name!r} ({run.model_name}) has no posterior to export; "
                           "--with-uncertainty needs a VAE run (prodlda, gsm or nvdm)")
-    corpus_path = run_corpus(run, corpora_dir).path
+    corpus = run_corpus(run, corpora_dir)
+    corpus_path = corpus.path
     theta = run.array(DOC_TOPIC_FILE, mmap_mode="r")
     mu = run.array(Z_MEAN_FILE, mmap_mode="r") if with_uncertainty else None
     sigma = run.array(Z_STD_FILE, mmap_mode="r") if with_uncertainty else None
     labels = topic_labels(run)
     n = export_documents(corpus_path / DOCS_FILE, theta, out, labels, mu, sigma)
     if topics_out:
-        export_topics(labelled_topics(run, labels), topics_out)
+        from .representation import DEFAULT
+
+        export_topics(labelled_topics(run, labels, corpus=corpus, representation=representation or DEFAULT), topics_out)
     return n

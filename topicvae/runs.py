@@ -679,17 +679,18 @@ def unfinished_runs(runs_dir: str | Path | None = None) -> list[str]:
     return [n for n in names if run_state(root, n) == RESUMABLE]
 
 
-def format_topics(run: Run, n: int = 10) -> str:
+def format_topics(run: Run, n: int = 10, words: list[list[str]] | None = None, read_by: str | None = None) -> str:
     """Text for ``topicvae topics RUN``: a header line, then one line per topic with its saved label
-    (if any, in brackets) and its top ``n`` words."""
+    (if any, in brackets) and its first ``n`` words: ``words`` (one list per topic, e.g. in a
+    representation that ``read_by`` names), or by default its ``n`` most probable."""
     if n < 1:
         raise ConfigError("the number of words per topic must be at least 1")
     header = (f"{run.name}: {run.model_name}, {run.n_topics} topics, corpus {run.config.get('corpus')}, "
-              f"{run.config.get('epochs')} epochs")
+              f"{run.config.get('epochs')} epochs; words by {read_by or 'probability (the model’s own order)'}")
     from .labels import saved_labels
 
     names = saved_labels(run.path)  # the names a person or a seed file gave, before the words
     width = len(str(run.n_topics - 1))
     lines = [header] + [f"{k:>{width}}  " + (f"[{names[k]}] " if k in names else "") + " ".join(words)
-                        for k, words in enumerate(run.top_words(n))]
+                        for k, words in enumerate(words if words is not None else run.top_words(n))]
     return "\n".join(lines)

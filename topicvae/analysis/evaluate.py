@@ -80,12 +80,17 @@ def _reference_texts(ref: Corpus, rows: np.ndarray, max_docs: int = 20000) -> li
 
 
 # ---------------------------------------------------------------------------- one group of metrics each
-def _coherence_metrics(run, corpus: Corpus, ref_bow, ref_label: str) -> dict:
-    """NPMI of the top 10 words on the reference (and on the training documents), and diversity@25."""
-    topic_ids = evaluation.top_word_ids(run.topic_word, 10)
+def _coherence_metrics(run, corpus: Corpus, ref_bow, ref_label: str, representation: str) -> dict:
+    """NPMI of each topic's first 10 words in ``representation`` on the reference (and on the training
+    documents), and diversity of its first 25."""
+    from .topics import topic_word_ids
+
+    first = topic_word_ids(run, corpus, representation, 25)
+    topic_ids = [row[:10] for row in first]
     npmi, npmi_topics = evaluation.npmi(topic_ids, ref_bow)
-    out = {"npmi": round(float(npmi), 4), "npmi_per_topic": [round(float(v), 4) for v in npmi_topics],
-           "diversity": round(float(evaluation.topic_diversity(run.topic_word, 25)), 4)}
+    out = {"representation": representation,
+           "npmi": round(float(npmi), 4), "npmi_per_topic": [round(float(v), 4) for v in npmi_topics],
+           "diversity": round(float(evaluation.topic_diversity(list(first), 25)), 4)}
     if ref_label == "test" and corpus.has_split("train"):
         # the same topics scored on the documents they were trained on: the gap to the
         # held-out figure shows how much of the coherence exists only in the training documents
@@ -95,10 +100,14 @@ def _coherence_metrics(run, corpus: Corpus, ref_bow, ref_label: str) -> dict:
     return out
 
 
-def _c_v_metric(run, ref_corpus: Corpus, ref_rows: np.ndarray) -> dict:
-    """C_v of the top 10 words over the reference texts; None (with a warning) when it cannot be scored."""
+def _c_v_metric(run, corpus: Corpus, ref_corpus: Corpus, ref_rows: np.ndarray, representation: str) -> dict:
+    """C_v of the first 10 words in ``representation`` over the reference texts; None (with a warning)
+    when it cannot be scored."""
+    from .topics import represented_words
+
     try:
-        cv, _ = evaluation.c_v(run.top_words(10), _reference_texts(ref_corpus, ref_rows))
+        cv, _ = evaluation.c_v(represented_words(run, corpus, representation, 10),
+                               _reference_texts(ref_corpus, ref_rows))
     except ValueError as exc:
         logger.warning("C_v skipped: %s", exc)
         return {"c_v": None}
@@ -142,7 +151,7 @@ def _speed_metrics(run, model, corpus: Corpus) -> dict:
 
 # ---------------------------------------------------------------------------- evaluate, read, print
 def evaluate_run(run, reference: str = "test", corpora_dir: str | Path | None = None,
-                 with_c_v: bool = True, save: bool = True) -> dict:
+                 with_c_v: bool = True, save: bool = True, representation: str | None = None) -> dict:
     """Every metric of ``docs/metrics.md`` for ``run``; written to ``metrics.json`` in the run folder when ``save``.
 
     Args:
@@ -152,14 +161,19 @@ def evaluate_run(run, reference: str = "test", corpora_dir: str | Path | None = 
         corpora_dir: the corpora folder (default: :func:`topicvae.paths.corpora_dir`).
         with_c_v: also compute C_v (re-tokenizes the reference texts; a few seconds).
         save: write ``metrics.json`` (by write-then-rename).
+        representation: how each topic's words are read for NPMI, C_v and diversity
+            (:mod:`topicvae.representation`; None: its ``DEFAULT``); recorded as ``representation``.
     """
+    from .. import representation as representations
+
+    representation = representations.check_method(representation or representations.DEFAULT)
     corpus = run_corpus(run, corpora_dir)
     ref_bow, ref_label, ref_corpus, ref_rows = _reference_bow(run, corpus, reference, corpora_dir)
     metrics = {"run": run.name, "model": run.model_name, "n_topics": run.n_topics, "corpus": corpus.name,
                "reference": ref_label, "reference_docs": int(ref_bow.shape[0])}
-    metrics.update(_coherence_metrics(run, corpus, ref_bow, ref_label))
+    metrics.update(_coherence_metrics(run, corpus, ref_bow, ref_label, representation))
     if with_c_v:
-        metrics.update(_c_v_metric(run, ref_corpus, ref_rows))
+        metrics.update(_c_v_metric(run, corpus, ref_corpus, ref_rows, representation))
     model = run.model
     metrics.update(_perplexity_metrics(run, model, corpus))
     metrics.update(_label_metrics(run, corpus))
@@ -198,6 +212,10 @@ def format_metrics(metrics: dict) -> str:
     """The text ``topicvae evaluate`` prints: one metric per line, with its reference."""
     ref = metrics["reference"]
     lines = [f"{metrics['run']}: {metrics['model']}, {metrics['n_topics']} topics, corpus {metrics['corpus']}"]
+    if metrics.get("representation"):
+        from ..representation import describe
+
+        lines.append(f"  topic words read by: {describe(metrics['representation'])}")
 
     def add(key, label, fmt="{:.4f}", note=""):
         v = metrics.get(key)

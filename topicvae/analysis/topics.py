@@ -2,6 +2,8 @@
 
 - :func:`relevance` ranks a topic's words as LDAvis does (Sievert & Shirley 2014).
 - :func:`intertopic_map` places topics in 2-D by classical MDS of their Jensen–Shannon distances.
+- :func:`topic_word_ids` and :func:`represented_words`: each topic's words in a representation
+  (:mod:`topicvae.representation`), from the run's own topics and its training documents.
 - :func:`labelled_topics` is the topic table with labels that ``topicvae export
   --topics-out``, the quickstart and the dashboard's download all write.
 """
@@ -14,6 +16,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from .. import representation as representations
 from ..corpus import Corpus
 from ..errors import ConfigError
 from ..runs import Run
@@ -67,9 +70,7 @@ def relevance(topic_word: np.ndarray, lam: float, p_w: np.ndarray) -> np.ndarray
     """
     if not 0.0 <= float(lam) <= 1.0:
         raise ConfigError(f"the relevance weight λ must be between 0 and 1, got {lam}")
-    log_phi = np.log(np.clip(np.asarray(topic_word, dtype=np.float64), 1e-300, None))
-    log_pw = np.log(np.clip(np.asarray(p_w, dtype=np.float64), 1e-300, None))
-    return log_phi - (1.0 - float(lam)) * log_pw[None, :]
+    return representations.relevance_scores(topic_word, p_w, lam)
 
 
 def top_relevant_words(topic_word: np.ndarray, k: int, lam: float, p_w: np.ndarray, vocab: Sequence[str],
@@ -196,18 +197,20 @@ def representative_docs(doc_topic: np.ndarray, k: int, n: int = 5, rows: np.ndar
     return rows[order]
 
 
-def topic_coherence(run: Run, corpus: Corpus | None, metrics: dict | None = None) -> tuple[np.ndarray | None, str]:
-    """Per-topic NPMI of the run's top-10 words, and where it comes from.
+def topic_coherence(run: Run, corpus: Corpus | None, metrics: dict | None = None,
+                    representation: str = representations.DEFAULT) -> tuple[np.ndarray | None, str]:
+    """Per-topic NPMI of the run's first 10 words in ``representation``, and where it comes from.
 
-    Uses ``npmi_per_topic`` from ``metrics.json`` when it has one value per topic;
-    otherwise computes NPMI (:func:`topicvae.evaluation.npmi`) against the corpus's
-    test split (the train split when there is no test split). Returns (None, reason)
+    Uses ``npmi_per_topic`` from ``metrics.json`` when it has one value per topic and was measured
+    in that representation; otherwise computes NPMI (:func:`topicvae.evaluation.npmi`) against the
+    corpus's test split (the train split when there is no test split). Returns (None, reason)
     when neither is possible.
     """
     from ..evaluation import npmi
 
     per_topic = (metrics or {}).get("npmi_per_topic")
-    if isinstance(per_topic, list) and len(per_topic) == run.n_topics:
+    same = (metrics or {}).get("representation") == representation
+    if same and isinstance(per_topic, list) and len(per_topic) == run.n_topics:
         values = np.array([np.nan if number(v) is None else float(v) for v in per_topic])
         return values, f"NPMI on the {(metrics or {}).get('reference', 'reference')} split (metrics.json)"
     if corpus is None:
@@ -216,8 +219,35 @@ def topic_coherence(run: Run, corpus: Corpus | None, metrics: dict | None = None
     rows = corpus.split_rows(split)
     if len(rows) == 0 or corpus.n_words != run.topic_word.shape[1]:
         return None, "coherence unavailable: the corpus does not match the run's vocabulary"
-    _, values = npmi(run.topic_word, corpus.bow[rows], top_n=10)
+    _, values = npmi(list(topic_word_ids(run, corpus, representation, 10)), corpus.bow[rows], top_n=10)
     return values, f"NPMI on the {split} split (computed here; `{cmd_evaluate(run.name)}` stores it)"
+
+
+# ---------------------------------------------------------------------------- representations
+def training_documents(run: Run, corpus: Corpus | None):
+    """The documents ``run`` trained on (its corpus's train split, csr counts), or None without a corpus
+    that matches the run's vocabulary."""
+    if corpus is None or corpus.n_words != run.topic_word.shape[1]:
+        return None
+    return corpus.bow[corpus.split_rows("train")]
+
+
+def topic_word_ids(run: Run, corpus: Corpus | None, representation: str = representations.DEFAULT,
+                   n: int = 10) -> np.ndarray:
+    """Each topic's ``n`` words in ``representation``: int (K, n) ids, from the run's own topics
+    (``topic_word.npy``) and, where the corpus is there, the documents it trained on."""
+    representations.check_method(representation)
+    X_train = training_documents(run, corpus)
+    if X_train is None and representations.needs_documents(representation):
+        raise ConfigError(f"the {representation} representation needs the documents run {run.name!r} trained on, "
+                          f"and its corpus {run.config.get('corpus')!r} is not there; use --representation probability")
+    return representations.top_words(run.topic_word, X_train, representation, n)
+
+
+def represented_words(run: Run, corpus: Corpus | None, representation: str = representations.DEFAULT,
+                      n: int = 10) -> list[list[str]]:
+    """:func:`topic_word_ids` as words."""
+    return [[run.vocab[j] for j in row] for row in topic_word_ids(run, corpus, representation, n)]
 
 
 # ---------------------------------------------------------------------------- tables
@@ -231,11 +261,17 @@ def topic_table(top_words: list[list[str]], labels: Sequence[str], prevalence: n
 
 
 def labelled_topics(run: Run, labels: Sequence[str], prevalence: np.ndarray | None = None,
-                    coherence: np.ndarray | None = None) -> pd.DataFrame:
-    """The run's topic table (topic, rank, word, weight of the top 20 words) with each topic's label,
-    and its prevalence and coherence (``coherence_npmi``) when given."""
-    t = run.topics.copy()
-    k = t["topic"].to_numpy()
+                    coherence: np.ndarray | None = None, corpus: Corpus | None = None,
+                    representation: str = "probability", n: int = 20) -> pd.DataFrame:
+    """The run's topic table: topic, label, representation, rank (in that representation), word and
+    weight (the model's own p(w | topic)) of each topic's ``n`` first words, with its prevalence and
+    coherence (``coherence_npmi``) when given. ``corpus``: the run's corpus (needed by the
+    representations that read the training documents)."""
+    ids = topic_word_ids(run, corpus, representation, n)
+    K, n = ids.shape
+    k = np.repeat(np.arange(K), n)
+    t = pd.DataFrame({"topic": k, "representation": representation, "rank": np.tile(np.arange(1, n + 1), K),
+                      "word": [run.vocab[j] for j in ids.ravel()], "weight": run.topic_word[k, ids.ravel()]})
     t.insert(1, "label", [labels[i] for i in k])
     if prevalence is not None:
         t.insert(2, "prevalence", np.asarray(prevalence)[k])

@@ -16,6 +16,7 @@ import numpy as np
 import streamlit as st
 
 from topicvae import paths
+from topicvae import representation as representations
 from topicvae.analysis import commands, docmap, documents, evaluate, overview, topics, workspace
 from topicvae.analysis.topics import TopicView
 from topicvae.analysis.workspace import CorpusStatus
@@ -107,14 +108,36 @@ def labels(run: Run) -> list[str]:
     return _labels(run_key(run), _stamp(run.path / LABELS_FILE), run)
 
 
+REPRESENTATION_KEY = "representation"
+
+
+def representation_picker() -> str:
+    """The representation picked on the page (one choice shared by every page; default
+    :data:`topicvae.representation.DEFAULT`): how each topic's words are ranked."""
+    names = representations.methods()
+    if st.session_state.get(REPRESENTATION_KEY) not in names:
+        st.session_state[REPRESENTATION_KEY] = representations.DEFAULT
+    return st.selectbox("Topic words by", names, key=REPRESENTATION_KEY, format_func=representations.describe,
+                        help="How each topic's words are ranked; the topics themselves (the model's own "
+                             "p(word | topic), exported as weight) stay the same.")
+
+
+def representation(corpus: Corpus | None = None) -> str:
+    """The representation picked (:func:`representation_picker`), or the default before any pick;
+    ``probability`` when the pick needs the training documents and ``corpus`` is None."""
+    picked = st.session_state.get(REPRESENTATION_KEY)
+    picked = picked if picked in representations.methods() else representations.DEFAULT
+    return "probability" if corpus is None and representations.needs_documents(picked) else picked
+
+
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _top_words(key: tuple, n: int, _run: Run) -> list[list[str]]:
-    return _run.top_words(n)
+def _top_words(key: tuple, ckey: tuple | None, n: int, method: str, _run: Run, _corpus: Corpus | None) -> list[list[str]]:
+    return topics.represented_words(_run, _corpus, method, n)
 
 
-def top_words(run: Run, n: int = 10) -> list[list[str]]:
-    """The ``n`` most probable words of every topic of ``run``."""
-    return _top_words(run_key(run), n, run)
+def top_words(run: Run, n: int = 10, corpus: Corpus | None = None) -> list[list[str]]:
+    """The first ``n`` words of every topic of ``run`` in the picked representation."""
+    return _top_words(run_key(run), corpus_key(corpus), n, representation(corpus), run, corpus)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -141,13 +164,15 @@ def topic_view(run: Run, corpus: Corpus | None) -> TopicView:
 
 
 @st.cache_resource(max_entries=16, show_spinner="Measuring topic coherence (NPMI)…")
-def _coherence(key: tuple, ckey: tuple | None, mstamp: int, _run: Run, _corpus: Corpus | None):
-    return topics.topic_coherence(_run, _corpus, evaluate.read_metrics(_run))
+def _coherence(key: tuple, ckey: tuple | None, mstamp: int, method: str, _run: Run, _corpus: Corpus | None):
+    return topics.topic_coherence(_run, _corpus, evaluate.read_metrics(_run), method)
 
 
 def coherence(run: Run, corpus: Corpus | None) -> tuple[np.ndarray | None, str]:
-    """Per-topic NPMI (from metrics.json, else computed on the corpus) and its source."""
-    return _coherence(run_key(run), corpus_key(corpus), _stamp(run.path / evaluate.METRICS_FILE), run, corpus)
+    """Per-topic NPMI of the words in the picked representation (from metrics.json when it measured
+    that one, else computed on the corpus) and its source."""
+    return _coherence(run_key(run), corpus_key(corpus), _stamp(run.path / evaluate.METRICS_FILE),
+                      representation(corpus), run, corpus)
 
 
 @st.cache_resource(max_entries=16,

@@ -21,7 +21,11 @@ class TopicModel(ABC):
     """A topic model: documents → topic mixtures θ, topics → word distributions.
 
     Attributes set by ``fit``:
-        topic_word_ : ndarray (n_topics, n_words), rows sum to 1.
+        topic_word_ : ndarray (n_topics, n_words), rows sum to 1: each topic's own word distribution,
+            a function of the fitted parameters alone (no corpus statistic computed after training
+            changes it). ``word_distribution(np.eye(K))`` equals it, or, for a model with a
+            background (``background_`` not None), is proportional to ``topic_word_[k] * exp(background_)``.
+        background_ : ndarray (n_words,) of log-weights every document adds, or None (the default).
         history_ : list of dicts, one per epoch (or pass), in order; empty when the model
             keeps none. Every entry has the same keys.
     """
@@ -42,6 +46,7 @@ class TopicModel(ABC):
     #: what :meth:`log_bound` bounds, for the perplexity's description
     bound_kind: ClassVar[str] = "model bound"
     history_: list[dict]
+    background_: np.ndarray | None = None
 
     @classmethod
     def param_names(cls) -> list[str]:
@@ -74,6 +79,10 @@ class TopicModel(ABC):
         """Learn topics from the document-term count matrix ``X`` (n_docs × n_words)."""
 
     @abstractmethod
+    def word_distribution(self, theta: np.ndarray) -> np.ndarray:
+        """p(w | θ) as the model computes it when it reconstructs a document: (n, n_words), rows sum to 1."""
+
+    @abstractmethod
     def transform(self, X: sp.csr_matrix) -> np.ndarray:
         """θ: (n_docs, n_topics), rows sum to 1; deterministic for a fitted model."""
 
@@ -81,7 +90,8 @@ class TopicModel(ABC):
         return self.fit(X, **kwargs).transform(X)
 
     def top_words(self, vocab: Sequence[str], n: int = 10) -> list[list[str]]:
-        """The ``n`` most probable words of each topic, most probable first."""
+        """The ``n`` most probable words of each topic, most probable first (the ``probability``
+        representation; :func:`topicvae.representation.top_words` has the others)."""
         order = np.argsort(-self.topic_word_, axis=1, kind="stable")[:, :n]
         return [[vocab[j] for j in row] for row in order]
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from topicvae import representation as representations
 from topicvae.analysis import topics
 from topicvae.app import common
 from topicvae.corpus import DOCS_FILE
@@ -47,11 +48,13 @@ def page() -> None:
                            key="download_documents")
 
     st.subheader("Topic table")
+    common.representation_picker()
+    method = common.representation(corpus)
     view = common.topic_view(run, corpus)
     coherence, source = common.coherence(run, corpus)
-    table = topics.labelled_topics(run, labels, view.prevalence, coherence)
-    st.markdown(f"The top {int(table['rank'].max())} words of each topic with their weight p(w|k), the "
-                f"topic's label, prevalence and coherence ({source}).")
+    table = topics.labelled_topics(run, labels, view.prevalence, coherence, corpus=corpus, representation=method)
+    st.markdown(f"The first {int(table['rank'].max())} words of each topic by {representations.describe(method)}, "
+                f"with their weight p(w|k) (the model's own), the topic's label, prevalence and coherence ({source}).")
     st.download_button("Download topic table CSV", data=table.to_csv(index=False).encode("utf-8"),
                        file_name=f"{run.name}-topics.csv", mime="text/csv", icon=":material/download:",
                        key="download_topics")

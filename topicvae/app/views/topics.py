@@ -4,6 +4,7 @@ the topic hierarchy and a form that merges two topics into a new run."""
 import numpy as np
 import streamlit as st
 
+from topicvae import representation as representations
 from topicvae.analysis import documents, topics
 from topicvae.app import common, figures
 from topicvae.errors import TopicVAEError
@@ -90,10 +91,12 @@ def _representative_documents(run, corpus, k: int) -> None:
             common.show_text(corpus.docs["text"].iloc[r])
 
 
-def _all_topics(run, view: common.TopicView, labels: list[str], words, coherence, coherence_source: str) -> None:
+def _all_topics(run, corpus, view: common.TopicView, labels: list[str], words, coherence,
+                coherence_source: str) -> None:
     """Every topic in a table whose label column can be edited."""
     st.subheader("All topics")
-    st.caption(f"Edit a label in the table to rename its topic. Coherence: {coherence_source}.")
+    st.caption(f"Edit a label in the table to rename its topic. Top words by "
+               f"{representations.describe(common.representation(corpus))}. Coherence: {coherence_source}.")
     table = topics.topic_table(words, labels, view.prevalence, coherence)
     version = st.session_state.get(f"_topic_table_version_{run.name}", 0)
     editor_key = f"topic_table_{run.name}_{version}"
@@ -154,7 +157,10 @@ def page() -> None:
         "topics", "Topics",
         lambda run: f"Run **{run.name}**: {run.model_name}, {run.n_topics} topics, corpus "
                     f"{run.config.get('corpus')}, {run.config.get('epochs')} epochs")
-    words = common.top_words(run, 10)
+    if common.representation_picker() != common.representation(corpus):
+        st.warning("That representation needs the run's training documents; the words are shown by probability.",
+                   icon=":material/warning:")
+    words = common.top_words(run, 10, corpus)
     view = common.topic_view(run, corpus)
     coherence, coherence_source = common.coherence(run, corpus)
 
@@ -169,7 +175,7 @@ def page() -> None:
     with left:
         _map_panel(run, view, labels, words, k)
     _representative_documents(run, corpus, k)
-    _all_topics(run, view, labels, words, coherence, coherence_source)
+    _all_topics(run, corpus, view, labels, words, coherence, coherence_source)
     _hierarchy_panel(run, labels)
 
 

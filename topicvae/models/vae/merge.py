@@ -23,9 +23,8 @@ network is carried over so that the merged network computes nearly that, before 
   reduced to 20, no training) the perplexity bound was 3,496 with it and 3,024 with the
   symmetric prior, for the same topics (docs/merge.md).
 
-With ``fixed_topics`` the decoder's topic parameters (β, or T) are frozen (``requires_grad``
-off), so that training on refits the encoder and the background to the merged topics without
-changing them.
+Training on with the merged topics fixed is the model's ``topic_epochs=0`` (set by
+``ProdLDA.merged(fixed_topics=True)``): the decoder stays as merged and the encoder refits to it.
 
 Shapes: n sampled documents, H hidden units, K old topics, K2 new ones, V words, d embedding dimensions.
 """
@@ -92,19 +91,19 @@ def _group_weights(theta: np.ndarray, group: list[int]) -> np.ndarray:
 
 
 def merge_network(old: ProdLDANet, new: ProdLDANet, groups: Sequence[Sequence[int]], X: sp.csr_matrix,
-                  seed: int = 0, fixed_topics: bool = False) -> ProdLDANet:
+                  seed: int = 0) -> ProdLDANet:
     """Fill ``new`` (a freshly built network of ``len(groups)`` topics, same vocabulary and layers)
     from ``old`` so that new topic g stands for old topics ``groups[g]`` (see the module's docstring).
 
     ``X``: training documents for the fits (a sample of at most :data:`MAX_FIT_DOCS` is used, drawn
-    with ``seed``); ``fixed_topics``: freeze the new topic parameters. Returns ``new``.
+    with ``seed``). Returns ``new``.
     """
     groups = [list(map(int, g)) for g in groups]
     if old.encoder.input_words is not None:  # the encoder reads the old one's words
         new.encoder.restrict_input(old.encoder.input_words)
     old_state, new_state = old.state_dict(), new.state_dict()
     for key, value in old_state.items():  # every piece that does not depend on K (the prior does)
-        if key in ("prior_mu", "prior_var", "lead_words"):  # (the lead words belong to the old topics)
+        if key in ("prior_mu", "prior_var"):
             continue
         if key in new_state and new_state[key].shape == value.shape:
             new_state[key] = value.clone()
@@ -121,8 +120,6 @@ def merge_network(old: ProdLDANet, new: ProdLDANet, groups: Sequence[Sequence[in
     columns = [old_topics[:, g] @ torch.from_numpy(_group_weights(theta, g)) for g in groups]
     new_state[topic_key] = torch.stack(columns, dim=1).to(old_state[topic_key].dtype)
     new.load_state_dict(new_state)
-    if fixed_topics:
-        (new.topic_embeddings if new.beta is None else new.beta.weight).requires_grad_(False)
     return new
 
 

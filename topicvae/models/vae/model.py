@@ -8,22 +8,17 @@ ends in ``_``.
 networks in evaluation mode (no dropout, batch norm with its running statistics) and
 no sampling. ``posterior`` gives μ and σ of q(z|x) themselves.
 
-Topic-word matrices (``topic_word_``, K × V, rows sum to 1):
+Topics (``topic_word_``, K × V, rows sum to 1) are the model's own distributions, a function
+of the fitted network alone (docs/metrics.md):
 
-- ProdLDA: the softmax over the vocabulary of each topic's decoder row β_k divided by
-  the standard deviation of β (the decoder weights are the topics, as in Srivastava &
-  Sutton 2017). It ranks words
-  as the literature does (by β, which also gives the better NPMI); the sharpness is a
-  convention, because the decoder's batch norm makes the scale of β irrelevant to the
-  likelihood (and ``beta_decay`` shrinks it). With ``embedding_dim`` > 0, β = ρ T is
-  the product of the word and topic embeddings. The distribution the model
-  really generates for a document entirely about topic k, p(w | θ = e_k), which adds the
-  learned background word frequencies, is :meth:`VAETopicModel.generative_topic_word`.
-- NVDM: z is not a topic mixture, so "topic k" is the direction of the k-th basis vector:
-  topic_word_[k] = softmax(W[:, k]), the words that moving along z_k adds to the
-  background b (the log word frequencies it starts from). softmax(W[:, k] + b), the
-  decoder's output at z = e_k, is :meth:`VAETopicModel.generative_topic_word`; its top
-  words are the most frequent words for every k.
+- ProdLDA and GSM: topic k is p(w | θ = e_k), the decoder's distribution for a document entirely
+  about topic k (evaluation mode): ``topic_word_ == word_distribution(np.eye(K))``.
+- NVDM: z is not a topic mixture; topic k is softmax(W[:, k]), the words that moving along z_k
+  adds, and ``background_`` is the decoder's bias b, so that p(w | z = e_k) ∝
+  ``topic_word_[k] * exp(background_)``.
+
+How a person reads a topic's words (by probability, relevance, ...) is a representation of
+that matrix, :mod:`topicvae.representation`, the same for every model.
 """
 
 from __future__ import annotations
@@ -42,9 +37,8 @@ from ...errors import ConfigError, CorpusError, RunError
 from ...seeding import check_seed_setting
 from ..base import TopicModel
 from .networks import (LIKELIHOODS, CSRBatches, NVDMNet, ProdLDANet, SparseBatch, TopicVAE, embedding_clusters,
-                       PPMI_CONTEXT_SMOOTHING, ppmi_embeddings)
+                       PPMI_CONTEXT_SMOOTHING, ppmi_embeddings, without_retired)
 from . import distributed
-from .lead_words import coherent_leads, lead_first
 from .trainer import TrainSettings, evaluate, load_checkpoint, train
 
 logger = logging.getLogger(__name__)
@@ -59,10 +53,6 @@ SHORT_DOCUMENT_TOPIC_EPOCHS = 10
 ENCODER_EPOCHS = 5  # after the topic epochs, when those took fewer than ENCODER_STEPS steps
 ENCODER_STEPS = 1000
 LONG_DOCUMENT_EPOCHS = 30
-#: ProdLDA's prevalence=None (automatic): the read-out's power of document frequency on short documents (0 on longer ones)
-SHORT_DOCUMENT_PREVALENCE = 0.75
-#: c of the lead words' choice (lead_words.coherent_leads): how much their co-occurrence weighs
-LEAD_COHERENCE = 7.0
 #: ProdLDA's embedding_dim=None (automatic, see automatic_embedding_dim): the word embeddings' dimensions
 EMBEDDING_DIM = 200
 SHORT_DOCUMENT_DIMS_PER_TOPIC = 2.5
@@ -318,8 +308,8 @@ class VAETopicModel(TopicModel):
         need(isinstance(self.betas, (list, tuple)) and len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas),
              f"betas must be two numbers in [0, 1), got {self.betas!r}")
         need(self.epochs is None or (isinstance(self.epochs, (int, np.integer)) and not isinstance(self.epochs, bool)
-                                     and self.epochs >= 1),
-             f"epochs must be at least 1 (or None: automatic), got {self.epochs!r}")
+                                     and self.epochs >= 0),
+             f"epochs must be 0 or more (0: the network as initialised; None: automatic), got {self.epochs!r}")
         need(isinstance(self.patience, (int, np.integer)) and self.patience >= 0, f"patience must be 0 (off) or more, got {self.patience!r}")
         need(0 <= self.val_fraction < 1, f"val_fraction must be in [0, 1), got {self.val_fraction!r}")
         need(isinstance(self.kl_warmup, (int, np.integer)) and self.kl_warmup >= 0, f"kl_warmup must be 0 or more epochs, got {self.kl_warmup!r}")
@@ -411,8 +401,7 @@ class VAETopicModel(TopicModel):
         self.stopped_early_ = result.stopped_early
         self.n_train_docs_ = len(train_rows)
         self.n_val_docs_ = len(val_rows)
-        self._choose_leads(X, rows)
-        self.topic_word_ = self._topic_word()
+        self._set_topics()
         return self
 
     def _warm_start_net(self, n_words: int) -> TopicVAE:
@@ -450,14 +439,14 @@ class VAETopicModel(TopicModel):
                 raise RunError(f"cannot resume with {key}={now.get(key)!r}: the checkpoint was trained with "
                                f"{saved.get(key)!r}; keep it or start a new run")
 
-    def _topic_word(self) -> np.ndarray:
+    def _set_topics(self) -> None:
+        """``topic_word_`` (and ``background_``) from the fitted network (:meth:`.networks.TopicVAE.topics`)."""
+        net = self._fitted_net().eval()
         with torch.no_grad():
-            tw = self.net_.topic_word().double().cpu().numpy()
-        return tw / tw.sum(axis=1, keepdims=True)
-
-    def _choose_leads(self, X: sp.csr_matrix, rows: np.ndarray | None) -> None:
-        """After training on the ``rows`` of ``X`` (None: all): choose what the read-out lists first
-        (models with lead words do; see :meth:`ProdLDA._choose_leads`)."""
+            topic_word, background = net.topics()
+        tw = topic_word.double().cpu().numpy()
+        self.topic_word_ = tw / tw.sum(axis=1, keepdims=True)
+        self.background_ = None if background is None else background.detach().double().cpu().numpy()
 
     def _fitted_net(self) -> TopicVAE:
         net = getattr(self, "net_", None)
@@ -529,15 +518,21 @@ class VAETopicModel(TopicModel):
         X = self._check_X(X)
         return float(-self.neg_elbo(X).sum()), int(round(X.sum()))
 
-    def generative_topic_word(self) -> np.ndarray:
-        """p(w | a document entirely about topic k): float64 (K, V), rows sum to 1.
-
-        The decoder's output for θ = e_k (ProdLDA) or z = e_k (NVDM), in evaluation mode.
-        """
+    def word_distribution(self, theta) -> np.ndarray:
+        """p(w | θ) as the decoder computes it when it reconstructs a document (evaluation mode, no
+        sampling): float64 (n, V), rows sum to 1. ``theta``: (n, K) topic mixtures (ProdLDA, GSM) or,
+        for NVDM, whose decoder reads z itself, latent vectors z."""
         net = self._fitted_net().eval()
+        theta = np.atleast_2d(np.asarray(theta, dtype=np.float32))
+        if theta.ndim != 2 or theta.shape[1] != self.n_topics:
+            raise ConfigError(f"theta must have {self.n_topics} columns (one per topic), got shape {theta.shape}")
+        device = next(net.parameters()).device
+        out = np.empty((theta.shape[0], self.n_words_), np.float64)
         with torch.no_grad():
-            tw = net.generative_topic_word().double().cpu().numpy()
-        return tw / tw.sum(axis=1, keepdims=True)
+            for s in range(0, theta.shape[0], _INFER_BATCH):
+                p = net.word_distribution(torch.from_numpy(theta[s:s + _INFER_BATCH]).to(device)).double()
+                out[s:s + _INFER_BATCH] = (p / p.sum(dim=1, keepdim=True)).cpu().numpy()
+        return out
 
     def completion_log_likelihood(self, X_context, X_heldout) -> np.ndarray:
         """Σ_w x_w log p(w | z = μ(context)) per document: float64 (n_docs,).
@@ -594,7 +589,8 @@ class VAETopicModel(TopicModel):
         if data.get("model") != cls.name:
             raise RunError(f"{file} holds a {data.get('model')!r} model, not {cls.name!r}")
         params = {**cls.legacy_params, **data["params"]}
-        model = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
+        known = set(cls.param_names())  # (settings of an earlier read-out of the topics are left out)
+        model = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items() if k in known})
         if str(model.device).startswith("cuda") and not torch.cuda.is_available():
             model.device = "cpu"  # trained on a GPU, read on a machine without one
         model._restore_architecture(data["state_dict"])
@@ -602,7 +598,7 @@ class VAETopicModel(TopicModel):
         input_words = data["state_dict"].get("encoder.input_words")
         if input_words is not None:  # an encoder that reads some words only
             net.encoder.restrict_input(input_words)
-        missing, unexpected = net.load_state_dict(data["state_dict"], strict=False)
+        missing, unexpected = net.load_state_dict(without_retired(data["state_dict"]), strict=False)
         if unexpected or set(missing) - set(cls.legacy_buffers):
             raise RunError(f"{file} does not fit the {cls.name} network (missing {list(missing)}, "
                            f"unexpected {list(unexpected)})")
@@ -615,7 +611,7 @@ class VAETopicModel(TopicModel):
         model.stopped_early_ = data["stopped_early"]
         model.n_train_docs_ = data["n_train_docs"]
         model.n_val_docs_ = data["n_val_docs"]
-        model.topic_word_ = model._topic_word()
+        model._set_topics()
         return model
 
     def __repr__(self) -> str:
@@ -708,38 +704,8 @@ class ProdLDA(VAETopicModel):
             the label NMI of θ was up to 0.03 lower, as the rare words no longer reach it
             (docs/quality.md). The decoder still explains every word. Models saved before this
             setting read every word, and load so.
-        exclusivity: γ of the topic read-out (:meth:`.networks.ProdLDANet.topic_word`):
-            a word weighs in a topic by its weight there times (that weight / its
-            largest weight in any topic)^γ, so a word shared by topics leads only its
-            strongest one. 0: off.
-        reliability_df: c of the read-out's reliability weight df / (df + c) of each word
-            (df: its training documents): a word in few documents has a co-occurrence, and so
-            an embedding, that rests on a handful of documents, and its topic weight is
-            shrunk accordingly. 0 (the default): off. It was 10 until ``prevalence`` replaced it:
-            on short texts it lowered diversity more than it raised coherence, and on 20
-            Newsgroups it cost held-out NPMI (docs/quality.md).
-        prevalence: δ of the read-out's prevalence weight: a word weighs in a topic by its
-            weight there times df^δ (df: its training documents), so that of a topic's words
-            the widespread ones come first. On short documents two words share a held-out
-            document only if both are common, and topics listed by their common words hold up
-            there (DBLP, K = 20: held-out NPMI +0.034); on longer documents the common words
-            co-occur with everything and such topics are less coherent (20 Newsgroups: −0.014 to
-            −0.039 at δ = 0.75; ``benchmarks/readout.py``). None (the default): ``SHORT_DOCUMENT_PREVALENCE`` (0.75) when the
-            training documents are short (:func:`short_documents`, fewer than 30 tokens on
-            average), else 0. 0: off.
-        lead_coherence: c of the read-out's lead words (:func:`.lead_words.coherent_leads`): each
-            topic is listed first by 10 of its 60 most probable words, picked one at a time for
-            their weight and, with weight c, for their co-occurrence with the words picked before
-            in the training documents, a pair counting as far as it is likely to be seen again
-            (:func:`.lead_words.pair_scores`); the topic's other words follow (``topic_word_``
-            keeps each topic's weights, handed out in that order). Ranked by weight alone, a
-            topic's first words are often each tied to it through other documents and share few
-            of them, on short documents most of all (docs/quality.md). 0: off, the words in the
-            order of their weight. Seeded topics keep that order. Chosen after training: the
-            network is the same either way.
-
-    ``ProdLDA(K, embedding_dim=0, diversity=0, min_topic_df=0, topic_init="random", exclusivity=0,
-    prevalence=0, lead_coherence=0, epochs=100, patience=10)`` is the plain ProdLDA of the paper,
+    ``ProdLDA(K, embedding_dim=0, diversity=0, min_topic_df=0, topic_init="random", epochs=100,
+    patience=10)`` is the plain ProdLDA of the paper,
     trained as this package trained it before these settings existed (``topic_word_``
     ranks words the same way; only its sharpness, β / std(β), is new).
 
@@ -755,22 +721,20 @@ class ProdLDA(VAETopicModel):
     """
 
     name = "prodlda"
-    legacy_buffers = ("topic_mask", "word_mass", "word_reliability", "word_prevalence", "lead_words")
+    legacy_buffers = ("topic_mask", "word_mass")
     fixed_on_resume = VAETopicModel.fixed_on_resume + ("alpha", "embedding_dim", "topic_init", "seed_topics",
                                                        "encoder_vocabulary", "context_smoothing")
     # models saved before these settings existed
     legacy_params = {**VAETopicModel.legacy_params, "embedding_dim": 0, "beta_decay": 0.0, "diversity": 0.0,
-                     "min_topic_df": 0, "topic_init": "random", "topic_lr": None, "exclusivity": 0.0,
-                     "reliability_df": 0.0, "seed_topics": None, "seed_prior_shift": 0.0,
-                     "topic_epochs": None, "encoder_vocabulary": "all", "context_smoothing": 1.0,
-                     "prevalence": 0.0, "lead_coherence": 0.0}
+                     "min_topic_df": 0, "topic_init": "random", "topic_lr": None,
+                     "seed_topics": None, "seed_prior_shift": 0.0,
+                     "topic_epochs": None, "encoder_vocabulary": "all", "context_smoothing": 1.0}
 
     def __init__(self, n_topics: int = 20, *, alpha: float = 1.0, theta_dropout: float = 0.2,
                  seed_topics: list[list[int]] | None = None, seed_strength: float = SEED_STRENGTH,
                  seed_prior_shift: float = SEED_PRIOR_SHIFT, embedding_dim: int | None = None, beta_decay: float = 0.0, diversity: float = 10.0,
                  min_topic_df: int | None = None, topic_init: str = "clusters", topic_lr: float | None = None,
-                 exclusivity: float = 2.0, reliability_df: float = 0.0, prevalence: float | None = None,
-                 lead_coherence: float = LEAD_COHERENCE, epochs: int | None = None,
+                 epochs: int | None = None,
                  topic_epochs: int | None = None, encoder_vocabulary: str = "topic",
                  context_smoothing: float = PPMI_CONTEXT_SMOOTHING, patience: int = 0, **kwargs):
         super().__init__(n_topics, epochs=epochs, patience=patience, **kwargs)
@@ -785,10 +749,6 @@ class ProdLDA(VAETopicModel):
         self.seed_prior_shift = seed_prior_shift
         self.topic_init = topic_init
         self.topic_lr = topic_lr
-        self.exclusivity = exclusivity
-        self.reliability_df = reliability_df
-        self.prevalence = prevalence
-        self.lead_coherence = lead_coherence
         self.topic_epochs = topic_epochs
         self.encoder_vocabulary = encoder_vocabulary
         self.context_smoothing = context_smoothing
@@ -817,10 +777,10 @@ class ProdLDA(VAETopicModel):
         for name, choices in (("topic_init", TOPIC_INITS), ("encoder_vocabulary", ENCODER_VOCABULARIES)):
             if getattr(self, name) not in choices:
                 raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
-        for name in ("topic_lr", "exclusivity", "reliability_df", "prevalence", "lead_coherence", "seed_prior_shift",
+        for name in ("topic_lr", "seed_prior_shift",
                      "context_smoothing"):
             value = getattr(self, name)
-            if value is None and name in ("topic_lr", "prevalence"):
+            if value is None and name == "topic_lr":
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not 0 <= value < np.inf:
                 raise ConfigError(f"{name} must be a number of 0 or more, got {value!r}")
@@ -891,67 +851,6 @@ class ProdLDA(VAETopicModel):
         clustered = self.topic_init == "clusters" and self.embedding_dim != 0 and n_words > 1
         return CLUSTERED_TOPIC_LR if clustered else 1.0
 
-    def _set_readout(self, net: ProdLDANet, df: np.ndarray, X: sp.csr_matrix, rows: np.ndarray | None) -> None:
-        """Fill the read-out's word weights (:meth:`.networks.ProdLDANet.topic_word`) from the training
-        documents' frequencies ``df``: the reliability df / (df + c) and the prevalence δ · log df."""
-        reliability = df / (df + float(self.reliability_df)) if self.reliability_df > 0 else np.ones_like(df)
-        net.word_reliability.copy_(torch.from_numpy(reliability.astype(np.float32)))
-        prevalence = self._prevalence(X, rows) * np.log(np.maximum(df, 1.0))
-        net.word_prevalence.copy_(torch.from_numpy(prevalence.astype(np.float32)))
-        net.exclusivity = float(self.exclusivity)
-
-    def reread(self, X, **readout) -> "ProdLDA":
-        """Read the fitted topics out again with other read-out settings (``exclusivity``,
-        ``reliability_df``, ``prevalence``), without training: ``X`` is the matrix the model was
-        fitted on (its document frequencies weigh the words). ``topic_word_`` follows; θ does not
-        change. Returns self."""
-        unknown = sorted(set(readout) - {"exclusivity", "reliability_df", "prevalence", "lead_coherence"})
-        if unknown:
-            raise ConfigError(f"not a read-out setting: {', '.join(unknown)}")
-        net = self._fitted_net()
-        X = self._check_X(X)
-        before = {key: getattr(self, key) for key in readout}
-        for key, value in readout.items():
-            setattr(self, key, value)
-        try:
-            self.check_params()
-        except ConfigError:
-            for key, value in before.items():  # a refused setting leaves the model as it was
-                setattr(self, key, value)
-            raise
-        train_rows, val_rows = self._split(X.shape[0])
-        rows = train_rows if len(val_rows) else None  # the rows fit built the weights from
-        with torch.no_grad():
-            self._set_readout(net, document_frequencies(X, rows), X, rows)
-        self._choose_leads(X, rows)
-        self.topic_word_ = self._topic_word()
-        return self
-
-    def _choose_leads(self, X: sp.csr_matrix, rows: np.ndarray | None) -> None:
-        """Each topic's lead words (:func:`.lead_words.coherent_leads`, weight ``lead_coherence``) from the
-        training documents, the ``rows`` of ``X`` (None: all), into the network's ``lead_words``; none
-        with ``lead_coherence`` 0. Seeded topics keep their order, led by their seed words."""
-        net = self._fitted_net()
-        leads = np.full(tuple(net.lead_words.shape), -1, dtype=np.int64)
-        if self.lead_coherence > 0:
-            seeded = set(range(len(self.seed_topics or [])))
-            leads = coherent_leads(super()._topic_word(), X if rows is None else X[rows], float(self.lead_coherence),
-                                   skip=seeded)
-        net.lead_words.copy_(torch.from_numpy(leads))
-
-    def _topic_word(self) -> np.ndarray:
-        """The read-out of :meth:`.networks.ProdLDANet.topic_word`, each topic's lead words first
-        (:func:`.lead_words.lead_first`)."""
-        tw = super()._topic_word()
-        leads = self.net_.lead_words.cpu().numpy()
-        return lead_first(tw, leads) if (leads >= 0).any() else tw
-
-    def _prevalence(self, X: sp.csr_matrix, rows: np.ndarray | None) -> float:
-        """δ of the read-out's df^δ: the setting, or for None by the length of the training documents."""
-        if self.prevalence is not None:
-            return float(self.prevalence)
-        return SHORT_DOCUMENT_PREVALENCE if short_documents(X, rows) else 0.0
-
     def _build_net(self, n_words: int, X: sp.csr_matrix | None = None, rows: np.ndarray | None = None) -> TopicVAE:
         self.embedding_dim_ = self._embedding_dim(n_words, X, rows)
         net = ProdLDANet(n_words, int(self.n_topics), tuple(int(h) for h in self.hidden), float(self.dropout),
@@ -959,8 +858,7 @@ class ProdLDA(VAETopicModel):
                          beta_decay=float(self.beta_decay), diversity=float(self.diversity),
                          likelihood=str(self.likelihood), seed_topics=self._seed_lists(n_words),
                          seed_strength=float(self.seed_strength), seed_prior_shift=float(self.seed_prior_shift),
-                         topic_lr=self._topic_lr(n_words),
-                         exclusivity=float(self.exclusivity))
+                         topic_lr=self._topic_lr(n_words))
         if X is not None:
             df = document_frequencies(X, rows)
             mask = topic_vocabulary(df, int(self.n_topics), self.min_topic_df)
@@ -977,7 +875,6 @@ class ProdLDA(VAETopicModel):
                 net.decoder_bn.bias.copy_(self._background(X, rows, log_freq, df))
                 net.topic_mask.copy_(torch.from_numpy(mask.astype(np.float32)))
                 net.word_mass.copy_(log_freq.exp() ** TRANSPORT_FREQUENCY_POWER * net.topic_mask)
-                self._set_readout(net, df, X, rows)
                 if net.beta is None:  # embeddings of the topic vocabulary only; zero rows elsewhere
                     emb = ppmi_embeddings(X, net.word_embeddings.shape[1], seed=int(self.seed), rows=rows,
                                           words=np.flatnonzero(mask), context_smoothing=float(self.context_smoothing))
@@ -998,26 +895,25 @@ class ProdLDA(VAETopicModel):
 
         ``X``: the training documents (csr counts over the model's vocabulary) the encoder and
         decoder are fitted on (a sample of 20,000 at most). ``fixed_topics``: that training
-        leaves the merged topics as they are (only the encoder and the background learn).
+        leaves the merged topics as they are (the decoder is fixed: ``topic_epochs=0``; the encoder learns).
         This model is not changed.
         """
         from .merge import merge_network
 
         X = self._check_X(X)
         groups = self._merge_partition(groups)
-        new = type(self)(**{**self.get_params(), "n_topics": len(groups)})
+        fixed = {"topic_epochs": 0} if fixed_topics else {}  # training on keeps the decoder as merged
+        new = type(self)(**{**self.get_params(), "n_topics": len(groups), **fixed})
         new.embedding_dim_ = self.embedding_dim_  # the word embeddings carry over, whatever d K2 would choose
         with torch_threads(self.threads):
             net = new._build_net(self.n_words_).to(next(self.net_.parameters()).device)
-            merge_network(self.net_, net, groups, X, seed=int(self.seed), fixed_topics=fixed_topics)
+            merge_network(self.net_, net, groups, X, seed=int(self.seed))
         new.net_ = net.eval()
         new.n_words_ = self.n_words_
         new.history_ = []
         new.best_epoch_, new.stopped_early_ = None, False
         new.n_train_docs_, new.n_val_docs_ = self.n_train_docs_, self.n_val_docs_
-        train_rows, val_rows = new._split(X.shape[0])
-        new._choose_leads(X, train_rows if len(val_rows) else None)  # the rows fit would choose them from
-        new.topic_word_ = new._topic_word()
+        new._set_topics()
         return new
 
 
@@ -1058,7 +954,7 @@ class GSM(ProdLDA):
     """
 
     name = "gsm"
-    legacy_params = {"encoder_vocabulary": "all", "context_smoothing": 1.0, "prevalence": 0.0, "lead_coherence": 0.0}
+    legacy_params = {"encoder_vocabulary": "all", "context_smoothing": 1.0}
 
     def _build_net(self, n_words: int, X: sp.csr_matrix | None = None, rows: np.ndarray | None = None) -> TopicVAE:
         net = super()._build_net(n_words, X, rows)

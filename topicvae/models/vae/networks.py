@@ -27,8 +27,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .lead_words import N_LEAD
-
 
 # ---------------------------------------------------------------------------- batches
 @dataclass
@@ -247,15 +245,6 @@ def std_with_zero_rows(rows: torch.Tensor, n_rows: int) -> torch.Tensor:
     return ((squares - total * total / n) / (n - 1)).clamp_min(0.0).sqrt().to(rows.dtype)
 
 
-def exclusive_topics(p: torch.Tensor, gamma: float) -> torch.Tensor:
-    """Topics (K, V) with each word lowered in the topics that weigh it less than its strongest
-    topic does: p_k(w) · (p_k(w) / max_j p_j(w))^γ, each row renormalised. A word shared by
-    topics so leads only the one it belongs to most."""
-    share = p / p.max(dim=0, keepdim=True).values.clamp_min(torch.finfo(p.dtype).tiny)
-    p = p * share ** gamma
-    return p / p.sum(dim=1, keepdim=True)
-
-
 def sinkhorn_plan(cost: torch.Tensor, eps: float, iters: int = 50, word_mass: torch.Tensor | None = None) -> torch.Tensor:
     """Entropic optimal transport plan between V words and K topics (mass 1/K each).
 
@@ -467,13 +456,22 @@ def bernoulli_reconstruction(logits: torch.Tensor, x: SparseBatch) -> torch.Tens
 
 LIKELIHOODS = ("multinomial", "bernoulli")
 
+#: buffers of earlier versions that held a read-out of the topics (word weights, lead words), not
+#: part of the model: a saved network or checkpoint that has them loads without them
+RETIRED_BUFFERS = ("word_reliability", "word_prevalence", "lead_words")
+
+
+def without_retired(state: dict) -> dict:
+    """A state dict without the :data:`RETIRED_BUFFERS`."""
+    return {k: v for k, v in state.items() if k not in RETIRED_BUFFERS}
+
 
 class TopicVAE(nn.Module):
     """Encoder + prior + decoder; ``forward`` gives the two ELBO terms per document.
 
     Subclasses define :meth:`logits` (z → the decoder's logits over the vocabulary, (B, K) →
-    (B, V)), :meth:`topic_word` (the K × V matrix reported as the topics) and
-    :meth:`generative_topic_word` (p(w | a document entirely about topic k), K × V).
+    (B, V)), :meth:`decoder_logits` (the logits from the decoder's own input: θ for the topic
+    mixture models, z for NVDM) and :meth:`topics` (the topics as the model defines them).
 
     ``likelihood``: ``multinomial`` (the counts, p(w) = softmax(logits)) or ``bernoulli``
     (each word's presence, p(w present) = sigmoid(logit_w), counts ignored).
@@ -502,10 +500,23 @@ class TopicVAE(nn.Module):
             return bernoulli_reconstruction(self.logits(z), x)
         return reconstruction(self.decode(z), x)
 
-    def topic_word(self) -> torch.Tensor:  # pragma: no cover - abstract
+    def decoder_logits(self, inputs: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        """The decoder's logits over the vocabulary for its inputs (θ or z), (n, K) → (n, V)."""
         raise NotImplementedError
 
-    def generative_topic_word(self) -> torch.Tensor:  # pragma: no cover - abstract
+    def word_distribution(self, inputs: torch.Tensor) -> torch.Tensor:
+        """p(w | the decoder's inputs), (n, K) → (n, V), rows summing to 1, as the decoder computes it
+        in its current mode: the softmax of the logits (multinomial), or each word's presence
+        probability as its share of their sum (bernoulli)."""
+        logits = self.decoder_logits(inputs)
+        if self.likelihood == "bernoulli":
+            p = torch.sigmoid(logits)
+            return p / p.sum(dim=1, keepdim=True)
+        return F.softmax(logits, dim=1)
+
+    def topics(self) -> tuple[torch.Tensor, torch.Tensor | None]:  # pragma: no cover - abstract
+        """(topic_word (K, V), background (V,) or None): each topic's own word distribution and the
+        log-weights every document adds to them (None: the topics hold everything)."""
         raise NotImplementedError
 
     def param_groups(self) -> list[dict]:
@@ -513,24 +524,39 @@ class TopicVAE(nn.Module):
         return [{"params": [p for p in self.parameters() if p.requires_grad]}]
 
     def topic_parameter(self) -> nn.Parameter | None:
-        """The parameter that holds the topics (fixed after ``TrainSettings.topic_epochs``; None: the
-        net has no such parameter and trains whole every epoch)."""
+        """The parameter that holds the topics (None: the net has no such parameter)."""
         return None
+
+    def decoder_modules(self) -> list[nn.Module]:
+        """The modules that make up p(w | θ) (fixed after ``TrainSettings.topic_epochs``; empty: the net
+        trains whole every epoch)."""
+        return []
+
+    def decoder_parameters(self) -> list[nn.Parameter]:
+        """The learned parameters of :meth:`decoder_modules`, and the topic parameter."""
+        params = [p for m in self.decoder_modules() for p in m.parameters(recurse=False)]
+        topic = self.topic_parameter()
+        return params + ([topic] if topic is not None and all(topic is not p for p in params) else [])
 
     @contextlib.contextmanager
     def steps(self, topics_fixed: bool = False) -> Iterator[None]:
-        """The context of a run of training steps (one epoch's). With ``topics_fixed`` the topic
-        parameter (:meth:`topic_parameter`) gets no gradient within it, so the steps neither
-        compute nor apply one."""
-        topic = self.topic_parameter() if topics_fixed else None
-        learns = topic is not None and topic.requires_grad
-        if learns:
-            topic.requires_grad_(False)
+        """The context of a run of training steps (one epoch's). With ``topics_fixed`` the decoder is
+        fixed within it: its parameters (:meth:`decoder_parameters`) get no gradient, so the steps
+        neither compute nor apply one, and its modules run in evaluation mode (a batch norm uses and
+        keeps its running statistics), so p(w | θ), the topics, stay exactly as they are."""
+        fixed = [p for p in self.decoder_parameters() if p.requires_grad] if topics_fixed else []
+        modules = [m for m in self.decoder_modules() if m.training] if topics_fixed else []
+        for p in fixed:
+            p.requires_grad_(False)
+        for m in modules:
+            m.eval()
         try:
             yield
         finally:
-            if learns:
-                topic.requires_grad_(True)
+            for p in fixed:
+                p.requires_grad_(True)
+            for m in modules:
+                m.train()
 
     def penalty(self, step: int) -> torch.Tensor | None:
         """A regularisation term added to the batch's mean loss (None: none).
@@ -600,11 +626,6 @@ class ProdLDANet(TopicVAE):
     - ``topic_lr``: the learning rate of β (or T) relative to the rest of the network
       (the optimizer group's ``lr_scale``). Below 1, topics that start from word clusters
       (:func:`embedding_clusters`) refine them instead of leaving them.
-    - ``word_reliability`` (buffer, (V,), ones until the caller fills it), ``word_prevalence``
-      (buffer, (V,), zeros until the caller fills it) and ``exclusivity`` γ: how
-      :meth:`topic_word` reads the topics out of β, see there.
-    - ``lead_words`` (buffer, (K, N_LEAD) word ids, −1 until the caller fills it): which words each
-      topic's read-out lists first (:func:`.lead_words.lead_first`, applied by the model class).
     """
 
     transport_eps = 0.1
@@ -615,7 +636,7 @@ class ProdLDANet(TopicVAE):
                  theta_dropout: float, alpha: float | np.ndarray, *, embedding_dim: int = 0,
                  beta_decay: float = 0.0, diversity: float = 0.0, likelihood: str = "multinomial",
                  seed_topics: list[list[int]] | None = None, seed_strength: float = 0.0,
-                 seed_prior_shift: float = 0.0, topic_lr: float = 1.0, exclusivity: float = 0.0):
+                 seed_prior_shift: float = 0.0, topic_lr: float = 1.0):
         prior_mu, prior_var = laplace_dirichlet_prior(alpha, n_topics)
         super().__init__(Encoder(n_words, n_topics, hidden, dropout, batchnorm=True), prior_mu, prior_var,
                          likelihood)
@@ -630,13 +651,8 @@ class ProdLDANet(TopicVAE):
         self.decoder_bn = ShiftBatchNorm(n_words)
         self.register_buffer("topic_mask", torch.ones(n_words))
         self.register_buffer("word_mass", torch.ones(n_words))
-        self.register_buffer("word_reliability", torch.ones(n_words))
-        self.register_buffer("word_prevalence", torch.zeros(n_words))
-        # each topic's lead words (ids, in order; −1: none), chosen by the caller (lead_words.coherent_leads)
-        self.register_buffer("lead_words", torch.full((n_topics, N_LEAD), -1, dtype=torch.long))
         self.beta_decay = float(beta_decay)
         self.topic_lr = float(topic_lr)
-        self.exclusivity = float(exclusivity)
         self.diversity = float(diversity)
         self._plan: torch.Tensor | None = None
         self._step_beta: torch.Tensor | None = None
@@ -775,44 +791,25 @@ class ProdLDANet(TopicVAE):
         updating those columns' running statistics as the full norm would."""
         bn = self.decoder_bn
         mean, var = bn.running_mean[rows], bn.running_var[rows]  # copies, updated in place by batch_norm
-        out = F.batch_norm(h, mean, var, None, bn.bias[rows], self.training, bn.momentum, bn.eps)
-        if self.training:
+        out = F.batch_norm(h, mean, var, None, bn.bias[rows], bn.training, bn.momentum, bn.eps)
+        if bn.training:
             bn.running_mean[rows] = mean
             bn.running_var[rows] = var
         return out
 
-    def topic_word(self) -> torch.Tensor:
-        """The topics as word distributions: (K, V), rows sum to 1.
+    def decoder_logits(self, theta: torch.Tensor) -> torch.Tensor:
+        return self.word_logits(theta)
 
-        p_k = softmax over the vocabulary of r ⊙ β_k in units of its standard deviation, plus
-        the prevalence weight π (``word_prevalence``: the caller's δ · log df), then, with
-        ``exclusivity`` γ > 0, p_k(w) ← p_k(w) · (p_k(w) / max_j p_j(w))^γ, renormalised.
-
-        The decoder's batch norm normalises each word's logit over the batch, so the
-        likelihood fixes neither the scale of β as a whole nor that of each word's row:
-        how one topic's words compare with each other is a reading of β, not part of the
-        model. This reading (1) divides by β's standard deviation, so sharpness is
-        comparable between models; (2) weighs each word by its reliability r
-        (``word_reliability``, ones unless filled: the caller's df/(df + c) shrinks the
-        weight of words in few training documents, whose co-occurrence, and so their
-        embedding, rests on a handful of documents); (3) multiplies each word's weight by
-        exp(π) = df^δ, so that a topic's widespread words come first; (4) with γ > 0, lowers
-        a word in the topics that weigh it less than its strongest topic does, so that a word shared by
-        several topics leads only the one it belongs to most and the topics' top words
-        stay distinct. γ = 0, r = 1 and π = 0 give the plain softmax of β.
-        """
-        beta = self.beta_matrix().T * self.word_reliability
-        scaled = beta / beta[:, self.topic_mask > 0].std().clamp_min(1e-12)
-        p = F.softmax((scaled + self.word_prevalence).masked_fill(self.topic_mask == 0, -math.inf), dim=1)
-        return exclusive_topics(p, self.exclusivity) if self.exclusivity > 0 else p
-
-    def generative_topic_word(self) -> torch.Tensor:
-        """p(w | θ = e_k) through the decoder (its batch norm in the current mode): (K, V)."""
-        eye = torch.eye(self.n_topics, device=self.decoder_bn.bias.device)
-        return F.softmax(self.word_logits(eye), dim=1)
+    def topics(self) -> tuple[torch.Tensor, None]:
+        """Topic k is p(w | θ = e_k), the decoder's distribution for a document entirely about it; no
+        separate background (the batch norm's shift is part of every topic)."""
+        return self.word_distribution(torch.eye(self.n_topics, device=self.decoder_bn.bias.device)), None
 
     def topic_parameter(self) -> nn.Parameter:
         return self.beta.weight if self.beta is not None else self.topic_embeddings
+
+    def decoder_modules(self) -> list[nn.Module]:
+        return [self.decoder_bn] + ([self.beta] if self.beta is not None else [])
 
     def param_groups(self) -> list[dict]:
         """Two groups: the topic parameters (β or T) with weight decay ``beta_decay`` and learning rate
@@ -851,12 +848,11 @@ class NVDMNet(TopicVAE):
     def logits(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)
 
-    def topic_word(self) -> torch.Tensor:
-        """softmax over the vocabulary of W[:, k]: the words direction k adds to the
-        background b, (K, V). With b included every topic would rank the most frequent
-        words first (Miao et al. also read topics from the columns of W)."""
-        return F.softmax(self.decoder.weight.T, dim=1)
+    def decoder_logits(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
 
-    def generative_topic_word(self) -> torch.Tensor:
-        """softmax of W[:, k] + b, the decoder's words when z = e_k: (K, V)."""
-        return F.softmax(self.decoder.weight.T + self.decoder.bias, dim=1)
+    def topics(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Topic k is softmax(W[:, k]), the words that moving along z_k adds, and the background is
+        the bias b (the log word frequencies it starts from): p(w | z = e_k) ∝ topic_k(w) · exp(b_w)
+        (Miao et al. 2016 read topics from the columns of W too)."""
+        return F.softmax(self.decoder.weight.T, dim=1), self.decoder.bias

@@ -40,7 +40,7 @@ import torch
 from ... import paths
 from ...errors import RunError, TrainingDiverged
 from . import distributed
-from .networks import CSRBatches, TopicVAE
+from .networks import CSRBatches, TopicVAE, without_retired
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ class _Loop:
     def restore(self, ckpt: dict) -> None:
         if ckpt.get("format") != CHECKPOINT_FORMAT:
             raise RunError(f"checkpoint format {ckpt.get('format')!r} is not {CHECKPOINT_FORMAT}; start the run again")
-        self.net.load_state_dict(ckpt["net"])
+        self.net.load_state_dict(without_retired(ckpt["net"]))
         decays = [group["weight_decay"] for group in self.optimizer.param_groups]
         scales = [group.get("lr_scale", 1.0) for group in self.optimizer.param_groups]
         try:
@@ -216,7 +216,7 @@ class _Loop:
         self.history = {c: list(ckpt["history"].get(c, [])) for c in HISTORY_COLUMNS}
         self.best_val = float(ckpt["best_val"])
         self.best_epoch = int(ckpt["best_epoch"])
-        self.best_state = ckpt["best_net"]
+        self.best_state = None if ckpt["best_net"] is None else without_retired(ckpt["best_net"])
         self.bad_epochs = int(ckpt["bad_epochs"])
         rng = ckpt["rng"]
         torch.set_rng_state(rng["torch"])
@@ -237,9 +237,9 @@ class _Loop:
         if rows is not None:
             perm = rows[perm]  # X's own rows: the training rows are never copied out of X
         bounds = batch_bounds(len(perm), s.batch_size)
-        # past the topic epochs the topics stay as they are and the rest learns to fit them: their
-        # gradient is dropped (and the penalty, which only reaches them, is skipped)
-        fixed = self.net.topic_parameter() if s.topic_epochs is not None and self.epoch >= s.topic_epochs else None
+        # past the topic epochs the decoder (the topics) stays as it is and the encoder learns to infer θ
+        # for it: the decoder's gradient is dropped (and the penalty, which only reaches it, is skipped)
+        fixed = self.net.decoder_parameters() if s.topic_epochs is not None and self.epoch >= s.topic_epochs else None
         if fixed is not None and self.epoch == s.topic_epochs:
             # Adam starts afresh on the fixed topics: the momentum of the topic epochs kept the encoder
             # on its old course (label NMI of argmax θ, M10 at K = 50, mean of two seeds: 0.31 with it
@@ -266,8 +266,8 @@ class _Loop:
                         loss = loss + penalty
                     self.optimizer.zero_grad(set_to_none=True)
                     loss.backward()
-                    if fixed is not None:  # (distributed: the gradient was computed, and is dropped)
-                        fixed.grad = None  # Adam and the clipping skip a parameter without a gradient
+                    for p in fixed or ():  # (distributed: the gradient was computed, and is dropped)
+                        p.grad = None  # Adam and the clipping skip a parameter without a gradient
                     if s.clip_norm:
                         torch.nn.utils.clip_grad_norm_(params, s.clip_norm)
                     self.optimizer.step()
