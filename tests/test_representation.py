@@ -176,3 +176,18 @@ def test_names_descriptions_and_which_need_documents():
         assert line.startswith(method) and "\n" not in line
     assert rep.describe("relevance") == "relevance (LDAvis, λ = 0.6)"
     assert [m for m in rep.methods() if rep.needs_documents(m)] == ["lead_words"]
+
+
+def test_every_representation_reads_a_vaes_own_topics_without_changing_them():
+    from topicvae.models.vae import ProdLDA
+    from topicvae.synthetic import sample_lda_corpus
+
+    X, _, _ = sample_lda_corpus(n_docs=300, n_topics=4, n_words=60, doc_len=40, alpha=0.2, beta=0.1, seed=0)
+    model = ProdLDA(4, epochs=3, hidden=(16,), batch_size=50, threads=1, seed=0).fit(X)
+    before = model.topic_word_.copy()
+    for method in rep.methods():
+        ids = rep.top_words(model.topic_word_, X, method, 10)
+        assert ids.shape == (4, 10) and all(len(set(row)) == 10 for row in ids)
+        assert np.array_equal(model.topic_word_, before)
+    np.testing.assert_array_equal(rep.top_words(model.topic_word_, X, "probability", 10),
+                                  np.argsort(-before, axis=1, kind="stable")[:, :10])

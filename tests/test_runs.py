@@ -81,6 +81,8 @@ def test_train_run_writes_every_file_and_run_load_reads_them(corpus, runs_dir):
     assert again.topics.query("topic == 0")["word"].tolist()[:10] == again.top_words(10)[0]
 
     model = again.model
+    np.testing.assert_array_equal(again.topic_word, model.topic_word_)  # the model's own topics, nothing else
+    np.testing.assert_allclose(model.word_distribution(np.eye(K)), again.topic_word, atol=1e-6)
     np.testing.assert_allclose(model.transform(corpus.bow), again.doc_topic, atol=1e-6)
     np.testing.assert_allclose(model.posterior(corpus.bow)[0], again.z_mean, atol=1e-6)
     assert torch.load(run.path / "model.pt", weights_only=True)["model"] == "prodlda"

@@ -113,7 +113,14 @@ def test_export_one_row_per_document(dirs, capsys):
     assert {"mu_0", "sigma_5", "theta_entropy", "dominant_topic_label", "split", "label"} <= set(df.columns)
     assert (df["dominant_topic"].to_numpy() == theta.argmax(axis=1)).all()
     topics = pd.read_csv(dirs["root"] / "topics.csv")
-    assert list(topics.columns[:4]) == ["topic", "label", "rank", "word"]
+    assert list(topics.columns) == ["topic", "label", "representation", "rank", "word", "weight"]
+    from topicvae.representation import DEFAULT
+    assert set(topics["representation"]) == {DEFAULT}
+    # the weight is the model's own p(word | topic), whatever the rank
+    run = Run.load("small-prodlda-k6", dirs["runs"])
+    vocab = {w: j for j, w in enumerate(run.vocab)}
+    expected = [run.topic_word[k, vocab[w]] for k, w in zip(topics["topic"], topics["word"])]
+    np.testing.assert_allclose(topics["weight"], expected, rtol=1e-9)
 
 
 def test_export_parquet_uses_saved_labels(dirs):

@@ -9,9 +9,9 @@ network is carried over so that the merged network computes nearly that, before 
   so a merged row of the μ layer is the least-squares fit of it over (a sample of) the training
   documents, and its log σ² row the fit of the delta-method variance log Σ_{k∈G} w_k² σ²_k
   (w = softmax of μ within the group). The rows of topics that are not merged are copied.
-  The batch norm after each layer keeps the members' running statistics (prevalence-weighted)
-  and takes the target's mean as its shift, so that training mode, which normalises by each
-  batch's own statistics, starts out where evaluation mode is.
+  The batch norm after each layer keeps the members' running statistics (weighted by each
+  member's mean θ) and takes the target's mean as its shift, so that training mode, which
+  normalises by each batch's own statistics, starts out where evaluation mode is.
 - decoder: β θ = Σ_k β_k θ_k; the one column β'_g that best stands in for a group is the
   least-squares β'_g = Σ_{k∈G} w_k β_k with w_k ∝ Σ_d θ_dk θ'_dg (a convex combination; applied
   to the topic embeddings T when β = ρ T, which is the same since β is linear in T). The decoder's
@@ -19,9 +19,8 @@ network is carried over so that the merged network computes nearly that, before 
 - prior: the new network's own, built for K2 topics (ProdLDA: the Laplace approximation of the
   symmetric Dirichlet(α) of K2 topics; GSM: N(0, I)). The exact prior of the sums would be
   Dirichlet(Σ_{k∈G} α_k), but ProdLDA's batch norm keeps every μ_g at unit spread over the
-  documents, and the narrow prior a large group gets then costs KL: on 20 Newsgroups (K = 50
-  reduced to 20, no training) the perplexity bound was 3,496 with it and 3,024 with the
-  symmetric prior, for the same topics (docs/merge.md).
+  documents, and the narrow prior a large group gets then costs KL, which makes the perplexity
+  bound worse than the symmetric prior's for the same topics (docs/model-defaults.md).
 
 Training on with the merged topics fixed is the model's ``topic_epochs=0`` (set by
 ``ProdLDA.merged(fixed_topics=True)``): the decoder stays as merged and the encoder refits to it.
@@ -148,10 +147,11 @@ def _merge_output_layer(old: dict, new: dict, layer: str, bn: str, groups: list[
                         target: np.ndarray, prevalence: np.ndarray) -> None:
     """Rows of the encoder's output ``layer`` and its shift batch norm ``bn`` for the merged topics.
 
-    A topic that is not merged keeps its row and statistics. A merged one gets the members'
-    prevalence-weighted running statistics, the target's mean as its shift, and the linear row whose
-    evaluation-mode output, (row·h + bias − running_mean)/√(running_var + eps) + shift, is the
-    least-squares fit (``fit``) of ``target`` (n, K2) over the sampled documents. The shift matters once
+    ``prevalence`` (K,): each old topic's mean θ over the sampled documents. A topic that is not
+    merged keeps its row and statistics. A merged one gets the members' running statistics weighted
+    by their ``prevalence``, the target's mean as its shift, and the linear row whose evaluation-mode
+    output, (row·h + bias − running_mean)/√(running_var + eps) + shift, is the least-squares fit
+    (``fit``) of ``target`` (n, K2) over the sampled documents. The shift matters once
     training resumes: in training mode the batch norm subtracts each batch's own mean, so the
     shift alone carries the mean, and a merged topic's target lies well above its members' (μ:
     logsumexp adds up to log |G|) or below (log σ²: the weights w² shrink it).

@@ -79,15 +79,11 @@ def automatic_epochs(X: sp.csr_matrix, rows: np.ndarray | None = None,
     Short documents each carry a handful of co-occurrences; the topics start from clusters of
     word embeddings built from all of them together, and every further epoch of fitting
     single short documents moves the topics towards words that reconstruct them but co-occur
-    less (on M10, DBLP and DBPedia_IT, 5–20 tokens a document, 10 epochs gave held-out NPMI
-    +0.004 to +0.047 over 30, means of two seeds). On a small corpus stopping there leaves the
-    encoder behind the topics it infers θ for (label NMI of argmax θ on M10, 5,760 training
-    documents, at K = 50: 0.39 after 30 epochs, 0.19 after 10); 5 epochs on the fixed topics bring
-    it back (0.38). On DBLP (34,262 training documents after the validation
-    share, 1,720 steps in 10 epochs) the encoder keeps up
-    without them (0.16 after 10 epochs, 0.14 after 30). Longer documents need the later epochs
-    for the diversity term to pull the topics apart (20 Newsgroups at 10 epochs: diversity
-    0.87 → 0.77 at K = 50). Measured with ``benchmarks/quality.py`` (docs/quality.md).
+    less in other documents. Stopped that early on a small corpus (few steps), the encoder is
+    left behind the topics it infers θ for; the epochs on the fixed topics let it catch up, and
+    a larger corpus gives it enough steps without them. Longer documents need the later epochs
+    for the diversity term to pull the topics apart. How these numbers were chosen:
+    docs/model-defaults.md.
     """
     if not short_documents(X, rows):
         return LONG_DOCUMENT_EPOCHS, None
@@ -106,11 +102,8 @@ def automatic_embedding_dim(n_topics: int, short: bool) -> int:
     the factorisation smooths it. A title adds a handful of co-occurrences, so on short documents
     most word pairs are seen in one or two documents and the PPMI is mostly noise; the topics,
     which start from clusters of the embeddings, then gather words that met by chance in the
-    training documents. On long documents the same cut loses signal. Measured with
-    ``benchmarks/quality.py`` (docs/quality.md), means of two seeds: at K = 20, d = 50 rather than
-    200 gained held-out NPMI +0.088 on M10, +0.027 on DBPedia_IT, +0.005 on DBLP, and cost the
-    built-in sample (long documents) 0.033; at K = 50, d = 125 moved it by +0.024, −0.030 and
-    +0.021 on the three corpora of titles, with label NMI as high or higher.
+    training documents. On long documents the same cut loses signal. How d was chosen:
+    docs/model-defaults.md.
     """
     if not short:
         return EMBEDDING_DIM
@@ -159,9 +152,8 @@ TRANSPORT_FREQUENCY_POWER = 0.5
 #: which words ProdLDA's encoder reads (its encoder_vocabulary): "topic", the topic vocabulary (the
 #: words that may carry topic weight), or "all", every word of the vocabulary
 ENCODER_VOCABULARIES = ("topic", "all")
-#: guided topics: the seed words' lead in their topic, in standard deviations of β (ProdLDA's seed_strength);
-#: 4 rather than 3 since the read-out change: on 20 Newsgroups at 2,000 words seed 0 then met the targets on
-#: 3 of 5 seeded topics at 3, on 5 of 5 at 4 (docs/guided.md)
+#: guided topics: the seed words' lead in their topic, in standard deviations of β (ProdLDA's seed_strength;
+#: how it was chosen: docs/model-defaults.md)
 SEED_STRENGTH = 4.0
 #: guided topics: how much lower a seeded topic's prior mean is in a document without its seed words
 SEED_PRIOR_SHIFT = 0.3
@@ -232,9 +224,9 @@ class VAETopicModel(TopicModel):
         batch_size: documents per Adam step.
         lr: Adam learning rate.
         betas: Adam (β1, β2); ProdLDA's authors use β1 = 0.99.
-        epochs: most passes over the training documents; None: :func:`automatic_epochs`
-            (for documents of fewer than 30 tokens on average 10, or 15 with the topics fixed
-            in the last 5 for the models that have them when the corpus is small; else 30).
+        epochs: most passes over the training documents (0: the network as initialised); None:
+            :func:`automatic_epochs` (for documents of fewer than 30 tokens on average 10, or 15
+            on a small corpus, where ProdLDA and GSM fix the topics in the last 5; else 30).
         patience: stop after this many epochs without a better validation ELBO and keep the
             best epoch's weights (0: never stop early, keep the last epoch's weights).
         val_fraction: share of the documents held out for early stopping (0: none; then
@@ -629,31 +621,29 @@ class ProdLDA(VAETopicModel):
             embeddings computed at the start of ``fit`` from the training documents' own
             co-occurrence (PPMI + truncated SVD, :func:`.networks.ppmi_embeddings`; fixed,
             saved with the model), T (d, K) topic embeddings are learned. Words that occur
-            together share a direction, so a topic's top words co-occur. Capped at V − 1.
-            0: β is a free V × K matrix (the paper's decoder). None (the default): 200, or
-            2.5 per topic on short documents (:func:`automatic_embedding_dim`); the d chosen
+            together share a direction, so a topic's most probable words co-occur. Capped at
+            V − 1. 0: β is a free V × K matrix (the paper's decoder). None (the default): 200,
+            or 2.5 per topic on short documents (:func:`automatic_embedding_dim`); the d chosen
             is ``embedding_dim_`` after ``fit``.
         beta_decay: decoupled weight decay (AdamW) of β (of T with embeddings): every step
             shrinks them by the share lr × beta_decay (must stay below 1). The decoder's
             batch norm hides β's scale from the likelihood, so the decay mostly decides
-            which words lead a topic: those the gradients keep pushing. 0: none.
+            which words keep weight in a topic: those the gradients keep pushing. 0 (the
+            default): none.
         diversity: weight λ of the balanced-assignment regulariser (optimal transport of
             the vocabulary onto the topics in equal shares, after ECRTM, Wu et al. 2023):
-            it keeps topics from sharing their top words. 0: none. Its useful size depends
-            on the decoder: the default suits the embedding decoder; on a free β
-            (``embedding_dim=0``) it acts on every entry at once and costs coherence fast
-            (20 Newsgroups, K=50: λ = 0.3 already halves NPMI), so leave it at 0 there.
-            Each word weighs in by the square root of its training frequency, so the
-            rare words do not drive it.
+            it keeps topics from sharing their most probable words. 0: none. Its useful size
+            depends on the decoder: the default, 10, suits the embedding decoder; on a free β
+            (``embedding_dim=0``) it acts on every entry at once and costs coherence fast, so
+            leave it at 0 there. Each word weighs in by the square root of its training
+            frequency, so the rare words do not drive it.
         min_topic_df: the topic vocabulary: only words in at least this many training
             documents get topic weight; the decoder explains the others by their
             background frequency alone, so no topic lists them. None (the default)
             chooses it (:func:`topic_vocabulary`: 20 documents, and at most the 2,500 most
             widespread words); 0: every word. Rare words co-occur by chance in the few
             documents that hold them, and topics built on them do not hold up on other
-            documents (20 Newsgroups without header stripping, V = 10,000, K = 50, seed 0:
-            held-out NPMI −0.30 with the defaults before the topic vocabulary, 0.24 with
-            these; docs/quality-before.md and docs/quality.md, ``benchmarks/quality.py``).
+            documents.
         seed_topics: guided topics: one list of vocabulary ids per seeded topic (topics 0, 1, ...
             in order, at most K lists; :mod:`topicvae.seeding` reads them from a file). Topic k's
             seed words join the topic vocabulary, its topic embedding starts at their mean
@@ -661,23 +651,21 @@ class ProdLDA(VAETopicModel):
             deviations of β on them and, by cosine, on the words near them in the embedding
             (:meth:`.networks.ProdLDANet.seed_lead`); seed words carry learned weight in their
             own topic only. The documents that use them so load on topic k; the other topics
-            learn freely. None (the default): no seeds. Measured on 20 Newsgroups by
-            ``benchmarks/guided.py`` (docs/guided.md).
+            learn freely. None (the default): no seeds. ``benchmarks/guided.py`` measures it.
         seed_strength: the lead of the seed words in their topic, in standard deviations of
-            the learned β (used only with ``seed_topics``).
+            the learned β (used only with ``seed_topics``); 4 by default (``SEED_STRENGTH``).
         seed_prior_shift: with ``seed_topics``, how much lower (in z, the logistic-normal's
             scale) a seeded topic's prior mean is in a training document that holds none of
             its seed words (:meth:`.networks.ProdLDANet.prior_mean`): a seeded topic then takes
             documents on evidence, and the short documents, which carry little, stop falling to
-            it. 0: off. Chosen on ``benchmarks/guided.py`` (docs/guided.md): 0.3 (at 0.5 the
-            seeded topics lose most of their documents).
-
-        context_smoothing: a of the embeddings' PPMI (:func:`.networks.ppmi_embeddings`): each
-            context word's share of the documents is taken as its document frequency to the
-            power a, renormalised (context distribution smoothing, Levy, Goldberg & Dagan 2015).
-            Plain PMI (a = 1) rates a rare word met once with another as a strong association,
-            and topics grown from such embeddings list words that co-occur in a few training
-            documents only. 0.75 (the default) takes that bias out (docs/quality.md).
+            it. 0: off; 0.3 by default (``SEED_PRIOR_SHIFT``). Too large a shift leaves the
+            seeded topics few documents.
+        context_smoothing: a of the embeddings' PPMI (:func:`.networks.ppmi_embeddings`), 0 or
+            more: each context word's share of the documents is taken as its document frequency
+            to the power a, renormalised (context distribution smoothing, Levy, Goldberg & Dagan
+            2015). Plain PMI (a = 1) rates a rare word met once with another as a strong
+            association, and topics grown from such embeddings list words that co-occur in a few
+            training documents only. 0.75 (the default) takes that bias out.
         topic_init: how the topic embeddings T start (with ``embedding_dim`` > 0; a free β
             always starts at random). ``clusters`` (the default): at K balanced clusters of
             the word embeddings (:func:`.networks.embedding_clusters`: spherical k-means,
@@ -685,11 +673,11 @@ class ProdLDA(VAETopicModel):
             as a group of words that occur in the same documents; ``random``: small random
             values. Trained from random values, the topics drift to words that explain the
             training documents but co-occur little elsewhere; from the clusters they keep
-            the co-occurrence (held-out NPMI, seed 0: the built-in sample K = 20 from 0.00
-            to 0.18, DBPedia_IT K = 20 from −0.16 to 0.00; docs/quality.md).
-        topic_lr: the learning rate of the topic embeddings (of β) as a share of ``lr``:
-            below 1 the topics refine their starting clusters rather than leave them. None
-            (the default): 0.1 when the topics start from clusters, else 1.
+            the co-occurrence.
+        topic_lr: the learning rate of the topic embeddings (of β) as a share of ``lr``, 0 or
+            more: below 1 the topics refine their starting clusters rather than leave them.
+            None (the default): 0.1 (``CLUSTERED_TOPIC_LR``) when the topics start from
+            clusters, else 1.
         topic_epochs: the topics (β, or T) learn in the first N epochs only; in the rest they are
             fixed and only the encoder (and the decoder's background) trains, so that θ is
             inferred for the topics as they ended. None (the default): with ``epochs=None`` as
@@ -699,15 +687,15 @@ class ProdLDA(VAETopicModel):
             vocabulary (``min_topic_df``), or ``all``, every word. The words outside the topic
             vocabulary are in too few documents to say much about a document's topics, and on
             a large vocabulary they are most of the encoder's first layer, the largest weight
-            matrix of the network: reading the topic vocabulary only makes a step cheaper
-            (20 Newsgroups at 10,000 words, K = 20: 33 s → 23 s) at the same held-out NPMI;
-            the label NMI of θ was up to 0.03 lower, as the rare words no longer reach it
-            (docs/quality.md). The decoder still explains every word. Models saved before this
-            setting read every word, and load so.
+            matrix of the network: reading the topic vocabulary only makes every step cheaper.
+            The price is that the rare words (names, for one) no longer reach θ. The decoder
+            still explains every word. Models saved before this setting read every word, and
+            load so.
+
     ``ProdLDA(K, embedding_dim=0, diversity=0, min_topic_df=0, topic_init="random", epochs=100,
-    patience=10)`` is the plain ProdLDA of the paper,
-    trained as this package trained it before these settings existed (``topic_word_``
-    ranks words the same way; only its sharpness, β / std(β), is new).
+    patience=10)`` is the plain ProdLDA of the paper, trained as this package trained it before
+    these settings existed; its topics, like every ProdLDA's, are p(w | θ = e_k) from the
+    decoder in evaluation mode (see the module docstring).
 
     Early stopping is off by default (``patience=0``, the last epoch is kept): the
     validation ELBO stops improving long before the topics do. The number of epochs is
@@ -715,9 +703,8 @@ class ProdLDA(VAETopicModel):
     than 30 tokens on average) 10, and on a small corpus of them 5 more with the topics fixed;
     30 on longer ones.
 
-    The defaults were chosen with ``benchmarks/quality.py`` on 20 Newsgroups (2,000 words with
-    headers stripped, and 10,000 words as ingested by default), the built-in sample and the
-    OCTIS corpora M10, DBLP and DBPedia_IT, at K = 20 and 50 (docs/quality.md).
+    How the defaults were chosen, the evidence cited for each, and how they are to be chosen
+    again: docs/model-defaults.md.
     """
 
     name = "prodlda"
@@ -947,10 +934,8 @@ class GSM(ProdLDA):
 
     This is the Gaussian-prior model of the project's design with real topic mixtures: NVDM's
     z is not a topic mixture, and its topics are weak. Miao et al. (2017) pair the same prior
-    and θ with a mixture decoder Σ_k θ_k φ_k; that decoder collapsed into repeated topics on
-    every corpus measured here (diversity 0.03-0.44 on 20 Newsgroups, the sample and the OCTIS
-    corpora: ``benchmarks/quality.py --models gsm`` at commit 6d0d5dd, which had that decoder),
-    which is why the product of experts is used.
+    and θ with a mixture decoder Σ_k θ_k φ_k; in this project that decoder collapsed into
+    repeated topics (docs/model-defaults.md), which is why the product of experts is used.
     """
 
     name = "gsm"

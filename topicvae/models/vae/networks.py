@@ -164,12 +164,12 @@ def ppmi_embeddings(X: sp.csr_matrix, dim: int, seed: int = 0, dense_limit: int 
     sparse co-occurrence product never exists whole, and sparse above (only positive
     entries stored).
     The SVD is exact up to 1,000 words, above it scikit-learn's randomized SVD (seeded, four
-    power iterations: with two, the topics of 20 Newsgroups lose 0.03 NPMI). On 2 cores:
-    0.6 s for 2,000 words and 11k documents, 2 s for 5,000 words. Above ``max_docs``
-    documents the counts come from a seeded random sample of that many, so the cost stops
-    growing with the corpus. ``rows``: the documents of X to count (None: all). ``words``: the
-    columns of X to embed (None: all); the other words get zero rows, and ``d`` is capped by
-    the number of embedded words.
+    power iterations: fewer approximate the leading singular vectors less closely, which cost
+    the topics coherence; docs/model-defaults.md). Above ``max_docs`` documents the counts come
+    from a seeded random sample of that many, so the cost stops growing with the corpus.
+    ``rows``: the documents of X to count (None: all). ``words``: the columns of X to embed
+    (None: all); the other words get zero rows, and ``d`` is capped by the number of embedded
+    words.
     """
     X = sp.csr_matrix(X)
     n_all = X.shape[1]
@@ -368,7 +368,7 @@ class ShiftBatchNorm(nn.Module):
 
 
 class Dropout(nn.Module):
-    """Inverted dropout from a uniform draw (about twice as fast on CPU as ``nn.Dropout``'s Bernoulli)."""
+    """Inverted dropout from a uniform draw (faster on CPU than ``nn.Dropout``'s Bernoulli draw)."""
 
     def __init__(self, p: float):
         super().__init__()
@@ -597,8 +597,8 @@ class ProdLDANet(TopicVAE):
     - ``beta_decay``: decoupled weight decay (AdamW) on β (or T), see :meth:`param_groups`.
       The decoder's batch norm hides the scale of β from the likelihood (of each word's
       row for a free β, of β as a whole with embeddings), so the decay does not fight the
-      fit: it lets the entries that the gradients do not keep pushing fade, and ranking a
-      topic's words by β ranks them by consistent evidence.
+      fit: it lets the entries that the gradients do not keep pushing fade, and the weight
+      that remains rests on consistent evidence.
     - ``diversity`` λ > 0: adds λ·Σ_{w,k} P_wk C_wk to each step's loss, with the cost
       C = −β / std(β) and P the entropic optimal-transport plan (:func:`sinkhorn_plan`,
       ε = ``transport_eps``) that gives every topic an equal share of the word mass
@@ -713,8 +713,7 @@ class ProdLDANet(TopicVAE):
         Without it, documents with little evidence (a few words) fall to the seeded topics: their
         fixed lead makes the encoder spread a seeded topic over the documents, not concentrate it
         on a few as the learned topics are, so where evidence is missing it stands higher than
-        the others (20 Newsgroups: most of the documents a seeded topic took from other
-        newsgroups had under 10 words; docs/guided.md).
+        the others (docs/model-defaults.md).
         """
         if self.seed_words is None or self.seed_prior_shift == 0:
             return self.prior_mu

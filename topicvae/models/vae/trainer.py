@@ -129,8 +129,8 @@ def tune_malloc() -> None:
     Each training step allocates and frees a few (batch × vocabulary) tensors. glibc
     serves such blocks with mmap and gives them back on free, so every step pays page
     faults; with a fixed mmap threshold of 32 MiB and a 256 MiB trim threshold they are
-    reused instead, which makes CPU training 15–20 % faster. Only speed and the memory
-    kept for reuse change.
+    reused instead, which makes CPU training faster (docs/model-defaults.md). Only speed and
+    the memory kept for reuse change.
     """
     global _MALLOC_TUNED
     if _MALLOC_TUNED or not sys.platform.startswith("linux"):
@@ -241,9 +241,8 @@ class _Loop:
         # for it: the decoder's gradient is dropped (and the penalty, which only reaches it, is skipped)
         fixed = self.net.decoder_parameters() if s.topic_epochs is not None and self.epoch >= s.topic_epochs else None
         if fixed is not None and self.epoch == s.topic_epochs:
-            # Adam starts afresh on the fixed topics: the momentum of the topic epochs kept the encoder
-            # on its old course (label NMI of argmax θ, M10 at K = 50, mean of two seeds: 0.31 with it
-            # kept, 0.38 afresh; docs/quality.md)
+            # Adam starts afresh on the fixed topics: the momentum of the topic epochs would keep the
+            # encoder on its old course (docs/model-defaults.md)
             self.optimizer.state.clear()
         words = self.net.encoder.input_words  # the encoder's input words (None: all), whose transpose it trains on
         encoder_words = None if words is None else words.cpu().numpy()
