@@ -8,7 +8,6 @@ K = 4 learns them as four topics: `reduce --topics 2` must join them back into A
 
 from __future__ import annotations
 
-import copy
 
 import json
 import shutil

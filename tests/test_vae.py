@@ -177,16 +177,19 @@ def test_automatic_epochs_follow_the_mean_length_of_the_training_documents():
     def corpus(lengths):
         return sp.csr_matrix(np.array([[n, 0] for n in lengths], dtype=np.float32))
 
-    assert automatic_epochs(corpus([29, 29, 29])) == (15, 10)
-    assert automatic_epochs(corpus([30, 30, 30])) == (30, None)
+    # 1 step an epoch: the decoder learns for 10 (short) or 30 (long) epochs, then 500 steps of the encoder alone
+    assert automatic_epochs(corpus([29, 29, 29])) == (510, 10)
+    assert automatic_epochs(corpus([30, 30, 30])) == (530, 30)
     # only the training rows count: the long document is not one of them
-    assert automatic_epochs(corpus([5, 5, 500]), rows=np.array([0, 1])) == (15, 10)
-    assert automatic_epochs(corpus([5, 5, 500])) == (30, None)
-    # a short-text corpus large enough for 1,000 steps in 10 epochs needs no encoder epochs
+    assert automatic_epochs(corpus([5, 5, 500]), rows=np.array([0, 1])) == (510, 10)
+    assert automatic_epochs(corpus([5, 5, 500])) == (530, 30)
+    # a corpus large enough for 1,000 steps in its topic epochs needs no encoder epochs
     titles = sp.csr_matrix(np.full((20_000, 1), 5.0))
     assert automatic_epochs(titles) == (10, None)  # 100 batches of 200
-    assert automatic_epochs(titles[:19_800]) == (15, 10)  # 99
+    assert automatic_epochs(titles[:19_800]) == (16, 10)  # 99 batches: 500 steps are 6 epochs, rounded up
     assert automatic_epochs(titles[:19_800], batch_size=100) == (10, None)
+    assert automatic_epochs(sp.csr_matrix(np.full((4_600, 1), 5.0))) == (32, 10)  # 23 steps an epoch
+    assert automatic_epochs(sp.csr_matrix(np.full((6_800, 1), 50.0))) == (30, None)  # 34 steps × 30 epochs
 
 
 def test_automatic_embedding_dim_is_smaller_on_short_documents_and_survives_save_load_and_merge(
@@ -211,21 +214,28 @@ def test_automatic_embedding_dim_is_smaller_on_short_documents_and_survives_save
     merged.fit(X, warm_start=True)
 
 
-def test_prodlda_on_short_documents_fixes_the_topics_after_ten_of_fifteen_epochs(short_texts, small):
-    X = short_texts[0]  # 8 tokens a document
+def test_on_a_small_corpus_the_encoder_catches_up_on_the_fixed_decoder(short_texts, small):
+    from topicvae.models.vae.model import automatic_epochs
+
+    X = short_texts[0]  # 8 tokens a document; 2,160 training rows: 54 steps of 40 an epoch
     short = ProdLDA(5, **TINY).fit(X)
-    assert (short.epochs, len(short.history_)) == (None, 15)
+    assert (short.epochs, len(short.history_)) == (None, 20)  # 10 epochs, then ⌈500 / 54⌉ = 10 of the encoder
     ten = ProdLDA(5, epochs=10, **TINY).fit(X)  # a number given: the topics learn in every epoch
-    # the first 10 epochs are the same run; the last 5 moved the encoder, never the topics
-    assert torch.equal(short.net_.topic_embeddings, ten.net_.topic_embeddings)
-    assert not torch.equal(short.net_.encoder.first.weight, ten.net_.encoder.first.weight)
+    # the first 10 epochs are the same run; the last 10 moved the encoder, never the decoder: the same topics
     assert [h["train_loss"] for h in short.history_[:10]] == [h["train_loss"] for h in ten.history_]
+    assert torch.equal(short.net_.topic_embeddings, ten.net_.topic_embeddings)
+    for key in ("decoder_bn.bias", "decoder_bn.running_mean", "decoder_bn.running_var"):
+        assert torch.equal(short.net_.state_dict()[key], ten.net_.state_dict()[key])
+    np.testing.assert_array_equal(short.topic_word_, ten.topic_word_)
+    assert not torch.equal(short.net_.encoder.first.weight, ten.net_.encoder.first.weight)
+    assert short.history_[-1]["train_loss"] < ten.history_[-1]["train_loss"]  # the encoder closed some of the gap
     moving = ProdLDA(5, epochs=11, **TINY).fit(X)
     assert not torch.equal(moving.net_.topic_embeddings, ten.net_.topic_embeddings)
     fixed = ProdLDA(5, epochs=11, topic_epochs=10, **TINY).fit(X)
     assert torch.equal(fixed.net_.topic_embeddings, ten.net_.topic_embeddings)
-    long = ProdLDA(4, **TINY).fit(small)  # 40 tokens a document: 30 epochs, the topics in all
-    assert len(long.history_) == 30
+    long = ProdLDA(4, **TINY).fit(small)  # 40 tokens a document: 30 epochs, then the encoder catches up
+    rows = long._split(small.shape[0])[0]
+    assert len(long.history_) == automatic_epochs(small, rows, 40)[0] > 30
     with pytest.raises(ConfigError, match="epochs must be 0 or more"):
         ProdLDA(5, epochs=-1, **TINY).fit(X)
     with pytest.raises(ConfigError, match="topic_epochs must be"):
