@@ -242,6 +242,23 @@ def test_on_a_small_corpus_the_encoder_catches_up_on_the_fixed_decoder(short_tex
         ProdLDA(5, topic_epochs=-1, **TINY).fit(X)
 
 
+def test_a_learned_encoder_scale_lets_the_kl_term_choose_the_spread(short_texts, tmp_path):
+    """Without a scale the encoder's batch norm spreads every μ_k with unit variance (about K/2 nats of KL
+    a document); with encoder_scale the KL term decides, and on 8-token documents it chooses less."""
+    X = short_texts[0]
+    fixed = ProdLDA(5, epochs=10, **TINY).fit(X)
+    scaled = ProdLDA(5, epochs=10, encoder_scale=True, **TINY).fit(X)
+    assert fixed.net_.encoder.mu_bn.weight is None and scaled.net_.encoder.mu_bn.weight is not None
+    assert scaled.history_[-1]["train_kl"] < fixed.history_[-1]["train_kl"]
+    assert scaled.neg_elbo(short_texts[1]).mean() < fixed.neg_elbo(short_texts[1]).mean()
+    scaled.save(tmp_path / "m")
+    loaded = ProdLDA.load(tmp_path / "m")
+    assert loaded.encoder_scale is True
+    np.testing.assert_array_equal(loaded.transform(X[:20]), scaled.transform(X[:20]))
+    with pytest.raises(ConfigError, match="encoder_scale"):
+        ProdLDA(5, encoder_scale="yes", **TINY).fit(X)
+
+
 def test_steps_with_fixed_topics_give_them_no_gradient_and_compute_beta_once(small):
     """Within ``steps(topics_fixed=True)`` the topic embeddings get no gradient while the rest does, β
     (whole and on the topic rows) is one tensor for every step, equal to β computed outside, and

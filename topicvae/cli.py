@@ -284,6 +284,16 @@ next:
 
 
 # ------------------------------------------------------------------ train, topics, runs
+def _on_off(text: str) -> bool:
+    """'on'/'off' (also yes/no, true/false, 1/0) → bool."""
+    value = text.strip().lower()
+    if value in ("on", "yes", "true", "1"):
+        return True
+    if value in ("off", "no", "false", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected on or off, got {text!r}")
+
+
 def _epochs(text: str) -> int:
     """A number of training epochs, at least 1 (the models' epochs=0, the untrained network, is for
     measuring what training does, not a run to keep)."""
@@ -333,6 +343,10 @@ TRAIN_FLAGS = {
                                              "word (ProdLDA; default: 20 documents, and at most the 2,500 most widespread words)"),
     "encoder_vocabulary": ("--encoder-vocabulary", str, "the words the encoder reads: topic (the words that may "
                                                         "lead a topic, see --min-topic-df; default) or all (ProdLDA)"),
+    "encoder_scale": ("--encoder-scale", _on_off, "on: the encoder's batch norm learns a scale, so the KL term decides "
+                                                  "how far documents spread in z (a tighter bound on short documents; "
+                                                  "θ less spread out); off: unit spread, as ProdLDA's authors "
+                                                  "(ProdLDA, GSM; default off)"),
     "likelihood": ("--likelihood", str, "multinomial (word counts; default) or bernoulli (each word's presence; "
                                         "for short texts) (VAE)"),
     "patience": ("--patience", int, "stop after N epochs without a better validation ELBO, 0 never "

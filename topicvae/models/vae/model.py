@@ -695,6 +695,11 @@ class ProdLDA(VAETopicModel):
             The price is that the rare words (names, for one) no longer reach θ. The decoder
             still explains every word. Models saved before this setting read every word, and
             load so.
+        encoder_scale: give the batch norm of the encoder's outputs (μ and log σ²) a learned scale.
+            Without one (the default, as ProdLDA's authors) every μ_k spreads over the documents
+            with unit variance, which costs about K/2 nats of KL per document whatever the data:
+            a bound that is loose on short documents. With one the KL term decides the spread;
+            the bound tightens, and θ is less spread out (docs/quality.md).
 
     ``ProdLDA(K, embedding_dim=0, diversity=0, min_topic_df=0, topic_init="random", epochs=100,
     patience=10)`` is the plain ProdLDA of the paper, trained as this package trained it before
@@ -714,12 +719,13 @@ class ProdLDA(VAETopicModel):
     name = "prodlda"
     legacy_buffers = ("topic_mask", "word_mass")
     fixed_on_resume = VAETopicModel.fixed_on_resume + ("alpha", "embedding_dim", "topic_init", "seed_topics",
-                                                       "encoder_vocabulary", "context_smoothing")
+                                                       "encoder_vocabulary", "context_smoothing", "encoder_scale")
     # models saved before these settings existed
     legacy_params = {**VAETopicModel.legacy_params, "embedding_dim": 0, "beta_decay": 0.0, "diversity": 0.0,
                      "min_topic_df": 0, "topic_init": "random", "topic_lr": None,
                      "seed_topics": None, "seed_prior_shift": 0.0,
-                     "topic_epochs": None, "encoder_vocabulary": "all", "context_smoothing": 1.0}
+                     "topic_epochs": None, "encoder_vocabulary": "all", "context_smoothing": 1.0,
+                     "encoder_scale": False}
 
     def __init__(self, n_topics: int = 20, *, alpha: float = 1.0, theta_dropout: float = 0.2,
                  seed_topics: list[list[int]] | None = None, seed_strength: float = SEED_STRENGTH,
@@ -727,7 +733,8 @@ class ProdLDA(VAETopicModel):
                  min_topic_df: int | None = None, topic_init: str = "clusters", topic_lr: float | None = None,
                  epochs: int | None = None,
                  topic_epochs: int | None = None, encoder_vocabulary: str = "topic",
-                 context_smoothing: float = PPMI_CONTEXT_SMOOTHING, patience: int = 0, **kwargs):
+                 context_smoothing: float = PPMI_CONTEXT_SMOOTHING, encoder_scale: bool = False,
+                 patience: int = 0, **kwargs):
         super().__init__(n_topics, epochs=epochs, patience=patience, **kwargs)
         self.alpha = alpha
         self.theta_dropout = theta_dropout
@@ -742,6 +749,7 @@ class ProdLDA(VAETopicModel):
         self.topic_lr = topic_lr
         self.topic_epochs = topic_epochs
         self.encoder_vocabulary = encoder_vocabulary
+        self.encoder_scale = encoder_scale
         self.context_smoothing = context_smoothing
 
     def check_params(self) -> None:
@@ -765,6 +773,8 @@ class ProdLDA(VAETopicModel):
                 self.min_topic_df, (int, np.integer)) or self.min_topic_df < 0):
             raise ConfigError(f"min_topic_df must be None (automatic), 0 (every word) or a positive integer, "
                               f"got {self.min_topic_df!r}")
+        if not isinstance(self.encoder_scale, (bool, np.bool_)):
+            raise ConfigError(f"encoder_scale must be true or false, got {self.encoder_scale!r}")
         for name, choices in (("topic_init", TOPIC_INITS), ("encoder_vocabulary", ENCODER_VOCABULARIES)):
             if getattr(self, name) not in choices:
                 raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
@@ -849,7 +859,7 @@ class ProdLDA(VAETopicModel):
                          beta_decay=float(self.beta_decay), diversity=float(self.diversity),
                          likelihood=str(self.likelihood), seed_topics=self._seed_lists(n_words),
                          seed_strength=float(self.seed_strength), seed_prior_shift=float(self.seed_prior_shift),
-                         topic_lr=self._topic_lr(n_words))
+                         topic_lr=self._topic_lr(n_words), encoder_scale=bool(self.encoder_scale))
         if X is not None:
             df = document_frequencies(X, rows)
             mask = topic_vocabulary(df, int(self.n_topics), self.min_topic_df)
@@ -943,7 +953,7 @@ class GSM(ProdLDA):
     """
 
     name = "gsm"
-    legacy_params = {"encoder_vocabulary": "all", "context_smoothing": 1.0}
+    legacy_params = {"encoder_vocabulary": "all", "context_smoothing": 1.0, "encoder_scale": False}
 
     def _build_net(self, n_words: int, X: sp.csr_matrix | None = None, rows: np.ndarray | None = None) -> TopicVAE:
         net = super()._build_net(n_words, X, rows)

@@ -350,20 +350,21 @@ class SparseLinear(nn.Module):
 
 
 class ShiftBatchNorm(nn.Module):
-    """Batch norm with a learned shift and no learned scale (as ProdLDA's avitm code).
+    """Batch norm with a learned shift and, unless ``scale``, no learned scale (as ProdLDA's avitm code).
 
-    One ``F.batch_norm`` call with ``weight=None``: no extra pass to add the shift.
+    One ``F.batch_norm`` call: no extra pass to add the shift.
     """
 
-    def __init__(self, n: int, momentum: float = 0.1, eps: float = 1e-5):
+    def __init__(self, n: int, momentum: float = 0.1, eps: float = 1e-5, scale: bool = False):
         super().__init__()
         self.momentum, self.eps = momentum, eps
+        self.weight = nn.Parameter(torch.ones(n)) if scale else None
         self.bias = nn.Parameter(torch.zeros(n))
         self.register_buffer("running_mean", torch.zeros(n))
         self.register_buffer("running_var", torch.ones(n))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.batch_norm(x, self.running_mean, self.running_var, None, self.bias,
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                             self.training, self.momentum, self.eps)
 
 
@@ -385,13 +386,16 @@ class Encoder(nn.Module):
     """Bag-of-words → (μ, log σ²) of q(z|x): an MLP with softplus layers (as in avitm).
 
     With ``batchnorm`` μ and log σ² pass through batch norm with a learned shift and no
-    learned scale (ProdLDA, Srivastava & Sutton 2017).
+    learned scale (ProdLDA, Srivastava & Sutton 2017), or with ``batchnorm_scale`` a learned scale
+    too. Without a scale every μ_k spreads over the documents with unit variance, which costs
+    about K/2 nats of KL per document whatever the data; with one the KL term decides the spread.
 
     The encoder reads every word of the vocabulary unless :meth:`restrict_input` narrows it to
     a subset (the buffer ``input_words``; its first layer then has a row per word of it only).
     """
 
-    def __init__(self, n_words: int, n_topics: int, hidden: tuple[int, ...], dropout: float, batchnorm: bool):
+    def __init__(self, n_words: int, n_topics: int, hidden: tuple[int, ...], dropout: float, batchnorm: bool,
+                 batchnorm_scale: bool = False):
         super().__init__()
         sizes = list(hidden)
         self.n_words = n_words
@@ -402,8 +406,8 @@ class Encoder(nn.Module):
         self.drop = Dropout(dropout)
         self.mu = nn.Linear(sizes[-1], n_topics)
         self.logvar = nn.Linear(sizes[-1], n_topics)
-        self.mu_bn = ShiftBatchNorm(n_topics) if batchnorm else nn.Identity()
-        self.logvar_bn = ShiftBatchNorm(n_topics) if batchnorm else nn.Identity()
+        self.mu_bn = ShiftBatchNorm(n_topics, scale=batchnorm_scale) if batchnorm else nn.Identity()
+        self.logvar_bn = ShiftBatchNorm(n_topics, scale=batchnorm_scale) if batchnorm else nn.Identity()
 
     def restrict_input(self, words: torch.Tensor) -> None:
         """Read only the words ``words`` (sorted ids): the first layer is rebuilt (freshly
@@ -636,10 +640,10 @@ class ProdLDANet(TopicVAE):
                  theta_dropout: float, alpha: float | np.ndarray, *, embedding_dim: int = 0,
                  beta_decay: float = 0.0, diversity: float = 0.0, likelihood: str = "multinomial",
                  seed_topics: list[list[int]] | None = None, seed_strength: float = 0.0,
-                 seed_prior_shift: float = 0.0, topic_lr: float = 1.0):
+                 seed_prior_shift: float = 0.0, topic_lr: float = 1.0, encoder_scale: bool = False):
         prior_mu, prior_var = laplace_dirichlet_prior(alpha, n_topics)
-        super().__init__(Encoder(n_words, n_topics, hidden, dropout, batchnorm=True), prior_mu, prior_var,
-                         likelihood)
+        super().__init__(Encoder(n_words, n_topics, hidden, dropout, batchnorm=True, batchnorm_scale=encoder_scale),
+                         prior_mu, prior_var, likelihood)
         self.theta_drop = Dropout(theta_dropout)
         self.n_topics = n_topics
         if embedding_dim > 0:
