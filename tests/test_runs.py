@@ -287,3 +287,18 @@ def test_a_model_without_posterior_or_resume_trains_through_the_same_layer(corpu
     np.testing.assert_allclose(run.model.transform(corpus.bow), run.doc_topic, atol=1e-6)
     with pytest.raises(ConfigError, match="cannot resume"):
         train_run(corpus, "lda", K, runs_dir=runs_dir, progress=False, resume=True)
+
+
+def test_a_run_saved_with_the_old_read_out_shows_the_models_own_topics(corpus, runs_dir):
+    """A VAE run saved when topic_word.npy held a read-out of the model (its config names the read-out's
+    settings) loads, and its topics are recomputed from the network, not read from that file."""
+    run = train_run(corpus, "prodlda", K, runs_dir=runs_dir, **FAST)
+    own = run.topic_word.copy()
+    config = json.loads((run.path / "config.json").read_text())
+    config["params"].update(exclusivity=2.0, lead_coherence=7.0)
+    (run.path / "config.json").write_text(json.dumps(config))
+    np.save(run.path / "topic_word.npy", own[:, ::-1].copy())  # what the read-out would have reordered
+    old = Run.load(run.name, runs_dir)
+    assert old.readout_era and not hasattr(old.model, "exclusivity")
+    np.testing.assert_array_equal(old.topic_word, own)
+    assert not run.readout_era

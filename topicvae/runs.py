@@ -70,6 +70,9 @@ VOCAB_FILE = "vocab.json"
 CHECKPOINT_FILE = "checkpoint.pt"
 CHECKPOINT_META = "run.json"
 TOP_WORDS_SAVED = 20
+#: settings of the read-out that a VAE run's topic_word.npy held before the topics were the model's own
+#: (such a run's topics are recomputed from its network: :attr:`Run.topic_word`)
+RETIRED_READOUT = ("exclusivity", "reliability_df", "prevalence", "lead_coherence")
 
 
 def model_class(model: str) -> type[TopicModel]:
@@ -568,8 +571,19 @@ class Run:
 
     @cached_property
     def topic_word(self) -> np.ndarray:
-        """float64 (K, V), rows sum to 1."""
+        """float64 (K, V), rows sum to 1: the model's own topics (``topic_word.npy``; for a run saved
+        when that file held a read-out of the model, recomputed from its network)."""
+        if self.readout_era:
+            logger.warning("run %s was saved when topic_word.npy held a read-out of the model; its topics are "
+                           "recomputed from the network (train it again to save them)", self.name)
+            return np.asarray(self.model.topic_word_, dtype=np.float64)
         return self.array(TOPIC_WORD_FILE)
+
+    @property
+    def readout_era(self) -> bool:
+        """Whether the run was saved when its ``topic_word.npy`` held a read-out of the model (its settings
+        name one of :data:`RETIRED_READOUT`)."""
+        return any(key in (self.config.get("params") or {}) for key in RETIRED_READOUT)
 
     @cached_property
     def doc_topic(self) -> np.ndarray:
