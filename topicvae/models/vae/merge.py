@@ -36,11 +36,10 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from .networks import CSRBatches, ProdLDANet
+from .networks import ProdLDANet, eval_batches
 
 #: documents sampled from the training rows for the least-squares fits (enough for H = 200 inputs)
 MAX_FIT_DOCS = 20_000
-_BATCH = 4096
 
 
 def encoder_outputs(net: ProdLDANet, X: sp.csr_matrix, max_docs: int = MAX_FIT_DOCS,
@@ -51,20 +50,15 @@ def encoder_outputs(net: ProdLDANet, X: sp.csr_matrix, max_docs: int = MAX_FIT_D
         X = X[np.sort(np.random.default_rng(seed).choice(X.shape[0], max_docs, replace=False))]
     captured: list[torch.Tensor] = []
     hook = net.encoder.mu.register_forward_hook(lambda module, inputs, output: captured.append(inputs[0]))
-    device = next(net.parameters()).device
-    was_training = net.training
-    net.eval()
     mus, logvars = [], []
     try:
         with torch.no_grad():
-            for s in range(0, X.shape[0], _BATCH):
-                chunk = CSRBatches(X[s:s + _BATCH], device)
-                mu, logvar = net.encoder(chunk.batch(0, chunk.n_rows))
+            for _, _, batch in eval_batches(net, X):
+                mu, logvar = net.encoder(batch)
                 mus.append(mu.double().cpu().numpy())
                 logvars.append(logvar.double().cpu().numpy())
     finally:
         hook.remove()
-        net.train(was_training)
     h = torch.cat(captured).double().cpu().numpy()
     return h, np.concatenate(mus), np.concatenate(logvars)
 

@@ -36,8 +36,8 @@ import torch
 from ...errors import ConfigError, CorpusError, RunError
 from ...seeding import check_seed_setting
 from ..base import TopicModel
-from .networks import (LIKELIHOODS, CSRBatches, NVDMNet, ProdLDANet, SparseBatch, TopicVAE, embedding_clusters,
-                       PPMI_CONTEXT_SMOOTHING, ppmi_embeddings, without_retired)
+from .networks import (EVAL_BATCH, LIKELIHOODS, CSRBatches, NVDMNet, ProdLDANet, TopicVAE, embedding_clusters,
+                       PPMI_CONTEXT_SMOOTHING, eval_batches, ppmi_embeddings, without_retired)
 from . import distributed
 from .trainer import TrainSettings, evaluate, load_checkpoint, train
 
@@ -45,7 +45,6 @@ logger = logging.getLogger(__name__)
 
 MODEL_FILE = "model.pt"
 MODEL_FORMAT = 1
-_INFER_BATCH = 4096
 
 # epochs=None (automatic): by the mean length of the training documents and their number (automatic_epochs)
 SHORT_DOCUMENT_TOKENS = 30
@@ -459,13 +458,6 @@ class VAETopicModel(TopicModel):
                               "use a corpus with the vocabulary the model was trained on")
         return X
 
-    def _batches(self, X: sp.csr_matrix) -> Iterator[tuple[int, int, SparseBatch]]:
-        """(start, stop, SparseBatch) over X (already through :meth:`_check_X`) in chunks of rows."""
-        device = next(self.net_.parameters()).device
-        for s in range(0, X.shape[0], _INFER_BATCH):
-            chunk = CSRBatches(X[s:s + _INFER_BATCH], device)
-            yield s, s + chunk.n_rows, chunk.batch(0, chunk.n_rows)
-
     # ---------------------------------------------------------------- inference
     def _encode(self, X, *outputs) -> tuple[np.ndarray, ...]:
         """Run the encoder over X batch by batch; each ``outputs`` function maps (μ, log σ²) of a
@@ -475,7 +467,7 @@ class VAETopicModel(TopicModel):
         X = self._check_X(X)
         results = tuple(np.empty((X.shape[0], self.n_topics), np.float32) for _ in outputs)
         with torch.no_grad():
-            for start, stop, batch in self._batches(X):
+            for start, stop, batch in eval_batches(net, X):
                 mu, logvar = net.encoder(batch)
                 for result, fn in zip(results, outputs):
                     result[start:stop] = fn(mu, logvar).float().cpu().numpy()
@@ -525,9 +517,9 @@ class VAETopicModel(TopicModel):
         device = next(net.parameters()).device
         out = np.empty((theta.shape[0], self.n_words_), np.float64)
         with torch.no_grad():
-            for s in range(0, theta.shape[0], _INFER_BATCH):
-                p = net.word_distribution(torch.from_numpy(theta[s:s + _INFER_BATCH]).to(device)).double()
-                out[s:s + _INFER_BATCH] = (p / p.sum(dim=1, keepdim=True)).cpu().numpy()
+            for s in range(0, theta.shape[0], EVAL_BATCH):
+                p = net.word_distribution(torch.from_numpy(theta[s:s + EVAL_BATCH]).to(device)).double()
+                out[s:s + EVAL_BATCH] = (p / p.sum(dim=1, keepdim=True)).cpu().numpy()
         return out
 
     def completion_log_likelihood(self, X_context, X_heldout) -> np.ndarray:
@@ -542,7 +534,7 @@ class VAETopicModel(TopicModel):
             raise ConfigError(f"{X_context.shape[0]} context documents but {X_heldout.shape[0]} held-out ones")
         out = []
         with torch.no_grad():
-            for s, e, batch in self._batches(X_context):
+            for s, e, batch in eval_batches(net, X_context):
                 mu, _ = net.encoder(batch)
                 held = CSRBatches(X_heldout[s:e], mu.device).batch(0, e - s)
                 out.append(-net.reconstruct(mu, held).double().cpu().numpy())

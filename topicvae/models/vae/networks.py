@@ -112,6 +112,24 @@ class CSRBatches:
         return xt.to(self.device)
 
 
+#: documents per batch when a fitted network reads a matrix (inference, evaluation)
+EVAL_BATCH = 4096
+
+
+def eval_batches(net: nn.Module, X: sp.csr_matrix, batch_size: int = EVAL_BATCH) -> Iterator[tuple[int, int, SparseBatch]]:
+    """(start, stop, batch) over X's rows in chunks of ``batch_size``, with ``net`` in evaluation mode
+    (its mode restored afterwards) and each batch on ``net``'s device. The caller turns gradients off."""
+    device = next(net.parameters()).device
+    was_training = net.training
+    net.eval()
+    try:
+        for s in range(0, X.shape[0], batch_size):
+            chunk = CSRBatches(X[s:s + batch_size], device)
+            yield s, s + chunk.n_rows, chunk.batch(0, chunk.n_rows)
+    finally:
+        net.train(was_training)
+
+
 # ---------------------------------------------------------------------------- priors and KL
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor, prior_mu: torch.Tensor, prior_var: torch.Tensor) -> torch.Tensor:
     """KL(N(mu, exp(logvar)) ‖ N(prior_mu, prior_var)) for diagonal Gaussians, summed over K.

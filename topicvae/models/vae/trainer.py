@@ -40,7 +40,7 @@ import torch
 from ... import paths
 from ...errors import RunError, TrainingDiverged
 from . import distributed
-from .networks import CSRBatches, TopicVAE, without_retired
+from .networks import CSRBatches, TopicVAE, eval_batches, without_retired
 
 logger = logging.getLogger(__name__)
 
@@ -103,18 +103,12 @@ def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
 def evaluate(net: TopicVAE, X: sp.csr_matrix, device: torch.device, generator: torch.Generator | None,
              sample: bool = True, batch_size: int = _EVAL_BATCH) -> tuple[np.ndarray, np.ndarray]:
     """Per-document reconstruction and KL terms of the negative ELBO, in eval mode: two (n_docs,) arrays."""
-    was_training = net.training
-    net.eval()
     rec_parts, kl_parts = [], []
-    try:
-        with torch.no_grad():
-            for s in range(0, X.shape[0], batch_size):
-                chunk = CSRBatches(X[s:s + batch_size], device)
-                rec, kl = net(chunk.batch(0, chunk.n_rows), generator, sample=sample)
-                rec_parts.append(rec.double().cpu().numpy())
-                kl_parts.append(kl.double().cpu().numpy())
-    finally:
-        net.train(was_training)
+    with torch.no_grad():
+        for _, _, batch in eval_batches(net, X, batch_size):
+            rec, kl = net(batch, generator, sample=sample)
+            rec_parts.append(rec.double().cpu().numpy())
+            kl_parts.append(kl.double().cpu().numpy())
     if not rec_parts:
         return np.zeros(0), np.zeros(0)
     return np.concatenate(rec_parts), np.concatenate(kl_parts)
