@@ -167,6 +167,7 @@ def columns() -> list[tuple[str, str, str]]:
                   ("c_npmi", f"c_npmi ({PROBABILITY})", "{:.3f}"),
                   ("acc", "θ accuracy", "{:.3f}"), ("nmi", "label NMI", "{:.3f}"),
                   ("ppl", "held-out perplexity", "{:,.0f}"), ("fit_s", "train s", "{:.1f}"),
+                  ("infer_docs_s", "infer docs/s", "{:,.0f}"),
                   ("rss_mb", "peak RSS MB", "{:.0f}")]
 
 
@@ -426,13 +427,17 @@ def run_job(job: dict) -> dict:
     model.fit(X_train, progress=False)
     fit_s = time.perf_counter() - t
     scores, top = _scores(model.topic_word_, X_train, X_ref, vocab=c.vocab, tokens=tokens, cv=job["cv"])
+    model.transform(X_ref[:10])  # warm-up: first-call costs are not inference speed
+    t = time.perf_counter()
     theta_ref = model.transform(X_ref)
+    infer_docs_s = X_ref.shape[0] / max(time.perf_counter() - t, 1e-12)
     acc = nmi = None
     if has_labels(c):
         labels = c.docs["label"].to_numpy()
         nmi = label_nmi(theta_ref, labels[ref])
         acc = theta_accuracy(model.transform(X_train), labels[train], theta_ref, labels[ref])
     out = {**scores, "acc": acc, "nmi": nmi, "ppl": held_out_perplexity(model, X_ref), "fit_s": fit_s,
+           "infer_docs_s": infer_docs_s,
            "rss_mb": own_peak_rss_mb(),
            "epochs": len(model.history_) if model.supports_resume else None,  # (LDA's are passes)
            "best_epoch": getattr(model, "best_epoch_", None)}
@@ -694,7 +699,8 @@ def header(args, argv: list[str], seeds: list[int], topics: list[int], specs, no
               "the VAEs' ELBO (one sample), gensim LDA's variational bound, tomotopy's log-likelihood of "
               "`infer` (log p(w_d, z_d) at its last Gibbs sample of each document; tokens of words unseen in "
               "training left out); they are computed differently, so across model families the figures are "
-              "indicative only. train s = wall time of `fit`; peak RSS of the child process (its own high-water "
+              "indicative only. train s = wall time of `fit`; infer docs/s = documents per second of `transform` "
+              "on the reference documents (one call, after a warm-up); peak RSS of the child process (its own high-water "
               "mark). Cells are means over the seeds ± half their range. Blank: not measured (C_v off, no "
               "labels, no bound)."]
     skipped = [f"- {c['key']}: skipped ({c['skipped']})" for c in corpora if c.get("skipped")]
