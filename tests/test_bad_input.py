@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import shutil
 import socket
 import tarfile
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from topicvae import ingest
 from topicvae.cli import main
 from topicvae.runs import train_run
 from topicvae.verify import OK, verify
@@ -26,6 +29,10 @@ from test_runs import FAST, K, make_corpus
 from snapshots import snapshot
 
 RUN, CORPUS = "r", "tiny"
+#: a run whose corpus was ingested from words.csv, so that `infer` can read new documents with it
+WORDS_RUN = "wr"
+WORDS = ("apple banana cherry grape melon lemon river mountain forest ocean desert valley piano guitar violin "
+         "trumpet doctor teacher farmer pilot lawyer baker garden kitchen window bridge castle tower").split()
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +44,10 @@ def template(tmp_path_factory) -> Path:
     inputs = ws / "in"
     inputs.mkdir()
     (inputs / "ok.csv").write_text("text\nword01 word02 word03 word04\n")
+    rng = np.random.default_rng(0)
+    (inputs / "words.csv").write_text("text\n" + "".join(" ".join(rng.choice(WORDS, 12)) + "\n" for _ in range(120)))
+    words = ingest(str(inputs / "words.csv"), "words", corpora_dir=ws / "corpora")
+    train_run(words, "prodlda", 3, name=WORDS_RUN, runs_dir=ws / "runs", **FAST)
     (inputs / "empty.csv").write_text("")
     (inputs / "headerless.csv").write_text("word01 word02 word03,train\nword04 word05 word06,test\n")
     (inputs / "octis.tsv").write_text("word01 word02\ttrain\t0\nword03 word04\tval\t1\nword05\ttest\n")
@@ -122,6 +133,32 @@ def change_corpus(ws: Path) -> None:
     shutil.rmtree(ws / "corpora" / CORPUS)
     shutil.copytree(ws / "other" / "corpora" / CORPUS, ws / "corpora" / CORPUS)
     shutil.rmtree(ws / "other")
+
+
+def copy(rel: str, to: str):
+    def setup(ws: Path) -> None:
+        (shutil.copytree if (ws / rel).is_dir() else shutil.copyfile)(ws / rel, ws / to)
+    return setup
+
+
+def link(rel: str, to: str):
+    def setup(ws: Path) -> None:
+        (ws / rel).symlink_to(ws / to)
+    return setup
+
+
+def fifo(rel: str):
+    """A named pipe (not a regular file; a writer that replaced it would leave a regular file)."""
+    def setup(ws: Path) -> None:
+        os.mkfifo(ws / rel)
+    return setup
+
+
+def user_file(rel: str):
+    def setup(ws: Path) -> None:
+        (ws / rel).parent.mkdir(parents=True, exist_ok=True)
+        (ws / rel).write_text("the user's own file\n")
+    return setup
 
 
 def big_line(ws: Path) -> None:
@@ -214,6 +251,43 @@ CASES = [
     ("docs.parquet damaged", f"corpus-info {CORPUS}", truncate(f"corpora/{CORPUS}/docs.parquet")),
     # --- the dashboard
     ("app port in use", "app --port {port}", port_in_use),
+    # --- outputs onto what a command reads, into the corpora and runs folders, twice, or onto no regular file
+    ("export --out a corpus's docs.parquet", f"export {RUN} --out {{ws}}/corpora/{CORPUS}/docs.parquet", None),
+    ("export --out the run's doc_topic.npy", f"export {RUN} --out {{ws}}/runs/{RUN}/doc_topic.npy", None),
+    ("export --out a new file in the runs folder", f"export {RUN} --out {{ws}}/runs/o.csv", None),
+    ("export --out a new file in the corpora folder", f"export {RUN} --out {{ws}}/corpora/o.csv", None),
+    ("export --out through a link to a corpus", f"export {RUN} --out {{ws}}/link/docs.parquet",
+     link("link", f"corpora/{CORPUS}")),
+    ("export --topics-out the run's topics.csv",
+     f"export {RUN} --out {{ws}}/o.csv --topics-out {{ws}}/runs/{RUN}/topics.csv", None),
+    ("export --topics-out the file of --out", f"export {RUN} --out {{ws}}/o.csv --topics-out {{ws}}/o.csv", None),
+    ("export --topics-out the file of --out, spelled otherwise",
+     f"export {RUN} --out {{ws}}/o.csv --topics-out {{ws}}/in/../o.csv", None),
+    ("export --out a named pipe", f"export {RUN} --out {{ws}}/pipe", fifo("pipe")),
+    ("export --topics-out a named pipe", f"export {RUN} --out {{ws}}/o.csv --topics-out {{ws}}/pipe", fifo("pipe")),
+    ("infer --out the run's doc_topic.npy", f"infer {WORDS_RUN} {I}/words.csv --out {{ws}}/runs/{WORDS_RUN}/doc_topic.npy",
+     None),
+    ("infer --out a corpus's docs.parquet", f"infer {WORDS_RUN} {I}/words.csv --out {{ws}}/corpora/words/docs.parquet",
+     None),
+    ("infer --out the file it reads", f"infer {WORDS_RUN} {I}/words.csv --out {I}/words.csv", None),
+    ("infer --out a named pipe", f"infer {WORDS_RUN} {I}/words.csv --out {{ws}}/pipe", fifo("pipe")),
+    ("quickstart over the user's corpus 'sample'", "quickstart --topics 3 --epochs 1 --out {ws}/exports",
+     copy(f"corpora/{CORPUS}", "corpora/sample")),
+    ("quickstart over the user's run of its run's name", "quickstart --topics 3 --epochs 1 --out {ws}/exports",
+     copy(f"runs/{RUN}", "runs/sample-prodlda-k3")),
+    ("quickstart over the user's file of its export's name", "quickstart --topics 3 --epochs 1 --out {ws}/exports",
+     user_file("exports/sample-prodlda-k3-topics.csv")),
+    ("quickstart --out in the runs folder", "quickstart --topics 3 --epochs 1 --out {ws}/runs/exports", None),
+    ("quickstart --topics 1", "quickstart --topics 1 --epochs 1 --out {ws}/exports", None),
+    ("quickstart --epochs 0", "quickstart --topics 3 --epochs 0 --out {ws}/exports", None),
+    # --- settings out of range
+    ("n-process 0", f"ingest {I}/words.csv --name c --n-process 0", None),
+    ("n-process -2", f"ingest {I}/words.csv --name c --n-process -2", None),
+    ("binary file as --stopwords", f"ingest {I}/words.csv --name c --stopwords {I}/binary.parquet", None),
+    ("seed 2**40", f"train {CORPUS} --topics 3 --seed {2 ** 40}", None),
+    ("lr inf", f"train {CORPUS} --topics 3 --lr inf", None),
+    ("/dev/zero as a CSV source", "ingest /dev/zero --format csv --name c", None),
+    ("/dev/zero as infer's CSV", f"infer {WORDS_RUN} /dev/zero --format csv --out {{ws}}/o.csv", None),
 ]
 #: cases whose damage `topicvae verify` must report (the name it reports it under)
 DAMAGE_FOUND_BY_VERIFY = {"run whose corpus was deleted": RUN, "run whose corpus changed": RUN,
@@ -231,7 +305,7 @@ def argv_for(case, ws: Path) -> list[str]:
     args = [a.format(**fill) for a in args]
     if args[0] != "bogus":
         args += DIRS.format(ws=ws).split()
-    if args[0] in ("ingest", "train"):
+    if args[0] in ("ingest", "train", "quickstart"):
         args.append("--quiet")  # progress bars would share stderr with the error line
     return args
 

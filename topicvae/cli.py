@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,16 +22,42 @@ EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C
 
 
+#: the largest --seed: numpy's generators (and so scikit-learn's and gensim's) take seeds of 32 bits
+MAX_SEED = 2 ** 32 - 1
+
+
 # ------------------------------------------------------------------ helpers
 def _number(text: str) -> float | int:
     """'5' → 5 (a count), '0.01' → 0.01 (a fraction)."""
     try:
         return int(text)
     except ValueError:
+        return _finite(text)
+
+
+def _finite(text: str) -> float:
+    """A number that is not inf or nan (no setting of topicvae has a use for them)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _whole(minimum: int, maximum: int | None = None, why: str = "") -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum`` (and at most ``maximum``; ``why`` says why)."""
+    def parse(text: str) -> int:
         try:
-            return float(text)
+            value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            span = f"at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+            raise argparse.ArgumentTypeError(f"must be {span}{why}, got {value}")
+        return value
+    return parse
 
 
 def _human(n: float) -> str:
@@ -123,7 +150,7 @@ def _add_ingest_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--min-tokens", type=int, default=voc.min_tokens,
                    help=f"drop documents with fewer in-vocabulary tokens (default: {voc.min_tokens})")
     g = p.add_argument_group("running")
-    g.add_argument("--n-process", type=int, default=1, help="processes for tokenizing (default: 1)")
+    g.add_argument("--n-process", type=_whole(1), default=1, help="processes for tokenizing (default: 1)")
     g.add_argument("--dedupe", action="store_true", help="keep the first of documents sharing an id (default: fail)")
     g.add_argument("--force", action="store_true", help="replace an existing corpus of the same name")
     g.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -240,11 +267,38 @@ def cmd_corpus_info(args) -> int:
 
 # ------------------------------------------------------------------ quickstart
 def _args_quickstart(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--name", default="sample", help="name of the sample corpus (default: sample)")
-    p.add_argument("--topics", type=int, default=20, help="number of topics (default: 20)")
-    p.add_argument("--epochs", type=int, default=None, help="training epochs (default: ProdLDA's own: 30, or 10-15 for documents under 30 tokens)")
+    p.add_argument("--name", default="sample",
+                   help="name of the sample corpus; the run is NAME-prodlda-kK (default: sample)")
+    p.add_argument("--topics", type=_whole(2), default=20, help="number of topics (default: 20)")
+    p.add_argument("--epochs", type=_epochs, default=None, help="training epochs (default: ProdLDA's own, see topicvae train --help)")
     p.add_argument("--out", default="exports", help="folder for the exported CSV files (default: ./exports)")
+    p.add_argument("--force", action="store_true",
+                   help="replace a corpus, run or exported files of the quickstart's names (default: refuse)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _quickstart_outputs(args) -> tuple[str, Path, Path]:
+    """The run name and the two export files of a quickstart, once its names and folders are checked
+    and (without ``--force``) nothing of those names is there: it touches nothing before."""
+    from .errors import ConfigError
+    from .paths import check_name, check_output_path, corpora_dir, runs_dir, workspace_folders
+    from .runs import NOTHING, default_run_name, run_state
+
+    check_name(args.name, "corpus name")
+    run = check_name(default_run_name(args.name, "prodlda", args.topics), "run name")
+    out = Path(args.out)
+    docs_csv, topics_csv = out / f"{run}-documents.csv", out / f"{run}-topics.csv"
+    for file in (docs_csv, topics_csv):
+        check_output_path(file, workspace_folders(args.corpora_dir, args.runs_dir), new_folders=True)
+    corpus_path, run_path = corpora_dir(args.corpora_dir) / args.name, runs_dir(args.runs_dir) / run
+    there = [f"corpus {args.name!r} ({corpus_path})"] if corpus_path.exists() else []
+    if run_path.exists() or run_state(args.runs_dir, run) != NOTHING:  # (a resumable checkpoint too)
+        there.append(f"run {run!r} ({run_path})")
+    there += [str(f) for f in (docs_csv, topics_csv) if f.exists()]
+    if there and not args.force:
+        raise ConfigError(f"quickstart would replace {', '.join(there)}; pass --force to replace "
+                          f"{'it' if len(there) == 1 else 'them'}, or --name NAME for a corpus and run of another name")
+    return run, docs_csv, topics_csv
 
 
 def cmd_quickstart(args) -> int:
@@ -253,21 +307,20 @@ def cmd_quickstart(args) -> int:
     from .ingestion import ingest
     from .runs import format_topics, train_run
 
+    run_name, docs_csv, topics_csv = _quickstart_outputs(args)
     quiet = args.quiet
     print("1/4 ingesting the built-in sample (Lee news articles + Wikipedia sections shipped with gensim)")
-    corpus = ingest("builtin:sample", args.name, corpora_dir=args.corpora_dir, force=True, progress=not quiet)
+    corpus = ingest("builtin:sample", args.name, corpora_dir=args.corpora_dir, force=args.force, progress=not quiet)
     print(describe_ingest(corpus))
     print(f"\n2/4 training ProdLDA with {args.topics} topics")
-    epochs = {"epochs": args.epochs} if args.epochs else {}
-    run = train_run(corpus, "prodlda", args.topics, runs_dir=args.runs_dir, force=True, progress=not quiet,
-                    seed=0, **epochs)
+    epochs = {"epochs": args.epochs} if args.epochs is not None else {}
+    run = train_run(corpus, "prodlda", args.topics, name=run_name, runs_dir=args.runs_dir, force=args.force,
+                    progress=not quiet, seed=0, **epochs)
     print(format_topics(run, 8))
     print("\n3/4 evaluating")
     print(format_metrics(evaluate_run(run, corpora_dir=args.corpora_dir)))
     print("\n4/4 exporting")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    docs_csv, topics_csv = out / f"{run.name}-documents.csv", out / f"{run.name}-topics.csv"
+    docs_csv.parent.mkdir(parents=True, exist_ok=True)
     export_run(run, docs_csv, args.corpora_dir, topics_out=topics_csv)
     dirs = "".join(f" --{flag} {value}" for flag, value in (("corpora-dir", args.corpora_dir),
                                                              ("runs-dir", args.runs_dir)) if value)
@@ -316,28 +369,29 @@ def _ints(text: str) -> list[int]:
 #: training flags → model settings (only flags the user gives are passed on)
 TRAIN_FLAGS = {
     "epochs": ("--epochs", _epochs, "most passes over the training documents (VAE; ProdLDA and GSM default: 30, or "
-                                "10 when the documents average under 30 tokens, e.g. titles, and then 5 more "
-                                "with the topics fixed when there are fewer than 20,000 of them; NVDM 100)"),
-    "topic_epochs": ("--topic-epochs", int, "the topics learn in the first N epochs only, the encoder in all "
-                                            "(ProdLDA, GSM; default: 10 of the automatic 15 on a small corpus of "
-                                            "short documents, else every epoch)"),
+                                "10 when the documents average under 30 tokens, e.g. titles, and then, when "
+                                "those epochs are under 1,000 steps, 500 steps of the encoder alone on the "
+                                "fixed topics; NVDM 100)"),
+    "topic_epochs": ("--topic-epochs", int, "the topics (the decoder) learn in the first N epochs only, the encoder "
+                                            "in all (ProdLDA, GSM; default: the automatic 10 or 30 on a small "
+                                            "corpus, else every epoch)"),
     "batch_size": ("--batch-size", int, "documents per step (VAE; default 200)"),
-    "lr": ("--lr", float, "Adam learning rate (VAE; default 0.002)"),
+    "lr": ("--lr", _finite, "Adam learning rate (VAE; default 0.002)"),
     "hidden": ("--hidden", _ints, "encoder layer sizes, e.g. 200,200 (VAE)"),
-    "dropout": ("--dropout", float, "dropout in the encoder (VAE; default 0.2)"),
-    "theta_dropout": ("--theta-dropout", float, "dropout on θ before the decoder (ProdLDA; default 0.2)"),
-    "alpha": ("--alpha", float, "Dirichlet prior per topic (ProdLDA default 1.0; LDA default symmetric 1/K)"),
+    "dropout": ("--dropout", _finite, "dropout in the encoder (VAE; default 0.2)"),
+    "theta_dropout": ("--theta-dropout", _finite, "dropout on θ before the decoder (ProdLDA; default 0.2)"),
+    "alpha": ("--alpha", _finite, "Dirichlet prior per topic (ProdLDA default 1.0; LDA default symmetric 1/K)"),
     "embedding_dim": ("--embedding-dim", int, "decoder through word embeddings of this size from the corpus's "
                                                "own co-occurrence, 0 for a free beta (ProdLDA, GSM; default 200, "
                                                "on short documents 2.5 per topic: 50 at 20 topics)"),
-    "beta_decay": ("--beta-decay", float, "decoupled weight decay of the decoder, 0 off (ProdLDA; default 0)"),
-    "context_smoothing": ("--context-smoothing", float, "the embeddings' PPMI takes each context word's share of "
+    "beta_decay": ("--beta-decay", _finite, "decoupled weight decay of the decoder, 0 off (ProdLDA; default 0)"),
+    "context_smoothing": ("--context-smoothing", _finite, "the embeddings' PPMI takes each context word's share of "
                                                          "documents to this power, 1 plain PMI (ProdLDA; default 0.75)"),
     "topic_init": ("--topic-init", str, "how topics start: clusters (groups of words that occur in the same "
                                         "documents; default) or random (ProdLDA)"),
-    "topic_lr": ("--topic-lr", float, "learning rate of the topics as a share of --lr (ProdLDA; default 0.1 "
+    "topic_lr": ("--topic-lr", _finite, "learning rate of the topics as a share of --lr (ProdLDA; default 0.1 "
                                       "when topics start from clusters, else 1)"),
-    "diversity": ("--diversity", float, "weight of the regulariser that keeps topics from sharing top words, "
+    "diversity": ("--diversity", _finite, "weight of the regulariser that keeps topics from sharing top words, "
                                          "0 off (ProdLDA; default 10)"),
     "min_topic_df": ("--min-topic-df", int, "only words in at least N training documents may lead a topic, 0 every "
                                              "word (ProdLDA; default: 20 documents, and at most the 2,500 most widespread words)"),
@@ -351,20 +405,20 @@ TRAIN_FLAGS = {
                                         "for short texts) (VAE)"),
     "patience": ("--patience", int, "stop after N epochs without a better validation ELBO, 0 never "
                                      "(VAE; ProdLDA default 0, NVDM 10)"),
-    "val_fraction": ("--val-fraction", float, "share of training documents held out for early stopping (VAE; default 0.1)"),
+    "val_fraction": ("--val-fraction", _finite, "share of training documents held out for early stopping (VAE; default 0.1)"),
     "kl_warmup": ("--kl-warmup", int, "epochs over which the KL weight rises from 0 to 1 (VAE; default 0)"),
-    "clip_norm": ("--clip-norm", float, "gradient-norm clipping, 0 off (VAE; default 5)"),
+    "clip_norm": ("--clip-norm", _finite, "gradient-norm clipping, 0 off (VAE; default 5)"),
     "threads": ("--threads", int, "torch CPU threads (VAE; default: torch's)"),
     "device": ("--device", str, "auto, cpu or cuda (VAE; default auto)"),
     "passes": ("--passes", int, "passes over the corpus (LDA; default 10)"),
     "iterations": ("--iterations", int, "inference iterations per document (LDA; default 50)"),
     "workers": ("--workers", int, "worker processes; more than 1 uses LdaMulticore (LDA; default 1)"),
-    "seed": ("--seed", int, "random seed (default 0)"),
-    "seed_strength": ("--seed-strength", float, "with --seed-topics: the seed words' lead in their topic, in "
+    "seed": ("--seed", _whole(0, MAX_SEED, " (numpy's seeds are 32 bits)"), f"random seed, 0 to {MAX_SEED} (default 0)"),
+    "seed_strength": ("--seed-strength", _finite, "with --seed-topics: the seed words' lead in their topic, in "
                                                 "standard deviations of beta (ProdLDA, GSM; default 4); for LDA "
                                                 "their prior pseudo-counts there, as a share of their count in "
                                                 "the training documents (default 3)"),
-    "seed_prior_shift": ("--seed-prior-shift", float, "with --seed-topics: how much lower a seeded topic's prior "
+    "seed_prior_shift": ("--seed-prior-shift", _finite, "with --seed-topics: how much lower a seeded topic's prior "
                                                       "is in documents without its seed words, 0 off (ProdLDA, "
                                                       "GSM; default 0.3)"),
 }
@@ -692,13 +746,14 @@ def cmd_infer(args) -> int:
     from .export import document_frame, write_table
     from .inference import infer_texts
     from .labels import topic_labels
-    from .paths import check_output_path
+    from .paths import check_output_path, workspace_folders
     from .runs import Run
     from .text.metadata import add_metadata
     from .text.sources import TableColumns, read_source
 
     run = Run.load(args.run, args.runs_dir)
-    check_output_path(args.out)
+    check_output_path(args.out, {**workspace_folders(args.corpora_dir, args.runs_dir),
+                                 args.file: "the input"})
     docs = list(read_source(args.file, args.fmt, TableColumns(text=args.text_col, id=args.id_col,
                                                               label=args.label_col, date=args.date_col)))
     if not docs:

@@ -63,7 +63,7 @@ def export_documents(docs_path: str | Path, theta: np.ndarray, out: str | Path, 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    out = check_output_path(out)
+    out = check_output_path(out, {docs_path: "the document table it reads"})
     parquet = out.suffix.lower() in (".parquet", ".pq")
     source = pq.ParquetFile(docs_path)
     if source.metadata.num_rows != theta.shape[0]:
@@ -123,7 +123,9 @@ def export_run(run, out: str | Path, corpora_dir: str | Path | None = None, with
         The number of documents written.
 
     Raises:
-        ConfigError: an output folder that cannot be written; ``with_uncertainty`` for a run without a posterior.
+        ConfigError: an output that cannot or must not be written (:func:`topicvae.paths.check_output_path`:
+            in the corpora or runs folder, ``out`` and ``topics_out`` the same file, not a regular file);
+            ``with_uncertainty`` for a run without a posterior.
         RunError: the run or its corpus is damaged, gone or changed.
     """
     from .analysis.topics import labelled_topics
@@ -133,9 +135,10 @@ def export_run(run, out: str | Path, corpora_dir: str | Path | None = None, with
     from .labels import topic_labels
     from .runs import DOC_TOPIC_FILE, Z_MEAN_FILE, Z_STD_FILE
 
-    check_output_path(out)
+    keep_off = paths.workspace_folders(corpora_dir, run.path.parent)
+    check_output_path(out, keep_off)
     if topics_out:
-        check_output_path(topics_out)
+        check_output_path(topics_out, {**keep_off, out: "the --out file"})
     if with_uncertainty and not (run.path / Z_MEAN_FILE).is_file():
         raise ConfigError(f"run {run.name!r} ({run.model_name}) has no posterior to export; "
                           "--with-uncertainty needs a VAE run (prodlda, gsm or nvdm)")

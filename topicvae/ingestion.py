@@ -36,12 +36,21 @@ log = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------ the recipe
 def read_stopwords(path: str | Path) -> list[str]:
-    """Words from a file, one per line; blank lines and ``#`` comments ignored."""
+    """Words from a text file (UTF-8, or UTF-16 with its byte-order mark), one or more a line;
+    blank lines and ``#`` comments ignored. A binary or undecodable file is a :class:`SourceError`
+    (its words, replaced characters and all, would match nothing)."""
     p = Path(path)
     if not p.is_file():
-        raise SourceError(f"stop-word file not found: {path}")
+        raise SourceError(f"stop-word file not found: {path}" if not p.exists() else
+                          f"stop-word file {path} is not a regular file; give a text file of words, one per line")
+    data = p.read_bytes()
+    if sources.looks_binary(data):
+        raise SourceError(f"stop-word file {path} is a binary file; give a text file of words, one per line")
+    text, bad = sources.decode(data)
+    if bad:
+        raise SourceError(f"stop-word file {path} is not UTF-8 text; save it as UTF-8")
     words = []
-    for line in p.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
             words.extend(line.split())

@@ -333,17 +333,51 @@ def _lock_owner(file: Path) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def check_output_path(path: str | os.PathLike) -> Path:
-    """Raise a clear error if ``path`` cannot be written (missing or read-only folder)."""
+def workspace_folders(corpora: str | os.PathLike | None = None,
+                      runs: str | os.PathLike | None = None) -> dict[Path, str]:
+    """The corpora and runs folders, as :func:`check_output_path`'s ``keep_off``: topicvae's own."""
+    return {corpora_dir(corpora): "the corpora folder", runs_dir(runs): "the runs folder"}
+
+
+def check_output_path(path: str | os.PathLike, keep_off: dict | None = None, new_folders: bool = False) -> Path:
+    """``path`` as a Path, or a one-line :class:`ConfigError` when it cannot or must not be written.
+
+    Fine: a new path, or an existing regular file (replaced whole, atomically). Refused: a folder
+    or anything else that is not a regular file (a device such as /dev/null, a pipe, a socket);
+    a path of ``keep_off`` ({path: what it is}: the files the command reads, the folders of
+    :func:`workspace_folders`) or a path inside one, compared once links and ``..`` are resolved;
+    a path whose folder does not exist (with ``new_folders``, missing folders are fine when the
+    nearest existing one can be written: the caller makes them) or cannot be written.
+    """
     path = Path(path)
     if path.is_dir():
         raise ConfigError(f"cannot write {path}: it is a folder; give a file name such as {path / 'out.csv'}")
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"cannot write {path}: it is not a regular file (a device, a pipe or a socket); "
+                          "give a new file name or a file to replace")
+    _check_kept_off(path, keep_off or {})
     parent = path.parent if str(path.parent) else Path(".")
+    if new_folders:
+        parent = next(p for p in (parent, *parent.parents) if p.exists() or p == Path("."))
     if not parent.is_dir():
-        raise ConfigError(f"cannot write {path}: folder {parent} does not exist")
+        raise ConfigError(f"cannot write {path}: folder {parent} does not exist"
+                          + (" (that name is a file)" if parent.exists() else ""))
     if not os.access(parent, os.W_OK) or not _can_create_in(parent):
         raise ConfigError(f"cannot write {path}: folder {parent} is not writable")
     return path
+
+
+def _check_kept_off(path: Path, keep_off: dict) -> None:
+    """:class:`ConfigError` when ``path`` resolves to one of ``keep_off``'s paths or into one."""
+    try:
+        target = path.resolve()
+        places = {Path(other).resolve(): what for other, what in keep_off.items()}
+    except (OSError, RuntimeError) as exc:  # a loop of symbolic links
+        raise ConfigError(f"cannot write {path}: {exc}") from exc
+    for place, what in places.items():
+        if target == place or place in target.parents:
+            where = "is" if target == place else "is inside"
+            raise ConfigError(f"cannot write {path}: it {where} {what} ({place}); choose another path")
 
 
 def _can_create_in(folder: Path) -> bool:

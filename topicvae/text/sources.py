@@ -187,6 +187,9 @@ def _existing_path(source: str) -> Path:
         raise SourceError(f"cannot use {source!r} as a source path ({exc})") from exc
     if not exists:
         raise SourceError(f"source not found: {printable_name(source)}")
+    if not (path.is_file() or path.is_dir()):  # /dev/zero, a pipe: may never end, and cannot be read twice
+        raise SourceError(f"cannot read {printable_name(source)}: it is not a regular file or a folder (a device, "
+                          "a pipe or a socket, which may never end); save the documents to a file and give its path")
     return path
 
 
