@@ -329,36 +329,22 @@ def _scores(topic_word, X_train, X_test, *, vocab=None, tokens=None, cv: bool = 
     return out, top
 
 
-def _labelled(labels) -> tuple[np.ndarray, np.ndarray]:
-    """(the labels as strings, mask of the rows that have one)."""
+def label_scores(theta_train: np.ndarray, labels_train, theta_ref: np.ndarray, labels_ref) -> tuple:
+    """(θ accuracy, label NMI) of the reference documents, by :func:`topicvae.evaluation.label_metrics`:
+    ``LogisticRegression(max_iter=2000)`` fit on θ of the training documents and their labels, scored on
+    the reference documents, and the NMI of their argmax θ; rows without a label left out. (None, None)
+    when the training rows have fewer than two labels or no reference row has one."""
     import pandas as pd
 
-    labels = np.asarray(labels, dtype=object)
-    keep = ~pd.isna(pd.Series(labels)).to_numpy()
-    return labels.astype(str), keep
+    from topicvae.evaluation import label_metrics
 
-
-def label_nmi(theta: np.ndarray, labels) -> float:
-    """NMI of argmax θ against the labels, rows without a label left out: the ``nmi`` of
-    :func:`topicvae.evaluation.label_metrics` over these rows."""
-    from sklearn.metrics import normalized_mutual_info_score
-
-    labels, keep = _labelled(labels)
-    return float(normalized_mutual_info_score(labels[keep], np.asarray(theta)[keep].argmax(axis=1)))
-
-
-def theta_accuracy(theta_train: np.ndarray, labels_train, theta_ref: np.ndarray, labels_ref) -> float | None:
-    """Accuracy on the reference documents of ``LogisticRegression(max_iter=2000)`` fit on θ of the
-    training documents and their labels; rows without a label left out of both. None when the
-    training rows have fewer than two labels or no reference row has one."""
-    from sklearn.linear_model import LogisticRegression
-
-    y_train, keep_train = _labelled(labels_train)
-    y_ref, keep_ref = _labelled(labels_ref)
-    if len(np.unique(y_train[keep_train])) < 2 or not keep_ref.any():
-        return None
-    clf = LogisticRegression(max_iter=2000).fit(np.asarray(theta_train)[keep_train], y_train[keep_train])
-    return float(clf.score(np.asarray(theta_ref)[keep_ref], y_ref[keep_ref]))
+    labels = np.concatenate([np.asarray(labels_train, dtype=object), np.asarray(labels_ref, dtype=object)])
+    n_train = len(labels_train)
+    train_labels = pd.Series(labels[:n_train]).dropna()
+    if train_labels.nunique() < 2 or pd.Series(labels[n_train:]).notna().sum() == 0:
+        return None, None
+    m = label_metrics(np.vstack([theta_train, theta_ref]), labels, np.arange(n_train), np.arange(n_train, len(labels)))
+    return m["accuracy"], m["nmi"]
 
 
 def held_out_perplexity(model, X_ref) -> float | None:
@@ -434,8 +420,7 @@ def run_job(job: dict) -> dict:
     acc = nmi = None
     if has_labels(c):
         labels = c.docs["label"].to_numpy()
-        nmi = label_nmi(theta_ref, labels[ref])
-        acc = theta_accuracy(model.transform(X_train), labels[train], theta_ref, labels[ref])
+        acc, nmi = label_scores(model.transform(X_train), labels[train], theta_ref, labels[ref])
     out = {**scores, "acc": acc, "nmi": nmi, "ppl": held_out_perplexity(model, X_ref), "fit_s": fit_s,
            "infer_docs_s": infer_docs_s,
            "rss_mb": own_peak_rss_mb(),

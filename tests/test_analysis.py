@@ -455,7 +455,7 @@ def test_labelled_topics_ranks_words_by_the_representation_and_keeps_the_models_
         vocab = ["x", "y", "z"]
         n_topics = 2
 
-    plain = topics.labelled_topics(TableRun, ["sport", "food"], n=2)
+    plain = topics.labelled_topics(TableRun, ["sport", "food"], representation="probability", n=2)
     assert list(plain.columns) == ["topic", "label", "representation", "rank", "word", "weight"]
     assert plain["label"].tolist() == ["sport", "sport", "food", "food"]
     assert plain["word"].tolist() == ["x", "y", "z", "x"] and set(plain["representation"]) == {"probability"}
@@ -471,11 +471,13 @@ def test_labelled_topics_ranks_words_by_the_representation_and_keeps_the_models_
     relevant = topics.labelled_topics(TableRun, ["sport", "food"], corpus=Corpus(), representation="relevance", n=2)
     assert relevant["word"].tolist()[:2] == ["y", "x"] and relevant["weight"].tolist()[:2] == [0.3, 0.5]
     np.testing.assert_array_equal(TableRun.topic_word, [[0.5, 0.3, 0.2], [0.45, 0.05, 0.5]])  # unchanged
-    full = topics.labelled_topics(TableRun, ["sport", "food"], np.array([0.4, 0.6]), np.array([0.1, -0.2]), n=2)
+    full = topics.labelled_topics(TableRun, ["sport", "food"], np.array([0.4, 0.6]), np.array([0.1, -0.2]),
+                                  representation="probability", n=2)
     assert list(full.columns) == ["topic", "label", "prevalence", "coherence_npmi", "representation", "rank", "word",
                                   "weight"]
     assert full["prevalence"].tolist() == [0.4, 0.4, 0.6, 0.6]
-    only_npmi = topics.labelled_topics(TableRun, ["sport", "food"], coherence=np.array([0.1, -0.2]), n=2)
+    only_npmi = topics.labelled_topics(TableRun, ["sport", "food"], coherence=np.array([0.1, -0.2]),
+                                       representation="probability", n=2)
     assert list(only_npmi.columns)[:3] == ["topic", "label", "coherence_npmi"]
     with pytest.raises(ConfigError, match="needs the documents"):
         topics.labelled_topics(TableRun, ["sport", "food"], representation="lead_words")

@@ -133,17 +133,24 @@ def test_quality_scores_the_initial_network_and_a_validation_reference(quality, 
     assert out["epochs"] == 0 and out["params"]["epochs"] == 0 and out["ppl"] > 0
 
 
-def test_quality_theta_accuracy_leaves_unlabelled_rows_out(quality):
+def test_quality_label_scores_leave_unlabelled_rows_out(quality):
+    from topicvae.evaluation import label_metrics
+
     rng = np.random.default_rng(0)
     labels = np.array(["a", "b"] * 30, dtype=object)
     theta = np.where((labels == "a")[:, None], [0.8, 0.1, 0.1], [0.1, 0.1, 0.8])  # θ tells the labels apart
     theta = 0.9 * theta + 0.1 * rng.dirichlet(np.ones(3), size=60)
     unlabelled = labels.copy()
     unlabelled[::5] = None
-    assert quality.theta_accuracy(theta[:40], labels[:40], theta[40:], labels[40:]) == 1.0
-    assert quality.theta_accuracy(theta[:40], unlabelled[:40], theta[40:], unlabelled[40:]) == 1.0
-    assert quality.theta_accuracy(theta[:40], ["a"] * 40, theta[40:], labels[40:]) is None  # one label: no classifier
-    assert quality.theta_accuracy(theta[:40], labels[:40], theta[40:], [None] * 20) is None
+    assert quality.label_scores(theta[:40], labels[:40], theta[40:], labels[40:]) == (1.0, 1.0)
+    assert quality.label_scores(theta[:40], unlabelled[:40], theta[40:], unlabelled[40:])[0] == 1.0
+    assert quality.label_scores(theta[:40], ["a"] * 40, theta[40:], labels[40:]) == (None, None)  # one label
+    assert quality.label_scores(theta[:40], labels[:40], theta[40:], [None] * 20) == (None, None)
+    noisy = rng.dirichlet(np.ones(4), size=30)
+    mixed = [None if i % 7 == 0 else f"g{i % 3}" for i in range(30)]
+    rows = np.arange(30)
+    expected = label_metrics(np.vstack([noisy, noisy]), mixed + mixed, rows, rows + 30)
+    assert quality.label_scores(noisy, mixed, noisy, mixed) == (expected["accuracy"], expected["nmi"])
 
 
 def qrow(model, seed, npmi, fit_s, diversity=0.9, corpus="c", k=20, npmi_def=None, **extra) -> dict:
@@ -245,7 +252,7 @@ def test_quality_ingests_octis_tsv_with_its_val_split(quality, tmp_path):
     assert again.manifest["source"]["format"] == "octis"
 
 
-def test_quality_split_and_label_nmi(quality):
+def test_quality_holds_out_a_seeded_split_when_a_corpus_has_none(quality):
     class NoSplit:  # a corpus without a test split: a seeded 20 % is held out
         def has_split(self, s):
             return False
@@ -258,13 +265,6 @@ def test_quality_split_and_label_nmi(quality):
     assert made and len(test) == 10 and len(train) == 40 and not set(train) & set(test)
     assert (again[1] == test).all()
 
-    from topicvae.evaluation import label_metrics
-
-    rng = np.random.default_rng(0)
-    theta = rng.dirichlet(np.ones(4), size=30)
-    labels = [None if i % 7 == 0 else f"g{i % 3}" for i in range(30)]
-    rows = np.arange(30)
-    assert quality.label_nmi(theta, labels) == pytest.approx(label_metrics(theta, labels, rows, rows)["nmi"], abs=1e-12)
 
 
 def test_guided_scores_precision_and_the_short_false_positives_of_a_topic():

@@ -529,28 +529,25 @@ def _add_representation_flag(p: argparse.ArgumentParser) -> None:
 
 def _args_topics(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", help="run name (see: topicvae runs)")
-    p.add_argument("--words", type=int, default=10, help="words per topic (default: 10)")
+    p.add_argument("--words", type=_whole(1), default=10, help="words per topic (default: 10)")
     _add_representation_flag(p)
 
 
 def cmd_topics(args) -> int:
-    from .analysis.topics import represented_words
+    from .analysis.topics import readable_representation, represented_words
     from .analysis.workspace import run_corpus
-    from .errors import ConfigError, RunError
-    from .representation import describe, needs_documents
+    from .errors import RunError
+    from .representation import describe
     from .runs import Run, format_topics
 
     run = Run.load(args.run, args.runs_dir)
-    if args.words < 1:
-        raise ConfigError("the number of words per topic must be at least 1")
-    method = args.representation
     try:
         corpus = run_corpus(run, args.corpora_dir)
     except RunError as exc:
-        corpus = None  # representations that need no documents still work
-        if needs_documents(method):
-            print(f"note: {exc}; the words are listed by probability instead of {method}", file=sys.stderr)
-            method = "probability"
+        corpus, reason = None, exc  # representations that need no documents still work
+    method = readable_representation(args.representation, corpus)
+    if method != args.representation:
+        print(f"note: {reason}; the words are listed by {method} instead of {args.representation}", file=sys.stderr)
     words = represented_words(run, corpus, method, args.words)
     print(format_topics(run, args.words, words, describe(method)))
     return 0

@@ -16,6 +16,7 @@ import pandas as pd
 from . import paths
 from .evaluation import theta_entropy
 from .paths import check_output_path
+from .representation import DEFAULT
 
 SKIP_COLUMNS = ("text",)
 
@@ -110,14 +111,14 @@ def export_topics(topics: pd.DataFrame, out: str | Path) -> Path:
 
 
 def export_run(run, out: str | Path, corpora_dir: str | Path | None = None, with_uncertainty: bool = False,
-               topics_out: str | Path | None = None, representation: str | None = None) -> int:
+               topics_out: str | Path | None = None, representation: str = DEFAULT) -> int:
     """Write a run's document vectors to ``out`` (and its labelled topic table to ``topics_out``).
 
     Args:
         run: a :class:`topicvae.runs.Run`; its corpus must still be there, unchanged.
         with_uncertainty: add the posterior mean and sd of z and θ's entropy (VAE runs).
-        representation: how the topic table ranks each topic's words (:mod:`topicvae.representation`;
-            None: its ``DEFAULT``); the weight column is the model's own p(word | topic) either way.
+        representation: how the topic table ranks each topic's words (:mod:`topicvae.representation`);
+            the weight column is the model's own p(word | topic) either way.
 
     Returns:
         The number of documents written.
@@ -150,7 +151,5 @@ def export_run(run, out: str | Path, corpora_dir: str | Path | None = None, with
     labels = topic_labels(run)
     n = export_documents(corpus_path / DOCS_FILE, theta, out, labels, mu, sigma)
     if topics_out:
-        from .representation import DEFAULT
-
-        export_topics(labelled_topics(run, labels, corpus=corpus, representation=representation or DEFAULT), topics_out)
+        export_topics(labelled_topics(run, labels, corpus=corpus, representation=representation), topics_out)
     return n

@@ -22,7 +22,6 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.stats import rankdata
 
 from .errors import ConfigError
 
@@ -178,6 +177,8 @@ def frex(phi: np.ndarray, X: sp.csr_matrix | None, n: int) -> np.ndarray:
     """FREX = 1 / (w / ECDF_k(excl) + (1 − w) / ECDF_k(φ)), w = FREX_WEIGHT: the ECDFs are taken
     over the vocabulary within each topic (rank / V, ties given their average rank, as STM's
     ``frank``), so a word scores high only if both frequent in the topic and exclusive to it."""
+    from scipy.stats import rankdata  # (scipy.stats takes a third of a second to import: only here)
+
     w = FREX_WEIGHT
     V = phi.shape[1]
     freq = rankdata(phi, method="average", axis=1) / V
@@ -225,11 +226,10 @@ def pair_scores(together: np.ndarray, n_docs: int, reference_share: float = REFE
     return (1.0 - missing) * npmi - missing
 
 
-def coherent_leads(topic_word: np.ndarray, X: sp.csr_matrix, coherence: float, skip: set[int] | None = None,
+def coherent_leads(topic_word: np.ndarray, X: sp.csr_matrix, coherence: float,
                    n_lead: int = N_LEAD, pool: int = POOL, shared: float = SHARED_PENALTY) -> np.ndarray:
     """Each topic's lead words (above): (K, N_LEAD) word ids, in order, −1 past ``n_lead``; −1 rows
-    for the topics in ``skip``, and for every topic when some topic has fewer than two words of
-    positive weight. ``topic_word``: (K, V), larger = more probable; ``X``: the training documents
+    for every topic when some topic has fewer than two words of positive weight. ``topic_word``: (K, V), larger = more probable; ``X``: the training documents
     (csr counts)."""
     K = topic_word.shape[0]
     pool = min(pool, int((topic_word > 0).sum(axis=1).min()))
@@ -245,8 +245,6 @@ def coherent_leads(topic_word: np.ndarray, X: sp.csr_matrix, coherence: float, s
     z = (log_w - log_w[:, :1]) / np.maximum(log_w.std(axis=1, keepdims=True), 1e-12)
     uses = np.zeros(len(words))  # how many topics each word leads so far
     for k in range(K):
-        if skip and k in skip:
-            continue
         chosen = [0]
         together, n_docs = co_occurrence(B, at[k])  # one topic's pool at a time: K·pool², not (K·pool)²
         pairs = pair_scores(together, n_docs)  # (pool, pool)

@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import evaluation, paths
+from .. import representation as representations
 from ..corpus import Corpus
 from ..errors import ConfigError, CorpusError, RunError
 from .workspace import run_corpus
@@ -80,12 +81,9 @@ def _reference_texts(ref: Corpus, rows: np.ndarray, max_docs: int = 20000) -> li
 
 
 # ---------------------------------------------------------------------------- one group of metrics each
-def _coherence_metrics(run, corpus: Corpus, ref_bow, ref_label: str, representation: str) -> dict:
-    """NPMI of each topic's first 10 words in ``representation`` on the reference (and on the training
-    documents), and diversity of its first 25."""
-    from .topics import topic_word_ids
-
-    first = topic_word_ids(run, corpus, representation, 25)
+def _coherence_metrics(corpus: Corpus, ref_bow, ref_label: str, representation: str, first: np.ndarray) -> dict:
+    """NPMI of each topic's first 10 words (of ``first``, its first 25 in ``representation``) on the
+    reference (and on the training documents), and diversity of its first 25."""
     topic_ids = [row[:10] for row in first]
     npmi, npmi_topics = evaluation.npmi(topic_ids, ref_bow)
     out = {"representation": representation,
@@ -100,13 +98,11 @@ def _coherence_metrics(run, corpus: Corpus, ref_bow, ref_label: str, representat
     return out
 
 
-def _c_v_metric(run, corpus: Corpus, ref_corpus: Corpus, ref_rows: np.ndarray, representation: str) -> dict:
-    """C_v of the first 10 words in ``representation`` over the reference texts; None (with a warning)
+def _c_v_metric(run, ref_corpus: Corpus, ref_rows: np.ndarray, first: np.ndarray) -> dict:
+    """C_v of each topic's first 10 words (of ``first``) over the reference texts; None (with a warning)
     when it cannot be scored."""
-    from .topics import represented_words
-
     try:
-        cv, _ = evaluation.c_v(represented_words(run, corpus, representation, 10),
+        cv, _ = evaluation.c_v([[run.vocab[j] for j in row[:10]] for row in first],
                                _reference_texts(ref_corpus, ref_rows))
     except ValueError as exc:
         logger.warning("C_v skipped: %s", exc)
@@ -151,7 +147,7 @@ def _speed_metrics(run, model, corpus: Corpus) -> dict:
 
 # ---------------------------------------------------------------------------- evaluate, read, print
 def evaluate_run(run, reference: str = "test", corpora_dir: str | Path | None = None,
-                 with_c_v: bool = True, save: bool = True, representation: str | None = None) -> dict:
+                 with_c_v: bool = True, save: bool = True, representation: str = representations.DEFAULT) -> dict:
     """Every metric of ``docs/metrics.md`` for ``run``; written to ``metrics.json`` in the run folder when ``save``.
 
     Args:
@@ -162,18 +158,19 @@ def evaluate_run(run, reference: str = "test", corpora_dir: str | Path | None = 
         with_c_v: also compute C_v (re-tokenizes the reference texts; a few seconds).
         save: write ``metrics.json`` (by write-then-rename).
         representation: how each topic's words are read for NPMI, C_v and diversity
-            (:mod:`topicvae.representation`; None: its ``DEFAULT``); recorded as ``representation``.
+            (:mod:`topicvae.representation`); recorded as ``representation``.
     """
-    from .. import representation as representations
+    from .topics import topic_word_ids
 
-    representation = representations.check_method(representation or representations.DEFAULT)
+    representations.check_method(representation)
     corpus = run_corpus(run, corpora_dir)
     ref_bow, ref_label, ref_corpus, ref_rows = _reference_bow(run, corpus, reference, corpora_dir)
     metrics = {"run": run.name, "model": run.model_name, "n_topics": run.n_topics, "corpus": corpus.name,
                "reference": ref_label, "reference_docs": int(ref_bow.shape[0])}
-    metrics.update(_coherence_metrics(run, corpus, ref_bow, ref_label, representation))
+    first = topic_word_ids(run, corpus, representation, 25)  # (each representation's first 10 are these' first)
+    metrics.update(_coherence_metrics(corpus, ref_bow, ref_label, representation, first))
     if with_c_v:
-        metrics.update(_c_v_metric(run, corpus, ref_corpus, ref_rows, representation))
+        metrics.update(_c_v_metric(run, ref_corpus, ref_rows, first))
     model = run.model
     metrics.update(_perplexity_metrics(run, model, corpus))
     metrics.update(_label_metrics(run, corpus))

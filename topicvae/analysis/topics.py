@@ -232,6 +232,13 @@ def training_documents(run: Run, corpus: Corpus | None):
     return corpus.bow[corpus.split_rows("train")]
 
 
+def readable_representation(representation: str, corpus: Corpus | None) -> str:
+    """``representation``, or ``probability`` when it needs the training documents and the run's corpus
+    is not there (``corpus`` None); the caller says which it used."""
+    representations.check_method(representation)
+    return "probability" if corpus is None and representations.needs_documents(representation) else representation
+
+
 def topic_word_ids(run: Run, corpus: Corpus | None, representation: str = representations.DEFAULT,
                    n: int = 10) -> np.ndarray:
     """Each topic's ``n`` words in ``representation``: int (K, n) ids, from the run's own topics
@@ -262,7 +269,7 @@ def topic_table(top_words: list[list[str]], labels: Sequence[str], prevalence: n
 
 def labelled_topics(run: Run, labels: Sequence[str], prevalence: np.ndarray | None = None,
                     coherence: np.ndarray | None = None, corpus: Corpus | None = None,
-                    representation: str = "probability", n: int = 20) -> pd.DataFrame:
+                    representation: str = representations.DEFAULT, n: int = 20) -> pd.DataFrame:
     """The run's topic table: topic, label, representation, rank (in that representation), word and
     weight (the model's own p(w | topic)) of each topic's ``n`` first words, with its prevalence and
     coherence (``coherence_npmi``) when given. ``corpus``: the run's corpus (needed by the

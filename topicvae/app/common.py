@@ -126,8 +126,8 @@ def representation(corpus: Corpus | None = None) -> str:
     """The representation picked (:func:`representation_picker`), or the default before any pick;
     ``probability`` when the pick needs the training documents and ``corpus`` is None."""
     picked = st.session_state.get(REPRESENTATION_KEY)
-    picked = picked if picked in representations.methods() else representations.DEFAULT
-    return "probability" if corpus is None and representations.needs_documents(picked) else picked
+    return topics.readable_representation(picked if picked in representations.methods() else representations.DEFAULT,
+                                          corpus)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

@@ -114,6 +114,16 @@ class TopicModel(ABC):
         raise ConfigError(f"merging topics is not supported for {self.name} runs yet; "
                           "train a model with fewer topics instead")
 
+    def _topic_mixtures(self, theta, dtype=np.float64) -> np.ndarray:
+        """``theta`` for :meth:`word_distribution`: a (n, K) array of ``dtype`` (one row may come as
+        (K,)), after checking it has one column per topic."""
+        from ..errors import ConfigError
+
+        theta = np.atleast_2d(np.asarray(theta, dtype=dtype))
+        if theta.ndim != 2 or theta.shape[1] != self.n_topics:
+            raise ConfigError(f"theta must have {self.n_topics} columns (one per topic), got shape {theta.shape}")
+        return theta
+
     def _merge_partition(self, groups: Sequence[Sequence[int]]) -> list[list[int]]:
         """``groups`` as sorted lists of ints, after checking :meth:`merged` may use them: the model has
         no seeded topics (their seeds belong to the old topics) and they split 0..K-1 into ≥ 2 groups."""

@@ -440,12 +440,9 @@ class LDA(TopicModel):
 
     def word_distribution(self, theta) -> np.ndarray:
         """p(w | θ) = Σ_k θ_k φ_k, LDA's mixture of its topics: float64 (n, n_words), rows sum to 1."""
-        if getattr(self, "topic_word_", None) is None:
-            raise ConfigError("this LDA model is not fitted yet; call fit first")
-        theta = np.atleast_2d(np.asarray(theta, dtype=np.float64))
-        if theta.ndim != 2 or theta.shape[1] != self.n_topics:
-            raise ConfigError(f"theta must have {self.n_topics} columns (one per topic), got shape {theta.shape}")
-        p = theta @ self.topic_word_
+        if not hasattr(self, "model_"):
+            raise RuntimeError("this LDA model is not fitted yet; call fit(X) first")
+        p = self._topic_mixtures(theta) @ self.topic_word_
         return p / p.sum(axis=1, keepdims=True)
 
     def log_bound(self, X: sp.csr_matrix) -> tuple[float, int]:

@@ -511,9 +511,7 @@ class VAETopicModel(TopicModel):
         sampling): float64 (n, V), rows sum to 1. ``theta``: (n, K) topic mixtures (ProdLDA, GSM) or,
         for NVDM, whose decoder reads z itself, latent vectors z."""
         net = self._fitted_net().eval()
-        theta = np.atleast_2d(np.asarray(theta, dtype=np.float32))
-        if theta.ndim != 2 or theta.shape[1] != self.n_topics:
-            raise ConfigError(f"theta must have {self.n_topics} columns (one per topic), got shape {theta.shape}")
+        theta = self._topic_mixtures(theta, np.float32)
         device = next(net.parameters()).device
         out = np.empty((theta.shape[0], self.n_words_), np.float64)
         with torch.no_grad():

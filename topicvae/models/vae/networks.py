@@ -491,9 +491,9 @@ def without_retired(state: dict) -> dict:
 class TopicVAE(nn.Module):
     """Encoder + prior + decoder; ``forward`` gives the two ELBO terms per document.
 
-    Subclasses define :meth:`logits` (z → the decoder's logits over the vocabulary, (B, K) →
-    (B, V)), :meth:`decoder_logits` (the logits from the decoder's own input: θ for the topic
-    mixture models, z for NVDM) and :meth:`topics` (the topics as the model defines them).
+    Subclasses define :meth:`decoder_logits` (the logits over the vocabulary from the decoder's own
+    input, (B, K) → (B, V)), :meth:`decoder_input` where that input is not z itself (θ for the
+    topic mixture models) and :meth:`topics` (the topics as the model defines them).
 
     ``likelihood``: ``multinomial`` (the counts, p(w) = softmax(logits)) or ``bernoulli``
     (each word's presence, p(w present) = sigmoid(logit_w), counts ignored).
@@ -509,8 +509,13 @@ class TopicVAE(nn.Module):
         self.register_buffer("prior_mu", prior_mu)
         self.register_buffer("prior_var", prior_var)
 
-    def logits(self, z: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def decoder_input(self, z: torch.Tensor) -> torch.Tensor:
+        """What the decoder reads for latent z (θ for the topic mixture models, z itself for NVDM)."""
+        return z
+
+    def logits(self, z: torch.Tensor) -> torch.Tensor:
+        """The decoder's logits over the vocabulary for latent z, (B, K) → (B, V)."""
+        return self.decoder_logits(self.decoder_input(z))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """log softmax of the logits: log p(w | z) of the multinomial decoder, (B, K) → (B, V)."""
@@ -768,15 +773,16 @@ class ProdLDANet(TopicVAE):
             lead = lead + (emb @ centre.T).clamp_min(0.0) * self.topic_mask[:, None]
         return lead
 
-    def word_logits(self, theta: torch.Tensor) -> torch.Tensor:
+    def decoder_logits(self, theta: torch.Tensor) -> torch.Tensor:
         """BN(β θ): the decoder's logits for topic mixtures θ, (B, K) → (B, V)."""
         beta = self.beta_matrix()
         if self.training and torch.is_grad_enabled():
             self._step_beta = beta  # the training step's β, reused by penalty()
         return self.decoder_bn(F.linear(theta, beta))
 
-    def logits(self, z: torch.Tensor) -> torch.Tensor:
-        return self.word_logits(self.theta_drop(F.softmax(z, dim=1)))
+    def decoder_input(self, z: torch.Tensor) -> torch.Tensor:
+        """θ = softmax(z), with dropout while training."""
+        return self.theta_drop(F.softmax(z, dim=1))
 
     def reconstruct(self, z: torch.Tensor, x: SparseBatch) -> torch.Tensor:
         """−log p(x | z) per document, (B,), computing the decoder on the topic vocabulary only.
@@ -790,7 +796,7 @@ class ProdLDANet(TopicVAE):
         rows = self.topic_rows()
         if rows is None:
             return super().reconstruct(z, x)
-        theta = self.theta_drop(F.softmax(z, dim=1))
+        theta = self.decoder_input(z)
         beta = self.beta_matrix(rows)
         if self.training and torch.is_grad_enabled():
             self._step_beta = beta  # reused by penalty()
@@ -817,9 +823,6 @@ class ProdLDANet(TopicVAE):
             bn.running_mean[rows] = mean
             bn.running_var[rows] = var
         return out
-
-    def decoder_logits(self, theta: torch.Tensor) -> torch.Tensor:
-        return self.word_logits(theta)
 
     def topics(self) -> tuple[torch.Tensor, None]:
         """Topic k is p(w | θ = e_k), the decoder's distribution for a document entirely about it; no
@@ -865,9 +868,6 @@ class NVDMNet(TopicVAE):
         super().__init__(Encoder(n_words, n_topics, hidden, dropout, batchnorm=False),
                          torch.zeros(n_topics), torch.ones(n_topics), likelihood)
         self.decoder = nn.Linear(n_topics, n_words)  # weight W: (V, K), bias b: (V,)
-
-    def logits(self, z: torch.Tensor) -> torch.Tensor:
-        return self.decoder(z)
 
     def decoder_logits(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)
