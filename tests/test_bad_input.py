@@ -86,7 +86,37 @@ def template(tmp_path_factory) -> Path:
         (mixed / (b"latin1-name-\xe9t\xe9-" + str(i).encode() + b".txt").decode("utf-8", "surrogateescape")
          ).write_bytes(text.encode("utf-8"))
     (inputs / "folder").mkdir()
+    _sources_read_in_full(inputs, rng)
     return ws
+
+
+def _sources_read_in_full(inputs: Path, rng) -> None:
+    """Sources every row, member or file of which is a document, though a reader could miss some:
+    stray quotes, hard links in a tar, dots in file names, a Latin-1 label column."""
+    def line(i: int) -> str:
+        return " ".join(rng.choice(WORDS, 8)) + f" word{i:02d}"
+
+    stray = {3, 11, 19, 27}  # rows whose text opens with a double quote that never closes
+    for fmt, sep in (("tsv", "\t"), ("csv", ",")):
+        rows = [('"' if i in stray else "") + line(i) + sep + f"l{i % 3}" for i in range(40)]
+        (inputs / f"stray-quotes.{fmt}").write_text(f"text{sep}label\n" + "\n".join(rows) + "\n")
+    with tarfile.open(inputs / "hard-links.tar", "w") as tar:
+        for i in range(30):
+            data = line(i).encode()
+            info = tarfile.TarInfo(f"docs/{i:02d}.txt")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        for i in range(10):  # the same content under another name: a document of its own
+            info = tarfile.TarInfo(f"docs/copy-{i:02d}.txt")
+            info.type, info.linkname = tarfile.LNKTYPE, f"docs/{i:02d}.txt"
+            tar.addfile(info)
+    dotted = inputs / "dotted-names"
+    dotted.mkdir()
+    for i in range(30):
+        name = (f"Chapter {i}. The river", f"notes v1.{i}", f"draft {i}.final version")[i % 3]
+        (dotted / name).write_text(line(i))
+    (inputs / "latin1-labels.csv").write_bytes(
+        b"text,label\n" + b"".join(line(i).encode() + (b",caf\xe9\n" if i % 2 else b",plain\n") for i in range(20)))
 
 
 
@@ -364,6 +394,10 @@ def test_corpora_lists_the_good_corpora_when_one_manifest_is_damaged(ws, capsys)
 @pytest.mark.parametrize("what,source,n_docs", [
     ("zip member named ../../x: read as a plain id, nothing written outside", "escape.zip", 31),
     ("UTF-16, Latin-1 and cp1252 files and a Latin-1 file name", "encodings", 40),
+    ("TSV with stray quotes that open fields", "stray-quotes.tsv", 40),
+    ("CSV with stray quotes that open fields", "stray-quotes.csv", 40),
+    ("tar with hard links", "hard-links.tar", 40),
+    ("folder of file names with dots but no .txt", "dotted-names", 30),
 ])
 def test_odd_but_valid_input_is_read_not_refused_or_lost(what, source, n_docs, ws, capsys):
     before = {p for p in ws.parent.rglob("*")}
@@ -373,3 +407,47 @@ def test_odd_but_valid_input_is_read_not_refused_or_lost(what, source, n_docs, w
     assert f"{n_docs:,} documents kept of {n_docs:,} read" in out, out
     created = {p for p in ws.parent.rglob("*")} - before
     assert all(ws / "corpora" in p.parents for p in created), "something was written outside the corpora folder"
+
+
+def ingest_cli(ws: Path, source: str, *extra: str, capsys) -> tuple[int, str, str]:
+    return run_cli(["ingest", str(ws / "in" / source), "--name", "c", "--min-df", "1", "--max-df", "1.0",
+                    "--min-tokens", "1", "--quiet", *extra, *DIRS.format(ws=ws).split()], capsys)
+
+
+def manifest_counts(ws: Path) -> dict:
+    import json
+
+    return json.loads((ws / "corpora" / "c" / "manifest.json").read_text())["counts"]
+
+
+def test_stray_quotes_are_read_as_text_and_the_summary_says_so(ws, capsys):
+    code, out, _ = ingest_cli(ws, "stray-quotes.tsv", "--label-col", "label", capsys=capsys)
+    assert code == 0 and "read one row per line, quotes as text (--quoting none)" in out
+    assert manifest_counts(ws)["quoting"] == "none"
+
+
+def test_quoting_csv_reads_quoted_fields_and_counts_the_rows_over_lines(ws, capsys):
+    """Asked for, quoted fields are read as such; the summary counts the rows that span lines."""
+    code, out, _ = ingest_cli(ws, "stray-quotes.csv", "--quoting", "csv", capsys=capsys)
+    assert code == 0
+    counts = manifest_counts(ws)
+    assert counts["quoting"] == "csv" and counts["read"] < 40 and counts["rows_over_lines"] == 2, counts
+    assert "2 rows span several lines; if the file does not quote its fields, ingest it with --quoting none" in out
+
+
+def test_files_not_read_are_counted_by_reason_in_the_summary_and_manifest(ws, capsys):
+    folder = ws / "in" / "dotted-names"
+    (folder / "README.md").write_text("about these chapters")
+    (folder / ".DS_Store").write_bytes(b"\0\1")
+    (folder / "cover").write_bytes(b"\x89PNG\0\0\0binary")
+    code, out, _ = ingest_cli(ws, "dotted-names", capsys=capsys)
+    assert code == 0 and "30 documents kept of 30 read" in out
+    assert "3 file(s) of the source not read: " in out
+    assert all(f"1 {why}" in out for why in ("with another suffix", "hidden", "binary"))
+    assert manifest_counts(ws)["skipped_files"] == {"with another suffix": 1, "hidden": 1, "binary": 1}
+
+
+def test_latin1_bytes_in_a_label_column_are_counted(ws, capsys):
+    code, out, _ = ingest_cli(ws, "latin1-labels.csv", "--label-col", "label", capsys=capsys)
+    assert code == 0 and manifest_counts(ws)["bad_utf8"] == 10
+    assert "10 documents had bytes that are not UTF-8" in out

@@ -578,3 +578,22 @@ def test_ingest_of_a_zip_bomb_is_one_line_and_writes_no_corpus(tmp_path, monkeyp
     err = capsys.readouterr().err.strip()
     assert code != 0 and "zip bomb" in err and len(err.splitlines()) == 1, err
     assert not (tmp_path / "corpora" / "c").exists()
+
+
+def test_quoting_is_for_csv_and_tsv_only(tmp_path):
+    p = tmp_path / "d.jsonl"
+    p.write_text('{"text": "a b c"}\n')
+    with pytest.raises(SourceError, match="--quoting is for CSV and TSV files, not jsonl"):
+        list(read_source(str(p), columns=TableColumns(quoting="none")))
+
+
+def test_quoted_line_breaks_are_kept_where_lines_do_not_hold_one_row_each(tmp_path):
+    """auto reads a file whose quoted fields hold line breaks (and delimiters) as quoted fields."""
+    from topicvae.text.sources import ReadReport
+
+    p = tmp_path / "d.csv"
+    p.write_text('text,label\n"first line\nsecond line, with a comma",a\nplain row,b\n')
+    report = ReadReport()
+    docs = list(read_source(str(p), columns=TableColumns(label="label"), report=report))
+    assert [d.label for d in docs] == ["a", "b"] and docs[0].text == "first line\nsecond line, with a comma"
+    assert (report.quoting, report.rows_over_lines) == ("csv", 1)

@@ -104,6 +104,14 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--label-col", help="column with a class label")
     g.add_argument("--date-col", help="column with a date")
     g.add_argument("--split-col", help="column naming the split (train/test) of each row")
+    _add_quoting_arg(g)
+
+
+def _add_quoting_arg(p) -> None:
+    p.add_argument("--quoting", choices=["auto", "csv", "none"], default="auto",
+                   help="CSV/TSV quotes: csv (a field opening with \" runs to its closing quote, line breaks "
+                        "included), none (quotes are text, one row per line), auto (csv, unless that would join "
+                        "lines of a file with one row per line; the default)")
 
 
 def _table_columns(args):
@@ -111,7 +119,7 @@ def _table_columns(args):
     from .text.sources import TableColumns
 
     return TableColumns(text=args.text_col, id=args.id_col, label=args.label_col, date=args.date_col,
-                        split=args.split_col, header=not args.no_header)
+                        split=args.split_col, header=not args.no_header, quoting=args.quoting)
 
 
 def _add_ingest_args(p: argparse.ArgumentParser) -> None:
@@ -197,6 +205,23 @@ def cmd_ingest(args) -> int:
     return 0
 
 
+def _read_notes(counts: dict) -> list[str]:
+    """Summary lines on how the source was read: its files skipped by reason, a CSV/TSV's quoting."""
+    lines = []
+    skipped = counts.get("skipped_files") or {}
+    if skipped:
+        lines.append(f"  {sum(skipped.values()):,} file(s) of the source not read: "
+                     + ", ".join(f"{n:,} {reason}" for reason, n in skipped.items()))
+    if counts.get("quoting") == "none":
+        lines.append("  read one row per line, quotes as text (--quoting none)")
+    elif counts.get("quoting") == "csv":
+        spanning = counts.get("rows_over_lines", 0)
+        lines.append("  read with quoted fields (--quoting csv)" + (
+            f": {spanning:,} rows span several lines; if the file does not quote its fields, "
+            "ingest it with --quoting none" if spanning else ""))
+    return lines
+
+
 def describe_ingest(corpus) -> str:
     c = corpus.manifest["counts"]
     drops = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in c["dropped"].items() if v) or "none dropped"
@@ -206,6 +231,7 @@ def describe_ingest(corpus) -> str:
         f"  {c['vocabulary']:,} words, {_human(c['tokens'])} tokens, {c['labels']} labels"
         + (f", splits: {splits}" if splits else ""),
     ]
+    lines.extend(_read_notes(c))
     if c.get("bad_utf8"):
         lines.append(f"  {c['bad_utf8']:,} documents had bytes that are not UTF-8 (replaced with U+FFFD)")
     if c.get("encoded_lines_dropped"):
@@ -686,12 +712,12 @@ def cmd_sweep(args) -> int:
     from .plotting import plot_sweep
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    check_output_path(out / "sweep.csv")
+    check_output_path(out / "sweep.csv", new_folders=True)  # (made once the sweep is done: a refusal leaves none)
     corpus = Corpus.load(args.corpus, args.corpora_dir)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     table = sweep(corpus, models, args.topics, runs_dir=args.runs_dir, corpora_dir=args.corpora_dir,
                   reference=args.reference, force=args.force, progress=not args.quiet, **_train_params(args))
+    out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "sweep.csv", index=False)
     png = plot_sweep(table, out / "sweep.png")
     print(_markdown(table.drop(columns=["corpus"])))
@@ -733,6 +759,7 @@ def _args_infer(p: argparse.ArgumentParser) -> None:
     p.add_argument("--id-col", help="column with document ids")
     p.add_argument("--label-col", help="column with labels")
     p.add_argument("--date-col", help="column with dates")
+    _add_quoting_arg(p)
     p.add_argument("--with-uncertainty", action="store_true", help="add μ, σ and θ entropy (VAE)")
 
 
@@ -751,8 +778,8 @@ def cmd_infer(args) -> int:
     run = Run.load(args.run, args.runs_dir)
     check_output_path(args.out, {**workspace_folders(args.corpora_dir, args.runs_dir),
                                  args.file: "the input"})
-    docs = list(read_source(args.file, args.fmt, TableColumns(text=args.text_col, id=args.id_col,
-                                                              label=args.label_col, date=args.date_col)))
+    docs = list(read_source(args.file, args.fmt, TableColumns(text=args.text_col, id=args.id_col, label=args.label_col,
+                                                              date=args.date_col, quoting=args.quoting)))
     if not docs:
         raise SourceError(f"{args.file} holds no documents")
     result = infer_texts(run, [d.text for d in docs], corpora_dir=args.corpora_dir)

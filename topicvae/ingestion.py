@@ -157,11 +157,13 @@ def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableCo
 
 def _read(source: str, fmt: str, columns: sources.TableColumns | None,
           progress: bool) -> tuple[list[sources.RawDoc], dict]:
-    """Every document of ``source``, with the counts of what was read."""
-    docs = list(_progress(sources.read_source(source, fmt, columns), progress, "reading"))
+    """Every document of ``source``, with the counts of what was read and of what the reader left out
+    (files skipped by reason; how a CSV/TSV was quoted)."""
+    report = sources.ReadReport()
+    docs = list(_progress(sources.read_source(source, fmt, columns, report), progress, "reading"))
     counts = {"read": len(docs), "bad_utf8": sum(d.bad_utf8 for d in docs),
               "read_splits": dict(Counter(d.split for d in docs if d.split is not None)),
-              "read_labels": len({d.label for d in docs if d.label is not None})}
+              "read_labels": len({d.label for d in docs if d.label is not None}), **report.counts()}
     if not docs:
         raise CorpusError(f"{source} holds no documents")
     return docs, counts

@@ -17,8 +17,12 @@ else. Nothing is dropped without saying so:
 - text is UTF-8 unless a byte-order mark (or, without one, the NUL bytes of mostly-ASCII
   UTF-16) says UTF-16 or UTF-32; text that is not valid in its encoding is decoded with
   replacement characters and flagged (``RawDoc.bad_utf8``) so the manifest can count it;
-- files of a folder or archive that are binary (:func:`looks_binary`) are skipped, and
-  the reader logs one warning saying how many and which;
+- every file of a folder and member of an archive is read or counted as skipped, by reason
+  (binary, hidden, another suffix, not a regular file), in the :class:`ReadReport` the caller
+  passes (ingest writes it to the summary line and ``manifest.json``) and in one warning;
+- a CSV or TSV is read with quoted fields (``csv``) or without (``none``); ``auto`` uses quoted
+  fields unless they would join lines of a file that reads as one row per line without them
+  (a stray quote at the start of a field), and the report says which and how many rows span lines;
 - NUL characters in CSV/TSV cells are removed, with one warning counting the cells.
 """
 
@@ -48,6 +52,12 @@ TABLE_FORMATS = ("csv", "tsv", "jsonl", "parquet")
 FORMATS = TABLE_FORMATS + ("octis", "folder", "archive", "builtin")
 BUILTINS = ("sample",)
 TEXT_FILE_SUFFIXES = ("", ".txt", ".text")
+#: what a file-type suffix looks like: a dot, a letter, up to 9 letters or digits. The part of a name
+#: after its last dot that is not one ("Chapter 1. The river", "notes v1.2") is part of the name
+_FILE_TYPE_SUFFIX = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,9}")
+#: how a CSV/TSV is read: "csv" (a field that starts with a double quote runs to its closing quote,
+#: line breaks and delimiters included), "none" (quotes are text; one row per line), or "auto"
+QUOTINGS = ("auto", "csv", "none")
 _SPLIT_DIR = re.compile(r"(?:^|[-_.])(train|test|dev|valid|validation)$", re.I)
 _HEAD = 8192  # bytes looked at to tell text from binary, as git and grep do
 OCTIS_CORPUS = "corpus.tsv"
@@ -87,7 +97,7 @@ class TableColumns:
 
     With ``header=False`` (CSV and TSV only) the first row is data and every column is
     named by its position, ``"0"`` for the first; with a header a name like ``"0"`` is the
-    header's name.
+    header's name. ``quoting`` (CSV and TSV only): one of :data:`QUOTINGS`.
     """
 
     text: str = "text"
@@ -96,6 +106,7 @@ class TableColumns:
     date: str | None = None
     split: str | None = None
     header: bool = True
+    quoting: str = "auto"
 
 
 ROLES = ("text", "id", "label", "date", "split")
@@ -233,14 +244,20 @@ def _read_bytes(path: Path, limit: int = -1) -> bytes:
         raise SourceError(f"cannot read {printable_name(str(path))}: {exc.strerror or exc}") from exc
 
 
-def read_source(source: str, fmt: str | None = None, columns: TableColumns | None = None) -> Iterator[RawDoc]:
-    """Yield the documents of ``source``; ``fmt`` overrides format detection."""
+def read_source(source: str, fmt: str | None = None, columns: TableColumns | None = None,
+                report: ReadReport | None = None) -> Iterator[RawDoc]:
+    """Yield the documents of ``source``; ``fmt`` overrides format detection. What the reader left
+    out, and how it read a CSV/TSV, goes into ``report`` (:class:`ReadReport`)."""
     fmt = fmt or detect_format(source)
     if fmt not in FORMATS:
         raise SourceError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     columns = columns or TableColumns()
     if not columns.header and fmt not in ("csv", "tsv", "octis"):
         raise SourceError(f"--no-header is for CSV and TSV files; a {fmt} source names its own columns")
+    if columns.quoting not in QUOTINGS:
+        raise SourceError(f"unknown quoting {columns.quoting!r}; choose one of {', '.join(QUOTINGS)}")
+    if columns.quoting != "auto" and fmt not in ("csv", "tsv"):
+        raise SourceError(f"--quoting is for CSV and TSV files, not {fmt}")
     if fmt == "builtin":
         return read_builtin(source.removeprefix("builtin:"))
     path = _existing_path(source)
@@ -249,45 +266,86 @@ def read_source(source: str, fmt: str | None = None, columns: TableColumns | Non
     if fmt == "folder":
         if not path.is_dir():
             raise SourceError(f"{printable_name(source)} is a file, not a folder; pass --format for its format")
-        return read_folder(path)
+        return read_folder(path, report)
     if path.is_dir():
         raise SourceError(f"{printable_name(source)} is a folder, not a {fmt} file; "
                           "drop --format to read the text files in it")
     if fmt == "archive":
-        return read_archive(path)
+        return read_archive(path, report)
     if fmt == "jsonl":
         return read_jsonl(path, columns)
-    return read_table(path, fmt, columns)
+    return read_table(path, fmt, columns, report)
+
+
+# ---------------------------------------------------------------- what a reader left out
+@dataclass
+class ReadReport:
+    """What a reader made of its source besides the documents, filled while it reads.
+
+    ``skipped``: reason → names of the files or archive members not read (a folder's or an
+    archive's), so that every file is either a document or counted here. ``quoting``: how a
+    CSV/TSV was read (``"csv"`` or ``"none"``), and ``rows_over_lines``: how many of its rows
+    span several lines (quoted line breaks).
+    """
+
+    skipped: dict[str, list[str]] = field(default_factory=dict)
+    quoting: str | None = None
+    rows_over_lines: int = 0
+
+    def skip(self, reason: str, name: str) -> None:
+        self.skipped.setdefault(reason, []).append(name)
+
+    @property
+    def n_skipped(self) -> int:
+        return sum(len(v) for v in self.skipped.values())
+
+    def skipped_summary(self) -> str:
+        """'3 file(s) skipped: 2 binary (first: 'a.bin'), 1 hidden (first: '.DS_Store')', or ''."""
+        if not self.skipped:
+            return ""
+        parts = [f"{len(v)} {reason} (first: {v[0]!r})" for reason, v in self.skipped.items()]
+        return f"{self.n_skipped} file(s) skipped: " + ", ".join(parts)
+
+    def counts(self) -> dict:
+        """What ``manifest.json`` keeps: skipped files by reason, and the CSV/TSV quoting."""
+        out: dict = {"skipped_files": {reason: len(v) for reason, v in self.skipped.items()}}
+        if self.quoting is not None:
+            out.update(quoting=self.quoting, rows_over_lines=self.rows_over_lines)
+        return out
+
+    def finish(self, source: Path, n_read: int) -> None:
+        """Raise when nothing was read but files were skipped; else warn once about the skipped ones."""
+        if not self.skipped:
+            return
+        if n_read == 0:
+            raise SourceError(f"{printable_name(str(source))}: no document read; {self.skipped_summary()}")
+        log.warning("%s: %s", printable_name(str(source)), self.skipped_summary())
 
 
 # ---------------------------------------------------------------- files in folders
-class _Skipped:
-    """Files a folder or archive reader leaves out, by reason, told once in one warning."""
+#: why a file of a folder or archive is not a document (the reasons a ReadReport counts)
+HIDDEN, OTHER_SUFFIX, BINARY, NOT_REGULAR, NO_NAME = (
+    "hidden", "with another suffix", "binary", "not a regular file", "with no usable name")
 
-    def __init__(self, source: Path):
-        self.source = source
-        self.names: dict[str, list[str]] = {}
 
-    def add(self, reason: str, name: str) -> None:
-        self.names.setdefault(reason, []).append(name)
+def _why_not_text(name: str) -> str | None:
+    """Why the file ``name`` (a path inside a folder or archive) is not read as a document, or None.
 
-    def warn(self) -> None:
-        if self.names:
-            log.warning("%s: %s", printable_name(str(self.source)), self._summary())
-
-    def fail_if_nothing_read(self, n_read: int) -> None:
-        if n_read == 0 and self.names:
-            raise SourceError(f"{printable_name(str(self.source))}: no document read; {self._summary()}")
-
-    def _summary(self) -> str:
-        total = sum(len(v) for v in self.names.values())
-        parts = [f"{len(v)} {reason} (first: {v[0]!r})" for reason, v in self.names.items()]
-        return f"{total} file(s) skipped: " + ", ".join(parts)
+    Documents are the files named with no suffix, ``.txt`` or ``.text``, or whose last dot does
+    not start a file-type suffix (``Chapter 1. The river``); hidden files (and files in hidden
+    folders, ``__MACOSX``) are not documents.
+    """
+    parts = PurePosixPath(name).parts
+    if any(part.startswith(".") and part not in (".", "..") for part in parts) or (parts and parts[0] == "__MACOSX"):
+        return HIDDEN
+    suffix = PurePosixPath(parts[-1] if parts else "").suffix
+    if suffix.lower() in TEXT_FILE_SUFFIXES or not _FILE_TYPE_SUFFIX.fullmatch(suffix):
+        return None
+    return OTHER_SUFFIX
 
 
 def _is_text_name(name: str) -> bool:
-    base = PurePosixPath(name).name
-    return not base.startswith(".") and PurePosixPath(base).suffix.lower() in TEXT_FILE_SUFFIXES
+    return _why_not_text(name) is None
 
 
 def _member_path(name: str) -> PurePosixPath | None:
@@ -314,33 +372,56 @@ def _doc_from_member(rel: PurePosixPath, data: bytes) -> RawDoc | None:
     return RawDoc(id=str(rel), text=text, label=label, split=split, bad_utf8=bad)
 
 
-def _folder_files(root: Path) -> list[Path]:
-    """Text files under ``root``, sorted; an unreadable subfolder is an error, not a gap."""
+def _folder_entries(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The text files under ``root`` (sorted) and, for every other file, (reason, relative name).
+
+    An unreadable subfolder is an error, not a gap. Links to folders are not followed (a link
+    may loop back): they are counted as skipped with the files that are not regular.
+    """
     def fail(exc: OSError):
         raise SourceError(f"cannot list folder {printable_name(str(exc.filename))}: {exc.strerror or exc}")
 
-    found = []
-    for folder, _subfolders, names in os.walk(root, onerror=fail):
-        found.extend(Path(folder, n) for n in names if _is_text_name(n))
-    return sorted(p for p in found if p.is_file())
+    found, others = [], []
+    for folder, subfolders, names in os.walk(root, onerror=fail):
+        base = Path(folder)
+        for n in names + [d for d in subfolders if (base / d).is_symlink()]:
+            path = base / n
+            rel = path.relative_to(root).as_posix()
+            why = _why_not_text(rel) or (None if path.is_file() and not path.is_dir() else NOT_REGULAR)
+            if why is None:
+                found.append(path)
+            else:
+                others.append((why, printable_name(rel)))
+    return sorted(found), sorted(others, key=lambda o: o[1])
 
 
-def read_folder(root: Path) -> Iterator[RawDoc]:
-    """Text files under ``root`` (sorted, recursively); the first subfolder is the label."""
-    files = _folder_files(root)
+def _folder_files(root: Path) -> list[Path]:
+    """The text files under ``root``, sorted (:func:`_folder_entries`)."""
+    return _folder_entries(root)[0]
+
+
+def read_folder(root: Path, report: ReadReport | None = None) -> Iterator[RawDoc]:
+    """Text files under ``root`` (sorted, recursively); the first subfolder is the label.
+
+    Every other file is counted in ``report`` by why it was not read.
+    """
+    report = report if report is not None else ReadReport()
+    files, others = _folder_entries(root)
+    for why, name in others:
+        report.skip(why, name)
     if not files:
-        raise SourceError(f"no text files (.txt or no suffix) found in folder {printable_name(str(root))}")
-    skipped, n_read = _Skipped(root), 0
+        raise SourceError(f"no text files (.txt or no suffix) found in folder {printable_name(str(root))}"
+                          + (f"; {report.skipped_summary()}" if others else ""))
+    n_read = 0
     for p in files:
         rel = _member_path(p.relative_to(root).as_posix())
         doc = _doc_from_member(rel, _read_bytes(p))
         if doc is None:
-            skipped.add("binary", str(rel))
+            report.skip(BINARY, str(rel))
             continue
         n_read += 1
         yield doc
-    skipped.fail_if_nothing_read(n_read)
-    skipped.warn()
+    report.finish(root, n_read)
 
 
 def _strip_common_root(paths: list[PurePosixPath]) -> int:
@@ -369,27 +450,43 @@ def unpack_allowance(path: Path) -> int:
     return max(MIN_UNPACK_BYTES, MAX_UNPACK_RATIO * path.stat().st_size)
 
 
-def _archive_docs(path: Path, members: list[tuple[str, object]], read) -> Iterator[RawDoc]:
+class _SkipMember(Exception):
+    """Raised by an archive's member reader for a member that is no document (``reason``)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+#: a link whose target is not a file of the archive (a reason of ReadReport)
+DANGLING_LINK = "dangling link"
+
+
+def _archive_docs(path: Path, members: list[tuple[str, object]], read, report: ReadReport) -> Iterator[RawDoc]:
     """Documents of archive members ``(name, handle)`` read with ``read(name, handle, limit)`` (at
     most ``limit`` bytes), sorted by id.
 
-    Members without a usable name and binary members are skipped and reported. An archive whose
-    text files unpack to more than :func:`unpack_allowance` is refused.
+    Members without a usable name, binary members and members ``read`` refuses (:class:`_SkipMember`)
+    are counted in ``report``. An archive whose text files unpack to more than
+    :func:`unpack_allowance` is refused.
     """
     allowance, unpacked = unpack_allowance(path), 0
-    skipped = _Skipped(path)
     named = []
     for name, handle in members:
         rel = _member_path(name)
         if rel is None:
-            skipped.add("with no usable name", printable_name(name))
+            report.skip(NO_NAME, printable_name(name))
         else:
             named.append((rel, name, handle))
     skip = _strip_common_root([rel for rel, _, _ in named]) if named else 0
     docs = []
     for rel, name, handle in named:  # archive order is stream order: read in it, emit sorted by id
         short = PurePosixPath(*rel.parts[skip:]) if len(rel.parts) > skip else rel
-        data = read(name, handle, allowance - unpacked + 1)
+        try:
+            data = read(name, handle, allowance - unpacked + 1)
+        except _SkipMember as exc:
+            report.skip(exc.reason, str(rel))
+            continue
         unpacked += len(data)
         if unpacked > allowance:
             raise SourceError(f"{printable_name(str(path))} unpacks to more than {allowance / 2**20:,.0f} MB of text "
@@ -397,24 +494,41 @@ def _archive_docs(path: Path, members: list[tuple[str, object]], read) -> Iterat
                               "more): refused as a likely zip bomb; if it is genuine, extract it and ingest the folder")
         doc = _doc_from_member(short, data)
         if doc is None:
-            skipped.add("binary", str(rel))
+            report.skip(BINARY, str(rel))
         else:
             docs.append(doc)
-    skipped.fail_if_nothing_read(len(docs))
-    skipped.warn()
+    report.finish(path, len(docs))
     docs.sort(key=lambda d: d.id)
     return iter(docs)
 
 
-def read_archive(path: Path) -> Iterator[RawDoc]:
-    """Text files inside a tar or zip archive, streamed without extracting to disk."""
+def _text_members(path: Path, members: list[tuple[str, object]], report: ReadReport) -> list[tuple[str, object]]:
+    """The ``(name, handle)`` members named as documents (:func:`_why_not_text`), in archive order; the
+    others counted in ``report``. None at all is an error."""
+    text = []
+    for name, handle in members:
+        why = _why_not_text(name)
+        if why is None:
+            text.append((name, handle))
+        else:
+            report.skip(why, printable_name(name))
+    if not text:
+        raise SourceError(f"no text files found in archive {printable_name(str(path))}"
+                          + (f"; {report.skipped_summary()}" if report.skipped else ""))
+    return text
+
+
+def read_archive(path: Path, report: ReadReport | None = None) -> Iterator[RawDoc]:
+    """Text files inside a tar or zip archive, streamed without extracting to disk; every other
+    member but folders is counted in ``report``."""
+    report = report if report is not None else ReadReport()
     # a .zip by name, or by content: a zip named .tar.gz still reads
     if path.name.lower().endswith(".zip") or zipfile.is_zipfile(path):
-        return _read_zip(path)
-    return _read_tar(path)
+        return _read_zip(path, report)
+    return _read_tar(path, report)
 
 
-def _read_zip(path: Path) -> Iterator[RawDoc]:
+def _read_zip(path: Path, report: ReadReport) -> Iterator[RawDoc]:
     try:
         zf = zipfile.ZipFile(path)
         infos = zf.infolist()
@@ -433,14 +547,11 @@ def _read_zip(path: Path) -> Iterator[RawDoc]:
             raise _archive_error(path, exc, printable_name(name)) from exc
 
     with zf:
-        members = sorted(((i.filename, i) for i in infos if not i.filename.endswith("/") and _is_text_name(i.filename)
-                          and not i.filename.startswith("__MACOSX/")), key=lambda m: m[0])
-        if not members:
-            raise SourceError(f"no text files found in archive {printable_name(str(path))}")
-        return _archive_docs(path, members, read)
+        members = _text_members(path, [(i.filename, i) for i in infos if not i.filename.endswith("/")], report)
+        return _archive_docs(path, sorted(members, key=lambda m: m[0]), read, report)
 
 
-def _read_tar(path: Path) -> Iterator[RawDoc]:
+def _read_tar(path: Path, report: ReadReport) -> Iterator[RawDoc]:
     try:
         tf = tarfile.open(path, "r:*")
     except _ARCHIVE_ERRORS as exc:
@@ -449,21 +560,29 @@ def _read_tar(path: Path) -> Iterator[RawDoc]:
                           "with gzip, bzip2 or xz), or a damaged or truncated one") from exc
 
     def read(name: str, member: tarfile.TarInfo, limit: int) -> bytes:
+        if not (member.isfile() or member.islnk() or member.issym()):
+            raise _SkipMember(NOT_REGULAR)
         try:
-            f = tf.extractfile(member)
-            return f.read(limit) if f is not None else b""
+            f = tf.extractfile(member)  # a hard or symbolic link: its target's content
+        except KeyError as exc:
+            raise _SkipMember(DANGLING_LINK) from exc
+        except _ARCHIVE_ERRORS as exc:
+            raise _archive_error(path, exc, printable_name(name)) from exc
+        if f is None:  # a link to a folder or a special file
+            raise _SkipMember(NOT_REGULAR)
+        try:
+            return f.read(limit)
         except _ARCHIVE_ERRORS as exc:
             raise _archive_error(path, exc, printable_name(name)) from exc
 
     with tf:
         try:
-            members = [m for m in tf.getmembers() if m.isfile() and _is_text_name(m.name)]
+            members = [m for m in tf.getmembers() if not m.isdir()]
             _check_tar_end(tf)
         except _ARCHIVE_ERRORS as exc:
             raise _archive_error(path, exc) from exc
-        if not members:
-            raise SourceError(f"no text files found in archive {printable_name(str(path))}")
-        return _archive_docs(path, [(m.name, m) for m in members], read)
+        members = _text_members(path, [(m.name, m) for m in members], report)
+        return _archive_docs(path, members, read, report)
 
 
 def _check_tar_end(tf: tarfile.TarFile) -> None:
@@ -549,7 +668,11 @@ def _opt_str(v) -> str | None:
 
 def _table_docs(rows: Iterable[dict], columns: TableColumns, source: Path,
                 where: list[str] | None = None) -> Iterator[RawDoc]:
-    """Documents of table rows; ``where[i]`` names row i in messages (default: 'row i+1')."""
+    """Documents of table rows; ``where[i]`` names row i in messages (default: 'row i+1').
+
+    A row with a replacement character (U+FFFD: bytes that were not valid text) in any cell, label
+    and metadata included, is flagged ``bad_utf8``.
+    """
     roles = {getattr(columns, role) for role in ROLES} - {None}
     for i, row in enumerate(rows):
         text = _cell_text(row.get(columns.text))
@@ -565,7 +688,7 @@ def _table_docs(rows: Iterable[dict], columns: TableColumns, source: Path,
             date=_opt_str(row.get(columns.date)) if columns.date else None,
             split=_opt_str(row.get(columns.split)) if columns.split else None,
             meta=meta,
-            bad_utf8="\ufffd" in text,
+            bad_utf8=any("\ufffd" in v for v in row.values() if isinstance(v, str)),
         )
 
 
@@ -587,13 +710,15 @@ def _strip_nul_cells(df, source: Path):
     return df
 
 
-def read_table(path: Path, fmt: str, columns: TableColumns) -> Iterator[RawDoc]:
+def read_table(path: Path, fmt: str, columns: TableColumns, report: ReadReport | None = None) -> Iterator[RawDoc]:
     """Rows of a CSV, TSV or Parquet file; columns other than the named roles become metadata.
 
-    A CSV or TSV without a header (``columns.header`` False) has columns ``"0"``, ``"1"``, ...
+    A CSV or TSV without a header (``columns.header`` False) has columns ``"0"``, ``"1"``, ...;
+    how its quotes were read (``columns.quoting``, :func:`_delimited_frame`) goes into ``report``.
     """
     import pandas as pd
 
+    report = report if report is not None else ReadReport()
     if not columns.header:
         columns = _positional(columns)
     raw = b"" if fmt == "parquet" else _read_bytes(path)
@@ -605,16 +730,12 @@ def read_table(path: Path, fmt: str, columns: TableColumns) -> Iterator[RawDoc]:
             df = pd.read_parquet(path)
             df.columns = [str(c) for c in df.columns]
         else:
-            text, _ = decode(raw)
-            df = pd.read_csv(io.StringIO(text), sep="\t" if fmt == "tsv" else ",", dtype=str,
-                             header="infer" if columns.header else None,
-                             keep_default_na=False, na_values=[""], skip_blank_lines=False)
-            if not columns.header:
-                df.columns = [str(i) for i in range(len(df.columns))]
-            df = _strip_nul_cells(df, path)
+            df = _strip_nul_cells(_delimited_frame(decode(raw)[0], fmt, columns, path, report), path)
         # inside the try: Arrow-backed columns decode their strings only now, and a damaged
         # Parquet file's may not be UTF-8
         records = df.to_dict("records")
+    except SourceError:
+        raise
     except Exception as exc:  # pandas/pyarrow raise many types for malformed files
         raise SourceError(f"cannot read {printable_name(str(path))} as {fmt}: {_first_line(exc)}") from exc
     if columns.header:
@@ -622,6 +743,69 @@ def read_table(path: Path, fmt: str, columns: TableColumns) -> Iterator[RawDoc]:
     else:
         _check_positions(len(df.columns), columns, path)
     return _table_docs(records, columns, path)
+
+
+def _parse_delimited(text: str, sep: str, header: bool, quoting: str):
+    """The cells of a CSV/TSV as strings (missing: NaN), read with quoted fields or without."""
+    import csv
+
+    import pandas as pd
+
+    df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, header="infer" if header else None,
+                     keep_default_na=False, na_values=[""], skip_blank_lines=False,
+                     quoting=csv.QUOTE_NONE if quoting == "none" else csv.QUOTE_MINIMAL)
+    if not header:
+        df.columns = [str(i) for i in range(len(df.columns))]
+    return df
+
+
+def _rows_over_lines(df) -> int:
+    """How many rows hold a line break in a cell: rows that quoted fields carried over several lines."""
+    spans = None
+    for col in df.columns:
+        has = df[col].str.contains("[\r\n]", regex=True, na=False)
+        spans = has if spans is None else spans | has
+    return 0 if spans is None else int(spans.sum())
+
+
+def _one_row_per_line(text: str, sep: str, n_columns: int) -> bool:
+    """Whether every non-blank line of ``text`` holds exactly ``n_columns`` fields when quotes are text."""
+    return all(line.count(sep) == n_columns - 1 for line in text.splitlines() if line.strip())
+
+
+def _delimited_frame(text: str, fmt: str, columns: TableColumns, path: Path, report: ReadReport):
+    """The table of a CSV/TSV, read as ``columns.quoting`` says; ``auto`` reads quoted fields unless
+    they join lines of a file that holds one row per line when quotes are read as text.
+
+    A field that opens with a stray double quote (hand-written or exported without quoting) runs to
+    the next quote, and the rows between vanish into one cell. Such a file has the same number of
+    fields on every line when quotes are text, which a file whose quoted fields hold line breaks
+    does not. ``report`` gets the quoting used and how many rows span lines.
+    """
+    sep = "\t" if fmt == "tsv" else ","
+    quoting = "none" if columns.quoting == "none" else "csv"
+    try:
+        df = _parse_delimited(text, sep, columns.header, quoting)
+    except Exception as exc:
+        if columns.quoting != "auto" or not _one_row_per_line(text, sep, _header_width(text, sep)):
+            raise
+        log.info("%s: quoted fields do not close (%s); reading quotes as text", printable_name(str(path)),
+                 _first_line(exc))
+        df, quoting = _parse_delimited(text, sep, columns.header, "none"), "none"
+    spanning = _rows_over_lines(df) if quoting == "csv" else 0
+    if spanning and columns.quoting == "auto" and _one_row_per_line(text, sep, len(df.columns)):
+        log.warning("%s: %d row(s) would span several lines if quotes started fields; each line is read as "
+                    "one row, quotes as text (--quoting csv reads them as quoted fields)",
+                    printable_name(str(path)), spanning)
+        df, quoting, spanning = _parse_delimited(text, sep, columns.header, "none"), "none", 0
+    report.quoting, report.rows_over_lines = quoting, spanning
+    return df
+
+
+def _header_width(text: str, sep: str) -> int:
+    """The number of fields on the first non-blank line, quotes read as text."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return first.count(sep) + 1
 
 
 # A JSON escape of a UTF-16 surrogate: alone (not in a pair) it decodes to a character
@@ -803,7 +987,7 @@ def read_octis(path: Path, columns: TableColumns | None = None) -> Iterator[RawD
                               "OCTIS' splits are train, val and test")
         splits[fields[1]] += 1
         docs.append(RawDoc(id=str(len(docs)), text=fields[0], split=fields[1],
-                           label=(fields[2] or None) if len(fields) == 3 else None, bad_utf8="\ufffd" in fields[0]))
+                           label=(fields[2] or None) if len(fields) == 3 else None, bad_utf8=any("\ufffd" in f for f in fields)))
     if not docs:
         raise SourceError(f"{printable_name(str(corpus))}: no rows found")
     _check_octis_counts(corpus, splits)
