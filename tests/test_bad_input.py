@@ -451,3 +451,17 @@ def test_latin1_bytes_in_a_label_column_are_counted(ws, capsys):
     code, out, _ = ingest_cli(ws, "latin1-labels.csv", "--label-col", "label", capsys=capsys)
     assert code == 0 and manifest_counts(ws)["bad_utf8"] == 10
     assert "10 documents had bytes that are not UTF-8" in out
+
+
+def test_a_source_larger_than_memory_gives_one_line_and_saves_nothing(ws, capsys, monkeypatch):
+    """A MemoryError (a source larger than the machine's memory) ends in one line, not a traceback."""
+    from topicvae.text import sources
+
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(sources, "_read_bytes", out_of_memory)
+    before = snapshot(ws)
+    code, _, err = run_cli(argv_for(f"ingest {I}/words.csv --name c", ws), capsys)
+    assert code not in (0, None) and len(err.strip().splitlines()) == 1 and err.startswith("error: out of memory")
+    assert snapshot(ws) == before

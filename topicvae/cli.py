@@ -1071,6 +1071,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except MemoryError:  # a source or run larger than this machine's memory: no traceback, nothing saved
+        print(f"error: out of memory in `topicvae {argv[0]}`; nothing was saved. Give it a smaller input "
+              "(split the source, or fewer --max-vocab words) or run it on a machine with more memory",
+              file=sys.stderr)
+        return EXIT_USER_ERROR
     except OSError as exc:  # the machine refused (disk full, permissions): say which file, no traceback
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"error: {exc.strerror or exc}{where}; free space or fix permissions and run the command again",
