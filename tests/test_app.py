@@ -16,7 +16,7 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from topicvae.corpus import Corpus  # noqa: E402
-from topicvae.runs import Run  # noqa: E402
+from topicvae.runs import Run, write_config  # noqa: E402
 
 CHECKOUT_ENTRY = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
 
@@ -328,7 +328,7 @@ def test_pasted_text_keeps_its_words_when_the_corpus_stripped_mail_headers(folde
     config["preprocess"] = {**json.loads((corpora / "sample" / "manifest.json").read_text())["preprocess"],
                             "strip": ["headers", "quotes", "signatures"]}
     try:
-        config_file.write_text(json.dumps(config))
+        write_config(config_file.parent, config)  # as if saved so
         run = Run.load(PRODLDA_RUN, runs)
         text = "The Australian cricket team won the test match against England in Sydney."
         assert infer_texts(run, [text], corpora_dir=corpora).n_tokens[0] == 8  # no header block: nothing stripped
@@ -337,4 +337,4 @@ def test_pasted_text_keeps_its_words_when_the_corpus_stripped_mail_headers(folde
         post = documents.infer_text(run, "From: a@b.c\nSubject: cricket\n\n" + text, corpora_dir=corpora)
         assert post.n_known[0] == plain.n_known[0]  # the header block is stripped, the text is kept
     finally:
-        config_file.write_text(saved)
+        write_config(config_file.parent, json.loads(saved))

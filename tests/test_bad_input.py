@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import os
 import shutil
 import socket
@@ -23,9 +24,9 @@ import pytest
 from topicvae import ingest
 from topicvae.cli import main
 from topicvae.runs import train_run
-from topicvae.verify import OK, verify
+from topicvae.verify import DAMAGED, OK, verify
 
-from test_runs import FAST, K, make_corpus
+from test_runs import FAST, K, N_DOCS, V, make_corpus
 from snapshots import snapshot
 
 RUN, CORPUS = "r", "tiny"
@@ -465,3 +466,126 @@ def test_a_source_larger_than_memory_gives_one_line_and_saves_nothing(ws, capsys
     code, _, err = run_cli(argv_for(f"ingest {I}/words.csv --name c", ws), capsys)
     assert code not in (0, None) and len(err.strip().splitlines()) == 1 and err.startswith("error: out of memory")
     assert snapshot(ws) == before
+
+
+# ---------------------------------------------------------------------------- damaged artefacts
+# An array of the wrong shape behind a valid header, a topic_word.npy of NaN, a config.json edited after
+# the run was saved: each command refuses the run with one line, changes nothing, and `verify` reports
+# it. Runs saved before config.json had a digest still load and verify.
+def npy(rel: str, array: np.ndarray):
+    """Replace ``rel`` with a well-formed .npy file of ``array`` (a valid header; a shape or values that are not)."""
+    def setup(ws: Path) -> None:
+        np.save(ws / rel, array, allow_pickle=False)
+    return setup
+
+
+def edit_config(**changes):
+    """Edit the run's config.json by hand, as a person with a text editor would."""
+    def setup(ws: Path) -> None:
+        path = ws / "runs" / RUN / "config.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), **changes}, indent=2))
+    return setup
+
+
+def drop_config_digest(ws: Path) -> None:
+    """Make the run look like one saved before config.json had a digest of its own."""
+    (ws / "runs" / RUN / "config.sha256").unlink(missing_ok=True)
+
+
+def rows(n: int, k: int) -> np.ndarray:
+    """``n`` probability rows over ``k`` entries (each row sums to 1)."""
+    return np.random.default_rng(0).dirichlet(np.ones(k), size=n)
+
+
+F = f"runs/{RUN}"
+#: (what, damage, the file the error line must name)
+DAMAGE = [
+    ("topic_word.npy of another shape", npy(f"{F}/topic_word.npy", rows(K + 1, V)), "topic_word.npy"),
+    ("doc_topic.npy of another shape", npy(f"{F}/doc_topic.npy", rows(10, K).astype(np.float32)), "doc_topic.npy"),
+    ("z_mean.npy of another shape", npy(f"{F}/z_mean.npy", np.zeros((10, K + 1), np.float32)), "z_mean.npy"),
+    ("topic_word.npy all NaN", npy(f"{F}/topic_word.npy", np.full((K, V), np.nan)), "topic_word.npy"),
+    ("config.json edited to another K", edit_config(n_topics=K + 1), "config.json"),
+    ("config.json edited to another model", edit_config(model="nvdm"), "config.json"),
+]
+DAMAGE_COMMANDS = [f"export {RUN} --out {{ws}}/o.csv", f"evaluate {RUN} --no-c-v", f"topics {RUN}"]
+DAMAGED_CASES = [(f"{what}: {command.split()[0]}", command, damage, names)
+                 for what, damage, names in DAMAGE for command in DAMAGE_COMMANDS]
+
+
+def run_damaged(command: str, ws: Path, capsys) -> str:
+    """Run ``command``; assert it refused with one `error: ` line and left the workspace as it was; its stderr."""
+    before = snapshot(ws)
+    code, _, err = run_cli(argv_for(command, ws), capsys)
+    lines = err.strip().splitlines()
+    assert code not in (0, None), f"accepted:\n{err}"
+    assert "Traceback" not in err and len(lines) == 1 and lines[0].startswith("error: "), err
+    assert snapshot(ws) == before, "the command changed the workspace"
+    return lines[0]
+
+
+def run_finding(ws: Path):
+    """verify's finding about the run."""
+    return next(f for f in verify([RUN], ws / "corpora", ws / "runs") if f.what == "run" and f.name == RUN)
+
+
+@pytest.mark.parametrize("what,command,damage,name", DAMAGED_CASES, ids=[c[0] for c in DAMAGED_CASES])
+def test_a_damaged_artefact_is_refused_in_one_line_and_verify_reports_it(what, command, damage, name, ws, capsys):
+    damage(ws)
+    line = run_damaged(command, ws, capsys)
+    assert name in line and "topicvae verify" in line, line
+    finding = run_finding(ws)
+    assert finding.status == DAMAGED and name in finding.detail, finding.line()
+
+
+def test_verify_says_config_json_was_changed_after_the_run_was_saved(ws):
+    edit_config(n_topics=K + 1)(ws)
+    assert "config.json was changed after the run was saved" in run_finding(ws).detail
+
+
+def test_verify_reports_every_artefact_that_contradicts_the_config(ws):
+    npy(f"{F}/topic_word.npy", np.full((K, V), np.nan))(ws)
+    npy(f"{F}/z_mean.npy", np.zeros((10, K), np.float32))(ws)
+    detail = run_finding(ws).detail
+    assert "topic_word.npy" in detail and "not finite" in detail and "z_mean.npy has shape (10, 4)" in detail, detail
+
+
+def test_doc_topic_rows_that_are_no_distributions_are_refused(ws, capsys):
+    npy(f"{F}/doc_topic.npy", np.full((N_DOCS, K), 0.5, np.float32))(ws)  # the right shape, rows sum to 2
+    assert "doc_topic.npy" in run_damaged(f"export {RUN} --out {{ws}}/o.csv", ws, capsys)
+
+
+def test_a_run_saved_before_config_had_a_digest_still_loads_and_verifies(ws, capsys):
+    drop_config_digest(ws)
+    finding = run_finding(ws)
+    assert finding.status == OK, finding.line()
+    code, out, err = run_cli(argv_for(f"topics {RUN}", ws), capsys)
+    assert code == 0 and out and not err, err
+
+
+def test_a_run_saved_before_config_had_a_digest_is_still_checked_against_its_arrays(ws, capsys):
+    drop_config_digest(ws)
+    edit_config(n_topics=K + 1)(ws)
+    line = run_damaged(f"topics {RUN}", ws, capsys)
+    assert f"topic_word.npy has shape ({K}, {V}) but the run has K = {K + 1} topics over {V} words" in line, line
+    assert run_finding(ws).status == DAMAGED
+
+
+# ---------------------------------------------------------------------------- the dashboard
+@pytest.mark.parametrize("page", ["topics", "documents", "downloads"])
+def test_a_dashboard_page_shows_the_damage_in_one_line_instead_of_raising(page, tmp_path_factory, tmp_path,
+                                                                          monkeypatch):
+    """The app's sample runs (tests/app_support.py), copied, with a doc_topic.npy of 10 rows (a valid header)."""
+    pytest.importorskip("streamlit")
+    from app_support import PRODLDA_RUN, build_app_data, open_page
+
+    corpora, runs = build_app_data(tmp_path_factory.getbasetemp() / "app-data")
+    mine = tmp_path / "runs"
+    shutil.copytree(runs, mine)
+    monkeypatch.setenv("TOPICVAE_CORPORA_DIR", str(corpora))
+    monkeypatch.setenv("TOPICVAE_RUNS_DIR", str(mine))
+    k = json.loads((mine / PRODLDA_RUN / "config.json").read_text())["n_topics"]
+    np.save(mine / PRODLDA_RUN / "doc_topic.npy", rows(10, k).astype(np.float32))
+    at = open_page(page, PRODLDA_RUN)
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] and all("doc_topic.npy" in e.value for e in at.error), \
+        [e.value for e in at.error]

@@ -213,14 +213,14 @@ def test_verify_reports_each_kind_of_problem_and_clean_removes_only_debris(corpu
         f.write(bytes([byte[0] ^ 0xFF]))
     stale = train_run(corpus, "prodlda", K, name="stale", runs_dir=runs_dir, **FAST)
     config = json.loads((stale.path / "config.json").read_text())
-    (stale.path / "config.json").write_text(json.dumps({**config, "corpus_checksum": "0" * 64}))
+    runs.write_config(stale.path, {**config, "corpus_checksum": "0" * 64})  # as if trained on another corpus
     ckpt = runs_dir / ".gone.checkpoint"
     ckpt.mkdir()
     (ckpt / "run.json").write_text("{}")
     resumable = runs_dir / ".half.checkpoint"
     resumable.mkdir()
     (resumable / "run.json").write_text(json.dumps({"corpus": "tiny", "model": "prodlda", "params": {"n_topics": K}}))
-    (resumable / "checkpoint.pt").write_bytes(b"checkpoint")
+    torch.save({"format": trainer.CHECKPOINT_FORMAT}, resumable / "checkpoint.pt")  # readable: resumable
     (runs_dir / f".good.tmp-{DEAD_PID}-deadbeef").mkdir()
     status = {(f.what, f.name): f.status for f in verify(corpora_dir=corpora, runs_dir=runs_dir)}
     assert status == {("corpus", "tiny"): OK, ("run", "good"): OK, ("run", "bad"): DAMAGED,

@@ -19,7 +19,7 @@ from topicvae.synthetic import sample_lda_corpus
 
 N_DOCS, K, V = 200, 4, 50
 FAST = dict(hidden=[16], epochs=3, batch_size=40, threads=1, progress=False)
-RUN_FILES = ["config.json", "model.pt", "history.csv", "topic_word.npy", "doc_topic.npy",
+RUN_FILES = ["config.json", "config.sha256", "model.pt", "history.csv", "topic_word.npy", "doc_topic.npy",
              "z_mean.npy", "z_std.npy", "topics.csv", "vocab.json"]
 
 
@@ -297,6 +297,7 @@ def test_a_run_saved_with_the_old_read_out_shows_the_models_own_topics(corpus, r
     config = json.loads((run.path / "config.json").read_text())
     config["params"].update(exclusivity=2.0, lead_coherence=7.0)
     (run.path / "config.json").write_text(json.dumps(config))
+    (run.path / runs.CONFIG_DIGEST_FILE).unlink()  # such a run was saved before config.json had a digest
     np.save(run.path / "topic_word.npy", own[:, ::-1].copy())  # what the read-out would have reordered
     old = Run.load(run.name, runs_dir)
     assert old.readout_era and not hasattr(old.model, "exclusivity")

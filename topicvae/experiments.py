@@ -9,10 +9,10 @@ import pandas as pd
 
 from . import evaluation
 from .analysis.compare import metrics_table
-from .analysis.evaluate import evaluate_run
+from .analysis.evaluate import evaluate_run, reference_corpus
 from .corpus import Corpus
-from .errors import RunError
-from .runs import Run, default_run_name, model_class, train_run
+from .errors import ConfigError, RunError
+from .runs import Run, check_training, default_run_name, model_class, train_run
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,9 @@ def sweep(corpus: Corpus, models: Sequence[str], topics: Sequence[int], runs_dir
     """Train and evaluate every (model, K); one metrics row per run.
 
     ``params`` go to each model that takes them (``epochs`` to the VAEs, ``passes`` to LDA).
+    Every setting is checked (:func:`check_sweep`) before the first run is trained.
     """
+    check_sweep(corpus, models, topics, params, reference, corpora_dir)
     rows = []
     for model in models:
         for k in topics:
@@ -66,3 +68,18 @@ def sweep(corpus: Corpus, models: Sequence[str], topics: Sequence[int], runs_dir
                                   progress, settings_for(model, params))
             rows.append(evaluate_run(run, reference=reference, corpora_dir=corpora_dir, with_c_v=with_c_v))
     return metrics_table(rows)
+
+
+def check_sweep(corpus: Corpus, models: Sequence[str], topics: Sequence[int], params: dict, reference: str = "test",
+                corpora_dir=None) -> None:
+    """:class:`ConfigError` (one line) for the first setting of a sweep that cannot work: no model or no K,
+    an unknown model, a K out of range, a setting a model refuses, an unknown reference corpus. Checked
+    before anything is trained or written, so a bad sweep leaves nothing behind, not even its first runs."""
+    if not models:
+        raise ConfigError("a sweep needs at least one model, e.g. --models prodlda,lda")
+    if not topics:
+        raise ConfigError("a sweep needs at least one number of topics, e.g. --topics 10,20,50")
+    for model in models:
+        for k in topics:
+            check_training(corpus, model, k, settings_for(model, params))
+    reference_corpus(reference, corpora_dir)

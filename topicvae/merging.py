@@ -52,7 +52,7 @@ from . import evaluation, paths
 from .analysis.workspace import run_corpus
 from .errors import ConfigError, RunError
 from .labels import save_labels, saved_labels
-from .runs import NOTHING, Run, run_state, train_run
+from .runs import NOTHING, Run, discard_run, run_state, train_run
 
 #: epochs of training after a merge: measured on 20 Newsgroups (docs/merge.md)
 FINE_TUNE_EPOCHS = 5
@@ -246,7 +246,11 @@ def derive_run(run: Run, partition: list[list[int]], name: str, runs_dir, corpor
                        "fine_tuned": tuned or "nothing"}}
     new = train_run(corpus, run.model_name, len(partition), name=name, runs_dir=root, start_from=merged,
                     config_extra=extra, progress=progress, **{merged.epochs_setting: int(epochs)}, **params)
-    _carry_labels(run, new, partition)
+    try:
+        _carry_labels(run, new, partition)
+    except BaseException:  # (a full disk): no run without its labels, and the name stays free for a retry
+        discard_run(new)
+        raise
     return new
 
 

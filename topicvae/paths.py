@@ -3,10 +3,11 @@
 Defaults are folders under the current directory; each can be moved with an
 environment variable or the matching CLI flag.
 
-Every write goes to a hidden sibling first (``.NAME.tmp-PID-XXXXXXXX``, named after the
-process that writes it) and is renamed into place when complete, so a reader never sees
-half a file or folder. A process killed mid-write leaves that sibling behind; the next
-writer in the same folder removes it (:func:`sweep_debris`), because its owner is dead.
+Every write goes to a hidden sibling first (``.NAME.tmp-PID.START-XXXXXXXX``, named after the
+process that writes it: its pid and, where the system tells it, its start time) and is renamed
+into place when complete, so a reader never sees half a file or folder. A process killed
+mid-write leaves that sibling behind; the next writer in the same folder removes it
+(:func:`sweep_debris`), because its owner is dead (or its pid now names another process).
 Writers of corpora and runs also hold ``.NAME.lock`` (:func:`name_lock`) for the whole
 job, so two processes never build the same name at once.
 """
@@ -97,8 +98,12 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
 
 
 def temp_sibling(final: Path, kind: str = "tmp") -> Path:
-    """A hidden name beside ``final`` that names this process: ``.NAME.KIND-PID-XXXXXXXX``."""
-    return final.parent / f".{final.name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    """A hidden name beside ``final`` that names this process: ``.NAME.KIND-PID.START-XXXXXXXX``
+    (``.NAME.KIND-PID-XXXXXXXX`` where the start time is unknown, see :func:`process_start`)."""
+    pid = os.getpid()
+    start = process_start(pid)
+    owner = f"{pid}.{start}" if start is not None else str(pid)
+    return final.parent / f".{final.name}.{kind}-{owner}-{uuid.uuid4().hex[:8]}"
 
 
 def file_records(folder: str | os.PathLike) -> dict[str, dict]:
@@ -125,16 +130,30 @@ def atomic_dir(final: Path, force: bool = False) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    old = None
-    if final.exists():
-        if not force:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise ConfigError(f"{final} already exists; pass --force to replace it")
-        old = temp_sibling(final, "old")
-        final.rename(old)
-    tmp.rename(final)
+    old = _rename_into_place(tmp, final, force)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _rename_into_place(tmp: Path, final: Path, force: bool) -> Path | None:
+    """Rename the complete ``tmp`` to ``final`` (an existing ``final`` to an ``old`` sibling first, with
+    ``force``); return that sibling. Any failure (refusal, a full disk, a crash of the rename) removes
+    ``tmp`` and puts the old version back, so nothing of the attempt stays."""
+    old = None
+    try:
+        if final.exists():
+            if not force:
+                raise ConfigError(f"{final} already exists; pass --force to replace it")
+            old = temp_sibling(final, "old")
+            final.rename(old)
+        tmp.rename(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and not final.exists():
+            with contextlib.suppress(OSError):  # else sweep_debris restores it later
+                old.rename(final)
+        raise
+    return old
 
 
 @contextlib.contextmanager
@@ -155,8 +174,9 @@ def atomic_file(final: str | os.PathLike) -> Iterator[Path]:
 
 
 # ---------------------------------------------------------------------------- debris
-# .NAME.tmp-PID-XXXXXXXX / .NAME.old-PID-XXXXXXXX (and the PID-less names older versions wrote)
-_DEBRIS = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?:(?P<pid>\d+)-)?[0-9a-f]{8}$")
+# .NAME.tmp-PID.START-XXXXXXXX / .NAME.old-PID.START-XXXXXXXX (and the START-less and PID-less names
+# older versions wrote)
+_DEBRIS = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?:(?P<pid>\d+)(?:\.(?P<start>\d+))?-)?[0-9a-f]{8}$")
 
 
 @dataclass(frozen=True)
@@ -167,10 +187,11 @@ class Debris:
     name: str  # the name it was written for
     kind: str
     pid: int | None  # the writing process (None: written by a version that did not record it)
+    start: int | None = None  # its start time (None: not recorded, see :func:`process_start`)
 
     @property
     def owner_alive(self) -> bool:
-        return self.pid is not None and pid_alive(self.pid)
+        return self.pid is not None and process_running(self.pid, self.start)
 
 
 def pid_alive(pid: int) -> bool:
@@ -188,6 +209,35 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def process_start(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks since boot (field 22 of Linux's ``/proc/PID/stat``),
+    or None where that cannot be read (another system, no such process, a hidden /proc).
+
+    With the pid it names one process instance: a pid is reused once its process is gone, the
+    pair is not, so a temporary folder of a dead writer is not taken for a live one's.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (OSError, ValueError):
+        return None
+    fields = stat[stat.rfind(")") + 1:].split()  # after the command name, which may hold spaces
+    try:
+        return int(fields[19])  # field 22 of the line; fields[0] is field 3
+    except (IndexError, ValueError):
+        return None
+
+
+def process_running(pid: int, start: int | None = None) -> bool:
+    """True when process ``pid`` is alive and, if its ``start`` time was recorded and the current
+    one can be read, is the same process (not a later one that was given the same pid)."""
+    if not pid_alive(pid):
+        return False
+    if start is None:
+        return True  # nothing to tell instances apart: today's answer
+    now = process_start(pid)
+    return now is None or now == start
+
+
 def find_debris(folder: str | os.PathLike) -> list[Debris]:
     """The temporary siblings in ``folder``, whoever owns them."""
     folder = Path(folder)
@@ -197,7 +247,8 @@ def find_debris(folder: str | os.PathLike) -> list[Debris]:
     for entry in sorted(folder.iterdir()):
         m = _DEBRIS.match(entry.name)
         if m:
-            found.append(Debris(entry, m["name"], m["kind"], int(m["pid"]) if m["pid"] else None))
+            found.append(Debris(entry, m["name"], m["kind"], int(m["pid"]) if m["pid"] else None,
+                                int(m["start"]) if m["start"] else None))
     return found
 
 
@@ -311,10 +362,20 @@ def _acquire(file: Path, create: bool = True, stamp: bool = True) -> int | None:
         os.close(fd)
         if not create:
             return -1
-    if stamp:  # the holder's pid, for the message another process shows
+    if stamp:
+        _stamp(fd, file)
+    return fd
+
+
+def _stamp(fd: int, file: Path) -> None:
+    """Write this process's pid into the held lock ``file``, for the message another process shows.
+    A full disk only loses that message: the lock is the ``flock``, not the file's content, so the
+    command goes on (and releasing still removes the file)."""
+    try:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
-    return fd
+    except OSError as exc:
+        logger.debug("could not write the pid into %s: %s", file, exc)
 
 
 def _release(file: Path, fd: int) -> None:

@@ -5,6 +5,7 @@ Layout of a complete run (written into a temporary folder and renamed into place
 
     config.json      every setting (defaults included), seed, versions, corpus name, path and
                      bow checksum, train document count, fit seconds, epochs, best epoch
+    config.sha256    config.json's own sha256 (``sha256sum -c`` reads it): an edit after saving shows
     model.pt         the model (TopicModel.save; the VAE's loads with torch.load(weights_only=True))
     history.csv      per epoch: epoch, train_loss, train_rec, train_kl, val_loss, val_rec, val_kl, seconds
     topic_word.npy   (K, V) float64, rows sum to 1
@@ -67,6 +68,14 @@ Z_MEAN_FILE = "z_mean.npy"
 Z_STD_FILE = "z_std.npy"
 TOPICS_FILE = "topics.csv"
 VOCAB_FILE = "vocab.json"
+CONFIG_DIGEST_FILE = "config.sha256"
+#: the arrays of a run, each checked against config.json when read (:meth:`Run.array`)
+ARRAY_FILES = (TOPIC_WORD_FILE, DOC_TOPIC_FILE, Z_MEAN_FILE, Z_STD_FILE)
+#: the arrays with one row per corpus document
+DOC_ARRAY_FILES = (DOC_TOPIC_FILE, Z_MEAN_FILE, Z_STD_FILE)
+#: the arrays whose rows are probability distributions (non-negative, summing to 1 within ROW_SUM_TOL)
+DISTRIBUTION_FILES = (TOPIC_WORD_FILE, DOC_TOPIC_FILE)
+ROW_SUM_TOL = 1e-3
 CHECKPOINT_FILE = "checkpoint.pt"
 CHECKPOINT_META = "run.json"
 TOP_WORDS_SAVED = 20
@@ -193,6 +202,22 @@ def stale_checkpoint(root: Path, name: str) -> bool:
     return config is not None and meta.get("attempt") in (None, config.get("attempt"))
 
 
+def checkpoint_problem(root: Path, name: str) -> str | None:
+    """Why ``name``'s checkpoint, which looks resumable (:func:`checkpoint_meta`), cannot be continued:
+    checkpoint.pt cannot be read (truncated, damaged) or its run.json names no model; None when it
+    can. Such a checkpoint holds nothing to recover, so the plain command starts over from it.
+    Reads the file with the model that wrote it (imports that model's library)."""
+    meta = checkpoint_meta(root, name)
+    if meta is None:
+        return None
+    try:
+        cls = model_class(str(meta.get("model")))
+    except ConfigError:
+        return f"{CHECKPOINT_META} names no known model ({meta.get('model')!r})"
+    problem = cls.checkpoint_problem(_checkpoint_dir(root, name) / CHECKPOINT_FILE)
+    return f"{CHECKPOINT_FILE} {problem}" if problem else None
+
+
 def tidy_runs_dir(root: Path, name: str | None = None) -> list[Path]:
     """Remove what killed commands left in the runs folder; return the removed paths.
 
@@ -267,8 +292,11 @@ def train_run(
     complete      RunError (exists)       RunError (complete)      trains, replaces it
     ============  ======================  =======================  ====================
 
-    A checkpoint is written after every epoch while training and removed once the run
-    is complete. Debris of killed commands is removed first.
+    A resumable checkpoint that cannot be read (:func:`checkpoint_problem`: truncated, damaged)
+    holds nothing to continue: ``resume`` refuses it in one line, the plain command trains in its
+    place (with a warning). A checkpoint is written after every epoch while training (not for a
+    run trained on from ``start_from``, which no command resumes) and removed once the run is
+    complete. Debris of killed commands is removed first.
 
     Raises:
         ConfigError: unknown model or setting, K out of range, a bad setting value.
@@ -304,7 +332,8 @@ def train_run(
         fit_kwargs = {"progress": progress}
         if start_from is not None:
             fit_kwargs["warm_start"] = True
-        if cls.supports_resume:
+        if cls.supports_resume and start_from is None:  # a derived run (merge, reduce, update) has no
+            # --resume, so a checkpoint of it would only block its name after a failure: none is written
             fit_kwargs.update(checkpoint=_start_checkpoint(root, name, model, all_params, corpus, attempt,
                                                            resume, main_process), resume=resume)
         fit_seconds = _fit(estimator, corpus, train_rows, fit_kwargs, root, name, resume)
@@ -317,6 +346,13 @@ def train_run(
         shutil.rmtree(_checkpoint_dir(root, name), ignore_errors=True)  # the run is complete
     logger.info("run %s written to %s (%.1fs of training)", name, root / name, fit_seconds)
     return Run.load(name, root)
+
+
+def check_training(corpus: Corpus, model: str, n_topics, params: dict) -> None:
+    """Raise the one-line error :func:`train_run` would raise for these settings before it writes
+    anything (unknown model, K out of range, a setting the model refuses), without training: for
+    commands that train several runs (``sweep``) and must refuse before the first."""
+    _make_estimator(model_class(model), model, _check_request(corpus, n_topics), params)
 
 
 def _check_request(corpus: Corpus, n_topics) -> int:
@@ -342,6 +378,10 @@ def _resume_or_start(cls, model: str, n_topics: int, name: str, root: Path, corp
                 raise RunError(f"run {name!r} is complete, there is nothing to resume; "
                                "pass --force to train it again or choose another --name")
             raise RunError(f"run {name!r} has no checkpoint in {root} to resume; train it without --resume")
+        problem = checkpoint_problem(root, name)
+        if problem:
+            raise RunError(f"the checkpoint of run {name!r} cannot be resumed: {problem}; it holds nothing to "
+                           "continue, run the same command without --resume to start over")
         _check_resume_matches(meta, name, model, n_topics, corpus)
         saved = dict(meta.get("params", {}))
         saved.pop("n_topics", None)
@@ -350,10 +390,21 @@ def _resume_or_start(cls, model: str, n_topics: int, name: str, root: Path, corp
         state = run_state(root, name)
         if state == COMPLETE:
             raise RunError(f"run {name!r} already exists in {root}; pass --force to replace it or choose another --name")
+        if state == RESUMABLE and _starts_over(root, name):
+            return params, uuid.uuid4().hex
         if state == RESUMABLE:
             raise RunError(f"run {name!r} was interrupted and can be continued: pass --resume to "
                            "continue it or --force to start over")
     return params, uuid.uuid4().hex
+
+
+def _starts_over(root: Path, name: str) -> bool:
+    """True (with a warning) when ``name``'s unfinished checkpoint cannot be continued
+    (:func:`checkpoint_problem`): the plain command then trains afresh in its place."""
+    problem = checkpoint_problem(root, name)
+    if problem:
+        logger.warning("the checkpoint of run %r cannot be resumed: %s; starting over", name, problem)
+    return problem is not None
 
 
 def _check_resume_matches(meta: dict, name: str, model: str, n_topics: int, corpus: Corpus) -> None:
@@ -481,10 +532,37 @@ def _write_run(estimator: TopicModel, corpus: Corpus, config: dict, final: Path,
             topics_table(topic_word, corpus.vocab, TOP_WORDS_SAVED).to_csv(tmp / TOPICS_FILE, index=False)
             (tmp / VOCAB_FILE).write_text(json.dumps(list(corpus.vocab), ensure_ascii=False))
             config["files"] = paths.file_records(tmp)
-            _write_json(tmp / CONFIG_FILE, config)  # last: its presence marks a complete run
+            write_config(tmp, config)  # last: its presence marks a complete run
     except OSError as exc:
         resumable = checkpoint_meta(root, final.name) is not None
         raise _write_error(f"write run {final.name!r}", root, exc, resumable) from None
+
+
+def write_config(folder: Path, config: dict) -> None:
+    """Write ``config.json`` into the run folder ``folder``, and before it ``config.sha256`` (its digest,
+    in ``sha256sum`` format): config.json decides what every array of the run must look like, so
+    :func:`config_digest_problem` must be able to tell when it was edited after the run was saved."""
+    data = json.dumps(config, indent=2, ensure_ascii=False, default=str).encode("utf-8")
+    (folder / CONFIG_DIGEST_FILE).write_text(f"{hashlib.sha256(data).hexdigest()}  {CONFIG_FILE}\n")
+    (folder / CONFIG_FILE).write_bytes(data)
+
+
+def config_digest_problem(folder: Path) -> str | None:
+    """Why ``config.json`` of the run folder ``folder`` is not the one that was saved (its sha256 is not
+    the one in ``config.sha256``), or None. A run saved before config.json had a digest (no
+    config.sha256) has nothing to compare with: None."""
+    try:
+        recorded = (folder / CONFIG_DIGEST_FILE).read_text().split()[:1]
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        return f"{CONFIG_DIGEST_FILE} cannot be read: {exc}"
+    try:
+        same = recorded == [paths.sha256_file(folder / CONFIG_FILE)]
+    except OSError as exc:
+        return f"{CONFIG_FILE} cannot be read: {exc}"
+    return None if same else (f"{CONFIG_FILE} was changed after the run was saved: its sha256 is not the one "
+                              f"in {CONFIG_DIGEST_FILE}")
 
 
 def _write_error(what: str, root: Path, exc: OSError, resumable: bool = False) -> RunError:
@@ -519,8 +597,10 @@ class Run:
         self.config = config
 
     @classmethod
-    def load(cls, name: str, runs_dir: str | Path | None = None) -> "Run":
-        """Open ``<runs_dir>/<name>``; :class:`RunError` naming the runs there when it is missing or incomplete."""
+    def load(cls, name: str, runs_dir: str | Path | None = None, check: bool = True) -> "Run":
+        """Open ``<runs_dir>/<name>``; :class:`RunError` naming the runs there when it is missing or incomplete,
+        and (``check``) when its config.json was edited after it was saved or an array file's shape contradicts
+        it (:meth:`problems`; ``topicvae verify`` passes False to list every problem itself)."""
         paths.check_name(name, "run name")
         root = paths.runs_dir(runs_dir)
         folder = root / name
@@ -537,20 +617,79 @@ class Run:
         problem = _config_problem(config)
         if problem:
             raise damaged(name, root, f"config.json {problem}")
-        return cls(folder, config)
+        run = cls(folder, config)
+        problems = run.problems() if check else []
+        if problems:
+            raise damaged(name, root, problems[0])
+        return run
 
     def array(self, fname: str, required: bool = True, mmap_mode: str | None = None) -> np.ndarray | None:
-        """The array file ``fname`` of the run (None when missing and not ``required``);
-        :class:`RunError` when it is missing or cannot be read."""
+        """The array file ``fname`` of the run (None when missing and not ``required``); :class:`RunError`
+        when it is missing, cannot be read, or its shape or values contradict the run (:meth:`array_problem`)."""
         file = self.path / fname
         if not file.is_file():
             if required:
                 raise damaged(self.name, self.path.parent, f"{fname} is missing")
             return None
         try:
-            return np.load(file, allow_pickle=False, mmap_mode=mmap_mode)
+            array = np.load(file, allow_pickle=False, mmap_mode=mmap_mode)
         except (OSError, ValueError, EOFError) as exc:
             raise damaged(self.name, self.path.parent, f"{fname} cannot be read: {exc}") from None
+        problem = self.array_problem(fname, array)
+        if problem:
+            raise damaged(self.name, self.path.parent, problem)
+        return array
+
+    def problems(self, values: bool = False) -> list[str]:
+        """Every way the run's files contradict its config.json: config.json edited after the run was saved
+        (:func:`config_digest_problem`), an array file whose shape, read from its header alone, does not fit
+        (:meth:`shape_problem`), and with ``values`` an array whose values cannot be right (each array read
+        once, memory-mapped). Without ``values`` it reads a few hundred bytes: :meth:`load` runs it on every
+        open. Missing and unreadable files are left to the readers (and to ``verify``'s digests)."""
+        found = [config_digest_problem(self.path)]
+        for fname in ARRAY_FILES:
+            if values:
+                try:
+                    self.array(fname, required=False, mmap_mode="r")
+                except RunError as exc:
+                    found.append(exc.problem)
+            else:
+                shape = npy_shape(self.path / fname)
+                found.append(None if shape is None else self.shape_problem(fname, shape))
+        return [p for p in found if p]
+
+    def array_problem(self, fname: str, array: np.ndarray) -> str | None:
+        """What makes ``array``, read from the run's file ``fname``, contradict the run: its shape
+        (:meth:`shape_problem`), else its values (:func:`value_problem`); None when it fits."""
+        if fname not in ARRAY_FILES:
+            return None
+        return self.shape_problem(fname, array.shape) or value_problem(fname, array)
+
+    def shape_problem(self, fname: str, shape: tuple) -> str | None:
+        """Why ``shape`` cannot be the shape of the run's array file ``fname``, or None: topic_word is
+        (K, V), the per-document arrays (n_docs, K), with K, V and n_docs from config.json (a count it does
+        not record is not checked; n_docs then comes from doc_topic.npy, so the others agree with it)."""
+        k = self.n_topics
+        if fname == TOPIC_WORD_FILE:
+            v = _count(self.config.get("n_words"))
+            want, has = (k, v), f"K = {k} topics" + (f" over {v} words" if v is not None else "")
+        elif fname in DOC_ARRAY_FILES:
+            n = self._n_docs()
+            want, has = (n, k), (f"{n} documents and " if n is not None else "") + f"K = {k} topics"
+        else:
+            return None
+        if len(shape) == 2 and all(w is None or w == s for w, s in zip(want, shape)):
+            return None
+        return f"{fname} has shape {tuple(int(s) for s in shape)} but the run has {has}"
+
+    def _n_docs(self) -> int | None:
+        """The number of corpus documents the run holds rows for: config.json's n_docs, else the rows
+        in doc_topic.npy's header (None when neither says)."""
+        n = _count(self.config.get("n_docs"))
+        if n is None:
+            shape = npy_shape(self.path / DOC_TOPIC_FILE)
+            n = int(shape[0]) if shape else None
+        return n
 
     @property
     def model_name(self) -> str:
@@ -656,6 +795,52 @@ def damaged(name: str, root: Path, problem: str) -> RunError:
     return error
 
 
+def npy_shape(file: Path) -> tuple | None:
+    """The shape in the header of the .npy ``file``, read without its data; None when the file is missing
+    or its header cannot be read (reading the array then says why)."""
+    try:
+        with open(file, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            return tuple(read(f)[0])
+    except (OSError, ValueError, EOFError, SyntaxError):
+        return None
+
+
+def value_problem(fname: str, array: np.ndarray) -> str | None:
+    """Why the values of the run's 2-D array ``fname`` cannot be right, or None: every array holds finite
+    real numbers; the rows of topic_word and doc_topic are distributions (non-negative, summing to 1
+    within :data:`ROW_SUM_TOL`) and z_std is non-negative. Reads a (memory-mapped) array in blocks of
+    rows, so a large one is never copied whole."""
+    if array.dtype.kind not in "fiu":
+        return f"{fname} holds {array.dtype} values, not numbers"
+    step = max(1, (1 << 20) // max(1, array.shape[1]))
+    for start in range(0, array.shape[0], step):
+        problem = _block_problem(fname, np.asarray(array[start:start + step], dtype=np.float64), start)
+        if problem:
+            return problem
+    return None
+
+
+def _block_problem(fname: str, block: np.ndarray, start: int) -> str | None:
+    """:func:`value_problem` for the rows ``start``… of ``fname`` in ``block``."""
+    if not np.isfinite(block).all():
+        return f"{fname} holds values that are not finite (NaN or infinite)"
+    if fname in (*DISTRIBUTION_FILES, Z_STD_FILE) and (block < 0).any():
+        return f"{fname} holds negative values"
+    if fname in DISTRIBUTION_FILES:
+        sums = block.sum(axis=1)
+        bad = np.flatnonzero(np.abs(sums - 1) > ROW_SUM_TOL)
+        if bad.size:
+            return f"row {start + bad[0]} of {fname} sums to {sums[bad[0]]:.6g}, not 1"
+    return None
+
+
+def _count(value) -> int | None:
+    """``value`` when it is a count (a non-negative int) as config.json records them, else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
 def _config_problem(config) -> str | None:
     """What makes a parsed config.json unusable, or None."""
     if not isinstance(config, dict):
@@ -666,6 +851,13 @@ def _config_problem(config) -> str | None:
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         return f"has no valid n_topics (n_topics={k!r})"
     return None
+
+
+def discard_run(run: Run) -> None:
+    """Remove ``run``'s folder, under its name's lock: a command that wrote the run and then failed
+    at its own last step (merge's labels, update's drift report) leaves no half-done run behind."""
+    with paths.name_lock(run.path.parent, run.name, "run"):
+        shutil.rmtree(run.path, ignore_errors=True)
 
 
 def list_runs(runs_dir: str | Path | None = None) -> list[dict]:

@@ -151,15 +151,16 @@ def update_run(run_name: str, source: str, name: str, *, fmt: str | None = None,
     train_rows, replay_rows = training_rows(old, corpus, replay, int(params.get("seed", model.seed) or 0))
     extra = {"derived_from": source_run.name,
              "update": _update_record(source_run, old, new, source, replay, train_rows, replay_rows)}
+    run = None
     try:
         run = runs.train_run(corpus, source_run.model_name, source_run.n_topics, name=name, runs_dir=root_runs,
                              force=force, progress=progress, start_from=model, train_rows=train_rows,
                              config_extra=extra, **{k: getattr(model, k) for k in (model.epochs_setting, *params)})
-    except BaseException:  # nothing half-made stays: the corpus and any checkpoint go
-        _discard(corpus, root_runs, name)
+        drift = drift_report(source_run, run, old.n_docs)
+        write_drift(run, drift)
+    except BaseException:  # nothing half-made stays: the corpus, any checkpoint and a run without its report go
+        _discard(corpus, root_runs, name, run)
         raise
-    drift = drift_report(source_run, run, old.n_docs)
-    write_drift(run, drift)
     log.info("update %s -> %s in %.1fs", source_run.name, name, time.perf_counter() - t0)
     return UpdateResult(run=run, corpus=corpus, new=new, drift=drift)
 
@@ -371,10 +372,13 @@ def _update_record(run: runs.Run, old: Corpus, new: NewDocuments, source: str, r
             "trained_documents": int(len(train_rows)), "batch_column": BATCH_COLUMN}
 
 
-def _discard(corpus: Corpus, root_runs: Path, name: str) -> None:
-    """Remove what a failed or interrupted update wrote: its corpus and the run's checkpoint."""
+def _discard(corpus: Corpus, root_runs: Path, name: str, run: runs.Run | None = None) -> None:
+    """Remove what a failed or interrupted update wrote: its corpus, the run's checkpoint and the
+    run itself when it was written (``run``)."""
     if corpus.path is not None:
         shutil.rmtree(corpus.path, ignore_errors=True)
+    if run is not None:
+        runs.discard_run(run)
     if runs.run_state(root_runs, name) != runs.COMPLETE:
         shutil.rmtree(root_runs / f".{name}.checkpoint", ignore_errors=True)
 

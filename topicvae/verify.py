@@ -1,7 +1,9 @@
 """``topicvae verify``: check corpora and runs against what they record, and find debris.
 
 A corpus records the sha256 (and size) of its files in ``manifest.json``; a run records
-the size and sha256 of each file in ``config.json`` (``files``). Everything else in the
+the size and sha256 of each file in ``config.json`` (``files``), config.json's own in
+``config.sha256``, and its arrays must fit config.json (shapes, finite values, rows that are
+distributions: :meth:`topicvae.runs.Run.problems`). Everything else in the
 two folders is one of: a resumable checkpoint of an unfinished training, or debris left
 by a killed command (temporary folders of dead processes, checkpoint folders that cannot
 be resumed or belong to a finished run, lock files nobody holds). Only debris is ever
@@ -48,7 +50,7 @@ class Finding:
 def verify(names: list[str] | None = None, corpora_dir=None, runs_dir=None, clean: bool = False) -> list[Finding]:
     """Check every corpus and run (or those in ``names``) and the debris around them.
 
-    With ``clean``, debris and orphaned checkpoints are removed (each under the lock of
+    With ``clean``, debris and orphaned or unreadable checkpoints are removed (each under the lock of
     its name, so nothing that is being written is touched).
     """
     corpora_root, runs_root = paths.corpora_dir(corpora_dir), paths.runs_dir(runs_dir)
@@ -99,34 +101,49 @@ def check_corpus(root: Path, name: str) -> Finding:
 
 # ---------------------------------------------------------------------------- runs
 def check_run(root: Path, name: str, corpora_root: Path) -> Finding:
+    """A run: config.json as saved (config.sha256), every array's shape and values as config.json says
+    (:meth:`topicvae.runs.Run.problems`: the checks every command makes when it reads them), every file
+    as config.json's digests record, the files written later readable, its corpus unchanged. A damaged
+    run's line lists every problem found."""
     folder = root / name
     if not (folder / runs.CONFIG_FILE).is_file():
         return Finding("run", name, DAMAGED, "no config.json: not a complete run; train it again", folder)
     try:
-        run = runs.Run.load(name, root)
+        run = runs.Run.load(name, root, check=False)
     except TopicVAEError as exc:
         return Finding("run", name, DAMAGED, _problem(exc), folder)
-    records = run.config.get("files")
-    if isinstance(records, dict):
-        for fname, rec in records.items():
-            rec = rec if isinstance(rec, dict) else {}
-            problem = _file_problem(folder / fname, rec.get("sha256"), rec.get("bytes"))
-            if problem:
-                return Finding("run", name, DAMAGED, problem, folder)
-        checked = "files match their checksums"
-    else:  # a run written before checksums were recorded: at least every file must read
-        try:
-            run.topic_word, run.doc_topic, run.vocab, run.topics  # noqa: B018 (each read checks a file)
-        except TopicVAEError as exc:
-            return Finding("run", name, DAMAGED, _problem(exc), folder)
-        checked = "files read (no checksums recorded: written by an older version)"
-    edited = _edited_files_problem(run)
-    if edited:
-        return Finding("run", name, DAMAGED, edited, folder)
+    problems = run.problems(values=True) + _recorded_files_problems(run) + [_edited_files_problem(run)]
+    problems = [p for p in dict.fromkeys(problems) if p]
+    if problems:
+        return Finding("run", name, DAMAGED, "; ".join(problems), folder)
     stale = _corpus_problem(run, corpora_root)
     if stale:
         return Finding("run", name, STALE, stale, folder)
-    return Finding("run", name, OK, checked, folder)
+    return Finding("run", name, OK, _run_checked(run), folder)
+
+
+def _recorded_files_problems(run: runs.Run) -> list[str]:
+    """The files that differ from the size and sha256 config.json's ``files`` records; for a run written
+    before those were recorded, the first file that cannot be read."""
+    records = run.config.get("files")
+    if not isinstance(records, dict):  # at least every file must read
+        try:
+            run.topic_word, run.doc_topic, run.vocab, run.topics  # noqa: B018 (each read checks a file)
+        except TopicVAEError as exc:
+            return [_problem(exc)]
+        return []
+    found = [_file_problem(run.path / fname, (rec if isinstance(rec, dict) else {}).get("sha256"),
+                           (rec if isinstance(rec, dict) else {}).get("bytes")) for fname, rec in records.items()]
+    return [p for p in found if p]
+
+
+def _run_checked(run: runs.Run) -> str:
+    """What the line of a run found OK says was checked (and what a run of an older version could not be)."""
+    checked = ("files match their checksums" if isinstance(run.config.get("files"), dict)
+               else "files read (no checksums recorded: written by an older version)")
+    if not (run.path / runs.CONFIG_DIGEST_FILE).is_file():
+        checked += f"; no {runs.CONFIG_DIGEST_FILE} (written by an older version): edits of config.json go unseen"
+    return checked
 
 
 def _edited_files_problem(run: runs.Run) -> str | None:
@@ -198,9 +215,14 @@ def _checkpoint_finding(root: Path, name: str, ckpt_dir: Path) -> Finding:
         return Finding("checkpoint", name, DEBRIS, f"{ckpt_dir} holds no checkpoint to resume", ckpt_dir,
                        removable=True, lock=(root, name))
     meta = runs.checkpoint_meta(root, name) or {}
+    command = (f"topicvae train {meta.get('corpus')} --model {meta.get('model')} "
+               f"--topics {meta.get('params', {}).get('n_topics')} --name {name}")
+    problem = runs.checkpoint_problem(root, name)
+    if problem:  # nothing to continue: the plain command starts over in its place
+        return Finding("checkpoint", name, DAMAGED, f"{problem}, so there is nothing to continue; start over with: "
+                       f"{command} (without --resume)", ckpt_dir, removable=True, lock=(root, name))
     return Finding("checkpoint", name, INCOMPLETE,
-                   f"training stopped before the end; continue it with: topicvae train {meta.get('corpus')} "
-                   f"--model {meta.get('model')} --topics {meta.get('params', {}).get('n_topics')} --name {name} "
+                   f"training stopped before the end; continue it with: {command} "
                    "--resume (or train it again with --force)", ckpt_dir)
 
 

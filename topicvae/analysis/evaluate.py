@@ -52,6 +52,17 @@ def number(v) -> float | None:
 
 
 # ---------------------------------------------------------------------------- the reference documents
+def reference_corpus(reference: str, corpora_dir=None) -> Corpus | None:
+    """The corpus ``reference`` names (None for ``test`` and ``train``, the run's own documents);
+    :class:`ConfigError` when it names none. Commands check it before they train (``sweep``)."""
+    if reference in ("test", "train"):
+        return None
+    try:
+        return Corpus.load(reference, corpora_dir)
+    except CorpusError as exc:
+        raise ConfigError(f"--reference must be test, train or a corpus name: {exc}") from exc
+
+
 def _reference_bow(run, corpus: Corpus, reference: str, corpora_dir) -> tuple[sp.csr_matrix, str, Corpus, np.ndarray]:
     """The reference documents as counts over the run's vocabulary, with a label saying which."""
     if reference in ("test", "train"):
@@ -60,10 +71,7 @@ def _reference_bow(run, corpus: Corpus, reference: str, corpora_dir) -> tuple[sp
         if len(rows) == 0:
             rows, label = corpus.split_rows("train"), "train (the corpus has no test split)"
         return corpus.bow[rows], label, corpus, rows
-    try:
-        ref = Corpus.load(reference, corpora_dir)
-    except CorpusError as exc:
-        raise ConfigError(f"--reference must be test, train or a corpus name: {exc}") from exc
+    ref = reference_corpus(reference, corpora_dir)
     index = {w: j for j, w in enumerate(ref.vocab)}
     pairs = [(index[w], j) for j, w in enumerate(run.vocab) if w in index]
     if not pairs:

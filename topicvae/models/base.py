@@ -63,6 +63,12 @@ class TopicModel(ABC):
         """Every setting, JSON-ready (tuples as lists)."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in ((k, getattr(self, k)) for k in self.param_names())}
 
+    @classmethod
+    def checkpoint_problem(cls, path: Path) -> str | None:
+        """Why the checkpoint file ``path`` written by ``fit(checkpoint=)`` cannot be resumed
+        (unreadable, another format), or None (default: models without checkpoints have nothing to check)."""
+        return None
+
     def check_params(self) -> None:
         """Raise :class:`~topicvae.errors.ConfigError` naming the first setting that cannot work (default: none)."""
 

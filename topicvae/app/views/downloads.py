@@ -3,7 +3,6 @@
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 
 from topicvae import representation as representations
@@ -16,9 +15,8 @@ from topicvae.runs import DOC_TOPIC_FILE, Z_MEAN_FILE, Z_STD_FILE
 
 def documents_csv(run, corpus, labels: list[str]) -> bytes:
     """The document-vector CSV, made by the export module (streamed in chunks to a temporary file)."""
-    def mmap(fname):
-        f = run.path / fname
-        return np.load(f, mmap_mode="r", allow_pickle=False) if f.is_file() else None
+    def mmap(fname):  # checked against the run like every array it reads (RunError shown on the page)
+        return run.array(fname, required=fname == DOC_TOPIC_FILE, mmap_mode="r")
 
     with tempfile.TemporaryDirectory(prefix="topicvae-download-") as tmp:
         out = Path(tmp) / "documents.csv"

@@ -39,7 +39,7 @@ from ..base import TopicModel
 from .networks import (EVAL_BATCH, LIKELIHOODS, CSRBatches, NVDMNet, ProdLDANet, TopicVAE, embedding_clusters,
                        PPMI_CONTEXT_SMOOTHING, eval_batches, ppmi_embeddings, without_retired)
 from . import distributed
-from .trainer import TrainSettings, evaluate, load_checkpoint, train
+from .trainer import TrainSettings, checkpoint_problem, evaluate, load_checkpoint, train
 
 logger = logging.getLogger(__name__)
 
@@ -343,6 +343,11 @@ class VAETopicModel(TopicModel):
         return np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
     # ---------------------------------------------------------------- fitting
+    @classmethod
+    def checkpoint_problem(cls, path: Path) -> str | None:
+        """See :func:`.trainer.checkpoint_problem`."""
+        return checkpoint_problem(path)
+
     def fit(self, X, *, progress: bool = False, checkpoint: str | Path | None = None, resume: bool = False,
             warm_start: bool = False) -> "VAETopicModel":
         """Train on ``X`` (csr_matrix, n_docs × n_words counts).

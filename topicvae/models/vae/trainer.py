@@ -347,6 +347,29 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
         raise RunError(f"checkpoint {path} cannot be read ({exc}); train again without resume") from exc
 
 
+def checkpoint_problem(path: str | os.PathLike) -> str | None:
+    """Why the checkpoint file at ``path`` cannot be continued from, in words (it cannot be read:
+    truncated, damaged, not a checkpoint; or it has another format), or None when it can.
+
+    Such a checkpoint holds nothing to resume, so ``train`` starts over instead of asking for
+    ``--resume`` (see :func:`topicvae.runs.checkpoint_problem`).
+    """
+    try:
+        ckpt = load_checkpoint(path)
+    except RunError as exc:
+        return f"cannot be read (truncated or damaged: {_first_sentence(exc.__cause__ or exc)})"
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+        found = ckpt.get("format") if isinstance(ckpt, dict) else type(ckpt).__name__
+        return f"has format {found!r}, not {CHECKPOINT_FORMAT}"
+    return None
+
+
+def _first_sentence(exc: BaseException) -> str:
+    """The gist of an error from a reader (torch's run on for several sentences of advice)."""
+    text = str(exc).strip()
+    return text.splitlines()[0].split(". ")[0] if text else type(exc).__name__
+
+
 class _Checkpointer:
     """Writes the loop's states to one checkpoint file (on the main process), each epoch once."""
 
