@@ -237,3 +237,39 @@ def test_a_bad_sweep_setting_is_refused_before_anything_is_made(what, command, w
     assert one_error_line(code, err), f"{what}:\n{err}"
     assert not (ws / "sw").exists(), f"{what}: the output folder was made"
     assert snapshot(ws) == before, f"{what}: the workspace changed"
+
+
+# ---------------------------------------------------------------------------- an interrupted quickstart
+QUICKSTART = "quickstart --topics 3 --epochs 3 --out {ws}/exports"
+
+
+def test_an_interrupted_quickstart_is_taken_up_by_the_plain_command(ws, monkeypatch, capsys):
+    """Ctrl-C in quickstart's training leaves its corpus and a checkpoint; the same command again
+    continues from them (no --force) and ends with the exports; a third time it refuses to replace them."""
+    from test_runs import interrupt_in_epoch
+
+    real = interrupt_in_epoch(monkeypatch, 2)
+    code, _, err = run_cli(argv_for(QUICKSTART, ws), capsys)
+    assert code not in (0, None) and "interrupted" in err
+    assert (ws / "corpora" / "sample").is_dir() and not (ws / "exports").exists()
+    monkeypatch.setattr(trainer._Loop, "run_epoch", real)
+    code, out, err = run_cli(argv_for(QUICKSTART, ws), capsys)
+    assert code == 0, err
+    assert "using corpus 'sample', the built-in sample an earlier quickstart ingested" in out
+    assert "continuing an earlier quickstart's checkpoint" in out
+    assert (ws / "exports" / "sample-prodlda-k3-documents.csv").is_file()
+    code, _, err = run_cli(argv_for(QUICKSTART, ws), capsys)
+    assert code not in (0, None) and "sample-prodlda-k3-documents.csv" in err and "--force" in err
+
+
+def test_a_quickstart_whose_exports_were_removed_uses_its_corpus_and_run(ws, capsys):
+    code, _, err = run_cli(argv_for(QUICKSTART, ws), capsys)
+    assert code == 0, err
+    config = (ws / "runs" / "sample-prodlda-k3" / "config.json").read_bytes()
+    for f in (ws / "exports").iterdir():
+        f.unlink()
+    code, out, err = run_cli(argv_for(QUICKSTART, ws), capsys)
+    assert code == 0, err
+    assert "using run 'sample-prodlda-k3', trained by an earlier quickstart" in out
+    assert (ws / "runs" / "sample-prodlda-k3" / "config.json").read_bytes() == config  # not retrained
+    assert (ws / "exports" / "sample-prodlda-k3-topics.csv").is_file()

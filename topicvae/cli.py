@@ -303,9 +303,26 @@ def _args_quickstart(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def _quickstart_outputs(args) -> tuple[str, Path, Path]:
-    """The run name and the two export files of a quickstart, once its names and folders are checked
-    and (without ``--force``) nothing of those names is there: it touches nothing before."""
+@dataclass
+class _QuickstartPlan:
+    """What a quickstart makes and what it takes up from an earlier, interrupted quickstart."""
+
+    run: str
+    docs_csv: Path
+    topics_csv: Path
+    reuse_corpus: bool = False  # the corpus an earlier quickstart ingested from builtin:sample
+    run_state: str = "nothing"  # runs.NOTHING: train; RESUMABLE: continue its checkpoint; COMPLETE: use it
+
+
+def _quickstart_plan(args) -> _QuickstartPlan:
+    """The names, files and steps of a quickstart, once its names and folders are checked; it touches
+    nothing before.
+
+    Without ``--force`` it replaces nothing: the corpus and run an earlier quickstart of the same name
+    and K left (it was interrupted, or its exports were moved) are taken up where they stand (the
+    corpus if ingested from builtin:sample, the run if trained on it with K topics, its checkpoint
+    continued); anything else of those names is refused, and so are existing export files.
+    """
     from .errors import ConfigError
     from .paths import check_name, check_output_path, corpora_dir, runs_dir, workspace_folders
     from .runs import NOTHING, default_run_name, run_state
@@ -313,39 +330,91 @@ def _quickstart_outputs(args) -> tuple[str, Path, Path]:
     check_name(args.name, "corpus name")
     run = check_name(default_run_name(args.name, "prodlda", args.topics), "run name")
     out = Path(args.out)
-    docs_csv, topics_csv = out / f"{run}-documents.csv", out / f"{run}-topics.csv"
-    for file in (docs_csv, topics_csv):
+    plan = _QuickstartPlan(run, out / f"{run}-documents.csv", out / f"{run}-topics.csv")
+    for file in (plan.docs_csv, plan.topics_csv):
         check_output_path(file, workspace_folders(args.corpora_dir, args.runs_dir), new_folders=True)
+    if args.force:
+        return plan
     corpus_path, run_path = corpora_dir(args.corpora_dir) / args.name, runs_dir(args.runs_dir) / run
-    there = [f"corpus {args.name!r} ({corpus_path})"] if corpus_path.exists() else []
-    if run_path.exists() or run_state(args.runs_dir, run) != NOTHING:  # (a resumable checkpoint too)
-        there.append(f"run {run!r} ({run_path})")
-    there += [str(f) for f in (docs_csv, topics_csv) if f.exists()]
-    if there and not args.force:
+    there = []
+    if corpus_path.exists():
+        plan.reuse_corpus = _made_by_quickstart_corpus(args)
+        there += [] if plan.reuse_corpus else [f"corpus {args.name!r} ({corpus_path})"]
+    state = run_state(args.runs_dir, run)
+    if run_path.exists() or state != NOTHING:
+        ours = plan.reuse_corpus and _made_by_quickstart_run(args, run, state)
+        plan.run_state = state if ours else NOTHING
+        there += [] if ours else [f"run {run!r} ({run_path})"]
+    there += [str(f) for f in (plan.docs_csv, plan.topics_csv) if f.exists()]
+    if there:
         raise ConfigError(f"quickstart would replace {', '.join(there)}; pass --force to replace "
                           f"{'it' if len(there) == 1 else 'them'}, or --name NAME for a corpus and run of another name")
-    return run, docs_csv, topics_csv
+    return plan
+
+
+def _made_by_quickstart_corpus(args) -> bool:
+    """Whether corpus ``args.name`` is the built-in sample as quickstart ingests it (an earlier quickstart's)."""
+    from .corpus import read_manifest
+    from .errors import TopicVAEError
+
+    try:
+        return read_manifest(args.name, args.corpora_dir).get("source", {}).get("path") == "builtin:sample"
+    except (TopicVAEError, AttributeError):
+        return False
+
+
+def _made_by_quickstart_run(args, run: str, state: str) -> bool:
+    """Whether run ``run`` (in ``state``) is quickstart's: ProdLDA with ``args.topics`` topics on corpus
+    ``args.name``, complete or with a checkpoint to continue."""
+    from .errors import TopicVAEError
+    from .paths import runs_dir
+    from .runs import COMPLETE, RESUMABLE, Run, checkpoint_meta
+
+    try:
+        if state == COMPLETE:
+            config = Run.load(run, args.runs_dir).config
+        elif state == RESUMABLE:
+            config = checkpoint_meta(runs_dir(args.runs_dir), run) or {}
+            config = {**config, "n_topics": config.get("n_topics", config.get("params", {}).get("n_topics"))}
+        else:
+            return False
+    except TopicVAEError:
+        return False
+    return (config.get("model") == "prodlda" and config.get("n_topics") == args.topics
+            and config.get("corpus") == args.name)
 
 
 def cmd_quickstart(args) -> int:
     from .analysis.evaluate import evaluate_run, format_metrics
+    from .corpus import Corpus
     from .export import export_run
     from .ingestion import ingest
-    from .runs import format_topics, train_run
+    from .runs import COMPLETE, RESUMABLE, Run, format_topics, train_run
 
-    run_name, docs_csv, topics_csv = _quickstart_outputs(args)
+    plan = _quickstart_plan(args)
     quiet = args.quiet
-    print("1/4 ingesting the built-in sample (Lee news articles + Wikipedia sections shipped with gensim)")
-    corpus = ingest("builtin:sample", args.name, corpora_dir=args.corpora_dir, force=args.force, progress=not quiet)
-    print(describe_ingest(corpus))
-    print(f"\n2/4 training ProdLDA with {args.topics} topics")
-    epochs = {"epochs": args.epochs} if args.epochs is not None else {}
-    run = train_run(corpus, "prodlda", args.topics, name=run_name, runs_dir=args.runs_dir, force=args.force,
-                    progress=not quiet, seed=0, **epochs)
+    if plan.reuse_corpus:
+        print(f"1/4 using corpus {args.name!r}, the built-in sample an earlier quickstart ingested")
+        corpus = Corpus.load(args.name, args.corpora_dir)
+    else:
+        print("1/4 ingesting the built-in sample (Lee news articles + Wikipedia sections shipped with gensim)")
+        corpus = ingest("builtin:sample", args.name, corpora_dir=args.corpora_dir, force=args.force, progress=not quiet)
+        print(describe_ingest(corpus))
+    if plan.run_state == COMPLETE:
+        print(f"\n2/4 using run {plan.run!r}, trained by an earlier quickstart")
+        run = Run.load(plan.run, args.runs_dir)
+    else:
+        resume = plan.run_state == RESUMABLE
+        print(f"\n2/4 training ProdLDA with {args.topics} topics"
+              + (" (continuing an earlier quickstart's checkpoint)" if resume else ""))
+        epochs = {"epochs": args.epochs} if args.epochs is not None else {}
+        run = train_run(corpus, "prodlda", args.topics, name=plan.run, runs_dir=args.runs_dir, force=args.force,
+                        resume=resume, progress=not quiet, seed=0, **epochs)
     print(format_topics(run, 8))
     print("\n3/4 evaluating")
     print(format_metrics(evaluate_run(run, corpora_dir=args.corpora_dir)))
     print("\n4/4 exporting")
+    docs_csv, topics_csv = plan.docs_csv, plan.topics_csv
     docs_csv.parent.mkdir(parents=True, exist_ok=True)
     export_run(run, docs_csv, args.corpora_dir, topics_out=topics_csv)
     dirs = "".join(f" --{flag} {value}" for flag, value in (("corpora-dir", args.corpora_dir),
