@@ -22,8 +22,13 @@ def requested() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
+#: whether this module joined the process group (and so leaves it in :func:`finish`)
+_joined = False
+
+
 def init(device: torch.device) -> None:
     """Join the process group torchrun describes in the environment (once per process)."""
+    global _joined
     import torch.distributed as dist
 
     if dist.is_initialized() or not requested():
@@ -32,6 +37,25 @@ def init(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
     dist.init_process_group(backend=backend)
+    _joined = True
+
+
+def finish() -> None:
+    """Leave the process group :func:`init` joined, once every process has finished training.
+
+    Rank 0 goes on alone (θ of every document, the run folder) while the other processes exit; a
+    process that exited still holding the group could abort in the group's teardown (gloo) while
+    rank 0 works, and take the whole torchrun job down with it.
+    """
+    global _joined
+    if not _joined:
+        return
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+    _joined = False
 
 
 def active() -> bool:

@@ -394,6 +394,7 @@ class VAETopicModel(TopicModel):
             result = train(net, X, X_val, self._train_settings(*self._epoch_plan(X, train_rows)), device, checkpoint=checkpoint,
                            resume_from=ckpt, progress=progress, desc=self.name, train_rows=rows,
                            extra={"model": self.name, "params": self.get_params(), "n_words": n_words})
+        distributed.finish()  # the other processes exit; this one (rank 0) goes on alone
         self.net_ = net.eval()
         self.n_words_ = n_words
         self.history_ = [dict(zip(result.history, values)) for values in zip(*result.history.values())]
