@@ -129,6 +129,26 @@ def test_multicore_trains_with_history(synthetic):
     np.testing.assert_allclose(model.transform(X[:20]).sum(axis=1), 1.0)
 
 
+def test_threads_limit_blas_and_leave_the_model_the_same(synthetic, fitted):
+    """``threads``, the running setting every model takes, limits BLAS's threads while inferring (and
+    fitting); the topics and θ stay the same."""
+    from threadpoolctl import threadpool_info
+
+    X, _, _ = synthetic
+    one = LDA(K, passes=10, chunksize=100, seed=0, history_docs=500, threads=1).fit(X, progress=False)
+    np.testing.assert_allclose(one.topic_word_, fitted.topic_word_, rtol=1e-5, atol=1e-8)
+    seen, real = [], one.model_.inference
+
+    def inference(*args, **kwargs):
+        seen.extend(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
+        return real(*args, **kwargs)
+
+    one.model_.inference = inference
+    np.testing.assert_allclose(one.transform(X[:50]), fitted.transform(X[:50]), rtol=1e-5, atol=1e-8)
+    assert seen and set(seen) == {1}
+    assert one.get_params()["threads"] == 1
+
+
 @pytest.mark.parametrize(
     "settings",
     [dict(n_topics=0), dict(passes=0), dict(alpha="auto", workers=2), dict(alpha="flat"),

@@ -503,7 +503,7 @@ TRAIN_FLAGS = {
     "val_fraction": ("--val-fraction", _finite, "share of training documents held out for early stopping (VAE; default 0.1)"),
     "kl_warmup": ("--kl-warmup", int, "epochs over which the KL weight rises from 0 to 1 (VAE; default 0)"),
     "clip_norm": ("--clip-norm", _finite, "gradient-norm clipping, 0 off (VAE; default 5)"),
-    "threads": ("--threads", int, "torch CPU threads (VAE; default: torch's)"),
+    "threads": ("--threads", int, "CPU threads of the fit: torch's (VAE) or BLAS's (LDA) (default: the library's)"),
     "device": ("--device", str, "auto, cpu or cuda (VAE; default auto)"),
     "passes": ("--passes", int, "passes over the corpus (LDA; default 10)"),
     "iterations": ("--iterations", int, "inference iterations per document (LDA; default 50)"),

@@ -110,6 +110,8 @@ class LDA(TopicModel):
         chunksize: documents per online update (and per inference batch).
         workers: 1 trains ``LdaModel``; more trains ``LdaMulticore`` with that many
             worker processes (use at most the number of physical cores minus one).
+        threads: the BLAS threads of each process while fitting and inferring (None: the
+            library's default), the same running setting as the VAEs' torch threads.
         seed: seeds the topic initialisation, training and the inference start point.
         eval_every: gensim's own perplexity logging every that many updates (None: off;
             it slows training and draws from the training random state).
@@ -148,6 +150,7 @@ class LDA(TopicModel):
         eta=None,
         chunksize: int = 2000,
         workers: int = 1,
+        threads: int | None = None,
         seed: int = 0,
         eval_every: int | None = None,
         history_docs: int = 1000,
@@ -161,6 +164,7 @@ class LDA(TopicModel):
         self.eta = eta
         self.chunksize = chunksize
         self.workers = workers
+        self.threads = threads
         self.seed = seed
         self.eval_every = eval_every
         self.history_docs = history_docs
@@ -181,6 +185,7 @@ class LDA(TopicModel):
             "eta": plain(self.eta),
             "chunksize": self.chunksize,
             "workers": self.workers,
+            "threads": self.threads,
             "seed": self.seed,
             "eval_every": self.eval_every,
             "history_docs": self.history_docs,
@@ -199,6 +204,8 @@ class LDA(TopicModel):
         for name in ("n_topics", "passes", "iterations", "chunksize", "workers"):
             positive_int(name)
         positive_int("history_docs", minimum=0)
+        if self.threads is not None:
+            positive_int("threads")
         if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
             raise ConfigError(f"LDA seed must be a non-negative integer, got {self.seed!r}")
         if self.eval_every is not None:
@@ -340,7 +347,8 @@ class LDA(TopicModel):
         try:
             # (a warm start may have changed these; LdaMulticore.update takes them from the model only)
             self.model_.passes, self.model_.chunksize, self.model_.iterations = self.passes, self.chunksize, self.iterations
-            self.model_.update(CSRCorpus(X, on_pass_start=start_pass))
+            with self._threads():
+                self.model_.update(CSRCorpus(X, on_pass_start=start_pass))
             end_pass()
         finally:
             bar.close()
@@ -414,6 +422,17 @@ class LDA(TopicModel):
         finally:
             self.model_.random_state = saved
 
+    @contextlib.contextmanager
+    def _threads(self):
+        """Run the block with at most ``threads`` BLAS threads (None: as the library sets them)."""
+        if self.threads is None:
+            yield
+            return
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=int(self.threads)):
+            yield
+
     def _gamma(self, X: sp.csr_matrix) -> np.ndarray:
         """Variational Dirichlet parameters γ (n_docs, K) from gensim's E-step, batched by ``chunksize``.
 
@@ -422,7 +441,7 @@ class LDA(TopicModel):
         """
         n = X.shape[0]
         gamma = np.empty((n, self.n_topics), dtype=np.float64)
-        with self._seeded():
+        with self._seeded(), self._threads():
             for start in range(0, n, self.chunksize):
                 stop = min(start + self.chunksize, n)
                 gamma[start:stop] = self.model_.inference(csr_chunk(X, start, stop))[0]
