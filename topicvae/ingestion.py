@@ -132,16 +132,20 @@ def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableCo
     t0 = time.perf_counter()
     fmt = fmt or sources.detect_format(source, columns)
     docs, counts = _read(source, fmt, columns, progress)
+    log.info("read %d documents from %s (%s) in %.1fs", len(docs), source, fmt, time.perf_counter() - t0)
     docs, dropped = _check_ids(docs, dedupe)
     table = _documents_table(docs)
     fit_rows = _fit_rows(table, vocab)
 
     vectorizer = Vectorizer(preprocess, vocab)
     typed = vectorizer.count_types([d.text for d in docs], fit_rows, n_process=n_process, progress=progress)
+    log.info("tokenized %d documents (n_process=%d) at %.1fs", len(docs), n_process, time.perf_counter() - t0)
     counts.update(_encoded_counts(typed.encoded_lines))
     empty = _empty_documents(typed.X, preprocess)
     dropped["empty"] = int(empty.sum())
     voc = vectorizer.fit_vocabulary(typed, fit_rows)
+    log.info("vocabulary of %d words chosen on %d documents at %.1fs", len(voc.words), len(fit_rows),
+             time.perf_counter() - t0)
     X, table, dropped["too_short"] = _keep_long_enough(typed, voc, table, empty, vocab.min_tokens)
     del typed
 

@@ -462,9 +462,14 @@ def train(
                 raise _diverged(values, loop.epoch + 1, last_good["epoch"], ckpt.path, s.lr)
             loop.end_epoch(rec, kl, val_rec, val_kl, time.perf_counter() - t0, has_val)
             last_good = loop.state()
-            if ckpt.due():
+            checkpointed = ckpt.due()
+            if checkpointed:
                 ckpt.write(last_good)
-                logger.info("%s: epoch %d of %d done, checkpointed", desc, loop.epoch, s.epochs)
+            if distributed.is_main():
+                logger.info("%s: epoch %d of %d: loss %.2f (reconstruction %.2f, KL %.2f)%s, %.0f docs/s%s", desc,
+                            loop.epoch, s.epochs, rec + kl, rec, kl,
+                            f", validation {val_rec + val_kl:.2f}" if has_val else "",
+                            n_train / loop.history["seconds"][-1], ", checkpointed" if checkpointed else "")
             bar.update(1)
             bar.set_postfix({"loss": f"{rec + kl:.1f}", "rec": f"{rec:.1f}", "kl": f"{kl:.2f}",
                              "val": f"{val_rec + val_kl:.1f}",
