@@ -119,7 +119,8 @@ def _checkpoint_dir(root: Path, name: str) -> Path:
 
 
 def _corpus_checksum(corpus: Corpus) -> str:
-    """The manifest's sha256 of bow.npz; for a corpus never saved, a digest of its arrays."""
+    """The manifest's bag-of-words checksum (:func:`topicvae.shards.bow_checksum`); for a corpus never
+    saved, a digest of its arrays."""
     if corpus.checksum:
         return corpus.checksum
     bow = corpus.bow.tocsr()
