@@ -233,3 +233,34 @@ def test_ingest_writes_shards_of_the_size_asked_for(tmp_path):
     assert (Corpus.load("s", tmp_path / "c").bow != Corpus.load("w", tmp_path / "c").bow).nnz == 0
     status = workspace._changed_shard(tmp_path / "c" / "s", json.loads((tmp_path / "c" / "s" / "manifest.json").read_text()))
     assert status is None
+
+
+def test_two_processes_on_a_sharded_corpus_match_one(tmp_path):
+    """Under torchrun each process takes every second row of each epoch's sharded order: two processes
+    with batches of B take the steps of one with batches of 2B (tolerance as in test_distributed.py)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    pytest.importorskip("torch.distributed")
+    synth = make_synthetic_corpus("synth", 1500, n_topics=5, n_words=300, doc_len=80, corpora_dir=tmp_path / "c")
+    Corpus(name="sharded", bow=synth.bow, vocab=synth.vocab, docs=synth.docs.copy(), manifest={}).save(
+        tmp_path / "c", shard_docs=400)
+    env = {**os.environ, "TOPICVAE_CORPORA_DIR": str(tmp_path / "c"), "TOPICVAE_RUNS_DIR": str(tmp_path / "runs"),
+           "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1"}
+    common = ["sharded", "--topics", "5", "--epochs", "4", "--val-fraction", "0", "--patience", "0", "--threads",
+              "1", "--quiet", "--seed", "0", "--embedding-dim", "0", "--diversity", "0", "--beta-decay", "0"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}",
+                          "--master_addr=127.0.0.1", "-m", "topicvae.train", *common, "--batch-size", "100",
+                          "--name", "ddp"], env=env, capture_output=True, text=True, timeout=300)
+    assert ddp.returncode == 0, ddp.stderr[-2000:]
+    single = subprocess.run([sys.executable, "-m", "topicvae.train", *common, "--batch-size", "200", "--name", "one"],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert single.returncode == 0, single.stderr[-2000:]
+    a = pd.read_csv(tmp_path / "runs" / "ddp" / "history.csv")["train_loss"].to_numpy()
+    b = pd.read_csv(tmp_path / "runs" / "one" / "history.csv")["train_loss"].to_numpy()
+    assert len(a) == len(b) == 4 and np.all(np.abs(a - b) / b < 0.01), (a, b)
