@@ -122,6 +122,17 @@ def test_a_shard_changed_in_place_is_found_by_its_digest(corpora):
     assert not Corpus.load("sharded", corpora).verify_checksum()
 
 
+def test_a_manifest_whose_shards_name_other_files_is_damaged(corpora):
+    manifest_file = corpora / "sharded" / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    manifest["shards"][1]["file"] = "../whole/bow.npz"
+    manifest_file.write_text(json.dumps(manifest))
+    with pytest.raises(CorpusError, match="shards are not a list of shard files"):
+        Corpus.load("sharded", corpora)
+    [found] = verify(["sharded"], corpora_dir=corpora, runs_dir=corpora.parent / "runs")
+    assert found.status == DAMAGED and "shards are not a list" in found.detail
+
+
 def test_the_bow_checksum_of_a_sharded_corpus_follows_every_shard(corpora):
     manifest = json.loads((corpora / "sharded" / "manifest.json").read_text())
     before = bow_checksum(manifest)

@@ -11,6 +11,7 @@ has no such list and stands for one shard, ``bow.npz``.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,8 @@ from . import paths
 SHARD_DOCS = 100_000
 #: the file of a corpus of one shard (and of every corpus written before shards)
 SINGLE_FILE = "bow.npz"
+#: the names a shard may have (a manifest naming another file, say outside the folder, is damaged)
+_SHARD_NAME = re.compile(r"bow(-\d{5,})?\.npz")
 
 
 def shard_file(index: int, n_shards: int) -> str:
@@ -59,9 +62,13 @@ def read_shard(folder: Path, record: dict) -> sp.csr_matrix:
 
 def shard_records(manifest: dict) -> list[dict]:
     """The manifest's shards; for a corpus written before shards, one record of ``bow.npz`` (its
-    ``rows`` None: known once the file is read)."""
+    ``rows`` None: known once the file is read). ValueError when the list is not one of shards."""
     records = manifest.get("shards")
-    if isinstance(records, list) and records:
+    if records is not None:
+        if not isinstance(records, list) or not records or not all(
+                isinstance(r, dict) and isinstance(r.get("file"), str) and _SHARD_NAME.fullmatch(r["file"])
+                and isinstance(r.get("rows"), int) and r["rows"] >= 0 for r in records):
+            raise ValueError("manifest.json's shards are not a list of shard files (bow-00000.npz, ...) and rows")
         return records
     return [{"file": SINGLE_FILE, "rows": None, "bytes": (manifest.get("sizes") or {}).get(SINGLE_FILE),
              "sha256": (manifest.get("checksums") or {}).get(SINGLE_FILE)}]

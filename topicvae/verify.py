@@ -90,9 +90,10 @@ def check_corpus(root: Path, name: str) -> Finding:
     recorded = manifest.get("checksums") or {}
     sizes = manifest.get("sizes") or {}
     # every shard of the bag-of-words (bow.npz alone in a corpus of one), then the other files
-    shards = shard_records(manifest)
-    if not all(isinstance(r, dict) and isinstance(r.get("file"), str) for r in shards):
-        return Finding("corpus", name, DAMAGED, "manifest.json lists a shard without its file name", folder)
+    try:
+        shards = shard_records(manifest)
+    except ValueError as exc:
+        return Finding("corpus", name, DAMAGED, str(exc), folder)
     for record in shards:
         problem = _file_problem(folder / record["file"], record.get("sha256"), record.get("bytes"))
         if problem:

@@ -123,7 +123,10 @@ def corpus_status(run: Run, corpora_dir: str | os.PathLike | None = None, verify
 def _changed_shard(folder: Path, manifest: dict) -> str | None:
     """The first bag-of-words file (``bow.npz``, or a shard) whose sha256 on disk is not the one the
     manifest records, or None."""
-    records = shard_records(manifest)
+    try:
+        records = shard_records(manifest)
+    except ValueError:
+        return "manifest.json's list of shards"
     if len(records) == 1:  # bow.npz: its digest is the corpus's checksum
         records = [{**records[0], "sha256": bow_checksum(manifest)}]
     for record in records:
