@@ -232,6 +232,31 @@ def test_training_reads_each_shard_once_per_pass(corpora, monkeypatch, tmp_path)
     assert sorted(set(reads)) == [0, 1, 2, 3, 4]
 
 
+def test_an_interrupted_training_from_shards_resumes_to_the_uninterrupted_run(corpora, monkeypatch, tmp_path):
+    from topicvae.models.vae import TrainingInterrupted, trainer
+
+    sharded = Corpus.load("sharded", corpora)
+    real, calls = trainer._Loop.run_epoch, []
+
+    def ctrl_c_in_the_third_epoch(self, X, rows=None):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(self, X, rows)
+
+    monkeypatch.setattr(trainer._Loop, "run_epoch", ctrl_c_in_the_third_epoch)
+    settings = {**FAST, "epochs": 4}
+    with pytest.raises(TrainingInterrupted):
+        train_run(sharded, "prodlda", 5, name="r", runs_dir=tmp_path / "runs", progress=False, **settings)
+    monkeypatch.setattr(trainer._Loop, "run_epoch", real)
+    resumed = train_run(sharded, "prodlda", 5, name="r", runs_dir=tmp_path / "runs", progress=False, resume=True,
+                        **settings)
+    straight = train_run(sharded, "prodlda", 5, name="s", runs_dir=tmp_path / "runs", progress=False, **settings)
+    assert resumed.config["resumed"]
+    np.testing.assert_array_equal(resumed.topic_word, straight.topic_word)
+    np.testing.assert_array_equal(resumed.doc_topic, straight.doc_topic)
+
+
 def test_ingest_writes_shards_of_the_size_asked_for(tmp_path):
     texts = [f"apple pear fruit orchard number{i % 7} harvest" if i % 2 else f"engine wheel road driver gear{i % 5}"
              for i in range(120)]
