@@ -300,3 +300,16 @@ def test_two_processes_on_a_sharded_corpus_match_one(tmp_path):
     a = pd.read_csv(tmp_path / "runs" / "ddp" / "history.csv")["train_loss"].to_numpy()
     b = pd.read_csv(tmp_path / "runs" / "one" / "history.csv")["train_loss"].to_numpy()
     assert len(a) == len(b) == 4 and np.all(np.abs(a - b) / b < 0.01), (a, b)
+
+
+def test_the_ingest_command_takes_the_shard_size(tmp_path, capsys):
+    from topicvae.cli import main
+
+    source = tmp_path / "docs.csv"
+    texts = [f"apple pear fruit orchard harvest{i % 3}" if i % 2 else f"engine wheel road driver gear{i % 3}"
+             for i in range(30)]
+    pd.DataFrame({"text": texts}).to_csv(source, index=False)
+    assert main(["ingest", str(source), "--name", "c", "--shard-docs", "12", "--quiet",
+                 "--corpora-dir", str(tmp_path / "corpora")]) == 0
+    assert "in 3 shards" in capsys.readouterr().out
+    assert [r["rows"] for r in Corpus.load("c", tmp_path / "corpora").shards] == [12, 12, 6]
