@@ -68,10 +68,11 @@ class MemoryRows:
 
 
 class ShardedRows:
-    """Rows of a matrix stored as consecutive shards, read with ``load(k)`` (shard k as a
-    csr_matrix) and at most one held at a time. ``select`` (sorted rows of the whole; None: all)
-    makes the source that matrix's rows ``select`` alone, numbered from 0 (e.g. a corpus's
-    training split), so that it stands for ``whole[select]`` without that ever being built.
+    """Rows of a matrix stored as consecutive shards of ``shard_rows`` rows, read with ``load(k)``
+    (shard k as a csr_matrix) and at most one held at a time. ``select`` (sorted rows of the whole;
+    None: all) makes the source that matrix's rows ``select`` alone, numbered from 0 (e.g. a
+    corpus's training split), so that it stands for ``whole[select]`` without that ever being
+    built; its ``shard_rows`` attribute then counts the selected rows in each shard.
 
     ``take`` expects rows that visit the shards one after another, as an epoch's do; rows that
     go back and forth between shards read them again (correct, only slower)."""
