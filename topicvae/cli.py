@@ -159,6 +159,9 @@ def _add_ingest_args(p: argparse.ArgumentParser) -> None:
                    help=f"drop documents with fewer in-vocabulary tokens (default: {voc.min_tokens})")
     g = p.add_argument_group("running")
     g.add_argument("--n-process", type=_whole(1), default=1, help="processes for tokenizing (default: 1)")
+    g.add_argument("--shard-docs", type=_whole(1), default=None,
+                   help="the most documents in one file of the bag-of-words; a larger corpus is written in "
+                        "shards (default: 100,000)")
     g.add_argument("--dedupe", action="store_true", help="keep the first of documents sharing an id (default: fail)")
     g.add_argument("--force", action="store_true", help="replace an existing corpus of the same name")
     g.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -200,7 +203,8 @@ def cmd_ingest(args) -> int:
     name = _default_name(args.source) if args.name is None else args.name
     corpus = ingest(args.source, name, fmt=args.fmt, columns=cols, preprocess=pre, vocab=voc,
                     corpora_dir=args.corpora_dir, force=args.force, dedupe=args.dedupe,
-                    n_process=args.n_process, progress=not args.quiet)
+                    n_process=args.n_process, progress=not args.quiet,
+                    **({"shard_docs": args.shard_docs} if args.shard_docs else {}))
     print(describe_ingest(corpus))
     return 0
 
@@ -237,7 +241,9 @@ def describe_ingest(corpus) -> str:
     if c.get("encoded_lines_dropped"):
         lines.append(f"  {c['encoded_lines_dropped']:,} lines of encoded binary dropped "
                      f"from {c['docs_with_encoded_lines']:,} documents")
-    lines.append(f"  saved to {corpus.path} in {corpus.manifest['seconds']:.1f} s")
+    shards = len(corpus.manifest.get("shards") or ())
+    lines.append(f"  saved to {corpus.path}" + (f" in {shards:,} shards" if shards > 1 else "")
+                 + f" in {corpus.manifest['seconds']:.1f} s")
     return "\n".join(lines)
 
 

@@ -2,12 +2,15 @@
 
 Layout of ``corpora/<name>/``::
 
-    bow.npz          CSR matrix, documents × vocabulary, integer counts (scipy.sparse.save_npz)
+    bow.npz          CSR matrix, documents × vocabulary, integer counts (scipy.sparse.save_npz);
+                     a corpus of more than ``shards.SHARD_DOCS`` documents has shards instead,
+                     bow-00000.npz, bow-00001.npz, ... of consecutive documents (:mod:`.shards`)
     vocab.json       list of words; column j of bow is vocab[j]
     docs.parquet     one row per bow row: id, text, label, date, split, n_tokens, metadata
     vectorizer.json  the fitted text → counts transformer (settings, phrases, vocabulary);
                      absent in corpora ingested before it was saved
-    manifest.json    source, settings, counts, checksums and sizes of the files, package version
+    manifest.json    source, settings, counts, checksums and sizes of the files, the shards
+                     (``"shards"``: file, rows, bytes, sha256 of each), package version
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 import pandas as pd
@@ -24,6 +27,7 @@ import scipy.sparse as sp
 
 from . import paths
 from .errors import CorpusError
+from .shards import SHARD_DOCS, bow_checksum, read_shard, shard_records, shard_starts, write_shards
 
 if TYPE_CHECKING:
     from .text.vectorizer import Vectorizer
@@ -41,7 +45,9 @@ class Corpus:
 
     Attributes:
         name: folder name under the corpora directory.
-        bow: csr_matrix (n_docs, n_words) of int32 counts.
+        bow: csr_matrix (n_docs, n_words) of int32 counts. A corpus loaded from several shards
+            reads and stacks them on first use (and keeps the result); code that can work a
+            shard at a time uses :meth:`iter_shards` instead.
         vocab: list of n_words words.
         docs: DataFrame with n_docs rows (id, text, label, date, split, n_tokens, ...).
         manifest: dict of provenance, settings and counts.
@@ -52,7 +58,7 @@ class Corpus:
     """
 
     name: str
-    bow: sp.csr_matrix
+    bow: sp.csr_matrix | None  # (a property, below: None until a sharded corpus's matrix is first used)
     vocab: list[str]
     docs: pd.DataFrame
     manifest: dict = field(default_factory=dict)
@@ -61,16 +67,51 @@ class Corpus:
 
     @property
     def n_docs(self) -> int:
-        return self.bow.shape[0]
+        return self._bow.shape[0] if self._bow is not None else int(shard_starts(self.shards)[-1])
 
     @property
     def n_words(self) -> int:
-        return self.bow.shape[1]
+        return self._bow.shape[1] if self._bow is not None else len(self.vocab)
 
     @property
     def checksum(self) -> str | None:
-        """sha256 of ``bow.npz`` as recorded in the manifest."""
-        return self.manifest.get("checksums", {}).get(BOW_FILE)
+        """The bag-of-words digest the manifest records (:func:`topicvae.shards.bow_checksum`: the
+        sha256 of ``bow.npz``, or of the shards' digests)."""
+        return bow_checksum(self.manifest)
+
+    @property
+    def shards(self) -> list[dict]:
+        """The shards of the bag-of-words in row order: ``{"file", "rows", "bytes", "sha256"}`` each (one
+        shard, ``file`` None, for a corpus not yet saved)."""
+        if self.path is None:
+            return [{"file": None, "rows": int(self._bow.shape[0]), "bytes": None, "sha256": None}]
+        records = shard_records(self.manifest)
+        if records[0]["rows"] is None:  # a corpus written before shards: its one file, read at load
+            records = [{**records[0], "rows": int(self._bow.shape[0])}]
+        return records
+
+    def iter_shards(self) -> Iterator[tuple[int, sp.csr_matrix]]:
+        """(first row, csr_matrix of the shard's rows) of every shard in row order, reading one shard
+        at a time from disk (slices of ``bow`` when the whole matrix is in memory already)."""
+        records = self.shards
+        starts = shard_starts(records)
+        for i, record in enumerate(records):
+            if self._bow is not None:
+                yield int(starts[i]), self._bow if len(records) == 1 else self._bow[starts[i]:starts[i + 1]]
+            else:
+                yield int(starts[i]), self.read_shard(i)
+
+    def read_shard(self, index: int) -> sp.csr_matrix:
+        """Shard ``index`` read from disk (:class:`CorpusError` when it is damaged or does not fit)."""
+        record = self.shards[index]
+        try:
+            X = read_shard(self.path, record)
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            raise damaged(self.name, self.path.parent, f"{record['file']}: {_first_line(exc)}") from None
+        if X.shape != (int(record["rows"]), len(self.vocab)):
+            raise damaged(self.name, self.path.parent, f"{record['file']} has shape {X.shape}, the manifest "
+                          f"and vocab.json say ({record['rows']}, {len(self.vocab)})")
+        return X
 
     def split_rows(self, split: str) -> np.ndarray:
         """Row indices of the documents in ``split`` ('train', 'test', ...).
@@ -85,33 +126,46 @@ class Corpus:
         return len(self.split_rows(split)) > 0
 
     # ------------------------------------------------------------------ I/O
-    def save(self, corpora_dir: str | Path | None = None, force: bool = False) -> Path:
-        """Write the corpus atomically to ``<corpora_dir>/<name>/`` and return that path."""
+    def save(self, corpora_dir: str | Path | None = None, force: bool = False, shard_docs: int = SHARD_DOCS) -> Path:
+        """Write the corpus atomically to ``<corpora_dir>/<name>/`` and return that path.
+
+        The bag-of-words is written in shards of at most ``shard_docs`` documents (one shard:
+        ``bow.npz``, as before shards) and docs.parquet in row groups of the same documents.
+        """
         paths.check_name(self.name, "corpus name")
         final = paths.corpora_dir(corpora_dir) / self.name
         if final.exists() and not force:
             raise CorpusError(f"corpus {self.name!r} already exists in {final.parent}; pass --force to replace it")
         with paths.atomic_dir(final, force=force) as tmp:
-            sp.save_npz(tmp / BOW_FILE, self.bow.tocsr(), compressed=True)
+            records = write_shards(tmp, self.bow, shard_docs)
+            single = len(records) == 1
             (tmp / VOCAB_FILE).write_text(json.dumps(self.vocab, ensure_ascii=False))
             self.docs = parquet_ready(self.docs)
-            self.docs.to_parquet(tmp / DOCS_FILE, index=False)
-            files = (BOW_FILE, VOCAB_FILE, DOCS_FILE)
+            # row groups as the shards, so that a shard's documents are read alone (one shard: as before)
+            self.docs.to_parquet(tmp / DOCS_FILE, index=False, **({} if single else {"row_group_size": shard_docs}))
+            files = ((BOW_FILE,) if single else ()) + (VOCAB_FILE, DOCS_FILE)
             if self.vectorizer is not None:
                 self.vectorizer.save(tmp)
                 files += (VECTORIZER_FILE,)
             self.manifest.setdefault("checksums", {})
             self.manifest.setdefault("sizes", {})
+            if not single:  # the shards' digests and sizes are in "shards"
+                self.manifest["checksums"].pop(BOW_FILE, None)
+                self.manifest["sizes"].pop(BOW_FILE, None)
             for fname in files:
                 self.manifest["checksums"][fname] = paths.sha256_file(tmp / fname)
                 self.manifest["sizes"][fname] = (tmp / fname).stat().st_size
+            self.manifest["shards"] = records
             (tmp / MANIFEST_FILE).write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False, default=str))
         self.path = final
         return final
 
     @classmethod
     def load(cls, name: str, corpora_dir: str | Path | None = None) -> "Corpus":
-        """Read ``<corpora_dir>/<name>/``; raise :class:`CorpusError` listing the corpora that exist."""
+        """Read ``<corpora_dir>/<name>/``; raise :class:`CorpusError` listing the corpora that exist.
+
+        A corpus of one shard is read whole; of several, only its table and vocabulary (each
+        shard must be there with the size written), the shards when used."""
         paths.check_name(name, "corpus name")
         root = paths.corpora_dir(corpora_dir)
         folder = root / name
@@ -120,22 +174,59 @@ class Corpus:
             raise CorpusError(f"no corpus named {name!r} in {root} (corpora there: {have})")
         try:
             manifest = read_manifest(name, root)
-            bow = sp.load_npz(folder / BOW_FILE).tocsr()
+            records = shard_records(manifest)
+            bow = sp.load_npz(folder / records[0]["file"]).tocsr() if len(records) == 1 else None
             vocab = json.loads((folder / VOCAB_FILE).read_text())
             docs = pd.read_parquet(folder / DOCS_FILE)
         except CorpusError:
             raise
-        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        except (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as exc:
             raise damaged(name, root, f"{_first_line(exc)}") from None
-        if not isinstance(vocab, list) or bow.shape != (len(docs), len(vocab)):
-            raise damaged(name, root, "bow.npz, vocab.json and docs.parquet do not fit together")
+        if bow is None:
+            problem = _shards_problem(folder, records)
+            if problem:
+                raise damaged(name, root, problem)
+        n_docs = bow.shape[0] if bow is not None else int(shard_starts(records)[-1])
+        n_words = bow.shape[1] if bow is not None else len(vocab) if isinstance(vocab, list) else -1
+        if not isinstance(vocab, list) or (n_docs, n_words) != (len(docs), len(vocab)):
+            what = "bow.npz" if bow is not None else "the shards"
+            raise damaged(name, root, f"{what}, vocab.json and docs.parquet do not fit together")
         return cls(name=name, bow=bow, vocab=vocab, docs=docs, manifest=manifest, path=folder)
 
     def verify_checksum(self) -> bool:
-        """True when ``bow.npz`` on disk still has the checksum the manifest recorded."""
+        """True when every shard of the bag-of-words on disk still has the checksum the manifest recorded."""
         if self.path is None:
             return False
-        return paths.sha256_file(self.path / BOW_FILE) == self.checksum
+        if len(self.shards) == 1:
+            return paths.sha256_file(self.path / self.shards[0]["file"]) == self.checksum
+        return all((self.path / r["file"]).is_file() and paths.sha256_file(self.path / r["file"]) == r["sha256"]
+                   for r in self.shards)
+
+
+def _bow_get(corpus: Corpus) -> sp.csr_matrix:
+    """``Corpus.bow``: the matrix held, or the shards read and stacked on first use (then held)."""
+    if corpus._bow is None and corpus.path is not None:
+        corpus._bow = sp.vstack([X for _, X in corpus.iter_shards()], format="csr")
+    return corpus._bow
+
+
+def _bow_set(corpus: Corpus, value: sp.csr_matrix | None) -> None:
+    corpus._bow = value
+
+
+# set after the dataclass is made, so that its __init__ still takes ``bow`` (and stores it through the setter)
+Corpus.bow = property(_bow_get, _bow_set, doc="the bag-of-words matrix, csr (n_docs, n_words); see the class")
+
+
+def _shards_problem(folder: Path, records: list[dict]) -> str | None:
+    """What is wrong with the shard files that a look at them shows (missing, another size), or None."""
+    for r in records:
+        file = folder / r["file"]
+        if not file.is_file():
+            return f"{r['file']} is missing"
+        if r.get("bytes") is not None and file.stat().st_size != r["bytes"]:
+            return f"{r['file']} has {file.stat().st_size:,} bytes, {r['bytes']:,} were written"
+    return None
 
 
 def _as_text(value) -> str | None:

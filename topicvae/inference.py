@@ -12,7 +12,8 @@ import scipy.sparse as sp
 
 from . import paths
 from .config import PreprocessSettings, from_dict
-from .corpus import BOW_FILE, read_manifest
+from .corpus import read_manifest
+from .shards import bow_checksum
 from .errors import RunError, TopicVAEError
 from .text.phrases import DELIMITER as PHRASE_DELIMITER
 from .text.vectorizer import Vectorizer
@@ -81,7 +82,7 @@ def _training_vectorizer(run, corpora_dir: str | Path | None) -> Vectorizer | No
     name = run.config.get("corpus")
     try:
         manifest = read_manifest(name, corpora_dir)
-        if (manifest.get("checksums") or {}).get(BOW_FILE) != run.config.get("corpus_checksum"):
+        if bow_checksum(manifest) != run.config.get("corpus_checksum"):
             return None
         # the same bow checksum means the same vocabulary: the run's stands in for vocab.json
         return Vectorizer.for_corpus(paths.corpora_dir(corpora_dir) / name, manifest, run.vocab)

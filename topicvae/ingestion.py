@@ -25,6 +25,7 @@ from . import __version__, paths
 from .config import PreprocessSettings, VocabSettings, to_dict
 from .corpus import Corpus
 from .errors import CorpusError, SourceError
+from .shards import SHARD_DOCS
 from .text import sources
 from .text.metadata import add_metadata
 from .text.tokenize import TokenizedTexts, tokenize_texts  # noqa: F401  (their old home: kept importable)
@@ -90,6 +91,7 @@ def ingest(
     dedupe: bool = False,
     n_process: int = 1,
     progress: bool = False,
+    shard_docs: int = SHARD_DOCS,
 ) -> Corpus:
     """Read ``source``, preprocess it, build the bag-of-words and save ``corpora/<name>/``.
 
@@ -105,6 +107,7 @@ def ingest(
         dedupe: keep the first of documents sharing an id instead of failing.
         n_process: processes used for tokenizing.
         progress: show progress bars on stderr.
+        shard_docs: the most documents in one shard of the saved bag-of-words (:mod:`topicvae.shards`).
 
     Returns:
         The saved :class:`Corpus`.
@@ -122,12 +125,12 @@ def ingest(
             raise CorpusError(f"corpus {name!r} already exists in {root}; pass --force to replace it")
         return _ingest(source, name, fmt=fmt, columns=columns, preprocess=preprocess or PreprocessSettings(),
                        vocab=vocab or VocabSettings(), corpora_dir=root, force=force, dedupe=dedupe,
-                       n_process=n_process, progress=progress)
+                       n_process=n_process, progress=progress, shard_docs=shard_docs)
 
 
 def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableColumns | None,
             preprocess: PreprocessSettings, vocab: VocabSettings, corpora_dir: Path, force: bool, dedupe: bool,
-            n_process: int, progress: bool) -> Corpus:
+            n_process: int, progress: bool, shard_docs: int = SHARD_DOCS) -> Corpus:
     """The recipe behind :func:`ingest`, run while the name is locked."""
     t0 = time.perf_counter()
     fmt = fmt or sources.detect_format(source, columns)
@@ -154,7 +157,7 @@ def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableCo
                          fit_on_all=len(fit_rows) == counts["read"] - dropped.get("duplicate_id", 0))
     corpus = Corpus(name=name, bow=X, vocab=voc.words, docs=table, manifest=manifest, vectorizer=vectorizer)
     manifest["seconds"] = round(time.perf_counter() - t0, 3)
-    corpus.save(corpora_dir, force=force)
+    corpus.save(corpora_dir, force=force, shard_docs=shard_docs)
     log.info("corpus %s: %d documents, %d words", name, corpus.n_docs, corpus.n_words)
     return corpus
 

@@ -119,7 +119,8 @@ def _checkpoint_dir(root: Path, name: str) -> Path:
 
 
 def _corpus_checksum(corpus: Corpus) -> str:
-    """The manifest's sha256 of bow.npz; for a corpus never saved, a digest of its arrays."""
+    """The manifest's bag-of-words checksum (:func:`topicvae.shards.bow_checksum`); for a corpus never
+    saved, a digest of its arrays."""
     if corpus.checksum:
         return corpus.checksum
     bow = corpus.bow.tocsr()
@@ -473,6 +474,12 @@ def _fit(estimator: TopicModel, corpus: Corpus, train_rows: np.ndarray, fit_kwar
          resume: bool) -> float:
     """Fit on the training rows; seconds taken. A failure before the first checkpoint leaves nothing."""
     X_train = corpus.bow if len(train_rows) == corpus.n_docs else corpus.bow[train_rows]  # (no copy when all train)
+    if len(corpus.shards) > 1 and estimator.reads_shards:  # minibatches from the shards, one at a time
+        from .models.vae.batches import ShardedRows
+
+        fit_kwargs = {**fit_kwargs, "batches": ShardedRows(
+            [r["rows"] for r in corpus.shards], corpus.n_words, corpus.read_shard,
+            select=None if len(train_rows) == corpus.n_docs else train_rows)}
     logger.info("training %s (K=%d) on %d documents of corpus %s as run %s%s", type(estimator).__name__,
                 estimator.n_topics, len(train_rows), corpus.name, name, " (resumed)" if resume else "")
     t0 = time.perf_counter()
@@ -517,8 +524,7 @@ def _run_config(estimator: TopicModel, corpus: Corpus, name: str, model: str, n_
 def _write_run(estimator: TopicModel, corpus: Corpus, config: dict, final: Path, root: Path) -> None:
     """Write every file of the run into a temporary folder, config.json (with each file's size
     and sha256, for ``topicvae verify``) last, and rename it into place."""
-    doc_topic = np.asarray(estimator.transform(corpus.bow), dtype=np.float32)
-    posterior = estimator.posterior(corpus.bow)
+    doc_topic, posterior = _document_arrays(estimator, corpus)
     topic_word = np.asarray(estimator.topic_word_, dtype=np.float64)
     try:
         with paths.atomic_dir(final, force=True) as tmp:
@@ -536,6 +542,25 @@ def _write_run(estimator: TopicModel, corpus: Corpus, config: dict, final: Path,
     except OSError as exc:
         resumable = checkpoint_meta(root, final.name) is not None
         raise _write_error(f"write run {final.name!r}", root, exc, resumable) from None
+
+
+def _document_arrays(estimator: TopicModel, corpus: Corpus) -> tuple[np.ndarray, tuple | None]:
+    """θ (float32) and the posterior (μ, σ; None for models without one) of every document of the
+    corpus; a corpus of several shards is encoded shard by shard into arrays of all its rows (a
+    document's θ depends on that document alone)."""
+    if len(corpus.shards) == 1:
+        return np.asarray(estimator.transform(corpus.bow), dtype=np.float32), estimator.posterior(corpus.bow)
+    doc_topic = posterior = None
+    for first, X in corpus.iter_shards():
+        rows = slice(first, first + X.shape[0])
+        theta, post = estimator.transform(X), estimator.posterior(X)
+        if doc_topic is None:
+            doc_topic = np.empty((corpus.n_docs, theta.shape[1]), dtype=np.float32)
+            posterior = None if post is None else tuple(np.empty((corpus.n_docs, p.shape[1]), p.dtype) for p in post)
+        doc_topic[rows] = theta
+        for whole, part in zip(posterior or (), post or ()):
+            whole[rows] = part
+    return doc_topic, posterior
 
 
 def write_config(folder: Path, config: dict) -> None:

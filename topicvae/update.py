@@ -330,6 +330,7 @@ def _updated_manifest(old: Corpus, new: NewDocuments, corpus: Corpus, source: st
     manifest = deepcopy(old.manifest)
     manifest.pop("checksums", None)
     manifest.pop("sizes", None)
+    manifest.pop("shards", None)
     counts = dict(manifest.get("counts") or {})
     counts.update({"kept": corpus.n_docs, "vocabulary": corpus.n_words, "tokens": int(corpus.bow.sum()),
                    "splits": {str(k): int(v) for k, v in corpus.docs["split"].value_counts(dropna=True).items()},

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import paths, runs
-from .corpus import BOW_FILE, DOCS_FILE, MANIFEST_FILE, VOCAB_FILE, Corpus, read_manifest
+from .corpus import DOCS_FILE, MANIFEST_FILE, VOCAB_FILE, Corpus, read_manifest
+from .shards import bow_checksum, shard_records
 from .analysis.evaluate import read_metrics
 from .errors import TopicVAEError
 from .labels import saved_labels
@@ -88,7 +89,19 @@ def check_corpus(root: Path, name: str) -> Finding:
         return Finding("corpus", name, DAMAGED, _problem(exc), folder)
     recorded = manifest.get("checksums") or {}
     sizes = manifest.get("sizes") or {}
-    for fname in dict.fromkeys([BOW_FILE, VOCAB_FILE, DOCS_FILE, *recorded]):  # vectorizer.json where recorded
+    # every shard of the bag-of-words (bow.npz alone in a corpus of one), then the other files
+    try:
+        shards = shard_records(manifest)
+    except ValueError as exc:
+        return Finding("corpus", name, DAMAGED, str(exc), folder)
+    for record in shards:
+        problem = _file_problem(folder / record["file"], record.get("sha256"), record.get("bytes"))
+        if problem:
+            return Finding("corpus", name, DAMAGED, problem, folder)
+    checked = {r["file"]: (r.get("sha256"), r.get("bytes")) for r in shards}
+    for fname in dict.fromkeys([VOCAB_FILE, DOCS_FILE, *recorded]):  # vectorizer.json where recorded
+        if checked.get(fname, ()) == (recorded.get(fname), sizes.get(fname)):
+            continue  # bow.npz of a corpus of one shard: checked just now
         problem = _file_problem(folder / fname, recorded.get(fname), sizes.get(fname))
         if problem:
             return Finding("corpus", name, DAMAGED, problem, folder)
@@ -165,7 +178,7 @@ def _corpus_problem(run: runs.Run, corpora_root: Path) -> str | None:
     if not (corpora_root / str(corpus) / MANIFEST_FILE).is_file():
         return f"its corpus {corpus!r} is not in {corpora_root} (deleted or moved); evaluate and export need it"
     try:
-        checksum = (read_manifest(corpus, corpora_root).get("checksums") or {}).get(BOW_FILE)
+        checksum = bow_checksum(read_manifest(corpus, corpora_root))
     except TopicVAEError:
         return f"its corpus {corpus!r} is damaged"
     if checksum != run.config.get("corpus_checksum"):

@@ -4,8 +4,8 @@ Names coming from a user interface go through :func:`topicvae.paths.resolve_run_
 :func:`topicvae.paths.resolve_corpus_dir`, which refuse anything that would leave the
 configured folder.
 
-The corpus check comes in two forms over the same facts (the name and ``bow.npz``
-checksum that ``config.json`` records): :func:`run_corpus` for commands that need the
+The corpus check comes in two forms over the same facts (the name and bag-of-words
+checksum, :func:`topicvae.shards.bow_checksum`, that ``config.json`` records): :func:`run_corpus` for commands that need the
 corpus and stop without it, :func:`corpus_status` for the dashboard, which reads only
 the manifest and goes on showing what it can.
 """
@@ -21,6 +21,7 @@ from .. import paths
 from ..corpus import MANIFEST_FILE, Corpus
 from ..errors import ConfigError, CorpusError, RunError
 from ..runs import Run
+from ..shards import bow_checksum, shard_records
 
 
 def load_run(name: str, runs_dir: str | os.PathLike | None = None) -> Run:
@@ -92,7 +93,7 @@ def corpus_status(run: Run, corpora_dir: str | os.PathLike | None = None, verify
     """Compare the run's recorded corpus (name, checksum, document count) with the corpora folder.
 
     Reads only the manifest unless ``verify`` is set, in which case the checksum of
-    ``bow.npz`` on disk is recomputed too.
+    ``bow.npz`` (or of every shard) on disk is recomputed too.
     """
     name = run.config.get("corpus")
     if not name:
@@ -102,7 +103,7 @@ def corpus_status(run: Run, corpora_dir: str | os.PathLike | None = None, verify
         return found
     folder, manifest = found
     recorded = run.config.get("corpus_checksum")
-    current = manifest.get("checksums", {}).get("bow.npz")
+    current = bow_checksum(manifest)
     n_docs = manifest.get("counts", {}).get("kept")
     if recorded and current and recorded != current:
         return CorpusStatus("changed", name, (
@@ -112,7 +113,24 @@ def corpus_status(run: Run, corpora_dir: str | os.PathLike | None = None, verify
         return CorpusStatus("changed", name, (
             f"corpus {name!r} has {n_docs} documents but run {run.name!r} was trained with "
             f"{run.config['n_docs']}; train the run again on it"))
-    if verify and current and paths.sha256_file(folder / "bow.npz") != current:
+    changed = _changed_shard(folder, manifest) if verify and current else None
+    if changed:
         return CorpusStatus("damaged", name, (
-            f"corpus {name!r}: bow.npz does not match the checksum in its manifest; ingest it again with --force"))
+            f"corpus {name!r}: {changed} does not match the checksum in its manifest; ingest it again with --force"))
     return CorpusStatus("ok", name)
+
+
+def _changed_shard(folder: Path, manifest: dict) -> str | None:
+    """The first bag-of-words file (``bow.npz``, or a shard) whose sha256 on disk is not the one the
+    manifest records, or None."""
+    try:
+        records = shard_records(manifest)
+    except ValueError:
+        return "manifest.json's list of shards"
+    if len(records) == 1:  # bow.npz: its digest is the corpus's checksum
+        records = [{**records[0], "sha256": bow_checksum(manifest)}]
+    for record in records:
+        file = folder / str(record.get("file"))
+        if not file.is_file() or paths.sha256_file(file) != record.get("sha256"):
+            return str(record.get("file"))
+    return None

@@ -38,6 +38,9 @@ class TopicModel(ABC):
     #: whether ``fit(..., warm_start=True)`` trains on from the model's current state (a fitted,
     #: loaded or caller-built model) instead of starting afresh
     supports_warm_start: ClassVar[bool] = False
+    #: whether ``fit(..., batches=)`` reads its minibatches from a row source such as a corpus's
+    #: shards on disk (:mod:`topicvae.models.vae.batches`)
+    reads_shards: ClassVar[bool] = False
     #: the setting that counts passes over the training documents (what ``topicvae update --epochs`` sets)
     epochs_setting: ClassVar[str] = "epochs"
     #: what training a merged model on with its topics fixed (``merged(..., fixed_topics=True)``) still

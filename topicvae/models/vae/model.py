@@ -39,6 +39,7 @@ from ..base import TopicModel
 from .networks import (EVAL_BATCH, LIKELIHOODS, CSRBatches, NVDMNet, ProdLDANet, TopicVAE, embedding_clusters,
                        PPMI_CONTEXT_SMOOTHING, eval_batches, ppmi_embeddings, without_retired)
 from . import distributed
+from .batches import MemoryRows, ShardedRows
 from .trainer import TrainSettings, checkpoint_problem, evaluate, load_checkpoint, train
 
 logger = logging.getLogger(__name__)
@@ -253,6 +254,7 @@ class VAETopicModel(TopicModel):
     name: ClassVar[str] = "vae"
     supports_resume: ClassVar[bool] = True
     supports_warm_start: ClassVar[bool] = True
+    reads_shards: ClassVar[bool] = True
     bound_kind: ClassVar[str] = "ELBO bound"
     # settings a resumed run must share with its checkpoint
     fixed_on_resume: ClassVar[tuple[str, ...]] = ("n_topics", "hidden", "seed", "val_fraction", "likelihood")
@@ -349,10 +351,18 @@ class VAETopicModel(TopicModel):
         return checkpoint_problem(path)
 
     def fit(self, X, *, progress: bool = False, checkpoint: str | Path | None = None, resume: bool = False,
-            warm_start: bool = False) -> "VAETopicModel":
+            warm_start: bool = False, shard_rows: list[int] | None = None,
+            batches: MemoryRows | ShardedRows | None = None) -> "VAETopicModel":
         """Train on ``X`` (csr_matrix, n_docs × n_words counts).
 
         Args:
+            shard_rows: the rows of each shard of ``X`` (summing to n_docs), whose order an epoch
+                follows (:func:`.batches.epoch_order`); None: one shard, the order of a plain matrix.
+            batches: where the minibatches and the validation documents are read from instead of
+                ``X``: a row source holding ``X``'s rows (e.g. :class:`.batches.ShardedRows` over
+                a corpus's shards on disk); its ``shard_rows`` stand in for ``shard_rows``. ``X``
+                itself still sets up the network (word frequencies, embeddings). The same shards
+                give bitwise the same model as ``X`` with the same ``shard_rows``.
             progress: show a tqdm bar (epoch, loss, reconstruction, KL, docs/s) on stderr.
             checkpoint: file for checkpoints (see :mod:`.trainer`); None: none are written.
             resume: continue from ``checkpoint``; the settings in ``fixed_on_resume`` must
@@ -384,16 +394,24 @@ class VAETopicModel(TopicModel):
         start_net = self._warm_start_net(n_words) if warm_start else None
         device = resolve_device(self.device)
         distributed.init(device)  # joins torchrun's process group when started by torchrun
+        try:
+            source = batches if batches is not None else MemoryRows(X, shard_rows)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if tuple(source.shape) != (n_docs, n_words):
+            raise ConfigError(f"the batches hold {source.shape[0]} × {source.shape[1]} documents × words, "
+                              f"X {n_docs} × {n_words}")
         train_rows, val_rows = self._split(n_docs)
-        X_val = X[val_rows] if len(val_rows) else None  # (the training rows are read from X in place)
+        X_val = source.take(val_rows) if len(val_rows) else None  # (the training rows are read in place)
         rows = train_rows if len(val_rows) else None
         fork_devices = [device.index or 0] if device.type == "cuda" else []
         with torch_threads(self.threads), torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(int(self.seed))
             net = (start_net if start_net is not None else self._build_net(n_words, X, rows)).to(device)
-            result = train(net, X, X_val, self._train_settings(*self._epoch_plan(X, train_rows)), device, checkpoint=checkpoint,
+            result = train(net, source, X_val, self._train_settings(*self._epoch_plan(X, train_rows)), device, checkpoint=checkpoint,
                            resume_from=ckpt, progress=progress, desc=self.name, train_rows=rows,
                            extra={"model": self.name, "params": self.get_params(), "n_words": n_words})
+        source.release()
         distributed.finish()  # the other processes exit; this one (rank 0) goes on alone
         self.net_ = net.eval()
         self.n_words_ = n_words

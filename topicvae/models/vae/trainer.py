@@ -40,6 +40,7 @@ import torch
 from ... import paths
 from ...errors import RunError, TrainingDiverged
 from . import distributed
+from .batches import MemoryRows, ShardedRows, epoch_rows
 from .networks import CSRBatches, TopicVAE, eval_batches, without_retired
 
 logger = logging.getLogger(__name__)
@@ -220,16 +221,16 @@ class _Loop:
             torch.cuda.set_rng_state(rng["cuda"], self.device)
 
     # ---------------------------------------------------------------- epochs
-    def run_epoch(self, X: sp.csr_matrix, rows: np.ndarray | None = None) -> tuple[float, float]:
-        """One pass over X's ``rows`` (None: all) in a fresh random order; mean reconstruction and KL
-        per document."""
+    def run_epoch(self, X: MemoryRows | ShardedRows, rows: np.ndarray | None = None) -> tuple[float, float]:
+        """One pass over the row source X's ``rows`` (None: all) in a fresh random order
+        (:func:`.batches.epoch_rows`; each process its share of it); mean reconstruction and KL per
+        document."""
         s = self.settings
         self.net.train()
         kl_weight = min(1.0, self.epoch / s.kl_warmup) if s.kl_warmup > 0 else 1.0
         n = X.shape[0] if rows is None else len(rows)
-        perm = distributed.shard(torch.randperm(n, generator=self.shuffle_gen).numpy(), n)
-        if rows is not None:
-            perm = rows[perm]  # X's own rows: the training rows are never copied out of X
+        # X's own rows: the training rows are never copied out of X, only each chunk's
+        perm = distributed.shard(epoch_rows(X.shard_rows, rows, self.shuffle_gen), n)
         bounds = batch_bounds(len(perm), s.batch_size)
         # past the topic epochs the decoder (the topics) stays as it is and the encoder learns to infer θ
         # for it: the decoder's gradient is dropped (and the penalty, which only reaches it, is skipped)
@@ -249,7 +250,7 @@ class _Loop:
             for c in range(0, len(bounds), _CHUNK_BATCHES):
                 group = bounds[c:c + _CHUNK_BATCHES]
                 offset = group[0][0]
-                chunk = CSRBatches(X[perm[offset:group[-1][1]]], self.device, encoder_words=encoder_words)
+                chunk = CSRBatches(X.take(perm[offset:group[-1][1]]), self.device, encoder_words=encoder_words)
                 for step, (start, stop) in enumerate(group, start=c):
                     batch = chunk.batch(start - offset, stop - offset, transposed=True)
                     rec, kl = self.model(batch, self.noise_gen)
@@ -400,7 +401,7 @@ def _diverged(values: tuple, epoch: int, last_good_epoch: int, path: Path | None
 
 def train(
     net: TopicVAE,
-    X_train: sp.csr_matrix,
+    X_train: sp.csr_matrix | MemoryRows | ShardedRows,
     X_val: sp.csr_matrix | None,
     settings: TrainSettings,
     device: torch.device,
@@ -416,7 +417,8 @@ def train(
 
     Args:
         net: the network, already on ``device`` and seeded/initialised by the caller.
-        X_train: csr_matrix (n, V) of counts.
+        X_train: csr_matrix (n, V) of counts, or a row source (:mod:`.batches`) that the
+            minibatches are read from, e.g. a corpus's shards on disk, one at a time.
         X_val: csr_matrix (n_val, V) for early stopping, or None (then the last epoch is kept).
         settings: loop settings.
         device: where ``net`` lives.
@@ -442,6 +444,8 @@ def train(
         loop.restore(resume_from)
         logger.info("resuming %s from epoch %d", desc, loop.epoch)
     ckpt = _Checkpointer(checkpoint, extra, s.checkpoint_seconds)
+    if sp.issparse(X_train):
+        X_train = MemoryRows(X_train)  # one shard: the order training on a matrix always had
     has_val = X_val is not None and X_val.shape[0] > 0
     n_train = X_train.shape[0] if train_rows is None else len(train_rows)
     last_good = loop.state()

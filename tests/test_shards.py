@@ -1,0 +1,315 @@
+"""Sharded corpora (issue 31, parts 1 and 3): the bag-of-words in shard files listed in the manifest,
+checked by verify, and VAE training that reads its minibatches from the shards one at a time with the
+same result as the same documents in memory cut at the same rows."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import scipy.sparse as sp
+import torch
+
+from topicvae import ingest, paths
+from topicvae.analysis import workspace
+from topicvae.corpus import Corpus
+from topicvae.errors import CorpusError
+from topicvae.models.vae import distributed
+from topicvae.models.vae.batches import MemoryRows, ShardedRows, epoch_order, epoch_rows
+from topicvae.models.vae.model import ProdLDA
+from topicvae.runs import train_run
+from topicvae.shards import SHARD_DOCS, bow_checksum
+from topicvae.synthetic import make_synthetic_corpus
+from topicvae.verify import DAMAGED, OK, verify
+
+N_DOCS, SHARD = 230, 50
+SHARD_FILES = [f"bow-{i:05d}.npz" for i in range(5)]
+FAST = dict(hidden=[16], epochs=3, batch_size=40, threads=1, seed=0)
+
+
+@pytest.fixture
+def corpora(tmp_path):
+    """'whole' (one bow.npz) and 'sharded' (the same documents in shards of 50) in one corpora folder."""
+    folder = tmp_path / "corpora"
+    whole = make_synthetic_corpus("whole", N_DOCS, n_topics=5, n_words=300, doc_len=40, corpora_dir=folder)
+    Corpus(name="sharded", bow=whole.bow, vocab=whole.vocab, docs=whole.docs.copy(), manifest={}).save(
+        folder, shard_docs=SHARD)
+    return folder
+
+
+# ------------------------------------------------------------------ the format
+def test_a_sharded_corpus_has_its_shard_files_listed_with_digests_and_row_groups_aligned(corpora):
+    folder = corpora / "sharded"
+    assert sorted(p.name for p in folder.glob("bow*.npz")) == SHARD_FILES  # no bow.npz beside them
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert [r["file"] for r in manifest["shards"]] == SHARD_FILES
+    assert [r["rows"] for r in manifest["shards"]] == [50, 50, 50, 50, 30]
+    for r in manifest["shards"]:
+        assert r["bytes"] == (folder / r["file"]).stat().st_size
+        assert r["sha256"] == paths.sha256_file(folder / r["file"])
+    assert "bow.npz" not in manifest["checksums"] and "bow.npz" not in manifest["sizes"]
+    meta = pq.ParquetFile(folder / "docs.parquet").metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [50, 50, 50, 50, 30]
+
+
+def test_a_sharded_corpus_loads_shard_by_shard_and_whole_as_the_unsharded_one(corpora):
+    whole, sharded = Corpus.load("whole", corpora), Corpus.load("sharded", corpora)
+    assert (sharded.n_docs, sharded.n_words) == (N_DOCS, 300)
+    assert [r["rows"] for r in sharded.shards] == [50, 50, 50, 50, 30]
+    firsts = []
+    for first, X in sharded.iter_shards():
+        firsts.append(first)
+        assert (X != whole.bow[first:first + X.shape[0]]).nnz == 0
+    assert firsts == [0, 50, 100, 150, 200]
+    assert (sharded.bow != whole.bow).nnz == 0 and sharded.bow.dtype == whole.bow.dtype
+    pd.testing.assert_frame_equal(sharded.docs, whole.docs)
+    assert sharded.verify_checksum() and sharded.checksum.startswith("shards:")
+
+
+def test_a_corpus_of_one_shard_keeps_bow_npz_as_before(corpora, tmp_path):
+    folder = corpora / "whole"
+    assert sorted(p.name for p in folder.glob("bow*.npz")) == ["bow.npz"]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    corpus = Corpus.load("whole", corpora)
+    sp.save_npz(tmp_path / "before.npz", corpus.bow, compressed=True)  # how bow.npz was always written
+    assert manifest["checksums"]["bow.npz"] == paths.sha256_file(tmp_path / "before.npz") == corpus.checksum
+    assert manifest["shards"] == [{"file": "bow.npz", "rows": N_DOCS, "bytes": (folder / "bow.npz").stat().st_size,
+                                   "sha256": manifest["checksums"]["bow.npz"]}]
+    assert pq.ParquetFile(folder / "docs.parquet").metadata.num_row_groups == 1
+    assert SHARD_DOCS >= 100_000
+
+
+def test_a_corpus_written_before_shards_loads_as_one_shard(corpora):
+    folder = corpora / "whole"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    checksum = manifest["checksums"]["bow.npz"]
+    del manifest["shards"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    old = Corpus.load("whole", corpora)
+    assert old.shards == [{"file": "bow.npz", "rows": N_DOCS, "bytes": manifest["sizes"]["bow.npz"], "sha256": checksum}]
+    assert old.checksum == checksum and [first for first, _ in old.iter_shards()] == [0]
+    assert [f.status for f in verify(["whole"], corpora_dir=corpora, runs_dir=corpora.parent / "runs")] == [OK]
+
+
+# ------------------------------------------------------------------ verify
+def test_verify_passes_a_sharded_corpus_and_names_a_truncated_or_missing_shard(corpora):
+    def findings():
+        return verify(["sharded"], corpora_dir=corpora, runs_dir=corpora.parent / "runs")
+
+    assert [f.status for f in findings()] == [OK]
+    shard = corpora / "sharded" / SHARD_FILES[2]
+    shard.write_bytes(shard.read_bytes()[:-40])
+    [found] = findings()
+    assert found.status == DAMAGED and SHARD_FILES[2] in found.detail and "bytes" in found.detail
+    with pytest.raises(CorpusError, match=SHARD_FILES[2]):
+        Corpus.load("sharded", corpora)
+    (corpora / "sharded" / SHARD_FILES[4]).unlink()
+    shard.unlink()
+    [found] = findings()
+    assert found.status == DAMAGED and found.detail == f"{SHARD_FILES[2]} is missing"
+
+
+def test_a_shard_changed_in_place_is_found_by_its_digest(corpora):
+    shard = corpora / "sharded" / SHARD_FILES[3]
+    data = bytearray(shard.read_bytes())
+    data[-30] ^= 0xFF  # same size, other bytes
+    shard.write_bytes(bytes(data))
+    [found] = verify(["sharded"], corpora_dir=corpora, runs_dir=corpora.parent / "runs")
+    assert found.status == DAMAGED and found.detail == f"{SHARD_FILES[3]} does not match its checksum (changed or damaged)"
+    assert not Corpus.load("sharded", corpora).verify_checksum()
+
+
+def test_a_manifest_whose_shards_name_other_files_is_damaged(corpora):
+    manifest_file = corpora / "sharded" / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    manifest["shards"][1]["file"] = "../whole/bow.npz"
+    manifest_file.write_text(json.dumps(manifest))
+    with pytest.raises(CorpusError, match="shards are not a list of shard files"):
+        Corpus.load("sharded", corpora)
+    [found] = verify(["sharded"], corpora_dir=corpora, runs_dir=corpora.parent / "runs")
+    assert found.status == DAMAGED and "shards are not a list" in found.detail
+
+
+def test_the_bow_checksum_of_a_sharded_corpus_follows_every_shard(corpora):
+    manifest = json.loads((corpora / "sharded" / "manifest.json").read_text())
+    before = bow_checksum(manifest)
+    manifest["shards"][4]["sha256"] = "0" * 64
+    assert bow_checksum(manifest) != before
+
+
+# ------------------------------------------------------------------ the epoch order
+def test_the_order_of_one_shard_is_torch_randperm_as_before():
+    for n, seed in ((1, 0), (17, 3), (230, 5)):
+        ours, before = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed)
+        for _ in range(3):  # epoch after epoch, the generator moves on as it did
+            assert np.array_equal(epoch_order([n], ours), torch.randperm(n, generator=before).numpy())
+        rows = np.arange(0, 3 * n, 3)
+        assert np.array_equal(epoch_rows([3 * n], rows, ours), rows[torch.randperm(n, generator=before).numpy()])
+
+
+def test_the_order_of_shards_visits_them_one_after_another_each_in_its_own_order():
+    order = epoch_order([50, 50, 50, 50, 30], torch.Generator().manual_seed(0))
+    assert sorted(order) == list(range(230))
+    shard_of = np.searchsorted([50, 100, 150, 200], order, side="right")
+    visits = shard_of[np.r_[0, np.flatnonzero(np.diff(shard_of)) + 1]]
+    assert sorted(visits) == [0, 1, 2, 3, 4]  # each shard visited once, in a run of its rows
+    assert list(visits) != [0, 1, 2, 3, 4]  # in a seeded order, not the rows'
+    again = epoch_order([50, 50, 50, 50, 30], torch.Generator().manual_seed(0))
+    assert np.array_equal(order, again)
+
+
+def test_each_process_takes_its_share_of_an_epochs_rows(monkeypatch):
+    rows = np.arange(0, 460, 2)
+    order = epoch_rows([50] * 9 + [10], rows, torch.Generator().manual_seed(1))
+    shares = []
+    for rank in (0, 1, 2):
+        monkeypatch.setattr(distributed, "world_size", lambda: 3)
+        monkeypatch.setattr(distributed, "rank", lambda rank=rank: rank)
+        shares.append(distributed.shard(order, len(order)))
+    assert [len(s) for s in shares] == [76, 76, 76]
+    assert sorted(np.concatenate(shares)) == sorted(order[:228])  # together the epoch, each row once
+
+
+def test_rows_read_from_shards_are_the_rows_of_the_matrix():
+    X = sp.random(230, 40, density=0.2, format="csr", random_state=0, dtype=np.float64)
+    X.data = np.ceil(X.data * 5)
+    loads = []
+
+    def load(k):
+        loads.append(k)
+        return X[50 * k:50 * k + 50]
+
+    select = np.sort(np.random.default_rng(0).choice(230, 150, replace=False))
+    source = ShardedRows([50, 50, 50, 50, 30], 40, load, select=select)
+    assert source.shape == (150, 40) and sum(source.shard_rows) == 150
+    order = epoch_rows(source.shard_rows, None, torch.Generator().manual_seed(2))
+    assert (source.take(order) != X[select][order]).nnz == 0
+    assert len(loads) == 5  # one shard at a time, each once
+    assert (MemoryRows(X[select]).take(order) != X[select][order]).nnz == 0
+    with pytest.raises(ValueError, match="shard_rows"):
+        MemoryRows(X, [100, 100])
+
+
+# ------------------------------------------------------------------ training
+def test_training_from_shards_equals_training_in_memory_with_the_same_shard_boundaries(corpora, tmp_path):
+    sharded = Corpus.load("sharded", corpora)
+    run = train_run(sharded, "prodlda", 5, runs_dir=tmp_path / "runs", progress=False, **FAST)
+    train = sharded.split_rows("train")
+    X = Corpus.load("whole", corpora).bow
+    sizes = np.diff(np.searchsorted(train, [0, 50, 100, 150, 200, 230])).tolist()
+    memory = ProdLDA(5, **FAST).fit(X[train], shard_rows=sizes)
+    np.testing.assert_array_equal(run.topic_word, memory.topic_word_)
+    np.testing.assert_array_equal(run.doc_topic, memory.transform(X))
+    mu, sigma = memory.posterior(X)
+    np.testing.assert_array_equal(run.array("z_mean.npy"), mu)
+    np.testing.assert_array_equal(run.array("z_std.npy"), sigma)
+    assert run.config["corpus_checksum"] == sharded.checksum
+    # the shard boundaries are what made them equal: one shard is another order, another model
+    assert not np.array_equal(ProdLDA(5, **FAST).fit(X[train]).topic_word_, run.topic_word)
+
+
+def test_a_corpus_of_one_shard_trains_as_a_plain_matrix(corpora, tmp_path):
+    whole = Corpus.load("whole", corpora)
+    run = train_run(whole, "prodlda", 5, runs_dir=tmp_path / "runs", progress=False, **FAST)
+    plain = ProdLDA(5, **FAST).fit(whole.bow[whole.split_rows("train")])
+    np.testing.assert_array_equal(run.topic_word, plain.topic_word_)
+    np.testing.assert_array_equal(run.doc_topic, plain.transform(whole.bow))
+
+
+def test_training_reads_each_shard_once_per_pass(corpora, monkeypatch, tmp_path):
+    sharded = Corpus.load("sharded", corpora)
+    reads = []
+    real = Corpus.read_shard
+    monkeypatch.setattr(Corpus, "read_shard", lambda self, k: reads.append(k) or real(self, k))
+    train_run(sharded, "prodlda", 5, runs_dir=tmp_path / "runs", progress=False, **FAST)
+    # every shard is read once for the whole matrix that sets up the network (corpus.bow, held from
+    # then on: θ of every document is computed from it), once for the validation slice and once
+    # per epoch (the shard held last by one pass may serve the next)
+    assert 5 * (1 + FAST["epochs"]) < len(reads) <= 5 * (2 + FAST["epochs"])
+    assert sorted(set(reads)) == [0, 1, 2, 3, 4]
+
+
+def test_an_interrupted_training_from_shards_resumes_to_the_uninterrupted_run(corpora, monkeypatch, tmp_path):
+    from topicvae.models.vae import TrainingInterrupted, trainer
+
+    sharded = Corpus.load("sharded", corpora)
+    real, calls = trainer._Loop.run_epoch, []
+
+    def ctrl_c_in_the_third_epoch(self, X, rows=None):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(self, X, rows)
+
+    monkeypatch.setattr(trainer._Loop, "run_epoch", ctrl_c_in_the_third_epoch)
+    settings = {**FAST, "epochs": 4}
+    with pytest.raises(TrainingInterrupted):
+        train_run(sharded, "prodlda", 5, name="r", runs_dir=tmp_path / "runs", progress=False, **settings)
+    monkeypatch.setattr(trainer._Loop, "run_epoch", real)
+    resumed = train_run(sharded, "prodlda", 5, name="r", runs_dir=tmp_path / "runs", progress=False, resume=True,
+                        **settings)
+    straight = train_run(sharded, "prodlda", 5, name="s", runs_dir=tmp_path / "runs", progress=False, **settings)
+    assert resumed.config["resumed"]
+    np.testing.assert_array_equal(resumed.topic_word, straight.topic_word)
+    np.testing.assert_array_equal(resumed.doc_topic, straight.doc_topic)
+
+
+def test_ingest_writes_shards_of_the_size_asked_for(tmp_path):
+    texts = [f"apple pear fruit orchard number{i % 7} harvest" if i % 2 else f"engine wheel road driver gear{i % 5}"
+             for i in range(120)]
+    source = tmp_path / "docs.csv"
+    pd.DataFrame({"text": texts}).to_csv(source, index=False)
+    sharded = ingest(str(source), "s", corpora_dir=tmp_path / "c", shard_docs=50)
+    whole = ingest(str(source), "w", corpora_dir=tmp_path / "c")
+    assert [r["rows"] for r in sharded.shards] == [50, 50, 20]
+    assert [r["file"] for r in Corpus.load("s", tmp_path / "c").shards] == SHARD_FILES[:3]
+    assert (Corpus.load("s", tmp_path / "c").bow != Corpus.load("w", tmp_path / "c").bow).nnz == 0
+    status = workspace._changed_shard(tmp_path / "c" / "s", json.loads((tmp_path / "c" / "s" / "manifest.json").read_text()))
+    assert status is None
+
+
+def test_two_processes_on_a_sharded_corpus_match_one(tmp_path):
+    """Under torchrun each process takes every second row of each epoch's sharded order: two processes
+    with batches of B take the steps of one with batches of 2B (tolerance as in test_distributed.py)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    pytest.importorskip("torch.distributed")
+    synth = make_synthetic_corpus("synth", 1500, n_topics=5, n_words=300, doc_len=80, corpora_dir=tmp_path / "c")
+    Corpus(name="sharded", bow=synth.bow, vocab=synth.vocab, docs=synth.docs.copy(), manifest={}).save(
+        tmp_path / "c", shard_docs=400)
+    env = {**os.environ, "TOPICVAE_CORPORA_DIR": str(tmp_path / "c"), "TOPICVAE_RUNS_DIR": str(tmp_path / "runs"),
+           "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1"}
+    common = ["sharded", "--topics", "5", "--epochs", "4", "--val-fraction", "0", "--patience", "0", "--threads",
+              "1", "--quiet", "--seed", "0", "--embedding-dim", "0", "--diversity", "0", "--beta-decay", "0"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}",
+                          "--master_addr=127.0.0.1", "-m", "topicvae.train", *common, "--batch-size", "100",
+                          "--name", "ddp"], env=env, capture_output=True, text=True, timeout=300)
+    assert ddp.returncode == 0, ddp.stderr[-2000:]
+    single = subprocess.run([sys.executable, "-m", "topicvae.train", *common, "--batch-size", "200", "--name", "one"],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert single.returncode == 0, single.stderr[-2000:]
+    a = pd.read_csv(tmp_path / "runs" / "ddp" / "history.csv")["train_loss"].to_numpy()
+    b = pd.read_csv(tmp_path / "runs" / "one" / "history.csv")["train_loss"].to_numpy()
+    assert len(a) == len(b) == 4 and np.all(np.abs(a - b) / b < 0.01), (a, b)
+
+
+def test_the_ingest_command_takes_the_shard_size(tmp_path, capsys):
+    from topicvae.cli import main
+
+    source = tmp_path / "docs.csv"
+    texts = [f"apple pear fruit orchard harvest{i % 3}" if i % 2 else f"engine wheel road driver gear{i % 3}"
+             for i in range(30)]
+    pd.DataFrame({"text": texts}).to_csv(source, index=False)
+    assert main(["ingest", str(source), "--name", "c", "--shard-docs", "12", "--quiet",
+                 "--corpora-dir", str(tmp_path / "corpora")]) == 0
+    assert "in 3 shards" in capsys.readouterr().out
+    assert [r["rows"] for r in Corpus.load("c", tmp_path / "corpora").shards] == [12, 12, 6]

@@ -1,0 +1,93 @@
+"""A corpus's bag-of-words on disk as shards: CSR files of at most ``SHARD_DOCS`` consecutive documents.
+
+A corpus larger than memory cannot be one matrix, so its rows are cut into shards that are
+written, checked and read one at a time. A corpus of one shard keeps the single file
+``bow.npz`` (the layout of every corpus before shards, whose checksums so stay the same); a
+larger one has ``bow-00000.npz``, ``bow-00001.npz``, ... The manifest lists them in row order,
+``"shards": [{"file", "rows", "bytes", "sha256"}, ...]``; a manifest written before shards
+has no such list and stands for one shard, ``bow.npz``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import paths
+
+#: the most documents in one shard (``Corpus.save(shard_docs=...)`` and ``ingest(shard_docs=...)`` change it)
+SHARD_DOCS = 100_000
+#: the file of a corpus of one shard (and of every corpus written before shards)
+SINGLE_FILE = "bow.npz"
+#: the names a shard may have (a manifest naming another file, say outside the folder, is damaged)
+_SHARD_NAME = re.compile(r"bow(-\d{5,})?\.npz")
+
+
+def shard_file(index: int, n_shards: int) -> str:
+    """The file name of shard ``index`` of ``n_shards``: ``bow.npz`` alone, else ``bow-00000.npz``, ..."""
+    return SINGLE_FILE if n_shards == 1 else f"bow-{index:05d}.npz"
+
+
+def shard_bounds(n_docs: int, shard_docs: int = SHARD_DOCS) -> list[tuple[int, int]]:
+    """(start, stop) rows of each shard of ``n_docs`` documents; always at least one (an empty corpus
+    has one empty shard)."""
+    if int(shard_docs) < 1:
+        raise ValueError(f"shard_docs must be at least 1, got {shard_docs!r}")
+    return [(s, min(s + shard_docs, n_docs)) for s in range(0, n_docs, shard_docs)] or [(0, 0)]
+
+
+def write_shard(folder: Path, file: str, X: sp.csr_matrix) -> dict:
+    """Write one shard (compressed CSR) and return its manifest record."""
+    path = Path(folder) / file
+    sp.save_npz(path, X.tocsr(), compressed=True)
+    return {"file": file, "rows": int(X.shape[0]), "bytes": path.stat().st_size, "sha256": paths.sha256_file(path)}
+
+
+def write_shards(folder: Path, X: sp.csr_matrix, shard_docs: int = SHARD_DOCS) -> list[dict]:
+    """Write the rows of ``X`` as shards of at most ``shard_docs`` documents; their records, in row order."""
+    X = X.tocsr()
+    bounds = shard_bounds(X.shape[0], shard_docs)
+    return [write_shard(folder, shard_file(i, len(bounds)), X[start:stop] if len(bounds) > 1 else X)
+            for i, (start, stop) in enumerate(bounds)]
+
+
+def read_shard(folder: Path, record: dict) -> sp.csr_matrix:
+    """One shard as a csr_matrix (the caller turns read errors into its own)."""
+    return sp.load_npz(Path(folder) / record["file"]).tocsr()
+
+
+def shard_records(manifest: dict) -> list[dict]:
+    """The manifest's shards; for a corpus written before shards, one record of ``bow.npz`` (its
+    ``rows`` None: known once the file is read). ValueError when the list is not one of shards."""
+    records = manifest.get("shards")
+    if records is not None:
+        if not isinstance(records, list) or not records or not all(
+                isinstance(r, dict) and isinstance(r.get("file"), str) and _SHARD_NAME.fullmatch(r["file"])
+                and isinstance(r.get("rows"), int) and r["rows"] >= 0 for r in records):
+            raise ValueError("manifest.json's shards are not a list of shard files (bow-00000.npz, ...) and rows")
+        return records
+    return [{"file": SINGLE_FILE, "rows": None, "bytes": (manifest.get("sizes") or {}).get(SINGLE_FILE),
+             "sha256": (manifest.get("checksums") or {}).get(SINGLE_FILE)}]
+
+
+def shard_starts(records: list[dict]) -> np.ndarray:
+    """First row of every shard and, last, the number of rows: int64 (n_shards + 1,)."""
+    return np.concatenate([[0], np.cumsum([int(r["rows"]) for r in records])]).astype(np.int64)
+
+
+def bow_checksum(manifest: dict) -> str | None:
+    """The digest that identifies a corpus's bag-of-words (a run records it as ``corpus_checksum``):
+    the sha256 of ``bow.npz`` for a corpus of one file, as it always was; for several shards, the
+    sha256 of their names and digests in order (so any changed shard changes it)."""
+    single = (manifest.get("checksums") or {}).get(SINGLE_FILE)
+    records = manifest.get("shards")
+    if single or not isinstance(records, list) or len(records) < 2:
+        return single
+    h = hashlib.sha256()
+    for r in records:
+        h.update(f"{r.get('file')} {r.get('sha256')}\n".encode())
+    return "shards:" + h.hexdigest()
