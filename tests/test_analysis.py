@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from topicvae import paths
-from topicvae.analysis import commands, compare, docmap, documents, evaluate, overview, topics, trends, workspace
+from topicvae.analysis import command_lines, compare, docmap, documents, overview, run_metrics, topics, trends, workspace
 from topicvae.corpus import Corpus
 from topicvae.errors import ConfigError, RunError
 from topicvae.evaluation import js_distance_matrix
@@ -313,15 +313,15 @@ def test_corpus_status_ok_missing_changed_damaged(tmp_path):
 def test_read_metrics_is_none_when_absent_and_one_line_error_when_damaged(tmp_path):
     run_dir = tmp_path / "myrun"
     run_dir.mkdir()
-    assert evaluate.read_metrics(run_dir) is None
+    assert run_metrics.read_metrics(run_dir) is None
     for damage in ("{not json", "[1, 2]"):
         (run_dir / "metrics.json").write_text(damage)
         with pytest.raises(RunError, match="damaged") as err:
-            evaluate.read_metrics(run_dir)
+            run_metrics.read_metrics(run_dir)
         assert "\n" not in str(err.value) and "topicvae evaluate myrun" in str(err.value)
     (run_dir / "metrics.json").write_text('{"npmi": 0.1, "new_metric": "x"}')
-    assert evaluate.read_metrics(run_dir) == {"npmi": 0.1, "new_metric": "x"}
-    assert evaluate.read_metrics(Run(run_dir, {})) == {"npmi": 0.1, "new_metric": "x"}  # a Run or its folder
+    assert run_metrics.read_metrics(run_dir) == {"npmi": 0.1, "new_metric": "x"}
+    assert run_metrics.read_metrics(Run(run_dir, {})) == {"npmi": 0.1, "new_metric": "x"}  # a Run or its folder
 
 
 def test_runs_overview_keeps_a_run_whose_metrics_are_damaged(tmp_path):
@@ -334,7 +334,7 @@ def test_runs_overview_keeps_a_run_whose_metrics_are_damaged(tmp_path):
     assert table.loc["good", "NPMI"] == 0.25 and pd.isna(table.loc["good", "metrics error"])
     assert not table.loc["bad", "evaluated"] and "damaged" in table.loc["bad", "metrics error"]
     steps = overview.next_steps(pd.DataFrame({"corpus": []}), table.reset_index())
-    assert ("run 'bad': its metrics.json is damaged", commands.cmd_evaluate("bad")) in steps
+    assert ("run 'bad': its metrics.json is damaged", command_lines.evaluate_command("bad")) in steps
 
 
 def test_next_steps_name_the_missing_commands():
@@ -344,7 +344,7 @@ def test_next_steps_name_the_missing_commands():
     runs = pd.DataFrame({"run": ["a-lda"], "corpus": ["a"], "model": ["lda"], "K": [5], "evaluated": [False],
                          "corpus status": ["ok"]})
     suggested = [c for _, c in overview.next_steps(corpora, runs)]
-    assert suggested == [commands.cmd_train("b"), commands.cmd_evaluate("a-lda")]
+    assert suggested == [command_lines.train_command("b"), command_lines.evaluate_command("a-lda")]
 
 
 def test_shared_vocabulary_and_alignment_across_vocabularies():

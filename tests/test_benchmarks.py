@@ -53,10 +53,10 @@ def quality():
 
 
 def test_quality_held_out_npmi_is_what_topicvae_evaluate_computes(quality, sample_corpus, tmp_path, monkeypatch):
-    """The table's held-out NPMI (score_topics) and `topicvae evaluate`'s (analysis.evaluate.evaluate_run, test
+    """The table's held-out NPMI (score_topics) and `topicvae evaluate`'s (analysis.run_metrics.evaluate_run, test
     reference) on the same tiny run, under each representation the table reads: equal before evaluate rounds
     its figure to 4 decimals."""
-    from topicvae.analysis import evaluate
+    from topicvae.analysis import run_metrics
     from topicvae.runs import train_run
 
     run = train_run(sample_corpus, "prodlda", 8, runs_dir=tmp_path / "runs", progress=False,
@@ -65,7 +65,7 @@ def test_quality_held_out_npmi_is_what_topicvae_evaluate_computes(quality, sampl
     assert not made and (test == sample_corpus.split_rows("test")).all()
     scores = quality.score_topics(run.topic_word, sample_corpus.bow[train], sample_corpus.bow[test])
     assert scores["gap"] == pytest.approx(scores["npmi_train"] - scores["npmi"])
-    npmi = evaluate.evaluation.npmi
+    npmi = run_metrics.evaluation.npmi
     for method, suffix in quality.readings():
         seen = []
 
@@ -73,8 +73,8 @@ def test_quality_held_out_npmi_is_what_topicvae_evaluate_computes(quality, sampl
             seen.append(npmi(*a, **kw))
             return seen[-1]
 
-        monkeypatch.setattr(evaluate.evaluation, "npmi", spy)
-        metrics = evaluate.evaluate_run(run, reference="test", corpora_dir=sample_corpus.path.parent,
+        monkeypatch.setattr(run_metrics.evaluation, "npmi", spy)
+        metrics = run_metrics.evaluate_run(run, reference="test", corpora_dir=sample_corpus.path.parent,
                                         with_c_v=False, save=False, representation=method)
         monkeypatch.undo()
         # evaluate scores the topics on the test split (the headline) and then on the training documents

@@ -153,7 +153,7 @@ def test_tokenizing_keeps_its_old_import_path():
 
 def test_c_v_sees_the_phrase_tokens(phrase_corpus):
     """evaluate's C_v reference texts are the vectorizer's tokens: phrases joined as the counts were."""
-    from topicvae.analysis.evaluate import _reference_texts
+    from topicvae.analysis.run_metrics import _reference_texts
 
     rows = phrase_corpus.split_rows("test")
     texts = _reference_texts(phrase_corpus, rows)

@@ -391,7 +391,7 @@ def _made_by_quickstart_run(args, run: str, state: str) -> bool:
 
 
 def cmd_quickstart(args) -> int:
-    from .analysis.evaluate import evaluate_run, format_metrics
+    from .analysis.run_metrics import evaluate_run, format_metrics
     from .corpus import Corpus
     from .export import export_run
     from .ingestion import ingest
@@ -683,7 +683,7 @@ def _args_evaluate(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    from .analysis.evaluate import evaluate_run, format_metrics
+    from .analysis.run_metrics import evaluate_run, format_metrics
     from .runs import Run
 
     run = Run.load(args.run, args.runs_dir)
@@ -704,7 +704,7 @@ def _args_compare(p: argparse.ArgumentParser) -> None:
 def cmd_compare(args) -> int:
     from .errors import ConfigError
     from .analysis.compare import align_runs, metrics_table
-    from .analysis.evaluate import evaluate_run, read_metrics
+    from .analysis.run_metrics import evaluate_run, read_metrics
     from .runs import Run
 
     runs = [Run.load(n, args.runs_dir) for n in args.runs]

@@ -9,7 +9,7 @@ import pandas as pd
 
 from . import evaluation
 from .analysis.compare import metrics_table
-from .analysis.evaluate import evaluate_run, reference_corpus
+from .analysis.run_metrics import evaluate_run, reference_corpus
 from .corpus import Corpus
 from .errors import ConfigError, RunError
 from .runs import Run, check_training, default_run_name, model_class, train_run

@@ -29,7 +29,7 @@ from .shards import SHARD_DOCS
 from .text import sources
 from .text.metadata import add_metadata
 from .text.tokenize import TokenizedTexts, tokenize_texts  # noqa: F401  (their old home: kept importable)
-from .text.vectorize import Vocabulary
+from .text.vocabulary import Vocabulary
 from .text.vectorizer import TypeCounts, Vectorizer
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ Both write a new, complete run beside the source, which is only read:
    the order of their smallest old topic, so topics that are not merged keep their order;
 2. the model: :meth:`topicvae.models.base.TopicModel.merged` builds a model of fewer topics from
    the fitted one (for ProdLDA and GSM: θ of a merged topic is the sum of its parts' θ and its
-   decoder column their least-squares blend, see :mod:`topicvae.models.vae.merge`; for LDA its
+   decoder column their least-squares blend, see :mod:`topicvae.models.vae.merge_network`; for LDA its
    variational parameters and α are its parts' summed);
 3. a short fine-tune (``epochs``, :data:`FINE_TUNE_EPOCHS` by default) on the run's training
    documents through :func:`topicvae.runs.train_run` (``start_from``), which writes the run. By

@@ -20,7 +20,7 @@ from pathlib import Path
 from . import paths, runs
 from .corpus import DOCS_FILE, MANIFEST_FILE, VOCAB_FILE, Corpus, read_manifest
 from .shards import bow_checksum, shard_records
-from .analysis.evaluate import read_metrics
+from .analysis.run_metrics import read_metrics
 from .errors import TopicVAEError
 from .labels import saved_labels
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from .. import evaluation
 from ..errors import ConfigError
-from .evaluate import METRIC_NAMES, number, read_metrics
+from .run_metrics import METRIC_NAMES, number, read_metrics
 
 #: the columns of :func:`metrics_table` (metrics.json keys), in order
 TABLE_COLUMNS = ["run", "model", "n_topics", "corpus", "reference", *METRIC_NAMES]
@@ -24,7 +24,7 @@ VOCABULARY_POLICIES = ("same", "union")
 
 # ---------------------------------------------------------------------------- metrics
 def metrics_table(rows: list[dict], columns: Sequence[str] = TABLE_COLUMNS) -> pd.DataFrame:
-    """One row per run (one metrics dict each, as :func:`topicvae.analysis.evaluate.evaluate_run`
+    """One row per run (one metrics dict each, as :func:`topicvae.analysis.run_metrics.evaluate_run`
     returns): the ``columns`` (default run, model, K, corpus, reference and the metrics), None where absent."""
     cols = list(columns)
     return pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
@@ -44,7 +44,7 @@ def side_by_side(runs: Sequence) -> pd.DataFrame:
     metrics (display names), columns the runs; metrics to 4 decimals, missing values None.
 
     Raises:
-        RunError: a run's metrics.json is damaged (:func:`topicvae.analysis.evaluate.read_metrics`).
+        RunError: a run's metrics.json is damaged (:func:`topicvae.analysis.run_metrics.read_metrics`).
     """
     table = metrics_table([_run_record(r) for r in runs], ["run", *SETTING_NAMES, *METRIC_NAMES])
     for key in METRIC_NAMES:

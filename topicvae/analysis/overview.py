@@ -11,8 +11,8 @@ from .. import paths
 from ..corpus import MANIFEST_FILE, list_corpora
 from ..errors import RunError
 from ..runs import CONFIG_FILE, Run, list_runs
-from .commands import cmd_evaluate, cmd_ingest, cmd_quickstart, cmd_train
-from .evaluate import METRIC_NAMES, number, read_metrics
+from .command_lines import evaluate_command, ingest_command, quickstart_command, train_command
+from .run_metrics import METRIC_NAMES, number, read_metrics
 from .workspace import corpus_status
 
 CORPUS_COLUMNS = ["corpus", "documents", "vocabulary", "tokens", "labels", "splits", "source"]
@@ -82,20 +82,20 @@ def runs_overview(runs_dir: str | os.PathLike | None = None,
 def next_steps(corpora: pd.DataFrame, runs: pd.DataFrame) -> list[tuple[str, str]]:
     """(why, command) for what is missing: no corpus, a corpus without runs, a run not evaluated."""
     if corpora.empty and runs.empty:
-        return [("nothing here yet: ingest the built-in sample", cmd_quickstart())]
+        return [("nothing here yet: ingest the built-in sample", quickstart_command())]
     steps = []
     if corpora.empty:
-        steps.append(("no corpus in the corpora folder", cmd_ingest()))
+        steps.append(("no corpus in the corpora folder", ingest_command()))
     trained = set(runs["corpus"]) if not runs.empty else set()
     for name in corpora["corpus"]:
         if name not in trained:
-            steps.append((f"corpus {name!r} has no run yet", cmd_train(name)))
+            steps.append((f"corpus {name!r} has no run yet", train_command(name)))
     for _, r in runs.iterrows():
         if isinstance(r.get("metrics error"), str):
-            steps.append((f"run {r['run']!r}: its metrics.json is damaged", cmd_evaluate(r["run"])))
+            steps.append((f"run {r['run']!r}: its metrics.json is damaged", evaluate_command(r["run"])))
         elif not r["evaluated"]:
-            steps.append((f"run {r['run']!r} is not evaluated yet", cmd_evaluate(r["run"])))
+            steps.append((f"run {r['run']!r} is not evaluated yet", evaluate_command(r["run"])))
         if r["corpus status"] not in ("ok",):
             steps.append((f"run {r['run']!r}: its corpus {r['corpus']!r} is {r['corpus status']}",
-                          cmd_train(r["corpus"], r["model"], int(r["K"])) + " --force"))
+                          train_command(r["corpus"], r["model"], int(r["K"])) + " --force"))
     return steps

@@ -20,8 +20,8 @@ from .. import representation as representations
 from ..corpus import Corpus
 from ..errors import ConfigError
 from ..runs import Run
-from .commands import cmd_evaluate
-from .evaluate import number
+from .command_lines import evaluate_command
+from .run_metrics import number
 
 
 # ---------------------------------------------------------------------------- prevalence and relevance
@@ -220,7 +220,7 @@ def topic_coherence(run: Run, corpus: Corpus | None, metrics: dict | None = None
     if len(rows) == 0 or corpus.n_words != run.topic_word.shape[1]:
         return None, "coherence unavailable: the corpus does not match the run's vocabulary"
     _, values = npmi(list(topic_word_ids(run, corpus, representation, 10)), corpus.bow[rows], top_n=10)
-    return values, f"NPMI on the {split} split (computed here; `{cmd_evaluate(run.name)}` stores it)"
+    return values, f"NPMI on the {split} split (computed here; `{evaluate_command(run.name)}` stores it)"
 
 
 # ---------------------------------------------------------------------------- representations

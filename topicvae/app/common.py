@@ -17,7 +17,7 @@ import streamlit as st
 
 from topicvae import paths
 from topicvae import representation as representations
-from topicvae.analysis import commands, docmap, documents, evaluate, overview, topics, workspace
+from topicvae.analysis import command_lines, docmap, documents, overview, run_metrics, topics, workspace
 from topicvae.analysis.topics import TopicView
 from topicvae.analysis.workspace import CorpusStatus
 from topicvae.corpus import MANIFEST_FILE, Corpus
@@ -142,7 +142,7 @@ def top_words(run: Run, n: int = 10, corpus: Corpus | None = None) -> list[list[
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _metrics(key: tuple, stamp: int, _run: Run) -> dict | None:
-    return evaluate.read_metrics(_run)
+    return run_metrics.read_metrics(_run)
 
 
 def metrics(run: Run) -> dict | None:
@@ -150,7 +150,7 @@ def metrics(run: Run) -> dict | None:
 
     A damaged file raises its one-line RunError, which :func:`render` shows on the page.
     """
-    return _metrics(run_key(run), _stamp(run.path / evaluate.METRICS_FILE), run)
+    return _metrics(run_key(run), _stamp(run.path / run_metrics.METRICS_FILE), run)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Preparing the topics…")
@@ -165,13 +165,13 @@ def topic_view(run: Run, corpus: Corpus | None) -> TopicView:
 
 @st.cache_resource(max_entries=16, show_spinner="Measuring topic coherence (NPMI)…")
 def _coherence(key: tuple, ckey: tuple | None, mstamp: int, method: str, _run: Run, _corpus: Corpus | None):
-    return topics.topic_coherence(_run, _corpus, evaluate.read_metrics(_run), method)
+    return topics.topic_coherence(_run, _corpus, run_metrics.read_metrics(_run), method)
 
 
 def coherence(run: Run, corpus: Corpus | None) -> tuple[np.ndarray | None, str]:
     """Per-topic NPMI of the words in the picked representation (from metrics.json when it measured
     that one, else computed on the corpus) and its source."""
-    return _coherence(run_key(run), corpus_key(corpus), _stamp(run.path / evaluate.METRICS_FILE),
+    return _coherence(run_key(run), corpus_key(corpus), _stamp(run.path / run_metrics.METRICS_FILE),
                       representation(corpus), run, corpus)
 
 
@@ -237,11 +237,11 @@ def empty_state() -> None:
     if not names:
         st.markdown("There are no corpora or trained runs here yet. Make the built-in sample corpus "
                     "and train a first model from a terminal, then reload this page:")
-        st.code(f"{commands.cmd_quickstart()}\n{commands.cmd_train('sample')}", language="bash")
+        st.code(f"{command_lines.quickstart_command()}\n{command_lines.train_command('sample')}", language="bash")
     else:
         st.markdown("There are corpora but no trained runs yet. Train a model from a terminal, "
                     "then reload this page:")
-        st.code("\n".join(commands.cmd_train(n) for n in names), language="bash")
+        st.code("\n".join(command_lines.train_command(n) for n in names), language="bash")
     st.caption(f"Looking for corpora in `{corpora}` and runs in `{runs}`. "
                "Start the app with `--corpora-dir` / `--runs-dir` to look elsewhere.")
 

@@ -28,7 +28,7 @@ from ..config import PreprocessSettings, VocabSettings, from_dict, to_dict
 from ..errors import CorpusError
 from .phrases import PhraseModel
 from .tokenize import TokenizedTexts, tokenize_texts
-from .vectorize import Vocabulary, choose_vocabulary, count_ids, count_matrix, transform_tokens
+from .vocabulary import Vocabulary, choose_vocabulary, count_ids, count_matrix, transform_tokens
 
 VECTORIZER_FILE = "vectorizer.json"
 FORMAT = 1
@@ -109,7 +109,7 @@ class Vectorizer:
     def fit_vocabulary(self, counts: TypeCounts, fit_rows: np.ndarray | None = None) -> Vocabulary:
         """The second half of :meth:`fit`: choose the vocabulary by document frequency on ``fit_rows``.
 
-        Returns the :class:`~topicvae.text.vectorize.Vocabulary` (its columns index ``counts.X``).
+        Returns the :class:`~topicvae.text.vocabulary.Vocabulary` (its columns index ``counts.X``).
         """
         rows = np.arange(counts.X.shape[0]) if fit_rows is None else fit_rows
         chosen = choose_vocabulary(counts.X, counts.types, rows, self.vocab)

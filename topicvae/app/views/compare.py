@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from topicvae.analysis import commands, compare
-from topicvae.analysis.evaluate import METRIC_NAMES
+from topicvae.analysis import command_lines, compare
+from topicvae.analysis.run_metrics import METRIC_NAMES
 from topicvae.app import common
 
 
@@ -35,7 +35,7 @@ def page() -> None:
     st.title("Compare runs")
     if len(summaries) < 2:
         st.info("Comparing needs a second run. Train one on the same corpus, for example the LDA baseline:")
-        st.code(commands.cmd_train(run_a.config.get("corpus", "CORPUS"), "lda", run_a.n_topics), language="bash")
+        st.code(command_lines.train_command(run_a.config.get("corpus", "CORPUS"), "lda", run_a.n_topics), language="bash")
         return
     names = [s["name"] for s in summaries]
     by_name = {s["name"]: s for s in summaries}
@@ -56,7 +56,7 @@ def page() -> None:
     st.dataframe(table.loc[known].map(_cell), width="stretch")
     for run in (run_a, run_b):
         if common.metrics(run) is None:
-            st.caption(f"{run.name} is not evaluated yet: `{commands.cmd_evaluate(run.name)}`")
+            st.caption(f"{run.name} is not evaluated yet: `{command_lines.evaluate_command(run.name)}`")
 
     st.subheader("Aligned topics")
     for newer, older in ((run_a, run_b), (run_b, run_a)):

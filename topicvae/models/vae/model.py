@@ -913,7 +913,7 @@ class ProdLDA(VAETopicModel):
         leaves the merged topics as they are (the decoder is fixed: ``topic_epochs=0``; the encoder learns).
         This model is not changed.
         """
-        from .merge import merge_network
+        from .merge_network import merge_network
 
         X = self._check_X(X)
         groups = self._merge_partition(groups)

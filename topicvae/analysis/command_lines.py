@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 
-def cmd_quickstart() -> str:
+def quickstart_command() -> str:
     """The command that makes the sample corpus, a first run and its metrics."""
     return "topicvae quickstart"
 
 
-def cmd_train(corpus: str, model: str = "prodlda", n_topics: int = 20) -> str:
+def train_command(corpus: str, model: str = "prodlda", n_topics: int = 20) -> str:
     """The command that trains ``model`` with ``n_topics`` topics on ``corpus``."""
     return f"topicvae train {corpus} --model {model} --topics {n_topics}"
 
 
-def cmd_evaluate(run: str) -> str:
+def evaluate_command(run: str) -> str:
     """The command that writes ``metrics.json`` of ``run``."""
     return f"topicvae evaluate {run}"
 
 
-def cmd_ingest() -> str:
+def ingest_command() -> str:
     """The command that ingests the built-in sample corpus."""
     return "topicvae ingest builtin:sample --name sample"
