@@ -95,6 +95,18 @@ def npmi(topics, reference_bow, top_n: int = 10) -> tuple[float, np.ndarray]:
     n_docs, n_words = X.shape
     if n_docs == 0:
         raise ValueError("the NPMI reference corpus has no documents")
+    ids = _checked_top_ids(topics, top_n, n_words)
+    union = np.unique(np.concatenate(ids)) if ids else np.zeros(0, dtype=np.int64)
+    B = _binary_csr(X[:, union])
+    co = np.asarray((B.T @ B).toarray())  # co[a, b] = number of docs containing both
+    col = {w: k for k, w in enumerate(union.tolist())}
+    per_topic = np.array([_topic_npmi(np.array([col[w] for w in words.tolist()]), co, n_docs) for words in ids])
+    return float(per_topic.mean()), per_topic
+
+
+def _checked_top_ids(topics, top_n: int, n_words: int) -> list[np.ndarray]:
+    """Each topic's ``top_n`` word ids (:func:`top_word_ids`), checked against a reference vocabulary of
+    ``n_words``: ValueError for a matrix over another vocabulary, an id outside it, or fewer than 2 words."""
     ids = top_word_ids(topics, top_n)
     if isinstance(topics, np.ndarray) and topics.ndim == 2 and topics.shape[1] != n_words:
         raise ValueError(
@@ -103,30 +115,25 @@ def npmi(topics, reference_bow, top_n: int = 10) -> tuple[float, np.ndarray]:
         )
     if any(len(t) and (t.min() < 0 or t.max() >= n_words) for t in ids):
         raise ValueError(f"a top-word id is outside the reference vocabulary of {n_words} words")
+    if any(len(t) < 2 for t in ids):
+        raise ValueError("NPMI needs at least 2 words per topic")
+    return ids
 
-    union = np.unique(np.concatenate(ids)) if ids else np.zeros(0, dtype=np.int64)
-    B = _binary_csr(X[:, union])
-    co = np.asarray((B.T @ B).toarray())  # co[a, b] = number of docs containing both
-    df = np.diag(co).copy()
-    col = {w: k for k, w in enumerate(union.tolist())}
 
-    per_topic = np.empty(len(ids))
-    for t, words in enumerate(ids):
-        if len(words) < 2:
-            raise ValueError("NPMI needs at least 2 words per topic")
-        local = np.array([col[w] for w in words.tolist()])
-        i, j = np.triu_indices(len(local), k=1)
-        a, b = local[i], local[j]
-        joint = co[a, b]
-        p_ij = joint / n_docs
-        p_i, p_j = df[a] / n_docs, df[b] / n_docs
-        scores = np.full(len(a), -1.0)
-        seen = joint > 0
-        pmi = np.log(p_ij[seen] / (p_i[seen] * p_j[seen]))
-        denom = -np.log(p_ij[seen])
-        scores[seen] = np.divide(pmi, denom, out=np.ones_like(pmi), where=denom > 0)
-        per_topic[t] = scores.mean()
-    return float(per_topic.mean()), per_topic
+def _topic_npmi(local: np.ndarray, co: np.ndarray, n_docs: int) -> float:
+    """The mean NPMI over the pairs of one topic's words, given as rows ``local`` of the co-document
+    counts ``co`` (its diagonal: document frequencies) of ``n_docs`` reference documents."""
+    i, j = np.triu_indices(len(local), k=1)
+    a, b = local[i], local[j]
+    joint = co[a, b]
+    p_ij = joint / n_docs
+    p_i, p_j = co[a, a] / n_docs, co[b, b] / n_docs
+    scores = np.full(len(a), -1.0)
+    seen = joint > 0
+    pmi = np.log(p_ij[seen] / (p_i[seen] * p_j[seen]))
+    denom = -np.log(p_ij[seen])
+    scores[seen] = np.divide(pmi, denom, out=np.ones_like(pmi), where=denom > 0)
+    return float(scores.mean())
 
 
 # ---------------------------------------------------------------------------- diversity
@@ -280,9 +287,7 @@ def label_metrics(
         n_train, n_eval.
     """
     import pandas as pd
-    from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import normalized_mutual_info_score
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
 
     theta = np.asarray(theta, dtype=np.float64)
     labels = np.asarray(labels, dtype=object)
@@ -295,29 +300,12 @@ def label_metrics(
         raise ValueError("label metrics need at least 2 labelled documents")
     str_labels = labels.astype(str)
 
-    def make_clf():
-        return LogisticRegression(max_iter=2000, random_state=seed)
-
     if train_rows is not None:
-        train = np.asarray(train_rows, dtype=np.int64)
-        test = np.asarray(test_rows, dtype=np.int64)
-        train, test = train[labelled[train]], test[labelled[test]]
-        if len(train) == 0 or len(test) == 0:
-            raise ValueError("label metrics need labelled documents in both the train and the test rows")
-        clf = make_clf().fit(theta[train], str_labels[train])
-        accuracy = float((clf.predict(theta[test]) == str_labels[test]).mean())
-        method, eval_rows, n_train = "split", test, len(train)
+        accuracy, eval_rows, n_train = _split_accuracy(theta, str_labels, labelled, train_rows, test_rows, seed)
+        method = "split"
     else:
-        rows = np.flatnonzero(labelled)
-        y = str_labels[rows]
-        if len(np.unique(y)) < 2:
-            accuracy = 1.0
-        else:
-            _, counts = np.unique(y, return_counts=True)
-            folds = int(min(5, counts.max()))
-            cv = StratifiedKFold(n_splits=max(2, folds), shuffle=True, random_state=seed)
-            accuracy = float(cross_val_score(make_clf(), theta[rows], y, cv=cv).mean())
-        method, eval_rows, n_train = "5-fold", rows, len(rows)
+        accuracy, eval_rows, n_train = _cv_accuracy(theta, str_labels, labelled, seed)
+        method = "5-fold"
 
     clusters = theta[eval_rows].argmax(axis=1)
     truth = str_labels[eval_rows]
@@ -329,6 +317,40 @@ def label_metrics(
         "n_train": int(n_train),
         "n_eval": int(len(eval_rows)),
     }
+
+
+def _classifier(seed: int):
+    """The classifier every θ is scored with: scikit-learn's logistic regression, as in docs/metrics.md."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(max_iter=2000, random_state=seed)
+
+
+def _split_accuracy(theta: np.ndarray, labels: np.ndarray, labelled: np.ndarray, train_rows, test_rows,
+                    seed: int) -> tuple[float, np.ndarray, int]:
+    """(accuracy on the labelled test rows of a classifier fit on the labelled train rows, those test
+    rows, the number of train rows)."""
+    train = np.asarray(train_rows, dtype=np.int64)
+    test = np.asarray(test_rows, dtype=np.int64)
+    train, test = train[labelled[train]], test[labelled[test]]
+    if len(train) == 0 or len(test) == 0:
+        raise ValueError("label metrics need labelled documents in both the train and the test rows")
+    clf = _classifier(seed).fit(theta[train], labels[train])
+    return float((clf.predict(theta[test]) == labels[test]).mean()), test, len(train)
+
+
+def _cv_accuracy(theta: np.ndarray, labels: np.ndarray, labelled: np.ndarray, seed: int) -> tuple[float, np.ndarray, int]:
+    """(mean accuracy of stratified cross-validation, at most 5 folds, over the labelled rows; those rows;
+    their number). One class only: accuracy 1."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    rows = np.flatnonzero(labelled)
+    y = labels[rows]
+    if len(np.unique(y)) < 2:
+        return 1.0, rows, len(rows)
+    _, counts = np.unique(y, return_counts=True)
+    cv = StratifiedKFold(n_splits=max(2, int(min(5, counts.max()))), shuffle=True, random_state=seed)
+    return float(cross_val_score(_classifier(seed), theta[rows], y, cv=cv).mean()), rows, len(rows)
 
 
 # ---------------------------------------------------------------------------- alignment

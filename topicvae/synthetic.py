@@ -57,31 +57,36 @@ def sample_lda_corpus(
     cdf = np.cumsum(topic_word, axis=1)
     cdf /= cdf[:, -1:]
 
-    blocks = []
-    for start in range(0, n_docs, _CHUNK_DOCS):
-        stop = min(start + _CHUNK_DOCS, n_docs)
-        # tokens of each (document, topic) pair: (chunk, K) ints
-        counts = rng.multinomial(lengths[start:stop], theta[start:stop])
-        rows, cols = [], []
-        for k in range(n_topics):
-            n_k = counts[:, k]
-            total = int(n_k.sum())
-            if total == 0:
-                continue
-            rows.append(np.repeat(np.arange(stop - start, dtype=np.int32), n_k))
-            words = np.searchsorted(cdf[k], rng.random(total), side="right")
-            cols.append(np.minimum(words, n_words - 1).astype(np.int32))
-        if rows:
-            r, c = np.concatenate(rows), np.concatenate(cols)
-            data = np.ones(len(r), dtype=np.int32)
-        else:
-            r = c = data = np.zeros(0, dtype=np.int32)
-        block = sp.csr_matrix((data, (r, c)), shape=(stop - start, n_words), dtype=np.int32)
-        block.sum_duplicates()
-        blocks.append(block)
+    blocks = [_sample_block(rng, lengths[start:start + _CHUNK_DOCS], theta[start:start + _CHUNK_DOCS], cdf, n_words)
+              for start in range(0, n_docs, _CHUNK_DOCS)]
     X = sp.vstack(blocks, format="csr", dtype=np.int32) if len(blocks) > 1 else blocks[0]
     X.sort_indices()
     return X, topic_word, theta
+
+
+def _sample_block(rng: np.random.Generator, lengths: np.ndarray, theta: np.ndarray, cdf: np.ndarray,
+                  n_words: int) -> sp.csr_matrix:
+    """The counts of a block of documents of ``lengths`` tokens and topic mixtures ``theta``: each
+    document's tokens per topic, then each token's word from its topic's cumulative distribution ``cdf``."""
+    n_docs, n_topics = theta.shape
+    counts = rng.multinomial(lengths, theta)  # tokens of each (document, topic) pair: (n_docs, K) ints
+    rows, cols = [], []
+    for k in range(n_topics):
+        n_k = counts[:, k]
+        total = int(n_k.sum())
+        if total == 0:
+            continue
+        rows.append(np.repeat(np.arange(n_docs, dtype=np.int32), n_k))
+        words = np.searchsorted(cdf[k], rng.random(total), side="right")
+        cols.append(np.minimum(words, n_words - 1).astype(np.int32))
+    if rows:
+        r, c = np.concatenate(rows), np.concatenate(cols)
+        data = np.ones(len(r), dtype=np.int32)
+    else:
+        r = c = data = np.zeros(0, dtype=np.int32)
+    block = sp.csr_matrix((data, (r, c)), shape=(n_docs, n_words), dtype=np.int32)
+    block.sum_duplicates()
+    return block
 
 
 TRUE_TOPIC_WORD_FILE = "true_topic_word.npy"
