@@ -562,43 +562,24 @@ def _args_train(p: argparse.ArgumentParser) -> None:
     _add_train_flags(p)
 
 
-def _seed_topics(args, corpus) -> tuple[dict, dict | None, object]:
-    """(model settings, config.json entries, SeedTopics or None) of ``--seed-topics``; unknown words reported."""
-    if not args.seed_topics:
-        return {}, None, None
-    from .errors import ConfigError
-    from .runs import model_class
-    from .seeding import load_seed_topics
-
-    if "seed_topics" not in model_class(args.model).param_names():
-        raise ConfigError(f"--seed-topics works with --model prodlda, gsm or lda, not {args.model}")
-    seeds = load_seed_topics(args.seed_topics, corpus.vocab, args.topics)
-    if seeds.report():
-        print(seeds.report(), file=sys.stderr)
-    return {"seed_topics": seeds.indices}, {"seed_topics": seeds.record()}, seeds
-
-
 def cmd_train(args) -> int:
+    from functools import partial
+
     from .corpus import Corpus
-    from .runs import default_run_name, format_topics, train_run
+    from .runs import default_run_name, format_topics, train_guided_run, train_run
 
     params = _train_params(args, args.model)
     corpus = Corpus.load(args.corpus, args.corpora_dir)
-    seed_params, seed_config, seeds = _seed_topics(args, corpus)
+    train = partial(train_guided_run, seed_file=args.seed_topics) if args.seed_topics else train_run
     try:
-        run = train_run(corpus, args.model, args.topics, name=args.name, runs_dir=args.runs_dir, force=args.force,
-                        resume=args.resume, progress=not args.quiet, config_extra=seed_config,
-                        **params, **seed_params)
+        run = train(corpus, args.model, args.topics, name=args.name, runs_dir=args.runs_dir, force=args.force,
+                    resume=args.resume, progress=not args.quiet, **params)
     except KeyboardInterrupt:
         name = default_run_name(corpus.name, args.model, args.topics) if args.name is None else args.name
         print(_interrupted_hint(name, args), file=sys.stderr)
         return EXIT_INTERRUPTED
     if run is None:  # a helper process of data-parallel training: rank 0 reports
         return 0
-    if seeds is not None:  # the seeded topics keep their names as labels
-        from .labels import save_labels
-
-        save_labels(run.path, seeds.labels())
     s = run.summary()
     extra = f", best epoch {run.config['best_epoch']}" if run.config.get("best_epoch") else ""
     print(f"run {run.name!r}: {s['model']}, {s['n_topics']} topics, {s['epochs']} epochs{extra}, "

@@ -349,6 +349,28 @@ def train_run(
     return Run.load(name, root)
 
 
+def train_guided_run(corpus: Corpus, model: str, n_topics: int, seed_file: str | Path, **kwargs) -> "Run | None":
+    """:func:`train_run` with guided topics from ``seed_file`` (one topic a line, :mod:`topicvae.seeding`):
+    the seeds are resolved against the corpus's vocabulary (words outside it are left out, with a
+    warning), given to the model as its ``seed_topics``, recorded in config.json, and the seeded
+    topics keep their names as labels. ``kwargs`` are :func:`train_run`'s."""
+    from .labels import save_labels
+    from .seeding import load_seed_topics
+
+    if "seed_topics" not in model_class(model).param_names():
+        guided = [m for m in MODELS if "seed_topics" in model_class(m).param_names()]
+        raise ConfigError(f"--seed-topics works with --model {', '.join(guided)}, not {model}")
+    seeds = load_seed_topics(seed_file, corpus.vocab, n_topics)
+    for line in filter(None, seeds.report().splitlines()):
+        logger.warning("%s", line)
+    run = train_run(corpus, model, n_topics, config_extra={**(kwargs.pop("config_extra", None) or {}),
+                                                           "seed_topics": seeds.record()},
+                    seed_topics=seeds.indices, **kwargs)
+    if run is not None:  # (None: a helper process of data-parallel training)
+        save_labels(run.path, seeds.labels())
+    return run
+
+
 def check_training(corpus: Corpus, model: str, n_topics, params: dict) -> None:
     """Raise the one-line error :func:`train_run` would raise for these settings before it writes
     anything (unknown model, K out of range, a setting the model refuses), without training: for
