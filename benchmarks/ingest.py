@@ -24,7 +24,7 @@ from bench_common import ARCHIVE, peak_rss_mb  # benchmarks/bench_common.py
 
 def run_topicvae(archive: str, n_process: int) -> dict:
     from topicvae import ingest
-    from topicvae.config import VocabSettings
+    from topicvae.text.settings import VocabSettings
 
     with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
@@ -37,7 +37,7 @@ def run_topicvae(archive: str, n_process: int) -> dict:
 def run_sklearn(archive: str) -> dict:
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from topicvae.config import VocabSettings
+    from topicvae.text.settings import VocabSettings
     from topicvae.text.sources import read_source
 
     v = VocabSettings()

@@ -102,7 +102,7 @@ STRIP = ("headers", "quotes", "signatures")
 NG = "20news-bydate.tar.gz"
 
 #: key → source (relative to --shared unless ``builtin:``), preprocessing and vocabulary settings
-#: (keyword arguments of topicvae.config.PreprocessSettings / VocabSettings), and the source format
+#: (keyword arguments of topicvae.text.settings.PreprocessSettings / VocabSettings), and the source format
 #: where detection is not what is wanted (the OCTIS TSVs are detected too; named here for the cache check)
 CORPORA = {
     "ng": {"source": NG, "preprocess": {}, "vocab": {}},
@@ -178,7 +178,7 @@ def log(msg: str) -> None:
 # ---------------------------------------------------------------------------- corpora
 def settings(key: str):
     """(PreprocessSettings, VocabSettings) of corpus ``key``."""
-    from topicvae.config import PreprocessSettings, VocabSettings
+    from topicvae.text.settings import PreprocessSettings, VocabSettings
 
     spec = CORPORA[key]
     return PreprocessSettings(**spec["preprocess"]), VocabSettings(**spec["vocab"])
@@ -193,7 +193,7 @@ def prepare_corpus(key: str, shared: Path, cache: Path, n_process: int = 2):
     """(corpus, None) from the cache, ingested when missing or made with other settings;
     (None, reason) when its source is missing."""
     import topicvae
-    from topicvae.config import to_dict
+    from topicvae.text.settings import to_dict
 
     pre, voc = settings(key)
     fmt = CORPORA[key].get("format")

@@ -70,7 +70,7 @@ TOKENS_FILE = f"{CORPUS}-test-tokens.json"
 def corpus(archive: Path, cache: Path):
     """The ``news2k`` corpus from the cache, ingested from ``archive`` when missing."""
     import topicvae
-    from topicvae.config import PreprocessSettings, VocabSettings
+    from topicvae.text.settings import PreprocessSettings, VocabSettings
 
     if (cache / CORPUS / "manifest.json").is_file():
         return topicvae.Corpus.load(CORPUS, corpora_dir=cache)

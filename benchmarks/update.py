@@ -89,7 +89,7 @@ def prepare(shared: Path, cache: Path, order: str, seed: int):
     """(base corpus of half 1 + test, the half-2 JSON Lines file), cached in ``cache/article`` or
     ``cache/shuffle-SEED``."""
     import topicvae
-    from topicvae.config import to_dict
+    from topicvae.text.settings import to_dict
     from topicvae.text.sources import TableColumns, read_source
 
     folder = cache / ("article" if order == "article" else f"shuffle-{seed}")

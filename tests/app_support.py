@@ -87,7 +87,7 @@ def build_app_data(base: Path) -> tuple[Path, Path]:
     """(corpora folder, runs folder) under ``base``, built on the first call."""
     import topicvae
     from topicvae import runs
-    from topicvae.config import VocabSettings
+    from topicvae.text.settings import VocabSettings
 
     corpora, runs_dir = base / "corpora", base / "runs"
     done = base / "complete"

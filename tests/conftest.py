@@ -27,7 +27,7 @@ def news_archive() -> Path:
 def news_corpus(news_archive, tmp_path_factory):
     """20 Newsgroups ingested once per test session with header/quote/signature stripping."""
     from topicvae import ingest
-    from topicvae.config import PreprocessSettings
+    from topicvae.text.settings import PreprocessSettings
 
     d = tmp_path_factory.mktemp("corpora")
     return ingest(str(news_archive), "news", corpora_dir=d, n_process=2,

@@ -91,7 +91,7 @@ def _cells(df: pd.DataFrame) -> list[list]:
 def tiny_run(tmp_path_factory):
     """A ProdLDA run with 2 topics trained for 3 epochs on a small ingested corpus of two themes."""
     from topicvae import ingest
-    from topicvae.config import VocabSettings
+    from topicvae.text.settings import VocabSettings
     from topicvae.runs import train_run
 
     root = tmp_path_factory.mktemp("infer")

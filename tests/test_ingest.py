@@ -13,7 +13,7 @@ import pytest
 
 from topicvae import Corpus, ingest
 from topicvae.cli import main
-from topicvae.config import VocabSettings
+from topicvae.text.settings import VocabSettings
 from topicvae.corpus import list_corpora
 from topicvae.errors import ConfigError, CorpusError
 
@@ -377,7 +377,7 @@ def test_cli_language_it_gives_italian_lemmas_and_stop_words(tmp_path, capsys):
 
 
 def test_language_error_names_the_supported_ones():
-    from topicvae.config import PreprocessSettings
+    from topicvae.text.settings import PreprocessSettings
     from topicvae.text.languages import supported_languages
 
     assert {"en", "it", "de", "fr", "es"} <= set(supported_languages())

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from topicvae.config import PreprocessSettings
+from topicvae.text.settings import PreprocessSettings
 from topicvae.text.preprocess import (Tokenizer, clean_text, drop_encoded_lines, is_encoded_line, strip_headers,
                                       strip_quotes, strip_signature)
 

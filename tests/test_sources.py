@@ -409,7 +409,7 @@ SMALL = dict(min_df=1, max_df=1.0, min_tokens=1)
 
 def test_mixed_type_metadata_is_saved_as_text_and_round_trips(tmp_path):
     from topicvae import Corpus, ingest
-    from topicvae.config import VocabSettings
+    from topicvae.text.settings import VocabSettings
 
     p = tmp_path / "d.jsonl"
     rows = [{"text": "apples grow on trees", "score": "", "tags": ["a", "b"], "n": 2 ** 70, "year": 2001},
@@ -427,7 +427,7 @@ def test_mixed_type_metadata_is_saved_as_text_and_round_trips(tmp_path):
 
 def test_latin1_file_and_folder_names_ingest(tmp_path):
     from topicvae import Corpus, ingest
-    from topicvae.config import VocabSettings
+    from topicvae.text.settings import VocabSettings
 
     root = tmp_path / "caf\udce9"  # the source folder's own name is not UTF-8 either
     (root / "sp\udcf6rt").mkdir(parents=True)
@@ -441,7 +441,7 @@ def test_latin1_file_and_folder_names_ingest(tmp_path):
 
 def test_five_megabyte_one_line_document_ingests(tmp_path):
     from topicvae import ingest
-    from topicvae.config import VocabSettings
+    from topicvae.text.settings import VocabSettings
 
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "big.txt").write_bytes(b"alpha beta gamma delta " * 220_000)  # 5 MB, one line

@@ -15,7 +15,7 @@ import pytest
 from topicvae import ingest
 from topicvae import cli as cli_module
 from topicvae.cli import main
-from topicvae.config import VocabSettings
+from topicvae.text.settings import VocabSettings
 from topicvae.corpus import Corpus
 from topicvae.runs import Run
 from topicvae.text.sources import TableColumns, read_source

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from topicvae import Corpus, ingest
-from topicvae.config import VocabSettings
+from topicvae.text.settings import VocabSettings
 from topicvae.text.phrases import PhraseModel
 from topicvae.text.vectorizer import VECTORIZER_FILE, Vectorizer, corpus_vectorizer, reference_tokens
 

@@ -12,7 +12,7 @@ import pytest
 
 from topicvae import ingest
 from topicvae.cli import main
-from topicvae.config import VocabSettings
+from topicvae.text.settings import VocabSettings
 from topicvae.runs import Run
 
 

@@ -123,7 +123,7 @@ def _table_columns(args):
 
 
 def _add_ingest_args(p: argparse.ArgumentParser) -> None:
-    from .config import PreprocessSettings, VocabSettings
+    from .text.settings import PreprocessSettings, VocabSettings
 
     pre, voc = PreprocessSettings(), VocabSettings()
     p.add_argument("source", help="a .csv/.tsv/.jsonl/.parquet file, a folder of .txt files, "
@@ -184,7 +184,7 @@ def _default_name(source: str) -> str:
 
 
 def cmd_ingest(args) -> int:
-    from .config import PreprocessSettings, VocabSettings
+    from .text.settings import PreprocessSettings, VocabSettings
     from .ingestion import ingest, read_stopwords
 
     pre = PreprocessSettings(

@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import paths
-from .config import PreprocessSettings, from_dict
+from .text.settings import PreprocessSettings, from_dict
 from .corpus import read_manifest
 from .shards import bow_checksum
 from .errors import RunError, TopicVAEError

@@ -22,7 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from . import __version__, paths
-from .config import PreprocessSettings, VocabSettings, to_dict
+from .text.settings import PreprocessSettings, VocabSettings, to_dict
 from .corpus import Corpus
 from .errors import CorpusError, SourceError
 from .shards import SHARD_DOCS
@@ -102,7 +102,7 @@ def ingest(
         fmt: the source format, overriding detection (``"octis"`` for OCTIS' layout).
         columns: table columns holding text, id, label, date (tables only); ``columns.header=False``
             reads a CSV/TSV without a header row, its columns named by position (``"0"`` first).
-        preprocess, vocab: settings; defaults from :mod:`topicvae.config`.
+        preprocess, vocab: settings; defaults from :mod:`topicvae.text.settings`.
         force: replace an existing corpus of that name.
         dedupe: keep the first of documents sharing an id instead of failing.
         n_process: processes used for tokenizing.

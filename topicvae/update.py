@@ -325,7 +325,7 @@ def _updated_manifest(old: Corpus, new: NewDocuments, corpus: Corpus, source: st
                       columns: sources.TableColumns | None, run: runs.Run) -> dict:
     """The old manifest's settings (preprocessing, vocabulary, language) with this corpus's
     counts, its lineage and the update's own record."""
-    from .config import to_dict
+    from .text.settings import to_dict
 
     manifest = deepcopy(old.manifest)
     manifest.pop("checksums", None)

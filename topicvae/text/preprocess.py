@@ -16,7 +16,7 @@ from typing import Iterable
 
 import numpy as np
 
-from ..config import PreprocessSettings
+from .settings import PreprocessSettings
 from .languages import load_lemmas
 
 # --------------------------------------------------------------- mail and news text

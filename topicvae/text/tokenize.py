@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..config import PreprocessSettings
+from .settings import PreprocessSettings
 from .preprocess import Tokenizer, clean_text
 
 BATCH = 1000  # documents per task sent to a worker

@@ -24,7 +24,7 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ..config import PreprocessSettings, VocabSettings, from_dict, to_dict
+from .settings import PreprocessSettings, VocabSettings, from_dict, to_dict
 from ..errors import CorpusError
 from .phrases import PhraseModel
 from .tokenize import TokenizedTexts, tokenize_texts

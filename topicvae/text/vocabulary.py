@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ..config import VocabSettings
+from .settings import VocabSettings
 from ..errors import CorpusError
 
 
