@@ -357,12 +357,17 @@ def check_training(corpus: Corpus, model: str, n_topics, params: dict) -> None:
 
 
 def _check_request(corpus: Corpus, n_topics) -> int:
-    if corpus.n_docs == 0 or corpus.bow.nnz == 0:
+    if corpus.n_docs == 0 or not _has_words(corpus):
         raise CorpusError(f"corpus {corpus.name!r} has no documents with words; ingest documents first")
     if isinstance(n_topics, bool) or not isinstance(n_topics, (int, np.integer)) or not 2 <= n_topics < corpus.n_words:
         raise ConfigError(f"the number of topics must be an integer from 2 to {corpus.n_words - 1} "
                           f"(below the vocabulary size of corpus {corpus.name!r}), got {n_topics!r}")
     return int(n_topics)
+
+
+def _has_words(corpus: Corpus) -> bool:
+    """Whether any document holds a word, read shard by shard until one does (not the whole matrix)."""
+    return any(X.nnz for _, X in corpus.iter_shards())
 
 
 def _resume_or_start(cls, model: str, n_topics: int, name: str, root: Path, corpus: Corpus, force: bool,
@@ -473,13 +478,7 @@ def _start_checkpoint(root: Path, name: str, model: str, all_params: dict, corpu
 def _fit(estimator: TopicModel, corpus: Corpus, train_rows: np.ndarray, fit_kwargs: dict, root: Path, name: str,
          resume: bool) -> float:
     """Fit on the training rows; seconds taken. A failure before the first checkpoint leaves nothing."""
-    X_train = corpus.bow if len(train_rows) == corpus.n_docs else corpus.bow[train_rows]  # (no copy when all train)
-    if len(corpus.shards) > 1 and estimator.reads_shards:  # minibatches from the shards, one at a time
-        from .models.vae.batches import ShardedRows
-
-        fit_kwargs = {**fit_kwargs, "batches": ShardedRows(
-            [r["rows"] for r in corpus.shards], corpus.n_words, corpus.read_shard,
-            select=None if len(train_rows) == corpus.n_docs else train_rows)}
+    X_train = _training_documents(estimator, corpus, train_rows)
     logger.info("training %s (K=%d) on %d documents of corpus %s as run %s%s", type(estimator).__name__,
                 estimator.n_topics, len(train_rows), corpus.name, name, " (resumed)" if resume else "")
     t0 = time.perf_counter()
@@ -490,6 +489,18 @@ def _fit(estimator: TopicModel, corpus: Corpus, train_rows: np.ndarray, fit_kwar
             shutil.rmtree(_checkpoint_dir(root, name), ignore_errors=True)
         raise
     return time.perf_counter() - t0
+
+
+def _training_documents(estimator: TopicModel, corpus: Corpus, train_rows: np.ndarray):
+    """What ``fit`` reads the training rows from: for a corpus of several shards and a model that reads
+    shards, a row source over the shards on disk (one held at a time; the whole matrix is never
+    built), else the rows of the matrix (no copy when all of them train)."""
+    select = None if len(train_rows) == corpus.n_docs else train_rows
+    if len(corpus.shards) > 1 and estimator.reads_shards:
+        from .models.vae.batches import ShardedRows
+
+        return ShardedRows([r["rows"] for r in corpus.shards], corpus.n_words, corpus.read_shard, select=select)
+    return corpus.bow if select is None else corpus.bow[select]
 
 
 def _run_config(estimator: TopicModel, corpus: Corpus, name: str, model: str, n_topics: int, all_params: dict,
