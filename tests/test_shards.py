@@ -43,6 +43,16 @@ def corpora(tmp_path):
     return folder
 
 
+def refuse_the_whole_matrix(monkeypatch):
+    """Make ``Corpus.bow`` (the whole bag-of-words, stacked from the shards) fail the test when read."""
+    from topicvae import corpus
+
+    def refused(self):
+        pytest.fail("the whole bag-of-words was asked for")
+
+    monkeypatch.setattr(Corpus, "bow", property(refused, corpus._bow_set))
+
+
 # ------------------------------------------------------------------ the format
 def test_a_sharded_corpus_has_its_shard_files_listed_with_digests_and_row_groups_aligned(corpora):
     folder = corpora / "sharded"
@@ -243,10 +253,7 @@ def test_training_on_a_sharded_corpus_never_builds_the_whole_matrix(corpora, mon
     X = Corpus.load("whole", corpora).bow
     sharded = Corpus.load("sharded", corpora)
 
-    def refused(self):
-        raise AssertionError("the whole bag-of-words was asked for")
-
-    monkeypatch.setattr(Corpus, "bow", property(refused))
+    refuse_the_whole_matrix(monkeypatch)
     settings = {**FAST, "epochs": None} if model == "prodlda" else FAST  # automatic epochs: from the counts
     run = train_run(sharded, model, 5, runs_dir=tmp_path / "runs", progress=False, **settings)
     train = sharded.split_rows("train")
@@ -267,7 +274,7 @@ def test_lda_streams_a_sharded_corpus_shard_by_shard_to_the_model_trained_in_mem
     reads = []
     real = Corpus.read_shard
     monkeypatch.setattr(Corpus, "read_shard", lambda self, k: reads.append(k) or real(self, k))
-    monkeypatch.setattr(Corpus, "bow", property(lambda self: pytest.fail("the whole bag-of-words was asked for")))
+    refuse_the_whole_matrix(monkeypatch)
     settings = dict(passes=2, chunksize=40, iterations=20, history_docs=30, seed=0,
                     seed_topics=[[0, 1, 2]] if seeded else None)
     run = train_run(sharded, "lda", 5, runs_dir=tmp_path / "runs", progress=False, **settings)
@@ -296,6 +303,30 @@ def test_the_counts_that_set_up_a_network_are_the_same_shard_by_shard_as_from_th
     np.testing.assert_array_equal(ppmi_embeddings(source, 8, rows=rows, words=words, max_docs=120),
                                   ppmi_embeddings(X, 8, rows=rows, words=words, max_docs=120))
     assert len(list(source.blocks(np.arange(0, 40)))) == 1  # a shard without any of the rows is not read
+
+
+def test_export_of_a_sharded_run_writes_in_chunks_the_bytes_of_one_table(corpora, monkeypatch, tmp_path):
+    """export reads θ memory-mapped and the document table in record batches, a chunk at a time: chunks
+    that cross the shards give the CSV bytes of one table of all documents, without Corpus.bow."""
+    from topicvae.export import document_frame, export_documents, export_run
+    from topicvae.labels import topic_labels
+
+    sharded = Corpus.load("sharded", corpora)
+    run = train_run(sharded, "prodlda", 5, runs_dir=tmp_path / "runs", progress=False, **FAST)
+    refuse_the_whole_matrix(monkeypatch)
+    assert export_run(run, tmp_path / "all.csv", corpora_dir=corpora, with_uncertainty=True) == N_DOCS
+    labels = topic_labels(run)
+    theta, mu, sigma = (run.array(f, mmap_mode="r") for f in ("doc_topic.npy", "z_mean.npy", "z_std.npy"))
+    docs = sharded.docs.drop(columns="text")
+    one_table = document_frame(docs, np.asarray(theta), labels, np.asarray(mu), np.asarray(sigma))
+    assert (tmp_path / "all.csv").read_text() == one_table.to_csv(index=False)
+    for chunk in (37, 50, 1000):
+        export_documents(sharded.path / "docs.parquet", theta, tmp_path / f"c{chunk}.csv", labels, mu, sigma,
+                         chunk_size=chunk)
+        assert (tmp_path / f"c{chunk}.csv").read_bytes() == (tmp_path / "all.csv").read_bytes()
+    export_documents(sharded.path / "docs.parquet", theta, tmp_path / "c.parquet", labels, chunk_size=37)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "c.parquet"),
+                                  document_frame(docs, np.asarray(theta), labels))
 
 
 def test_an_interrupted_training_from_shards_resumes_to_the_uninterrupted_run(corpora, monkeypatch, tmp_path):
