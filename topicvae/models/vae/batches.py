@@ -16,6 +16,9 @@ shard by shard, as the ``(shard, rows of it)`` pairs the counts that set up a ne
 - :class:`MemoryRows`: a csr_matrix held in memory (one shard unless told where shards end);
 - :class:`ShardedRows`: rows of shards read by a loader (a saved corpus's ``read_shard``), at
   most one shard held at a time.
+
+``fit`` of the VAEs and of gensim's LDA (:mod:`topicvae.models.lda`) takes either in place of a
+matrix; ``runs.train_run`` hands them a :class:`ShardedRows` for a corpus of several shards.
 """
 
 from __future__ import annotations
