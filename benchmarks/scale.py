@@ -4,9 +4,9 @@
                                [--recovery-epochs 20] [--recovery-size 100000] [--recovery-lda-passes 10]
 
 For each size it samples a corpus from a known LDA (K=50, V=10,000, 100 tokens per
-document; cached under benchmarks/.cache/; with ``--shard-docs N`` a copy saved in shards of N
-documents, which training and export read a shard at a time), then, in a fresh process so the
-peak RSS is that stage's own, trains ProdLDA for a fixed number of epochs through ``train_run``
+document; cached under benchmarks/.cache/ as one ``bow.npz``, and with ``--shard-docs N`` a copy
+in shards of N documents, which training and export read a shard at a time), then, in a fresh
+process so the peak RSS is that stage's own, trains ProdLDA for a fixed number of epochs through ``train_run``
 (which also computes and writes θ, μ and σ for every document), and in another fresh process
 exports the document CSV as ``topicvae export`` does (``export_run``). It prints seconds per
 epoch, documents per second, each stage's peak RSS, and writes a PNG of the curve.
@@ -38,21 +38,32 @@ def corpus_name(n: int, shard_docs: int = 0) -> str:
 
 
 def ensure_corpus(n: int, shard_docs: int = 0) -> None:
-    """The cached corpus of ``n`` documents, and with ``shard_docs`` its copy in shards of that many."""
-    import shutil
-
+    """The cached corpus of ``n`` documents in one ``bow.npz``, and with ``shard_docs`` its copy in
+    shards of that many. (Run in a process of its own: a child forked from a process that held a
+    corpus would report that process's size as its own peak RSS.)"""
     from topicvae.corpus import Corpus, list_corpora
-    from topicvae.synthetic import TRUE_TOPIC_WORD_FILE, make_synthetic_corpus
+    from topicvae.synthetic import make_synthetic_corpus
 
-    if corpus_name(n) not in list_corpora(CACHE):
+    if corpus_name(n) not in list_corpora(CACHE) or len(Corpus.load(corpus_name(n), CACHE).shards) > 1:
         t = time.perf_counter()
-        make_synthetic_corpus(corpus_name(n), n, n_topics=50, n_words=10_000, doc_len=100, corpora_dir=CACHE)
+        make_synthetic_corpus(corpus_name(n), n, n_topics=50, n_words=10_000, doc_len=100, corpora_dir=CACHE,
+                              force=True)
+        _resave(corpus_name(n), corpus_name(n), max(n, 1))  # (saved in shards of 100,000 above that many)
         print(f"  sampled {n:,} documents in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     if shard_docs and corpus_name(n, shard_docs) not in list_corpora(CACHE):
-        whole = Corpus.load(corpus_name(n), CACHE)
-        Corpus(name=corpus_name(n, shard_docs), bow=whole.bow, vocab=whole.vocab, docs=whole.docs,
-               manifest=dict(whole.manifest)).save(CACHE, shard_docs=shard_docs)
-        shutil.copy(whole.path / TRUE_TOPIC_WORD_FILE, CACHE / corpus_name(n, shard_docs) / TRUE_TOPIC_WORD_FILE)
+        _resave(corpus_name(n), corpus_name(n, shard_docs), shard_docs)
+
+
+def _resave(name: str, new: str, shard_docs: int) -> None:
+    """Corpus ``name`` saved again as ``new`` in shards of ``shard_docs`` documents, with its true topics."""
+    from topicvae.corpus import Corpus
+    from topicvae.synthetic import TRUE_TOPIC_WORD_FILE
+
+    corpus = Corpus.load(name, CACHE)
+    true_topics = (corpus.path / TRUE_TOPIC_WORD_FILE).read_bytes()
+    copy = Corpus(name=new, bow=corpus.bow, vocab=corpus.vocab, docs=corpus.docs, manifest=dict(corpus.manifest))
+    copy.save(CACHE, shard_docs=shard_docs, force=True)
+    (CACHE / new / TRUE_TOPIC_WORD_FILE).write_bytes(true_topics)
 
 
 def one(n: int, epochs: int, threads: int, shard_docs: int, runs: str) -> dict:
@@ -106,10 +117,11 @@ def one_lda(n: int, passes: int) -> dict:
 
 
 def _child(args: list[str], env: dict) -> dict:
-    """Run this script with ``args`` in a fresh process; the JSON it prints last."""
+    """Run this script with ``args`` in a fresh process; the JSON it prints last (its stderr passed on)."""
     out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env=env)
     if out.returncode:
         sys.exit(out.stderr)
+    sys.stderr.write(out.stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -128,6 +140,7 @@ def main() -> None:
                     help="train and export from a copy of each corpus saved in shards of N documents (0: one file)")
     ap.add_argument("--runs", help=argparse.SUPPRESS)
     ap.add_argument("--one-export", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--ensure", help=argparse.SUPPRESS)
     ap.add_argument("--png", default=str(Path(__file__).resolve().parents[1] / "docs" / "scale.png"))
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -142,6 +155,11 @@ def main() -> None:
     if args.one_export:
         print(json.dumps(one_export(args.runs)))
         return
+    if args.ensure:
+        n, shard_docs = map(int, args.ensure.split(":"))
+        ensure_corpus(n, shard_docs)
+        print(json.dumps({}))
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     jobs = [(n, args.epochs) for n in sizes]
     if args.recovery_epochs:
@@ -151,10 +169,11 @@ def main() -> None:
         jobs.append(("lda", args.recovery_size, args.recovery_lda_passes))
     for job in jobs:
         kind, (n, count) = ("lda", job[1:]) if job[0] == "lda" else ("prodlda", job)
-        ensure_corpus(n, 0 if kind == "lda" else args.shard_docs)
-        flag = "--one-lda" if kind == "lda" else "--one"
+        shard_docs = 0 if kind == "lda" else args.shard_docs
         env = {**os.environ, **{v: str(args.threads) for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                                                  "OPENBLAS_NUM_THREADS")}}
+        _child(["--ensure", f"{n}:{shard_docs}"], env)
+        flag = "--one-lda" if kind == "lda" else "--one"
         with tempfile.TemporaryDirectory() as runs:
             common = ["--threads", str(args.threads), "--shard-docs", str(args.shard_docs), "--runs", runs]
             result = _child([flag, f"{n}:{count}", *common], env)
