@@ -267,8 +267,6 @@ class LDA(TopicModel):
 
     # ------------------------------------------------------------ input checks
     def _check_X(self, X, fitted: bool = True) -> sp.csr_matrix:
-        if is_row_source(X):  # shards of a saved corpus, counts checked when it was written
-            return self._check_words(X, fitted)
         if not sp.issparse(X):
             X = np.asarray(X)
             if X.ndim != 2:
@@ -332,7 +330,8 @@ class LDA(TopicModel):
 
         if warm_start and not hasattr(self, "model_"):
             raise RunError("warm_start needs a fitted LDA model (model_); fit or load one first")
-        X = self._check_X(X, fitted=warm_start)
+        # (a row source is a saved corpus's shards, whose counts were checked when it was written)
+        X = self._check_words(X, warm_start) if is_row_source(X) else self._check_X(X, fitted=warm_start)
         n_docs, n_words = X.shape
         self.check_params(n_words)
         if n_docs == 0 or not _has_tokens(X):
