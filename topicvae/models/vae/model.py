@@ -71,10 +71,10 @@ def automatic_epochs(counts: DocumentCounts, batch_size: int = 200) -> tuple[int
     """(epochs, epochs in which the decoder learns; None: all) for ``epochs=None``.
 
     The decoder (the topics) learns for 10 epochs when the training documents (their ``counts``,
-    :func:`.statistics.count_documents`) hold fewer than 30 tokens on average (titles, short posts), else for 30. When those
-    epochs take fewer than 1,000 steps of ``batch_size`` documents, the decoder is then fixed and
-    the encoder alone trains on for at least 500 more steps (whole epochs): (10 + e, 10) or
-    (30 + e, 30); otherwise (10, None) or (30, None).
+    :func:`.statistics.count_documents`) hold fewer than 30 tokens on average (titles, short
+    posts), else for 30. When those epochs take fewer than 1,000 steps of ``batch_size``
+    documents, the decoder is then fixed and the encoder alone trains on for at least 500 more
+    steps (whole epochs): (10 + e, 10) or (30 + e, 30); otherwise (10, None) or (30, None).
 
     Short documents each carry a handful of co-occurrences, and every further epoch of fitting
     them one at a time moves the topics towards words that reconstruct them but co-occur less in
