@@ -1,13 +1,15 @@
 """How ProdLDA's cost grows with the number of documents, on synthetic LDA corpora.
 
-    python benchmarks/scale.py [--sizes 10000,100000,1000000] [--epochs 1] [--recovery-epochs 20]
-                               [--recovery-size 100000] [--recovery-lda-passes 10]
+    python benchmarks/scale.py [--sizes 10000,100000,1000000] [--epochs 1] [--shard-docs N]
+                               [--recovery-epochs 20] [--recovery-size 100000] [--recovery-lda-passes 10]
 
 For each size it samples a corpus from a known LDA (K=50, V=10,000, 100 tokens per
-document; cached under benchmarks/.cache/), then, in a fresh process so the peak RSS is
-that run's own, trains ProdLDA for a fixed number of epochs through ``train_run`` (which
-also computes and writes θ, μ and σ for every document) and exports the document CSV.
-It prints seconds per epoch, documents per second, peak RSS, and writes a PNG of the curve.
+document; cached under benchmarks/.cache/ as one ``bow.npz``, and with ``--shard-docs N`` a copy
+in shards of N documents, which training and export read a shard at a time), then, in a fresh
+process so the peak RSS is that stage's own, trains ProdLDA for a fixed number of epochs through ``train_run``
+(which also computes and writes θ, μ and σ for every document), and in another fresh process
+exports the document CSV as ``topicvae export`` does (``export_run``). It prints seconds per
+epoch, documents per second, each stage's peak RSS, and writes a PNG of the curve.
 With ``--recovery-epochs N`` it trains N epochs on the 100k corpus and reports how well the
 planted topics are recovered (Hungarian matching on cosine; mean cosine of matched topics
 and the share of each true topic's top-10 words among its match's top 10); with
@@ -31,45 +33,70 @@ from bench_common import peak_rss_mb  # benchmarks/bench_common.py
 CACHE = Path(__file__).resolve().parent / ".cache" / "corpora"
 
 
-def corpus_name(n: int) -> str:
-    return f"synthetic-lda-{n}"
+def corpus_name(n: int, shard_docs: int = 0) -> str:
+    return f"synthetic-lda-{n}" + (f"-shards{shard_docs}" if shard_docs else "")
 
 
-def ensure_corpus(n: int) -> None:
-    from topicvae.corpus import list_corpora
+def ensure_corpus(n: int, shard_docs: int = 0) -> None:
+    """The cached corpus of ``n`` documents in one ``bow.npz``, and with ``shard_docs`` its copy in
+    shards of that many. (Run in a process of its own: a child forked from a process that held a
+    corpus would report that process's size as its own peak RSS.)"""
+    from topicvae.corpus import Corpus, list_corpora
     from topicvae.synthetic import make_synthetic_corpus
 
-    if corpus_name(n) not in list_corpora(CACHE):
+    if corpus_name(n) not in list_corpora(CACHE) or len(Corpus.load(corpus_name(n), CACHE).shards) > 1:
         t = time.perf_counter()
-        make_synthetic_corpus(corpus_name(n), n, n_topics=50, n_words=10_000, doc_len=100, corpora_dir=CACHE)
+        make_synthetic_corpus(corpus_name(n), n, n_topics=50, n_words=10_000, doc_len=100, corpora_dir=CACHE,
+                              force=True)
+        _resave(corpus_name(n), corpus_name(n), max(n, 1))  # (saved in shards of 100,000 above that many)
         print(f"  sampled {n:,} documents in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    if shard_docs and corpus_name(n, shard_docs) not in list_corpora(CACHE):
+        _resave(corpus_name(n), corpus_name(n, shard_docs), shard_docs)
 
 
-def one(n: int, epochs: int, threads: int) -> dict:
-    """Train and export in this process; report timings and this process's peak RSS."""
+def _resave(name: str, new: str, shard_docs: int) -> None:
+    """Corpus ``name`` saved again as ``new`` in shards of ``shard_docs`` documents, with its true topics."""
+    from topicvae.corpus import Corpus
+    from topicvae.synthetic import TRUE_TOPIC_WORD_FILE
+
+    corpus = Corpus.load(name, CACHE)
+    true_topics = (corpus.path / TRUE_TOPIC_WORD_FILE).read_bytes()
+    copy = Corpus(name=new, bow=corpus.bow, vocab=corpus.vocab, docs=corpus.docs, manifest=dict(corpus.manifest))
+    copy.save(CACHE, shard_docs=shard_docs, force=True)
+    (CACHE / new / TRUE_TOPIC_WORD_FILE).write_bytes(true_topics)
+
+
+def one(n: int, epochs: int, threads: int, shard_docs: int, runs: str) -> dict:
+    """Train in this process (the run is left in ``runs``); report timings and this process's peak RSS."""
     import numpy as np
 
-    from topicvae.corpus import DOCS_FILE, Corpus
-    from topicvae.export import export_documents
+    from topicvae.corpus import Corpus
     from topicvae.runs import train_run
     from topicvae.synthetic import TRUE_TOPIC_WORD_FILE, topic_recovery
 
-    corpus = Corpus.load(corpus_name(n), CACHE)
-    with tempfile.TemporaryDirectory() as runs:
+    corpus = Corpus.load(corpus_name(n, shard_docs), CACHE)
+    t = time.perf_counter()
+    run = train_run(corpus, "prodlda", 50, name="scale", runs_dir=runs, progress=False, epochs=epochs, patience=0,
+                    val_fraction=0.0, threads=threads, seed=0)
+    total = time.perf_counter() - t
+    peak = peak_rss_mb()
+    hist = run.history
+    cos, top10 = topic_recovery(np.load(corpus.path / TRUE_TOPIC_WORD_FILE), run.topic_word)  # as reported
+    return {"n": n, "shards": len(corpus.shards), "epochs": len(hist), "s_per_epoch": float(hist["seconds"].mean()),
+            "fit_s": run.config["fit_seconds"], "train_run_s": total, "recovery_cosine": cos,
+            "recovery_top10": top10, "peak_mb": peak}
+
+
+def one_export(runs: str) -> dict:
+    """Export the run ``one`` left, as ``topicvae export`` does, in this process; seconds and peak RSS."""
+    from topicvae.export import export_run
+    from topicvae.runs import Run
+
+    run = Run.load("scale", runs)
+    with tempfile.TemporaryDirectory() as out:  # (not in the runs folder, which export refuses to write in)
         t = time.perf_counter()
-        run = train_run(corpus, "prodlda", 50, runs_dir=runs, progress=False, epochs=epochs, patience=0,
-                        val_fraction=0.0, threads=threads, seed=0)
-        total = time.perf_counter() - t
-        t = time.perf_counter()
-        theta = np.load(run.path / "doc_topic.npy", mmap_mode="r")
-        export_documents(corpus.path / DOCS_FILE, theta, Path(runs) / "docs.csv", [str(k) for k in range(50)])
-        export_s = time.perf_counter() - t
-        hist = run.history
-        cos, top10 = topic_recovery(np.load(corpus.path / TRUE_TOPIC_WORD_FILE), run.topic_word)  # as reported
-        return {"n": n, "epochs": len(hist), "s_per_epoch": float(hist["seconds"].mean()),
-                "fit_s": run.config["fit_seconds"], "train_run_s": total, "export_s": export_s,
-                "recovery_cosine": cos, "recovery_top10": top10,
-                "peak_mb": peak_rss_mb()}
+        export_run(run, Path(out) / "docs.csv", corpora_dir=CACHE)
+        return {"export_s": time.perf_counter() - t, "export_peak_mb": peak_rss_mb()}
 
 
 def one_lda(n: int, passes: int) -> dict:
@@ -89,6 +116,15 @@ def one_lda(n: int, passes: int) -> dict:
     return {"n": n, "passes": passes, "fit_s": fit_s, "recovery_cosine": cos, "recovery_top10": top10}
 
 
+def _child(args: list[str], env: dict) -> dict:
+    """Run this script with ``args`` in a fresh process; the JSON it prints last (its stderr passed on)."""
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env=env)
+    if out.returncode:
+        sys.exit(out.stderr)
+    sys.stderr.write(out.stderr)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10000,100000,1000000")
@@ -100,6 +136,11 @@ def main() -> None:
                     help="also fit gensim's LdaModel with this many passes on the recovery corpus, for comparison")
     ap.add_argument("--one-lda", help=argparse.SUPPRESS)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1, as benchmarks/train.py)")
+    ap.add_argument("--shard-docs", type=int, default=0,
+                    help="train and export from a copy of each corpus saved in shards of N documents (0: one file)")
+    ap.add_argument("--runs", help=argparse.SUPPRESS)
+    ap.add_argument("--one-export", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--ensure", help=argparse.SUPPRESS)
     ap.add_argument("--png", default=str(Path(__file__).resolve().parents[1] / "docs" / "scale.png"))
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -109,7 +150,15 @@ def main() -> None:
         return
     if args.one:
         n, epochs = map(int, args.one.split(":"))
-        print(json.dumps(one(n, epochs, args.threads)))
+        print(json.dumps(one(n, epochs, args.threads, args.shard_docs, args.runs)))
+        return
+    if args.one_export:
+        print(json.dumps(one_export(args.runs)))
+        return
+    if args.ensure:
+        n, shard_docs = map(int, args.ensure.split(":"))
+        ensure_corpus(n, shard_docs)
+        print(json.dumps({}))
         return
     sizes = [int(s) for s in args.sizes.split(",")]
     jobs = [(n, args.epochs) for n in sizes]
@@ -120,15 +169,16 @@ def main() -> None:
         jobs.append(("lda", args.recovery_size, args.recovery_lda_passes))
     for job in jobs:
         kind, (n, count) = ("lda", job[1:]) if job[0] == "lda" else ("prodlda", job)
-        ensure_corpus(n)
-        flag = "--one-lda" if kind == "lda" else "--one"
+        shard_docs = 0 if kind == "lda" else args.shard_docs
         env = {**os.environ, **{v: str(args.threads) for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                                                  "OPENBLAS_NUM_THREADS")}}
-        out = subprocess.run([sys.executable, __file__, flag, f"{n}:{count}", "--threads", str(args.threads)],
-                             capture_output=True, text=True, env=env)
-        if out.returncode:
-            sys.exit(out.stderr)
-        result = json.loads(out.stdout.strip().splitlines()[-1])
+        _child(["--ensure", f"{n}:{shard_docs}"], env)
+        flag = "--one-lda" if kind == "lda" else "--one"
+        with tempfile.TemporaryDirectory() as runs:
+            common = ["--threads", str(args.threads), "--shard-docs", str(args.shard_docs), "--runs", runs]
+            result = _child([flag, f"{n}:{count}", *common], env)
+            if kind != "lda":  # the export of that run, in a process of its own
+                result.update(_child(["--one-export", *common], env))
         if kind == "lda":
             lda = result
         else:
@@ -136,15 +186,17 @@ def main() -> None:
         print(f"  done: {result}", file=sys.stderr)
     curve = [r for r in results if r["epochs"] == args.epochs]
     base = curve[0]
+    layout = f"shards of {args.shard_docs:,} documents" if args.shard_docs else "one bow.npz"
     print(f"# ProdLDA scale curve (K=50, V=10,000, 100 tokens/document, {args.threads} threads, "
-          f"{args.epochs} epoch(s) each)\n")
-    print("| documents | s/epoch | docs/s | s/epoch per doc vs smallest | train_run s (incl. θ, μ, σ for all) "
-          "| export CSV s | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|")
+          f"{args.epochs} epoch(s) each, corpus in {layout})\n")
+    print("| documents | shards | s/epoch | docs/s | s/epoch per doc vs smallest | train_run s (incl. θ, μ, σ for all) "
+          "| train peak RSS MB | export CSV s | export peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in curve:
         per_doc = (r["s_per_epoch"] / r["n"]) / (base["s_per_epoch"] / base["n"])
-        print(f"| {r['n']:,} | {r['s_per_epoch']:.1f} | {r['n'] / r['s_per_epoch']:,.0f} | {per_doc:.2f}× | "
-              f"{r['train_run_s']:.1f} | {r['export_s']:.1f} | {r['peak_mb']:,.0f} |")
+        print(f"| {r['n']:,} | {r['shards']} | {r['s_per_epoch']:.1f} | {r['n'] / r['s_per_epoch']:,.0f} | "
+              f"{per_doc:.2f}× | {r['train_run_s']:.1f} | {r['peak_mb']:,.0f} | {r['export_s']:.1f} | "
+              f"{r['export_peak_mb']:,.0f} |")
     for r in results:
         if r["epochs"] != args.epochs:
             print(f"\nplanted-topic recovery at {r['n']:,} documents after {r['epochs']} epochs "
@@ -167,7 +219,8 @@ def main() -> None:
     ax[0].loglog(ns, [base["s_per_epoch"] * n / base["n"] for n in ns], "--", color="grey", label="linear")
     ax[0].set(xlabel="documents", ylabel="seconds per epoch", title="training time")
     ax[0].legend()
-    ax[1].semilogx(ns, [r["peak_mb"] / 1024 for r in curve], "o-")
+    ax[1].semilogx(ns, [r["peak_mb"] / 1024 for r in curve], "o-", label="training")
+    ax[1].semilogx(ns, [r["export_peak_mb"] / 1024 for r in curve], "s-", label="export")
     ax[1].axhline(4, color="red", ls=":", label="4 GiB")
     ax[1].set(xlabel="documents", ylabel="peak RSS (GiB)", title="memory")
     ax[1].legend()

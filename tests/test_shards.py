@@ -19,7 +19,10 @@ from topicvae.corpus import Corpus
 from topicvae.errors import CorpusError
 from topicvae.models.vae import distributed
 from topicvae.models.vae.batches import MemoryRows, ShardedRows, epoch_order, epoch_rows
+from topicvae import runs
 from topicvae.models.vae.model import ProdLDA
+from topicvae.models.vae.networks import ppmi_embeddings
+from topicvae.models.vae.statistics import count_cooccurrence, count_documents
 from topicvae.runs import train_run
 from topicvae.shards import SHARD_DOCS, bow_checksum
 from topicvae.synthetic import make_synthetic_corpus
@@ -38,6 +41,16 @@ def corpora(tmp_path):
     Corpus(name="sharded", bow=whole.bow, vocab=whole.vocab, docs=whole.docs.copy(), manifest={}).save(
         folder, shard_docs=SHARD)
     return folder
+
+
+def refuse_the_whole_matrix(monkeypatch):
+    """Make ``Corpus.bow`` (the whole bag-of-words, stacked from the shards) fail the test when read."""
+    from topicvae import corpus
+
+    def refused(self):
+        pytest.fail("the whole bag-of-words was asked for")
+
+    monkeypatch.setattr(Corpus, "bow", property(refused, corpus._bow_set))
 
 
 # ------------------------------------------------------------------ the format
@@ -225,11 +238,95 @@ def test_training_reads_each_shard_once_per_pass(corpora, monkeypatch, tmp_path)
     real = Corpus.read_shard
     monkeypatch.setattr(Corpus, "read_shard", lambda self, k: reads.append(k) or real(self, k))
     train_run(sharded, "prodlda", 5, runs_dir=tmp_path / "runs", progress=False, **FAST)
-    # every shard is read once for the whole matrix that sets up the network (corpus.bow, held from
-    # then on: θ of every document is computed from it), once for the validation slice and once
-    # per epoch (the shard held last by one pass may serve the next)
-    assert 5 * (1 + FAST["epochs"]) < len(reads) <= 5 * (2 + FAST["epochs"])
+    # the first shard to see that the corpus has words; then every shard once for the counts that set
+    # up the network, once for their co-occurrence, once for the validation slice, once per epoch (the
+    # shard held last by one pass may serve the next) and once for θ
+    assert 5 * (3 + FAST["epochs"]) < len(reads) <= 1 + 5 * (5 + FAST["epochs"])
     assert sorted(set(reads)) == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("model", ["prodlda", "nvdm"])
+def test_training_on_a_sharded_corpus_never_builds_the_whole_matrix(corpora, monkeypatch, tmp_path, model):
+    """Everything training needs (the counts that set up the network, the minibatches, θ) is read shard
+    by shard: with ``Corpus.bow`` refused, the run is bitwise the one trained on the matrix in memory
+    cut at the same rows."""
+    X = Corpus.load("whole", corpora).bow
+    sharded = Corpus.load("sharded", corpora)
+
+    refuse_the_whole_matrix(monkeypatch)
+    settings = {**FAST, "epochs": None} if model == "prodlda" else FAST  # automatic epochs: from the counts
+    run = train_run(sharded, model, 5, runs_dir=tmp_path / "runs", progress=False, **settings)
+    train = sharded.split_rows("train")
+    sizes = np.diff(np.searchsorted(train, [0, 50, 100, 150, 200, 230])).tolist()
+    memory = runs.model_class(model)(5, **settings).fit(X[train], shard_rows=sizes)
+    assert len(run.history) == len(memory.history_)
+    np.testing.assert_array_equal(run.topic_word, memory.topic_word_)
+    np.testing.assert_array_equal(run.doc_topic, memory.transform(X))
+
+
+@pytest.mark.parametrize("seeded", [False, True])
+def test_lda_streams_a_sharded_corpus_shard_by_shard_to_the_model_trained_in_memory(corpora, monkeypatch, tmp_path,
+                                                                                   seeded):
+    from topicvae.models.lda import LDA
+
+    X = Corpus.load("whole", corpora).bow
+    sharded = Corpus.load("sharded", corpora)
+    reads = []
+    real = Corpus.read_shard
+    monkeypatch.setattr(Corpus, "read_shard", lambda self, k: reads.append(k) or real(self, k))
+    refuse_the_whole_matrix(monkeypatch)
+    settings = dict(passes=2, chunksize=40, iterations=20, history_docs=30, seed=0,
+                    seed_topics=[[0, 1, 2]] if seeded else None)
+    run = train_run(sharded, "lda", 5, runs_dir=tmp_path / "runs", progress=False, **settings)
+    memory = LDA(5, **settings).fit(X[sharded.split_rows("train")], progress=False)
+    np.testing.assert_array_equal(run.topic_word, memory.topic_word_)
+    np.testing.assert_array_equal(run.doc_topic, memory.transform(X).astype(np.float32))
+    np.testing.assert_allclose(run.history["bound"], [h["bound"] for h in memory.history_], rtol=1e-12)
+    assert sorted(set(reads)) == [0, 1, 2, 3, 4]
+
+
+def test_the_counts_that_set_up_a_network_are_the_same_shard_by_shard_as_from_the_whole_matrix(corpora):
+    X = Corpus.load("whole", corpora).bow
+    sharded = Corpus.load("sharded", corpora)
+    source = ShardedRows([r["rows"] for r in sharded.shards], sharded.n_words, sharded.read_shard)
+    rows = np.sort(np.random.default_rng(0).choice(N_DOCS, 170, replace=False))
+    for r in (None, rows):
+        whole, shards = count_documents([(X, r)], 300), count_documents(source.blocks(r), 300)
+        for field in ("n_docs", "n_tokens", "doc_freq", "word_count"):
+            np.testing.assert_array_equal(getattr(shards, field), getattr(whole, field))
+    words = np.flatnonzero(count_documents([(X, rows)], 300).doc_freq >= 20)
+    for limit in (10_000, 5):  # dense and sparse counts
+        whole, shards = (count_cooccurrence(blocks, 300, words, limit) for blocks in ([(X, rows)], source.blocks(rows)))
+        assert whole.n_docs == shards.n_docs == 170
+        np.testing.assert_array_equal(shards.doc_freq, whole.doc_freq)
+        np.testing.assert_array_equal(sp.csr_matrix(shards.counts).toarray(), sp.csr_matrix(whole.counts).toarray())
+    np.testing.assert_array_equal(ppmi_embeddings(source, 8, rows=rows, words=words, max_docs=120),
+                                  ppmi_embeddings(X, 8, rows=rows, words=words, max_docs=120))
+    assert len(list(source.blocks(np.arange(0, 40)))) == 1  # a shard without any of the rows is not read
+
+
+def test_export_of_a_sharded_run_writes_in_chunks_the_bytes_of_one_table(corpora, monkeypatch, tmp_path):
+    """export reads θ memory-mapped and the document table in record batches, a chunk at a time: chunks
+    that cross the shards give the CSV bytes of one table of all documents, without Corpus.bow."""
+    from topicvae.export import document_frame, export_documents, export_run
+    from topicvae.labels import topic_labels
+
+    sharded = Corpus.load("sharded", corpora)
+    run = train_run(sharded, "prodlda", 5, runs_dir=tmp_path / "runs", progress=False, **FAST)
+    refuse_the_whole_matrix(monkeypatch)
+    assert export_run(run, tmp_path / "all.csv", corpora_dir=corpora, with_uncertainty=True) == N_DOCS
+    labels = topic_labels(run)
+    theta, mu, sigma = (run.array(f, mmap_mode="r") for f in ("doc_topic.npy", "z_mean.npy", "z_std.npy"))
+    docs = sharded.docs.drop(columns="text")
+    one_table = document_frame(docs, np.asarray(theta), labels, np.asarray(mu), np.asarray(sigma))
+    assert (tmp_path / "all.csv").read_text() == one_table.to_csv(index=False)
+    for chunk in (37, 50, 1000):
+        export_documents(sharded.path / "docs.parquet", theta, tmp_path / f"c{chunk}.csv", labels, mu, sigma,
+                         chunk_size=chunk)
+        assert (tmp_path / f"c{chunk}.csv").read_bytes() == (tmp_path / "all.csv").read_bytes()
+    export_documents(sharded.path / "docs.parquet", theta, tmp_path / "c.parquet", labels, chunk_size=37)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "c.parquet"),
+                                  document_frame(docs, np.asarray(theta), labels))
 
 
 def test_an_interrupted_training_from_shards_resumes_to_the_uninterrupted_run(corpora, monkeypatch, tmp_path):

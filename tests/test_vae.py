@@ -17,6 +17,7 @@ from topicvae.errors import ConfigError, CorpusError, RunError, TrainingDiverged
 from topicvae.models.vae import GSM, NVDM, ProdLDA, TrainingInterrupted
 from topicvae.models.vae import networks as nets
 from topicvae.models.vae import trainer
+from topicvae.models.vae.statistics import training_documents
 from topicvae import evaluation
 from topicvae.synthetic import sample_lda_corpus, topic_recovery
 from vae_support import TINY  # tests/vae_support.py
@@ -131,11 +132,11 @@ def test_bernoulli_reconstruction_is_the_presence_log_likelihood(small):
 @pytest.mark.parametrize("likelihood", ["multinomial", "bernoulli"])
 @pytest.mark.parametrize("seeds", [None, [[0, 1, 2]]])
 def test_decoder_on_the_topic_vocabulary_gives_the_full_decoders_loss_and_gradients(small, likelihood, seeds):
-    from topicvae.models.vae.model import document_frequencies
 
-    df = document_frequencies(small)
-    model = ProdLDA(4, likelihood=likelihood, min_topic_df=int(np.median(df)), seed_topics=seeds, **TINY)
-    net = model._build_net(small.shape[1], small)
+    docs = training_documents(small)
+    model = ProdLDA(4, likelihood=likelihood, min_topic_df=int(np.median(docs.counts.doc_freq)), seed_topics=seeds,
+                    **TINY)
+    net = model._build_net(small.shape[1], docs)
     rows = net.topic_rows()
     assert rows is not None and 0 < len(rows) < small.shape[1]  # a partial topic vocabulary
     batch = nets.CSRBatches(small).batch(0, 50, transposed=True)
@@ -172,10 +173,13 @@ def short_texts():
 
 
 def test_automatic_epochs_follow_the_mean_length_of_the_training_documents():
-    from topicvae.models.vae.model import automatic_epochs
+    from topicvae.models.vae import model
 
     def corpus(lengths):
         return sp.csr_matrix(np.array([[n, 0] for n in lengths], dtype=np.float32))
+
+    def automatic_epochs(X, rows=None, batch_size=200):
+        return model.automatic_epochs(training_documents(X, rows).counts, batch_size)
 
     # 1 step an epoch: the decoder learns for 10 (short) or 30 (long) epochs, then 500 steps of the encoder alone
     assert automatic_epochs(corpus([29, 29, 29])) == (510, 10)
@@ -235,7 +239,7 @@ def test_on_a_small_corpus_the_encoder_catches_up_on_the_fixed_decoder(short_tex
     assert torch.equal(fixed.net_.topic_embeddings, ten.net_.topic_embeddings)
     long = ProdLDA(4, **TINY).fit(small)  # 40 tokens a document: 30 epochs, then the encoder catches up
     rows = long._split(small.shape[0])[0]
-    assert len(long.history_) == automatic_epochs(small, rows, 40)[0] > 30
+    assert len(long.history_) == automatic_epochs(training_documents(small, rows).counts, 40)[0] > 30
     with pytest.raises(ConfigError, match="epochs must be 0 or more"):
         ProdLDA(5, epochs=-1, **TINY).fit(X)
     with pytest.raises(ConfigError, match="topic_epochs must be"):
@@ -858,7 +862,7 @@ def test_training_on_rows_of_a_matrix_equals_training_on_those_rows_copied(small
     nets_trained = []
     for X, train_rows in ((small, rows), (small[rows], None)):
         torch.manual_seed(0)
-        net = ProdLDA(4, **TINY)._build_net(60, X, train_rows)
+        net = ProdLDA(4, **TINY)._build_net(60, training_documents(X, train_rows))
         result = trainer.train(net, X, None, settings, torch.device("cpu"), train_rows=train_rows)
         nets_trained.append((net, result))
     (a, ra), (b, rb) = nets_trained
@@ -876,7 +880,7 @@ def test_training_on_rows_of_a_matrix_equals_training_on_those_rows_copied(small
 
 def test_clustered_start_puts_each_topic_on_a_planted_topic_before_any_training(planted):
     X_train, _, true_topic_word = planted
-    net = ProdLDA(5, **TINY)._build_net(200, X_train)
+    net = ProdLDA(5, **TINY)._build_net(200, training_documents(X_train))
     T = net.topic_embeddings.detach().numpy()
     np.testing.assert_allclose(np.linalg.norm(T, axis=0), 1.0, atol=1e-5)  # unit centroids
     expected = nets.embedding_clusters(net.word_embeddings.numpy(), net.word_mass.numpy(), 5, seed=0)

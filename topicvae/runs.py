@@ -379,12 +379,17 @@ def check_training(corpus: Corpus, model: str, n_topics, params: dict) -> None:
 
 
 def _check_request(corpus: Corpus, n_topics) -> int:
-    if corpus.n_docs == 0 or corpus.bow.nnz == 0:
+    if corpus.n_docs == 0 or not _has_words(corpus):
         raise CorpusError(f"corpus {corpus.name!r} has no documents with words; ingest documents first")
     if isinstance(n_topics, bool) or not isinstance(n_topics, (int, np.integer)) or not 2 <= n_topics < corpus.n_words:
         raise ConfigError(f"the number of topics must be an integer from 2 to {corpus.n_words - 1} "
                           f"(below the vocabulary size of corpus {corpus.name!r}), got {n_topics!r}")
     return int(n_topics)
+
+
+def _has_words(corpus: Corpus) -> bool:
+    """Whether any document holds a word, read shard by shard until one does (not the whole matrix)."""
+    return any(X.nnz for _, X in corpus.iter_shards())
 
 
 def _resume_or_start(cls, model: str, n_topics: int, name: str, root: Path, corpus: Corpus, force: bool,
@@ -495,13 +500,7 @@ def _start_checkpoint(root: Path, name: str, model: str, all_params: dict, corpu
 def _fit(estimator: TopicModel, corpus: Corpus, train_rows: np.ndarray, fit_kwargs: dict, root: Path, name: str,
          resume: bool) -> float:
     """Fit on the training rows; seconds taken. A failure before the first checkpoint leaves nothing."""
-    X_train = corpus.bow if len(train_rows) == corpus.n_docs else corpus.bow[train_rows]  # (no copy when all train)
-    if len(corpus.shards) > 1 and estimator.reads_shards:  # minibatches from the shards, one at a time
-        from .models.vae.batches import ShardedRows
-
-        fit_kwargs = {**fit_kwargs, "batches": ShardedRows(
-            [r["rows"] for r in corpus.shards], corpus.n_words, corpus.read_shard,
-            select=None if len(train_rows) == corpus.n_docs else train_rows)}
+    X_train = _training_documents(estimator, corpus, train_rows)
     logger.info("training %s (K=%d) on %d documents of corpus %s as run %s%s", type(estimator).__name__,
                 estimator.n_topics, len(train_rows), corpus.name, name, " (resumed)" if resume else "")
     t0 = time.perf_counter()
@@ -512,6 +511,18 @@ def _fit(estimator: TopicModel, corpus: Corpus, train_rows: np.ndarray, fit_kwar
             shutil.rmtree(_checkpoint_dir(root, name), ignore_errors=True)
         raise
     return time.perf_counter() - t0
+
+
+def _training_documents(estimator: TopicModel, corpus: Corpus, train_rows: np.ndarray):
+    """What ``fit`` reads the training rows from: for a corpus of several shards and a model that reads
+    shards, a row source over the shards on disk (one held at a time; the whole matrix is never
+    built), else the rows of the matrix (no copy when all of them train)."""
+    select = None if len(train_rows) == corpus.n_docs else train_rows
+    if len(corpus.shards) > 1 and estimator.reads_shards:
+        from .models.vae.batches import ShardedRows
+
+        return ShardedRows([r["rows"] for r in corpus.shards], corpus.n_words, corpus.read_shard, select=select)
+    return corpus.bow if select is None else corpus.bow[select]
 
 
 def _run_config(estimator: TopicModel, corpus: Corpus, name: str, model: str, n_topics: int, all_params: dict,
@@ -546,17 +557,13 @@ def _run_config(estimator: TopicModel, corpus: Corpus, name: str, model: str, n_
 def _write_run(estimator: TopicModel, corpus: Corpus, config: dict, final: Path, root: Path) -> None:
     """Write every file of the run into a temporary folder, config.json (with each file's size
     and sha256, for ``topicvae verify``) last, and rename it into place."""
-    doc_topic, posterior = _document_arrays(estimator, corpus)
     topic_word = np.asarray(estimator.topic_word_, dtype=np.float64)
     try:
         with paths.atomic_dir(final, force=True) as tmp:
             estimator.save(tmp)
             pd.DataFrame(estimator.history_).to_csv(tmp / HISTORY_FILE, index=False)
             np.save(tmp / TOPIC_WORD_FILE, topic_word, allow_pickle=False)
-            np.save(tmp / DOC_TOPIC_FILE, doc_topic, allow_pickle=False)
-            if posterior is not None:
-                np.save(tmp / Z_MEAN_FILE, np.asarray(posterior[0], dtype=np.float32), allow_pickle=False)
-                np.save(tmp / Z_STD_FILE, np.asarray(posterior[1], dtype=np.float32), allow_pickle=False)
+            _write_document_arrays(estimator, corpus, tmp)
             topics_table(topic_word, corpus.vocab, TOP_WORDS_SAVED).to_csv(tmp / TOPICS_FILE, index=False)
             (tmp / VOCAB_FILE).write_text(json.dumps(list(corpus.vocab), ensure_ascii=False))
             config["files"] = paths.file_records(tmp)
@@ -566,23 +573,41 @@ def _write_run(estimator: TopicModel, corpus: Corpus, config: dict, final: Path,
         raise _write_error(f"write run {final.name!r}", root, exc, resumable) from None
 
 
-def _document_arrays(estimator: TopicModel, corpus: Corpus) -> tuple[np.ndarray, tuple | None]:
-    """θ (float32) and the posterior (μ, σ; None for models without one) of every document of the
-    corpus; a corpus of several shards is encoded shard by shard into arrays of all its rows (a
-    document's θ depends on that document alone)."""
-    if len(corpus.shards) == 1:
-        return np.asarray(estimator.transform(corpus.bow), dtype=np.float32), estimator.posterior(corpus.bow)
-    doc_topic = posterior = None
+def _write_document_arrays(estimator: TopicModel, corpus: Corpus, folder: Path) -> None:
+    """θ, and μ and σ for models with a posterior, of every document into ``folder`` as float32 .npy;
+    a corpus of several shards is encoded shard by shard and its rows appended to the files as they
+    come (a document's θ depends on that document alone), so all documents' arrays are never in
+    memory. The files are the bytes ``np.save`` writes either way."""
+    files = None
     for first, X in corpus.iter_shards():
-        rows = slice(first, first + X.shape[0])
-        theta, post = estimator.transform(X), estimator.posterior(X)
-        if doc_topic is None:
-            doc_topic = np.empty((corpus.n_docs, theta.shape[1]), dtype=np.float32)
-            posterior = None if post is None else tuple(np.empty((corpus.n_docs, p.shape[1]), p.dtype) for p in post)
-        doc_topic[rows] = theta
-        for whole, part in zip(posterior or (), post or ()):
-            whole[rows] = part
-    return doc_topic, posterior
+        arrays = (estimator.transform(X), *(estimator.posterior(X) or ()))
+        if files is None:
+            names = (DOC_TOPIC_FILE, Z_MEAN_FILE, Z_STD_FILE)[:len(arrays)]
+            files = [_NpyRows(folder / name, corpus.n_docs, a.shape[1]) for name, a in zip(names, arrays)]
+        for file, part in zip(files, arrays):
+            file.append(part)
+    for file in files:
+        file.close()
+
+
+class _NpyRows:
+    """A float32 (n_rows, n_cols) .npy file written a block of rows at a time, in row order: the
+    header ``np.save`` writes, then the rows (closing checks that they all came)."""
+
+    def __init__(self, path: Path, n_rows: int, n_cols: int):
+        self.n_rows, self.written = n_rows, 0
+        self.file = open(path, "wb")
+        np.lib.format.write_array_header_1_0(self.file, {"descr": np.dtype(np.float32).str, "fortran_order": False,
+                                                         "shape": (int(n_rows), int(n_cols))})
+
+    def append(self, rows: np.ndarray) -> None:
+        self.file.write(np.ascontiguousarray(rows, dtype=np.float32).tobytes())
+        self.written += rows.shape[0]
+
+    def close(self) -> None:
+        self.file.close()
+        if self.written != self.n_rows:
+            raise RuntimeError(f"{self.file.name}: {self.written} rows written of {self.n_rows}")
 
 
 def write_config(folder: Path, config: dict) -> None:

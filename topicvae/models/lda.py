@@ -4,8 +4,12 @@
 (its E-steps run in that many worker processes). gensim is imported inside the methods
 that need it, so importing this module is cheap.
 
-Training streams the CSR matrix to gensim one row at a time (:class:`CSRCorpus`); the
-corpus is never copied into a Python list. Inference (``transform``, ``log_bound``)
+Training streams the documents to gensim one row at a time (:class:`CSRCorpus`), from a CSR
+matrix or, for a corpus larger than memory, from a row source over its shards on disk read one
+shard at a time (:mod:`topicvae.models.vae.batches`; a matrix is the one-shard case); the corpus
+is never copied into a Python list. The word totals that seeded topics start from are counted
+in the same pass-a-shard-at-a-time way (:func:`word_totals`). θ of a sharded corpus is inferred
+shard by shard by the caller (a document's θ depends on that document alone). Inference (``transform``, ``log_bound``)
 calls gensim's variational E-step ``LdaModel.inference`` on chunks of ``chunksize``
 rows and normalises γ. That is the computation behind ``get_document_topics`` (which
 would also drop small probabilities unless ``minimum_probability=0``); gensim still
@@ -62,16 +66,36 @@ def csr_chunk(X: sp.csr_matrix, start: int, stop: int) -> list[list[tuple[int, f
     return [list(zip(ids[a:b], counts[a:b])) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
+def blocks(X) -> Iterator[tuple[sp.csr_matrix, np.ndarray | None]]:
+    """``X``'s rows as (shard, rows of it or None for all) pairs: a row source's ``blocks()``, read a
+    shard at a time (:mod:`topicvae.models.vae.batches`), or a csr_matrix as one shard."""
+    return iter(X.blocks()) if is_row_source(X) else iter([(X, None)])
+
+
+def is_row_source(X) -> bool:
+    """Whether ``X`` is a row source (a corpus's shards on disk) rather than a matrix."""
+    return hasattr(X, "blocks")
+
+
+def word_totals(X) -> np.ndarray:
+    """Each word's count over ``X`` (a matrix or a row source, read a shard at a time): float64 (V,)."""
+    totals = np.zeros(X.shape[1])
+    for shard, rows in blocks(X):
+        totals += np.asarray((shard if rows is None else shard[rows]).sum(axis=0), dtype=np.float64).ravel()
+    return totals
+
+
 class CSRCorpus:
-    """A CSR matrix seen by gensim as a re-iterable stream of bag-of-words documents.
+    """A CSR matrix, or a row source over shards, seen by gensim as a re-iterable stream of
+    bag-of-words documents.
 
     Each iteration (one training pass) yields one ``[(word_id, count), ...]`` list per
-    row, built on the fly. ``on_pass_start`` (optional) is called at the start of every
-    iteration; gensim iterates once per pass, after finishing the previous pass's
-    updates, which is how :class:`LDA` records per-pass history.
+    row, built on the fly, a shard at a time (:func:`blocks`). ``on_pass_start`` (optional)
+    is called at the start of every iteration; gensim iterates once per pass, after
+    finishing the previous pass's updates, which is how :class:`LDA` records per-pass history.
     """
 
-    def __init__(self, X: sp.csr_matrix, on_pass_start=None, block: int = 1024):
+    def __init__(self, X, on_pass_start=None, block: int = 1024):
         self.X = X
         self.on_pass_start = on_pass_start
         self.block = block
@@ -82,9 +106,11 @@ class CSRCorpus:
     def __iter__(self) -> Iterator[list[tuple[int, float]]]:
         if self.on_pass_start is not None:
             self.on_pass_start()
-        n = self.X.shape[0]
-        for start in range(0, n, self.block):
-            yield from csr_chunk(self.X, start, min(start + self.block, n))
+        for shard, rows in blocks(self.X):
+            shard = shard if rows is None else shard[rows]
+            n = shard.shape[0]
+            for start in range(0, n, self.block):
+                yield from csr_chunk(shard, start, min(start + self.block, n))
 
 
 # ---------------------------------------------------------------------------- the model
@@ -138,6 +164,7 @@ class LDA(TopicModel):
     name: ClassVar[str] = "lda"
     bound_kind: ClassVar[str] = "variational bound"
     supports_warm_start: ClassVar[bool] = True
+    reads_shards: ClassVar[bool] = True
     epochs_setting: ClassVar[str] = "passes"
     fixed_topics_fit: ClassVar[str | None] = None
 
@@ -250,6 +277,10 @@ class LDA(TopicModel):
             X.sum_duplicates()
         if X.nnz and X.data.min() < 0:
             raise ValueError("the document-term matrix has negative counts")
+        return self._check_words(X, fitted)
+
+    def _check_words(self, X, fitted: bool):
+        """``X`` after checking that a fitted model has its vocabulary size."""
         if fitted:
             if not hasattr(self, "model_"):
                 raise RuntimeError("this LDA model is not fitted yet; call fit(X) first")
@@ -284,7 +315,9 @@ class LDA(TopicModel):
         """Learn K topics from the count matrix ``X`` (n_docs × n_words, CSR).
 
         Args:
-            X: csr_matrix (n_docs, n_words) of counts.
+            X: csr_matrix (n_docs, n_words) of counts, or a row source over a corpus's shards
+                (:mod:`topicvae.models.vae.batches`), streamed to gensim a shard at a time with the
+                same result as the matrix in memory.
             progress: show a progress bar over passes (tqdm, on stderr).
             warm_start: train on from the gensim model this one holds (``model_``, from an earlier
                 ``fit``, ``load`` or :meth:`merged`) instead of a fresh one: ``passes`` more passes
@@ -297,10 +330,11 @@ class LDA(TopicModel):
 
         if warm_start and not hasattr(self, "model_"):
             raise RunError("warm_start needs a fitted LDA model (model_); fit or load one first")
-        X = self._check_X(X, fitted=warm_start)
+        # (a row source is a saved corpus's shards, whose counts were checked when it was written)
+        X = self._check_words(X, warm_start) if is_row_source(X) else self._check_X(X, fitted=warm_start)
         n_docs, n_words = X.shape
         self.check_params(n_words)
-        if n_docs == 0 or X.nnz == 0:
+        if n_docs == 0 or not _has_tokens(X):
             raise ValueError("cannot fit LDA on an empty corpus (no documents or no tokens)")
 
         if warm_start and getattr(self, "fixed_topics_", False):  # merged topics kept as merged: nothing to fit
@@ -319,7 +353,8 @@ class LDA(TopicModel):
 
         rng = np.random.default_rng(self.seed)
         n_eval = min(self.history_docs, n_docs)
-        eval_X = X[np.sort(rng.choice(n_docs, size=n_eval, replace=False))] if n_eval else None
+        eval_rows = np.sort(rng.choice(n_docs, size=n_eval, replace=False))
+        eval_X = (X.take(eval_rows) if is_row_source(X) else X[eval_rows]) if n_eval else None
         bar = tqdm(total=self.passes, desc="LDA passes", unit="pass", disable=not progress)
         clock = {"start": None, "train": 0.0}
 
@@ -356,16 +391,14 @@ class LDA(TopicModel):
         self.topic_word_ = _normalise(self.model_.get_topics())
         return self
 
-    def _start_seeded_topics(self, X: sp.csr_matrix) -> None:
+    def _start_seeded_topics(self, X) -> None:
         """Start each seeded topic from the words its seed documents (those holding any of its seed
         words) hold more often than the corpus at large, in place of gensim's random start, and let
         the first E-step see η (gensim's uses the start alone). From a random start the seed words
         form a topic of their own while their documents' other words go to other topics (20
         Newsgroups: the seeded topics were the argmax of almost no document)."""
-        totals = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
-        for k, words in enumerate(self.seed_topics):
-            docs = np.flatnonzero(X[:, list(words)].getnnz(axis=1) > 0)
-            counts = np.asarray(X[docs].sum(axis=0), dtype=np.float64).ravel()
+        totals = word_totals(X)
+        for k, counts in enumerate(seed_document_counts(X, self.seed_topics)):
             excess = np.clip(counts - totals * (counts.sum() / totals.sum()), 0, None)
             self.model_.state.sstats[k] = excess + 1.0  # (+1: the mean of gensim's random start)
         self.model_.sync_state()
@@ -373,13 +406,13 @@ class LDA(TopicModel):
     def _alpha_setting(self):
         return np.asarray(self.alpha, dtype=np.float32) if _is_array(self.alpha) else self.alpha
 
-    def _eta_setting(self, X: sp.csr_matrix):
+    def _eta_setting(self, X):
         """η for a fresh model: the setting as gensim takes it, or with ``seed_topics`` the seeded K × V matrix."""
         eta = np.asarray(self.eta, dtype=np.float32) if _is_array(self.eta) else self.eta
         if not self.seed_topics:
             return eta
         base = 1.0 / self.n_topics if eta is None or isinstance(eta, str) else eta  # gensim's 'symmetric' is 1/K
-        counts = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
+        counts = word_totals(X)
         return seeded_eta(base, self.n_topics, self.seed_topics, float(self.seed_strength), counts).astype(np.float32)
 
     # ------------------------------------------------------------ merging
@@ -594,6 +627,23 @@ class LDA(TopicModel):
         self.train_seconds_ = meta.get("train_seconds")
         self.topic_word_ = _normalise(model.get_topics())
         return self
+
+
+def _has_tokens(X) -> bool:
+    """Whether any document of ``X`` (a matrix or a row source) holds a word, read until one does."""
+    return any((shard if rows is None else shard[rows]).nnz for shard, rows in blocks(X))
+
+
+def seed_document_counts(X, seed_topics: list[list[int]]) -> list[np.ndarray]:
+    """For each seeded topic, the word counts (float64 (V,)) over the documents of ``X`` (a matrix or
+    a row source, read a shard at a time) that hold any of its seed words."""
+    out = [np.zeros(X.shape[1]) for _ in seed_topics]
+    for shard, rows in blocks(X):
+        shard = shard if rows is None else shard[rows]
+        for total, words in zip(out, seed_topics):
+            docs = np.flatnonzero(shard[:, list(words)].getnnz(axis=1) > 0)
+            total += np.asarray(shard[docs].sum(axis=0), dtype=np.float64).ravel()
+    return out
 
 
 def seeded_eta(base, n_topics: int, seed_topics: list[list[int]], strength: float,

@@ -8,17 +8,22 @@ the order training always used, so results on a matrix in memory stay bitwise th
 same rows in the same order make the same minibatches, so training from shards on disk gives
 the same model as training from the same matrix in memory cut at the same rows.
 
-A row source has ``shard_rows`` (the number of rows of each shard, in row order) and
-``take(rows)`` (those rows, in that order, as one csr_matrix):
+A row source has ``shape``, ``shard_rows`` (the number of rows of each shard, in row order),
+``take(rows)`` (those rows, in that order, as one csr_matrix) and ``blocks(rows)`` (sorted rows
+shard by shard, as the ``(shard, rows of it)`` pairs the counts that set up a network read,
+:mod:`.statistics`):
 
 - :class:`MemoryRows`: a csr_matrix held in memory (one shard unless told where shards end);
 - :class:`ShardedRows`: rows of shards read by a loader (a saved corpus's ``read_shard``), at
   most one shard held at a time.
+
+``fit`` of the VAEs and of gensim's LDA (:mod:`topicvae.models.lda`) takes either in place of a
+matrix; ``runs.train_run`` hands them a :class:`ShardedRows` for a corpus of several shards.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -62,6 +67,10 @@ class MemoryRows:
 
     def take(self, rows: np.ndarray) -> sp.csr_matrix:
         return self.X[rows]
+
+    def blocks(self, rows: np.ndarray | None = None) -> Iterator[tuple[sp.csr_matrix, np.ndarray | None]]:
+        """The matrix and its ``rows`` (sorted; None: all) as one block: counted in place, not copied."""
+        yield self.X, (None if rows is None or len(rows) == self.X.shape[0] else np.asarray(rows))
 
     def release(self) -> None:
         """(Nothing to let go: the matrix is the caller's.)"""
@@ -108,6 +117,29 @@ class ShardedRows:
             return sp.csr_matrix((0, self.shape[1]))
         return parts[0] if len(parts) == 1 else sp.vstack(parts, format="csr")
 
+    def blocks(self, rows: np.ndarray | None = None) -> Iterator[tuple[sp.csr_matrix, np.ndarray | None]]:
+        """The source's ``rows`` (sorted; None: all) shard by shard, one shard read at a time: (shard, its
+        rows among them; None when all of them), skipping the shards that hold none."""
+        whole = self._whole_rows(rows)
+        cuts = np.searchsorted(whole, self._starts)
+        for k in range(len(self._starts) - 1):
+            local = whole[cuts[k]:cuts[k + 1]] - self._starts[k]
+            size = int(self._starts[k + 1] - self._starts[k])
+            if len(local):
+                yield self._shard(k), (None if len(local) == size else local)
+
+    def _whole_rows(self, rows: np.ndarray | None) -> np.ndarray:
+        """The rows of the whole matrix that the source's ``rows`` (None: all) are."""
+        if rows is None:
+            return np.arange(self._starts[-1]) if self._select is None else self._select
+        rows = np.asarray(rows, dtype=np.int64)
+        return rows if self._select is None else self._select[rows]
+
     def release(self) -> None:
         """Let the shard held go (after training)."""
         self._held = None
+
+
+def as_row_source(X) -> MemoryRows | ShardedRows:
+    """``X`` itself when it is a row source (it has ``blocks``), else the csr_matrix ``X`` as one shard."""
+    return X if hasattr(X, "blocks") else MemoryRows(X)

@@ -40,6 +40,7 @@ from .networks import (EVAL_BATCH, LIKELIHOODS, CSRBatches, NVDMNet, ProdLDANet,
                        PPMI_CONTEXT_SMOOTHING, eval_batches, ppmi_embeddings, without_retired)
 from . import distributed
 from .batches import MemoryRows, ShardedRows
+from .statistics import DocumentCounts, TrainingDocuments, training_documents
 from .trainer import TrainSettings, checkpoint_problem, evaluate, load_checkpoint, train
 
 logger = logging.getLogger(__name__)
@@ -60,23 +61,20 @@ EMBEDDING_DIM = 200
 SHORT_DOCUMENT_DIMS_PER_TOPIC = 2.5
 
 
-def short_documents(X: sp.csr_matrix, rows: np.ndarray | None = None) -> bool:
-    """Whether X's ``rows`` (None: all) hold fewer than ``SHORT_DOCUMENT_TOKENS`` (30) tokens on
-    average (titles, short posts); False when there are none."""
-    lengths = np.asarray(X.sum(axis=1)).ravel()
-    lengths = lengths if rows is None else lengths[rows]
-    return bool(len(lengths)) and lengths.mean() < SHORT_DOCUMENT_TOKENS
+def short_documents(counts: DocumentCounts) -> bool:
+    """Whether the training documents (their ``counts``, :func:`.statistics.count_documents`) hold fewer
+    than ``SHORT_DOCUMENT_TOKENS`` (30) tokens on average (titles, short posts); False when there are none."""
+    return bool(counts.n_docs) and counts.mean_length < SHORT_DOCUMENT_TOKENS
 
 
-def automatic_epochs(X: sp.csr_matrix, rows: np.ndarray | None = None,
-                     batch_size: int = 200) -> tuple[int, int | None]:
+def automatic_epochs(counts: DocumentCounts, batch_size: int = 200) -> tuple[int, int | None]:
     """(epochs, epochs in which the decoder learns; None: all) for ``epochs=None``.
 
-    The decoder (the topics) learns for 10 epochs when the training documents (``X``'s ``rows``;
-    None: all) hold fewer than 30 tokens on average (titles, short posts), else for 30. When those
-    epochs take fewer than 1,000 steps of ``batch_size`` documents, the decoder is then fixed and
-    the encoder alone trains on for at least 500 more steps (whole epochs): (10 + e, 10) or
-    (30 + e, 30); otherwise (10, None) or (30, None).
+    The decoder (the topics) learns for 10 epochs when the training documents (their ``counts``,
+    :func:`.statistics.count_documents`) hold fewer than 30 tokens on average (titles, short
+    posts), else for 30. When those epochs take fewer than 1,000 steps of ``batch_size``
+    documents, the decoder is then fixed and the encoder alone trains on for at least 500 more
+    steps (whole epochs): (10 + e, 10) or (30 + e, 30); otherwise (10, None) or (30, None).
 
     Short documents each carry a handful of co-occurrences, and every further epoch of fitting
     them one at a time moves the topics towards words that reconstruct them but co-occur less in
@@ -86,9 +84,8 @@ def automatic_epochs(X: sp.csr_matrix, rows: np.ndarray | None = None,
     the fixed decoder close it without changing the topics. Chosen on validation documents
     (docs/quality.md, "Letting the encoder catch up").
     """
-    topic_epochs = SHORT_DOCUMENT_TOPIC_EPOCHS if short_documents(X, rows) else LONG_DOCUMENT_EPOCHS
-    n_docs = X.shape[0] if rows is None else len(rows)
-    steps_per_epoch = max(1, math.ceil(n_docs / batch_size))
+    topic_epochs = SHORT_DOCUMENT_TOPIC_EPOCHS if short_documents(counts) else LONG_DOCUMENT_EPOCHS
+    steps_per_epoch = max(1, math.ceil(counts.n_docs / batch_size))
     if topic_epochs * steps_per_epoch >= FEW_STEPS:
         return topic_epochs, None
     return topic_epochs + math.ceil(ENCODER_STEPS / steps_per_epoch), topic_epochs
@@ -159,19 +156,9 @@ SEED_STRENGTH = 4.0
 SEED_PRIOR_SHIFT = 0.3
 
 
-def document_frequencies(X: sp.csr_matrix, rows: np.ndarray | None = None) -> np.ndarray:
-    """Document frequency of every word over X's ``rows`` (None: all): float64 (V,)."""
-    present = (X.data > 0).astype(np.float64)
-    if rows is not None:  # a 0/1 weight per row instead of X[rows], which would copy them
-        weight = np.zeros(X.shape[0])
-        weight[rows] = 1.0
-        present *= np.repeat(weight, np.diff(X.indptr))
-    return np.bincount(X.indices, weights=present, minlength=X.shape[1])
-
-
 def topic_vocabulary(df: np.ndarray, n_topics: int, min_df: int | None = None) -> np.ndarray:
     """The words that may carry topic weight: bool (V,), True for words in at least ``min_df``
-    training documents, given each word's document frequency ``df`` (:func:`document_frequencies`).
+    training documents, given each word's document frequency ``df`` (``DocumentCounts.doc_freq``).
 
     ``min_df`` None chooses it: words in at least ``TOPIC_MIN_DF`` (20) documents, and of
     those only the ``max(TOPIC_VOCABULARY_SIZE, TOPIC_WORDS_PER_TOPIC·K)`` (2,500 up to
@@ -189,14 +176,9 @@ def topic_vocabulary(df: np.ndarray, n_topics: int, min_df: int | None = None) -
     return df >= min_df
 
 
-def log_word_frequencies(X: sp.csr_matrix, rows: np.ndarray | None = None) -> torch.Tensor:
-    """log of the add-one smoothed word frequencies of X's ``rows`` (None: all): float32 (V,)."""
-    if rows is None:
-        freq = np.asarray(X.sum(axis=0), dtype=np.float64).ravel() + 1.0
-    else:  # a 0/1 row weight instead of X[rows], which would copy them
-        weight = np.zeros(X.shape[0])
-        weight[rows] = 1.0
-        freq = np.asarray(X.T @ weight, dtype=np.float64).ravel() + 1.0
+def log_word_frequencies(counts: DocumentCounts) -> torch.Tensor:
+    """log of the add-one smoothed word frequencies of the training documents (their ``counts``): float32 (V,)."""
+    freq = counts.word_count + 1.0
     return torch.from_numpy(np.log(freq / freq.sum())).float()
 
 
@@ -314,11 +296,11 @@ class VAETopicModel(TopicModel):
         resolve_device(self.device)
         need(self.likelihood in LIKELIHOODS, f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
 
-    def _epoch_plan(self, X: sp.csr_matrix, rows: np.ndarray) -> tuple[int, int | None]:
-        """(epochs, epochs in which the topics learn; None: all) of a fit on ``X``'s ``rows``."""
+    def _epoch_plan(self, counts: DocumentCounts) -> tuple[int, int | None]:
+        """(epochs, epochs in which the topics learn; None: all) of a fit on documents of these ``counts``."""
         if self.epochs is not None:
             return int(self.epochs), None
-        epochs, topic_epochs = automatic_epochs(X, rows, int(self.batch_size))
+        epochs, topic_epochs = automatic_epochs(counts, int(self.batch_size))
         return (epochs if topic_epochs is None else topic_epochs), None  # (no decoder to fix and catch up on)
 
     def _train_settings(self, epochs: int, topic_epochs: int | None = None) -> TrainSettings:
@@ -326,9 +308,9 @@ class VAETopicModel(TopicModel):
                              lr=float(self.lr), betas=tuple(self.betas), patience=int(self.patience),
                              kl_warmup=int(self.kl_warmup), clip_norm=self.clip_norm or None, seed=int(self.seed))
 
-    def _build_net(self, n_words: int, X: sp.csr_matrix | None = None,
-                   rows: np.ndarray | None = None) -> TopicVAE:  # pragma: no cover
-        """The network, initialised from the training documents: ``X``'s ``rows`` (None: all)."""
+    def _build_net(self, n_words: int, docs: TrainingDocuments | None = None) -> TopicVAE:  # pragma: no cover
+        """The network, initialised from the training documents ``docs`` (None: as constructed, e.g.
+        to load saved weights into)."""
         raise NotImplementedError
 
     def _restore_architecture(self, state: dict) -> None:
@@ -351,18 +333,17 @@ class VAETopicModel(TopicModel):
         return checkpoint_problem(path)
 
     def fit(self, X, *, progress: bool = False, checkpoint: str | Path | None = None, resume: bool = False,
-            warm_start: bool = False, shard_rows: list[int] | None = None,
-            batches: MemoryRows | ShardedRows | None = None) -> "VAETopicModel":
-        """Train on ``X`` (csr_matrix, n_docs × n_words counts).
+            warm_start: bool = False, shard_rows: list[int] | None = None) -> "VAETopicModel":
+        """Train on ``X``: a csr_matrix (n_docs × n_words counts), or a row source (:mod:`.batches`,
+        e.g. :class:`.batches.ShardedRows` over a corpus's shards on disk) that everything is read
+        from a shard at a time: the counts that set up the network (:mod:`.statistics`), the
+        validation documents and the minibatches. The same shards give bitwise the same model as
+        the matrix in memory with the same ``shard_rows``.
 
         Args:
-            shard_rows: the rows of each shard of ``X`` (summing to n_docs), whose order an epoch
-                follows (:func:`.batches.epoch_order`); None: one shard, the order of a plain matrix.
-            batches: where the minibatches and the validation documents are read from instead of
-                ``X``: a row source holding ``X``'s rows (e.g. :class:`.batches.ShardedRows` over
-                a corpus's shards on disk); its ``shard_rows`` stand in for ``shard_rows``. ``X``
-                itself still sets up the network (word frequencies, embeddings). The same shards
-                give bitwise the same model as ``X`` with the same ``shard_rows``.
+            shard_rows: (a matrix ``X``) the rows of each of its shards (summing to n_docs), whose
+                order an epoch follows (:func:`.batches.epoch_order`); None: one shard, the order
+                of a plain matrix. A row source has its own.
             progress: show a tqdm bar (epoch, loss, reconstruction, KL, docs/s) on stderr.
             checkpoint: file for checkpoints (see :mod:`.trainer`); None: none are written.
             resume: continue from ``checkpoint``; the settings in ``fixed_on_resume`` must
@@ -380,8 +361,8 @@ class VAETopicModel(TopicModel):
             TrainingInterrupted: Ctrl-C (the last completed epoch is checkpointed).
         """
         self.check_params()
-        X = as_counts(X)
-        n_docs, n_words = X.shape
+        source = self._row_source(X, shard_rows)
+        n_docs, n_words = source.shape
         if n_docs < 2:
             raise CorpusError(f"training needs at least 2 documents, got {n_docs}")
         if self.n_topics >= n_words:
@@ -394,21 +375,15 @@ class VAETopicModel(TopicModel):
         start_net = self._warm_start_net(n_words) if warm_start else None
         device = resolve_device(self.device)
         distributed.init(device)  # joins torchrun's process group when started by torchrun
-        try:
-            source = batches if batches is not None else MemoryRows(X, shard_rows)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-        if tuple(source.shape) != (n_docs, n_words):
-            raise ConfigError(f"the batches hold {source.shape[0]} × {source.shape[1]} documents × words, "
-                              f"X {n_docs} × {n_words}")
         train_rows, val_rows = self._split(n_docs)
         X_val = source.take(val_rows) if len(val_rows) else None  # (the training rows are read in place)
         rows = train_rows if len(val_rows) else None
         fork_devices = [device.index or 0] if device.type == "cuda" else []
         with torch_threads(self.threads), torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(int(self.seed))
-            net = (start_net if start_net is not None else self._build_net(n_words, X, rows)).to(device)
-            result = train(net, source, X_val, self._train_settings(*self._epoch_plan(X, train_rows)), device, checkpoint=checkpoint,
+            docs = training_documents(source, rows)  # one pass over the shards: the counts set-up needs
+            net = (start_net if start_net is not None else self._build_net(n_words, docs)).to(device)
+            result = train(net, source, X_val, self._train_settings(*self._epoch_plan(docs.counts)), device, checkpoint=checkpoint,
                            resume_from=ckpt, progress=progress, desc=self.name, train_rows=rows,
                            extra={"model": self.name, "params": self.get_params(), "n_words": n_words})
         source.release()
@@ -423,6 +398,16 @@ class VAETopicModel(TopicModel):
         self._set_topics()
         return self
 
+    @staticmethod
+    def _row_source(X, shard_rows: list[int] | None) -> MemoryRows | ShardedRows:
+        """``X`` as a row source: a row source as it is, a matrix after checking its counts."""
+        if hasattr(X, "blocks"):
+            return X
+        try:
+            return MemoryRows(as_counts(X), shard_rows)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+
     def _warm_start_net(self, n_words: int) -> TopicVAE:
         """The network ``fit(warm_start=True)`` starts from, after checking it fits the data and K."""
         net = getattr(self, "net_", None)
@@ -435,15 +420,12 @@ class VAETopicModel(TopicModel):
             raise ConfigError(f"the network has {net.prior_mu.shape[0]} topics, the settings n_topics={self.n_topics}")
         return net
 
-    def _background(self, X: sp.csr_matrix, rows: np.ndarray | None, log_freq: torch.Tensor,
-                    df: np.ndarray | None = None) -> torch.Tensor:
+    def _background(self, counts: DocumentCounts) -> torch.Tensor:
         """The decoder's starting bias: the log word frequencies (multinomial) or the log-odds of
-        each word's document frequency ``df`` (computed when None), add-one smoothed (bernoulli)."""
+        each word's document frequency, add-one smoothed (bernoulli), of the training documents' ``counts``."""
         if self.likelihood != "bernoulli":
-            return log_freq
-        n = X.shape[0] if rows is None else len(rows)
-        df = document_frequencies(X, rows) if df is None else df
-        p = (df + 1.0) / (n + 2.0)
+            return log_word_frequencies(counts)
+        p = (counts.doc_freq + 1.0) / (counts.n_docs + 2.0)
         return torch.from_numpy(np.log(p / (1.0 - p))).float()
 
     def _check_resumable(self, extra: dict, n_words: int) -> None:
@@ -804,9 +786,9 @@ class ProdLDA(VAETopicModel):
                               f"{self.beta_decay:g} × {self.lr:g}; lower beta_decay or lr")
         check_seed_setting(self.seed_topics, self.seed_strength, self.n_topics)
 
-    def _epoch_plan(self, X: sp.csr_matrix, rows: np.ndarray) -> tuple[int, int | None]:
+    def _epoch_plan(self, counts: DocumentCounts) -> tuple[int, int | None]:
         if self.epochs is None:
-            epochs, topic_epochs = automatic_epochs(X, rows, int(self.batch_size))
+            epochs, topic_epochs = automatic_epochs(counts, int(self.batch_size))
         else:
             epochs, topic_epochs = int(self.epochs), None
         return epochs, (topic_epochs if self.topic_epochs is None else int(self.topic_epochs))
@@ -841,14 +823,14 @@ class ProdLDA(VAETopicModel):
             if centre.norm() > 0:
                 T[:, k] = centre / centre.norm() * T[:, k].norm()
 
-    def _embedding_dim(self, n_words: int, X: sp.csr_matrix | None = None, rows: np.ndarray | None = None) -> int:
+    def _embedding_dim(self, n_words: int, counts: DocumentCounts | None = None) -> int:
         """d of the word embeddings (capped at V − 1): the setting; for None, chosen from the training
-        documents ``X``'s ``rows`` (:func:`automatic_embedding_dim`), or without them the d the network was
+        documents' ``counts`` (:func:`automatic_embedding_dim`), or without them the d the network was
         built with (``embedding_dim_``, set by ``fit``, ``load`` and ``merged``), else 200."""
         if self.embedding_dim is not None:
             d = int(self.embedding_dim)
-        elif X is not None:
-            d = automatic_embedding_dim(int(self.n_topics), short_documents(X, rows))
+        elif counts is not None:
+            d = automatic_embedding_dim(int(self.n_topics), short_documents(counts))
         elif getattr(self, "embedding_dim_", None) is not None:
             d = int(self.embedding_dim_)
         else:  # a network built before any documents (its embeddings are filled by the caller)
@@ -866,17 +848,16 @@ class ProdLDA(VAETopicModel):
         clustered = self.topic_init == "clusters" and self.embedding_dim != 0 and n_words > 1
         return CLUSTERED_TOPIC_LR if clustered else 1.0
 
-    def _build_net(self, n_words: int, X: sp.csr_matrix | None = None, rows: np.ndarray | None = None) -> TopicVAE:
-        self.embedding_dim_ = self._embedding_dim(n_words, X, rows)
+    def _build_net(self, n_words: int, docs: TrainingDocuments | None = None) -> TopicVAE:
+        self.embedding_dim_ = self._embedding_dim(n_words, None if docs is None else docs.counts)
         net = ProdLDANet(n_words, int(self.n_topics), tuple(int(h) for h in self.hidden), float(self.dropout),
                          float(self.theta_dropout), float(self.alpha), embedding_dim=self.embedding_dim_,
                          beta_decay=float(self.beta_decay), diversity=float(self.diversity),
                          likelihood=str(self.likelihood), seed_topics=self._seed_lists(n_words),
                          seed_strength=float(self.seed_strength), seed_prior_shift=float(self.seed_prior_shift),
                          topic_lr=self._topic_lr(n_words), encoder_scale=bool(self.encoder_scale))
-        if X is not None:
-            df = document_frequencies(X, rows)
-            mask = topic_vocabulary(df, int(self.n_topics), self.min_topic_df)
+        if docs is not None:
+            mask = topic_vocabulary(docs.counts.doc_freq, int(self.n_topics), self.min_topic_df)
             seeds = self._seed_lists(n_words)
             if seeds:  # seed words carry topic weight however rare they are
                 mask[np.concatenate(seeds)] = True
@@ -886,12 +867,12 @@ class ProdLDA(VAETopicModel):
             if self.encoder_vocabulary == "topic" and not mask.all():
                 net.encoder.restrict_input(torch.from_numpy(np.flatnonzero(mask)))
             with torch.no_grad():
-                log_freq = log_word_frequencies(X, rows)
-                net.decoder_bn.bias.copy_(self._background(X, rows, log_freq, df))
+                log_freq = log_word_frequencies(docs.counts)
+                net.decoder_bn.bias.copy_(self._background(docs.counts))
                 net.topic_mask.copy_(torch.from_numpy(mask.astype(np.float32)))
                 net.word_mass.copy_(log_freq.exp() ** TRANSPORT_FREQUENCY_POWER * net.topic_mask)
                 if net.beta is None:  # embeddings of the topic vocabulary only; zero rows elsewhere
-                    emb = ppmi_embeddings(X, net.word_embeddings.shape[1], seed=int(self.seed), rows=rows,
+                    emb = ppmi_embeddings(docs.source, net.word_embeddings.shape[1], seed=int(self.seed), rows=docs.rows,
                                           words=np.flatnonzero(mask), context_smoothing=float(self.context_smoothing))
                     net.word_embeddings.copy_(torch.from_numpy(emb))
                     if self.topic_init == "clusters":
@@ -941,12 +922,12 @@ class NVDM(VAETopicModel):
 
     name = "nvdm"
 
-    def _build_net(self, n_words: int, X: sp.csr_matrix | None = None, rows: np.ndarray | None = None) -> TopicVAE:
+    def _build_net(self, n_words: int, docs: TrainingDocuments | None = None) -> TopicVAE:
         net = NVDMNet(n_words, int(self.n_topics), tuple(int(h) for h in self.hidden), float(self.dropout),
                       str(self.likelihood))
-        if X is not None:
+        if docs is not None:
             with torch.no_grad():
-                net.decoder.bias.copy_(self._background(X, rows, log_word_frequencies(X, rows)))
+                net.decoder.bias.copy_(self._background(docs.counts))
         return net
 
     def merged(self, groups, X, fixed_topics: bool = False):
@@ -969,8 +950,8 @@ class GSM(ProdLDA):
     name = "gsm"
     legacy_params = {"encoder_vocabulary": "all", "context_smoothing": 1.0, "encoder_scale": False}
 
-    def _build_net(self, n_words: int, X: sp.csr_matrix | None = None, rows: np.ndarray | None = None) -> TopicVAE:
-        net = super()._build_net(n_words, X, rows)
+    def _build_net(self, n_words: int, docs: TrainingDocuments | None = None) -> TopicVAE:
+        net = super()._build_net(n_words, docs)
         net.prior_mu.zero_()
         net.prior_var.fill_(1.0)
         return net

@@ -27,6 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .batches import as_row_source
+from .statistics import DENSE_LIMIT, Cooccurrence, count_cooccurrence, sample_rows
+
 
 # ---------------------------------------------------------------------------- batches
 @dataclass
@@ -158,7 +161,7 @@ def laplace_dirichlet_prior(alpha: np.ndarray | float, n_topics: int) -> tuple[t
 PPMI_CONTEXT_SMOOTHING = 0.75
 
 
-def ppmi_embeddings(X: sp.csr_matrix, dim: int, seed: int = 0, dense_limit: int = 10000,
+def ppmi_embeddings(X, dim: int, seed: int = 0, dense_limit: int = DENSE_LIMIT,
                     max_docs: int = 100_000, rows: np.ndarray | None = None,
                     words: np.ndarray | None = None,
                     context_smoothing: float = PPMI_CONTEXT_SMOOTHING) -> np.ndarray:
@@ -177,34 +180,36 @@ def ppmi_embeddings(X: sp.csr_matrix, dim: int, seed: int = 0, dense_limit: int 
     occur in the same documents, which is what NPMI rewards. A word that co-occurs with
     nothing more often than chance gets a zero row. ``d`` is capped at V − 1.
 
-    The V × V matrix is dense float32 (4·V² bytes: 16 MB for 2,000 words, 400 MB for
-    10,000) up to ``dense_limit`` words, filled a block of columns at a time so that the
-    sparse co-occurrence product never exists whole, and sparse above (only positive
-    entries stored).
+    ``X``: a csr_matrix, or a row source (:mod:`.batches`, e.g. a corpus's shards on disk) read in
+    one pass, a shard at a time (:func:`.statistics.count_cooccurrence`). The V × V matrix is
+    dense float32 (4·V² bytes: 16 MB for 2,000 words, 400 MB for 10,000) up to ``dense_limit``
+    words and sparse above (only positive entries stored).
     The SVD is exact up to 1,000 words, above it scikit-learn's randomized SVD (seeded, four
     power iterations: fewer approximate the leading singular vectors less closely, which cost
     the topics coherence; docs/model-defaults.md). Above ``max_docs`` documents the counts come
     from a seeded random sample of that many, so the cost stops growing with the corpus.
-    ``rows``: the documents of X to count (None: all). ``words``: the columns of X to embed
-    (None: all); the other words get zero rows, and ``d`` is capped by the number of embedded
-    words.
+    ``rows``: the documents of X to count (sorted; None: all). ``words``: the columns of X to
+    embed (sorted; None: all); the other words get zero rows, and ``d`` is capped by the number
+    of embedded words.
     """
-    X = sp.csr_matrix(X)
-    n_all = X.shape[1]
-    rows = np.arange(X.shape[0]) if rows is None else np.asarray(rows)
-    if len(rows) > max_docs:  # co-occurrence costs grow with documents; a seeded sample estimates it
-        rows = rows[np.sort(np.random.default_rng(seed).choice(len(rows), max_docs, replace=False))]
-    if len(rows) < X.shape[0]:
-        X = X[rows]
-    if words is not None and len(words) < n_all:  # after the row sample: only the sampled rows are copied
-        full = np.zeros((n_all, dim), np.float32)
-        emb = ppmi_embeddings(X[:, words], dim, seed=seed, dense_limit=dense_limit, max_docs=max_docs,
-                              context_smoothing=context_smoothing)
-        full[words, :emb.shape[1]] = emb
-        return full
-    n_words = X.shape[1]
+    source = as_row_source(X)
+    n_all = source.shape[1]
+    rows = np.arange(source.shape[0]) if rows is None else np.asarray(rows)
+    embedded = words if words is not None and len(words) < n_all else None
+    co = count_cooccurrence(source.blocks(sample_rows(rows, max_docs, seed)), n_all, embedded, dense_limit)
+    emb = ppmi_factors(ppmi_of_counts(co, context_smoothing), dim, seed)
+    if embedded is None:
+        return emb
+    full = np.zeros((n_all, dim), np.float32)
+    full[embedded, :emb.shape[1]] = emb
+    return full
+
+
+def ppmi_factors(ppmi: np.ndarray | sp.csr_matrix, dim: int, seed: int = 0) -> np.ndarray:
+    """The unit rows of ``U_d · S_d^½`` of the truncated SVD of a PPMI matrix (W × W): float32 (W, d),
+    d capped at W − 1; exact up to 1,000 words, randomized (seeded) above."""
+    n_words = ppmi.shape[0]
     dim = int(min(dim, n_words - 1))
-    ppmi = ppmi_matrix(X, context_smoothing, dense_limit)
     if n_words <= 1000:
         dense = ppmi.toarray() if sp.issparse(ppmi) else ppmi
         u, s, _ = np.linalg.svd(dense.astype(np.float64))
@@ -219,24 +224,24 @@ def ppmi_embeddings(X: sp.csr_matrix, dim: int, seed: int = 0, dense_limit: int 
 
 
 def ppmi_matrix(X: sp.csr_matrix, context_smoothing: float = PPMI_CONTEXT_SMOOTHING,
-                dense_limit: int = 10000) -> np.ndarray | sp.csr_matrix:
+                dense_limit: int = DENSE_LIMIT) -> np.ndarray | sp.csr_matrix:
     """The PPMI of document co-occurrence of X's columns (:func:`ppmi_embeddings` defines it): (V, V)
     float32, row w and column v for the word and its context word; dense up to ``dense_limit`` words,
     else sparse (its positive entries)."""
     X = sp.csr_matrix(X)
-    n_docs, n_words = X.shape
-    B = (X > 0).astype(np.float32)
-    df = np.asarray(B.sum(axis=0), dtype=np.float32).ravel()
+    return ppmi_of_counts(count_cooccurrence([(X, None)], X.shape[1], dense_limit=dense_limit), context_smoothing)
+
+
+def ppmi_of_counts(co: Cooccurrence, context_smoothing: float = PPMI_CONTEXT_SMOOTHING) -> np.ndarray | sp.csr_matrix:
+    """The PPMI (:func:`ppmi_embeddings`) of counted co-occurrence, dense or sparse as the counts are
+    (a dense array of counts is turned into the PPMI in place)."""
+    df = co.doc_freq
     inv_df = np.divide(1.0, df, out=np.zeros_like(df), where=df > 0)
     share = df.astype(np.float64) ** context_smoothing  # P_a(v), with the total of the plain shares
-    share *= df.sum(dtype=np.float64) / (n_docs * share.sum())
+    share *= df.sum(dtype=np.float64) / (co.n_docs * share.sum())
     inv_share = np.divide(1.0, share, out=np.zeros_like(share), where=share > 0).astype(np.float32)
-    if n_words <= dense_limit:
-        ppmi = np.zeros((n_words, n_words), dtype=np.float32)
-        Bt, Bc = B.T.tocsr(), B.tocsc()
-        step = max(1, (4 << 20) // max(n_words, 1))  # columns per block: the sparse product of one block
-        for lo in range(0, n_words, step):            # stays small next to the dense matrix itself
-            ppmi[:, lo:lo + step] = (Bt @ Bc[:, lo:lo + step]).toarray()
+    if not sp.issparse(co.counts):
+        ppmi = co.counts
         ppmi *= inv_df[:, None]
         ppmi *= inv_share[None, :]
         with np.errstate(divide="ignore"):
@@ -244,11 +249,12 @@ def ppmi_matrix(X: sp.csr_matrix, context_smoothing: float = PPMI_CONTEXT_SMOOTH
         np.fill_diagonal(ppmi, 0.0)
         np.maximum(ppmi, 0.0, out=ppmi)
         return ppmi
-    co = (B.T @ B).tocoo()
-    off = co.row != co.col
-    wi, wj = co.row[off], co.col[off]
-    pmi = np.log(co.data[off] * inv_df[wi] * inv_share[wj])
+    counts = co.counts.tocoo()
+    off = counts.row != counts.col
+    wi, wj = counts.row[off], counts.col[off]
+    pmi = np.log(counts.data[off] * inv_df[wi] * inv_share[wj])
     keep = pmi > 0
+    n_words = len(df)
     return sp.csr_matrix((pmi[keep], (wi[keep], wj[keep])), shape=(n_words, n_words))
 
 
