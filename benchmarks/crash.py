@@ -234,24 +234,24 @@ def checkpoint_cost(source: str, work: Path, n_topics: int = 50, epochs: int = 6
     import torch
 
     from topicvae import ingest
-    from topicvae.models.vae import trainer
+    from topicvae.models.vae import training_loop
     from topicvae.models.vae.model import ProdLDA
 
     torch.set_num_threads(1)
     corpus = ingest(source, "cost", corpora_dir=work / "corpora", force=True)
     X = corpus.bow[corpus.split_rows("train")]
-    writes, real_save = [], trainer._save
+    writes, real_save = [], training_loop._save
 
     def timed_save(ckpt, path):
         t0 = time.perf_counter()
         real_save(ckpt, path)
         writes.append(time.perf_counter() - t0)
 
-    trainer._save = timed_save
+    training_loop._save = timed_save
     try:
         model = ProdLDA(n_topics, epochs=epochs, patience=0, threads=1).fit(X, checkpoint=work / "cost.pt")
     finally:
-        trainer._save = real_save
+        training_loop._save = real_save
     epoch_s = sorted(h["seconds"] for h in model.history_)[len(model.history_) // 2]
     write_s = sorted(writes)[len(writes) // 2]
     return {"docs": X.shape[0], "words": X.shape[1], "epoch_s": epoch_s, "write_s": write_s,

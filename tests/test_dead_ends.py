@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from topicvae.labels import save_labels
-from topicvae.models.vae import trainer
+from topicvae.models.vae import training_loop
 from topicvae.runs import Run
 from topicvae.verify import BUSY, DAMAGED, DEBRIS, verify
 
@@ -51,7 +51,7 @@ def truncated(ws, monkeypatch, capsys) -> Path:
     real = interrupt_in_epoch(monkeypatch, 2)
     code, _, _ = run_cli(argv_for(f"{TRAIN} --name half", ws), capsys)
     assert code == 130
-    monkeypatch.setattr(trainer._Loop, "run_epoch", real)
+    monkeypatch.setattr(training_loop._TrainingState, "run_epoch", real)
     ckpt = ws / "runs" / ".half.checkpoint" / "checkpoint.pt"
     ckpt.write_bytes(ckpt.read_bytes()[: ckpt.stat().st_size // 2])
     return ws
@@ -252,7 +252,7 @@ def test_an_interrupted_quickstart_is_taken_up_by_the_plain_command(ws, monkeypa
     code, _, err = run_cli(argv_for(QUICKSTART, ws), capsys)
     assert code not in (0, None) and "interrupted" in err
     assert (ws / "corpora" / "sample").is_dir() and not (ws / "exports").exists()
-    monkeypatch.setattr(trainer._Loop, "run_epoch", real)
+    monkeypatch.setattr(training_loop._TrainingState, "run_epoch", real)
     code, out, err = run_cli(argv_for(QUICKSTART, ws), capsys)
     assert code == 0, err
     assert "using corpus 'sample', the built-in sample an earlier quickstart ingested" in out

@@ -21,7 +21,7 @@ from topicvae import ingest, paths, runs
 from topicvae.errors import InUseError, RunError
 from topicvae.models.vae import TrainingInterrupted
 from topicvae.models.vae import model as vae_model
-from topicvae.models.vae import trainer
+from topicvae.models.vae import training_loop
 from topicvae.runs import Run, train_run
 from topicvae.verify import DAMAGED, DEBRIS, INCOMPLETE, OK, ORPHANED, STALE, verify
 
@@ -77,9 +77,9 @@ def test_an_interrupted_force_retrain_resumes_while_the_old_run_still_stands(cor
     assert runs.run_state(runs_dir, "r") == runs.RESUMABLE and runs.unfinished_runs(runs_dir) == ["r"]
     np.testing.assert_array_equal(Run.load("r", runs_dir).doc_topic, old.doc_topic)  # untouched
     monkeypatch.setattr(runs.model_class("prodlda"), "_build_net", vae_model.ProdLDA._build_net)
-    from topicvae.models.vae import trainer
+    from topicvae.models.vae import training_loop
 
-    monkeypatch.setattr(trainer._Loop, "run_epoch", real)
+    monkeypatch.setattr(training_loop._TrainingState, "run_epoch", real)
     new = train_run(corpus, "prodlda", K, name="r", runs_dir=runs_dir, resume=True, **FAST)
     assert new.config["seed"] == 3 and new.config["resumed"] and hidden(runs_dir) == []
 
@@ -220,7 +220,7 @@ def test_verify_reports_each_kind_of_problem_and_clean_removes_only_debris(corpu
     resumable = runs_dir / ".half.checkpoint"
     resumable.mkdir()
     (resumable / "run.json").write_text(json.dumps({"corpus": "tiny", "model": "prodlda", "params": {"n_topics": K}}))
-    torch.save({"format": trainer.CHECKPOINT_FORMAT}, resumable / "checkpoint.pt")  # readable: resumable
+    torch.save({"format": training_loop.CHECKPOINT_FORMAT}, resumable / "checkpoint.pt")  # readable: resumable
     (runs_dir / f".good.tmp-{DEAD_PID}-deadbeef").mkdir()
     status = {(f.what, f.name): f.status for f in verify(corpora_dir=corpora, runs_dir=runs_dir)}
     assert status == {("corpus", "tiny"): OK, ("run", "good"): OK, ("run", "bad"): DAMAGED,
@@ -242,7 +242,7 @@ def test_ctrl_c_in_train_prints_the_command_that_continues(corpus, runs_dir, tmp
     assert main(argv) == 130
     err = capsys.readouterr().err.strip().splitlines()
     assert err[0] == f"training of run 'r' stopped; continue it with: topicvae {' '.join(argv)} --resume"
-    monkeypatch.setattr(trainer._Loop, "run_epoch", real)
+    monkeypatch.setattr(training_loop._TrainingState, "run_epoch", real)
     assert main(argv + ["--resume"]) == 0
     capsys.readouterr()
 

@@ -13,7 +13,7 @@ from topicvae import runs
 from topicvae.corpus import Corpus
 from topicvae.errors import ConfigError, CorpusError, RunError, TrainingDiverged
 from topicvae.models.vae import TrainingInterrupted
-from topicvae.models.vae import trainer
+from topicvae.models.vae import training_loop
 from topicvae.runs import Run, format_topics, list_runs, train_run
 from topicvae.synthetic import sample_lda_corpus
 
@@ -71,7 +71,7 @@ def test_train_run_writes_every_file_and_run_load_reads_them(corpus, runs_dir):
 
     assert cfg["params"]["lr"] == ProdLDA().lr and cfg["params"]["patience"] == ProdLDA().patience  # defaults recorded too
 
-    assert list(again.history.columns) == list(trainer.HISTORY_COLUMNS) and len(again.history) == 3
+    assert list(again.history.columns) == list(training_loop.HISTORY_COLUMNS) and len(again.history) == 3
     assert again.topic_word.shape == (K, V)
     np.testing.assert_allclose(again.topic_word.sum(1), 1, atol=1e-9)
     assert again.doc_topic.shape == (N_DOCS, K)  # every document, both splits
@@ -134,7 +134,7 @@ def test_a_warm_start_trains_on_from_the_given_model_and_leaves_its_source_alone
 
 def interrupt_in_epoch(monkeypatch, n: int) -> None:
     """Make the n-th epoch of the next training raise KeyboardInterrupt (Ctrl-C) as it starts."""
-    real = trainer._Loop.run_epoch
+    real = training_loop._TrainingState.run_epoch
     calls = []
 
     def ctrl_c(self, X, rows=None):
@@ -143,7 +143,7 @@ def interrupt_in_epoch(monkeypatch, n: int) -> None:
             raise KeyboardInterrupt
         return real(self, X, rows)
 
-    monkeypatch.setattr(trainer._Loop, "run_epoch", ctrl_c)
+    monkeypatch.setattr(training_loop._TrainingState, "run_epoch", ctrl_c)
     return real
 
 
@@ -165,7 +165,7 @@ def test_resume_with_more_epochs_ends_where_an_uninterrupted_run_ends(corpus, ru
     real = interrupt_in_epoch(monkeypatch, 3)
     with pytest.raises(TrainingInterrupted):
         train_run(corpus, "prodlda", K, name="short", runs_dir=runs_dir, **FAST)
-    monkeypatch.setattr(trainer._Loop, "run_epoch", real)
+    monkeypatch.setattr(training_loop._TrainingState, "run_epoch", real)
     resumed = train_run(corpus, "prodlda", K, name="short", runs_dir=runs_dir, resume=True,
                         **{**FAST, "epochs": 6})
     straight = train_run(corpus, "prodlda", K, name="long", runs_dir=runs_dir, **{**FAST, "epochs": 6})
@@ -185,7 +185,7 @@ def test_interrupted_run_is_not_complete_and_resumes(corpus, runs_dir, monkeypat
         Run.load("tiny-nvdm-k4", runs_dir)
     with pytest.raises(RunError, match="interrupted.*--resume.*--force"):
         train_run(corpus, "nvdm", K, runs_dir=runs_dir, **FAST)
-    monkeypatch.setattr(trainer._Loop, "run_epoch", real)
+    monkeypatch.setattr(training_loop._TrainingState, "run_epoch", real)
     run = train_run(corpus, "nvdm", K, runs_dir=runs_dir, resume=True, **FAST)
     straight = train_run(corpus, "nvdm", K, name="straight", runs_dir=runs_dir, **FAST)
     assert run.config["epochs"] == 3

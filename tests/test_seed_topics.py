@@ -182,14 +182,14 @@ def test_free_decoder_leads_with_the_seed_words_alone(planted):
 def test_cli_resume_needs_the_same_seed_topics_and_keeps_the_names(ws, capsys, monkeypatch):
     from test_runs import interrupt_in_epoch
 
-    from topicvae.models.vae import trainer
+    from topicvae.models.vae import training_loop
 
     f, other = ws / "seeds.txt", ws / "other.txt"
     f.write_text("alpha: word01 word02\n")
     other.write_text("alpha: word05\n")
     real = interrupt_in_epoch(monkeypatch, 2)
     assert train(ws, "--topics", str(K), "--name", "g", "--seed-topics", str(f)) != 0  # Ctrl-C in epoch 2
-    monkeypatch.setattr(trainer._Loop, "run_epoch", real)
+    monkeypatch.setattr(training_loop._TrainingState, "run_epoch", real)
     capsys.readouterr()
     assert train(ws, "--topics", str(K), "--name", "g", "--seed-topics", str(other), "--resume") != 0
     assert "seed_topics" in capsys.readouterr().err

@@ -330,10 +330,10 @@ def test_export_of_a_sharded_run_writes_in_chunks_the_bytes_of_one_table(corpora
 
 
 def test_an_interrupted_training_from_shards_resumes_to_the_uninterrupted_run(corpora, monkeypatch, tmp_path):
-    from topicvae.models.vae import TrainingInterrupted, trainer
+    from topicvae.models.vae import TrainingInterrupted, training_loop
 
     sharded = Corpus.load("sharded", corpora)
-    real, calls = trainer._Loop.run_epoch, []
+    real, calls = training_loop._TrainingState.run_epoch, []
 
     def ctrl_c_in_the_third_epoch(self, X, rows=None):
         calls.append(1)
@@ -341,11 +341,11 @@ def test_an_interrupted_training_from_shards_resumes_to_the_uninterrupted_run(co
             raise KeyboardInterrupt
         return real(self, X, rows)
 
-    monkeypatch.setattr(trainer._Loop, "run_epoch", ctrl_c_in_the_third_epoch)
+    monkeypatch.setattr(training_loop._TrainingState, "run_epoch", ctrl_c_in_the_third_epoch)
     settings = {**FAST, "epochs": 4}
     with pytest.raises(TrainingInterrupted):
         train_run(sharded, "prodlda", 5, name="r", runs_dir=tmp_path / "runs", progress=False, **settings)
-    monkeypatch.setattr(trainer._Loop, "run_epoch", real)
+    monkeypatch.setattr(training_loop._TrainingState, "run_epoch", real)
     resumed = train_run(sharded, "prodlda", 5, name="r", runs_dir=tmp_path / "runs", progress=False, resume=True,
                         **settings)
     straight = train_run(sharded, "prodlda", 5, name="s", runs_dir=tmp_path / "runs", progress=False, **settings)

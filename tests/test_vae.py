@@ -16,7 +16,7 @@ import torch
 from topicvae.errors import ConfigError, CorpusError, RunError, TrainingDiverged
 from topicvae.models.vae import GSM, NVDM, ProdLDA, TrainingInterrupted
 from topicvae.models.vae import networks as nets
-from topicvae.models.vae import trainer
+from topicvae.models.vae import training_loop
 from topicvae.models.vae.statistics import training_documents
 from topicvae import evaluation
 from topicvae.synthetic import sample_lda_corpus, topic_recovery
@@ -304,16 +304,16 @@ def _presence_nll(X_train, X_test) -> float:
 def test_bernoulli_vaes_predict_word_presence_better_than_document_frequencies(short_texts, cls):
     X_train, X_test, _ = short_texts
     model = cls(5, likelihood="bernoulli", epochs=30, threads=1, seed=0).fit(X_train)
-    rec, kl = trainer.evaluate(model.net_, X_test, torch.device("cpu"), torch.Generator().manual_seed(0))
+    rec, kl = training_loop.evaluate(model.net_, X_test, torch.device("cpu"), torch.Generator().manual_seed(0))
     baseline = _presence_nll(X_train, X_test)  # about 24 nats per document
     assert rec.sum() < baseline - 1.0 * X_test.shape[0]
     np.testing.assert_allclose(model.neg_elbo(X_test, seed=0), rec + kl, rtol=1e-5)
 
 
 def test_batch_bounds_never_leave_a_single_document():
-    assert trainer.batch_bounds(401, 200) == [(0, 200), (200, 401)]
-    assert trainer.batch_bounds(400, 200) == [(0, 200), (200, 400)]
-    assert trainer.batch_bounds(5, 200) == [(0, 5)]
+    assert training_loop.batch_bounds(401, 200) == [(0, 200), (200, 401)]
+    assert training_loop.batch_bounds(400, 200) == [(0, 200), (200, 400)]
+    assert training_loop.batch_bounds(5, 200) == [(0, 5)]
 
 
 def test_ppmi_embeddings_put_words_of_the_same_documents_together():
@@ -700,7 +700,7 @@ def test_a_resume_after_the_topics_were_fixed_matches_an_uninterrupted_run(short
 
 def test_ctrl_c_checkpoints_the_last_completed_epoch_and_resume_continues(small, tmp_path, monkeypatch):
     ckpt = tmp_path / "c.pt"
-    real = trainer._Loop.run_epoch
+    real = training_loop._TrainingState.run_epoch
     calls = []
 
     def interrupted_on_third(self, X, rows=None):
@@ -709,12 +709,12 @@ def test_ctrl_c_checkpoints_the_last_completed_epoch_and_resume_continues(small,
             raise KeyboardInterrupt
         return real(self, X, rows)
 
-    monkeypatch.setattr(trainer._Loop, "run_epoch", interrupted_on_third)
+    monkeypatch.setattr(training_loop._TrainingState, "run_epoch", interrupted_on_third)
     with pytest.raises(TrainingInterrupted) as info:
         NVDM(4, epochs=5, **TINY).fit(small, checkpoint=ckpt)
     assert isinstance(info.value, KeyboardInterrupt) and info.value.epoch == 2
     assert torch.load(ckpt, weights_only=True)["epoch"] == 2
-    monkeypatch.setattr(trainer._Loop, "run_epoch", real)
+    monkeypatch.setattr(training_loop._TrainingState, "run_epoch", real)
     resumed = NVDM(4, epochs=5, **TINY).fit(small, checkpoint=ckpt, resume=True)
     straight = NVDM(4, epochs=5, **TINY).fit(small)
     assert len([h["epoch"] for h in resumed.history_]) == 5
@@ -744,13 +744,13 @@ def test_inf_at_epoch_3_keeps_the_checkpoint_of_epoch_2(small, tmp_path, monkeyp
     ckpt = tmp_path / "c.pt"
     real = nets.gaussian_kl
     epochs = []
-    real_epoch = trainer._Loop.run_epoch
+    real_epoch = training_loop._TrainingState.run_epoch
 
     def count_epochs(self, X, rows=None):
         epochs.append(1)
         return real_epoch(self, X, rows)
 
-    monkeypatch.setattr(trainer._Loop, "run_epoch", count_epochs)
+    monkeypatch.setattr(training_loop._TrainingState, "run_epoch", count_epochs)
     monkeypatch.setattr(nets, "gaussian_kl", lambda *a: real(*a) * (math.inf if len(epochs) >= 3 else 1.0))
     with pytest.raises(TrainingDiverged, match=r"at epoch 3: the loss became (inf|nan).*\(epoch 2\)"):
         ProdLDA(4, epochs=6, **TINY).fit(small, checkpoint=ckpt)
@@ -766,7 +766,7 @@ def test_inf_at_epoch_3_keeps_the_checkpoint_of_epoch_2(small, tmp_path, monkeyp
 @pytest.fixture
 def worsening_validation(monkeypatch):
     """Make the validation loss grow every epoch; the list gets the weights at each validation."""
-    real = trainer._Loop.validate
+    real = training_loop._TrainingState.validate
     snapshots = []
 
     def worse_after_first(self, X_val):
@@ -774,7 +774,7 @@ def worsening_validation(monkeypatch):
         snapshots.append({k: v.clone() for k, v in self.net.state_dict().items()})
         return rec + 10.0 * len(snapshots), kl
 
-    monkeypatch.setattr(trainer._Loop, "validate", worse_after_first)
+    monkeypatch.setattr(training_loop._TrainingState, "validate", worse_after_first)
     return snapshots
 
 
@@ -858,12 +858,12 @@ def test_training_on_rows_of_a_matrix_equals_training_on_those_rows_copied(small
     """fit holds out validation rows without copying the training rows (memory at a million
     documents); reading them in place must train exactly the same network."""
     rows = np.sort(np.random.default_rng(0).choice(small.shape[0], 250, replace=False))
-    settings = trainer.TrainSettings(epochs=2, batch_size=40, seed=3, patience=0)
+    settings = training_loop.TrainSettings(epochs=2, batch_size=40, seed=3, patience=0)
     nets_trained = []
     for X, train_rows in ((small, rows), (small[rows], None)):
         torch.manual_seed(0)
         net = ProdLDA(4, **TINY)._build_net(60, training_documents(X, train_rows))
-        result = trainer.train(net, X, None, settings, torch.device("cpu"), train_rows=train_rows)
+        result = training_loop.train(net, X, None, settings, torch.device("cpu"), train_rows=train_rows)
         nets_trained.append((net, result))
     (a, ra), (b, rb) = nets_trained
     assert ra.history["train_loss"] == rb.history["train_loss"]

@@ -150,7 +150,7 @@ def _merge_output_layer(old: dict, new: dict, layer: str, bn: str, groups: list[
     shift alone carries the mean, and a merged topic's target lies well above its members' (μ:
     logsumexp adds up to log |G|) or below (log σ²: the weights w² shrink it).
     """
-    eps = 1e-5  # ShiftBatchNorm's default
+    eps = 1e-5  # BatchNorm's default
     weight, bias = old[f"{layer}.weight"].double(), old[f"{layer}.bias"].double()  # (K, H), (K,)
     mean, var, shift = (old[f"{bn}.{p}"].double() for p in ("running_mean", "running_var", "bias"))
     rows, biases, means, variances, shifts = [], [], [], [], []

@@ -1,7 +1,7 @@
 """ProdLDA and NVDM behind the :class:`~topicvae.models.base.TopicModel` interface.
 
 The constructor only stores settings (checked in one place, :meth:`check_params`);
-:meth:`fit` builds the network and hands it to :func:`.trainer.train`. Learned state
+:meth:`fit` builds the network and hands it to :func:`.training_loop.train`. Learned state
 ends in ``_``.
 
 θ (``transform``) is deterministic: the softmax of the posterior mean μ of z, with the
@@ -41,7 +41,7 @@ from .networks import (EVAL_BATCH, LIKELIHOODS, CSRBatches, NVDMNet, ProdLDANet,
 from . import distributed
 from .batches import MemoryRows, ShardedRows
 from .statistics import DocumentCounts, TrainingDocuments, training_documents
-from .trainer import TrainSettings, checkpoint_problem, evaluate, load_checkpoint, train
+from .training_loop import TrainSettings, checkpoint_problem, evaluate, load_checkpoint, train
 
 logger = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ class VAETopicModel(TopicModel):
 
     Attributes set by ``fit`` (or ``load``):
         topic_word_: float64 (K, V), rows sum to 1.
-        history_: one dict per epoch (keys: ``trainer.HISTORY_COLUMNS``).
+        history_: one dict per epoch (keys: ``training_loop.HISTORY_COLUMNS``).
         best_epoch_, stopped_early_, n_train_docs_, n_val_docs_, n_words_.
     """
 
@@ -329,7 +329,7 @@ class VAETopicModel(TopicModel):
     # ---------------------------------------------------------------- fitting
     @classmethod
     def checkpoint_problem(cls, path: Path) -> str | None:
-        """See :func:`.trainer.checkpoint_problem`."""
+        """See :func:`.training_loop.checkpoint_problem`."""
         return checkpoint_problem(path)
 
     def fit(self, X, *, progress: bool = False, checkpoint: str | Path | None = None, resume: bool = False,
@@ -345,7 +345,7 @@ class VAETopicModel(TopicModel):
                 order an epoch follows (:func:`.batches.epoch_order`); None: one shard, the order
                 of a plain matrix. A row source has its own.
             progress: show a tqdm bar (epoch, loss, reconstruction, KL, docs/s) on stderr.
-            checkpoint: file for checkpoints (see :mod:`.trainer`); None: none are written.
+            checkpoint: file for checkpoints (see :mod:`.training_loop`); None: none are written.
             resume: continue from ``checkpoint``; the settings in ``fixed_on_resume`` must
                 match it, the others (epochs, lr, patience, ...) may change.
             warm_start: start from the network the model already holds (``net_``, from an

@@ -373,8 +373,8 @@ class SparseLinear(nn.Module):
         return out + self.bias
 
 
-class ShiftBatchNorm(nn.Module):
-    """Batch norm with a learned shift and, unless ``scale``, no learned scale (as ProdLDA's avitm code).
+class BatchNorm(nn.Module):
+    """Batch norm with a learned shift, and a learned scale only with ``scale`` (ProdLDA's avitm code has none).
 
     One ``F.batch_norm`` call: no extra pass to add the shift.
     """
@@ -430,8 +430,8 @@ class Encoder(nn.Module):
         self.drop = Dropout(dropout)
         self.mu = nn.Linear(sizes[-1], n_topics)
         self.logvar = nn.Linear(sizes[-1], n_topics)
-        self.mu_bn = ShiftBatchNorm(n_topics, scale=batchnorm_scale) if batchnorm else nn.Identity()
-        self.logvar_bn = ShiftBatchNorm(n_topics, scale=batchnorm_scale) if batchnorm else nn.Identity()
+        self.mu_bn = BatchNorm(n_topics, scale=batchnorm_scale) if batchnorm else nn.Identity()
+        self.logvar_bn = BatchNorm(n_topics, scale=batchnorm_scale) if batchnorm else nn.Identity()
 
     def restrict_input(self, words: torch.Tensor) -> None:
         """Read only the words ``words`` (sorted ids): the first layer is rebuilt (freshly
@@ -681,7 +681,7 @@ class ProdLDANet(TopicVAE):
             self.beta = None
         else:
             self.beta = nn.Linear(n_topics, n_words, bias=False)  # weight: (V, K)
-        self.decoder_bn = ShiftBatchNorm(n_words)
+        self.decoder_bn = BatchNorm(n_words)
         self.register_buffer("topic_mask", torch.ones(n_words))
         self.register_buffer("word_mass", torch.ones(n_words))
         self.beta_decay = float(beta_decay)

@@ -145,7 +145,7 @@ def _clone_state(state: dict) -> dict:
     return {k: v.detach().clone() for k, v in state.items()}
 
 
-class _Loop:
+class _TrainingState:
     """The mutable state of one training session (kept together so a checkpoint is one dict)."""
 
     def __init__(self, net: TopicVAE, settings: TrainSettings, device: torch.device):
@@ -439,7 +439,7 @@ def train(
     s = settings
     if device.type == "cpu":
         tune_malloc()
-    loop = _Loop(net, s, device)
+    loop = _TrainingState(net, s, device)
     if resume_from is not None:
         loop.restore(resume_from)
         logger.info("resuming %s from epoch %d", desc, loop.epoch)
