@@ -247,6 +247,7 @@ def tidy_runs_dir(root: Path, name: str | None = None) -> list[Path]:
 
 
 # ---------------------------------------------------------------------------- training
+# (95 lines: half of it the docstring, which holds the table of the run folder's states)
 def train_run(
     corpus: Corpus,
     model: str,
@@ -324,17 +325,12 @@ def train_run(
                                            check_state=main_process)
         if estimator is None:
             estimator = _make_estimator(cls, model, n_topics, params, start_from)
-        train_rows = corpus.split_rows("train") if train_rows is None else np.unique(np.asarray(train_rows, dtype=np.int64))
-        if len(train_rows) == 0:
-            raise CorpusError(f"corpus {corpus.name!r} has no documents in its 'train' split")
-        if train_rows[0] < 0 or train_rows[-1] >= corpus.n_docs:
-            raise ConfigError(f"train_rows must be rows of corpus {corpus.name!r} (0 to {corpus.n_docs - 1})")
+        train_rows = _checked_train_rows(corpus, train_rows)
         all_params = estimator.get_params()
         fit_kwargs = {"progress": progress}
         if start_from is not None:
             fit_kwargs["warm_start"] = True
-        if cls.supports_resume and start_from is None:  # a derived run (merge, reduce, update) has no
-            # --resume, so a checkpoint of it would only block its name after a failure: none is written
+        elif cls.supports_resume:  # (a derived run, from start_from, has no --resume: no checkpoint)
             fit_kwargs.update(checkpoint=_start_checkpoint(root, name, model, all_params, corpus, attempt,
                                                            resume, main_process), resume=resume)
         fit_seconds = _fit(estimator, corpus, train_rows, fit_kwargs, root, name, resume)
@@ -347,6 +343,17 @@ def train_run(
         shutil.rmtree(_checkpoint_dir(root, name), ignore_errors=True)  # the run is complete
     logger.info("run %s written to %s (%.1fs of training)", name, root / name, fit_seconds)
     return Run.load(name, root)
+
+
+def _checked_train_rows(corpus: Corpus, train_rows) -> np.ndarray:
+    """The sorted rows to train on: ``train_rows``, or the corpus's 'train' split when None; one-line
+    errors for none at all or rows outside the corpus."""
+    rows = corpus.split_rows("train") if train_rows is None else np.unique(np.asarray(train_rows, dtype=np.int64))
+    if len(rows) == 0:
+        raise CorpusError(f"corpus {corpus.name!r} has no documents in its 'train' split")
+    if rows[0] < 0 or rows[-1] >= corpus.n_docs:
+        raise ConfigError(f"train_rows must be rows of corpus {corpus.name!r} (0 to {corpus.n_docs - 1})")
+    return rows
 
 
 def train_guided_run(corpus: Corpus, model: str, n_topics: int, seed_file: str | Path, **kwargs) -> "Run | None":

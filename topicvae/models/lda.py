@@ -122,6 +122,39 @@ class _UniformStart:
         return np.full(size, shape * scale)
 
 
+class _PassHistory:
+    """``LDA.history_`` as gensim makes its passes: each pass's training seconds and, on a fixed sample of
+    training documents (``sample``), the per-word bound after it; a progress bar and a log line a pass.
+
+    gensim tells only when a pass starts (``CSRCorpus(on_pass_start=)``): a pass ends when the next
+    starts, or when training returns (:meth:`end`)."""
+
+    def __init__(self, lda: "LDA", sample, bar):
+        self.lda, self.sample, self.bar = lda, sample, bar
+        self.started: float | None = None
+        self.train_seconds = 0.0
+
+    def start(self) -> None:
+        if self.started is not None:
+            self.end()
+        self.started = time.perf_counter()
+
+    def end(self) -> None:
+        seconds = time.perf_counter() - self.started
+        self.train_seconds += seconds
+        entry = {"pass": len(self.lda.history_) + 1, "seconds": seconds, "train_seconds": self.train_seconds}
+        if self.sample is not None:
+            bound, n_tokens = self.lda.log_bound(self.sample)
+            per_word = bound / n_tokens if n_tokens else float("nan")
+            entry.update(bound=bound, n_tokens=n_tokens, per_word_bound=per_word,
+                         perplexity=math.exp(-per_word) if n_tokens else float("nan"))
+            self.bar.set_postfix(bound=f"{per_word:.3f}", refresh=False)
+        self.lda.history_.append(entry)
+        logger.info("LDA pass %d/%d: %.2fs%s", entry["pass"], self.lda.passes, seconds,
+                    f", per-word bound {entry['per_word_bound']:.4f}" if "per_word_bound" in entry else "")
+        self.bar.update(1)
+
+
 class LDA(TopicModel):
     """Latent Dirichlet allocation trained by gensim's online variational Bayes.
 
@@ -351,45 +384,28 @@ class LDA(TopicModel):
         self.n_words_ = n_words
         self.history_ = []
 
-        rng = np.random.default_rng(self.seed)
-        n_eval = min(self.history_docs, n_docs)
-        eval_rows = np.sort(rng.choice(n_docs, size=n_eval, replace=False))
-        eval_X = (X.take(eval_rows) if is_row_source(X) else X[eval_rows]) if n_eval else None
-        bar = tqdm(total=self.passes, desc="LDA passes", unit="pass", disable=not progress)
-        clock = {"start": None, "train": 0.0}
-
-        def end_pass():
-            seconds = time.perf_counter() - clock["start"]
-            clock["train"] += seconds
-            entry = {"pass": len(self.history_) + 1, "seconds": seconds, "train_seconds": clock["train"]}
-            if eval_X is not None:
-                bound, n_tokens = self.log_bound(eval_X)
-                per_word = bound / n_tokens if n_tokens else float("nan")
-                entry.update(bound=bound, n_tokens=n_tokens, per_word_bound=per_word,
-                             perplexity=math.exp(-per_word) if n_tokens else float("nan"))
-            self.history_.append(entry)
-            logger.info("LDA pass %d/%d: %.2fs%s", entry["pass"], self.passes, seconds,
-                        f", per-word bound {entry['per_word_bound']:.4f}" if "per_word_bound" in entry else "")
-            if "per_word_bound" in entry:
-                bar.set_postfix(bound=f"{entry['per_word_bound']:.3f}", refresh=False)
-            bar.update(1)
-
-        def start_pass():
-            if clock["start"] is not None:
-                end_pass()
-            clock["start"] = time.perf_counter()
-
+        passes = _PassHistory(self, self._history_sample(X, n_docs), tqdm(total=self.passes, desc="LDA passes",
+                                                                          unit="pass", disable=not progress))
         try:
             # (a warm start may have changed these; LdaMulticore.update takes them from the model only)
             self.model_.passes, self.model_.chunksize, self.model_.iterations = self.passes, self.chunksize, self.iterations
             with self._threads():
-                self.model_.update(CSRCorpus(X, on_pass_start=start_pass))
-            end_pass()
+                self.model_.update(CSRCorpus(X, on_pass_start=passes.start))
+            passes.end()
         finally:
-            bar.close()
-        self.train_seconds_ = clock["train"]
+            passes.bar.close()
+        self.train_seconds_ = passes.train_seconds
         self.topic_word_ = _normalise(self.model_.get_topics())
         return self
+
+    def _history_sample(self, X, n_docs: int):
+        """The fixed, seeded sample of ``history_docs`` training documents that ``history_`` measures the
+        bound on after every pass (None when ``history_docs`` is 0)."""
+        n_eval = min(self.history_docs, n_docs)
+        if not n_eval:
+            return None
+        rows = np.sort(np.random.default_rng(self.seed).choice(n_docs, size=n_eval, replace=False))
+        return X.take(rows) if is_row_source(X) else X[rows]
 
     def _start_seeded_topics(self, X) -> None:
         """Start each seeded topic from the words its seed documents (those holding any of its seed

@@ -332,6 +332,7 @@ class VAETopicModel(TopicModel):
         """See :func:`.training_loop.checkpoint_problem`."""
         return checkpoint_problem(path)
 
+    # (65 lines: 26 of them the docstring; fitting itself is 39)
     def fit(self, X, *, progress: bool = False, checkpoint: str | Path | None = None, resume: bool = False,
             warm_start: bool = False, shard_rows: list[int] | None = None) -> "VAETopicModel":
         """Train on ``X``: a csr_matrix (n_docs × n_words counts), or a row source (:mod:`.batches`,

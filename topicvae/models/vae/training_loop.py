@@ -399,6 +399,42 @@ def _diverged(values: tuple, epoch: int, last_good_epoch: int, path: Path | None
                             f"lower the learning rate (now lr={lr:g}){saved}")
 
 
+def _epoch(loop: _TrainingState, X_train, train_rows: np.ndarray | None, X_val: sp.csr_matrix | None,
+           ckpt: _Checkpointer, last_good: dict) -> tuple[dict, bool, tuple]:
+    """One epoch and its validation: (the state after it, whether it was checkpointed, its losses
+    (rec, kl, val_rec, val_kl; the validation ones NaN without X_val)). A loss that is not finite
+    checkpoints ``last_good`` and raises :class:`TrainingDiverged`."""
+    has_val = X_val is not None and X_val.shape[0] > 0
+    t0 = time.perf_counter()
+    rec, kl = loop.run_epoch(X_train, train_rows)
+    val_rec, val_kl = loop.validate(X_val)
+    values = (rec, kl, val_rec, val_kl) if has_val else (rec, kl)
+    if not all(math.isfinite(v) for v in values):
+        ckpt.write(last_good)
+        raise _diverged(values, loop.epoch + 1, last_good["epoch"], ckpt.path, loop.settings.lr)
+    loop.end_epoch(rec, kl, val_rec, val_kl, time.perf_counter() - t0, has_val)
+    state = loop.state()
+    checkpointed = ckpt.due()
+    if checkpointed:
+        ckpt.write(state)
+    return state, checkpointed, (rec, kl, val_rec if has_val else math.nan, val_kl if has_val else math.nan)
+
+
+def _report_epoch(bar, desc: str, loop: _TrainingState, losses: tuple, n_train: int, checkpointed: bool) -> None:
+    """The epoch just done, in the progress bar and (rank 0) one INFO line of the log."""
+    rec, kl, val_rec, val_kl = losses
+    docs_per_s = n_train / loop.history["seconds"][-1]
+    if distributed.is_main():
+        logger.info("%s: epoch %d of %d: loss %.2f (reconstruction %.2f, KL %.2f)%s, %.0f docs/s%s", desc,
+                    loop.epoch, loop.settings.epochs, rec + kl, rec, kl,
+                    f", validation {val_rec + val_kl:.2f}" if math.isfinite(val_rec) else "", docs_per_s,
+                    ", checkpointed" if checkpointed else "")
+    bar.update(1)
+    bar.set_postfix({"loss": f"{rec + kl:.1f}", "rec": f"{rec:.1f}", "kl": f"{kl:.2f}",
+                     "val": f"{val_rec + val_kl:.1f}", "docs/s": f"{docs_per_s:.0f}"}, refresh=False)
+
+
+# (70 lines: 21 of them the docstring of its many arguments; the loop itself is 49)
 def train(
     net: TopicVAE,
     X_train: sp.csr_matrix | MemoryRows | ShardedRows,
@@ -446,7 +482,6 @@ def train(
     ckpt = _Checkpointer(checkpoint, extra, s.checkpoint_seconds)
     if sp.issparse(X_train):
         X_train = MemoryRows(X_train)  # one shard: the order training on a matrix always had
-    has_val = X_val is not None and X_val.shape[0] > 0
     n_train = X_train.shape[0] if train_rows is None else len(train_rows)
     last_good = loop.state()
     stopped_early = False
@@ -457,27 +492,8 @@ def train(
             if s.patience and loop.bad_epochs >= s.patience and loop.epoch >= s.kl_warmup:
                 stopped_early = True
                 break
-            t0 = time.perf_counter()
-            rec, kl = loop.run_epoch(X_train, train_rows)
-            val_rec, val_kl = loop.validate(X_val)
-            values = (rec, kl, val_rec, val_kl) if has_val else (rec, kl)
-            if not all(math.isfinite(v) for v in values):
-                ckpt.write(last_good)
-                raise _diverged(values, loop.epoch + 1, last_good["epoch"], ckpt.path, s.lr)
-            loop.end_epoch(rec, kl, val_rec, val_kl, time.perf_counter() - t0, has_val)
-            last_good = loop.state()
-            checkpointed = ckpt.due()
-            if checkpointed:
-                ckpt.write(last_good)
-            if distributed.is_main():
-                logger.info("%s: epoch %d of %d: loss %.2f (reconstruction %.2f, KL %.2f)%s, %.0f docs/s%s", desc,
-                            loop.epoch, s.epochs, rec + kl, rec, kl,
-                            f", validation {val_rec + val_kl:.2f}" if has_val else "",
-                            n_train / loop.history["seconds"][-1], ", checkpointed" if checkpointed else "")
-            bar.update(1)
-            bar.set_postfix({"loss": f"{rec + kl:.1f}", "rec": f"{rec:.1f}", "kl": f"{kl:.2f}",
-                             "val": f"{val_rec + val_kl:.1f}",
-                             "docs/s": f"{n_train / loop.history['seconds'][-1]:.0f}"}, refresh=False)
+            last_good, checkpointed, losses = _epoch(loop, X_train, train_rows, X_val, ckpt, last_good)
+            _report_epoch(bar, desc, loop, losses, n_train, checkpointed)
     except KeyboardInterrupt:
         ckpt.write(last_good)
         raise TrainingInterrupted(last_good["epoch"], ckpt.path) from None
