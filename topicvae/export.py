@@ -7,6 +7,8 @@ dropped. Files are written to a temporary name and renamed when complete.
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -17,6 +19,8 @@ from . import paths
 from .evaluation import theta_entropy
 from .paths import check_output_path
 from .representation import DEFAULT
+
+logger = logging.getLogger(__name__)
 
 SKIP_COLUMNS = ("text",)
 
@@ -149,7 +153,10 @@ def export_run(run, out: str | Path, corpora_dir: str | Path | None = None, with
     mu = run.array(Z_MEAN_FILE, mmap_mode="r") if with_uncertainty else None
     sigma = run.array(Z_STD_FILE, mmap_mode="r") if with_uncertainty else None
     labels = topic_labels(run)
+    t0 = time.perf_counter()
     n = export_documents(corpus_path / DOCS_FILE, theta, out, labels, mu, sigma)
+    logger.info("run %s: %d documents written to %s in %.1fs", run.name, n, out, time.perf_counter() - t0)
     if topics_out:
         export_topics(labelled_topics(run, labels, corpus=corpus, representation=representation), topics_out)
+        logger.info("run %s: topic table (%s) written to %s", run.name, representation, topics_out)
     return n

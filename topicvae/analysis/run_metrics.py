@@ -11,6 +11,7 @@ import datetime as _dt
 import json
 import logging
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -176,13 +177,17 @@ def evaluate_run(run, reference: str = "test", corpora_dir: str | Path | None = 
     metrics = {"run": run.name, "model": run.model_name, "n_topics": run.n_topics, "corpus": corpus.name,
                "reference": ref_label, "reference_docs": int(ref_bow.shape[0])}
     first = topic_word_ids(run, corpus, representation, 25)  # (each representation's first 10 are these' first)
-    metrics.update(_coherence_metrics(corpus, ref_bow, ref_label, representation, first))
+    stages = [("coherence", lambda: _coherence_metrics(corpus, ref_bow, ref_label, representation, first))]
     if with_c_v:
-        metrics.update(_c_v_metric(run, ref_corpus, ref_rows, first))
+        stages.append(("C_v", lambda: _c_v_metric(run, ref_corpus, ref_rows, first)))
     model = run.model
-    metrics.update(_perplexity_metrics(run, model, corpus))
-    metrics.update(_label_metrics(run, corpus))
-    metrics.update(_speed_metrics(run, model, corpus))
+    stages += [("perplexity", lambda: _perplexity_metrics(run, model, corpus)),
+               ("label metrics", lambda: _label_metrics(run, corpus)),
+               ("inference speed", lambda: _speed_metrics(run, model, corpus))]
+    for stage, compute in stages:
+        t0 = time.perf_counter()
+        metrics.update(compute())
+        logger.info("run %s: %s in %.1fs", run.name, stage, time.perf_counter() - t0)
     metrics["evaluated"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     if save:
         with paths.atomic_file(run.path / METRICS_FILE) as tmp:
