@@ -264,6 +264,26 @@ def test_training_on_a_sharded_corpus_never_builds_the_whole_matrix(corpora, mon
     np.testing.assert_array_equal(run.doc_topic, memory.transform(X))
 
 
+def test_a_sharded_corpus_reads_its_document_table_only_when_used(corpora, monkeypatch, tmp_path):
+    """Loading and training a sharded corpus read docs.parquet's split column, never its texts; the
+    whole table is read on first use and equals the one saved."""
+    whole = Corpus.load("whole", corpora)
+    real = pd.read_parquet
+
+    def columns_only(path, *args, columns=None, **kwargs):
+        if str(path).endswith("docs.parquet") and columns is None:
+            pytest.fail("the whole document table was read")
+        return real(path, *args, columns=columns, **kwargs)
+
+    monkeypatch.setattr(pd, "read_parquet", columns_only)
+    sharded = Corpus.load("sharded", corpora)
+    assert sharded.n_docs == N_DOCS
+    np.testing.assert_array_equal(sharded.split_rows("train"), whole.split_rows("train"))
+    assert train_run(sharded, "prodlda", 5, runs_dir=tmp_path / "runs", progress=False, **FAST) is not None
+    monkeypatch.setattr(pd, "read_parquet", real)
+    pd.testing.assert_frame_equal(sharded.docs, whole.docs)
+
+
 @pytest.mark.parametrize("seeded", [False, True])
 def test_lda_streams_a_sharded_corpus_shard_by_shard_to_the_model_trained_in_memory(corpora, monkeypatch, tmp_path,
                                                                                    seeded):

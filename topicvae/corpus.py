@@ -49,7 +49,8 @@ class Corpus:
             reads and stacks them on first use (and keeps the result); code that can work a
             shard at a time uses :meth:`iter_shards` instead.
         vocab: list of n_words words.
-        docs: DataFrame with n_docs rows (id, text, label, date, split, n_tokens, ...).
+        docs: DataFrame with n_docs rows (id, text, label, date, split, n_tokens, ...). A corpus loaded
+            from several shards reads it on first use; :meth:`split_rows` reads its split column alone.
         manifest: dict of provenance, settings and counts.
         path: folder it was loaded from or saved to (None before saving).
         vectorizer: the fitted :class:`~topicvae.text.vectorizer.Vectorizer` to save with the
@@ -60,7 +61,7 @@ class Corpus:
     name: str
     bow: sp.csr_matrix | None  # (a property, below: None until a sharded corpus's matrix is first used)
     vocab: list[str]
-    docs: pd.DataFrame
+    docs: pd.DataFrame | None  # (a property, below: None until a sharded corpus's table is first used)
     manifest: dict = field(default_factory=dict)
     path: Path | None = None
     vectorizer: "Vectorizer | None" = None
@@ -116,11 +117,26 @@ class Corpus:
     def split_rows(self, split: str) -> np.ndarray:
         """Row indices of the documents in ``split`` ('train', 'test', ...).
 
-        A corpus without splits has every document in 'train'.
+        A corpus without splits has every document in 'train'. A sharded corpus whose table is not read
+        yet reads its split column alone.
         """
-        if "split" not in self.docs or self.docs["split"].isna().all():
+        splits = self._split_column()
+        if splits is None or splits.isna().all():
             return np.arange(self.n_docs) if split == "train" else np.arange(0)
-        return np.flatnonzero(self.docs["split"].to_numpy() == split)
+        return np.flatnonzero(splits.to_numpy() == split)
+
+    def _split_column(self) -> pd.Series | None:
+        """The documents' split column (None when the table has none), without reading the rest of a
+        table not read yet."""
+        if self._docs is not None or self.path is None:
+            return self.docs["split"] if "split" in self.docs else None
+        try:
+            table = pd.read_parquet(self.path / DOCS_FILE, columns=["split"])
+        except (OSError, ValueError, KeyError) as exc:  # no such column (pyarrow: KeyError/ValueError), damage
+            if "split" in _parquet_columns(self.path / DOCS_FILE):
+                raise damaged(self.name, self.path.parent, f"{DOCS_FILE}: {_first_line(exc)}") from None
+            return None
+        return table["split"]
 
     def has_split(self, split: str) -> bool:
         return len(self.split_rows(split)) > 0
@@ -177,7 +193,9 @@ class Corpus:
             records = shard_records(manifest)
             bow = sp.load_npz(folder / records[0]["file"]).tocsr() if len(records) == 1 else None
             vocab = json.loads((folder / VOCAB_FILE).read_text())
-            docs = pd.read_parquet(folder / DOCS_FILE)
+            # a sharded corpus's table (texts included) is read when first used: training needs its splits only
+            docs = pd.read_parquet(folder / DOCS_FILE) if bow is not None else None
+            n_rows = len(docs) if docs is not None else _parquet_rows(folder / DOCS_FILE)
         except CorpusError:
             raise
         except (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as exc:
@@ -188,7 +206,7 @@ class Corpus:
                 raise damaged(name, root, problem)
         n_docs = bow.shape[0] if bow is not None else int(shard_starts(records)[-1])
         n_words = bow.shape[1] if bow is not None else len(vocab) if isinstance(vocab, list) else -1
-        if not isinstance(vocab, list) or (n_docs, n_words) != (len(docs), len(vocab)):
+        if not isinstance(vocab, list) or (n_docs, n_words) != (n_rows, len(vocab)):
             what = "bow.npz" if bow is not None else "the shards"
             raise damaged(name, root, f"{what}, vocab.json and docs.parquet do not fit together")
         return cls(name=name, bow=bow, vocab=vocab, docs=docs, manifest=manifest, path=folder)
@@ -216,6 +234,38 @@ def _bow_set(corpus: Corpus, value: sp.csr_matrix | None) -> None:
 
 # set after the dataclass is made, so that its __init__ still takes ``bow`` (and stores it through the setter)
 Corpus.bow = property(_bow_get, _bow_set, doc="the bag-of-words matrix, csr (n_docs, n_words); see the class")
+
+
+def _docs_get(corpus: Corpus) -> pd.DataFrame:
+    """``Corpus.docs``: the table held, or a sharded corpus's docs.parquet read on first use (then held)."""
+    if corpus._docs is None and corpus.path is not None:
+        try:
+            corpus._docs = pd.read_parquet(corpus.path / DOCS_FILE)
+        except (OSError, ValueError) as exc:
+            raise damaged(corpus.name, corpus.path.parent, f"{DOCS_FILE}: {_first_line(exc)}") from None
+    return corpus._docs
+
+
+def _docs_set(corpus: Corpus, value: pd.DataFrame | None) -> None:
+    corpus._docs = value
+
+
+# (as bow: the dataclass's __init__ stores ``docs`` through the setter)
+Corpus.docs = property(_docs_get, _docs_set, doc="the document table, one row per bow row; see the class")
+
+
+def _parquet_rows(path: Path) -> int:
+    """The number of rows of a Parquet file, from its footer (the data is not read)."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def _parquet_columns(path: Path) -> list[str]:
+    """The column names of a Parquet file, from its footer."""
+    import pyarrow.parquet as pq
+
+    return list(pq.ParquetFile(path).schema_arrow.names)
 
 
 def _shards_problem(folder: Path, records: list[dict]) -> str | None:
