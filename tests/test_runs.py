@@ -132,8 +132,9 @@ def test_a_warm_start_trains_on_from_the_given_model_and_leaves_its_source_alone
         train_run(corpus, "lda", K, name="x", runs_dir=runs_dir, start_from=source.model, **FAST)
 
 
-def interrupt_in_epoch(monkeypatch, n: int) -> None:
-    """Make the n-th epoch of the next training raise KeyboardInterrupt (Ctrl-C) as it starts."""
+def interrupt_in_epoch(monkeypatch, n: int):
+    """Make the n-th epoch of the next training raise KeyboardInterrupt (Ctrl-C) as it starts; return the
+    real ``run_epoch``, to put back."""
     real = training_loop._TrainingState.run_epoch
     calls = []
 

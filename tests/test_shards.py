@@ -351,17 +351,10 @@ def test_export_of_a_sharded_run_writes_in_chunks_the_bytes_of_one_table(corpora
 
 def test_an_interrupted_training_from_shards_resumes_to_the_uninterrupted_run(corpora, monkeypatch, tmp_path):
     from topicvae.models.vae import TrainingInterrupted, training_loop
+    from test_runs import interrupt_in_epoch
 
     sharded = Corpus.load("sharded", corpora)
-    real, calls = training_loop._TrainingState.run_epoch, []
-
-    def ctrl_c_in_the_third_epoch(self, X, rows=None):
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return real(self, X, rows)
-
-    monkeypatch.setattr(training_loop._TrainingState, "run_epoch", ctrl_c_in_the_third_epoch)
+    real = interrupt_in_epoch(monkeypatch, 3)
     settings = {**FAST, "epochs": 4}
     with pytest.raises(TrainingInterrupted):
         train_run(sharded, "prodlda", 5, name="r", runs_dir=tmp_path / "runs", progress=False, **settings)
@@ -380,7 +373,7 @@ def test_ingest_writes_shards_of_the_size_asked_for(tmp_path):
     source = tmp_path / "docs.csv"
     pd.DataFrame({"text": texts}).to_csv(source, index=False)
     sharded = ingest(str(source), "s", corpora_dir=tmp_path / "c", shard_docs=50)
-    whole = ingest(str(source), "w", corpora_dir=tmp_path / "c")
+    ingest(str(source), "w", corpora_dir=tmp_path / "c")
     assert [r["rows"] for r in sharded.shards] == [50, 50, 20]
     assert [r["file"] for r in Corpus.load("s", tmp_path / "c").shards] == SHARD_FILES[:3]
     assert (Corpus.load("s", tmp_path / "c").bow != Corpus.load("w", tmp_path / "c").bow).nnz == 0

@@ -699,17 +699,10 @@ def test_a_resume_after_the_topics_were_fixed_matches_an_uninterrupted_run(short
 
 
 def test_ctrl_c_checkpoints_the_last_completed_epoch_and_resume_continues(small, tmp_path, monkeypatch):
+    from test_runs import interrupt_in_epoch
+
     ckpt = tmp_path / "c.pt"
-    real = training_loop._TrainingState.run_epoch
-    calls = []
-
-    def interrupted_on_third(self, X, rows=None):
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return real(self, X, rows)
-
-    monkeypatch.setattr(training_loop._TrainingState, "run_epoch", interrupted_on_third)
+    real = interrupt_in_epoch(monkeypatch, 3)
     with pytest.raises(TrainingInterrupted) as info:
         NVDM(4, epochs=5, **TINY).fit(small, checkpoint=ckpt)
     assert isinstance(info.value, KeyboardInterrupt) and info.value.epoch == 2
