@@ -344,10 +344,6 @@ def _why_not_text(name: str) -> str | None:
     return OTHER_SUFFIX
 
 
-def _is_text_name(name: str) -> bool:
-    return _why_not_text(name) is None
-
-
 def _member_path(name: str) -> PurePosixPath | None:
     """The relative path a member name stands for, without root, ``.`` or ``..`` parts; None when nothing is left.
 
@@ -783,21 +779,23 @@ def _delimited_frame(text: str, fmt: str, columns: TableColumns, path: Path, rep
     does not. ``report`` gets the quoting used and how many rows span lines.
     """
     sep = "\t" if fmt == "tsv" else ","
-    quoting = "none" if columns.quoting == "none" else "csv"
-    try:
-        df = _parse_delimited(text, sep, columns.header, quoting)
-    except Exception as exc:
-        if columns.quoting != "auto" or not _one_row_per_line(text, sep, _header_width(text, sep)):
-            raise
-        log.info("%s: quoted fields do not close (%s); reading quotes as text", printable_name(str(path)),
-                 _first_line(exc))
-        df, quoting = _parse_delimited(text, sep, columns.header, "none"), "none"
-    spanning = _rows_over_lines(df) if quoting == "csv" else 0
-    if spanning and columns.quoting == "auto" and _one_row_per_line(text, sep, len(df.columns)):
-        log.warning("%s: %d row(s) would span several lines if quotes started fields; each line is read as "
-                    "one row, quotes as text (--quoting csv reads them as quoted fields)",
-                    printable_name(str(path)), spanning)
-        df, quoting, spanning = _parse_delimited(text, sep, columns.header, "none"), "none", 0
+    df, failure, quoting, spanning = None, None, columns.quoting, 0
+    if quoting != "none":
+        try:
+            df = _parse_delimited(text, sep, columns.header, "csv")
+            spanning = _rows_over_lines(df)
+        except Exception as exc:  # a quoted field that never closes
+            failure = exc
+        if quoting == "auto" and (df is None or spanning) and _one_row_per_line(text, sep, _header_width(text, sep)):
+            log.warning("%s: quoted fields would join lines into other rows; each line is read as one row, quotes "
+                        "as text (--quoting csv reads them as quoted fields)", printable_name(str(path)))
+            df, quoting, spanning = None, "none", 0
+        elif df is None:
+            raise failure
+        else:
+            quoting = "csv"
+    if df is None:
+        df = _parse_delimited(text, sep, columns.header, "none")
     report.quoting, report.rows_over_lines = quoting, spanning
     return df
 
