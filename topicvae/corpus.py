@@ -59,9 +59,11 @@ class Corpus:
     """
 
     name: str
-    bow: sp.csr_matrix | None  # (a property, below: None until a sharded corpus's matrix is first used)
+    # (bow and docs are properties, below: None until a sharded corpus's matrix or table is first used;
+    # left out of repr and ==, which would read them)
+    bow: sp.csr_matrix | None = field(repr=False, compare=False)
     vocab: list[str]
-    docs: pd.DataFrame | None  # (a property, below: None until a sharded corpus's table is first used)
+    docs: pd.DataFrame | None = field(repr=False, compare=False)
     manifest: dict = field(default_factory=dict)
     path: Path | None = None
     vectorizer: "Vectorizer | None" = None
@@ -130,13 +132,14 @@ class Corpus:
         table not read yet."""
         if self._docs is not None or self.path is None:
             return self.docs["split"] if "split" in self.docs else None
-        try:
-            table = pd.read_parquet(self.path / DOCS_FILE, columns=["split"])
-        except (OSError, ValueError, KeyError) as exc:  # no such column (pyarrow: KeyError/ValueError), damage
-            if "split" in _parquet_columns(self.path / DOCS_FILE):
-                raise damaged(self.name, self.path.parent, f"{DOCS_FILE}: {_first_line(exc)}") from None
-            return None
-        return table["split"]
+        if not hasattr(self, "_splits"):  # read once (a sharded corpus's table is not read for it)
+            try:
+                self._splits = pd.read_parquet(self.path / DOCS_FILE, columns=["split"])["split"]
+            except (OSError, ValueError, KeyError) as exc:  # no such column (pyarrow: KeyError/ValueError), damage
+                if "split" in _parquet_columns(self.path / DOCS_FILE):
+                    raise damaged(self.name, self.path.parent, f"{DOCS_FILE}: {_first_line(exc)}") from None
+                self._splits = None
+        return self._splits
 
     def has_split(self, split: str) -> bool:
         return len(self.split_rows(split)) > 0
@@ -159,15 +162,17 @@ class Corpus:
             self.docs = parquet_ready(self.docs)
             # row groups as the shards, so that a shard's documents are read alone (one shard: as before)
             self.docs.to_parquet(tmp / DOCS_FILE, index=False, **({} if single else {"row_group_size": shard_docs}))
-            files = ((BOW_FILE,) if single else ()) + (VOCAB_FILE, DOCS_FILE)
+            files = (VOCAB_FILE, DOCS_FILE)
             if self.vectorizer is not None:
                 self.vectorizer.save(tmp)
                 files += (VECTORIZER_FILE,)
             self.manifest.setdefault("checksums", {})
             self.manifest.setdefault("sizes", {})
-            if not single:  # the shards' digests and sizes are in "shards"
-                self.manifest["checksums"].pop(BOW_FILE, None)
-                self.manifest["sizes"].pop(BOW_FILE, None)
+            self.manifest["checksums"].pop(BOW_FILE, None)
+            self.manifest["sizes"].pop(BOW_FILE, None)
+            if single:  # bow.npz keeps its entries as before shards (its record has them already)
+                self.manifest["checksums"][BOW_FILE] = records[0]["sha256"]
+                self.manifest["sizes"][BOW_FILE] = records[0]["bytes"]
             for fname in files:
                 self.manifest["checksums"][fname] = paths.sha256_file(tmp / fname)
                 self.manifest["sizes"][fname] = (tmp / fname).stat().st_size
