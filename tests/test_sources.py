@@ -597,3 +597,16 @@ def test_quoted_line_breaks_are_kept_where_lines_do_not_hold_one_row_each(tmp_pa
     docs = list(read_source(str(p), columns=TableColumns(label="label"), report=report))
     assert [d.label for d in docs] == ["a", "b"] and docs[0].text == "first line\nsecond line, with a comma"
     assert (report.quoting, report.rows_over_lines) == ("csv", 1)
+
+
+def test_a_one_column_csv_of_quoted_paragraphs_is_read_as_quoted(tmp_path):
+    """auto does not take quoted line breaks in a one-column file for a stray quote: no comma shows
+    rows swallowed, and quoted paragraphs are the usual reason for them."""
+    from topicvae.text.sources import ReadReport
+
+    p = tmp_path / "d.csv"
+    p.write_text('text\n"first paragraph\nsecond"\n"doc two"\n"doc three\nmore"\n')
+    report = ReadReport()
+    docs = list(read_source(str(p), report=report))
+    assert [d.text for d in docs] == ["first paragraph\nsecond", "doc two", "doc three\nmore"]
+    assert (report.quoting, report.rows_over_lines) == ("csv", 2)

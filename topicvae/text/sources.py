@@ -383,7 +383,7 @@ def _folder_entries(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
         for n in names + [d for d in subfolders if (base / d).is_symlink()]:
             path = base / n
             rel = path.relative_to(root).as_posix()
-            why = _why_not_text(rel) or (None if path.is_file() and not path.is_dir() else NOT_REGULAR)
+            why = _why_not_text(rel) or (None if path.is_file() else NOT_REGULAR)
             if why is None:
                 found.append(path)
             else:
@@ -730,8 +730,6 @@ def read_table(path: Path, fmt: str, columns: TableColumns, report: ReadReport |
         # inside the try: Arrow-backed columns decode their strings only now, and a damaged
         # Parquet file's may not be UTF-8
         records = df.to_dict("records")
-    except SourceError:
-        raise
     except Exception as exc:  # pandas/pyarrow raise many types for malformed files
         raise SourceError(f"cannot read {printable_name(str(path))} as {fmt}: {_first_line(exc)}") from exc
     if columns.header:
@@ -755,6 +753,16 @@ def _parse_delimited(text: str, sep: str, header: bool, quoting: str):
     return df
 
 
+def _swallowed_rows(df, sep: str) -> bool:
+    """Whether a cell that spans lines holds, after a line break, the separator: rows of a file
+    without quoting conventions swallowed into one quoted field. A quoted paragraph of text has no
+    separator after its breaks as a rule; a one-column file cannot tell, and is read as quoted."""
+    if len(df.columns) < 2:
+        return False
+    pattern = "[\r\n][^" + re.escape(sep) + "]*" + re.escape(sep)
+    return any(df[col].str.contains(pattern, regex=True, na=False).any() for col in df.columns)
+
+
 def _rows_over_lines(df) -> int:
     """How many rows hold a line break in a cell: rows that quoted fields carried over several lines."""
     spans = None
@@ -774,9 +782,9 @@ def _delimited_frame(text: str, fmt: str, columns: TableColumns, path: Path, rep
     they join lines of a file that holds one row per line when quotes are read as text.
 
     A field that opens with a stray double quote (hand-written or exported without quoting) runs to
-    the next quote, and the rows between vanish into one cell. Such a file has the same number of
-    fields on every line when quotes are text, which a file whose quoted fields hold line breaks
-    does not. ``report`` gets the quoting used and how many rows span lines.
+    the next quote, and the rows between vanish into one cell, separators and all
+    (:func:`_swallowed_rows`). Such a file has the same number of fields on every line when quotes
+    are text, which a file whose quoted fields hold line breaks does not. ``report`` gets the quoting used and how many rows span lines.
     """
     sep = "\t" if fmt == "tsv" else ","
     df, failure, quoting, spanning = None, None, columns.quoting, 0
@@ -786,7 +794,8 @@ def _delimited_frame(text: str, fmt: str, columns: TableColumns, path: Path, rep
             spanning = _rows_over_lines(df)
         except Exception as exc:  # a quoted field that never closes
             failure = exc
-        if quoting == "auto" and (df is None or spanning) and _one_row_per_line(text, sep, _header_width(text, sep)):
+        swallowed = df is None or (spanning and _swallowed_rows(df, sep))
+        if quoting == "auto" and swallowed and _one_row_per_line(text, sep, _header_width(text, sep)):
             log.warning("%s: quoted fields would join lines into other rows; each line is read as one row, quotes "
                         "as text (--quoting csv reads them as quoted fields)", printable_name(str(path)))
             df, quoting, spanning = None, "none", 0
