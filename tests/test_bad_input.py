@@ -317,6 +317,8 @@ CASES = [
     ("binary file as --stopwords", f"ingest {I}/words.csv --name c --stopwords {I}/binary.parquet", None),
     ("seed 2**40", f"train {CORPUS} --topics 3 --seed {2 ** 40}", None),
     ("lr inf", f"train {CORPUS} --topics 3 --lr inf", None),
+    ("update --max-unknown nan", f"update {WORDS_RUN} {I}/words.csv --name u --max-unknown nan", None),
+    ("update --replay inf", f"update {WORDS_RUN} {I}/words.csv --name u --replay inf", None),
     ("/dev/zero as a CSV source", "ingest /dev/zero --format csv --name c", None),
     ("/dev/zero as infer's CSV", f"infer {WORDS_RUN} /dev/zero --format csv --out {{ws}}/o.csv", None),
 ]
@@ -464,7 +466,7 @@ def test_a_source_larger_than_memory_gives_one_line_and_saves_nothing(ws, capsys
     monkeypatch.setattr(sources, "_read_bytes", out_of_memory)
     before = snapshot(ws)
     code, _, err = run_cli(argv_for(f"ingest {I}/words.csv --name c", ws), capsys)
-    assert code not in (0, None) and len(err.strip().splitlines()) == 1 and err.startswith("error: out of memory")
+    assert code not in (0, None) and len(err.strip().splitlines()) == 1 and err.startswith("error: out of memory in `topicvae ingest`")
     assert snapshot(ws) == before
 
 

@@ -273,3 +273,17 @@ def test_a_quickstart_whose_exports_were_removed_uses_its_corpus_and_run(ws, cap
     assert "using run 'sample-prodlda-k3', trained by an earlier quickstart" in out
     assert (ws / "runs" / "sample-prodlda-k3" / "config.json").read_bytes() == config  # not retrained
     assert (ws / "exports" / "sample-prodlda-k3-topics.csv").is_file()
+
+
+def test_an_interrupted_quickstart_with_an_unreadable_checkpoint_starts_its_training_over(ws, monkeypatch, capsys):
+    from test_runs import interrupt_in_epoch
+
+    real = interrupt_in_epoch(monkeypatch, 2)
+    code, _, _ = run_cli(argv_for(QUICKSTART, ws), capsys)
+    assert code not in (0, None)
+    monkeypatch.setattr(training_loop._TrainingState, "run_epoch", real)
+    checkpoint = ws / "runs" / ".sample-prodlda-k3.checkpoint" / "checkpoint.pt"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:100])
+    code, out, err = run_cli(argv_for(QUICKSTART, ws), capsys)
+    assert code == 0, err
+    assert "continuing" not in out and (ws / "exports" / "sample-prodlda-k3-documents.csv").is_file()

@@ -331,7 +331,7 @@ def _quickstart_plan(args) -> _QuickstartPlan:
     """
     from .errors import ConfigError
     from .paths import check_name, check_output_path, corpora_dir, runs_dir, workspace_folders
-    from .runs import NOTHING, default_run_name, run_state
+    from .runs import NOTHING, RESUMABLE, checkpoint_problem, default_run_name, run_state
 
     check_name(args.name, "corpus name")
     run = check_name(default_run_name(args.name, "prodlda", args.topics), "run name")
@@ -350,6 +350,8 @@ def _quickstart_plan(args) -> _QuickstartPlan:
     if run_path.exists() or state != NOTHING:
         ours = plan.reuse_corpus and _made_by_quickstart_run(args, run, state)
         plan.run_state = state if ours else NOTHING
+        if plan.run_state == RESUMABLE and checkpoint_problem(runs_dir(args.runs_dir), run):
+            plan.run_state = NOTHING  # a checkpoint that cannot be read: training starts over in its place
         there += [] if ours else [f"run {run!r} ({run_path})"]
     there += [str(f) for f in (plan.docs_csv, plan.topics_csv) if f.exists()]
     if there:
@@ -935,13 +937,13 @@ def _args_update(p: argparse.ArgumentParser) -> None:
                                   "folder, archive, OCTIS dataset)")
     p.add_argument("--name", required=True,
                    help="the new run; its corpus (the old documents followed by the new ones) gets the same name")
-    p.add_argument("--replay", type=float, default=DEFAULT_REPLAY, metavar="SHARE",
+    p.add_argument("--replay", type=_finite, default=DEFAULT_REPLAY, metavar="SHARE",
                    help="also train on this share (0 to 1) of the old training documents, a seeded random "
                         f"sample, so the old topics are not forgotten (default: {DEFAULT_REPLAY}; 0: the new "
                         "documents only, fastest)")
     p.add_argument("--language", metavar="CODE",
                    help="the language of the new documents; must be the run's corpus's (default: the corpus's)")
-    p.add_argument("--max-unknown", type=float, default=MAX_UNKNOWN_SHARE, metavar="SHARE",
+    p.add_argument("--max-unknown", type=_finite, default=MAX_UNKNOWN_SHARE, metavar="SHARE",
                    help="refuse when more than this share of the new tokens is outside the vocabulary "
                         f"(default: {MAX_UNKNOWN_SHARE})")
     p.add_argument("--top", type=int, default=10, help="topics shown in the drift table (default: 10)")
@@ -1127,9 +1129,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except MemoryError:  # a source or run larger than this machine's memory: no traceback, nothing saved
-        print(f"error: out of memory in `topicvae {argv[0]}`; nothing was saved. Give it a smaller input "
-              "(split the source, or fewer --max-vocab words) or run it on a machine with more memory",
+    except MemoryError:  # a source or run larger than this machine's memory: one line, no traceback
+        print(f"error: out of memory in `topicvae {args.command}`; what it was writing was not saved. Give it a "
+              "smaller input (split the source, or fewer --max-vocab words) or run it on a machine with more memory",
               file=sys.stderr)
         return EXIT_USER_ERROR
     except OSError as exc:  # the machine refused (disk full, permissions): say which file, no traceback

@@ -9,7 +9,7 @@ dashboard (:mod:`topicvae.app`) use this package; never the reverse.
 Arrays follow the run layout (:mod:`topicvae.runs`): ``topic_word`` is (K, V) with rows
 summing to 1 and ``doc_topic`` is θ, (n_docs, K), in corpus row order.
 
-- :mod:`.evaluate`: ``evaluate_run`` (the metrics of ``docs/metrics.md``), ``metrics.json``
+- :mod:`.run_metrics`: ``evaluate_run`` (the metrics of ``docs/metrics.md``), ``metrics.json``
   reading and writing, the text ``topicvae evaluate`` prints.
 - :mod:`.compare`: metrics tables of several runs, and one ``align_runs`` for topics.
 - :mod:`.workspace`: opening runs and corpora by a name from a user interface, and
