@@ -207,6 +207,8 @@ def test_a_full_disk_in_train_leaves_no_lock_and_no_temporary_folder(writer, ws,
     code, _, err = run_cli(argv, capsys)
     monkeypatch.setattr(obj, attr, real)
     assert hidden(ws) in ([], ["runs/.n.checkpoint"]), hidden(ws)  # a checkpoint only to resume
+    # a lock whose pid cannot be written still holds, so that command goes on; a failed rename stops it
+    assert (code == 0) == (writer == "the lock's pid"), err
     if code != 0:
         assert one_error_line(code, err), err
         assert "--resume" in err or hidden(ws) == []
