@@ -41,10 +41,11 @@ def ensure_corpus(n: int, shard_docs: int = 0) -> None:
     """The cached corpus of ``n`` documents in one ``bow.npz``, and with ``shard_docs`` its copy in
     shards of that many. (Run in a process of its own: a child forked from a process that held a
     corpus would report that process's size as its own peak RSS.)"""
-    from topicvae.corpus import Corpus, list_corpora
+    from topicvae.corpus import list_corpora, read_manifest
+    from topicvae.shards import shard_records
     from topicvae.synthetic import make_synthetic_corpus
 
-    if corpus_name(n) not in list_corpora(CACHE) or len(Corpus.load(corpus_name(n), CACHE).shards) > 1:
+    if corpus_name(n) not in list_corpora(CACHE) or len(shard_records(read_manifest(corpus_name(n), CACHE))) > 1:
         t = time.perf_counter()
         make_synthetic_corpus(corpus_name(n), n, n_topics=50, n_words=10_000, doc_len=100, corpora_dir=CACHE,
                               force=True)

@@ -10,18 +10,15 @@ from topicvae.analysis import topics
 from topicvae.app import common
 from topicvae.corpus import DOCS_FILE
 from topicvae.export import export_documents
-from topicvae.runs import DOC_TOPIC_FILE, Z_MEAN_FILE, Z_STD_FILE
 
 
 def documents_csv(run, corpus, labels: list[str]) -> bytes:
-    """The document-vector CSV, made by the export module (streamed in chunks to a temporary file)."""
-    def mmap(fname):  # checked against the run like every array it reads (RunError shown on the page)
-        return run.array(fname, required=fname == DOC_TOPIC_FILE, mmap_mode="r")
-
+    """The document-vector CSV, made by the export module (streamed in chunks to a temporary file) from
+    the run's arrays as the page read and checked them."""
     with tempfile.TemporaryDirectory(prefix="topicvae-download-") as tmp:
         out = Path(tmp) / "documents.csv"
-        export_documents(Path(corpus.path) / DOCS_FILE, mmap(DOC_TOPIC_FILE), out, labels,
-                         z_mean=mmap(Z_MEAN_FILE), z_std=mmap(Z_STD_FILE))
+        export_documents(Path(corpus.path) / DOCS_FILE, run.doc_topic, out, labels,
+                         z_mean=run.z_mean, z_std=run.z_std)
         return out.read_bytes()
 
 
