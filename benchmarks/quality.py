@@ -716,7 +716,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1", help="comma-separated seeds; the table shows means (--quick: the first)")
     ap.add_argument("--reference", choices=REFERENCES, default="test",
                     help="the documents every held-out figure is on: test (default; for reporting) or validation "
-                         f"(a seeded {HELD_OUT:.0%} of the training documents, the test documents unused; for "
+                         f"(a seeded {HELD_OUT * 100:.0f}%% of the training documents, the test documents unused; for "
                          "choosing settings)")
     ap.add_argument("--threads", type=int, default=1, help="threads per model (default 1)")
     ap.add_argument("--quick", action="store_true", help="CI-sized smoke run (see above); figures not for quoting")
