@@ -714,7 +714,7 @@ class ProdLDA(VAETopicModel):
     """
 
     name = "prodlda"
-    legacy_buffers = ("topic_mask", "word_mass")
+    legacy_buffers = ("topic_mask", "word_mass", "bn_share")
     fixed_on_resume = VAETopicModel.fixed_on_resume + ("alpha", "embedding_dim", "topic_init", "seed_topics",
                                                        "encoder_vocabulary", "context_smoothing", "encoder_scale")
     # models saved before these settings existed
@@ -731,7 +731,7 @@ class ProdLDA(VAETopicModel):
                  epochs: int | None = None,
                  topic_epochs: int | None = None, encoder_vocabulary: str = "topic",
                  context_smoothing: float = PPMI_CONTEXT_SMOOTHING, encoder_scale: bool = False,
-                 patience: int = 0, **kwargs):
+                 bn_anneal: float = 0.0, patience: int = 0, **kwargs):
         super().__init__(n_topics, epochs=epochs, patience=patience, **kwargs)
         self.alpha = alpha
         self.theta_dropout = theta_dropout
@@ -748,6 +748,7 @@ class ProdLDA(VAETopicModel):
         self.encoder_vocabulary = encoder_vocabulary
         self.encoder_scale = encoder_scale
         self.context_smoothing = context_smoothing
+        self.bn_anneal = bn_anneal
 
     def check_params(self) -> None:
         super().check_params()
@@ -758,6 +759,9 @@ class ProdLDA(VAETopicModel):
             raise ConfigError(f"alpha must be positive, got {self.alpha!r}")
         if not 0 <= self.theta_dropout < 1:
             raise ConfigError(f"theta_dropout must be in [0, 1), got {self.theta_dropout!r}")
+        if self.bn_anneal is not None and (isinstance(self.bn_anneal, bool) or not 0 <= self.bn_anneal <= 1):
+            raise ConfigError(f"bn_anneal must be None (automatic) or a share of the topic epochs in [0, 1], "
+                              f"got {self.bn_anneal!r}")
         if self.embedding_dim is not None and (isinstance(self.embedding_dim, bool) or not isinstance(
                 self.embedding_dim, (int, np.integer)) or self.embedding_dim < 0):
             raise ConfigError("embedding_dim must be None (automatic), 0 (a free β) or a positive integer, "
@@ -856,7 +860,8 @@ class ProdLDA(VAETopicModel):
                          beta_decay=float(self.beta_decay), diversity=float(self.diversity),
                          likelihood=str(self.likelihood), seed_topics=self._seed_lists(n_words),
                          seed_strength=float(self.seed_strength), seed_prior_shift=float(self.seed_prior_shift),
-                         topic_lr=self._topic_lr(n_words), encoder_scale=bool(self.encoder_scale))
+                         topic_lr=self._topic_lr(n_words), encoder_scale=bool(self.encoder_scale),
+                         bn_anneal=float(self.bn_anneal))
         if docs is not None:
             mask = topic_vocabulary(docs.counts.doc_freq, int(self.n_topics), self.min_topic_df)
             seeds = self._seed_lists(n_words)

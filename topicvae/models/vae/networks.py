@@ -591,6 +591,11 @@ class TopicVAE(nn.Module):
             for m in modules:
                 m.train()
 
+    def start_epoch(self, epoch: int, topic_epochs: int | None, epochs: int) -> None:
+        """Called before each training epoch (``epoch``: the epochs completed before it, from 0;
+        ``topic_epochs``: those in which the decoder learns, None: all of the ``epochs``). A net
+        whose decoder changes form over training (ProdLDA's annealed batch norm) sets it here."""
+
     def penalty(self, step: int) -> torch.Tensor | None:
         """A regularisation term added to the batch's mean loss (None: none).
 
@@ -669,7 +674,8 @@ class ProdLDANet(TopicVAE):
                  theta_dropout: float, alpha: float | np.ndarray, *, embedding_dim: int = 0,
                  beta_decay: float = 0.0, diversity: float = 0.0, likelihood: str = "multinomial",
                  seed_topics: list[list[int]] | None = None, seed_strength: float = 0.0,
-                 seed_prior_shift: float = 0.0, topic_lr: float = 1.0, encoder_scale: bool = False):
+                 seed_prior_shift: float = 0.0, topic_lr: float = 1.0, encoder_scale: bool = False,
+                 bn_anneal: float = 0.0):
         prior_mu, prior_var = laplace_dirichlet_prior(alpha, n_topics)
         super().__init__(Encoder(n_words, n_topics, hidden, dropout, batchnorm=True, batchnorm_scale=encoder_scale),
                          prior_mu, prior_var, likelihood)
@@ -682,6 +688,9 @@ class ProdLDANet(TopicVAE):
         else:
             self.beta = nn.Linear(n_topics, n_words, bias=False)  # weight: (V, K)
         self.decoder_bn = BatchNorm(n_words)
+        self.bn_anneal = float(bn_anneal)
+        # p, the batch norm's share of the decoder's logits: p·BN(βθ) + (1 − p)·(βθ + b); 1: ProdLDA's
+        self.register_buffer("bn_share", torch.ones(()))
         self.register_buffer("topic_mask", torch.ones(n_words))
         self.register_buffer("word_mass", torch.ones(n_words))
         self.beta_decay = float(beta_decay)
@@ -784,7 +793,32 @@ class ProdLDANet(TopicVAE):
         beta = self.beta_matrix()
         if self.training and torch.is_grad_enabled():
             self._step_beta = beta  # the training step's β, reused by penalty()
-        return self.decoder_bn(F.linear(theta, beta))
+        h = F.linear(theta, beta)
+        p = float(self.bn_share)
+        return self.decoder_bn(h) if p == 1.0 else self._with_background(h, self.decoder_bn(h) if p > 0 else None,
+                                                                         self.decoder_bn.bias)
+
+    def _with_background(self, h: torch.Tensor, normed: torch.Tensor | None, background: torch.Tensor) -> torch.Tensor:
+        """p·BN(h) + (1 − p)·(h + b) for p = ``bn_share`` < 1, given ``normed`` = BN(h) (None when p = 0)
+        and b = ``background``, the batch norm's shift."""
+        plain = h + background
+        if normed is None:
+            return plain
+        p = float(self.bn_share)
+        return p * normed + (1.0 - p) * plain
+
+    def start_epoch(self, epoch: int, topic_epochs: int | None, epochs: int) -> None:
+        """With ``bn_anneal`` a > 0, the batch norm's share p falls linearly from 1 to 0 over the first
+        a × (topic epochs) epochs, and never rises again (a warm start or a resume keeps a decoder
+        that has shed it). The batch norm keeps the early topics apart (without it they collapse
+        onto the frequent words), but it divides each word's logit by its spread over the batch, so
+        the likelihood cannot tell a sharp θ from a flat one; the decoder it leaves, βθ + b, can
+        (SCHOLAR, Card et al. 2018, anneals it so)."""
+        if self.bn_anneal <= 0:
+            return
+        span = self.bn_anneal * (topic_epochs if topic_epochs is not None else epochs)
+        share = max(0.0, 1.0 - epoch / span) if span > 0 else 0.0
+        self.bn_share.fill_(min(float(self.bn_share), share))
 
     def decoder_input(self, z: torch.Tensor) -> torch.Tensor:
         """θ = softmax(z), with dropout while training."""
@@ -823,16 +857,24 @@ class ProdLDANet(TopicVAE):
         """The decoder's batch norm applied to the columns ``rows`` of the logits (h: (B, len(rows))),
         updating those columns' running statistics as the full norm would."""
         bn = self.decoder_bn
+        p = float(self.bn_share)
+        if p == 0.0:
+            return self._with_background(h, None, bn.bias[rows])
         mean, var = bn.running_mean[rows], bn.running_var[rows]  # copies, updated in place by batch_norm
         out = F.batch_norm(h, mean, var, None, bn.bias[rows], bn.training, bn.momentum, bn.eps)
         if bn.training:
             bn.running_mean[rows] = mean
             bn.running_var[rows] = var
-        return out
+        return out if p == 1.0 else self._with_background(h, out, bn.bias[rows])
 
-    def topics(self) -> tuple[torch.Tensor, None]:
-        """Topic k is p(w | θ = e_k), the decoder's distribution for a document entirely about it; no
-        separate background (the batch norm's shift is part of every topic)."""
+    def topics(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """With the batch norm shed (``bn_share`` 0, the decoder βθ + b): topic k is softmax(β_k), the
+        topic's own part, and the background is b, so that p(w | θ = e_k) ∝ topic_k(w) · exp(b_w) (as
+        SAGE and SCHOLAR read their topics). Otherwise topic k is p(w | θ = e_k), the decoder's
+        distribution for a document entirely about it, with no separate background (the batch
+        norm's shift is part of every topic)."""
+        if float(self.bn_share) == 0.0:
+            return F.softmax(self.beta_matrix().T, dim=1), self.decoder_bn.bias
         return self.word_distribution(torch.eye(self.n_topics, device=self.decoder_bn.bias.device)), None
 
     def topic_parameter(self) -> nn.Parameter:
