@@ -57,7 +57,7 @@ class DaskRunner:
 
         slots = 2 * self.workers
         run = uuid.uuid4().hex  # task keys are the scheduler's, shared by every client: make ours unique
-        pending = as_completed()
+        pending = as_completed(loop=self.client.loop)
         keys: dict[str, object] = {}
         tasks = iter(tasks)
 
@@ -123,15 +123,23 @@ def _distributed():
     except ImportError as exc:  # pragma: no cover - a dependency; said plainly if it is missing anyway
         raise ConfigError(f"--workers above 1 and --scheduler need Dask: pip install 'dask[distributed]' ({exc})") \
             from None
+    # Dask logs every scheduler and worker event at INFO (its import sets that up); an ingest's own log
+    # says what matters, Dask's warnings (a worker lost, say) still show
+    for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.core",
+                 "distributed.http.proxy", "distributed.worker"):
+        if logging.getLogger(name).getEffectiveLevel() < logging.WARNING:
+            logging.getLogger(name).setLevel(logging.WARNING)
     return distributed
 
 
 def _local_cluster(workers: int) -> DaskRunner:
     distributed = _distributed()
     try:
-        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           host="127.0.0.1", dashboard_address=None,
-                                           silence_logs=logging.ERROR)
+        with warnings.catch_warnings():  # "port 8787 is in use": its HTTP server takes another port then
+            warnings.simplefilter("ignore", UserWarning)
+            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                               host="127.0.0.1", dashboard_address=None,
+                                               silence_logs=logging.ERROR)
     except Exception as exc:
         raise ConfigError(f"could not start a local Dask cluster of {workers} workers ({type(exc).__name__}: "
                           f"{_first_line(exc)}); try fewer --workers") from None

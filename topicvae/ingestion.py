@@ -187,8 +187,8 @@ def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableCo
                 read.add_result(i, result)
         finally:
             run.close()
-        log.info("read and tokenized %d documents from %s (%s; %s) at %.1fs", read.n_read, source, fmt,
-                 run.description, time.perf_counter() - t0)
+        log.info("read and tokenized %d documents from %s (%s) on %s (%d processes) at %.1fs", read.n_read,
+                 source, fmt, run.description, len(read.pids), time.perf_counter() - t0)
         counts, dropped = read.check(source, preprocess)
         voc = _choose_vocabulary(read, vectorizer)
         log.info("vocabulary of %d words chosen on %d documents at %.1fs", len(voc.words), read.n_fit_used,
@@ -285,6 +285,7 @@ class _Pass1:
         self.fit: dict[int, np.ndarray] = {}  # per partition in flight: which documents are in the fit split
         self.sizes: dict[int, int] = {}
         self.n_fit_used = 0
+        self.pids: set = set()  # the processes that tokenized
 
     def partitions(self, stream: Iterable[sources.RawDoc], size: int) -> Iterator[list[str]]:
         """The texts of each partition of ``size`` documents of ``stream`` (duplicates dropped), its
@@ -332,6 +333,7 @@ class _Pass1:
         """Take one partition's tokens (from :func:`tokenize_partition`): count, spill."""
         fit = self.fit.pop(index)
         result["fit"] = fit
+        self.pids.add(result.pop("pid", None))
         X = _type_counts(result)
         result["empty"] = np.diff(X.indptr) == 0
         self.n_nonempty += int((~result["empty"]).sum())

@@ -127,7 +127,7 @@ def tokenize_partition(texts: Sequence[str], settings: PreprocessSettings,
     its ids index), ``encoded`` (per document, encoded lines dropped) and either ``counts`` (the
     (indptr, indices, data) of an (n_docs, n_types) int32 CSR of counts) or, with ``sequences``
     (phrases need the token order), ``offsets`` and ``ids`` (document i's tokens, in order, are
-    ``ids[offsets[i]:offsets[i + 1]]``). A document's result depends on its text alone, never on
+    ``ids[offsets[i]:offsets[i + 1]]``), and ``pid``, the process that did it. A document's result depends on its text alone, never on
     which worker or partition tokenized it.
     """
     tok = _tokenizer_for(settings)
@@ -141,8 +141,8 @@ def tokenize_partition(texts: Sequence[str], settings: PreprocessSettings,
     types = [tok.types[i] for i in used]
     local = local.astype(np.int32).ravel()
     if sequences:
-        return {"types": types, "encoded": encoded, "offsets": offsets, "ids": local}
+        return {"types": types, "encoded": encoded, "offsets": offsets, "ids": local, "pid": os.getpid()}
     from .vocabulary import count_ids
 
     X = count_ids([local[offsets[i]:offsets[i + 1]] for i in range(len(ids))], len(types))
-    return {"types": types, "encoded": encoded, "counts": (X.indptr, X.indices, X.data)}
+    return {"types": types, "encoded": encoded, "counts": (X.indptr, X.indices, X.data), "pid": os.getpid()}
