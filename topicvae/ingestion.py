@@ -1,8 +1,11 @@
 """``topicvae.ingest`` (this module is topicvae.ingestion): a source of documents → a saved :class:`~topicvae.corpus.Corpus`.
 
-The recipe, one named step each: read → check ids → document table → fit the corpus's
-:class:`~topicvae.text.vectorizer.Vectorizer` (clean and tokenize, optionally in parallel;
-phrases; vocabulary) → drop empty and short documents → save, the vectorizer with it.
+The recipe, one named step each: read the source as a stream, in partitions → check ids → each
+partition's document table and token counts (tokenized in this process or by Dask workers,
+:mod:`topicvae.cluster`) spilled to the corpus's temporary folder, the document frequencies summed →
+fit the corpus's :class:`~topicvae.text.vectorizer.Vectorizer` (phrases; vocabulary) → encode each
+partition, drop empty and short documents, write the shards and the table's row groups → save the
+vectorizer and the manifest, and rename the complete folder into place.
 
 Tokenizing itself lives in :mod:`topicvae.text.tokenize`; ``tokenize_texts`` and
 ``TokenizedTexts`` are still importable from here.
@@ -18,7 +21,7 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
