@@ -5,6 +5,8 @@ same result as the same documents in memory cut at the same rows."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -18,7 +20,8 @@ from topicvae.analysis import workspace
 from topicvae.corpus import Corpus
 from topicvae.errors import CorpusError
 from topicvae.models.vae import distributed
-from topicvae.models.vae.batches import MemoryRows, ShardedRows, epoch_order, epoch_rows
+from topicvae.models.rows import MemoryRows, ShardedRows
+from topicvae.models.vae.batches import epoch_order, epoch_rows
 from topicvae import runs
 from topicvae.models.vae.model import ProdLDA
 from topicvae.models.vae.networks import ppmi_embeddings
@@ -423,3 +426,12 @@ def test_the_ingest_command_takes_the_shard_size(tmp_path, capsys):
                  "--corpora-dir", str(tmp_path / "corpora")]) == 0
     assert "in 3 shards" in capsys.readouterr().out
     assert [r["rows"] for r in Corpus.load("c", tmp_path / "corpora").shards] == [12, 12, 6]
+
+
+
+def test_lda_trains_on_a_sharded_corpus_without_importing_torch(corpora, tmp_path):
+    code = ("import sys; from topicvae.corpus import Corpus; from topicvae.runs import train_run; "
+            f"train_run(Corpus.load('sharded', {str(corpora)!r}), 'lda', 3, runs_dir={str(tmp_path / 'runs')!r}, "
+            "progress=False, passes=1, iterations=5, history_docs=0); print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "False"

@@ -526,7 +526,7 @@ def _training_documents(estimator: TopicModel, corpus: Corpus, train_rows: np.nd
     built), else the rows of the matrix (no copy when all of them train)."""
     select = None if len(train_rows) == corpus.n_docs else train_rows
     if len(corpus.shards) > 1 and estimator.reads_shards:
-        from .models.vae.batches import ShardedRows
+        from .models.rows import ShardedRows
 
         return ShardedRows([r["rows"] for r in corpus.shards], corpus.n_words, corpus.read_shard, select=select)
     return corpus.bow if select is None else corpus.bow[select]

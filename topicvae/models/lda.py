@@ -6,7 +6,7 @@ that need it, so importing this module is cheap.
 
 Training streams the documents to gensim one row at a time (:class:`CSRCorpus`), from a CSR
 matrix or, for a corpus larger than memory, from a row source over its shards on disk read one
-shard at a time (:mod:`topicvae.models.vae.batches`; a matrix is the one-shard case); the corpus
+shard at a time (:mod:`topicvae.models.rows`; a matrix is the one-shard case); the corpus
 is never copied into a Python list. The word totals that seeded topics start from are counted
 in the same pass-a-shard-at-a-time way (:func:`word_totals`). θ of a sharded corpus is inferred
 shard by shard by the caller (a document's θ depends on that document alone). Inference (``transform``, ``log_bound``)
@@ -68,7 +68,7 @@ def csr_chunk(X: sp.csr_matrix, start: int, stop: int) -> list[list[tuple[int, f
 
 def blocks(X) -> Iterator[tuple[sp.csr_matrix, np.ndarray | None]]:
     """``X``'s rows as (shard, rows of it or None for all) pairs: a row source's ``blocks()``, read a
-    shard at a time (:mod:`topicvae.models.vae.batches`), or a csr_matrix as one shard."""
+    shard at a time (:mod:`topicvae.models.rows`), or a csr_matrix as one shard."""
     return iter(X.blocks()) if is_row_source(X) else iter([(X, None)])
 
 
@@ -349,7 +349,7 @@ class LDA(TopicModel):
 
         Args:
             X: csr_matrix (n_docs, n_words) of counts, or a row source over a corpus's shards
-                (:mod:`topicvae.models.vae.batches`), streamed to gensim a shard at a time with the
+                (:mod:`topicvae.models.rows`), streamed to gensim a shard at a time with the
                 same result as the matrix in memory.
             progress: show a progress bar over passes (tqdm, on stderr).
             warm_start: train on from the gensim model this one holds (``model_``, from an earlier

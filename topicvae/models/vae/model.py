@@ -39,7 +39,7 @@ from ..base import TopicModel
 from .networks import (EVAL_BATCH, LIKELIHOODS, CSRBatches, NVDMNet, ProdLDANet, TopicVAE, embedding_clusters,
                        PPMI_CONTEXT_SMOOTHING, eval_batches, ppmi_embeddings, without_retired)
 from . import distributed
-from .batches import MemoryRows, ShardedRows
+from ..rows import MemoryRows, ShardedRows
 from .statistics import DocumentCounts, TrainingDocuments, training_documents
 from .training_loop import TrainSettings, checkpoint_problem, evaluate, load_checkpoint, train
 
@@ -335,8 +335,8 @@ class VAETopicModel(TopicModel):
     # (65 lines: 26 of them the docstring; fitting itself is 39)
     def fit(self, X, *, progress: bool = False, checkpoint: str | Path | None = None, resume: bool = False,
             warm_start: bool = False, shard_rows: list[int] | None = None) -> "VAETopicModel":
-        """Train on ``X``: a csr_matrix (n_docs × n_words counts), or a row source (:mod:`.batches`,
-        e.g. :class:`.batches.ShardedRows` over a corpus's shards on disk) that everything is read
+        """Train on ``X``: a csr_matrix (n_docs × n_words counts), or a row source (:mod:`topicvae.models.rows`,
+        e.g. :class:`topicvae.models.rows.ShardedRows` over a corpus's shards on disk) that everything is read
         from a shard at a time: the counts that set up the network (:mod:`.statistics`), the
         validation documents and the minibatches. The same shards give bitwise the same model as
         the matrix in memory with the same ``shard_rows``.

@@ -6,7 +6,7 @@ word mass), the number of documents and their mean length (the automatic number 
 embedding size), and the document co-occurrence of the topic vocabulary (the PPMI word
 embeddings). A corpus larger than memory is never one matrix, so each count is written once, to
 consume *blocks*: ``(shard, rows of it to count or None for all)`` pairs, one shard held at a
-time (a row source's ``blocks(rows)``, :mod:`.batches`). A csr_matrix in memory is one block, so
+time (a row source's ``blocks(rows)``, :mod:`topicvae.models.rows`). A csr_matrix in memory is one block, so
 training on a matrix computes the same counts by the same code; the counts are sums of whole
 numbers, so a matrix cut into shards gives them bitwise the same as the matrix whole.
 
@@ -158,7 +158,7 @@ def sample_rows(rows: np.ndarray, max_docs: int, seed: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TrainingDocuments:
-    """The documents a network is set up from: a row source (:mod:`.batches`), the rows of it that
+    """The documents a network is set up from: a row source (:mod:`topicvae.models.rows`), the rows of it that
     train (sorted; None: all) and their :class:`DocumentCounts`."""
 
     source: object
@@ -168,7 +168,7 @@ class TrainingDocuments:
 
 def training_documents(X, rows: np.ndarray | None = None) -> TrainingDocuments:
     """``X`` (a csr_matrix or a row source)'s ``rows`` (sorted; None: all), counted in one pass."""
-    from .batches import as_row_source
+    from ..rows import as_row_source
 
     source = as_row_source(X)
     return TrainingDocuments(source=source, rows=rows, counts=count_documents(source.blocks(rows), source.shape[1]))
