@@ -25,7 +25,7 @@ from topicvae.models.vae.batches import epoch_order, epoch_rows
 from topicvae import runs
 from topicvae.models.vae.model import ProdLDA
 from topicvae.models.vae.networks import ppmi_embeddings
-from topicvae.models.vae.statistics import count_cooccurrence, count_documents
+from topicvae.models.vae.statistics import count_cooccurrence, count_documents, training_documents
 from topicvae.runs import train_run
 from topicvae.shards import SHARD_DOCS, bow_checksum
 from topicvae.synthetic import make_synthetic_corpus
@@ -207,6 +207,19 @@ def test_rows_read_from_shards_are_the_rows_of_the_matrix():
     assert (MemoryRows(X[select]).take(order) != X[select][order]).nnz == 0
     with pytest.raises(ValueError, match="shard_rows"):
         MemoryRows(X, [100, 100])
+    # validation rows taken out of the pass that counts the training rows: the same matrix, each shard read once
+    val = np.sort(np.random.default_rng(1).choice(150, 15, replace=False))
+    train = np.setdiff1d(np.arange(150), val)
+    for rows_source in (ShardedRows([50, 50, 50, 50, 30], 40, load, select=select), MemoryRows(X[select])):
+        loads.clear()
+        docs = training_documents(rows_source, train, val)
+        assert len(loads) == (5 if isinstance(rows_source, ShardedRows) else 0)
+        expected = rows_source.take(val)
+        assert docs.validation.shape == expected.shape and (docs.validation != expected).nnz == 0
+        assert np.array_equal(docs.validation.indptr, expected.indptr)
+        alone = training_documents(rows_source, train).counts
+        for field in ("n_docs", "n_tokens", "doc_freq", "word_count"):
+            np.testing.assert_array_equal(getattr(docs.counts, field), getattr(alone, field))
 
 
 # ------------------------------------------------------------------ training
@@ -242,9 +255,9 @@ def test_training_reads_each_shard_once_per_pass(corpora, monkeypatch, tmp_path)
     monkeypatch.setattr(Corpus, "read_shard", lambda self, k: reads.append(k) or real(self, k))
     train_run(sharded, "prodlda", 5, runs_dir=tmp_path / "runs", progress=False, **FAST)
     # the first shard to see that the corpus has words; then every shard once for the counts that set
-    # up the network, once for their co-occurrence, once for the validation slice, once per epoch (the
+    # up the network and the validation slice, once for their co-occurrence, once per epoch (the
     # shard held last by one pass may serve the next) and once for θ
-    assert 5 * (3 + FAST["epochs"]) < len(reads) <= 1 + 5 * (5 + FAST["epochs"])
+    assert 5 * (2 + FAST["epochs"]) < len(reads) <= 1 + 5 * (3 + FAST["epochs"])
     assert sorted(set(reads)) == [0, 1, 2, 3, 4]
 
 

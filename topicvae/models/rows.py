@@ -4,9 +4,10 @@
 :mod:`topicvae.models.vae.batches`.
 
 A row source has ``shape``, ``shard_rows`` (the number of rows of each shard, in row order),
-``take(rows)`` (those rows, in that order, as one csr_matrix) and ``blocks(rows)`` (sorted rows
+``take(rows)`` (those rows, in that order, as one csr_matrix), ``blocks(rows)`` (sorted rows
 shard by shard, as the ``(shard, rows of it)`` pairs the counts that set up a network read,
-:mod:`topicvae.models.vae.statistics`):
+:mod:`topicvae.models.vae.statistics`) and ``blocks_keeping(rows, keep)`` (the same, each shard's
+``keep`` rows taken out in the same pass: stacked with :func:`stack`, ``take(keep)``):
 
 - :class:`MemoryRows`: a csr_matrix held in memory (one shard unless told where shards end);
 - :class:`ShardedRows`: rows of shards read by a loader (a saved corpus's ``read_shard``), at
@@ -38,6 +39,12 @@ class MemoryRows:
 
     def take(self, rows: np.ndarray) -> sp.csr_matrix:
         return self.X[rows]
+
+    def blocks_keeping(self, rows: np.ndarray | None, keep: np.ndarray
+                       ) -> Iterator[tuple[sp.csr_matrix, np.ndarray | None, sp.csr_matrix | None]]:
+        """:meth:`blocks` with, third, the matrix's ``keep`` rows (sorted, none of ``rows``): ``take(keep)``."""
+        for X, local in self.blocks(rows):
+            yield X, local, self.take(keep)
 
     def blocks(self, rows: np.ndarray | None = None) -> Iterator[tuple[sp.csr_matrix, np.ndarray | None]]:
         """The matrix and its ``rows`` (sorted; None: all) as one block: counted in place, not copied."""
@@ -84,9 +91,7 @@ class ShardedRows:
             if len(run):
                 k = int(shard[run[0]])
                 parts.append(self._shard(k)[whole[run] - self._starts[k]])
-        if not parts:
-            return sp.csr_matrix((0, self.shape[1]))
-        return parts[0] if len(parts) == 1 else sp.vstack(parts, format="csr")
+        return stack(parts, self.shape[1])
 
     def blocks(self, rows: np.ndarray | None = None) -> Iterator[tuple[sp.csr_matrix, np.ndarray | None]]:
         """The source's ``rows`` (sorted; None: all) shard by shard, one shard read at a time: (shard, its
@@ -99,6 +104,21 @@ class ShardedRows:
             if len(local):
                 yield self._shard(k), (None if len(local) == size else local)
 
+    def blocks_keeping(self, rows: np.ndarray | None, keep: np.ndarray
+                       ) -> Iterator[tuple[sp.csr_matrix, np.ndarray | None, sp.csr_matrix | None]]:
+        """:meth:`blocks` of ``rows`` with, third, the shard's rows among ``keep`` (sorted, none of ``rows``)
+        taken out (None: it holds none): one pass reads both, and :func:`stack` of the kept parts is
+        ``take(keep)``. A shard that holds ``keep`` rows only comes with an empty array of ``rows``."""
+        whole, kept = self._whole_rows(rows), self._whole_rows(keep)
+        cuts, kept_cuts = np.searchsorted(whole, self._starts), np.searchsorted(kept, self._starts)
+        for k in range(len(self._starts) - 1):
+            local = whole[cuts[k]:cuts[k + 1]] - self._starts[k]
+            local_kept = kept[kept_cuts[k]:kept_cuts[k + 1]] - self._starts[k]
+            size = int(self._starts[k + 1] - self._starts[k])
+            if len(local) or len(local_kept):
+                shard = self._shard(k)
+                yield shard, (None if len(local) == size else local), (shard[local_kept] if len(local_kept) else None)
+
     def _whole_rows(self, rows: np.ndarray | None) -> np.ndarray:
         """The rows of the whole matrix that the source's ``rows`` (None: all) are."""
         if rows is None:
@@ -109,6 +129,13 @@ class ShardedRows:
     def release(self) -> None:
         """Let the shard held go (after training)."""
         self._held = None
+
+
+def stack(parts: list[sp.csr_matrix], n_words: int) -> sp.csr_matrix:
+    """Rows of shards, in order, as one csr_matrix (one part as it is; none: 0 × ``n_words``)."""
+    if not parts:
+        return sp.csr_matrix((0, n_words))
+    return parts[0] if len(parts) == 1 else sp.vstack(parts, format="csr")
 
 
 def as_row_source(X) -> MemoryRows | ShardedRows:

@@ -377,14 +377,14 @@ class VAETopicModel(TopicModel):
         device = resolve_device(self.device)
         distributed.init(device)  # joins torchrun's process group when started by torchrun
         train_rows, val_rows = self._split(n_docs)
-        X_val = source.take(val_rows) if len(val_rows) else None  # (the training rows are read in place)
-        rows = train_rows if len(val_rows) else None
+        rows = train_rows if len(val_rows) else None  # (the training rows are read in place)
         fork_devices = [device.index or 0] if device.type == "cuda" else []
         with torch_threads(self.threads), torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(int(self.seed))
-            docs = training_documents(source, rows)  # one pass over the shards: the counts set-up needs
+            # one pass over the shards: the counts set-up needs, and the validation documents taken out
+            docs = training_documents(source, rows, val_rows if len(val_rows) else None)
             net = (start_net if start_net is not None else self._build_net(n_words, docs)).to(device)
-            result = train(net, source, X_val, self._train_settings(*self._epoch_plan(docs.counts)), device, checkpoint=checkpoint,
+            result = train(net, source, docs.validation, self._train_settings(*self._epoch_plan(docs.counts)), device, checkpoint=checkpoint,
                            resume_from=ckpt, progress=progress, desc=self.name, train_rows=rows,
                            extra={"model": self.name, "params": self.get_params(), "n_words": n_words})
         source.release()
