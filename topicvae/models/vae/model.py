@@ -383,7 +383,8 @@ class VAETopicModel(TopicModel):
             torch.manual_seed(int(self.seed))
             # one pass over the shards: the counts set-up needs, and the validation documents taken out
             docs = training_documents(source, rows, val_rows if len(val_rows) else None)
-            net = (start_net if start_net is not None else self._build_net(n_words, docs)).to(device)
+            net = (start_net if start_net is not None else self._saved_net(n_words, ckpt["net"]) if ckpt is not None
+                   else self._build_net(n_words, docs)).to(device)  # (a checkpoint's weights replace any start)
             result = train(net, source, docs.validation, self._train_settings(*self._epoch_plan(docs.counts)), device, checkpoint=checkpoint,
                            resume_from=ckpt, progress=progress, desc=self.name, train_rows=rows,
                            extra={"model": self.name, "params": self.get_params(), "n_words": n_words})
@@ -408,6 +409,16 @@ class VAETopicModel(TopicModel):
             return MemoryRows(as_counts(X), shard_rows)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+
+    def _saved_net(self, n_words: int, state: dict) -> TopicVAE:
+        """A network of the shape of the saved ``state`` (a state dict: a saved model's or a checkpoint's),
+        built without the training documents (no embeddings computed), for ``state`` to be loaded into."""
+        self._restore_architecture(state)
+        net = self._build_net(n_words)
+        input_words = state.get("encoder.input_words")
+        if input_words is not None:  # an encoder that reads some words only
+            net.encoder.restrict_input(input_words)
+        return net
 
     def _warm_start_net(self, n_words: int) -> TopicVAE:
         """The network ``fit(warm_start=True)`` starts from, after checking it fits the data and K."""
@@ -586,11 +597,7 @@ class VAETopicModel(TopicModel):
         model = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items() if k in known})
         if str(model.device).startswith("cuda") and not torch.cuda.is_available():
             model.device = "cpu"  # trained on a GPU, read on a machine without one
-        model._restore_architecture(data["state_dict"])
-        net = model._build_net(int(data["n_words"]))
-        input_words = data["state_dict"].get("encoder.input_words")
-        if input_words is not None:  # an encoder that reads some words only
-            net.encoder.restrict_input(input_words)
+        net = model._saved_net(int(data["n_words"]), data["state_dict"])
         missing, unexpected = net.load_state_dict(without_retired(data["state_dict"]), strict=False)
         if unexpected or set(missing) - set(cls.legacy_buffers):
             raise RunError(f"{file} does not fit the {cls.name} network (missing {list(missing)}, "
