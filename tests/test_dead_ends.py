@@ -11,6 +11,7 @@ Commands go through the real CLI entry (``topicvae.cli.main``) on a copy of test
 from __future__ import annotations
 
 import errno
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from topicvae.labels import save_labels
+from topicvae.labels import save_labels, saved_labels
 from topicvae.models.vae import training_loop
 from topicvae.runs import Run
 from topicvae.verify import BUSY, DAMAGED, DEBRIS, verify
@@ -215,6 +216,25 @@ def test_a_full_disk_in_train_leaves_no_lock_and_no_temporary_folder(writer, ws,
         code, _, err = run_cli(argv + (["--resume"] if "--resume" in err else []), capsys)
     assert code == 0, err
     assert hidden(ws) == []
+
+
+def test_a_full_disk_at_a_guided_runs_labels_leaves_no_run_without_them(ws, monkeypatch, capsys):
+    vocab = (ws / "corpora" / CORPUS / "vocab.json").read_text()
+    words = json.loads(vocab)[:4]
+    seeds = ws / "seeds.txt"
+    seeds.write_text(f"first: {words[0]} {words[1]}\nsecond: {words[2]} {words[3]}\n")
+    argv = argv_for(f"{TRAIN} --name g --seed-topics {seeds}", ws)
+    obj, attr, refuse = WRITERS["the last step (labels, drift report)"]
+    real = getattr(obj, attr)
+    monkeypatch.setattr(obj, attr, refuse)
+    code, _, err = run_cli(argv, capsys)
+    monkeypatch.setattr(obj, attr, real)
+    assert one_error_line(code, err), err
+    assert not (ws / "runs" / "g").exists(), "a guided run stands without its labels"
+    code, _, err = run_cli(argv + (["--resume"] if "--resume" in err else []), capsys)
+    assert code == 0, err
+    assert hidden(ws) == []
+    assert saved_labels(ws / "runs" / "g") == {0: "first", 1: "second"}
 
 
 # ---------------------------------------------------------------------------- a sweep with a bad setting

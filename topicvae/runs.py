@@ -47,6 +47,7 @@ import pandas as pd
 from . import __version__, paths
 from .corpus import Corpus
 from .errors import ConfigError, CorpusError, InUseError, RunError
+from .labels import save_labels
 from .models.base import TopicModel
 
 logger = logging.getLogger(__name__)
@@ -260,6 +261,7 @@ def train_run(
     start_from: TopicModel | None = None,
     config_extra: dict | None = None,
     train_rows: np.ndarray | None = None,
+    labels: dict[int, str] | None = None,
     **params,
 ) -> "Run | None":
     """Train ``model`` with ``n_topics`` topics on the corpus's train split; write and return the run.
@@ -280,6 +282,8 @@ def train_run(
             with a replay sample of old ones.
         config_extra: more entries for config.json (e.g. ``lineage``, ``derived_from``); they
             may not replace the standard ones.
+        labels: names of topics (topic → name, :mod:`topicvae.labels`) saved with the run, written
+            before it is renamed into place, so that no run stands without them.
         **params: model settings (see the model class), e.g. ``epochs=50, lr=1e-3, seed=1``.
 
     The run folder's states and what each command does with them:
@@ -339,7 +343,7 @@ def train_run(
         config = _run_config(estimator, corpus, name, model, n_topics, all_params, train_rows, fit_seconds,
                              resume, attempt)
         config.update(_extra_entries(config, config_extra))
-        _write_run(estimator, corpus, config, root / name, root)
+        _write_run(estimator, corpus, config, root / name, root, labels)
         shutil.rmtree(_checkpoint_dir(root, name), ignore_errors=True)  # the run is complete
     logger.info("run %s written to %s (%.1fs of training)", name, root / name, fit_seconds)
     return Run.load(name, root)
@@ -360,8 +364,8 @@ def train_guided_run(corpus: Corpus, model: str, n_topics: int, seed_file: str |
     """:func:`train_run` with guided topics from ``seed_file`` (one topic a line, :mod:`topicvae.seeding`):
     the seeds are resolved against the corpus's vocabulary (words outside it are left out, with a
     warning), given to the model as its ``seed_topics``, recorded in config.json, and the seeded
-    topics keep their names as labels. ``kwargs`` are :func:`train_run`'s."""
-    from .labels import save_labels
+    topics keep their names as labels (written with the run, before it is renamed into place).
+    ``kwargs`` are :func:`train_run`'s."""
     from .seeding import load_seed_topics
 
     if "seed_topics" not in model_class(model).param_names():
@@ -370,12 +374,9 @@ def train_guided_run(corpus: Corpus, model: str, n_topics: int, seed_file: str |
     seeds = load_seed_topics(seed_file, corpus.vocab, n_topics)
     for line in filter(None, seeds.report().splitlines()):
         logger.warning("%s", line)
-    run = train_run(corpus, model, n_topics, config_extra={**(kwargs.pop("config_extra", None) or {}),
-                                                           "seed_topics": seeds.record()},
-                    seed_topics=seeds.indices, **kwargs)
-    if run is not None:  # (None: a helper process of data-parallel training)
-        save_labels(run.path, seeds.labels())
-    return run
+    return train_run(corpus, model, n_topics, config_extra={**(kwargs.pop("config_extra", None) or {}),
+                                                             "seed_topics": seeds.record()},
+                     seed_topics=seeds.indices, labels=seeds.labels(), **kwargs)
 
 
 def check_training(corpus: Corpus, model: str, n_topics, params: dict) -> None:
@@ -561,9 +562,11 @@ def _run_config(estimator: TopicModel, corpus: Corpus, name: str, model: str, n_
     }
 
 
-def _write_run(estimator: TopicModel, corpus: Corpus, config: dict, final: Path, root: Path) -> None:
+def _write_run(estimator: TopicModel, corpus: Corpus, config: dict, final: Path, root: Path,
+               labels: dict[int, str] | None = None) -> None:
     """Write every file of the run into a temporary folder, config.json (with each file's size
-    and sha256, for ``topicvae verify``) last, and rename it into place."""
+    and sha256, for ``topicvae verify``) last, and rename it into place. ``labels`` (if any) are
+    written too, after the files are recorded: labels.json is a person's to edit, and has no checksum."""
     topic_word = np.asarray(estimator.topic_word_, dtype=np.float64)
     try:
         with paths.atomic_dir(final, force=True) as tmp:
@@ -574,6 +577,8 @@ def _write_run(estimator: TopicModel, corpus: Corpus, config: dict, final: Path,
             topics_table(topic_word, corpus.vocab, TOP_WORDS_SAVED).to_csv(tmp / TOPICS_FILE, index=False)
             (tmp / VOCAB_FILE).write_text(json.dumps(list(corpus.vocab), ensure_ascii=False))
             config["files"] = paths.file_records(tmp)
+            if labels:
+                save_labels(tmp, labels)
             write_config(tmp, config)  # last: its presence marks a complete run
     except OSError as exc:
         resumable = checkpoint_meta(root, final.name) is not None
