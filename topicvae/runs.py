@@ -631,10 +631,11 @@ def write_config(folder: Path, config: dict) -> None:
     (folder / CONFIG_FILE).write_bytes(data)
 
 
-def config_digest_problem(folder: Path) -> str | None:
+def config_digest_problem(folder: Path, digest: str | None = None) -> str | None:
     """Why ``config.json`` of the run folder ``folder`` is not the one that was saved (its sha256 is not
     the one in ``config.sha256``), or None. A run saved before config.json had a digest (no
-    config.sha256) has nothing to compare with: None."""
+    config.sha256) has nothing to compare with: None. ``digest``: config.json's sha256 when its bytes
+    were read already (None: the file is read)."""
     try:
         recorded = (folder / CONFIG_DIGEST_FILE).read_text().split()[:1]
     except FileNotFoundError:
@@ -642,7 +643,7 @@ def config_digest_problem(folder: Path) -> str | None:
     except (OSError, ValueError) as exc:
         return f"{CONFIG_DIGEST_FILE} cannot be read: {exc}"
     try:
-        same = recorded == [paths.sha256_file(folder / CONFIG_FILE)]
+        same = recorded == [digest if digest is not None else paths.sha256_file(folder / CONFIG_FILE)]
     except OSError as exc:
         return f"{CONFIG_FILE} cannot be read: {exc}"
     return None if same else (f"{CONFIG_FILE} was changed after the run was saved: its sha256 is not the one "
@@ -675,10 +676,12 @@ class Run:
         config: the dict of ``config.json``.
     """
 
-    def __init__(self, path: Path, config: dict):
+    def __init__(self, path: Path, config: dict, config_digest: str | None = None):
         self.path = Path(path)
         self.name = self.path.name
         self.config = config
+        self._config_digest = config_digest  # sha256 of the config.json bytes ``config`` was parsed from
+        self._checked: dict[str, tuple] = {}  # array file → (size, mtime) when its values were last checked
 
     @classmethod
     def load(cls, name: str, runs_dir: str | Path | None = None, check: bool = True) -> "Run":
@@ -694,14 +697,15 @@ class Run:
                                "continue it with --resume or start over with --force")
             have = ", ".join(r["name"] for r in list_runs(root)) or "none"
             raise RunError(f"no run named {name!r} in {root} (runs there: {have})")
-        try:
-            config = json.loads((folder / CONFIG_FILE).read_text())
+        try:  # read once: parsed, and hashed for config.sha256 (problems)
+            data = (folder / CONFIG_FILE).read_bytes()
+            config = json.loads(data)
         except (OSError, ValueError) as exc:
             raise damaged(name, root, f"config.json cannot be read: {exc}") from None
         problem = _config_problem(config)
         if problem:
             raise damaged(name, root, f"config.json {problem}")
-        run = cls(folder, config)
+        run = cls(folder, config, hashlib.sha256(data).hexdigest())
         problems = run.problems() if check else []
         if problems:
             raise damaged(name, root, problems[0])
@@ -709,19 +713,24 @@ class Run:
 
     def array(self, fname: str, required: bool = True, mmap_mode: str | None = None) -> np.ndarray | None:
         """The array file ``fname`` of the run (None when missing and not ``required``); :class:`RunError`
-        when it is missing, cannot be read, or its shape or values contradict the run (:meth:`array_problem`)."""
+        when it is missing, cannot be read, or its shape or values contradict the run (:meth:`array_problem`;
+        checked once per Run while the file stays the same size and age)."""
         file = self.path / fname
         if not file.is_file():
             if required:
                 raise damaged(self.name, self.path.parent, f"{fname} is missing")
             return None
         try:
+            stat = file.stat()
             array = np.load(file, allow_pickle=False, mmap_mode=mmap_mode)
         except (OSError, ValueError, EOFError) as exc:
             raise damaged(self.name, self.path.parent, f"{fname} cannot be read: {exc}") from None
-        problem = self.array_problem(fname, array)
-        if problem:
-            raise damaged(self.name, self.path.parent, problem)
+        seen = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        if self._checked.get(fname) != seen:
+            problem = self.array_problem(fname, array)
+            if problem:
+                raise damaged(self.name, self.path.parent, problem)
+            self._checked[fname] = seen
         return array
 
     def problems(self, values: bool = False) -> list[str]:
@@ -730,7 +739,7 @@ class Run:
         (:meth:`shape_problem`), and with ``values`` an array whose values cannot be right (each array read
         once, memory-mapped). Without ``values`` it reads a few hundred bytes: :meth:`load` runs it on every
         open. Missing and unreadable files are left to the readers (and to ``verify``'s digests)."""
-        found = [config_digest_problem(self.path)]
+        found = [config_digest_problem(self.path, self._config_digest)]
         for fname in ARRAY_FILES:
             if values:
                 try:
