@@ -24,6 +24,7 @@ from topicvae.models.vae import training_loop
 from topicvae.runs import Run
 from topicvae.verify import BUSY, DAMAGED, DEBRIS, verify
 
+from cli_support import one_error_line
 from snapshots import snapshot
 from test_bad_input import CORPUS, RUN, WORDS_RUN, argv_for, run_cli, template  # noqa: F401 (fixture)
 from test_runs import interrupt_in_epoch
@@ -38,11 +39,6 @@ def dirs(ws: Path) -> list[str]:
 def hidden(ws: Path) -> list[str]:
     """The hidden names (locks, temporary folders, checkpoints) in the corpora and runs folders."""
     return sorted(str(p.relative_to(ws)) for folder in ("corpora", "runs") for p in (ws / folder).rglob(".*"))
-
-
-def one_error_line(code, err: str) -> bool:
-    lines = err.strip().splitlines()
-    return code not in (0, None) and "Traceback" not in err and len(lines) == 1 and lines[0].startswith("error: ")
 
 
 # ---------------------------------------------------------------------------- a truncated checkpoint
