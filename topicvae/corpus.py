@@ -224,12 +224,24 @@ class Corpus:
 
     def verify_checksum(self) -> bool:
         """True when every shard of the bag-of-words on disk still has the checksum the manifest recorded."""
-        if self.path is None:
-            return False
-        if len(self.shards) == 1:
-            return paths.sha256_file(self.path / self.shards[0]["file"]) == self.checksum
-        return all((self.path / r["file"]).is_file() and paths.sha256_file(self.path / r["file"]) == r["sha256"]
-                   for r in self.shards)
+        return self.path is not None and bow_file_problem(self.path, self.manifest, need_digest=True) is None
+
+
+def bow_file_problem(folder: Path, manifest: dict, need_digest: bool = False) -> tuple[str, str] | None:
+    """The first file of the bag-of-words in ``folder`` (``bow.npz``, or each shard) that is not as
+    ``manifest`` records it: (its name, what is wrong in words, :func:`topicvae.paths.file_problem`;
+    ``need_digest``: a digest not recorded is a mismatch), or None. ValueError: the manifest's shards are not a list of shards.
+    (The one walk over the shards' checksums of ``verify_checksum``, ``topicvae verify`` and the
+    workspace's corpus status.)"""
+    records = shard_records(manifest)
+    if len(records) == 1 and records[0].get("sha256") != bow_checksum(manifest):
+        # bow.npz alone: the digest manifest.json's checksums record for it is the corpus's checksum too
+        records = [*records, {**records[0], "sha256": bow_checksum(manifest)}]
+    for record in records:
+        problem = paths.file_problem(folder / record["file"], record.get("sha256"), record.get("bytes"), need_digest)
+        if problem:
+            return record["file"], problem
+    return None
 
 
 def _bow_get(corpus: Corpus) -> sp.csr_matrix:
