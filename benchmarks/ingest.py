@@ -1,11 +1,20 @@
-"""Ingestion speed and memory: topicvae vs scikit-learn CountVectorizer on the same texts.
+"""Ingestion speed and memory: topicvae vs scikit-learn CountVectorizer on the same texts; and
+``topicvae ingest --workers N`` on a generated CSV of any size.
 
     python benchmarks/ingest.py [--archive PATH] [--processes 1,2]
+    python benchmarks/ingest.py --generated 100000 [--workers 1,2] [--partition-docs N]
 
 Reads all 18,846 posts of the 20 Newsgroups archive (default: ../shared/corpora/).
 Each contender runs in its own process so its peak RSS is its own. Both times include
 reading the archive; topicvae's also includes cleaning, lemmatizing and saving the corpus.
 Prints a Markdown table with the ratio to CountVectorizer (same min_df / max_df).
+
+With ``--generated N`` it writes (once, cached in benchmarks/.cache/) a CSV of N documents of 100 words
+each drawn from a Zipf-like vocabulary of 20,000 made-up words (seeded), then runs ``topicvae ingest``
+on it as a command, once per ``--workers`` value, and samples every 0.2 s the resident memory of the
+command and all its child processes together (the Dask nanny and worker processes included: psutil over
+the process tree). It prints seconds, the peak summed RSS, and the speed-up over the first value of
+``--workers``, and checks that the corpora are identical (their bag-of-words digests).
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ def run_topicvae(archive: str, n_process: int) -> dict:
 
     with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
-        corpus = ingest(archive, "bench", corpora_dir=d, n_process=n_process, vocab=VocabSettings(max_vocab=None))
+        corpus = ingest(archive, "bench", corpora_dir=d, workers=n_process, vocab=VocabSettings(max_vocab=None))
         seconds = time.perf_counter() - t
     return {"seconds": seconds, "tokens": int(corpus.bow.sum()), "docs": corpus.n_docs,
             "vocabulary": corpus.n_words, "peak_mb": peak_rss_mb()}
@@ -49,12 +58,94 @@ def run_sklearn(archive: str) -> dict:
             "peak_mb": peak_rss_mb()}
 
 
+def generated_csv(n: int) -> Path:
+    """A CSV of ``n`` documents (id, text, split), 100 words each, cached; seeded, so always the same."""
+    import numpy as np
+
+    path = Path(__file__).resolve().parent / ".cache" / f"generated-{n}.csv"
+    if path.is_file():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    words = np.array(["".join(rng.choice(letters, size=rng.integers(4, 10))) for _ in range(20_000)])
+    p = 1.0 / np.arange(1, len(words) + 1) ** 1.05
+    p /= p.sum()
+    tmp = path.with_suffix(".part")
+    with open(tmp, "w") as f:
+        f.write("id,text,split\n")
+        for start in range(0, n, 10_000):
+            m = min(10_000, n - start)
+            ids = rng.choice(len(words), size=(m, 100), p=p)
+            for k in range(m):
+                i = start + k
+                f.write(f"d{i},{' '.join(words[ids[k]])},{'test' if i % 10 == 0 else 'train'}\n")
+    tmp.rename(path)
+    return path
+
+
+def run_command_tree(cmd: list[str]) -> dict:
+    """Run ``cmd``; its seconds and the peak of the RSS summed over it and all its descendants."""
+    import psutil
+
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    root, peak = psutil.Process(proc.pid), 0
+    while proc.poll() is None:
+        total = 0
+        try:
+            for p in [root, *root.children(recursive=True)]:
+                try:
+                    total += p.memory_info().rss
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    pass
+        except psutil.NoSuchProcess:
+            pass
+        peak = max(peak, total)
+        time.sleep(0.2)
+    out, err = proc.communicate()
+    if proc.returncode:
+        sys.exit(f"error: {' '.join(cmd)} failed:\n{err[-3000:]}")
+    return {"seconds": time.perf_counter() - t, "peak_mb": peak / 2**20, "stdout": out}
+
+
+def generated(args) -> None:
+    source = generated_csv(args.generated)
+    results = {}
+    with tempfile.TemporaryDirectory() as d:
+        for w in [int(x) for x in args.workers.split(",")]:
+            cmd = [sys.executable, "-m", "topicvae.cli", "ingest", str(source), "--name", f"w{w}", "--workers", str(w),
+                   "--quiet", "--corpora-dir", d] + (["--partition-docs", str(args.partition_docs)]
+                                                      if args.partition_docs else [])
+            results[w] = run_command_tree(cmd)
+            manifest = json.loads((Path(d) / f"w{w}" / "manifest.json").read_text())
+            results[w]["digest"] = [r["sha256"] for r in manifest["shards"]]
+            results[w]["docs"] = manifest["counts"]["kept"]
+            print(f"  --workers {w}: {results[w]['seconds']:.1f} s, peak RSS {results[w]['peak_mb']:.0f} MB",
+                  file=sys.stderr, flush=True)
+    first = next(iter(results.values()))
+    print(f"# topicvae ingest of {source.name} ({args.generated:,} documents of 100 words, "
+          f"{source.stat().st_size / 2**20:.0f} MB)")
+    print(f"machine: {platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}\n")
+    print("| --workers | wall s | docs/s | peak RSS MB (all processes) | speed-up | same corpus |")
+    print("|---|---|---|---|---|---|")
+    for w, r in results.items():
+        print(f"| {w} | {r['seconds']:.1f} | {args.generated / r['seconds']:,.0f} | {r['peak_mb']:.0f} | "
+              f"{first['seconds'] / r['seconds']:.2f}x | {r['digest'] == first['digest']} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--archive", default=str(ARCHIVE))
     ap.add_argument("--processes", default="1,2", help="topicvae --n-process values to measure")
+    ap.add_argument("--generated", type=int, help="ingest a generated CSV of this many documents instead")
+    ap.add_argument("--workers", default="1,2", help="--workers values to measure with --generated (default 1,2)")
+    ap.add_argument("--partition-docs", type=int, help="ingest --partition-docs with --generated")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.generated:
+        generated(args)
+        return
     if args.one:
         kind, _, n = args.one.partition(":")
         result = run_sklearn(args.archive) if kind == "sklearn" else run_topicvae(args.archive, int(n))

@@ -11,6 +11,7 @@ Commands go through the real CLI entry (``topicvae.cli.main``) on a copy of test
 from __future__ import annotations
 
 import errno
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -18,11 +19,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from topicvae.labels import save_labels
+from topicvae.labels import save_labels, saved_labels
 from topicvae.models.vae import training_loop
 from topicvae.runs import Run
 from topicvae.verify import BUSY, DAMAGED, DEBRIS, verify
 
+from cli_support import one_error_line
 from snapshots import snapshot
 from test_bad_input import CORPUS, RUN, WORDS_RUN, argv_for, run_cli, template  # noqa: F401 (fixture)
 from test_runs import interrupt_in_epoch
@@ -37,11 +39,6 @@ def dirs(ws: Path) -> list[str]:
 def hidden(ws: Path) -> list[str]:
     """The hidden names (locks, temporary folders, checkpoints) in the corpora and runs folders."""
     return sorted(str(p.relative_to(ws)) for folder in ("corpora", "runs") for p in (ws / folder).rglob(".*"))
-
-
-def one_error_line(code, err: str) -> bool:
-    lines = err.strip().splitlines()
-    return code not in (0, None) and "Traceback" not in err and len(lines) == 1 and lines[0].startswith("error: ")
 
 
 # ---------------------------------------------------------------------------- a truncated checkpoint
@@ -215,6 +212,25 @@ def test_a_full_disk_in_train_leaves_no_lock_and_no_temporary_folder(writer, ws,
         code, _, err = run_cli(argv + (["--resume"] if "--resume" in err else []), capsys)
     assert code == 0, err
     assert hidden(ws) == []
+
+
+def test_a_full_disk_at_a_guided_runs_labels_leaves_no_run_without_them(ws, monkeypatch, capsys):
+    vocab = (ws / "corpora" / CORPUS / "vocab.json").read_text()
+    words = json.loads(vocab)[:4]
+    seeds = ws / "seeds.txt"
+    seeds.write_text(f"first: {words[0]} {words[1]}\nsecond: {words[2]} {words[3]}\n")
+    argv = argv_for(f"{TRAIN} --name g --seed-topics {seeds}", ws)
+    obj, attr, refuse = WRITERS["the last step (labels, drift report)"]
+    real = getattr(obj, attr)
+    monkeypatch.setattr(obj, attr, refuse)
+    code, _, err = run_cli(argv, capsys)
+    monkeypatch.setattr(obj, attr, real)
+    assert one_error_line(code, err), err
+    assert not (ws / "runs" / "g").exists(), "a guided run stands without its labels"
+    code, _, err = run_cli(argv + (["--resume"] if "--resume" in err else []), capsys)
+    assert code == 0, err
+    assert hidden(ws) == []
+    assert saved_labels(ws / "runs" / "g") == {0: "first", 1: "second"}
 
 
 # ---------------------------------------------------------------------------- a sweep with a bad setting

@@ -45,8 +45,8 @@ def reports() -> list[Path]:
 @pytest.mark.parametrize("path", reports(), ids=lambda p: p.name)
 def test_every_table_of_topic_scores_names_its_representation(path):
     text = path.read_text(encoding="utf-8")
-    if READ_OUT_ERA in text:  # an older report, marked as not comparable
-        return
+    if READ_OUT_ERA in text:  # an older report, marked as not comparable: said, not passed in silence
+        pytest.skip(f"{path.name} carries the read-out era banner ({READ_OUT_ERA}): its tables are not checked")
     assert unnamed_tables(text) == []
 
 

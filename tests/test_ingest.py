@@ -165,13 +165,20 @@ def test_existing_name_needs_force(tmp_path):
     assert Corpus.load("d", tmp_path / "c").n_docs == 1
 
 
-def test_failure_leaves_nothing_half_written(tmp_path, monkeypatch):
-    import topicvae.corpus as corpus_mod
+@pytest.mark.parametrize("failing", ["table", "shard"])
+def test_failure_leaves_nothing_half_written(tmp_path, monkeypatch, failing):
+    import pyarrow.parquet as pq
+
+    from topicvae import shards
 
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr(corpus_mod.pd.DataFrame, "to_parquet", boom)
+    # the streamed ingest writes docs.parquet a row group at a time, the shards as they fill
+    if failing == "table":
+        monkeypatch.setattr(pq.ParquetWriter, "write_table", boom)
+    else:
+        monkeypatch.setattr(shards, "write_shard", boom)
     with pytest.raises(OSError):
         ingest(str(_csv(tmp_path, ["alpha beta", "gamma delta"])), "d", corpora_dir=tmp_path / "c", vocab=SMALL)
     assert list((tmp_path / "c").iterdir()) == []

@@ -88,6 +88,25 @@ def test_train_run_writes_every_file_and_run_load_reads_them(corpus, runs_dir):
     assert torch.load(run.path / "model.pt", weights_only=True)["model"] == "prodlda"
 
 
+def test_a_run_reads_its_config_once_and_checks_an_arrays_values_once(corpus, runs_dir, monkeypatch):
+    train_run(corpus, "lda", K, runs_dir=runs_dir, passes=1, iterations=5, history_docs=0)
+    real_sha256 = runs.paths.sha256_file
+    monkeypatch.setattr(runs.paths, "sha256_file", lambda *a: pytest.fail("config.json read again to hash it"))
+    run = Run.load("tiny-lda-k4", runs_dir)
+    monkeypatch.setattr(runs.paths, "sha256_file", real_sha256)
+    checks = []
+    real = runs.value_problem
+    monkeypatch.setattr(runs, "value_problem", lambda *a: checks.append(a[0]) or real(*a))
+    first, again = run.array("doc_topic.npy", mmap_mode="r"), run.array("doc_topic.npy", mmap_mode="r")
+    assert checks == ["doc_topic.npy"] and np.array_equal(first, again)
+    shape = first.shape
+    del first, again
+    (run.path / "doc_topic.npy").unlink()
+    np.save(run.path / "doc_topic.npy", np.full(shape, np.nan, np.float32))  # a changed file is checked again
+    with pytest.raises(RunError):
+        run.array("doc_topic.npy")
+
+
 def test_list_runs_and_format_topics(corpus, runs_dir):
     assert list_runs(runs_dir) == []
     train_run(corpus, "nvdm", K, runs_dir=runs_dir, **FAST)

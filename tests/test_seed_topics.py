@@ -18,6 +18,7 @@ from topicvae.seeding import load_seed_topics, parse_seed_file
 from topicvae.synthetic import sample_lda_corpus
 
 from test_runs import K, make_corpus
+from cli_support import one_error_line
 from snapshots import snapshot
 
 torch.set_num_threads(1)
@@ -163,7 +164,7 @@ def test_cli_bad_seed_topics_one_line_nothing_written(ws, capsys, text, extra):
     before = snapshot(ws)
     code = train(ws, "--topics", "3", "--name", "guided", "--seed-topics", str(f), *extra)
     err = capsys.readouterr().err.strip()
-    assert code != 0 and err.startswith("error: ") and len(err.splitlines()) == 1, err
+    assert one_error_line(code, err), err
     assert snapshot(ws) == before
 
 
@@ -262,7 +263,7 @@ def test_cli_lda_bad_seed_topics_one_line_nothing_written(ws, capsys, text, extr
     before = snapshot(ws)
     code = train_lda(ws, "--topics", "3", "--name", "guided", "--seed-topics", str(f), *extra)
     err = capsys.readouterr().err.strip()
-    assert code != 0 and err.startswith("error: ") and len(err.splitlines()) == 1, err
+    assert one_error_line(code, err), err
     assert snapshot(ws) == before
 
 

@@ -5,6 +5,8 @@ same result as the same documents in memory cut at the same rows."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -18,11 +20,12 @@ from topicvae.analysis import workspace
 from topicvae.corpus import Corpus
 from topicvae.errors import CorpusError
 from topicvae.models.vae import distributed
-from topicvae.models.vae.batches import MemoryRows, ShardedRows, epoch_order, epoch_rows
+from topicvae.models.rows import MemoryRows, ShardedRows
+from topicvae.models.vae.batches import epoch_order, epoch_rows
 from topicvae import runs
 from topicvae.models.vae.model import ProdLDA
 from topicvae.models.vae.networks import ppmi_embeddings
-from topicvae.models.vae.statistics import count_cooccurrence, count_documents
+from topicvae.models.vae.statistics import count_cooccurrence, count_documents, training_documents
 from topicvae.runs import train_run
 from topicvae.shards import SHARD_DOCS, bow_checksum
 from topicvae.synthetic import make_synthetic_corpus
@@ -204,6 +207,19 @@ def test_rows_read_from_shards_are_the_rows_of_the_matrix():
     assert (MemoryRows(X[select]).take(order) != X[select][order]).nnz == 0
     with pytest.raises(ValueError, match="shard_rows"):
         MemoryRows(X, [100, 100])
+    # validation rows taken out of the pass that counts the training rows: the same matrix, each shard read once
+    val = np.sort(np.random.default_rng(1).choice(150, 15, replace=False))
+    train = np.setdiff1d(np.arange(150), val)
+    for rows_source in (ShardedRows([50, 50, 50, 50, 30], 40, load, select=select), MemoryRows(X[select])):
+        loads.clear()
+        docs = training_documents(rows_source, train, val)
+        assert len(loads) == (5 if isinstance(rows_source, ShardedRows) else 0)
+        expected = rows_source.take(val)
+        assert docs.validation.shape == expected.shape and (docs.validation != expected).nnz == 0
+        assert np.array_equal(docs.validation.indptr, expected.indptr)
+        alone = training_documents(rows_source, train).counts
+        for field in ("n_docs", "n_tokens", "doc_freq", "word_count"):
+            np.testing.assert_array_equal(getattr(docs.counts, field), getattr(alone, field))
 
 
 # ------------------------------------------------------------------ training
@@ -239,9 +255,9 @@ def test_training_reads_each_shard_once_per_pass(corpora, monkeypatch, tmp_path)
     monkeypatch.setattr(Corpus, "read_shard", lambda self, k: reads.append(k) or real(self, k))
     train_run(sharded, "prodlda", 5, runs_dir=tmp_path / "runs", progress=False, **FAST)
     # the first shard to see that the corpus has words; then every shard once for the counts that set
-    # up the network, once for their co-occurrence, once for the validation slice, once per epoch (the
+    # up the network and the validation slice, once for their co-occurrence, once per epoch (the
     # shard held last by one pass may serve the next) and once for θ
-    assert 5 * (3 + FAST["epochs"]) < len(reads) <= 1 + 5 * (5 + FAST["epochs"])
+    assert 5 * (2 + FAST["epochs"]) < len(reads) <= 1 + 5 * (3 + FAST["epochs"])
     assert sorted(set(reads)) == [0, 1, 2, 3, 4]
 
 
@@ -423,3 +439,12 @@ def test_the_ingest_command_takes_the_shard_size(tmp_path, capsys):
                  "--corpora-dir", str(tmp_path / "corpora")]) == 0
     assert "in 3 shards" in capsys.readouterr().out
     assert [r["rows"] for r in Corpus.load("c", tmp_path / "corpora").shards] == [12, 12, 6]
+
+
+
+def test_lda_trains_on_a_sharded_corpus_without_importing_torch(corpora, tmp_path):
+    code = ("import sys; from topicvae.corpus import Corpus; from topicvae.runs import train_run; "
+            f"train_run(Corpus.load('sharded', {str(corpora)!r}), 'lda', 3, runs_dir={str(tmp_path / 'runs')!r}, "
+            "progress=False, passes=1, iterations=5, history_docs=0); print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "False"

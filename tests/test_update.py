@@ -22,6 +22,7 @@ from topicvae.text.sources import TableColumns, read_source
 from topicvae import update as update_module
 from topicvae.update import BATCH_COLUMN, DRIFT_FILE, read_drift
 from app_support import assert_clean, open_page
+from cli_support import ctrl_c
 from snapshots import snapshot
 
 RUN, K = "base", 5
@@ -184,8 +185,6 @@ def test_an_lda_run_goes_on_with_gensims_online_update(ws, capsys):
 def test_an_interrupted_update_leaves_nothing(ws, monkeypatch, capsys):
     from topicvae import runs
 
-    def ctrl_c(*args, **kwargs):
-        raise KeyboardInterrupt
     monkeypatch.setattr(runs, "train_run", ctrl_c)
     before = snapshot(ws)
     assert cli(ws, "update", RUN, str(ws / "in" / "new.csv"), "--name", "upd") == 130

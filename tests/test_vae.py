@@ -675,10 +675,12 @@ def test_saved_model_loads_with_weights_only(small, tmp_path):
 
 
 # ---------------------------------------------------------------------------- checkpoints
-def test_resume_after_more_epochs_matches_an_uninterrupted_run(small, tmp_path):
+def test_resume_after_more_epochs_matches_an_uninterrupted_run(small, tmp_path, monkeypatch):
     ckpt = tmp_path / "c.pt"
     ProdLDA(4, epochs=3, **TINY).fit(small, checkpoint=ckpt)
-    resumed = ProdLDA(4, epochs=6, **TINY).fit(small, checkpoint=ckpt, resume=True)
+    with monkeypatch.context() as m:  # the checkpoint holds the embeddings: they are not computed again
+        m.setattr("topicvae.models.vae.model.ppmi_embeddings", lambda *a, **k: pytest.fail("embeddings computed"))
+        resumed = ProdLDA(4, epochs=6, **TINY).fit(small, checkpoint=ckpt, resume=True)
     straight = ProdLDA(4, epochs=6, **TINY).fit(small)
     assert [h["epoch"] for h in resumed.history_] == [h["epoch"] for h in straight.history_] == [1, 2, 3, 4, 5, 6]
     assert [h["val_loss"] for h in resumed.history_] == [h["val_loss"] for h in straight.history_]

@@ -158,7 +158,15 @@ def _add_ingest_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--min-tokens", type=int, default=voc.min_tokens,
                    help=f"drop documents with fewer in-vocabulary tokens (default: {voc.min_tokens})")
     g = p.add_argument_group("running")
-    g.add_argument("--n-process", type=_whole(1), default=1, help="processes for tokenizing (default: 1)")
+    g.add_argument("--workers", "--n-process", dest="workers", type=_whole(1), default=1, metavar="N",
+                   help="processes that tokenize: 1 in this process (the default), more on a local Dask cluster "
+                        "started for the ingest (--n-process is the older name)")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="tokenize on the workers of a running Dask cluster (tcp://HOST:8786; see `dask scheduler`, "
+                        "`dask worker`); this machine reads the source and writes the corpus")
+    g.add_argument("--partition-docs", type=_whole(1), default=None, metavar="N",
+                   help="documents read and tokenized at a time (one task of a worker); memory follows it "
+                        "(default: 20,000)")
     g.add_argument("--shard-docs", type=_whole(1), default=None,
                    help="the most documents in one file of the bag-of-words; a larger corpus is written in "
                         "shards (default: 100,000)")
@@ -203,8 +211,9 @@ def cmd_ingest(args) -> int:
     name = _default_name(args.source) if args.name is None else args.name
     corpus = ingest(args.source, name, fmt=args.fmt, columns=cols, preprocess=pre, vocab=voc,
                     corpora_dir=args.corpora_dir, force=args.force, dedupe=args.dedupe,
-                    n_process=args.n_process, progress=not args.quiet,
-                    **({"shard_docs": args.shard_docs} if args.shard_docs else {}))
+                    workers=args.workers, scheduler=args.scheduler, progress=not args.quiet,
+                    **({"shard_docs": args.shard_docs} if args.shard_docs else {}),
+                    **({"partition_docs": args.partition_docs} if args.partition_docs else {}))
     print(describe_ingest(corpus))
     return 0
 
@@ -853,7 +862,7 @@ def cmd_infer(args) -> int:
     uncertain = args.with_uncertainty and result.z_mean is not None
     table = document_frame(table, result.theta, topic_labels(run),
                            result.z_mean if uncertain else None, result.z_std if uncertain else None)
-    write_table(table, args.out)
+    write_table(table, args.out, check=False)  # (checked above, input and workspace kept off)
     print(f"wrote {len(docs):,} documents to {args.out}; {result.n_unknown:,} of {int(result.n_tokens.sum()):,} "
           f"tokens were outside the vocabulary" + (f"; {n_unknown_docs} documents had no known word "
                                                   "(their θ is uniform)" if n_unknown_docs else ""))

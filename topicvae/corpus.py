@@ -157,29 +157,35 @@ class Corpus:
             raise CorpusError(f"corpus {self.name!r} already exists in {final.parent}; pass --force to replace it")
         with paths.atomic_dir(final, force=force) as tmp:
             records = write_shards(tmp, self.bow, shard_docs)
-            single = len(records) == 1
-            (tmp / VOCAB_FILE).write_text(json.dumps(self.vocab, ensure_ascii=False))
             self.docs = parquet_ready(self.docs)
             # row groups as the shards, so that a shard's documents are read alone (one shard: as before)
-            self.docs.to_parquet(tmp / DOCS_FILE, index=False, **({} if single else {"row_group_size": shard_docs}))
-            files = (VOCAB_FILE, DOCS_FILE)
-            if self.vectorizer is not None:
-                self.vectorizer.save(tmp)
-                files += (VECTORIZER_FILE,)
-            self.manifest.setdefault("checksums", {})
-            self.manifest.setdefault("sizes", {})
-            self.manifest["checksums"].pop(BOW_FILE, None)
-            self.manifest["sizes"].pop(BOW_FILE, None)
-            if single:  # bow.npz keeps its entries as before shards (its record has them already)
-                self.manifest["checksums"][BOW_FILE] = records[0]["sha256"]
-                self.manifest["sizes"][BOW_FILE] = records[0]["bytes"]
-            for fname in files:
-                self.manifest["checksums"][fname] = paths.sha256_file(tmp / fname)
-                self.manifest["sizes"][fname] = (tmp / fname).stat().st_size
-            self.manifest["shards"] = records
-            (tmp / MANIFEST_FILE).write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False, default=str))
+            self.docs.to_parquet(tmp / DOCS_FILE, index=False,
+                                 **({} if len(records) == 1 else {"row_group_size": shard_docs}))
+            self.write_files(tmp, records)
         self.path = final
         return final
+
+    def write_files(self, folder: Path, records: list[dict]) -> None:
+        """Beside the shards (``records``) and docs.parquet written in ``folder`` already, write
+        vocab.json, vectorizer.json and, last, manifest.json with the checksums and sizes of them all.
+        (:meth:`save` calls it; a streamed ingest, which writes the shards and the table as it goes, too.)"""
+        (folder / VOCAB_FILE).write_text(json.dumps(self.vocab, ensure_ascii=False))
+        files = (VOCAB_FILE, DOCS_FILE)
+        if self.vectorizer is not None:
+            self.vectorizer.save(folder)
+            files += (VECTORIZER_FILE,)
+        self.manifest.setdefault("checksums", {})
+        self.manifest.setdefault("sizes", {})
+        self.manifest["checksums"].pop(BOW_FILE, None)
+        self.manifest["sizes"].pop(BOW_FILE, None)
+        if len(records) == 1:  # bow.npz keeps its entries as before shards (its record has them already)
+            self.manifest["checksums"][BOW_FILE] = records[0]["sha256"]
+            self.manifest["sizes"][BOW_FILE] = records[0]["bytes"]
+        for fname in files:
+            self.manifest["checksums"][fname] = paths.sha256_file(folder / fname)
+            self.manifest["sizes"][fname] = (folder / fname).stat().st_size
+        self.manifest["shards"] = records
+        (folder / MANIFEST_FILE).write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False, default=str))
 
     @classmethod
     def load(cls, name: str, corpora_dir: str | Path | None = None) -> "Corpus":
@@ -218,12 +224,24 @@ class Corpus:
 
     def verify_checksum(self) -> bool:
         """True when every shard of the bag-of-words on disk still has the checksum the manifest recorded."""
-        if self.path is None:
-            return False
-        if len(self.shards) == 1:
-            return paths.sha256_file(self.path / self.shards[0]["file"]) == self.checksum
-        return all((self.path / r["file"]).is_file() and paths.sha256_file(self.path / r["file"]) == r["sha256"]
-                   for r in self.shards)
+        return self.path is not None and bow_file_problem(self.path, self.manifest, need_digest=True) is None
+
+
+def bow_file_problem(folder: Path, manifest: dict, need_digest: bool = False) -> tuple[str, str] | None:
+    """The first file of the bag-of-words in ``folder`` (``bow.npz``, or each shard) that is not as
+    ``manifest`` records it: (its name, what is wrong in words, :func:`topicvae.paths.file_problem`;
+    ``need_digest``: a digest not recorded is a mismatch), or None. ValueError: the manifest's shards are not a list of shards.
+    (The one walk over the shards' checksums of ``verify_checksum``, ``topicvae verify`` and the
+    workspace's corpus status.)"""
+    records = shard_records(manifest)
+    if len(records) == 1 and records[0].get("sha256") != bow_checksum(manifest):
+        # bow.npz alone: the digest manifest.json's checksums record for it is the corpus's checksum too
+        records = [*records, {**records[0], "sha256": bow_checksum(manifest)}]
+    for record in records:
+        problem = paths.file_problem(folder / record["file"], record.get("sha256"), record.get("bytes"), need_digest)
+        if problem:
+            return record["file"], problem
+    return None
 
 
 def _bow_get(corpus: Corpus) -> sp.csr_matrix:

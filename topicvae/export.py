@@ -52,7 +52,7 @@ def document_frame(docs: pd.DataFrame, theta: np.ndarray, topic_labels: Sequence
 
 def export_documents(docs_path: str | Path, theta: np.ndarray, out: str | Path, topic_labels: Sequence[str],
                      z_mean: np.ndarray | None = None, z_std: np.ndarray | None = None,
-                     chunk_size: int = 20000) -> int:
+                     chunk_size: int = 20000, check: bool = True) -> int:
     """Write one row per document to ``out`` (``.parquet`` by suffix, CSV otherwise).
 
     Args:
@@ -61,6 +61,7 @@ def export_documents(docs_path: str | Path, theta: np.ndarray, out: str | Path, 
         out: output file; its folder must exist.
         topic_labels: K topic names.
         z_mean, z_std: optional (n_docs, L) arrays for the uncertainty columns.
+        check: check ``out`` first (:func:`topicvae.paths.check_output_path`); False: the caller did.
 
     Returns:
         The number of rows written.
@@ -68,7 +69,7 @@ def export_documents(docs_path: str | Path, theta: np.ndarray, out: str | Path, 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    out = check_output_path(out, {docs_path: "the document table it reads"})
+    out = check_output_path(out, {docs_path: "the document table it reads"}) if check else Path(out)
     parquet = out.suffix.lower() in (".parquet", ".pq")
     source = pq.ParquetFile(docs_path)
     if source.metadata.num_rows != theta.shape[0]:
@@ -98,9 +99,10 @@ def export_documents(docs_path: str | Path, theta: np.ndarray, out: str | Path, 
     return written
 
 
-def write_table(frame: pd.DataFrame, out: str | Path) -> Path:
-    """Write a whole table to CSV or Parquet (by suffix) atomically; return the path."""
-    out = check_output_path(out)
+def write_table(frame: pd.DataFrame, out: str | Path, check: bool = True) -> Path:
+    """Write a whole table to CSV or Parquet (by suffix) atomically; return the path. ``check``: check
+    ``out`` first (:func:`topicvae.paths.check_output_path`); False: the caller did, with what it must keep off."""
+    out = check_output_path(out) if check else Path(out)
     with paths.atomic_file(out) as tmp:
         if out.suffix.lower() in (".parquet", ".pq"):
             frame.to_parquet(tmp, index=False)
@@ -109,9 +111,10 @@ def write_table(frame: pd.DataFrame, out: str | Path) -> Path:
     return out
 
 
-def export_topics(topics: pd.DataFrame, out: str | Path) -> Path:
-    """Write a topic table (:func:`topicvae.analysis.topics.labelled_topics`) to CSV or Parquet, atomically."""
-    return write_table(topics, out)
+def export_topics(topics: pd.DataFrame, out: str | Path, check: bool = True) -> Path:
+    """Write a topic table (:func:`topicvae.analysis.topics.labelled_topics`) to CSV or Parquet, atomically
+    (``check``: as :func:`write_table`'s)."""
+    return write_table(topics, out, check)
 
 
 def export_run(run, out: str | Path, corpora_dir: str | Path | None = None, with_uncertainty: bool = False,
@@ -140,10 +143,13 @@ def export_run(run, out: str | Path, corpora_dir: str | Path | None = None, with
     from .labels import topic_labels
     from .runs import DOC_TOPIC_FILE, Z_MEAN_FILE, Z_STD_FILE
 
+    # checked once, here, before anything is read
     keep_off = paths.workspace_folders(corpora_dir, run.path.parent)
-    check_output_path(out, keep_off)
+    if isinstance(run.config.get("corpus"), str):  # (where a linked corpus folder leads, too)
+        keep_off[paths.corpora_dir(corpora_dir) / run.config["corpus"] / DOCS_FILE] = "the document table it reads"
+    out = check_output_path(out, keep_off)
     if topics_out:
-        check_output_path(topics_out, {**keep_off, out: "the --out file"})
+        topics_out = check_output_path(topics_out, {**keep_off, out: "the --out file"})
     if with_uncertainty and not (run.path / Z_MEAN_FILE).is_file():
         raise ConfigError(f"run {run.name!r} ({run.model_name}) has no posterior to export; "
                           "--with-uncertainty needs a VAE run (prodlda, gsm or nvdm)")
@@ -154,9 +160,10 @@ def export_run(run, out: str | Path, corpora_dir: str | Path | None = None, with
     sigma = run.array(Z_STD_FILE, mmap_mode="r") if with_uncertainty else None
     labels = topic_labels(run)
     t0 = time.perf_counter()
-    n = export_documents(corpus_path / DOCS_FILE, theta, out, labels, mu, sigma)
+    n = export_documents(corpus_path / DOCS_FILE, theta, out, labels, mu, sigma, check=False)
     logger.info("run %s: %d documents written to %s in %.1fs", run.name, n, out, time.perf_counter() - t0)
     if topics_out:
-        export_topics(labelled_topics(run, labels, corpus=corpus, representation=representation), topics_out)
+        export_topics(labelled_topics(run, labels, corpus=corpus, representation=representation), topics_out,
+                      check=False)
         logger.info("run %s: topic table (%s) written to %s", run.name, representation, topics_out)
     return n

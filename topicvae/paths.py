@@ -97,6 +97,18 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def file_problem(file: Path, sha256: str | None, size: int | None, need_digest: bool = False) -> str | None:
+    """What is wrong with ``file`` next to the ``size`` and ``sha256`` recorded for it (None: not
+    recorded, not checked; with ``need_digest`` an unrecorded digest is a mismatch), or None."""
+    if not file.is_file():
+        return f"{file.name} is missing"
+    if size is not None and file.stat().st_size != size:
+        return f"{file.name} has {file.stat().st_size:,} bytes, {size:,} were written"
+    if (sha256 is not None or need_digest) and sha256_file(file) != sha256:
+        return f"{file.name} does not match its checksum (changed or damaged)"
+    return None
+
+
 def temp_sibling(final: Path, kind: str = "tmp") -> Path:
     """A hidden name beside ``final`` that names this process: ``.NAME.KIND-PID.START-XXXXXXXX``
     (``.NAME.KIND-PID-XXXXXXXX`` where the start time is unknown, see :func:`process_start`)."""

@@ -47,6 +47,7 @@ import pandas as pd
 from . import __version__, paths
 from .corpus import Corpus
 from .errors import ConfigError, CorpusError, InUseError, RunError
+from .labels import save_labels
 from .models.base import TopicModel
 
 logger = logging.getLogger(__name__)
@@ -260,6 +261,7 @@ def train_run(
     start_from: TopicModel | None = None,
     config_extra: dict | None = None,
     train_rows: np.ndarray | None = None,
+    labels: dict[int, str] | None = None,
     **params,
 ) -> "Run | None":
     """Train ``model`` with ``n_topics`` topics on the corpus's train split; write and return the run.
@@ -280,6 +282,8 @@ def train_run(
             with a replay sample of old ones.
         config_extra: more entries for config.json (e.g. ``lineage``, ``derived_from``); they
             may not replace the standard ones.
+        labels: names of topics (topic → name, :mod:`topicvae.labels`) saved with the run, written
+            before it is renamed into place, so that no run stands without them.
         **params: model settings (see the model class), e.g. ``epochs=50, lr=1e-3, seed=1``.
 
     The run folder's states and what each command does with them:
@@ -339,7 +343,7 @@ def train_run(
         config = _run_config(estimator, corpus, name, model, n_topics, all_params, train_rows, fit_seconds,
                              resume, attempt)
         config.update(_extra_entries(config, config_extra))
-        _write_run(estimator, corpus, config, root / name, root)
+        _write_run(estimator, corpus, config, root / name, root, labels)
         shutil.rmtree(_checkpoint_dir(root, name), ignore_errors=True)  # the run is complete
     logger.info("run %s written to %s (%.1fs of training)", name, root / name, fit_seconds)
     return Run.load(name, root)
@@ -360,8 +364,8 @@ def train_guided_run(corpus: Corpus, model: str, n_topics: int, seed_file: str |
     """:func:`train_run` with guided topics from ``seed_file`` (one topic a line, :mod:`topicvae.seeding`):
     the seeds are resolved against the corpus's vocabulary (words outside it are left out, with a
     warning), given to the model as its ``seed_topics``, recorded in config.json, and the seeded
-    topics keep their names as labels. ``kwargs`` are :func:`train_run`'s."""
-    from .labels import save_labels
+    topics keep their names as labels (written with the run, before it is renamed into place).
+    ``kwargs`` are :func:`train_run`'s."""
     from .seeding import load_seed_topics
 
     if "seed_topics" not in model_class(model).param_names():
@@ -370,12 +374,9 @@ def train_guided_run(corpus: Corpus, model: str, n_topics: int, seed_file: str |
     seeds = load_seed_topics(seed_file, corpus.vocab, n_topics)
     for line in filter(None, seeds.report().splitlines()):
         logger.warning("%s", line)
-    run = train_run(corpus, model, n_topics, config_extra={**(kwargs.pop("config_extra", None) or {}),
-                                                           "seed_topics": seeds.record()},
-                    seed_topics=seeds.indices, **kwargs)
-    if run is not None:  # (None: a helper process of data-parallel training)
-        save_labels(run.path, seeds.labels())
-    return run
+    return train_run(corpus, model, n_topics, config_extra={**(kwargs.pop("config_extra", None) or {}),
+                                                             "seed_topics": seeds.record()},
+                     seed_topics=seeds.indices, labels=seeds.labels(), **kwargs)
 
 
 def check_training(corpus: Corpus, model: str, n_topics, params: dict) -> None:
@@ -526,7 +527,7 @@ def _training_documents(estimator: TopicModel, corpus: Corpus, train_rows: np.nd
     built), else the rows of the matrix (no copy when all of them train)."""
     select = None if len(train_rows) == corpus.n_docs else train_rows
     if len(corpus.shards) > 1 and estimator.reads_shards:
-        from .models.vae.batches import ShardedRows
+        from .models.rows import ShardedRows
 
         return ShardedRows([r["rows"] for r in corpus.shards], corpus.n_words, corpus.read_shard, select=select)
     return corpus.bow if select is None else corpus.bow[select]
@@ -561,9 +562,11 @@ def _run_config(estimator: TopicModel, corpus: Corpus, name: str, model: str, n_
     }
 
 
-def _write_run(estimator: TopicModel, corpus: Corpus, config: dict, final: Path, root: Path) -> None:
+def _write_run(estimator: TopicModel, corpus: Corpus, config: dict, final: Path, root: Path,
+               labels: dict[int, str] | None = None) -> None:
     """Write every file of the run into a temporary folder, config.json (with each file's size
-    and sha256, for ``topicvae verify``) last, and rename it into place."""
+    and sha256, for ``topicvae verify``) last, and rename it into place. ``labels`` (if any) are
+    written too, after the files are recorded: labels.json is a person's to edit, and has no checksum."""
     topic_word = np.asarray(estimator.topic_word_, dtype=np.float64)
     try:
         with paths.atomic_dir(final, force=True) as tmp:
@@ -574,6 +577,8 @@ def _write_run(estimator: TopicModel, corpus: Corpus, config: dict, final: Path,
             topics_table(topic_word, corpus.vocab, TOP_WORDS_SAVED).to_csv(tmp / TOPICS_FILE, index=False)
             (tmp / VOCAB_FILE).write_text(json.dumps(list(corpus.vocab), ensure_ascii=False))
             config["files"] = paths.file_records(tmp)
+            if labels:
+                save_labels(tmp, labels)
             write_config(tmp, config)  # last: its presence marks a complete run
     except OSError as exc:
         resumable = checkpoint_meta(root, final.name) is not None
@@ -626,10 +631,11 @@ def write_config(folder: Path, config: dict) -> None:
     (folder / CONFIG_FILE).write_bytes(data)
 
 
-def config_digest_problem(folder: Path) -> str | None:
+def config_digest_problem(folder: Path, digest: str | None = None) -> str | None:
     """Why ``config.json`` of the run folder ``folder`` is not the one that was saved (its sha256 is not
     the one in ``config.sha256``), or None. A run saved before config.json had a digest (no
-    config.sha256) has nothing to compare with: None."""
+    config.sha256) has nothing to compare with: None. ``digest``: config.json's sha256 when its bytes
+    were read already (None: the file is read)."""
     try:
         recorded = (folder / CONFIG_DIGEST_FILE).read_text().split()[:1]
     except FileNotFoundError:
@@ -637,7 +643,7 @@ def config_digest_problem(folder: Path) -> str | None:
     except (OSError, ValueError) as exc:
         return f"{CONFIG_DIGEST_FILE} cannot be read: {exc}"
     try:
-        same = recorded == [paths.sha256_file(folder / CONFIG_FILE)]
+        same = recorded == [digest if digest is not None else paths.sha256_file(folder / CONFIG_FILE)]
     except OSError as exc:
         return f"{CONFIG_FILE} cannot be read: {exc}"
     return None if same else (f"{CONFIG_FILE} was changed after the run was saved: its sha256 is not the one "
@@ -670,10 +676,12 @@ class Run:
         config: the dict of ``config.json``.
     """
 
-    def __init__(self, path: Path, config: dict):
+    def __init__(self, path: Path, config: dict, config_digest: str | None = None):
         self.path = Path(path)
         self.name = self.path.name
         self.config = config
+        self._config_digest = config_digest  # sha256 of the config.json bytes ``config`` was parsed from
+        self._checked: dict[str, tuple] = {}  # array file → (size, mtime) when its values were last checked
 
     @classmethod
     def load(cls, name: str, runs_dir: str | Path | None = None, check: bool = True) -> "Run":
@@ -689,14 +697,15 @@ class Run:
                                "continue it with --resume or start over with --force")
             have = ", ".join(r["name"] for r in list_runs(root)) or "none"
             raise RunError(f"no run named {name!r} in {root} (runs there: {have})")
-        try:
-            config = json.loads((folder / CONFIG_FILE).read_text())
+        try:  # read once: parsed, and hashed for config.sha256 (problems)
+            data = (folder / CONFIG_FILE).read_bytes()
+            config = json.loads(data)
         except (OSError, ValueError) as exc:
             raise damaged(name, root, f"config.json cannot be read: {exc}") from None
         problem = _config_problem(config)
         if problem:
             raise damaged(name, root, f"config.json {problem}")
-        run = cls(folder, config)
+        run = cls(folder, config, hashlib.sha256(data).hexdigest())
         problems = run.problems() if check else []
         if problems:
             raise damaged(name, root, problems[0])
@@ -704,19 +713,24 @@ class Run:
 
     def array(self, fname: str, required: bool = True, mmap_mode: str | None = None) -> np.ndarray | None:
         """The array file ``fname`` of the run (None when missing and not ``required``); :class:`RunError`
-        when it is missing, cannot be read, or its shape or values contradict the run (:meth:`array_problem`)."""
+        when it is missing, cannot be read, or its shape or values contradict the run (:meth:`array_problem`;
+        checked once per Run while the file stays the same size and age)."""
         file = self.path / fname
         if not file.is_file():
             if required:
                 raise damaged(self.name, self.path.parent, f"{fname} is missing")
             return None
         try:
+            stat = file.stat()
             array = np.load(file, allow_pickle=False, mmap_mode=mmap_mode)
         except (OSError, ValueError, EOFError) as exc:
             raise damaged(self.name, self.path.parent, f"{fname} cannot be read: {exc}") from None
-        problem = self.array_problem(fname, array)
-        if problem:
-            raise damaged(self.name, self.path.parent, problem)
+        seen = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        if self._checked.get(fname) != seen:
+            problem = self.array_problem(fname, array)
+            if problem:
+                raise damaged(self.name, self.path.parent, problem)
+            self._checked[fname] = seen
         return array
 
     def problems(self, values: bool = False) -> list[str]:
@@ -725,7 +739,7 @@ class Run:
         (:meth:`shape_problem`), and with ``values`` an array whose values cannot be right (each array read
         once, memory-mapped). Without ``values`` it reads a few hundred bytes: :meth:`load` runs it on every
         open. Missing and unreadable files are left to the readers (and to ``verify``'s digests)."""
-        found = [config_digest_problem(self.path)]
+        found = [config_digest_problem(self.path, self._config_digest)]
         for fname in ARRAY_FILES:
             if values:
                 try:

@@ -91,3 +91,62 @@ def bow_checksum(manifest: dict) -> str | None:
     for r in records:
         h.update(f"{r.get('file')} {r.get('sha256')}\n".encode())
     return "shards:" + h.hexdigest()
+
+
+class ShardWriter:
+    """Write a bag-of-words arriving in pieces of consecutive rows as shards of ``shard_docs`` rows.
+
+    A streamed ingest adds the rows of each partition as it is encoded; a full shard is written at
+    once, so that at most one shard's rows are held. The shards are the files :func:`write_shards` would
+    write for the stacked matrix: ``bow-00000.npz``, ... and, when there is one shard only, ``bow.npz``
+    (renamed at :meth:`close`; its digest does not change). ``on_shard(index, rows)`` is called after each
+    shard is written with the rows of the shard, so that the document table can be cut at the same rows.
+    """
+
+    def __init__(self, folder: Path, n_words: int, shard_docs: int = SHARD_DOCS, on_shard=None):
+        if int(shard_docs) < 1:
+            raise ValueError(f"shard_docs must be at least 1, got {shard_docs!r}")
+        self.folder, self.n_words, self.shard_docs, self.on_shard = Path(folder), n_words, int(shard_docs), on_shard
+        self.records: list[dict] = []
+        self._pieces: list[sp.csr_matrix] = []
+        self._held = 0
+
+    def add(self, X: sp.csr_matrix) -> None:
+        """Append the rows of ``X`` (n, n_words), writing every shard that they fill."""
+        start = 0
+        while start < X.shape[0]:
+            take = min(self.shard_docs - self._held, X.shape[0] - start)
+            self._pieces.append(X[start:start + take])
+            self._held += take
+            start += take
+            if self._held == self.shard_docs:
+                self._flush()
+
+    def _flush(self) -> None:
+        X = sp.vstack(self._pieces, format="csr") if len(self._pieces) != 1 else self._pieces[0]
+        X = _canonical(X, self.n_words)
+        index = len(self.records)
+        self.records.append(write_shard(self.folder, f"bow-{index:05d}.npz", X))
+        self._pieces, self._held = [], 0
+        if self.on_shard is not None:
+            self.on_shard(index, X.shape[0])
+
+    def close(self) -> list[dict]:
+        """Write the last, partly filled shard; the records of every shard in row order."""
+        if self._held or not self.records:
+            self._flush()
+        if len(self.records) == 1:
+            (self.folder / self.records[0]["file"]).rename(self.folder / SINGLE_FILE)
+            self.records[0]["file"] = SINGLE_FILE
+        return self.records
+
+
+def _canonical(X: sp.csr_matrix, n_words: int) -> sp.csr_matrix:
+    """``X`` as int32 counts with int32 index arrays (int64 past 2**31 entries) and sorted indices, so
+    that a shard's bytes depend on its rows alone, not on the pieces it was stacked from."""
+    X = sp.csr_matrix(X, shape=(X.shape[0], n_words))
+    index = np.int32 if X.nnz < 2 ** 31 - 1 else np.int64
+    X = sp.csr_matrix((X.data.astype(np.int32), X.indices.astype(index), X.indptr.astype(index)),
+                      shape=(X.shape[0], n_words))
+    X.sort_indices()
+    return X

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import paths, runs
-from .corpus import DOCS_FILE, MANIFEST_FILE, VOCAB_FILE, Corpus, read_manifest
+from .corpus import DOCS_FILE, MANIFEST_FILE, VOCAB_FILE, Corpus, bow_file_problem, read_manifest
 from .shards import bow_checksum, shard_records
 from .analysis.run_metrics import read_metrics
 from .errors import TopicVAEError
@@ -94,15 +94,14 @@ def check_corpus(root: Path, name: str) -> Finding:
         shards = shard_records(manifest)
     except ValueError as exc:
         return Finding("corpus", name, DAMAGED, str(exc), folder)
-    for record in shards:
-        problem = _file_problem(folder / record["file"], record.get("sha256"), record.get("bytes"))
-        if problem:
-            return Finding("corpus", name, DAMAGED, problem, folder)
+    bow_problem = bow_file_problem(folder, manifest)
+    if bow_problem:
+        return Finding("corpus", name, DAMAGED, bow_problem[1], folder)
     checked = {r["file"]: (r.get("sha256"), r.get("bytes")) for r in shards}
     for fname in dict.fromkeys([VOCAB_FILE, DOCS_FILE, *recorded]):  # vectorizer.json where recorded
         if checked.get(fname, ()) == (recorded.get(fname), sizes.get(fname)):
             continue  # bow.npz of a corpus of one shard: checked just now
-        problem = _file_problem(folder / fname, recorded.get(fname), sizes.get(fname))
+        problem = paths.file_problem(folder / fname, recorded.get(fname), sizes.get(fname))
         if problem:
             return Finding("corpus", name, DAMAGED, problem, folder)
     try:
@@ -145,7 +144,7 @@ def _recorded_files_problems(run: runs.Run) -> list[str]:
         except TopicVAEError as exc:
             return [_problem(exc)]
         return []
-    found = [_file_problem(run.path / fname, (rec if isinstance(rec, dict) else {}).get("sha256"),
+    found = [paths.file_problem(run.path / fname, (rec if isinstance(rec, dict) else {}).get("sha256"),
                            (rec if isinstance(rec, dict) else {}).get("bytes")) for fname, rec in records.items()]
     return [p for p in found if p]
 
@@ -256,16 +255,6 @@ def _remove(f: Finding) -> bool:
 
 
 # ---------------------------------------------------------------------------- helpers
-def _file_problem(file: Path, sha256: str | None, size: int | None) -> str | None:
-    if not file.is_file():
-        return f"{file.name} is missing"
-    if size is not None and file.stat().st_size != size:
-        return f"{file.name} has {file.stat().st_size:,} bytes, {size:,} were written"
-    if sha256 is not None and paths.sha256_file(file) != sha256:
-        return f"{file.name} does not match its checksum (changed or damaged)"
-    return None
-
-
 def _problem(exc: BaseException) -> str:
     """What is wrong, without the advice to run verify (this is verify)."""
     return getattr(exc, "problem", None) or _short(exc)

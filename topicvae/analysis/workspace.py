@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import paths
-from ..corpus import MANIFEST_FILE, Corpus
+from ..corpus import MANIFEST_FILE, Corpus, bow_file_problem
 from ..errors import ConfigError, CorpusError, RunError
 from ..runs import Run
-from ..shards import bow_checksum, shard_records
+from ..shards import bow_checksum
 
 
 def load_run(name: str, runs_dir: str | os.PathLike | None = None) -> Run:
@@ -121,16 +121,10 @@ def corpus_status(run: Run, corpora_dir: str | os.PathLike | None = None, verify
 
 
 def _changed_shard(folder: Path, manifest: dict) -> str | None:
-    """The first bag-of-words file (``bow.npz``, or a shard) whose sha256 on disk is not the one the
-    manifest records, or None."""
+    """The first bag-of-words file (``bow.npz``, or a shard) that is missing or whose sha256 on disk is
+    not the one the manifest records, or None."""
     try:
-        records = shard_records(manifest)
+        problem = bow_file_problem(folder, manifest, need_digest=True)
     except ValueError:
         return "manifest.json's list of shards"
-    if len(records) == 1:  # bow.npz: its digest is the corpus's checksum
-        records = [{**records[0], "sha256": bow_checksum(manifest)}]
-    for record in records:
-        file = folder / str(record.get("file"))
-        if not file.is_file() or paths.sha256_file(file) != record.get("sha256"):
-            return str(record.get("file"))
-    return None
+    return None if problem is None else problem[0]

@@ -39,7 +39,7 @@ class TopicModel(ABC):
     #: loaded or caller-built model) instead of starting afresh
     supports_warm_start: ClassVar[bool] = False
     #: whether ``fit`` takes a row source such as a corpus's shards on disk in place of a matrix
-    #: (:mod:`topicvae.models.vae.batches`) and reads it a shard at a time
+    #: (:mod:`topicvae.models.rows`) and reads it a shard at a time
     reads_shards: ClassVar[bool] = False
     #: the setting that counts passes over the training documents (what ``topicvae update --epochs`` sets)
     epochs_setting: ClassVar[str] = "epochs"

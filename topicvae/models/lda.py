@@ -6,7 +6,7 @@ that need it, so importing this module is cheap.
 
 Training streams the documents to gensim one row at a time (:class:`CSRCorpus`), from a CSR
 matrix or, for a corpus larger than memory, from a row source over its shards on disk read one
-shard at a time (:mod:`topicvae.models.vae.batches`; a matrix is the one-shard case); the corpus
+shard at a time (:mod:`topicvae.models.rows`; a matrix is the one-shard case); the corpus
 is never copied into a Python list. The word totals that seeded topics start from are counted
 in the same pass-a-shard-at-a-time way (:func:`word_totals`). θ of a sharded corpus is inferred
 shard by shard by the caller (a document's θ depends on that document alone). Inference (``transform``, ``log_bound``)
@@ -68,7 +68,7 @@ def csr_chunk(X: sp.csr_matrix, start: int, stop: int) -> list[list[tuple[int, f
 
 def blocks(X) -> Iterator[tuple[sp.csr_matrix, np.ndarray | None]]:
     """``X``'s rows as (shard, rows of it or None for all) pairs: a row source's ``blocks()``, read a
-    shard at a time (:mod:`topicvae.models.vae.batches`), or a csr_matrix as one shard."""
+    shard at a time (:mod:`topicvae.models.rows`), or a csr_matrix as one shard."""
     return iter(X.blocks()) if is_row_source(X) else iter([(X, None)])
 
 
@@ -349,7 +349,7 @@ class LDA(TopicModel):
 
         Args:
             X: csr_matrix (n_docs, n_words) of counts, or a row source over a corpus's shards
-                (:mod:`topicvae.models.vae.batches`), streamed to gensim a shard at a time with the
+                (:mod:`topicvae.models.rows`), streamed to gensim a shard at a time with the
                 same result as the matrix in memory.
             progress: show a progress bar over passes (tqdm, on stderr).
             warm_start: train on from the gensim model this one holds (``model_``, from an earlier
@@ -374,9 +374,10 @@ class LDA(TopicModel):
             self.history_, self.train_seconds_ = [], 0.0
             return self
         if not warm_start:
-            self.model_ = self._build_model(n_words, self._alpha_setting(), self._eta_setting(X))
+            totals = word_totals(X) if self.seed_topics else None  # (one pass: η and the topics' start both use them)
+            self.model_ = self._build_model(n_words, self._alpha_setting(), self._eta_setting(totals))
             if self.seed_topics:
-                self._start_seeded_topics(X)
+                self._start_seeded_topics(X, totals)
         else:  # the E-step's random starts follow this training's seed, not the first one's
             from gensim.utils import get_random_state
 
@@ -407,13 +408,13 @@ class LDA(TopicModel):
         rows = np.sort(np.random.default_rng(self.seed).choice(n_docs, size=n_eval, replace=False))
         return X.take(rows) if is_row_source(X) else X[rows]
 
-    def _start_seeded_topics(self, X) -> None:
+    def _start_seeded_topics(self, X, totals: np.ndarray) -> None:
         """Start each seeded topic from the words its seed documents (those holding any of its seed
         words) hold more often than the corpus at large, in place of gensim's random start, and let
         the first E-step see η (gensim's uses the start alone). From a random start the seed words
         form a topic of their own while their documents' other words go to other topics (20
-        Newsgroups: the seeded topics were the argmax of almost no document)."""
-        totals = word_totals(X)
+        Newsgroups: the seeded topics were the argmax of almost no document). ``totals``: each word's
+        count over ``X`` (:func:`word_totals`)."""
         for k, counts in enumerate(seed_document_counts(X, self.seed_topics)):
             excess = np.clip(counts - totals * (counts.sum() / totals.sum()), 0, None)
             self.model_.state.sstats[k] = excess + 1.0  # (+1: the mean of gensim's random start)
@@ -422,14 +423,14 @@ class LDA(TopicModel):
     def _alpha_setting(self):
         return np.asarray(self.alpha, dtype=np.float32) if _is_array(self.alpha) else self.alpha
 
-    def _eta_setting(self, X):
-        """η for a fresh model: the setting as gensim takes it, or with ``seed_topics`` the seeded K × V matrix."""
+    def _eta_setting(self, totals: np.ndarray | None):
+        """η for a fresh model: the setting as gensim takes it, or with ``seed_topics`` the seeded K × V matrix
+        (from ``totals``, each word's count over the training documents, :func:`word_totals`)."""
         eta = np.asarray(self.eta, dtype=np.float32) if _is_array(self.eta) else self.eta
         if not self.seed_topics:
             return eta
         base = 1.0 / self.n_topics if eta is None or isinstance(eta, str) else eta  # gensim's 'symmetric' is 1/K
-        counts = word_totals(X)
-        return seeded_eta(base, self.n_topics, self.seed_topics, float(self.seed_strength), counts).astype(np.float32)
+        return seeded_eta(base, self.n_topics, self.seed_topics, float(self.seed_strength), totals).astype(np.float32)
 
     # ------------------------------------------------------------ merging
     def merged(self, groups, X=None, fixed_topics: bool = False) -> "LDA":

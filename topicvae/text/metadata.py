@@ -25,12 +25,18 @@ def is_reserved(name: str) -> bool:
     return name in RESERVED or _TOPIC_COLUMN.match(name) is not None
 
 
-def metadata_columns(keys: Iterable[str]) -> dict[str, str]:
+def metadata_columns(keys: Iterable[str], known: dict[str, str] | None = None) -> dict[str, str]:
     """The column of each metadata field, in first-seen order: its own name, or ``meta_<name>``
-    when the name is reserved or already taken."""
-    out: dict[str, str] = {}
-    taken: set[str] = set()
+    when the name is reserved or already taken.
+
+    ``known`` (the columns of the fields seen before, as this function named them) is extended in place
+    and returned: naming the fields of a stream part by part gives the names of all of them at once.
+    """
+    out: dict[str, str] = {} if known is None else known
+    taken: set[str] = set(out.values())
     for key in dict.fromkeys(keys):
+        if key in out:
+            continue
         col = str(key)
         while is_reserved(col) or col in taken:
             col = f"meta_{col}"
@@ -39,12 +45,15 @@ def metadata_columns(keys: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def add_metadata(table: pd.DataFrame, metas: list[dict]) -> pd.DataFrame:
+def add_metadata(table: pd.DataFrame, metas: list[dict], known: dict[str, str] | None = None) -> pd.DataFrame:
     """Append the metadata fields of ``metas`` (one dict per row of ``table``) as columns.
 
-    A field missing from a row is None there.
+    A field missing from a row is None there. With ``known`` (see :func:`metadata_columns`) the fields
+    are named as in the whole stream, and only those in ``metas`` are added.
     """
-    columns = metadata_columns(k for m in metas for k in m)
+    present = dict.fromkeys(k for m in metas for k in m)
+    names = metadata_columns(present, known)
+    columns = {k: names[k] for k in present}
     for key, col in columns.items():
         table[col] = [m.get(key) for m in metas]
     return table

@@ -728,15 +728,29 @@ def read_table(path: Path, fmt: str, columns: TableColumns, report: ReadReport |
         else:
             df = _strip_nul_cells(_delimited_frame(decode(raw)[0], fmt, columns, path, report), path)
         # inside the try: Arrow-backed columns decode their strings only now, and a damaged
-        # Parquet file's may not be UTF-8
-        records = df.to_dict("records")
+        # Parquet file's may not be UTF-8 (the first rows here, the others as they are read)
+        first = df.iloc[:_RECORDS].to_dict("records")
     except Exception as exc:  # pandas/pyarrow raise many types for malformed files
         raise SourceError(f"cannot read {printable_name(str(path))} as {fmt}: {_first_line(exc)}") from exc
     if columns.header:
         _check_columns([str(c) for c in df.columns], columns, path)
     else:
         _check_positions(len(df.columns), columns, path)
-    return _table_docs(records, columns, path)
+    return _table_docs(_records(df, first, path, fmt), columns, path)
+
+
+_RECORDS = 10_000  # rows of a table turned into Python values at a time (not a second copy of the whole table)
+
+
+def _records(df, first: list[dict], path: Path, fmt: str) -> Iterator[dict]:
+    """The rows of ``df`` as dicts, ``first`` (its first rows) then the rest a chunk at a time."""
+    yield from first
+    for start in range(_RECORDS, len(df), _RECORDS):
+        try:
+            chunk = df.iloc[start:start + _RECORDS].to_dict("records")
+        except Exception as exc:  # as above: a damaged Parquet file's strings
+            raise SourceError(f"cannot read {printable_name(str(path))} as {fmt}: {_first_line(exc)}") from exc
+        yield from chunk
 
 
 def _parse_delimited(text: str, sep: str, header: bool, quoting: str):

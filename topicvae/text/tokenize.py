@@ -104,3 +104,45 @@ def tokenize_texts(texts: Sequence[str], settings: PreprocessSettings, n_process
     finally:
         bar.close()
     return out
+
+
+# ------------------------------------------------------------------ one partition of a streamed ingest
+_partition_tokenizer: tuple[str, Tokenizer] | None = None  # per process: (settings key, its tokenizer)
+
+
+def _tokenizer_for(settings: PreprocessSettings) -> Tokenizer:
+    """The :class:`Tokenizer` of ``settings`` in this process, made once (spaCy loads once per worker)."""
+    global _partition_tokenizer
+    key = repr(settings)
+    if _partition_tokenizer is None or _partition_tokenizer[0] != key:
+        _partition_tokenizer = (key, Tokenizer(settings))
+    return _partition_tokenizer[1]
+
+
+def tokenize_partition(texts: Sequence[str], settings: PreprocessSettings,
+                       sequences: bool = False) -> dict:
+    """Clean and tokenize one partition of documents (in a Dask worker or in-process).
+
+    Returns a dict of plain data, small to send back: ``types`` (the partition's token types, which
+    its ids index), ``encoded`` (per document, encoded lines dropped) and either ``counts`` (the
+    (indptr, indices, data) of an (n_docs, n_types) int32 CSR of counts) or, with ``sequences``
+    (phrases need the token order), ``offsets`` and ``ids`` (document i's tokens, in order, are
+    ``ids[offsets[i]:offsets[i + 1]]``), and ``pid``, the process that did it. A document's result depends on its text alone, never on
+    which worker or partition tokenized it.
+    """
+    tok = _tokenizer_for(settings)
+    cleaned = [clean_text(t, settings) for t in texts]
+    ids = tok.batch_ids([c[0] for c in cleaned])
+    encoded = np.array([c[1] for c in cleaned], dtype=np.int64)
+    offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+    np.cumsum([len(a) for a in ids], out=offsets[1:])
+    flat = np.concatenate(ids) if ids else np.zeros(0, np.int32)
+    used, local = np.unique(flat, return_inverse=True)  # the partition's types, numbered 0..n-1
+    types = [tok.types[i] for i in used]
+    local = local.astype(np.int32).ravel()
+    if sequences:
+        return {"types": types, "encoded": encoded, "offsets": offsets, "ids": local, "pid": os.getpid()}
+    from .vocabulary import count_ids
+
+    X = count_ids([local[offsets[i]:offsets[i + 1]] for i in range(len(ids))], len(types))
+    return {"types": types, "encoded": encoded, "counts": (X.indptr, X.indices, X.data), "pid": os.getpid()}

@@ -58,9 +58,17 @@ def choose_vocabulary(X: sp.csr_matrix, types: list[str], fit_rows: np.ndarray,
     Raises :class:`CorpusError` naming the filter when no word survives.
     """
     Xf = X[fit_rows]
-    n_fit = Xf.shape[0]
     df = np.bincount(Xf.indices, minlength=X.shape[1])
     tf = np.asarray(Xf.sum(axis=0)).ravel()
+    return choose_by_frequencies(df, tf, types, Xf.shape[0], settings)
+
+
+def choose_by_frequencies(df: np.ndarray, tf: np.ndarray, types: list[str], n_fit: int,
+                          settings: VocabSettings) -> Vocabulary:
+    """:func:`choose_vocabulary` from the document and token frequencies of every type over the
+    ``n_fit`` documents that choose the words (``df[j]``, ``tf[j]`` of ``types[j]``), as a streamed
+    ingest sums them partition by partition. The words and their order depend on these counts alone,
+    not on the order of ``types``; ``columns`` index ``types``."""
     lo = _df_bound(settings.min_df, n_fit) if settings.min_df < 1 else settings.min_df
     hi = _df_bound(settings.max_df, n_fit)
     seen = df > 0

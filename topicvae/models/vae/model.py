@@ -39,7 +39,7 @@ from ..base import TopicModel
 from .networks import (EVAL_BATCH, LIKELIHOODS, CSRBatches, NVDMNet, ProdLDANet, TopicVAE, embedding_clusters,
                        PPMI_CONTEXT_SMOOTHING, eval_batches, ppmi_embeddings, without_retired)
 from . import distributed
-from .batches import MemoryRows, ShardedRows
+from ..rows import MemoryRows, ShardedRows
 from .statistics import DocumentCounts, TrainingDocuments, training_documents
 from .training_loop import TrainSettings, checkpoint_problem, evaluate, load_checkpoint, train
 
@@ -335,8 +335,8 @@ class VAETopicModel(TopicModel):
     # (65 lines: 26 of them the docstring; fitting itself is 39)
     def fit(self, X, *, progress: bool = False, checkpoint: str | Path | None = None, resume: bool = False,
             warm_start: bool = False, shard_rows: list[int] | None = None) -> "VAETopicModel":
-        """Train on ``X``: a csr_matrix (n_docs × n_words counts), or a row source (:mod:`.batches`,
-        e.g. :class:`.batches.ShardedRows` over a corpus's shards on disk) that everything is read
+        """Train on ``X``: a csr_matrix (n_docs × n_words counts), or a row source (:mod:`topicvae.models.rows`,
+        e.g. :class:`topicvae.models.rows.ShardedRows` over a corpus's shards on disk) that everything is read
         from a shard at a time: the counts that set up the network (:mod:`.statistics`), the
         validation documents and the minibatches. The same shards give bitwise the same model as
         the matrix in memory with the same ``shard_rows``.
@@ -377,14 +377,15 @@ class VAETopicModel(TopicModel):
         device = resolve_device(self.device)
         distributed.init(device)  # joins torchrun's process group when started by torchrun
         train_rows, val_rows = self._split(n_docs)
-        X_val = source.take(val_rows) if len(val_rows) else None  # (the training rows are read in place)
-        rows = train_rows if len(val_rows) else None
+        rows = train_rows if len(val_rows) else None  # (the training rows are read in place)
         fork_devices = [device.index or 0] if device.type == "cuda" else []
         with torch_threads(self.threads), torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(int(self.seed))
-            docs = training_documents(source, rows)  # one pass over the shards: the counts set-up needs
-            net = (start_net if start_net is not None else self._build_net(n_words, docs)).to(device)
-            result = train(net, source, X_val, self._train_settings(*self._epoch_plan(docs.counts)), device, checkpoint=checkpoint,
+            # one pass over the shards: the counts set-up needs, and the validation documents taken out
+            docs = training_documents(source, rows, val_rows if len(val_rows) else None)
+            net = (start_net if start_net is not None else self._saved_net(n_words, ckpt["net"]) if ckpt is not None
+                   else self._build_net(n_words, docs)).to(device)  # (a checkpoint's weights replace any start)
+            result = train(net, source, docs.validation, self._train_settings(*self._epoch_plan(docs.counts)), device, checkpoint=checkpoint,
                            resume_from=ckpt, progress=progress, desc=self.name, train_rows=rows,
                            extra={"model": self.name, "params": self.get_params(), "n_words": n_words})
         source.release()
@@ -408,6 +409,16 @@ class VAETopicModel(TopicModel):
             return MemoryRows(as_counts(X), shard_rows)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+
+    def _saved_net(self, n_words: int, state: dict) -> TopicVAE:
+        """A network of the shape of the saved ``state`` (a state dict: a saved model's or a checkpoint's),
+        built without the training documents (no embeddings computed), for ``state`` to be loaded into."""
+        self._restore_architecture(state)
+        net = self._build_net(n_words)
+        input_words = state.get("encoder.input_words")
+        if input_words is not None:  # an encoder that reads some words only
+            net.encoder.restrict_input(input_words)
+        return net
 
     def _warm_start_net(self, n_words: int) -> TopicVAE:
         """The network ``fit(warm_start=True)`` starts from, after checking it fits the data and K."""
@@ -586,11 +597,7 @@ class VAETopicModel(TopicModel):
         model = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items() if k in known})
         if str(model.device).startswith("cuda") and not torch.cuda.is_available():
             model.device = "cpu"  # trained on a GPU, read on a machine without one
-        model._restore_architecture(data["state_dict"])
-        net = model._build_net(int(data["n_words"]))
-        input_words = data["state_dict"].get("encoder.input_words")
-        if input_words is not None:  # an encoder that reads some words only
-            net.encoder.restrict_input(input_words)
+        net = model._saved_net(int(data["n_words"]), data["state_dict"])
         missing, unexpected = net.load_state_dict(without_retired(data["state_dict"]), strict=False)
         if unexpected or set(missing) - set(cls.legacy_buffers):
             raise RunError(f"{file} does not fit the {cls.name} network (missing {list(missing)}, "

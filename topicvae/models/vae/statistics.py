@@ -6,7 +6,7 @@ word mass), the number of documents and their mean length (the automatic number 
 embedding size), and the document co-occurrence of the topic vocabulary (the PPMI word
 embeddings). A corpus larger than memory is never one matrix, so each count is written once, to
 consume *blocks*: ``(shard, rows of it to count or None for all)`` pairs, one shard held at a
-time (a row source's ``blocks(rows)``, :mod:`.batches`). A csr_matrix in memory is one block, so
+time (a row source's ``blocks(rows)``, :mod:`topicvae.models.rows`). A csr_matrix in memory is one block, so
 training on a matrix computes the same counts by the same code; the counts are sums of whole
 numbers, so a matrix cut into shards gives them bitwise the same as the matrix whole.
 
@@ -158,17 +158,33 @@ def sample_rows(rows: np.ndarray, max_docs: int, seed: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TrainingDocuments:
-    """The documents a network is set up from: a row source (:mod:`.batches`), the rows of it that
-    train (sorted; None: all) and their :class:`DocumentCounts`."""
+    """The documents a network is set up from: a row source (:mod:`topicvae.models.rows`), the rows of it that
+    train (sorted; None: all) and their :class:`DocumentCounts`; ``validation``: the rows held out, taken
+    in the same pass (None when none were asked for)."""
 
     source: object
     rows: np.ndarray | None
     counts: DocumentCounts
+    validation: sp.csr_matrix | None = None
 
 
-def training_documents(X, rows: np.ndarray | None = None) -> TrainingDocuments:
-    """``X`` (a csr_matrix or a row source)'s ``rows`` (sorted; None: all), counted in one pass."""
-    from .batches import as_row_source
+def training_documents(X, rows: np.ndarray | None = None, validation: np.ndarray | None = None) -> TrainingDocuments:
+    """``X`` (a csr_matrix or a row source)'s ``rows`` (sorted; None: all), counted in one pass; the
+    ``validation`` rows (sorted, none of ``rows``; None: none) are taken out in the same pass, the
+    matrix ``source.take(validation)`` (on shards on disk: each shard is read once, not twice)."""
+    from ..rows import as_row_source, stack
 
     source = as_row_source(X)
-    return TrainingDocuments(source=source, rows=rows, counts=count_documents(source.blocks(rows), source.shape[1]))
+    if validation is None:
+        return TrainingDocuments(source=source, rows=rows, counts=count_documents(source.blocks(rows), source.shape[1]))
+    kept: list[sp.csr_matrix] = []
+
+    def counted() -> Blocks:
+        for shard, local, part in source.blocks_keeping(rows, validation):
+            if part is not None:
+                kept.append(part)
+            if local is None or len(local):  # (a shard of validation rows alone has none to count)
+                yield shard, local
+
+    counts = count_documents(counted(), source.shape[1])
+    return TrainingDocuments(source=source, rows=rows, counts=counts, validation=stack(kept, source.shape[1]))

@@ -40,7 +40,8 @@ import torch
 from ... import paths
 from ...errors import RunError, TrainingDiverged
 from . import distributed
-from .batches import MemoryRows, ShardedRows, epoch_rows
+from ..rows import MemoryRows, ShardedRows
+from .batches import epoch_rows
 from .networks import CSRBatches, TopicVAE, eval_batches, without_retired
 
 logger = logging.getLogger(__name__)
@@ -454,7 +455,7 @@ def train(
 
     Args:
         net: the network, already on ``device`` and seeded/initialised by the caller.
-        X_train: csr_matrix (n, V) of counts, or a row source (:mod:`.batches`) that the
+        X_train: csr_matrix (n, V) of counts, or a row source (:mod:`topicvae.models.rows`) that the
             minibatches are read from, e.g. a corpus's shards on disk, one at a time.
         X_val: csr_matrix (n_val, V) for early stopping, or None (then the last epoch is kept).
         settings: loop settings.

@@ -1,0 +1,284 @@
+"""Streamed ingestion on Dask (issue 31, part 2): the source read in partitions, tokenized in this
+process, on a local Dask cluster (``--workers 2``) or on a separately started ``dask scheduler`` and
+``dask worker`` processes (``--scheduler``), always to the identical corpus; an unreachable scheduler
+and a worker that dies mid-ingest end in one line or in the whole corpus, never half of one."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from topicvae import cluster, ingest, ingestion
+from topicvae.cli import main
+from topicvae.corpus import Corpus
+from topicvae.text.settings import VocabSettings
+
+REPO = Path(__file__).resolve().parents[1]
+N_DOCS, PARTITION, SHARD = 600, 100, 150
+# the counts and the files that make a corpus what it is (created and seconds vary from run to run;
+# workers and scheduler say how it was made)
+DATA_FILES = ("vocab.json", "docs.parquet", "vectorizer.json")
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> Path:
+    """A CSV of N_DOCS documents of two themes and noise words, with labels, splits, a duplicate-free id,
+    metadata, a few empty and short documents (seeded)."""
+    rng = random.Random(0)
+    themes = [["apple", "pear", "orchard", "harvest", "fruit", "tree", "juice", "farmer"],
+              ["engine", "wheel", "road", "driver", "gear", "motor", "brake", "garage"]]
+    noise = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(4, 8))) for _ in range(400)]
+    rows = []
+    for i in range(N_DOCS):
+        theme = themes[i % 2]
+        if i % 97 == 5:
+            text = "the of and"  # empty after stop words
+        elif i % 89 == 7:
+            text = "zzqx"  # too short once the vocabulary is chosen
+        else:
+            text = " ".join(rng.choice(theme) if rng.random() < 0.6 else rng.choice(noise) for _ in range(30))
+        rows.append({"id": f"doc{i}", "text": text, "label": ["fruit", "cars"][i % 2],
+                     "split": "test" if i % 5 == 0 else "train", "year": 1990 + i % 30,
+                     "note": None if i % 3 else f"n{i}"})
+    path = tmp_path_factory.mktemp("source") / "docs.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def _ingest(source: Path, corpora: Path, name: str, phrases: bool = False, **kw) -> Corpus:
+    from topicvae.text.sources import TableColumns
+
+    vocab = VocabSettings(min_df=2, max_df=0.9, min_tokens=3, **(
+        {"phrases": True, "phrase_min_count": 3, "phrase_threshold": 0.5} if phrases else {}))
+    return ingest(str(source), name, corpora_dir=corpora, columns=TableColumns(id="id", label="label", split="split"),
+                  vocab=vocab, shard_docs=SHARD, **kw)
+
+
+def assert_same_corpus(a: Path, b: Path) -> None:
+    """The same files byte for byte, the same manifest counts, shards and digests."""
+    ma, mb = (json.loads((p / "manifest.json").read_text()) for p in (a, b))
+    assert ma["counts"] == mb["counts"]
+    assert ma["shards"] == mb["shards"]
+    assert ma["checksums"] == mb["checksums"] and ma["sizes"] == mb["sizes"]
+    files = sorted(p.name for p in a.iterdir())
+    assert files == sorted(p.name for p in b.iterdir())
+    for f in files:
+        if f != "manifest.json":
+            assert (a / f).read_bytes() == (b / f).read_bytes(), f
+
+
+@pytest.fixture(scope="module")
+def reference(source, tmp_path_factory) -> Path:
+    """The corpus tokenized in this process, the whole source in one partition."""
+    corpora = tmp_path_factory.mktemp("reference")
+    c = _ingest(source, corpora, "ref", partition_docs=100_000)
+    assert c.manifest["workers"] == 1 and len(c.shards) == 4
+    return c.path
+
+
+def _spy_processes(monkeypatch) -> list:
+    """The processes that tokenized each partition, as the ingest received them."""
+    seen = []
+    original = ingestion._Pass1.add_result
+
+    def add_result(self, index, result):
+        seen.append(result.get("pid"))
+        return original(self, index, result)
+
+    monkeypatch.setattr(ingestion._Pass1, "add_result", add_result)
+    return seen
+
+
+def test_partitions_in_process_give_the_corpus_of_one_partition(source, reference, tmp_path, monkeypatch):
+    pids = _spy_processes(monkeypatch)
+    c = _ingest(source, tmp_path, "parts", partition_docs=PARTITION)
+    assert pids == [os.getpid()] * (N_DOCS // PARTITION)  # six partitions, all tokenized here
+    assert c.manifest["counts"]["dropped"]["empty"] > 0 and c.manifest["counts"]["dropped"]["too_short"] > 0
+    assert_same_corpus(reference, c.path)
+    assert not list(tmp_path.glob(".*tmp*")) and not (c.path / ingestion.SPILL_DIR).exists()
+
+
+def test_a_small_corpus_imports_no_dask(source, tmp_path):
+    code = ("import sys; from topicvae import ingest; "
+            f"ingest({str(source)!r}, 'c', corpora_dir={str(tmp_path)!r}); "
+            "assert 'distributed' not in sys.modules and 'dask' not in sys.modules, 'dask imported'")
+    run = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(REPO)},
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_two_local_dask_workers_write_the_identical_corpus(source, reference, tmp_path, monkeypatch):
+    pids = _spy_processes(monkeypatch)
+    c = _ingest(source, tmp_path, "two", workers=2, partition_docs=PARTITION)
+    assert len(pids) == N_DOCS // PARTITION and os.getpid() not in pids  # tokenized by the workers
+    assert c.manifest["workers"] == 2
+    assert_same_corpus(reference, c.path)
+
+
+@pytest.mark.slow
+def test_phrases_streamed_on_dask_give_the_corpus_of_one_partition(source, tmp_path):
+    one = _ingest(source, tmp_path / "one", "p", phrases=True, partition_docs=100_000)
+    two = _ingest(source, tmp_path / "two", "p", phrases=True, workers=2, partition_docs=PARTITION)
+    assert any("_" in w for w in one.vocab)  # phrases were learned and joined
+    assert_same_corpus(one.path, two.path)
+
+
+def test_n_process_is_the_older_name_of_workers(monkeypatch, source, tmp_path):
+    got = []
+    monkeypatch.setattr(ingestion, "ingest", lambda *a, **kw: got.append(kw) or pytest.skip("parsed"))
+    for flag in ("--n-process", "--workers"):
+        with pytest.raises(pytest.skip.Exception):
+            main(["ingest", str(source), "--name", "c", flag, "3", "--corpora-dir", str(tmp_path), "--quiet"])
+    assert [kw["workers"] for kw in got] == [3, 3] and [kw["scheduler"] for kw in got] == [None, None]
+
+
+def test_workers_and_n_process_that_disagree_or_with_a_scheduler_are_refused(source, tmp_path):
+    from topicvae.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="n_process is the older name"):
+        ingest(str(source), "c", corpora_dir=tmp_path, workers=2, n_process=3)
+    with pytest.raises(ConfigError, match="give one of them"):
+        ingest(str(source), "c", corpora_dir=tmp_path, workers=2, scheduler="tcp://127.0.0.1:8786")
+    assert not (tmp_path / "c").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_unreachable_scheduler_is_one_line_and_no_corpus(source, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 2.0)
+    address = f"tcp://127.0.0.1:{_free_port()}"  # nobody listens there
+    code = main(["ingest", str(source), "--name", "c", "--scheduler", address, "--quiet",
+                 "--corpora-dir", str(tmp_path / "corpora")])
+    err = capsys.readouterr().err.strip()
+    assert code != 0
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert f"could not connect to the Dask scheduler at {address}" in err
+    assert not (tmp_path / "corpora" / "c").exists()
+    assert [p.name for p in (tmp_path / "corpora").iterdir()] == []  # no temporary folder left either
+
+
+# ------------------------------------------------------------------ a cluster of separate processes
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory):
+    """``dask scheduler`` and two ``dask worker`` processes started as a user would (killed after)."""
+    distributed = pytest.importorskip("distributed")
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    logs = tmp_path_factory.mktemp("dask-logs")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    procs = []
+
+    def start(args, log):
+        procs.append(subprocess.Popen([sys.executable, "-m", *args], env=env, stdout=open(logs / log, "w"),
+                                      stderr=subprocess.STDOUT, start_new_session=True))
+
+    try:
+        start(["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
+               "--dashboard-address", ":0"], "scheduler.log")
+        for i in range(2):
+            start(["distributed.cli.dask_worker", address, "--nthreads", "1", "--nworkers", "1",
+                   "--no-dashboard", "--name", f"w{i}"], f"worker{i}.log")
+        deadline = time.monotonic() + 120
+        client = None
+        while client is None:
+            try:
+                client = distributed.Client(address, timeout=5, set_as_default=False)
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+        client.wait_for_workers(2, timeout=120)
+        yield address, client, procs
+        client.close()
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)  # each started in its own session: its nanny and worker
+            p.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_a_separately_started_scheduler_and_two_workers_write_the_identical_corpus(source, reference, dask_cluster,
+                                                                                    tmp_path, capsys):
+    address, client, _ = dask_cluster
+    code = main(["ingest", str(source), "--name", "ref", "--id-col", "id", "--label-col", "label", "--split-col",
+                 "split", "--min-df", "2", "--max-df", "0.9", "--min-tokens", "3", "--shard-docs", str(SHARD),
+                 "--partition-docs", str(PARTITION), "--scheduler", address, "--quiet",
+                 "--corpora-dir", str(tmp_path)])
+    assert code == 0, capsys.readouterr().err
+    manifest = json.loads((tmp_path / "ref" / "manifest.json").read_text())
+    assert manifest["scheduler"] == address
+    assert_same_corpus(reference, tmp_path / "ref")
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_mid_ingest_is_replaced_and_the_corpus_is_whole(source, reference, dask_cluster,
+                                                                          tmp_path):
+    """One worker is made to kill itself (kill -9) on the first partition it tokenizes: Dask gives the
+    partition to another worker (the nanny starts a fresh one), so the ingest finishes with the identical
+    corpus."""
+    address, client, _ = dask_cluster
+    before = client.run(os.getpid)
+    first = sorted(before)[0]
+
+    def arm():  # a local function: sent by value, the workers cannot import this test module
+        import os
+        import signal
+
+        import topicvae.text.tokenize as tokenize
+
+        tokenize.tokenize_partition = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+
+    client.run(arm, workers=[first])
+    c = _ingest(source, tmp_path, "ref", scheduler=address, partition_docs=50)
+    client.wait_for_workers(2, timeout=120)
+    assert before[first] not in client.run(os.getpid).values()  # it did die, during the ingest
+    assert_same_corpus(reference, c.path)
+
+
+@pytest.mark.slow
+def test_workers_that_keep_dying_end_the_ingest_in_one_line_and_no_corpus(source, dask_cluster, tmp_path, capsys):
+    """Every worker, the restarted ones too, kills itself on any partition: past Dask's retries the
+    ingest fails with one line, leaving neither a corpus nor a temporary folder."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    address, client, _ = dask_cluster
+
+    class DieOnTask(WorkerPlugin):
+        name = "topicvae-test-die-on-task"
+
+        def setup(self, worker):
+            import os
+            import signal
+
+            import topicvae.text.tokenize as tokenize
+
+            tokenize.tokenize_partition = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+
+    client.register_plugin(DieOnTask())
+    try:
+        code = main(["ingest", str(source), "--name", "c", "--scheduler", address, "--partition-docs", "200",
+                     "--quiet", "--corpora-dir", str(tmp_path / "corpora")])
+    finally:
+        client.unregister_worker_plugin(DieOnTask.name)
+        client.restart()
+    err = capsys.readouterr().err.strip()
+    assert code != 0
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert "Dask workers died while tokenizing partition" in err
+    assert [p.name for p in (tmp_path / "corpora").iterdir()] == []
