@@ -52,6 +52,11 @@ MODEL_FORMAT = 1
 SHORT_DOCUMENT_TOKENS = 30
 SHORT_DOCUMENT_TOPIC_EPOCHS = 10
 LONG_DOCUMENT_EPOCHS = 30
+#: ProdLDA/GSM with the decoder's batch norm annealed away (long documents): the topic epochs
+ANNEALED_EPOCHS = 60
+#: ProdLDA/GSM's bn_anneal=None on long documents: the share of the topic epochs over which the
+#: decoder's batch norm is annealed away (on short documents it is kept: bn_anneal 0)
+BN_ANNEAL = 0.75
 #: when the topic epochs take fewer steps than this, the encoder catches up on the fixed decoder ...
 FEW_STEPS = 1000
 #: ... for at least this many more steps
@@ -67,12 +72,13 @@ def short_documents(counts: DocumentCounts) -> bool:
     return bool(counts.n_docs) and counts.mean_length < SHORT_DOCUMENT_TOKENS
 
 
-def automatic_epochs(counts: DocumentCounts, batch_size: int = 200) -> tuple[int, int | None]:
+def automatic_epochs(counts: DocumentCounts, batch_size: int = 200,
+                     long_epochs: int = LONG_DOCUMENT_EPOCHS) -> tuple[int, int | None]:
     """(epochs, epochs in which the decoder learns; None: all) for ``epochs=None``.
 
     The decoder (the topics) learns for 10 epochs when the training documents (their ``counts``,
     :func:`.statistics.count_documents`) hold fewer than 30 tokens on average (titles, short
-    posts), else for 30. When those epochs take fewer than 1,000 steps of ``batch_size``
+    posts), else for ``long_epochs`` (30; ProdLDA and GSM with an annealed decoder: 60). When those epochs take fewer than 1,000 steps of ``batch_size``
     documents, the decoder is then fixed and the encoder alone trains on for at least 500 more
     steps (whole epochs): (10 + e, 10) or (30 + e, 30); otherwise (10, None) or (30, None).
 
@@ -84,7 +90,7 @@ def automatic_epochs(counts: DocumentCounts, batch_size: int = 200) -> tuple[int
     the fixed decoder close it without changing the topics. Chosen on validation documents
     (docs/quality.md, "Letting the encoder catch up").
     """
-    topic_epochs = SHORT_DOCUMENT_TOPIC_EPOCHS if short_documents(counts) else LONG_DOCUMENT_EPOCHS
+    topic_epochs = SHORT_DOCUMENT_TOPIC_EPOCHS if short_documents(counts) else long_epochs
     steps_per_epoch = max(1, math.ceil(counts.n_docs / batch_size))
     if topic_epochs * steps_per_epoch >= FEW_STEPS:
         return topic_epochs, None
@@ -704,6 +710,16 @@ class ProdLDA(VAETopicModel):
             with unit variance, which costs about K/2 nats of KL per document whatever the data:
             a bound that is loose on short documents. With one the KL term decides the spread;
             the bound tightens, and θ is less spread out (docs/quality.md).
+        bn_anneal: the decoder's batch norm is annealed away over this share of the topic epochs:
+            the logits are p·BN(βθ) + (1 − p)·(βθ + b), p falling from 1 to 0 (SCHOLAR, Card et al.
+            2018). The norm keeps the early topics from collapsing onto the frequent words, but it
+            divides each word's logit by its spread over the batch, so the likelihood cannot tell a
+            sharp θ from a flat one and rare words weigh as much as frequent ones; the decoder left,
+            βθ + b, has neither fault. Its topics are then read as SAGE's are: topic k is
+            softmax(β_k), the background b (``background_``). 0: the batch norm stays (the paper's
+            decoder). None (the default): 0.75 on long documents, with the topics learning at the
+            full rate (``topic_lr`` 1) for 60 epochs; 0 on short ones (docs/quality.md, "The
+            decoder's batch norm annealed away").
 
     ``ProdLDA(K, embedding_dim=0, diversity=0, min_topic_df=0, topic_init="random", epochs=100,
     patience=10)`` is the plain ProdLDA of the paper, trained as this package trained it before
@@ -729,7 +745,7 @@ class ProdLDA(VAETopicModel):
                      "min_topic_df": 0, "topic_init": "random", "topic_lr": None,
                      "seed_topics": None, "seed_prior_shift": 0.0,
                      "topic_epochs": None, "encoder_vocabulary": "all", "context_smoothing": 1.0,
-                     "encoder_scale": False}
+                     "encoder_scale": False, "bn_anneal": 0.0}
 
     def __init__(self, n_topics: int = 20, *, alpha: float = 1.0, theta_dropout: float = 0.2,
                  seed_topics: list[list[int]] | None = None, seed_strength: float = SEED_STRENGTH,
@@ -738,7 +754,7 @@ class ProdLDA(VAETopicModel):
                  epochs: int | None = None,
                  topic_epochs: int | None = None, encoder_vocabulary: str = "topic",
                  context_smoothing: float = PPMI_CONTEXT_SMOOTHING, encoder_scale: bool = False,
-                 bn_anneal: float = 0.0, patience: int = 0, **kwargs):
+                 bn_anneal: float | None = None, patience: int = 0, **kwargs):
         super().__init__(n_topics, epochs=epochs, patience=patience, **kwargs)
         self.alpha = alpha
         self.theta_dropout = theta_dropout
@@ -800,7 +816,8 @@ class ProdLDA(VAETopicModel):
 
     def _epoch_plan(self, counts: DocumentCounts) -> tuple[int, int | None]:
         if self.epochs is None:
-            epochs, topic_epochs = automatic_epochs(counts, int(self.batch_size))
+            long_epochs = ANNEALED_EPOCHS if self._bn_anneal(counts) > 0 else LONG_DOCUMENT_EPOCHS
+            epochs, topic_epochs = automatic_epochs(counts, int(self.batch_size), long_epochs)
         else:
             epochs, topic_epochs = int(self.epochs), None
         return epochs, (topic_epochs if self.topic_epochs is None else int(self.topic_epochs))
@@ -853,22 +870,32 @@ class ProdLDA(VAETopicModel):
         """Before a saved network is rebuilt: the d it was built with, from its word embeddings."""
         self.embedding_dim_ = int(state["word_embeddings"].shape[1]) if "word_embeddings" in state else 0
 
-    def _topic_lr(self, n_words: int) -> float:
-        """``topic_lr``, or when None: CLUSTERED_TOPIC_LR for topics that start from clusters, else 1."""
+    def _topic_lr(self, n_words: int, bn_anneal: float = 0.0) -> float:
+        """``topic_lr``, or when None: 1 for a decoder whose batch norm is annealed away (``bn_anneal`` > 0;
+        without the norm the topics' scale is theirs to learn), else CLUSTERED_TOPIC_LR for topics that
+        start from clusters, else 1."""
         if self.topic_lr is not None:
             return float(self.topic_lr)
         clustered = self.topic_init == "clusters" and self.embedding_dim != 0 and n_words > 1
-        return CLUSTERED_TOPIC_LR if clustered else 1.0
+        return CLUSTERED_TOPIC_LR if clustered and bn_anneal == 0 else 1.0
+
+    def _bn_anneal(self, counts: DocumentCounts | None) -> float:
+        """``bn_anneal``, or when None: BN_ANNEAL (0.75) on long documents, 0 on short ones
+        (:func:`short_documents`) and without documents (a network built to load weights into)."""
+        if self.bn_anneal is not None:
+            return float(self.bn_anneal)
+        return BN_ANNEAL if counts is not None and not short_documents(counts) else 0.0
 
     def _build_net(self, n_words: int, docs: TrainingDocuments | None = None) -> TopicVAE:
         self.embedding_dim_ = self._embedding_dim(n_words, None if docs is None else docs.counts)
+        bn_anneal = self._bn_anneal(None if docs is None else docs.counts)
         net = ProdLDANet(n_words, int(self.n_topics), tuple(int(h) for h in self.hidden), float(self.dropout),
                          float(self.theta_dropout), float(self.alpha), embedding_dim=self.embedding_dim_,
                          beta_decay=float(self.beta_decay), diversity=float(self.diversity),
                          likelihood=str(self.likelihood), seed_topics=self._seed_lists(n_words),
                          seed_strength=float(self.seed_strength), seed_prior_shift=float(self.seed_prior_shift),
-                         topic_lr=self._topic_lr(n_words), encoder_scale=bool(self.encoder_scale),
-                         bn_anneal=float(self.bn_anneal))
+                         topic_lr=self._topic_lr(n_words, bn_anneal), encoder_scale=bool(self.encoder_scale),
+                         bn_anneal=bn_anneal)
         if docs is not None:
             mask = topic_vocabulary(docs.counts.doc_freq, int(self.n_topics), self.min_topic_df)
             seeds = self._seed_lists(n_words)
@@ -961,7 +988,7 @@ class GSM(ProdLDA):
     """
 
     name = "gsm"
-    legacy_params = {"encoder_vocabulary": "all", "context_smoothing": 1.0, "encoder_scale": False}
+    legacy_params = {"encoder_vocabulary": "all", "context_smoothing": 1.0, "encoder_scale": False, "bn_anneal": 0.0}
 
     def _build_net(self, n_words: int, docs: TrainingDocuments | None = None) -> TopicVAE:
         net = super()._build_net(n_words, docs)
