@@ -480,12 +480,13 @@ def _ints(text: str) -> list[int]:
 
 #: training flags → model settings (only flags the user gives are passed on)
 TRAIN_FLAGS = {
-    "epochs": ("--epochs", _epochs, "most passes over the training documents (VAE; ProdLDA and GSM default: 30, or "
+    "epochs": ("--epochs", _epochs, "most passes over the training documents (VAE; ProdLDA and GSM default: 60 (30 with "
+                                "--bn-anneal 0), or "
                                 "10 when the documents average under 30 tokens, e.g. titles, and then, when "
                                 "those epochs are under 1,000 steps, 500 steps of the encoder alone on the "
                                 "fixed topics; NVDM 100)"),
     "topic_epochs": ("--topic-epochs", int, "the topics (the decoder) learn in the first N epochs only, the encoder "
-                                            "in all (ProdLDA, GSM; default: the automatic 10 or 30 on a small "
+                                            "in all (ProdLDA, GSM; default: the automatic 10 or 60 on a small "
                                             "corpus, else every epoch)"),
     "batch_size": ("--batch-size", int, "documents per step (VAE; default 200)"),
     "lr": ("--lr", _finite, "Adam learning rate (VAE; default 0.002)"),
@@ -501,8 +502,10 @@ TRAIN_FLAGS = {
                                                          "documents to this power, 1 plain PMI (ProdLDA; default 0.75)"),
     "topic_init": ("--topic-init", str, "how topics start: clusters (groups of words that occur in the same "
                                         "documents; default) or random (ProdLDA)"),
-    "topic_lr": ("--topic-lr", _finite, "learning rate of the topics as a share of --lr (ProdLDA; default 0.1 "
-                                      "when topics start from clusters, else 1)"),
+    "topic_lr": ("--topic-lr", _finite, "learning rate of the topics as a share of --lr (ProdLDA; default 1 with "
+                                      "the batch norm annealed away, else 0.1 when topics start from clusters, else 1)"),
+    "bn_anneal": ("--bn-anneal", _finite, "anneal the decoder's batch norm away over the first N epochs, 0 keeps it "
+                                          "(ProdLDA, GSM; default 45 on long documents, 0 on short ones)"),
     "diversity": ("--diversity", _finite, "weight of the regulariser that keeps topics from sharing top words, "
                                          "0 off (ProdLDA; default 10)"),
     "min_topic_df": ("--min-topic-df", int, "only words in at least N training documents may lead a topic, 0 every "

@@ -54,9 +54,9 @@ SHORT_DOCUMENT_TOPIC_EPOCHS = 10
 LONG_DOCUMENT_EPOCHS = 30
 #: ProdLDA/GSM with the decoder's batch norm annealed away (long documents): the topic epochs
 ANNEALED_EPOCHS = 60
-#: ProdLDA/GSM's bn_anneal=None on long documents: the share of the topic epochs over which the
-#: decoder's batch norm is annealed away (on short documents it is kept: bn_anneal 0)
-BN_ANNEAL = 0.75
+#: ProdLDA/GSM's bn_anneal=None on long documents: the epochs over which the decoder's batch norm
+#: is annealed away, three quarters of ANNEALED_EPOCHS (on short documents it is kept: bn_anneal 0)
+BN_ANNEAL_EPOCHS = 45
 #: when the topic epochs take fewer steps than this, the encoder catches up on the fixed decoder ...
 FEW_STEPS = 1000
 #: ... for at least this many more steps
@@ -391,6 +391,7 @@ class VAETopicModel(TopicModel):
             docs = training_documents(source, rows, val_rows if len(val_rows) else None)
             net = (start_net if start_net is not None else self._saved_net(n_words, ckpt["net"]) if ckpt is not None
                    else self._build_net(n_words, docs)).to(device)  # (a checkpoint's weights replace any start)
+            self._settle_automatic(net, docs.counts, n_words)
             result = train(net, source, docs.validation, self._train_settings(*self._epoch_plan(docs.counts)), device, checkpoint=checkpoint,
                            resume_from=ckpt, progress=progress, desc=self.name, train_rows=rows,
                            extra={"model": self.name, "params": self.get_params(), "n_words": n_words})
@@ -415,6 +416,10 @@ class VAETopicModel(TopicModel):
             return MemoryRows(as_counts(X), shard_rows)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+
+    def _settle_automatic(self, net: TopicVAE, counts: DocumentCounts, n_words: int) -> None:
+        """Give a network about to train (fresh, resumed or warm-started) the automatic settings of these
+        training documents' ``counts`` that it reads while training (none here; see ProdLDA)."""
 
     def _saved_net(self, n_words: int, state: dict) -> TopicVAE:
         """A network of the shape of the saved ``state`` (a state dict: a saved model's or a checkpoint's),
@@ -710,15 +715,15 @@ class ProdLDA(VAETopicModel):
             with unit variance, which costs about K/2 nats of KL per document whatever the data:
             a bound that is loose on short documents. With one the KL term decides the spread;
             the bound tightens, and θ is less spread out (docs/quality.md).
-        bn_anneal: the decoder's batch norm is annealed away over this share of the topic epochs:
-            the logits are p·BN(βθ) + (1 − p)·(βθ + b), p falling from 1 to 0 (SCHOLAR, Card et al.
-            2018). The norm keeps the early topics from collapsing onto the frequent words, but it
+        bn_anneal: the decoder's batch norm is annealed away over this many epochs: the logits are
+            p·BN(βθ) + (1 − p)·(βθ + b), p falling linearly from 1 to 0 (SCHOLAR, Card et al. 2018). The norm keeps the early topics from collapsing onto the frequent words, but it
             divides each word's logit by its spread over the batch, so the likelihood cannot tell a
             sharp θ from a flat one and rare words weigh as much as frequent ones; the decoder left,
             βθ + b, has neither fault. Its topics are then read as SAGE's are: topic k is
-            softmax(β_k), the background b (``background_``). 0: the batch norm stays (the paper's
-            decoder). None (the default): 0.75 on long documents, with the topics learning at the
-            full rate (``topic_lr`` 1) for 60 epochs; 0 on short ones (docs/quality.md, "The
+            softmax(β_k), the background b (``background_``); while p > 0 (a run shorter than the
+            anneal) topic k is p(w | θ = e_k) as without it. 0: the batch norm stays (the paper's
+            decoder). None (the default): 45 epochs on long documents, with the topics learning at
+            the full rate (``topic_lr`` 1) for 60 epochs; 0 on short ones (docs/quality.md, "The
             decoder's batch norm annealed away").
 
     ``ProdLDA(K, embedding_dim=0, diversity=0, min_topic_df=0, topic_init="random", epochs=100,
@@ -782,9 +787,9 @@ class ProdLDA(VAETopicModel):
             raise ConfigError(f"alpha must be positive, got {self.alpha!r}")
         if not 0 <= self.theta_dropout < 1:
             raise ConfigError(f"theta_dropout must be in [0, 1), got {self.theta_dropout!r}")
-        if self.bn_anneal is not None and (isinstance(self.bn_anneal, bool) or not 0 <= self.bn_anneal <= 1):
-            raise ConfigError(f"bn_anneal must be None (automatic) or a share of the topic epochs in [0, 1], "
-                              f"got {self.bn_anneal!r}")
+        if self.bn_anneal is not None and (isinstance(self.bn_anneal, bool) or not isinstance(
+                self.bn_anneal, (int, float, np.integer, np.floating)) or not 0 <= self.bn_anneal < math.inf):
+            raise ConfigError(f"bn_anneal must be None (automatic) or 0 or more epochs, got {self.bn_anneal!r}")
         if self.embedding_dim is not None and (isinstance(self.embedding_dim, bool) or not isinstance(
                 self.embedding_dim, (int, np.integer)) or self.embedding_dim < 0):
             raise ConfigError("embedding_dim must be None (automatic), 0 (a free β) or a positive integer, "
@@ -879,12 +884,19 @@ class ProdLDA(VAETopicModel):
         clustered = self.topic_init == "clusters" and self.embedding_dim != 0 and n_words > 1
         return CLUSTERED_TOPIC_LR if clustered and bn_anneal == 0 else 1.0
 
+    def _settle_automatic(self, net: TopicVAE, counts: DocumentCounts, n_words: int) -> None:
+        """The annealing share and the topics' learning rate, as these documents' ``counts`` choose them:
+        a network built without documents (resumed from a checkpoint, loaded for a warm start, merged)
+        trains as the fresh one would."""
+        net.bn_anneal = self._bn_anneal(counts)
+        net.topic_lr = self._topic_lr(n_words, net.bn_anneal)
+
     def _bn_anneal(self, counts: DocumentCounts | None) -> float:
-        """``bn_anneal``, or when None: BN_ANNEAL (0.75) on long documents, 0 on short ones
+        """``bn_anneal``, or when None: BN_ANNEAL_EPOCHS (45) on long documents, 0 on short ones
         (:func:`short_documents`) and without documents (a network built to load weights into)."""
         if self.bn_anneal is not None:
             return float(self.bn_anneal)
-        return BN_ANNEAL if counts is not None and not short_documents(counts) else 0.0
+        return float(BN_ANNEAL_EPOCHS) if counts is not None and not short_documents(counts) else 0.0
 
     def _build_net(self, n_words: int, docs: TrainingDocuments | None = None) -> TopicVAE:
         self.embedding_dim_ = self._embedding_dim(n_words, None if docs is None else docs.counts)

@@ -808,17 +808,15 @@ class ProdLDANet(TopicVAE):
         return p * normed + (1.0 - p) * plain
 
     def start_epoch(self, epoch: int, topic_epochs: int | None, epochs: int) -> None:
-        """With ``bn_anneal`` a > 0, the batch norm's share p falls linearly from 1 to 0 over the first
-        a × (topic epochs) epochs, and never rises again (a warm start or a resume keeps a decoder
-        that has shed it). The batch norm keeps the early topics apart (without it they collapse
+        """With ``bn_anneal`` = a > 0, the batch norm's share p falls linearly from 1 to 0 over the first
+        a epochs (p = 1 − epoch / a), whatever the run's length, so that a run resumed with more epochs
+        ends where an uninterrupted one does; it never rises again (a warm start keeps a decoder that
+        has shed it). The batch norm keeps the early topics apart (without it they collapse
         onto the frequent words), but it divides each word's logit by its spread over the batch, so
         the likelihood cannot tell a sharp θ from a flat one; the decoder it leaves, βθ + b, can
         (SCHOLAR, Card et al. 2018, anneals it so)."""
-        if self.bn_anneal <= 0:
-            return
-        span = self.bn_anneal * (topic_epochs if topic_epochs is not None else epochs)
-        share = max(0.0, 1.0 - epoch / span) if span > 0 else 0.0
-        self.bn_share.fill_(min(float(self.bn_share), share))
+        if self.bn_anneal > 0:
+            self.bn_share.fill_(min(float(self.bn_share), max(0.0, 1.0 - epoch / self.bn_anneal)))
 
     def decoder_input(self, z: torch.Tensor) -> torch.Tensor:
         """θ = softmax(z), with dropout while training."""
