@@ -909,3 +909,21 @@ def test_the_starting_clusters_do_not_depend_on_the_number_of_cores():
                           capture_output=True, text=True, timeout=300) for n in ("1", "2")]
     assert all(o.returncode == 0 for o in out), [o.stderr[-500:] for o in out]
     assert out[0].stdout == out[1].stdout
+
+
+def test_a_document_far_longer_than_the_training_ones_keeps_a_posterior_no_wider_than_the_cap(small):
+    """The encoder extrapolates on a document of thousands of tokens; q(z|x)'s log-variance is capped at
+    the prior's plus LOGVAR_ABOVE_PRIOR, so its KL stays of the order of the others' (without the cap a
+    20 Newsgroups post of 3,531 tokens reached millions of nats)."""
+    from topicvae.models.vae.networks import LOGVAR_ABOVE_PRIOR
+
+    model = ProdLDA(4, epochs=3, **TINY).fit(small)
+    huge = sp.csr_matrix(small[:1] * 10_000)
+    _, sigma = model.posterior(huge)
+    cap = 0.5 * (np.log(model.net_.prior_var.numpy()) + LOGVAR_ABOVE_PRIOR)
+    assert np.all(np.log(sigma) <= cap + 1e-5)
+    net = model.net_
+    with torch.no_grad():
+        raw = net.encoder(nets.CSRBatches(huge).batch(0, 1))[1]
+    assert (raw > net.prior_var.log() + LOGVAR_ABOVE_PRIOR).any(), "the document must be one the cap binds on"
+    assert np.isfinite(model.neg_elbo(huge)).all()

@@ -497,7 +497,7 @@ class VAETopicModel(TopicModel):
         results = tuple(np.empty((X.shape[0], self.n_topics), np.float32) for _ in outputs)
         with torch.no_grad():
             for start, stop, batch in eval_batches(net, X):
-                mu, logvar = net.encoder(batch)
+                mu, logvar = net.encode(batch)
                 for result, fn in zip(results, outputs):
                     result[start:stop] = fn(mu, logvar).float().cpu().numpy()
         return results

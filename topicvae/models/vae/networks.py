@@ -494,6 +494,10 @@ def without_retired(state: dict) -> dict:
     return {k: v for k, v in state.items() if k not in RETIRED_BUFFERS}
 
 
+#: q(z|x)'s log-variance is at most the prior's plus this (:meth:`TopicVAE.encode`)
+LOGVAR_ABOVE_PRIOR = 5.0
+
+
 class TopicVAE(nn.Module):
     """Encoder + prior + decoder; ``forward`` gives the two ELBO terms per document.
 
@@ -604,9 +608,19 @@ class TopicVAE(nn.Module):
         """
         return None
 
+    def encode(self, x: SparseBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """(μ, log σ²) of q(z|x), with σ² at most e² times the prior's variance.
+
+        A posterior wider than the prior says less than no document at all; the cap binds only where
+        the encoder extrapolates, on documents far longer than those it learned from (on 20
+        Newsgroups, a few posts of thousands of tokens, whose KL otherwise reached millions of nats
+        and swamped the perplexity bound; docs/quality.md)."""
+        mu, logvar = self.encoder(x)
+        return mu, torch.minimum(logvar, self.prior_var.log() + LOGVAR_ABOVE_PRIOR)
+
     def forward(self, x: SparseBatch, generator: torch.Generator | None = None, sample: bool = True):
         """(reconstruction (B,), KL (B,)) with one reparameterised sample of z (μ itself if not ``sample``)."""
-        mu, logvar = self.encoder(x)
+        mu, logvar = self.encode(x)
         if sample:
             eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
             z = mu + (0.5 * logvar).exp() * eps
