@@ -430,6 +430,26 @@ def _write(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, folder: Path, 
     n_words, min_tokens = len(voc.words), vectorizer.vocab.min_tokens
     docs = _DocsWriter(folder / DOCS_FILE, read.meta)
     shards = ShardWriter(folder, n_words, shard_docs, on_shard=lambda _i, rows: docs.flush(rows))
+    try:
+        kept = _encode_partitions(read, vectorizer, voc, docs, shards, column, progress)
+        if kept["kept"] == 0:
+            raise CorpusError(
+                f"no document has at least --min-tokens {min_tokens} in-vocabulary tokens "
+                f"(vocabulary of {len(voc.words)} words); lower --min-tokens or --min-df"
+            )
+        records = shards.close()
+    except BaseException:
+        shards.discard()
+        raise
+    docs.close()
+    return records, kept
+
+
+def _encode_partitions(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, docs: _DocsWriter,
+                       shards: ShardWriter, column: dict[str, int], progress: bool) -> dict:
+    """Each spilled partition's counts over the vocabulary and its table, short and empty documents
+    dropped, handed to the shards and the document table; the counts of what was kept."""
+    n_words, min_tokens = len(voc.words), vectorizer.vocab.min_tokens
     kept = {"kept": 0, "tokens": 0, "too_short": 0, "splits": Counter(), "labels": set()}
     for i in _progress(read.indices(), progress, "writing"):
         result = read.tokens(i)
@@ -450,14 +470,7 @@ def _write(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, folder: Path, 
         kept["labels"].update(table["label"].dropna().tolist())
         docs.add(table)
         shards.add(X[rows])
-    if kept["kept"] == 0:
-        raise CorpusError(
-            f"no document has at least --min-tokens {min_tokens} in-vocabulary tokens "
-            f"(vocabulary of {len(voc.words)} words); lower --min-tokens or --min-df"
-        )
-    records = shards.close()
-    docs.close()
-    return records, kept
+    return kept
 
 
 def _over_vocabulary(X: sp.csr_matrix, types: list[str], column: dict[str, int], n_words: int) -> sp.csr_matrix:

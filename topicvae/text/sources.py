@@ -749,11 +749,12 @@ def read_table(path: Path, fmt: str, columns: TableColumns, report: ReadReport |
     def failed(exc: Exception) -> SourceError:
         return SourceError(f"cannot read {printable_name(str(path))} as {fmt}: {_first_line(exc)}")
 
+    as_records = _parquet_records if fmt == "parquet" else _text_records
     try:
         df = next(chunks)
         # inside the try: Arrow-backed columns decode their strings only now, and a damaged
         # Parquet file's may not be UTF-8 (the first rows here, the others as they are read)
-        first = df.to_dict("records")
+        first = as_records(df)
     except SourceError:
         raise
     except Exception as exc:  # pandas/pyarrow raise many types for malformed files
@@ -770,7 +771,7 @@ def read_table(path: Path, fmt: str, columns: TableColumns, report: ReadReport |
         while True:
             try:
                 chunk = next(chunks, None)
-                rows = None if chunk is None else chunk.to_dict("records")
+                rows = None if chunk is None else as_records(chunk)
             except SourceError:
                 raise
             except Exception as exc:  # as above: a damaged file further on
@@ -780,6 +781,19 @@ def read_table(path: Path, fmt: str, columns: TableColumns, report: ReadReport |
             yield from rows
 
     return _table_docs(records(), columns, path)
+
+
+def _parquet_records(df) -> list[dict]:
+    return df.to_dict("records")
+
+
+def _text_records(df) -> list[dict]:
+    """The rows of a CSV/TSV chunk (cells of text or NaN) as dicts: ``df.to_dict("records")``, without
+    its per-cell boxing that cells of text do not need."""
+    columns = list(df.columns)
+    if not columns:
+        return [{} for _ in range(len(df))]
+    return [dict(zip(columns, row)) for row in zip(*(df.iloc[:, j].tolist() for j in range(len(columns))))]
 
 
 def _delimited_chunks(path: Path, fmt: str, columns: TableColumns, encoding: str, report: ReadReport):
