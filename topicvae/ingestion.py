@@ -193,7 +193,9 @@ def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableCo
         log.info("read and tokenized %d documents from %s (%s) on %s (%d processes) at %.1fs", read.n_read,
                  source, fmt, run.description, len(read.pids), time.perf_counter() - t0)
         counts, dropped = read.check(source, preprocess)
+        read.forget_ids()  # some 120 bytes a document, not needed by the second pass
         voc = _choose_vocabulary(read, vectorizer)
+        read.freq = None  # every token type's frequencies: the vocabulary is chosen
         log.info("vocabulary of %d words chosen on %d documents at %.1fs", len(voc.words), read.n_fit_used,
                  time.perf_counter() - t0)
         records, kept = _write(read, vectorizer, voc, tmp, shard_docs, progress)
@@ -346,6 +348,11 @@ class _Pass1:
             self.freq.add(result["types"], X, fit)
         with open(self.spill / f"tokens-{index:06d}.pkl", "wb") as f:
             pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def forget_ids(self) -> None:
+        """Drop the document ids (kept for duplicates) once :meth:`check` has passed."""
+        self.first_seen = {}
+        self.duplicates = {}
 
     def indices(self) -> list[int]:
         return sorted(self.sizes)
