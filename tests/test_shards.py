@@ -448,3 +448,36 @@ def test_lda_trains_on_a_sharded_corpus_without_importing_torch(corpora, tmp_pat
             "progress=False, passes=1, iterations=5, history_docs=0); print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False"
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_shard_writer_threads_write_the_files_of_write_shards(tmp_path, monkeypatch, threads):
+    """Shards compressed in the writer's threads are the bytes write_shards writes for the stacked rows."""
+    import scipy.sparse as sp
+
+    from topicvae import shards
+
+    monkeypatch.setattr(shards, "WRITE_THREADS", threads)
+    X = sp.random(23, 7, density=0.4, format="csr", random_state=1, dtype=np.float64)
+    X.data = np.ceil(X.data * 5)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    cut = []
+    writer = shards.ShardWriter(tmp_path / "a", 7, 5, on_shard=lambda i, rows: cut.append((i, rows)))
+    for start in range(0, 23, 4):
+        writer.add(X[start:start + 4])
+    records = writer.close()
+    expected = shards.write_shards(tmp_path / "b", sp.csr_matrix(X, dtype=np.int32), 5)
+    assert [r["sha256"] for r in records] == [r["sha256"] for r in expected] and len(records) == 5
+    assert cut == [(0, 5), (1, 5), (2, 5), (3, 5), (4, 3)]
+
+
+def test_shard_writer_fails_when_a_shard_cannot_be_written(tmp_path):
+    import scipy.sparse as sp
+
+    from topicvae.shards import ShardWriter
+
+    writer = ShardWriter(tmp_path / "missing", 3, 2)
+    writer.add(sp.csr_matrix(np.ones((3, 3), dtype=np.int32)))
+    with pytest.raises(OSError):
+        writer.close()
