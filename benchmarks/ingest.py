@@ -13,8 +13,9 @@ With ``--generated N`` it writes (once, cached in benchmarks/.cache/) a CSV of N
 each drawn from a Zipf-like vocabulary of 20,000 made-up words (seeded), then runs ``topicvae ingest``
 on it as a command, once per ``--workers`` value, and samples every 0.2 s the resident memory of the
 command and all its child processes together (the Dask nanny and worker processes included: psutil over
-the process tree). It prints seconds, the peak summed RSS, and the speed-up over the first value of
-``--workers``, and checks that the corpora are identical (their bag-of-words digests).
+the process tree). It prints seconds, the peak summed RSS, the speed-up over the first value of
+``--workers``, the CPU seconds of the whole process tree and the load average before each run (a
+speed-up needs cores that other work leaves free), and checks that the corpora are identical (their bag-of-words digests).
 """
 
 from __future__ import annotations
@@ -88,6 +89,11 @@ def run_command_tree(cmd: list[str]) -> dict:
     """Run ``cmd``; its seconds and the peak of the RSS summed over it and all its descendants."""
     import psutil
 
+    import os
+    import resource
+
+    load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     root, peak = psutil.Process(proc.pid), 0
@@ -106,7 +112,10 @@ def run_command_tree(cmd: list[str]) -> dict:
     out, err = proc.communicate()
     if proc.returncode:
         sys.exit(f"error: {' '.join(cmd)} failed:\n{err[-3000:]}")
-    return {"seconds": time.perf_counter() - t, "peak_mb": peak / 2**20, "stdout": out}
+    seconds = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # every process of the tree, once reaped
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"seconds": seconds, "peak_mb": peak / 2**20, "stdout": out, "cpu_s": cpu, "load": load}
 
 
 def generated(args) -> None:
@@ -127,11 +136,15 @@ def generated(args) -> None:
     print(f"# topicvae ingest of {source.name} ({args.generated:,} documents of 100 words, "
           f"{source.stat().st_size / 2**20:.0f} MB)")
     print(f"machine: {platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}\n")
-    print("| --workers | wall s | docs/s | peak RSS MB (all processes) | speed-up | same corpus |")
-    print("|---|---|---|---|---|---|")
+    print("| --workers | wall s | docs/s | peak RSS MB (all processes) | speed-up | CPU s (all processes) "
+          "| load before | same corpus |")
+    print("|---|---|---|---|---|---|---|---|")
     for w, r in results.items():
         print(f"| {w} | {r['seconds']:.1f} | {args.generated / r['seconds']:,.0f} | {r['peak_mb']:.0f} | "
-              f"{first['seconds'] / r['seconds']:.2f}x | {r['digest'] == first['digest']} |")
+              f"{first['seconds'] / r['seconds']:.2f}x | {r['cpu_s']:.1f} | {r['load']:.2f} | "
+              f"{r['digest'] == first['digest']} |")
+    print("\nCPU s: user + system seconds of the command and every process it started (Dask's included); "
+          "load before: the 1-minute load average when the run started (other work on the machine)")
 
 
 def main() -> None:

@@ -8,7 +8,8 @@ document; cached under benchmarks/.cache/ as one ``bow.npz``, and with ``--shard
 in shards of N documents, which training and export read a shard at a time), then, in a fresh
 process so the peak RSS is that stage's own, trains ProdLDA for a fixed number of epochs through ``train_run``
 (which also computes and writes θ, μ and σ for every document), and in another fresh process
-exports the document CSV as ``topicvae export`` does (``export_run``). It prints seconds per
+exports the document CSV as ``topicvae export`` does (``export_run``), and in a third evaluates it as
+``topicvae evaluate --no-c-v`` does (``evaluate_run``). It prints seconds per
 epoch, documents per second, each stage's peak RSS, and writes a PNG of the curve.
 With ``--recovery-epochs N`` it trains N epochs on the 100k corpus and reports how well the
 planted topics are recovered (Hungarian matching on cosine; mean cosine of matched topics
@@ -100,6 +101,20 @@ def one_export(runs: str) -> dict:
         return {"export_s": time.perf_counter() - t, "export_peak_mb": peak_rss_mb()}
 
 
+def one_evaluate(runs: str) -> dict:
+    """Evaluate the run ``one`` left, as ``topicvae evaluate --no-c-v`` does (``evaluate_run``: NPMI on the
+    test split and on the training documents, lead words, perplexity, label metrics, speed), in this process;
+    seconds and peak RSS. (C_v is left out: a synthetic corpus has no texts to tokenise.)"""
+    from topicvae.analysis.run_metrics import evaluate_run
+    from topicvae.runs import Run
+
+    run = Run.load("scale", runs)
+    t = time.perf_counter()
+    metrics = evaluate_run(run, corpora_dir=CACHE, with_c_v=False, save=False)
+    return {"evaluate_s": time.perf_counter() - t, "evaluate_peak_mb": peak_rss_mb(), "npmi": metrics["npmi"],
+            "perplexity": metrics["perplexity"]}
+
+
 def one_lda(n: int, passes: int) -> dict:
     """gensim's LdaModel on the same training documents: its recovery of the planted topics."""
     import numpy as np
@@ -141,6 +156,7 @@ def main() -> None:
                     help="train and export from a copy of each corpus saved in shards of N documents (0: one file)")
     ap.add_argument("--runs", help=argparse.SUPPRESS)
     ap.add_argument("--one-export", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--one-evaluate", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--ensure", help=argparse.SUPPRESS)
     ap.add_argument("--png", default=str(Path(__file__).resolve().parents[1] / "docs" / "scale.png"))
     ap.add_argument("--one", help=argparse.SUPPRESS)
@@ -155,6 +171,9 @@ def main() -> None:
         return
     if args.one_export:
         print(json.dumps(one_export(args.runs)))
+        return
+    if args.one_evaluate:
+        print(json.dumps(one_evaluate(args.runs)))
         return
     if args.ensure:
         n, shard_docs = map(int, args.ensure.split(":"))
@@ -178,8 +197,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as runs:
             common = ["--threads", str(args.threads), "--shard-docs", str(args.shard_docs), "--runs", runs]
             result = _child([flag, f"{n}:{count}", *common], env)
-            if kind != "lda":  # the export of that run, in a process of its own
+            if kind != "lda":  # the export and the evaluation of that run, each in a process of its own
                 result.update(_child(["--one-export", *common], env))
+                result.update(_child(["--one-evaluate", *common], env))
         if kind == "lda":
             lda = result
         else:
@@ -191,13 +211,13 @@ def main() -> None:
     print(f"# ProdLDA scale curve (K=50, V=10,000, 100 tokens/document, {args.threads} threads, "
           f"{args.epochs} epoch(s) each, corpus in {layout})\n")
     print("| documents | shards | s/epoch | docs/s | s/epoch per doc vs smallest | train_run s (incl. θ, μ, σ for all) "
-          "| train peak RSS MB | export CSV s | export peak RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| train peak RSS MB | export CSV s | export peak RSS MB | evaluate s | evaluate peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in curve:
         per_doc = (r["s_per_epoch"] / r["n"]) / (base["s_per_epoch"] / base["n"])
         print(f"| {r['n']:,} | {r['shards']} | {r['s_per_epoch']:.1f} | {r['n'] / r['s_per_epoch']:,.0f} | "
               f"{per_doc:.2f}× | {r['train_run_s']:.1f} | {r['peak_mb']:,.0f} | {r['export_s']:.1f} | "
-              f"{r['export_peak_mb']:,.0f} |")
+              f"{r['export_peak_mb']:,.0f} | {r['evaluate_s']:.1f} | {r['evaluate_peak_mb']:,.0f} |")
     for r in results:
         if r["epochs"] != args.epochs:
             print(f"\nplanted-topic recovery at {r['n']:,} documents after {r['epochs']} epochs "

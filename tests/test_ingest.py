@@ -423,3 +423,24 @@ def test_default_corpus_names():
     assert _default_name("octis/M10/corpus.tsv") == "M10"  # OCTIS names the dataset by its folder
     assert _default_name("octis/M10.tsv") == "M10" and _default_name("builtin:sample") == "sample"
     assert _default_name("my docs (v2).csv") == "my-docs-v2"
+
+
+def test_a_partition_tokenizer_that_forgets_its_cache_gives_the_same_tokens(monkeypatch):
+    """Past TOKENIZER_CACHE chunks a worker's tokenizer starts afresh: memory bounded, tokens the same."""
+    from topicvae.text import tokenize
+    from topicvae.text.settings import PreprocessSettings
+
+    texts = ["Cats ran quickly over the gardens.", "Gardens of cats; dogs ran too!", "new words arrive here"]
+    settings = PreprocessSettings(min_token_len=2)
+
+    def tokens(result):
+        return [[result["types"][j] for j in result["ids"][result["offsets"][i]:result["offsets"][i + 1]]]
+                for i in range(len(result["offsets"]) - 1)]
+
+    monkeypatch.setattr(tokenize, "_partition_tokenizer", None)
+    plain = [tokens(tokenize.tokenize_partition(texts[i:], settings, sequences=True)) for i in range(3)]
+    monkeypatch.setattr(tokenize, "_partition_tokenizer", None)
+    monkeypatch.setattr(tokenize, "TOKENIZER_CACHE", 2)
+    forgetting = [tokens(tokenize.tokenize_partition(texts[i:], settings, sequences=True)) for i in range(3)]
+    assert tokenize._partition_tokenizer[1].cache == {}  # it forgot
+    assert forgetting == plain and plain[0][0] == ["cat", "run", "quickly", "garden"]

@@ -448,3 +448,91 @@ def test_lda_trains_on_a_sharded_corpus_without_importing_torch(corpora, tmp_pat
             "progress=False, passes=1, iterations=5, history_docs=0); print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False"
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_shard_writer_threads_write_the_files_of_write_shards(tmp_path, monkeypatch, threads):
+    """Shards compressed in the writer's threads are the bytes write_shards writes for the stacked rows."""
+    import scipy.sparse as sp
+
+    from topicvae import shards
+
+    monkeypatch.setattr(shards, "WRITE_THREADS", threads)
+    X = sp.random(23, 7, density=0.4, format="csr", random_state=1, dtype=np.float64)
+    X.data = np.ceil(X.data * 5)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    cut = []
+    writer = shards.ShardWriter(tmp_path / "a", 7, 5, on_shard=lambda i, rows: cut.append((i, rows)))
+    for start in range(0, 23, 4):
+        writer.add(X[start:start + 4])
+    records = writer.close()
+    expected = shards.write_shards(tmp_path / "b", sp.csr_matrix(X, dtype=np.int32), 5)
+    assert [r["sha256"] for r in records] == [r["sha256"] for r in expected] and len(records) == 5
+    assert cut == [(0, 5), (1, 5), (2, 5), (3, 5), (4, 3)]
+
+
+def test_shard_writer_fails_when_a_shard_cannot_be_written(tmp_path):
+    import scipy.sparse as sp
+
+    from topicvae.shards import ShardWriter
+
+    writer = ShardWriter(tmp_path / "missing", 3, 2)
+    writer.add(sp.csr_matrix(np.ones((3, 3), dtype=np.int32)))
+    with pytest.raises(OSError):
+        writer.close()
+
+
+# ------------------------------------------------------------------ after training: evaluate, corpus-info
+def in_memory_rows(monkeypatch):
+    """Make ``Corpus.rows`` hand out rows of the whole matrix (``Corpus.bow``, stacked from the shards), as
+    evaluation read them before it streamed: the in-memory result to compare the streamed one with."""
+    from topicvae.models.rows import MemoryRows
+
+    monkeypatch.setattr(Corpus, "rows", lambda self, select=None: MemoryRows(
+        self.bow if select is None else self.bow[select]))
+
+
+@pytest.mark.parametrize("model", ["prodlda", "lda"])
+def test_evaluate_of_a_sharded_run_counts_shard_by_shard_the_metrics_of_the_whole_matrix(corpora, monkeypatch,
+                                                                                        tmp_path, model):
+    """evaluate reads the test, training and reference documents a shard at a time (NPMI's co-occurrence,
+    the lead words' co-occurrence, the perplexity bound, the speed sample) and the label column alone: the
+    metrics are those of the whole matrix in memory, and Corpus.bow is never asked for."""
+    from topicvae.analysis.run_metrics import evaluate_run
+
+    sharded = Corpus.load("sharded", corpora)
+    params = FAST if model == "prodlda" else dict(passes=2, workers=1, seed=0)
+    run = train_run(sharded, model, 5, runs_dir=tmp_path / "runs", progress=False, **params)
+
+    def metrics(reference="test"):
+        out = evaluate_run(run, reference=reference, corpora_dir=corpora, with_c_v=False, save=False)
+        return {k: v for k, v in out.items() if k not in ("evaluated", "infer_docs_per_s")}
+
+    with monkeypatch.context() as m:
+        in_memory_rows(m)
+        whole = {ref: metrics(ref) for ref in ("test", "train", "sharded")}
+    refuse_the_whole_matrix(monkeypatch)
+    reads = []
+    real = Corpus.read_shard
+    monkeypatch.setattr(Corpus, "read_shard", lambda self, k: reads.append(k) or real(self, k))
+    for ref in ("test", "train", "sharded"):  # (a corpus named as the reference: counted over the run's words)
+        streamed = metrics(ref)
+        assert streamed == whole[ref]  # (the perplexity too: each document's bound, in the same batches)
+    assert whole["test"]["npmi_per_topic"] and "npmi_train" in whole["test"] and "label_accuracy" in whole["test"]
+    assert set(reads) == set(range(len(SHARD_FILES)))
+
+
+def test_corpus_info_of_a_sharded_corpus_is_the_report_of_the_whole_one_without_its_matrix(corpora, monkeypatch):
+    """corpus-info adds up the tokens, word counts and document lengths a shard at a time and reads the
+    split and label columns alone: the report of the same documents in one bow.npz, but for the name."""
+    from topicvae.corpus_info import corpus_report
+
+    whole = corpus_report(Corpus.load("whole", corpora))
+    refuse_the_whole_matrix(monkeypatch)
+    real = pd.read_parquet
+    monkeypatch.setattr(pd, "read_parquet", lambda path, *a, columns=None, **k: real(path, *a, columns=columns, **k)
+                        if columns else pytest.fail("the whole document table was read"))
+    sharded = corpus_report(Corpus.load("sharded", corpora))
+    assert sharded.splitlines()[2:] == whole.splitlines()[2:]
+    assert "top 30 words" in sharded and "document length" in sharded

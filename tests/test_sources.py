@@ -610,3 +610,82 @@ def test_a_one_column_csv_of_quoted_paragraphs_is_read_as_quoted(tmp_path):
     docs = list(read_source(str(p), report=report))
     assert [d.text for d in docs] == ["first paragraph\nsecond", "doc two", "doc three\nmore"]
     assert (report.quoting, report.rows_over_lines) == ("csv", 2)
+
+
+# ------------------------------------------------------------------ tables read a chunk at a time
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of 3 rows (and pre-scan blocks of 16 characters), so that small files span many."""
+    from topicvae.text import sources
+
+    monkeypatch.setattr(sources, "_RECORDS", 3)
+    monkeypatch.setattr(sources, "_BLOCK", 16)
+
+
+def test_csv_read_in_chunks_gives_the_rows_of_the_whole_file(tmp_path, small_chunks, caplog):
+    from topicvae.text.sources import ReadReport
+
+    p = tmp_path / "d.csv"
+    rows = [f'"doc {i}\nsecond line",{i},x\x00' if i % 4 == 0 else f"doc {i},{i},x" for i in range(20)]
+    p.write_text("text,n,tag\n" + "\n".join(rows) + "\n")
+    report = ReadReport()
+    with caplog.at_level("WARNING", logger="topicvae"):
+        docs = list(read_source(str(p), report=report))
+    expected = pd.read_csv(p, dtype=str)
+    assert [d.text for d in docs] == expected["text"].tolist() and len(docs) == 20
+    assert [d.meta["n"] for d in docs] == [str(i) for i in range(20)] and docs[0].meta["tag"] == "x"
+    assert [d.id for d in docs] == [str(i) for i in range(20)]
+    assert (report.quoting, report.rows_over_lines) == ("csv", 5)
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert "removed NUL characters from 5 cell(s)" in message
+
+
+def test_auto_quoting_sees_a_stray_quote_past_the_first_chunk(tmp_path, small_chunks):
+    """The pre-scan reads the whole file: rows swallowed late in it still make each line one row."""
+    from topicvae.text.sources import ReadReport
+
+    p = tmp_path / "d.csv"
+    lines = [f"plain doc {i},a" for i in range(12)] + ['"stray quote,b', "swallowed,c", 'closing" here,d']
+    p.write_text("text,label\n" + "\n".join(lines) + "\n")
+    report = ReadReport()
+    docs = list(read_source(str(p), columns=TableColumns(label="label"), report=report))
+    assert report.quoting == "none" and len(docs) == 15 and docs[12].text == '"stray quote'
+    report = ReadReport()
+    docs = list(read_source(str(p), columns=TableColumns(label="label", quoting="csv"), report=report))
+    assert report.quoting == "csv" and len(docs) == 13 and report.rows_over_lines == 1
+
+
+def test_a_csv_error_past_the_first_chunk_is_one_line(tmp_path, small_chunks):
+    p = tmp_path / "d.csv"
+    p.write_text("text,n\n" + "".join(f"doc {i},{i}\n" for i in range(10)) + "bad,row,extra\n")
+    with pytest.raises(SourceError, match=r"cannot read .* as csv: .*Expected 2 fields in line 12") as e:
+        _docs(p)
+    _one_line(e)
+
+
+def test_jsonl_column_met_only_past_the_first_lines(tmp_path, small_chunks):
+    """A named column that the first rows lack is looked for in every line before failing."""
+    p = tmp_path / "d.jsonl"
+    rows = [{"text": f"doc {i}"} for i in range(8)] + [{"text": "last", "cls": "a"}]
+    p.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    docs = _docs(p, columns=TableColumns(label="cls"))
+    assert [d.label for d in docs] == [None] * 8 + ["a"]
+    with pytest.raises(SourceError, match=r"no label column 'nope'; columns are: text, cls"):
+        _docs(p, columns=TableColumns(label="nope"))
+    p.write_text("\n".join(json.dumps(r) for r in rows) + "\n{oops\n")
+    with pytest.raises(SourceError, match="line 10 is not valid JSON"):  # every line parsed before the column check
+        _docs(p, columns=TableColumns(label="nope"))
+
+
+def test_parquet_read_in_batches_gives_the_values_of_the_whole_file(tmp_path, small_chunks):
+    """An integer column with a missing value in one batch is float in every batch, as pandas reads
+    the whole file."""
+    p = tmp_path / "d.parquet"
+    df = pd.DataFrame({"text": [f"doc {i}" for i in range(10)], "n": pd.array([*range(9), None], dtype="Int64"),
+                       "m": list(range(10)), "flag": [True] * 9 + [None]})
+    df.to_parquet(p, row_group_size=4)
+    docs = _docs(p)
+    whole = pd.read_parquet(p).to_dict("records")
+    assert [d.meta for d in docs[:9]] == [{k: v for k, v in r.items() if k != "text"} for r in whole[:9]]
+    assert isinstance(docs[0].meta["n"], float) and isinstance(docs[0].meta["m"], int)
+    assert pd.isna(docs[9].meta["n"]) and docs[9].meta["flag"] is None and docs[0].meta["flag"] is True

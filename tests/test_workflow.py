@@ -293,3 +293,47 @@ def test_infer_without_known_words(dirs, capsys, tmp_path):
     err = _error(dirs, capsys, "infer", "small-prodlda-k6", str(p), "--out", str(tmp_path / "o.csv"))
     assert "no document" in err and "vocabulary" in err
     assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_infer_streams_a_file_a_chunk_at_a_time_to_the_table_of_all_documents(dirs, tmp_path, monkeypatch, suffix):
+    """infer reads, counts, infers and writes a chunk of documents at a time: chunks of 3 (a multiple of the
+    encoder's batch, as CHUNK_DOCS is) give the bytes of one chunk of all documents (today's table),
+    metadata fields that come and go, change type or appear late included; no call counts more than a
+    chunk's documents."""
+    from topicvae import inference
+    from topicvae.runs import Run
+    from topicvae.text.sources import TableColumns
+    from topicvae.text.vectorizer import Vectorizer
+
+    texts = ["the hockey team won the cup", "planets orbit the sun", "a new graphics card", "the game went on",
+             "space shuttle launch", "the goalie saved it", "orbit of the moon", "", "cup final tonight"]
+    metas = [{"n": 1, "who": "x"}, {"n": 2}, {"n": None, "flag": True}, {"n": 4, "who": "y"}, {"who": "z"},
+             {"n": 6, "flag": False}, {"n": 7.5}, {"late": "here"}, {"n": 9, "who": "w", "flag": True}]
+    source = tmp_path / "new.jsonl"
+    source.write_text("".join(json.dumps({"id": f"n{i}", "text": t, **m}) + "\n"
+                              for i, (t, m) in enumerate(zip(texts, metas))))
+    from topicvae.models.vae import networks
+
+    assert inference.CHUNK_DOCS % networks.EVAL_BATCH == 0  # (the encoder's batches: those of the whole file)
+    monkeypatch.setattr(networks.eval_batches, "__defaults__", (3,))  # (batches of 3 here, as the chunks)
+    run = Run.load("small-prodlda-k6", dirs["runs"])
+    whole, chunked = tmp_path / f"whole{suffix}", tmp_path / f"chunked{suffix}"
+    kwargs = dict(columns=TableColumns(), corpora_dir=dirs["corpora"], with_uncertainty=True)
+    at_once = inference.infer_file(run, str(source), whole, **kwargs)
+    assert at_once.n_docs == 9 and at_once.n_unknown_docs >= 1
+    counted = []
+    real = Vectorizer.count
+    monkeypatch.setattr(Vectorizer, "count", lambda self, t, **k: counted.append(len(t)) or real(self, t, **k))
+    done = inference.infer_file(run, str(source), chunked, chunk_docs=3, **kwargs)
+    assert done == at_once and counted == [3, 3, 3]
+    if suffix == ".csv":
+        assert chunked.read_bytes() == whole.read_bytes()
+        assert _run(dirs, "infer", "small-prodlda-k6", str(source), "--out", str(tmp_path / "cli.csv"),
+                    "--with-uncertainty") == 0
+        assert (tmp_path / "cli.csv").read_bytes() == whole.read_bytes()
+    else:
+        pd.testing.assert_frame_equal(pd.read_parquet(chunked), pd.read_parquet(whole))
+    got = pd.read_parquet(chunked) if suffix == ".parquet" else pd.read_csv(chunked)
+    assert [c for c in got.columns if c in ("n", "who", "flag", "late")] == ["n", "who", "flag", "late"]
+    assert got["n"].tolist()[:2] == [1.0, 2.0] and len(got) == 9

@@ -834,41 +834,21 @@ def _args_infer(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_infer(args) -> int:
-    import pandas as pd
-
-    from .errors import SourceError
-    from .export import document_frame, write_table
-    from .inference import infer_texts
-    from .labels import topic_labels
+    from .inference import infer_file
     from .paths import check_output_path, workspace_folders
     from .runs import Run
-    from .text.metadata import add_metadata
-    from .text.sources import TableColumns, read_source
+    from .text.sources import TableColumns
 
     run = Run.load(args.run, args.runs_dir)
     check_output_path(args.out, {**workspace_folders(args.corpora_dir, args.runs_dir),
                                  args.file: "the input"})
-    docs = list(read_source(args.file, args.fmt, TableColumns(text=args.text_col, id=args.id_col, label=args.label_col,
-                                                              date=args.date_col, quoting=args.quoting)))
-    if not docs:
-        raise SourceError(f"{args.file} holds no documents")
-    result = infer_texts(run, [d.text for d in docs], corpora_dir=args.corpora_dir)
-    if result.n_known.sum() == 0:
-        raise SourceError(f"no document in {args.file} has a word of run {run.name!r}'s vocabulary "
-                          f"({len(run.vocab):,} words); is it the right language and text column?")
-    n_unknown_docs = int((result.n_known == 0).sum())
-    table = pd.DataFrame({"id": [d.id for d in docs], "label": [d.label for d in docs],
-                          "date": [d.date for d in docs], "split": [d.split for d in docs]})
-    add_metadata(table, [d.meta for d in docs])
-    table["n_tokens"] = result.n_tokens
-    table["n_unknown_tokens"] = result.n_tokens - result.n_known
-    uncertain = args.with_uncertainty and result.z_mean is not None
-    table = document_frame(table, result.theta, topic_labels(run),
-                           result.z_mean if uncertain else None, result.z_std if uncertain else None)
-    write_table(table, args.out, check=False)  # (checked above, input and workspace kept off)
-    print(f"wrote {len(docs):,} documents to {args.out}; {result.n_unknown:,} of {int(result.n_tokens.sum()):,} "
-          f"tokens were outside the vocabulary" + (f"; {n_unknown_docs} documents had no known word "
-                                                  "(their θ is uniform)" if n_unknown_docs else ""))
+    done = infer_file(run, args.file, args.out, fmt=args.fmt, corpora_dir=args.corpora_dir,
+                      columns=TableColumns(text=args.text_col, id=args.id_col, label=args.label_col,
+                                           date=args.date_col, quoting=args.quoting),
+                      with_uncertainty=args.with_uncertainty)  # (a chunk of documents at a time)
+    print(f"wrote {done.n_docs:,} documents to {args.out}; {done.n_unknown:,} of {done.n_tokens:,} "
+          f"tokens were outside the vocabulary" + (f"; {done.n_unknown_docs} documents had no known word "
+                                                  "(their θ is uniform)" if done.n_unknown_docs else ""))
     return 0
 
 

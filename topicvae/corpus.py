@@ -116,6 +116,43 @@ class Corpus:
                           f"and vocab.json say ({record['rows']}, {len(self.vocab)})")
         return X
 
+    def rows(self, select: np.ndarray | None = None):
+        """The documents ``select`` (sorted row indices; None: all) as a row source
+        (:mod:`topicvae.models.rows`), numbered from 0: a :class:`~topicvae.models.rows.ShardedRows` over
+        the shards on disk for a corpus of several shards whose matrix is not in memory (one shard read
+        at a time; the whole matrix is never built), else a :class:`~topicvae.models.rows.MemoryRows` of
+        the rows of the matrix (no copy when all of them)."""
+        from .models.rows import MemoryRows, ShardedRows
+
+        if self._bow is None and self.path is not None and len(self.shards) > 1:
+            return ShardedRows([r["rows"] for r in self.shards], self.n_words, self.read_shard,
+                               select=None if select is None else np.asarray(select, dtype=np.int64))
+        return MemoryRows(self.bow if select is None else self.bow[select])
+
+    def token_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """(tokens of each document (n_docs,), occurrences of each word (n_words,)) as the matrix's row
+        and column sums, in one pass over the shards (:meth:`iter_shards`; the whole matrix is not built)."""
+        lengths, words = [], None
+        for _, X in self.iter_shards():
+            lengths.append(np.asarray(X.sum(axis=1)).ravel())
+            column_sums = np.asarray(X.sum(axis=0)).ravel()
+            words = column_sums if words is None else words + column_sums
+        return np.concatenate(lengths), words
+
+    def column(self, name: str) -> pd.Series | None:
+        """One column of the document table (None when the table has none), without reading the rest
+        of a sharded corpus's table when it is not read yet (its texts, say)."""
+        if name == "split":
+            return self._split_column()
+        if self._docs is not None or self.path is None:
+            return self.docs[name] if name in self.docs else None
+        if name not in _parquet_columns(self.path / DOCS_FILE):
+            return None
+        try:
+            return pd.read_parquet(self.path / DOCS_FILE, columns=[name])[name]
+        except (OSError, ValueError, KeyError) as exc:
+            raise damaged(self.name, self.path.parent, f"{DOCS_FILE}: {_first_line(exc)}") from None
+
     def split_rows(self, split: str) -> np.ndarray:
         """Row indices of the documents in ``split`` ('train', 'test', ...).
 

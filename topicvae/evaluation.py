@@ -29,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import ConfigError
+from .models.rows import as_row_source
 
 logger = logging.getLogger(__name__)
 
@@ -80,28 +81,42 @@ def npmi(topics, reference_bow, top_n: int = 10) -> tuple[float, np.ndarray]:
 
     Implementation: the reference matrix restricted to the union of the top-word
     columns is binarised (B) and all document co-occurrence counts come from one
-    sparse product ``B.T @ B``.
+    sparse product ``B.T @ B`` per block of rows (:func:`document_cooccurrence`).
 
     Args:
         topics: ndarray (K, V) topic-word matrix, or K lists of word ids.
         reference_bow: sparse (n_docs, V) counts of the reference corpus (state in
-            reports whether it is the test or the train split).
+            reports whether it is the test or the train split), or a row source over them
+            (:meth:`topicvae.corpus.Corpus.rows`: a sharded corpus counted a shard at a time).
         top_n: words per topic.
 
     Returns:
         (mean over topics, ndarray (K,) of per-topic NPMI).
     """
-    X = sp.csr_matrix(reference_bow)
-    n_docs, n_words = X.shape
+    source = as_row_source(reference_bow if hasattr(reference_bow, "blocks") else sp.csr_matrix(reference_bow))
+    n_docs, n_words = source.shape
     if n_docs == 0:
         raise ValueError("the NPMI reference corpus has no documents")
     ids = _checked_top_ids(topics, top_n, n_words)
     union = np.unique(np.concatenate(ids)) if ids else np.zeros(0, dtype=np.int64)
-    B = _binary_csr(X[:, union])
-    co = np.asarray((B.T @ B).toarray())  # co[a, b] = number of docs containing both
+    co = document_cooccurrence(source, union)  # co[a, b] = number of docs containing both
     col = {w: k for k, w in enumerate(union.tolist())}
     per_topic = np.array([_topic_npmi(np.array([col[w] for w in words.tolist()]), co, n_docs) for words in ids])
     return float(per_topic.mean()), per_topic
+
+
+def document_cooccurrence(reference, words: np.ndarray) -> np.ndarray:
+    """How many documents of ``reference`` hold both words, for every pair of ``words`` (column ids):
+    float64 (len(words), len(words)), its diagonal the words' document frequencies.
+
+    ``reference``: a csr matrix or a row source (:mod:`topicvae.models.rows`, e.g.
+    :meth:`topicvae.corpus.Corpus.rows`), whose blocks (a shard at a time) are counted one after
+    another and added up: the whole matrix is never built, and the counts are the same integers."""
+    co = np.zeros((len(words), len(words)))
+    for X, local in as_row_source(reference).blocks():
+        B = _binary_csr((X if local is None else X[local])[:, words])
+        co += (B.T @ B).toarray()
+    return co
 
 
 def _checked_top_ids(topics, top_n: int, n_words: int) -> list[np.ndarray]:

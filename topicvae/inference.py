@@ -104,3 +104,153 @@ def infer_texts(run, texts: Sequence[str], corpora_dir: str | Path | None = None
     theta = np.asarray(model.transform(X), dtype=np.float64)
     z_mean, z_std = model.posterior(X) or (None, None)
     return Inferred(theta=theta, bow=X, n_tokens=n_tokens, n_known=n_known, z_mean=z_mean, z_std=z_std)
+
+
+# ---------------------------------------------------------------------------- a file of new documents, streamed
+#: documents read, counted, inferred and written at a time by :func:`infer_file`: a multiple of the VAEs'
+#: evaluation batch (``networks.EVAL_BATCH``, 4,096), so that the encoder sees the batches of the whole file
+#: and θ, μ and σ are the bits of one call on all documents (float32 products can change with a batch's size)
+CHUNK_DOCS = 5 * 4096
+
+
+@dataclass
+class InferredFile:
+    """What :func:`infer_file` wrote: documents, tokens, tokens outside the vocabulary, documents without a
+    known word (their θ is uniform)."""
+
+    n_docs: int
+    n_tokens: int
+    n_unknown: int
+    n_unknown_docs: int
+
+
+def infer_file(run, source: str, out: str | Path, *, fmt: str | None = None, columns=None,
+               corpora_dir: str | Path | None = None, with_uncertainty: bool = False,
+               chunk_docs: int = CHUNK_DOCS) -> InferredFile:
+    """θ of the documents of ``source`` (any format ingest reads) written to ``out`` (``.parquet`` by suffix,
+    CSV otherwise; checked by the caller), ``chunk_docs`` documents at a time: read, counted, inferred and
+    appended, so that memory holds one chunk's texts, counts and rows (the reader's own table aside). The
+    file is the table ``infer`` writes for all documents at once: a source of several chunks is first read
+    for its metadata fields alone (:class:`_MetaKinds`), so that every chunk has the columns, and the
+    column types, of the whole table. :class:`~topicvae.errors.SourceError` (one line) for a source without
+    documents or without a known word; nothing is left at ``out`` then."""
+    import itertools
+
+    from .errors import SourceError
+    from .export import document_frame
+    from .labels import topic_labels
+    from .text.sources import read_source
+
+    def chunks():
+        docs = read_source(source, fmt, columns)
+        return iter(lambda: list(itertools.islice(docs, chunk_docs)), [])
+
+    stream = chunks()
+    first = next(stream, [])
+    if not first:
+        raise SourceError(f"{source} holds no documents")
+    second = next(stream, [])
+    kinds = _MetaKinds.of(chunks()) if second else None  # (one chunk: the table as it always was)
+    vectorizer, model, labels = run_vectorizer(run, corpora_dir), run.model, topic_labels(run)
+    parquet = Path(out).suffix.lower() in (".parquet", ".pq")
+    summary = InferredFile(0, 0, 0, 0)
+    writer = None
+    with paths.atomic_file(Path(out)) as tmp:
+        try:
+            for docs in itertools.chain([first], [second] if second else [], stream):
+                X, n_tokens = vectorizer.count([d.text for d in docs])
+                n_known = np.asarray(X.sum(axis=1)).ravel()
+                theta = np.asarray(model.transform(X), dtype=np.float64)
+                z_mean, z_std = (model.posterior(X) or (None, None)) if with_uncertainty else (None, None)
+                table = _documents_table(docs, kinds)
+                table["n_tokens"] = n_tokens
+                table["n_unknown_tokens"] = n_tokens - n_known
+                frame = document_frame(table, theta, labels, z_mean, z_std)
+                if parquet:
+                    import pyarrow as pa
+                    import pyarrow.parquet as pq
+
+                    part = pa.Table.from_pandas(frame, preserve_index=False)
+                    if writer is None:
+                        schema = part.schema if kinds is None else kinds.schema(part.schema)
+                        writer = pq.ParquetWriter(tmp, schema)
+                    writer.write_table(part.cast(writer.schema))
+                else:
+                    frame.to_csv(tmp, mode="a", header=summary.n_docs == 0, index=False)
+                summary.n_docs += len(docs)
+                summary.n_tokens += int(n_tokens.sum())
+                summary.n_unknown += int(n_tokens.sum() - n_known.sum())
+                summary.n_unknown_docs += int((n_known == 0).sum())
+        finally:
+            if writer is not None:
+                writer.close()
+        if summary.n_unknown == summary.n_tokens:
+            raise SourceError(f"no document in {source} has a word of run {run.name!r}'s vocabulary "
+                              f"({len(run.vocab):,} words); is it the right language and text column?")
+    return summary
+
+
+def _documents_table(docs: list, kinds: "_MetaKinds | None"):
+    """id, label, date, split and the metadata columns of a chunk of documents: as ``infer`` always made
+    them for a whole file (``kinds`` None), or with every metadata column of the whole source, of its type."""
+    import pandas as pd
+
+    from .text.metadata import add_metadata
+
+    table = pd.DataFrame({"id": [d.id for d in docs], "label": [d.label for d in docs],
+                          "date": [d.date for d in docs], "split": [d.split for d in docs]})
+    if kinds is None:
+        return add_metadata(table, [d.meta for d in docs])
+    for key, col in kinds.names.items():
+        table[col] = pd.Series([d.meta.get(key) for d in docs], dtype=object).astype(kinds.dtypes[col])
+    return table
+
+
+class _MetaKinds:
+    """The metadata columns of a whole source met chunk by chunk: their names (as
+    :func:`~topicvae.text.metadata.add_metadata` names them for the whole table) and the pandas type each
+    would have in the whole table, found from a few values of each Python type met (and None where a
+    document lacks the field), which are all pandas' inference looks at."""
+
+    def __init__(self):
+        self.names: dict = {}
+        self.examples: dict[str, dict] = {}
+
+    @classmethod
+    def of(cls, chunks) -> "_MetaKinds":
+        import pandas as pd
+
+        from .text.metadata import metadata_columns
+
+        kinds, n_docs, having = cls(), 0, {}
+        for docs in chunks:
+            metadata_columns((k for d in docs for k in d.meta), kinds.names)
+            n_docs += len(docs)
+            for d in docs:
+                for key, v in d.meta.items():
+                    seen = kinds.examples.setdefault(kinds.names[key], {})
+                    having[key] = having.get(key, 0) + 1
+                    kind = type(v)
+                    if isinstance(v, int) and not isinstance(v, bool):  # (the smallest and largest: overflow)
+                        seen[(kind, "min")] = min(seen.get((kind, "min"), v), v)
+                        seen[(kind, "max")] = max(seen.get((kind, "max"), v), v)
+                    else:
+                        seen.setdefault(kind, v)
+        for key, count in having.items():
+            if count < n_docs:  # documents without the field: None there
+                kinds.examples[kinds.names[key]].setdefault(type(None), None)
+        kinds.dtypes = {col: pd.Series(list(seen.values()), dtype=None if seen else object).dtype
+                        for col, seen in kinds.examples.items()}
+        kinds.samples = {col: list(seen.values()) for col, seen in kinds.examples.items()}
+        return kinds
+
+    def schema(self, schema):
+        """``schema`` (a chunk's Arrow schema) with each metadata column of the type of all its values."""
+        import pandas as pd
+        import pyarrow as pa
+
+        for col, values in self.samples.items():
+            kind = pa.Table.from_pandas(pd.DataFrame({col: pd.Series(values, dtype=object).astype(self.dtypes[col])}),
+                                        preserve_index=False).schema.field(col).type
+            schema = schema.set(schema.get_field_index(col), schema.field(col).with_type(kind))
+        return schema

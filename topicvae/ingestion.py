@@ -193,7 +193,9 @@ def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableCo
         log.info("read and tokenized %d documents from %s (%s) on %s (%d processes) at %.1fs", read.n_read,
                  source, fmt, run.description, len(read.pids), time.perf_counter() - t0)
         counts, dropped = read.check(source, preprocess)
+        read.forget_ids()  # some 120 bytes a document, not needed by the second pass
         voc = _choose_vocabulary(read, vectorizer)
+        read.freq = None  # every token type's frequencies: the vocabulary is chosen
         log.info("vocabulary of %d words chosen on %d documents at %.1fs", len(voc.words), read.n_fit_used,
                  time.perf_counter() - t0)
         records, kept = _write(read, vectorizer, voc, tmp, shard_docs, progress)
@@ -347,6 +349,11 @@ class _Pass1:
         with open(self.spill / f"tokens-{index:06d}.pkl", "wb") as f:
             pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
 
+    def forget_ids(self) -> None:
+        """Drop the document ids (kept for duplicates) once :meth:`check` has passed."""
+        self.first_seen = {}
+        self.duplicates = {}
+
     def indices(self) -> list[int]:
         return sorted(self.sizes)
 
@@ -430,6 +437,26 @@ def _write(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, folder: Path, 
     n_words, min_tokens = len(voc.words), vectorizer.vocab.min_tokens
     docs = _DocsWriter(folder / DOCS_FILE, read.meta)
     shards = ShardWriter(folder, n_words, shard_docs, on_shard=lambda _i, rows: docs.flush(rows))
+    try:
+        kept = _encode_partitions(read, vectorizer, voc, docs, shards, column, progress)
+        if kept["kept"] == 0:
+            raise CorpusError(
+                f"no document has at least --min-tokens {min_tokens} in-vocabulary tokens "
+                f"(vocabulary of {len(voc.words)} words); lower --min-tokens or --min-df"
+            )
+        records = shards.close()
+    except BaseException:
+        shards.discard()
+        raise
+    docs.close()
+    return records, kept
+
+
+def _encode_partitions(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, docs: _DocsWriter,
+                       shards: ShardWriter, column: dict[str, int], progress: bool) -> dict:
+    """Each spilled partition's counts over the vocabulary and its table, short and empty documents
+    dropped, handed to the shards and the document table; the counts of what was kept."""
+    n_words, min_tokens = len(voc.words), vectorizer.vocab.min_tokens
     kept = {"kept": 0, "tokens": 0, "too_short": 0, "splits": Counter(), "labels": set()}
     for i in _progress(read.indices(), progress, "writing"):
         result = read.tokens(i)
@@ -450,14 +477,7 @@ def _write(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, folder: Path, 
         kept["labels"].update(table["label"].dropna().tolist())
         docs.add(table)
         shards.add(X[rows])
-    if kept["kept"] == 0:
-        raise CorpusError(
-            f"no document has at least --min-tokens {min_tokens} in-vocabulary tokens "
-            f"(vocabulary of {len(voc.words)} words); lower --min-tokens or --min-df"
-        )
-    records = shards.close()
-    docs.close()
-    return records, kept
+    return kept
 
 
 def _over_vocabulary(X: sp.csr_matrix, types: list[str], column: dict[str, int], n_words: int) -> sp.csr_matrix:

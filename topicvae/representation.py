@@ -55,7 +55,8 @@ def top_words(topic_word, X_train=None, method: str = DEFAULT, n: int = 10) -> n
 
     ``topic_word``: any (K, V) array-like of non-negative weights (rows need not sum to 1); it is
     read through a float64 copy and never changed. ``X_train``: the training documents (csr counts
-    with the same V columns), required by ``lead_words``, used by ``relevance`` for the words'
+    with the same V columns, or a row source over them, :meth:`topicvae.corpus.Corpus.rows`, read a
+    shard at a time to the same result), required by ``lead_words``, used by ``relevance`` for the words'
     frequencies, ignored by the others. ``n`` above V is capped at V.
     """
     spec = _METHODS[check_method(method)]
@@ -100,11 +101,12 @@ def _as_weights(topic_word) -> np.ndarray:
     return phi
 
 
-def _as_documents(X_train, n_words: int) -> sp.csr_matrix | None:
-    """The training documents as csr counts (None stays None), with the topics' V columns."""
+def _as_documents(X_train, n_words: int):
+    """The training documents as csr counts, or the row source given (:mod:`topicvae.models.rows`: a
+    sharded corpus's rows, read a shard at a time); None stays None. With the topics' V columns."""
     if X_train is None:
         return None
-    X = sp.csr_matrix(X_train)
+    X = X_train if hasattr(X_train, "blocks") else sp.csr_matrix(X_train)
     if X.shape[1] != n_words:
         raise ConfigError(f"the training documents have {X.shape[1]} words, the topics {n_words}; "
                           "use the documents the model was trained on")
@@ -143,8 +145,20 @@ def word_shares(phi: np.ndarray, X: sp.csr_matrix | None) -> np.ndarray:
     smoothed (never 0), or without documents the mean of the topics (equal topic prevalence)."""
     if X is None:
         return _distributions(phi).mean(axis=0)
-    counts = np.asarray(X.sum(axis=0), dtype=np.float64).ravel() + 1.0
+    counts = np.zeros(phi.shape[1])
+    for block in _row_blocks(X):
+        counts += np.asarray(block.sum(axis=0), dtype=np.float64).ravel()
+    counts += 1.0
     return counts / counts.sum()
+
+
+def _row_blocks(X):
+    """The rows of the documents ``X`` (a csr matrix or a row source) a block at a time: the matrix
+    itself, or each shard's rows of a row source (:meth:`topicvae.models.rows.ShardedRows.blocks`)."""
+    from .models.rows import as_row_source
+
+    for block, local in as_row_source(X).blocks():
+        yield block if local is None else block[local]
 
 
 def relevance_scores(phi: np.ndarray, p_w: np.ndarray, lam: float | None = None) -> np.ndarray:
@@ -240,14 +254,19 @@ def coherent_leads(topic_word: np.ndarray, X: sp.csr_matrix, coherence: float,
     order = np.argsort(-topic_word, axis=1, kind="stable")[:, :pool]
     words = np.unique(order)
     at = np.searchsorted(words, order)  # each pool word's index in ``words``
-    B = sp.csc_matrix(X[:, words] > 0, dtype=np.float64)  # (the columns of one topic's pool are cheap to take)
+    # each topic's pool's co-occurrence, one block of documents (a shard) at a time, added up: K·pool² counts
+    together = np.zeros((K, pool, pool))
+    for block in _row_blocks(X):
+        B = sp.csc_matrix(block[:, words] > 0, dtype=np.float64)  # (the columns of one topic's pool are cheap to take)
+        for k in range(K):
+            together[k] += co_occurrence(B, at[k])[0]
+    n_docs = max(X.shape[0], 1)
     log_w = np.log(np.take_along_axis(topic_word, order, axis=1))
     z = (log_w - log_w[:, :1]) / np.maximum(log_w.std(axis=1, keepdims=True), 1e-12)
     uses = np.zeros(len(words))  # how many topics each word leads so far
     for k in range(K):
         chosen = [0]
-        together, n_docs = co_occurrence(B, at[k])  # one topic's pool at a time: K·pool², not (K·pool)²
-        pairs = pair_scores(together, n_docs)  # (pool, pool)
+        pairs = pair_scores(together[k], n_docs)  # (pool, pool); one topic's pool at a time, not (K·pool)²
         for _ in range(n_lead - 1):
             score = z[k] + coherence * pairs[:, chosen].mean(axis=1) - shared * uses[at[k]]
             score[chosen] = -np.inf

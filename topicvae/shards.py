@@ -93,14 +93,22 @@ def bow_checksum(manifest: dict) -> str | None:
     return "shards:" + h.hexdigest()
 
 
+#: shards compressed and hashed at once, each in a thread of the writer (zlib and hashlib let go of
+#: the GIL): the rows of at most this many full shards are held while they are written
+WRITE_THREADS = 2
+
+
 class ShardWriter:
     """Write a bag-of-words arriving in pieces of consecutive rows as shards of ``shard_docs`` rows.
 
-    A streamed ingest adds the rows of each partition as it is encoded; a full shard is written at
-    once, so that at most one shard's rows are held. The shards are the files :func:`write_shards` would
-    write for the stacked matrix: ``bow-00000.npz``, ... and, when there is one shard only, ``bow.npz``
-    (renamed at :meth:`close`; its digest does not change). ``on_shard(index, rows)`` is called after each
-    shard is written with the rows of the shard, so that the document table can be cut at the same rows.
+    A streamed ingest adds the rows of each partition as it is encoded; a full shard is handed at
+    once to a thread that compresses, writes and hashes it (:data:`WRITE_THREADS` at a time, so that
+    few shards' rows are held) while the next rows arrive. The shards are the files
+    :func:`write_shards` would write for the stacked matrix: ``bow-00000.npz``, ... and, when there is
+    one shard only, ``bow.npz`` (renamed at :meth:`close`; its digest does not change): a shard's
+    bytes depend on its rows alone, whichever thread wrote it. ``on_shard(index, rows)`` is called
+    when each shard is cut with the rows of the shard, so that the document table can be cut at the
+    same rows. Call :meth:`close`, or :meth:`discard` when the ingest fails.
     """
 
     def __init__(self, folder: Path, n_words: int, shard_docs: int = SHARD_DOCS, on_shard=None):
@@ -110,9 +118,11 @@ class ShardWriter:
         self.records: list[dict] = []
         self._pieces: list[sp.csr_matrix] = []
         self._held = 0
+        self._writing: list = []  # a future of each shard's record, in row order
+        self._pool = None
 
     def add(self, X: sp.csr_matrix) -> None:
-        """Append the rows of ``X`` (n, n_words), writing every shard that they fill."""
+        """Append the rows of ``X`` (n, n_words), handing on every shard that they fill."""
         start = 0
         while start < X.shape[0]:
             take = min(self.shard_docs - self._held, X.shape[0] - start)
@@ -123,22 +133,51 @@ class ShardWriter:
                 self._flush()
 
     def _flush(self) -> None:
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
         X = sp.vstack(self._pieces, format="csr") if len(self._pieces) != 1 else self._pieces[0]
         X = _canonical(X, self.n_words)
-        index = len(self.records)
-        self.records.append(write_shard(self.folder, f"bow-{index:05d}.npz", X))
         self._pieces, self._held = [], 0
+        index = len(self._writing)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="topicvae-shards")
+        while True:  # a failed write fails the ingest now; more than WRITE_THREADS shards are not held
+            running = [f for f in self._writing if not f.done()]
+            for f in self._writing:
+                if f.done():
+                    f.result()
+            if len(running) < WRITE_THREADS:
+                break
+            wait(running, return_when=FIRST_COMPLETED)
+        rows = X.shape[0]
+        self._writing.append(self._pool.submit(write_shard, self.folder, f"bow-{index:05d}.npz", X))
+        del X
         if self.on_shard is not None:
-            self.on_shard(index, X.shape[0])
+            self.on_shard(index, rows)
 
     def close(self) -> list[dict]:
         """Write the last, partly filled shard; the records of every shard in row order."""
-        if self._held or not self.records:
+        if self._held or not self._writing:
             self._flush()
+        try:
+            self.records = [f.result() for f in self._writing]
+        finally:
+            self._shutdown()
         if len(self.records) == 1:
             (self.folder / self.records[0]["file"]).rename(self.folder / SINGLE_FILE)
             self.records[0]["file"] = SINGLE_FILE
         return self.records
+
+    def discard(self) -> None:
+        """Stop after the shards being written (an ingest that failed: its folder goes)."""
+        for f in self._writing:
+            f.cancel()
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
 
 def _canonical(X: sp.csr_matrix, n_words: int) -> sp.csr_matrix:

@@ -21,6 +21,7 @@ from .. import evaluation, paths
 from .. import representation as representations
 from ..corpus import Corpus
 from ..errors import ConfigError, CorpusError, RunError
+from ..models.rows import MemoryRows
 from .workspace import run_corpus
 
 logger = logging.getLogger(__name__)
@@ -64,14 +65,16 @@ def reference_corpus(reference: str, corpora_dir=None) -> Corpus | None:
         raise ConfigError(f"--reference must be test, train or a corpus name: {exc}") from exc
 
 
-def _reference_bow(run, corpus: Corpus, reference: str, corpora_dir) -> tuple[sp.csr_matrix, str, Corpus, np.ndarray]:
-    """The reference documents as counts over the run's vocabulary, with a label saying which."""
+def _reference_bow(run, corpus: Corpus, reference: str, corpora_dir):
+    """The reference documents as counts over the run's vocabulary (a row source,
+    :meth:`topicvae.corpus.Corpus.rows`: a sharded corpus is read a shard at a time), with a label
+    saying which, their corpus and their rows in it."""
     if reference in ("test", "train"):
         rows = corpus.split_rows(reference)
         label = reference
         if len(rows) == 0:
             rows, label = corpus.split_rows("train"), "train (the corpus has no test split)"
-        return corpus.bow[rows], label, corpus, rows
+        return corpus.rows(rows), label, corpus, rows
     ref = reference_corpus(reference, corpora_dir)
     index = {w: j for j, w in enumerate(ref.vocab)}
     pairs = [(index[w], j) for j, w in enumerate(run.vocab) if w in index]
@@ -79,7 +82,21 @@ def _reference_bow(run, corpus: Corpus, reference: str, corpora_dir) -> tuple[sp
         raise ConfigError(f"reference corpus {reference!r} shares no word with run {run.name!r}")
     src, dst = np.array(pairs).T
     select = sp.csr_matrix((np.ones(len(src)), (src, dst)), shape=(ref.n_words, len(run.vocab)))
-    return (ref.bow @ select).tocsr(), f"corpus {reference}", ref, np.arange(ref.n_docs)
+    return _OverVocabulary(ref.rows(), select), f"corpus {reference}", ref, np.arange(ref.n_docs)
+
+
+class _OverVocabulary:
+    """A row source (:mod:`topicvae.models.rows`) of another corpus's documents as counts over the run's
+    vocabulary: each block of ``source`` times ``select`` (its words × the run's; the run's words it
+    lacks are columns of zeros)."""
+
+    def __init__(self, source, select: sp.csr_matrix):
+        self.source, self.select = source, select
+        self.shape = (source.shape[0], select.shape[1])
+
+    def blocks(self, rows=None):
+        for X, local in self.source.blocks(rows):
+            yield (X @ self.select).tocsr(), local
 
 
 def _reference_texts(ref: Corpus, rows: np.ndarray, max_docs: int = 20000) -> list[list[str]]:
@@ -102,7 +119,7 @@ def _coherence_metrics(corpus: Corpus, ref_bow, ref_label: str, representation: 
         # the same topics scored on the documents they were trained on: the gap to the
         # held-out figure shows how much of the coherence exists only in the training documents
         train_rows = corpus.split_rows("train")
-        out["npmi_train"] = round(float(evaluation.npmi(topic_ids, corpus.bow[train_rows])[0]), 4)
+        out["npmi_train"] = round(float(evaluation.npmi(topic_ids, corpus.rows(train_rows))[0]), 4)
         out["train_docs"] = int(len(train_rows))
     return out
 
@@ -123,7 +140,10 @@ def _perplexity_metrics(run, model, corpus: Corpus) -> dict:
     """The perplexity upper bound on the test split, and what kind of bound it is."""
     out = {"perplexity": None, "perplexity_kind": None}
     test_rows = corpus.split_rows("test")
-    bounded = model.log_bound(corpus.bow[test_rows]) if len(test_rows) else None
+    test = corpus.rows(test_rows) if len(test_rows) else None
+    # (a matrix in memory as it is; a sharded corpus's rows as a row source, which the models read a shard
+    # or an evaluation batch at a time, to the bound of the stacked matrix)
+    bounded = None if test is None else model.log_bound(test.X if isinstance(test, MemoryRows) else test)
     if bounded is not None:
         bound, n_tokens = bounded
         out["perplexity"] = round(float(evaluation.perplexity(bound, n_tokens)), 2)
@@ -135,8 +155,8 @@ def _perplexity_metrics(run, model, corpus: Corpus) -> dict:
 
 def _label_metrics(run, corpus: Corpus) -> dict:
     """Label accuracy, NMI and purity of θ, when the documents have at least two labels."""
-    labels = corpus.docs["label"]
-    if not (labels.notna().sum() and labels.nunique(dropna=True) > 1):
+    labels = corpus.column("label")  # (a sharded corpus's table is not read whole for it)
+    if labels is None or not (labels.notna().sum() and labels.nunique(dropna=True) > 1):
         return {}
     train_rows, test_rows = corpus.split_rows("train"), corpus.split_rows("test")
     split = (train_rows, test_rows) if len(test_rows) and len(train_rows) < corpus.n_docs else (None, None)
@@ -148,7 +168,7 @@ def _label_metrics(run, corpus: Corpus) -> dict:
 
 def _speed_metrics(run, model, corpus: Corpus) -> dict:
     """Inference documents per second and training seconds."""
-    sample = corpus.bow[: min(corpus.n_docs, 5000)]
+    sample = corpus.rows().take(np.arange(min(corpus.n_docs, 5000)))  # (the first shards only)
     model.transform(sample[:10])  # warm-up: first-call costs are not inference speed
     return {"infer_docs_per_s": round(float(evaluation.inference_speed(model, sample)), 1),
             "train_seconds": run.config.get("fit_seconds")}

@@ -171,7 +171,7 @@ def topic_view(run: Run, corpus: Corpus | None) -> TopicView:
     theta = run.doc_topic
     lengths = None
     if corpus is not None and corpus.n_docs == theta.shape[0]:
-        lengths = np.asarray(corpus.bow.sum(axis=1)).ravel()
+        lengths = corpus.token_counts()[0]
     prevalence = topic_prevalence(theta, lengths)
     coords, dist = intertopic_map(run.topic_word)
     total = float(lengths.sum()) if lengths is not None else float(theta.shape[0])
@@ -219,17 +219,19 @@ def topic_coherence(run: Run, corpus: Corpus | None, metrics: dict | None = None
     rows = corpus.split_rows(split)
     if len(rows) == 0 or corpus.n_words != run.topic_word.shape[1]:
         return None, "coherence unavailable: the corpus does not match the run's vocabulary"
-    _, values = npmi(list(topic_word_ids(run, corpus, representation, 10)), corpus.bow[rows], top_n=10)
+    _, values = npmi(list(topic_word_ids(run, corpus, representation, 10)), corpus.rows(rows), top_n=10)
     return values, f"NPMI on the {split} split (computed here; `{evaluate_command(run.name)}` stores it)"
 
 
 # ---------------------------------------------------------------------------- representations
 def training_documents(run: Run, corpus: Corpus | None):
-    """The documents ``run`` trained on (its corpus's train split, csr counts), or None without a corpus
-    that matches the run's vocabulary."""
+    """The documents ``run`` trained on (its corpus's train split, as a row source:
+    :meth:`topicvae.corpus.Corpus.rows`, a shard at a time for a sharded corpus), or None without a
+    corpus that matches the run's vocabulary."""
     if corpus is None or corpus.n_words != run.topic_word.shape[1]:
         return None
-    return corpus.bow[corpus.split_rows("train")]
+    rows = corpus.split_rows("train")
+    return corpus.rows(rows) if isinstance(corpus, Corpus) else corpus.bow[rows]  # (or a stand-in's matrix)
 
 
 def readable_representation(representation: str, corpus: Corpus | None) -> str:

@@ -523,6 +523,14 @@ class LDA(TopicModel):
         (:func:`topicvae.evaluation.perplexity`) is the per-document perplexity
         bound. (gensim's ``log_perplexity`` adds the topic term and reports ``2**(−bound)``.)
         """
+        if hasattr(X, "blocks"):  # a row source (a sharded corpus's rows): each document's bound, a shard at a time
+            from .rows import count_tokens
+
+            bounds = []
+            for B, rows in X.blocks():
+                B = self._check_X(B if rows is None else B[rows])
+                bounds.append(self._doc_bounds(B, self._gamma(B)))
+            return float(np.concatenate(bounds).sum() if bounds else 0.0), count_tokens(X)
         X = self._check_X(X)
         gamma = self._gamma(X)
         return float(self._doc_bounds(X, gamma).sum()), int(round(X.sum()))

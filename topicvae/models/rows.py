@@ -141,3 +141,10 @@ def stack(parts: list[sp.csr_matrix], n_words: int) -> sp.csr_matrix:
 def as_row_source(X) -> MemoryRows | ShardedRows:
     """``X`` itself when it is a row source (it has ``blocks``), else the csr_matrix ``X`` as one shard."""
     return X if hasattr(X, "blocks") else MemoryRows(X)
+
+
+def count_tokens(X) -> int:
+    """The sum of the counts of ``X``, a csr matrix or a row source (added up block by block)."""
+    if not hasattr(X, "blocks"):
+        return int(round(X.sum()))
+    return int(round(sum(float((B if rows is None else B[rows]).sum()) for B, rows in X.blocks())))

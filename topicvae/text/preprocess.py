@@ -157,6 +157,33 @@ LEMMA_OVERRIDES = {"number": "number", "numbers": "number", "united": "united", 
 _CHUNK = re.compile(r'[^\s"()\[\]{}<>,;!?*]+')
 _EDGE_PUNCT = ".:'`"
 _HAS_LETTER = re.compile(r"[^\W\d_]")
+def import_spacy():
+    """spaCy, imported without PyTorch unless this process has imported one of them already.
+
+    spaCy's layer thinc imports PyTorch when it is installed (some 180 MB of every process that
+    tokenizes: the ingest, each Dask worker), and a tokenizer of spaCy's rules and lookups never uses
+    it. PyTorch stays importable afterwards; only thinc's PyTorch layers are off in this process.
+    """
+    import sys
+
+    if "spacy" in sys.modules or "torch" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # `import torch` raises ImportError, which thinc takes for "not installed"
+    try:
+        import spacy
+    except ImportError:  # something on the way needs PyTorch after all: import it as usual
+        sys.modules.pop("torch", None)
+        for name in [m for m in sys.modules if m == "spacy" or m.startswith(("spacy.", "thinc"))]:
+            del sys.modules[name]
+        import spacy
+    finally:
+        if "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]
+    return spacy
+
+
 class Tokenizer:
     """Turns cleaned text into filtered, lowercased, lemmatized tokens.
 
@@ -165,7 +192,7 @@ class Tokenizer:
     """
 
     def __init__(self, settings: PreprocessSettings | None = None):
-        import spacy
+        spacy = import_spacy()
 
         self.settings = settings or PreprocessSettings()
         self.nlp = spacy.blank(self.settings.lang)
@@ -177,6 +204,12 @@ class Tokenizer:
         self.types: list[str] = []  # every token type produced so far; ids index this list
         self._type_ids: dict[str, int] = {}
         self.cache: dict[str, tuple[int, ...]] = {}  # chunk → ids of its tokens
+
+    def forget(self) -> None:
+        """Drop the cache and the types met so far (ids start again at 0). A chunk's tokens do not
+        depend on the chunks tokenized before it, so only the ids change, never the tokens: a
+        long-running tokenizer (a Dask worker's) calls it to keep its memory bounded."""
+        self.types, self._type_ids, self.cache = [], {}, {}
 
     def _token(self, tok) -> str | None:
         s = self.settings

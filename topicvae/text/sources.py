@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import itertools
 import json
 import logging
 import lzma
@@ -42,7 +43,7 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from ..errors import SourceError
 
@@ -663,8 +664,9 @@ def _opt_str(v) -> str | None:
 
 
 def _table_docs(rows: Iterable[dict], columns: TableColumns, source: Path,
-                where: list[str] | None = None) -> Iterator[RawDoc]:
-    """Documents of table rows; ``where[i]`` names row i in messages (default: 'row i+1').
+                where: Callable[[int], str] | None = None) -> Iterator[RawDoc]:
+    """Documents of table rows; ``where(i)`` names row i in messages (default: 'row i+1'), asked
+    while row i is the latest one read.
 
     A row with a replacement character (U+FFFD: bytes that were not valid text) in any cell, label
     and metadata included, is flagged ``bad_utf8``.
@@ -673,7 +675,7 @@ def _table_docs(rows: Iterable[dict], columns: TableColumns, source: Path,
     for i, row in enumerate(rows):
         text = _cell_text(row.get(columns.text))
         if columns.id and _is_missing(row.get(columns.id)):
-            place = where[i] if where else f"row {i + 1}"
+            place = where(i) if where else f"row {i + 1}"
             raise SourceError(f"{printable_name(str(source))}: {place} has no {columns.id!r} (the --id-col); "
                               "give every document an id or drop --id-col")
         meta = {k: v for k, v in row.items() if k not in roles}
@@ -688,11 +690,12 @@ def _table_docs(rows: Iterable[dict], columns: TableColumns, source: Path,
         )
 
 
-def _strip_nul_cells(df, source: Path):
-    """Remove NUL characters from text cells, with one warning counting the cells.
+def _strip_nul_cells(df) -> int:
+    """Remove NUL characters from the text cells of ``df`` (in place); the number of cells changed.
 
     pandas keeps NULs in cells, but no text tool downstream wants them; they come from
-    damaged exports, and the rest of the cell is worth keeping.
+    damaged exports, and the rest of the cell is worth keeping. The reader warns once, with
+    the count over the whole file, when it has read it.
     """
     n_cells = 0
     for col in df.columns:
@@ -701,70 +704,136 @@ def _strip_nul_cells(df, source: Path):
         if has_nul.any():
             n_cells += int(has_nul.sum())
             df[col] = values.str.replace("\x00", "", regex=False)
-    if n_cells:
-        log.warning("%s: removed NUL characters from %d cell(s)", printable_name(str(source)), n_cells)
-    return df
+    return n_cells
+
+
+#: rows of a table read, and turned into Python values, at a time: a reader never holds the whole table
+_RECORDS = 10_000
+#: characters of a CSV/TSV decoded at a time by the pre-scan of ``--quoting auto``
+_BLOCK = 1 << 22
+
+
+def _text_stream(path: Path, encoding: str, newline: str = "") -> io.TextIOWrapper:
+    """The file's text, decoded as it is read (invalid bytes replaced, as :func:`decode` replaces
+    them), line endings untranslated."""
+    try:
+        raw = open(path, "rb")
+    except OSError as exc:
+        raise SourceError(f"cannot read {printable_name(str(path))}: {exc.strerror or exc}") from exc
+    return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline=newline)
 
 
 def read_table(path: Path, fmt: str, columns: TableColumns, report: ReadReport | None = None) -> Iterator[RawDoc]:
     """Rows of a CSV, TSV or Parquet file; columns other than the named roles become metadata.
 
-    A CSV or TSV without a header (``columns.header`` False) has columns ``"0"``, ``"1"``, ...;
-    how its quotes were read (``columns.quoting``, :func:`_delimited_frame`) goes into ``report``.
-    """
-    import pandas as pd
+    The file is read a chunk of :data:`_RECORDS` rows at a time (a Parquet file a batch at a time),
+    the first chunk now (so that a file that cannot be read, or lacks a named column, fails here),
+    the rest as the documents are asked for.
 
+    A CSV or TSV without a header (``columns.header`` False) has columns ``"0"``, ``"1"``, ...;
+    how its quotes were read (``columns.quoting``, :func:`_delimited_quoting`) goes into ``report``,
+    its count of rows spanning lines once the whole file is read.
+    """
     report = report if report is not None else ReadReport()
     if not columns.header:
         columns = _positional(columns)
-    raw = b"" if fmt == "parquet" else _read_bytes(path)
-    if _clearly_binary(raw):
-        raise SourceError(f"cannot read {printable_name(str(path))}: it looks like a binary file, "
-                          f"not {fmt.upper()} text")
+    if fmt == "parquet":
+        chunks = _parquet_chunks(path)
+    else:
+        head = _read_bytes(path, _HEAD)
+        if _clearly_binary(head):
+            raise SourceError(f"cannot read {printable_name(str(path))}: it looks like a binary file, "
+                              f"not {fmt.upper()} text")
+        chunks = _delimited_chunks(path, fmt, columns, text_encoding(head), report)
+
+    def failed(exc: Exception) -> SourceError:
+        return SourceError(f"cannot read {printable_name(str(path))} as {fmt}: {_first_line(exc)}")
+
+    as_records = _parquet_records if fmt == "parquet" else _text_records
     try:
-        if fmt == "parquet":
-            df = pd.read_parquet(path)
-            df.columns = [str(c) for c in df.columns]
-        else:
-            df = _strip_nul_cells(_delimited_frame(decode(raw)[0], fmt, columns, path, report), path)
+        df = next(chunks)
         # inside the try: Arrow-backed columns decode their strings only now, and a damaged
         # Parquet file's may not be UTF-8 (the first rows here, the others as they are read)
-        first = df.iloc[:_RECORDS].to_dict("records")
+        first = as_records(df)
+    except SourceError:
+        raise
     except Exception as exc:  # pandas/pyarrow raise many types for malformed files
-        raise SourceError(f"cannot read {printable_name(str(path))} as {fmt}: {_first_line(exc)}") from exc
+        raise failed(exc) from exc
     if columns.header:
         _check_columns([str(c) for c in df.columns], columns, path)
     else:
         _check_positions(len(df.columns), columns, path)
-    return _table_docs(_records(df, first, path, fmt), columns, path)
+    del df
+
+    def records() -> Iterator[dict]:
+        yield from first
+        first.clear()
+        while True:
+            try:
+                chunk = next(chunks, None)
+                rows = None if chunk is None else as_records(chunk)
+            except SourceError:
+                raise
+            except Exception as exc:  # as above: a damaged file further on
+                raise failed(exc) from exc
+            if rows is None:
+                return
+            yield from rows
+
+    return _table_docs(records(), columns, path)
 
 
-_RECORDS = 10_000  # rows of a table turned into Python values at a time (not a second copy of the whole table)
+def _parquet_records(df) -> list[dict]:
+    return df.to_dict("records")
 
 
-def _records(df, first: list[dict], path: Path, fmt: str) -> Iterator[dict]:
-    """The rows of ``df`` as dicts, ``first`` (its first rows) then the rest a chunk at a time."""
-    yield from first
-    for start in range(_RECORDS, len(df), _RECORDS):
-        try:
-            chunk = df.iloc[start:start + _RECORDS].to_dict("records")
-        except Exception as exc:  # as above: a damaged Parquet file's strings
-            raise SourceError(f"cannot read {printable_name(str(path))} as {fmt}: {_first_line(exc)}") from exc
-        yield from chunk
+def _text_records(df) -> list[dict]:
+    """The rows of a CSV/TSV chunk (cells of text or NaN) as dicts: ``df.to_dict("records")``, without
+    its per-cell boxing that cells of text do not need."""
+    columns = list(df.columns)
+    if not columns:
+        return [{} for _ in range(len(df))]
+    return [dict(zip(columns, row)) for row in zip(*(df.iloc[:, j].tolist() for j in range(len(columns))))]
 
 
-def _parse_delimited(text: str, sep: str, header: bool, quoting: str):
-    """The cells of a CSV/TSV as strings (missing: NaN), read with quoted fields or without."""
+def _delimited_chunks(path: Path, fmt: str, columns: TableColumns, encoding: str, report: ReadReport):
+    """The cells of a CSV/TSV, a DataFrame of :data:`_RECORDS` rows at a time, read as ``columns.quoting``
+    (or, for ``auto``, :func:`_delimited_quoting`) says; NULs removed from the cells, with one warning
+    once the file is read. ``report`` gets the quoting used and the rows that span lines."""
+    sep = "\t" if fmt == "tsv" else ","
+    quoting = columns.quoting
+    if quoting == "auto":
+        quoting = _delimited_quoting(path, encoding, sep, columns.header)
+        if quoting == "none":
+            log.warning("%s: quoted fields would join lines into other rows; each line is read as one row, quotes "
+                        "as text (--quoting csv reads them as quoted fields)", printable_name(str(path)))
+    report.quoting, report.rows_over_lines = quoting, 0
+    n_nul = 0
+    with _text_stream(path, encoding) as f:
+        for df in _parse_delimited(f, sep, columns.header, quoting):
+            n_nul += _strip_nul_cells(df)
+            if quoting == "csv":
+                report.rows_over_lines += _rows_over_lines(df)
+            yield df
+    if n_nul:
+        log.warning("%s: removed NUL characters from %d cell(s)", printable_name(str(path)), n_nul)
+
+
+def _parse_delimited(f, sep: str, header: bool, quoting: str) -> Iterator:
+    """The cells of a CSV/TSV (an open text file) as strings (missing: NaN), read with quoted fields
+    or without, a DataFrame of :data:`_RECORDS` rows at a time (one, empty, for a header alone)."""
     import csv
 
     import pandas as pd
 
-    df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, header="infer" if header else None,
-                     keep_default_na=False, na_values=[""], skip_blank_lines=False,
-                     quoting=csv.QUOTE_NONE if quoting == "none" else csv.QUOTE_MINIMAL)
-    if not header:
-        df.columns = [str(i) for i in range(len(df.columns))]
-    return df
+    reader = pd.read_csv(f, sep=sep, dtype=str, header="infer" if header else None,
+                         keep_default_na=False, na_values=[""], skip_blank_lines=False,
+                         quoting=csv.QUOTE_NONE if quoting == "none" else csv.QUOTE_MINIMAL, chunksize=_RECORDS)
+    with reader:
+        for df in reader:
+            if not header:
+                df.columns = [str(i) for i in range(len(df.columns))]
+            yield df
 
 
 def _swallowed_rows(df, sep: str) -> bool:
@@ -786,47 +855,90 @@ def _rows_over_lines(df) -> int:
     return 0 if spans is None else int(spans.sum())
 
 
-def _one_row_per_line(text: str, sep: str, n_columns: int) -> bool:
-    """Whether every non-blank line of ``text`` holds exactly ``n_columns`` fields when quotes are text."""
-    return all(line.count(sep) == n_columns - 1 for line in text.splitlines() if line.strip())
+def _lines_and_quotes(path: Path, encoding: str, sep: str) -> tuple[bool, bool]:
+    """(whether every non-blank line holds the fields of the first one when quotes are text, as
+    ``str.splitlines`` cuts lines; whether the file holds a double quote), read a block at a time;
+    it stops at the first line that differs."""
+    width, has_quote = None, False
+    with _text_stream(path, encoding) as f:
+        carry = ""
+        while True:
+            block = f.read(_BLOCK)
+            has_quote = has_quote or '"' in block
+            lines = (carry + block).splitlines(keepends=True)
+            carry = lines.pop() if block and lines else ""  # the last line may go on in the next block
+            for line in lines:
+                if line.strip():
+                    n = line.count(sep)
+                    if width is None:
+                        width = n
+                    elif n != width:
+                        return False, True
+            if not block:
+                return True, has_quote
 
 
-def _delimited_frame(text: str, fmt: str, columns: TableColumns, path: Path, report: ReadReport):
-    """The table of a CSV/TSV, read as ``columns.quoting`` says; ``auto`` reads quoted fields unless
-    they join lines of a file that holds one row per line when quotes are read as text.
+def _delimited_quoting(path: Path, encoding: str, sep: str, header: bool) -> str:
+    """How ``--quoting auto`` reads a CSV/TSV: ``"csv"`` (quoted fields) unless quoted fields would
+    join lines of a file that holds one row per line when quotes are read as text: ``"none"`` then.
 
     A field that opens with a stray double quote (hand-written or exported without quoting) runs to
     the next quote, and the rows between vanish into one cell, separators and all
-    (:func:`_swallowed_rows`). Such a file has the same number of fields on every line when quotes
-    are text, which a file whose quoted fields hold line breaks does not. ``report`` gets the quoting used and how many rows span lines.
+    (:func:`_swallowed_rows`), or the quote never closes. Such a file has the same number of fields
+    on every line when quotes are text, which a file whose quoted fields hold line breaks does not.
+
+    A bounded pre-scan, streamed: the lines' fields (and whether there is any quote: without one
+    both readings are the same); only a file with quotes and one row per line is then read with
+    quoted fields, a chunk at a time, to see whether a cell spanning lines swallowed separators.
     """
-    sep = "\t" if fmt == "tsv" else ","
-    df, failure, quoting, spanning = None, None, columns.quoting, 0
-    if quoting != "none":
-        try:
-            df = _parse_delimited(text, sep, columns.header, "csv")
-            spanning = _rows_over_lines(df)
-        except Exception as exc:  # a quoted field that never closes
-            failure = exc
-        swallowed = df is None or (spanning and _swallowed_rows(df, sep))
-        if quoting == "auto" and swallowed and _one_row_per_line(text, sep, _header_width(text, sep)):
-            log.warning("%s: quoted fields would join lines into other rows; each line is read as one row, quotes "
-                        "as text (--quoting csv reads them as quoted fields)", printable_name(str(path)))
-            df, quoting, spanning = None, "none", 0
-        elif df is None:
-            raise failure
-        else:
-            quoting = "csv"
-    if df is None:
-        df = _parse_delimited(text, sep, columns.header, "none")
-    report.quoting, report.rows_over_lines = quoting, spanning
-    return df
+    one_per_line, has_quote = _lines_and_quotes(path, encoding, sep)
+    if not (one_per_line and has_quote):
+        return "csv"  # a parse that fails fails the same way with either reading
+    try:
+        with _text_stream(path, encoding) as f:
+            for df in _parse_delimited(f, sep, header, "csv"):
+                if _rows_over_lines(df) and _swallowed_rows(df, sep):
+                    return "none"
+    except SourceError:
+        raise
+    except Exception:  # a quoted field that never closes
+        return "none"
+    return "csv"
 
 
-def _header_width(text: str, sep: str) -> int:
-    """The number of fields on the first non-blank line, quotes read as text."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    return first.count(sep) + 1
+def _parquet_chunks(path: Path) -> Iterator:
+    """The rows of a Parquet file as DataFrames, a batch of :data:`_RECORDS` rows at a time, each
+    column's values as ``pandas.read_parquet`` gives them for the whole file (an integer column with a
+    missing value anywhere is float in every batch)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        from pandas.io._util import arrow_table_to_pandas as to_pandas  # what pandas.read_parquet converts with
+    except ImportError:  # pragma: no cover - another pandas
+        def to_pandas(table):
+            return table.to_pandas()
+
+    with pq.ParquetFile(path) as pf:
+        with_nulls = set()
+        for name in [f.name for f in pf.schema_arrow if pa.types.is_integer(f.type)]:
+            for rg in range(pf.num_row_groups):
+                if pf.read_row_group(rg, columns=[name]).column(0).null_count:
+                    with_nulls.add(name)
+                    break
+        empty = True
+        for batch in pf.iter_batches(batch_size=_RECORDS, use_pandas_metadata=True):
+            empty = False
+            df = to_pandas(pa.Table.from_batches([batch]))
+            for name in with_nulls & set(df.columns):
+                if df[name].dtype.kind in "iu":
+                    df[name] = df[name].astype("float64")
+            df.columns = [str(c) for c in df.columns]
+            yield df
+        if empty:  # no rows: its columns still
+            df = to_pandas(pf.schema_arrow.empty_table())
+            df.columns = [str(c) for c in df.columns]
+            yield df
 
 
 # A JSON escape of a UTF-16 surrogate: alone (not in a pair) it decodes to a character
@@ -862,21 +974,43 @@ def _json_line(line: str, lineno: int, path: Path) -> dict:
     return obj
 
 
+def _json_rows(path: Path, encoding: str) -> Iterator[tuple[int, dict]]:
+    """(line number, object) of each non-blank line, the file decoded as it is read."""
+    # lines end at "\n" only: str.splitlines would also split at U+2028 and others, valid inside JSON
+    # strings; decoded text, not bytes, is cut (lines of UTF-16 cannot be split at the byte b"\n")
+    with _text_stream(path, encoding, newline="\n") as f:
+        for lineno, line in enumerate(f, 1):
+            if line.endswith("\n"):
+                line = line[:-1]
+            if line.strip():
+                yield lineno, _json_line(line, lineno, path)
+
+
 def read_jsonl(path: Path, columns: TableColumns) -> Iterator[RawDoc]:
-    """JSON Lines: one object per line; a malformed line is reported with its number."""
-    # decoded whole: lines of UTF-16 cannot be split at the byte b"\n"
-    text, _ = decode(_read_bytes(path))
-    rows, where = [], []
-    # split at "\n" only: str.splitlines would also split at U+2028 and others, valid inside JSON strings
-    for lineno, line in enumerate(text.split("\n"), 1):
-        if line.strip():
-            rows.append(_json_line(line, lineno, path))
-            where.append(f"line {lineno}")
-    if not rows:
+    """JSON Lines: one object per line; a malformed line is reported with its number.
+
+    Read a line at a time: the first :data:`_RECORDS` lines now, the rest as the documents are asked
+    for. A named column that none of the first rows has is looked for in every line's keys first (a
+    pass over the file that keeps the keys only), so that a column no row has fails here."""
+    encoding = text_encoding(_read_bytes(path, _HEAD))
+    rows = _json_rows(path, encoding)
+    first = list(itertools.islice(rows, _RECORDS))
+    if not first:
         raise SourceError(f"{printable_name(str(path))}: no JSON lines found")
-    have = list(dict.fromkeys(k for r in rows for k in r))
-    _check_columns(have, columns, path)
-    return _table_docs(rows, columns, path, where)
+    have = dict.fromkeys(k for _, r in first for k in r)
+    named = [getattr(columns, role) for role in ROLES if getattr(columns, role) is not None]
+    if len(first) == _RECORDS and any(c not in have for c in named):
+        for _, r in _json_rows(path, encoding):
+            have.update(dict.fromkeys(r))
+    _check_columns(list(have), columns, path)
+    line = [0]
+
+    def records() -> Iterator[dict]:
+        for lineno, row in itertools.chain(first, rows):
+            line[0] = lineno
+            yield row
+
+    return _table_docs(records(), columns, path, lambda _i: f"line {line[0]}")
 
 
 # ---------------------------------------------------------------- OCTIS

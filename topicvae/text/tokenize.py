@@ -108,6 +108,9 @@ def tokenize_texts(texts: Sequence[str], settings: PreprocessSettings, n_process
 
 # ------------------------------------------------------------------ one partition of a streamed ingest
 _partition_tokenizer: tuple[str, Tokenizer] | None = None  # per process: (settings key, its tokenizer)
+#: the most whitespace-separated chunks a process's partition tokenizer keeps cached (about 150 bytes
+#: each); past it, after a partition, it forgets them (:meth:`Tokenizer.forget`): results do not change
+TOKENIZER_CACHE = 1_000_000
 
 
 def _tokenizer_for(settings: PreprocessSettings) -> Tokenizer:
@@ -140,6 +143,8 @@ def tokenize_partition(texts: Sequence[str], settings: PreprocessSettings,
     used, local = np.unique(flat, return_inverse=True)  # the partition's types, numbered 0..n-1
     types = [tok.types[i] for i in used]
     local = local.astype(np.int32).ravel()
+    if len(tok.cache) > TOKENIZER_CACHE:
+        tok.forget()
     if sequences:
         return {"types": types, "encoded": encoded, "offsets": offsets, "ids": local, "pid": os.getpid()}
     from .vocabulary import count_ids

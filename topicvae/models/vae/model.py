@@ -39,7 +39,7 @@ from ..base import TopicModel
 from .networks import (EVAL_BATCH, LIKELIHOODS, CSRBatches, NVDMNet, ProdLDANet, TopicVAE, embedding_clusters,
                        PPMI_CONTEXT_SMOOTHING, eval_batches, ppmi_embeddings, without_retired)
 from . import distributed
-from ..rows import MemoryRows, ShardedRows
+from ..rows import MemoryRows, ShardedRows, count_tokens
 from .statistics import DocumentCounts, TrainingDocuments, training_documents
 from .training_loop import TrainSettings, checkpoint_problem, evaluate, load_checkpoint, train
 
@@ -517,7 +517,7 @@ class VAETopicModel(TopicModel):
         A Monte-Carlo estimate with ``n_samples`` draws of z from a generator seeded
         with ``seed``, so repeated calls agree. Perplexity bound: exp(sum / total tokens).
         """
-        X = self._check_X(X)
+        X = X if hasattr(X, "take") else self._check_X(X)  # (a row source: evaluate takes it a batch at a time)
         net = self.net_
         device = next(net.parameters()).device
         gen = torch.Generator(device=device).manual_seed(seed)
@@ -532,8 +532,8 @@ class VAETopicModel(TopicModel):
 
         ``topicvae.evaluation.perplexity(*model.log_bound(X))`` is the perplexity upper bound exp(−Σ bound / Σ tokens).
         """
-        X = self._check_X(X)
-        return float(-self.neg_elbo(X).sum()), int(round(X.sum()))
+        X = X if hasattr(X, "take") else self._check_X(X)  # (a row source, Corpus.rows: read a shard at a time)
+        return float(-self.neg_elbo(X).sum()), count_tokens(X)
 
     def word_distribution(self, theta) -> np.ndarray:
         """p(w | θ) as the decoder computes it when it reconstructs a document (evaluation mode, no

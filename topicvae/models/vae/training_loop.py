@@ -104,7 +104,16 @@ def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
 
 def evaluate(net: TopicVAE, X: sp.csr_matrix, device: torch.device, generator: torch.Generator | None,
              sample: bool = True, batch_size: int = _EVAL_BATCH) -> tuple[np.ndarray, np.ndarray]:
-    """Per-document reconstruction and KL terms of the negative ELBO, in eval mode: two (n_docs,) arrays."""
+    """Per-document reconstruction and KL terms of the negative ELBO, in eval mode: two (n_docs,) arrays.
+
+    ``X``: a csr matrix, or a row source (:meth:`topicvae.corpus.Corpus.rows`: a sharded corpus's rows)
+    taken a batch at a time, in the batches of the stacked matrix, so that ``generator``'s draws and the
+    result are the same (the whole matrix is never built)."""
+    if hasattr(X, "take"):
+        parts = [evaluate(net, X.take(np.arange(s, min(s + batch_size, X.shape[0]))), device, generator, sample,
+                          batch_size) for s in range(0, X.shape[0], batch_size)]
+        return (np.concatenate([p[0] for p in parts]) if parts else np.zeros(0),
+                np.concatenate([p[1] for p in parts]) if parts else np.zeros(0))
     rec_parts, kl_parts = [], []
     with torch.no_grad():
         for _, _, batch in eval_batches(net, X, batch_size):
