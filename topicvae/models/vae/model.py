@@ -78,7 +78,8 @@ def automatic_epochs(counts: DocumentCounts, batch_size: int = 200,
 
     The decoder (the topics) learns for 10 epochs when the training documents (their ``counts``,
     :func:`.statistics.count_documents`) hold fewer than 30 tokens on average (titles, short
-    posts), else for ``long_epochs`` (30; ProdLDA and GSM with an annealed decoder: 60). When those epochs take fewer than 1,000 steps of ``batch_size``
+    posts), else for ``long_epochs`` (30; ProdLDA and GSM with an annealed decoder: 60). When those
+    epochs take fewer than 1,000 steps of ``batch_size``
     documents, the decoder is then fixed and the encoder alone trains on for at least 500 more
     steps (whole epochs): (10 + e, 10) or (30 + e, 30); otherwise (10, None) or (30, None).
 
@@ -716,7 +717,8 @@ class ProdLDA(VAETopicModel):
             a bound that is loose on short documents. With one the KL term decides the spread;
             the bound tightens, and θ is less spread out (docs/quality.md).
         bn_anneal: the decoder's batch norm is annealed away over this many epochs: the logits are
-            p·BN(βθ) + (1 − p)·(βθ + b), p falling linearly from 1 to 0 (SCHOLAR, Card et al. 2018). The norm keeps the early topics from collapsing onto the frequent words, but it
+            p·BN(βθ) + (1 − p)·(βθ + b), p falling linearly from 1 to 0 (SCHOLAR, Card et al. 2018).
+            The norm keeps the early topics from collapsing onto the frequent words, but it
             divides each word's logit by its spread over the batch, so the likelihood cannot tell a
             sharp θ from a flat one and rare words weigh as much as frequent ones; the decoder left,
             βθ + b, has neither fault. Its topics are then read as SAGE's are: topic k is
@@ -885,7 +887,7 @@ class ProdLDA(VAETopicModel):
         return CLUSTERED_TOPIC_LR if clustered and bn_anneal == 0 else 1.0
 
     def _settle_automatic(self, net: TopicVAE, counts: DocumentCounts, n_words: int) -> None:
-        """The annealing share and the topics' learning rate, as these documents' ``counts`` choose them:
+        """The epochs of the anneal and the topics' learning rate, as these documents' ``counts`` choose them:
         a network built without documents (resumed from a checkpoint, loaded for a warm start, merged)
         trains as the fresh one would."""
         net.bn_anneal = self._bn_anneal(counts)
