@@ -437,6 +437,19 @@ def test_gsm_has_the_standard_normal_prior_and_learns_planted_topics(planted):
     np.testing.assert_allclose(model.transform(X_test).sum(1), 1.0, atol=1e-5)
 
 
+def test_gsm_takes_no_alpha(small):
+    """GSM's prior is N(0, I): ProdLDA's alpha, which its constructor inherits, is not among its settings,
+    and a value given anyway is refused rather than ignored."""
+    from topicvae.runs import check_settings
+
+    assert "alpha" not in GSM.param_names() and "alpha" in ProdLDA.param_names()
+    assert "alpha" not in GSM(4).get_params()
+    with pytest.raises(ConfigError, match="GSM has no alpha"):
+        GSM(4, alpha=0.5, epochs=1, **TINY).fit(small)
+    with pytest.raises(ConfigError, match="alpha is a setting of prodlda.*not of gsm"):
+        check_settings("gsm", {"alpha": 0.5})
+
+
 def test_completion_log_likelihood_prefers_the_documents_own_words(small):
     model = ProdLDA(4, epochs=20, **TINY).fit(small)
     own = model.completion_log_likelihood(small[:50], small[:50])

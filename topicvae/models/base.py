@@ -51,16 +51,20 @@ class TopicModel(ABC):
     history_: list[dict]
     background_: np.ndarray | None = None
 
+    #: settings a model inherits from its parent's constructor but does not use (GSM: ProdLDA's alpha);
+    #: they are not among its settings: the CLI refuses them and ``get_params`` leaves them out
+    unused_params: ClassVar[tuple[str, ...]] = ()
+
     @classmethod
     def param_names(cls) -> list[str]:
-        """The constructor's settings, from its signature (subclasses' first)."""
-        names = []
+        """The constructor's settings, from its signature (subclasses' first), but ``unused_params``."""
+        names = list(cls.unused_params)
         for klass in cls.__mro__:
             if "__init__" in vars(klass) and issubclass(klass, TopicModel) and klass is not TopicModel:
                 for p in inspect.signature(klass.__init__).parameters.values():
                     if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in names:
                         names.append(p.name)
-        return names
+        return names[len(cls.unused_params):]
 
     def get_params(self) -> dict:
         """Every setting, JSON-ready (tuples as lists)."""

@@ -1003,6 +1003,14 @@ class GSM(ProdLDA):
 
     name = "gsm"
     legacy_params = {"encoder_vocabulary": "all", "context_smoothing": 1.0, "encoder_scale": False, "bn_anneal": 0.0}
+    unused_params = ("alpha",)  # the prior is N(0, I)
+    fixed_on_resume = tuple(k for k in ProdLDA.fixed_on_resume if k != "alpha")
+
+    def check_params(self) -> None:
+        super().check_params()
+        if self.alpha != 1.0:
+            raise ConfigError(f"GSM has no alpha (its prior is N(0, I)), got alpha={self.alpha!r}; "
+                              "use prodlda for a Dirichlet-like prior")
 
     def _build_net(self, n_words: int, docs: TrainingDocuments | None = None) -> TopicVAE:
         net = super()._build_net(n_words, docs)
