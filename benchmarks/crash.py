@@ -7,7 +7,7 @@ run the command again as a user would (the plain command; with ``--resume`` when
 plain command says the run can be continued). Each trial checks:
 
 - recovered: the next command succeeded without ``--force``;
-- identical: the result equals the reference bitwise (``bow.npz``; θ and topic-word);
+- identical: the result equals the reference bitwise (the bag-of-words shards; θ and topic-word);
 - leftovers: hidden entries (temporary folders, checkpoints, locks) left after the next
   command; the target is none;
 - epochs lost (train): epochs the killed process had logged as finished beyond the
@@ -135,8 +135,19 @@ def hidden(folder: Path) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- ingest
+#: ingest streams its source in partitions of this many documents and writes shards of this many: a
+#: kill can land between partitions and between shards (and training then reads the shards)
+INGEST_ARGS = ("--partition-docs", "400", "--shard-docs", "600")
+
+
 def ingest_cmd(source: str, work: Path) -> list[str]:
-    return topicvae("ingest", source, "--name", "c", "--quiet", work=work)
+    return topicvae("ingest", source, "--name", "c", "--quiet", *INGEST_ARGS, work=work)
+
+
+def bow_digest(folder: Path) -> str | None:
+    """One digest of a corpus folder's bag-of-words files (``bow*.npz``, by name), None when it has none."""
+    files = sorted(folder.glob("bow*.npz")) if folder.is_dir() else []
+    return hashlib.sha256("".join(f"{f.name}:{sha(f)}" for f in files).encode()).hexdigest() if files else None
 
 
 def ingest_reference(source: str, work: Path) -> tuple[float, str]:
@@ -144,7 +155,7 @@ def ingest_reference(source: str, work: Path) -> tuple[float, str]:
     done = run(ingest_cmd(source, work), work)
     if done.returncode:
         raise SystemExit(f"reference ingest failed: {done.stderr.strip()}")
-    return time.perf_counter() - t0, sha(work / "corpora" / "c" / "bow.npz")
+    return time.perf_counter() - t0, bow_digest(work / "corpora" / "c")
 
 
 def ingest_trial(source: str, work: Path, seconds: float, reference_sha: str) -> Trial:
@@ -157,8 +168,7 @@ def ingest_trial(source: str, work: Path, seconds: float, reference_sha: str) ->
     complete = (work / "corpora" / "c").is_dir()
     again = run(ingest_cmd(source, work), work)
     recovered = again.returncode == 0 or (complete and "already exists" in again.stderr)
-    bow = work / "corpora" / "c" / "bow.npz"
-    return Trial("ingest", seconds, killed, recovered, bow.is_file() and sha(bow) == reference_sha,
+    return Trial("ingest", seconds, killed, recovered, bow_digest(work / "corpora" / "c") == reference_sha,
                  hidden(work / "corpora"), whole, complete, message=again.stderr.strip()[-300:] if not recovered else "")
 
 
