@@ -595,9 +595,8 @@ class TopicVAE(nn.Module):
             for m in modules:
                 m.train()
 
-    def start_epoch(self, epoch: int, topic_epochs: int | None, epochs: int) -> None:
-        """Called before each training epoch (``epoch``: the epochs completed before it, from 0;
-        ``topic_epochs``: those in which the decoder learns, None: all of the ``epochs``). A net
+    def start_epoch(self, epoch: int) -> None:
+        """Called before each training epoch (``epoch``: the epochs completed before it, from 0). A net
         whose decoder changes form over training (ProdLDA's annealed batch norm) sets it here."""
 
     def penalty(self, step: int) -> torch.Tensor | None:
@@ -826,7 +825,7 @@ class ProdLDANet(TopicVAE):
         p = float(self.bn_share)
         return p * normed + (1.0 - p) * plain
 
-    def start_epoch(self, epoch: int, topic_epochs: int | None, epochs: int) -> None:
+    def start_epoch(self, epoch: int) -> None:
         """With ``bn_anneal`` = a > 0, the batch norm's share p falls linearly from 1 to 0 over the first
         a epochs (p = 1 − epoch / a), whatever the run's length, so that a run resumed with more epochs
         ends where an uninterrupted one does; it never rises again (a warm start keeps a decoder that

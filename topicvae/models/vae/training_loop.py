@@ -237,7 +237,7 @@ class _TrainingState:
         document."""
         s = self.settings
         self.net.train()
-        self.net.start_epoch(self.epoch, s.topic_epochs, s.epochs)
+        self.net.start_epoch(self.epoch)
         kl_weight = min(1.0, self.epoch / s.kl_warmup) if s.kl_warmup > 0 else 1.0
         n = X.shape[0] if rows is None else len(rows)
         # X's own rows: the training rows are never copied out of X, only each chunk's
