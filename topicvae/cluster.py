@@ -20,7 +20,7 @@ import uuid
 import warnings
 from typing import Callable, Iterable, Iterator
 
-from .errors import ConfigError, CorpusError
+from .errors import ConfigError, CorpusError, first_line
 
 #: seconds to wait for a scheduler to answer (and, after that, for its first worker)
 CONNECT_TIMEOUT = 10.0
@@ -142,7 +142,7 @@ def _local_cluster(workers: int) -> DaskRunner:
                                                silence_logs=logging.ERROR)
     except Exception as exc:
         raise ConfigError(f"could not start a local Dask cluster of {workers} workers ({type(exc).__name__}: "
-                          f"{_first_line(exc)}); try fewer --workers") from None
+                          f"{first_line(exc)}); try fewer --workers") from None
     client = distributed.Client(cluster, set_as_default=False)
     return DaskRunner(client, cluster, f"a local Dask cluster of {workers} workers")
 
@@ -153,17 +153,12 @@ def _connect(address: str) -> DaskRunner:
         client = distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
         raise ConfigError(f"could not connect to the Dask scheduler at {address} within {CONNECT_TIMEOUT:.0f} s "
-                          f"({_first_line(exc)}); start one with `dask scheduler` and workers with "
+                          f"({first_line(exc)}); start one with `dask scheduler` and workers with "
                           f"`dask worker {address}`, or check the address") from None
     try:
         client.wait_for_workers(1, timeout=3 * CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:
         client.close()
-        raise ConfigError(f"the Dask scheduler at {address} has no workers ({_first_line(exc)}); start them "
+        raise ConfigError(f"the Dask scheduler at {address} has no workers ({first_line(exc)}); start them "
                           f"with `dask worker {address}`") from None
     return DaskRunner(client, None, f"the Dask cluster at {address}")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -26,7 +26,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from . import paths
-from .errors import CorpusError
+from .errors import CorpusError, first_line
 from .shards import SHARD_DOCS, bow_checksum, read_shard, shard_records, shard_starts, write_shards
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class Corpus:
         try:
             X = read_shard(self.path, record)
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-            raise damaged(self.name, self.path.parent, f"{record['file']}: {_first_line(exc)}") from None
+            raise damaged(self.name, self.path.parent, f"{record['file']}: {first_line(exc)}") from None
         if X.shape != (int(record["rows"]), len(self.vocab)):
             raise damaged(self.name, self.path.parent, f"{record['file']} has shape {X.shape}, the manifest "
                           f"and vocab.json say ({record['rows']}, {len(self.vocab)})")
@@ -151,7 +151,7 @@ class Corpus:
         try:
             return pd.read_parquet(self.path / DOCS_FILE, columns=[name])[name]
         except (OSError, ValueError, KeyError) as exc:
-            raise damaged(self.name, self.path.parent, f"{DOCS_FILE}: {_first_line(exc)}") from None
+            raise damaged(self.name, self.path.parent, f"{DOCS_FILE}: {first_line(exc)}") from None
 
     def split_rows(self, split: str) -> np.ndarray:
         """Row indices of the documents in ``split`` ('train', 'test', ...).
@@ -174,7 +174,7 @@ class Corpus:
                 self._splits = pd.read_parquet(self.path / DOCS_FILE, columns=["split"])["split"]
             except (OSError, ValueError, KeyError) as exc:  # no such column (pyarrow: KeyError/ValueError), damage
                 if "split" in _parquet_columns(self.path / DOCS_FILE):
-                    raise damaged(self.name, self.path.parent, f"{DOCS_FILE}: {_first_line(exc)}") from None
+                    raise damaged(self.name, self.path.parent, f"{DOCS_FILE}: {first_line(exc)}") from None
                 self._splits = None
         return self._splits
 
@@ -247,7 +247,7 @@ class Corpus:
         except CorpusError:
             raise
         except (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as exc:
-            raise damaged(name, root, f"{_first_line(exc)}") from None
+            raise damaged(name, root, f"{first_line(exc)}") from None
         if bow is None:
             problem = _shards_problem(folder, records)
             if problem:
@@ -302,7 +302,7 @@ def _docs_get(corpus: Corpus) -> pd.DataFrame:
         try:
             corpus._docs = pd.read_parquet(corpus.path / DOCS_FILE)
         except (OSError, ValueError) as exc:
-            raise damaged(corpus.name, corpus.path.parent, f"{DOCS_FILE}: {_first_line(exc)}") from None
+            raise damaged(corpus.name, corpus.path.parent, f"{DOCS_FILE}: {first_line(exc)}") from None
     return corpus._docs
 
 
@@ -403,7 +403,7 @@ def read_manifest(name: str, corpora_dir: str | Path | None = None) -> dict:
     try:
         manifest = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        raise damaged(name, root, f"manifest.json cannot be read: {_first_line(exc)}") from None
+        raise damaged(name, root, f"manifest.json cannot be read: {first_line(exc)}") from None
     if not isinstance(manifest, dict):
         raise damaged(name, root, "manifest.json is not a JSON object")
     return manifest
@@ -415,8 +415,3 @@ def damaged(name: str, root: Path, problem: str) -> CorpusError:
                         "is wrong, ingest it again with --force")
     error.problem = problem
     return error
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -5,6 +5,12 @@ The CLI prints ``error: <message>`` and exits with a non-zero code for any
 """
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none), for one-line errors."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class TopicVAEError(Exception):
     """Base class of every error a user can cause and fix."""
 

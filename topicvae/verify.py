@@ -21,7 +21,7 @@ from . import paths, runs
 from .corpus import DOCS_FILE, MANIFEST_FILE, VOCAB_FILE, Corpus, bow_file_problem, read_manifest
 from .shards import bow_checksum, shard_records
 from .analysis.run_metrics import read_metrics
-from .errors import TopicVAEError
+from .errors import TopicVAEError, first_line
 from .labels import saved_labels
 
 OK, DAMAGED, INCOMPLETE, ORPHANED, STALE, DEBRIS, BUSY = (
@@ -168,7 +168,7 @@ def _edited_files_problem(run: runs.Run) -> str | None:
         read_metrics(run)
         read_drift(run)
     except TopicVAEError as exc:
-        return _short(exc)
+        return first_line(exc)
     return None
 
 
@@ -257,12 +257,7 @@ def _remove(f: Finding) -> bool:
 # ---------------------------------------------------------------------------- helpers
 def _problem(exc: BaseException) -> str:
     """What is wrong, without the advice to run verify (this is verify)."""
-    return getattr(exc, "problem", None) or _short(exc)
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return getattr(exc, "problem", None) or first_line(exc)
 
 
 def format_findings(findings: list[Finding], verbose: bool = False) -> str:

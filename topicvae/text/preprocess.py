@@ -157,6 +157,8 @@ LEMMA_OVERRIDES = {"number": "number", "numbers": "number", "united": "united", 
 _CHUNK = re.compile(r'[^\s"()\[\]{}<>,;!?*]+')
 _EDGE_PUNCT = ".:'`"
 _HAS_LETTER = re.compile(r"[^\W\d_]")
+
+
 def import_spacy():
     """spaCy, imported without PyTorch unless this process has imported one of them already.
 

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator
 
-from ..errors import SourceError
+from ..errors import SourceError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -430,15 +430,9 @@ def _strip_common_root(paths: list[PurePosixPath]) -> int:
     return 0
 
 
-def _first_line(exc: Exception) -> str:
-    """The first line of an exception's message (its type when it has none), for one-line errors."""
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
 def _archive_error(path: Path, exc: Exception, member: str | None = None) -> SourceError:
     where = f"member {member!r} of {printable_name(str(path))}" if member else printable_name(str(path))
-    return SourceError(f"cannot read {where}: the archive is damaged, truncated or unsupported ({_first_line(exc)}); "
+    return SourceError(f"cannot read {where}: the archive is damaged, truncated or unsupported ({first_line(exc)}); "
                        "make it again or extract it and ingest the folder")
 
 
@@ -531,7 +525,7 @@ def _read_zip(path: Path, report: ReadReport) -> Iterator[RawDoc]:
         infos = zf.infolist()
     except (*_ARCHIVE_ERRORS, UnicodeDecodeError) as exc:  # names flagged UTF-8 that are not
         raise SourceError(f"cannot read {printable_name(str(path))}: not a valid zip archive "
-                          f"({_first_line(exc)})") from exc
+                          f"({first_line(exc)})") from exc
 
     def read(name: str, info: zipfile.ZipInfo, limit: int) -> bytes:
         if info.flag_bits & 0x1:
@@ -747,7 +741,7 @@ def read_table(path: Path, fmt: str, columns: TableColumns, report: ReadReport |
         chunks = _delimited_chunks(path, fmt, columns, text_encoding(head), report)
 
     def failed(exc: Exception) -> SourceError:
-        return SourceError(f"cannot read {printable_name(str(path))} as {fmt}: {_first_line(exc)}")
+        return SourceError(f"cannot read {printable_name(str(path))} as {fmt}: {first_line(exc)}")
 
     as_records = _parquet_records if fmt == "parquet" else _text_records
     try:

@@ -38,7 +38,7 @@ import scipy.sparse as sp
 import torch
 
 from ... import paths
-from ...errors import RunError, TrainingDiverged
+from ...errors import RunError, TrainingDiverged, first_line
 from . import distributed
 from ..rows import MemoryRows, ShardedRows
 from .batches import epoch_rows
@@ -333,8 +333,7 @@ def _write_failure(exc: Exception, folder: Path, ckpt: dict) -> str:
         free = None
     if free is not None and free < needed:
         return f"No space left on device: {free / 2**20:.1f} MiB free, the checkpoint needs about {needed / 2**20:.1f} MiB"
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return first_line(exc)
 
 
 def _tensors(obj):
