@@ -374,7 +374,7 @@ class LDA(TopicModel):
             self.history_, self.train_seconds_ = [], 0.0
             return self
         if not warm_start:
-            totals = word_totals(X) if self.seed_topics else None  # (one pass: η and the topics' start both use them)
+            totals = word_totals(X) if self.seed_topics else None  # (counted once: η and the topics' start both use them)
             self.model_ = self._build_model(n_words, self._alpha_setting(), self._eta_setting(totals))
             if self.seed_topics:
                 self._start_seeded_topics(X, totals)
@@ -524,13 +524,12 @@ class LDA(TopicModel):
         bound. (gensim's ``log_perplexity`` adds the topic term and reports ``2**(−bound)``.)
         """
         if hasattr(X, "blocks"):  # a row source (a sharded corpus's rows): each document's bound, a shard at a time
-            from .rows import count_tokens
-
-            bounds = []
+            bound, tokens = 0.0, 0
             for B, rows in X.blocks():
                 B = self._check_X(B if rows is None else B[rows])
-                bounds.append(self._doc_bounds(B, self._gamma(B)))
-            return float(np.concatenate(bounds).sum() if bounds else 0.0), count_tokens(X)
+                bound += float(self._doc_bounds(B, self._gamma(B)).sum())
+                tokens += int(round(B.sum()))
+            return bound, tokens
         X = self._check_X(X)
         gamma = self._gamma(X)
         return float(self._doc_bounds(X, gamma).sum()), int(round(X.sum()))
