@@ -397,9 +397,10 @@ def test_ingest_writes_shards_of_the_size_asked_for(tmp_path):
     assert status is None
 
 
-def test_two_processes_on_a_sharded_corpus_match_one(tmp_path):
-    """Under torchrun each process takes every second row of each epoch's sharded order: two processes
-    with batches of B take the steps of one with batches of 2B (tolerance as in test_distributed.py)."""
+def test_two_processes_on_a_sharded_corpus_read_their_own_shards_and_match_one(tmp_path):
+    """Under torchrun each process trains on its own shards (shard k to process k mod 2) and reads no
+    other while training; two processes with batches of B end where one with batches of 2B does
+    (tolerance as in test_distributed.py)."""
     import os
     import socket
     import subprocess
@@ -418,8 +419,11 @@ def test_two_processes_on_a_sharded_corpus_match_one(tmp_path):
         port = s.getsockname()[1]
     ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}",
                           "--master_addr=127.0.0.1", "-m", "topicvae.train", *common, "--batch-size", "100",
-                          "--name", "ddp"], env=env, capture_output=True, text=True, timeout=300)
+                          "--name", "ddp", "--verbose"], env=env, capture_output=True, text=True, timeout=300)
     assert ddp.returncode == 0, ddp.stderr[-2000:]
+    # (the training split of 1,500 documents in shards of 400: 4 shards)
+    assert "process 0 of 2 trained on" in ddp.stderr and "of shards [0, 2], read shards [0, 2];" in ddp.stderr, ddp.stderr[-3000:]
+    assert "process 1 of 2 trained on" in ddp.stderr and "of shards [1, 3], read shards [1, 3];" in ddp.stderr, ddp.stderr[-3000:]
     single = subprocess.run([sys.executable, "-m", "topicvae.train", *common, "--batch-size", "200", "--name", "one"],
                             env=env, capture_output=True, text=True, timeout=300)
     assert single.returncode == 0, single.stderr[-2000:]
@@ -536,3 +540,30 @@ def test_corpus_info_of_a_sharded_corpus_is_the_report_of_the_whole_one_without_
     sharded = corpus_report(Corpus.load("sharded", corpora))
     assert sharded.splitlines()[2:] == whole.splitlines()[2:]
     assert "top 30 words" in sharded and "document length" in sharded
+
+
+def test_label_metrics_read_the_theta_of_a_seeded_sample_above_the_cap_and_every_document_below(corpora, monkeypatch,
+                                                                                                 tmp_path):
+    """Below LABEL_MAX_DOCS a side the label metrics are those of θ of every document; above it, those of a
+    seeded sample of that many training and test documents, which metrics.json says."""
+    from topicvae import evaluation
+    from topicvae.analysis import run_metrics
+
+    corpus = Corpus.load("sharded", corpora)
+    run = train_run(corpus, "prodlda", 5, runs_dir=tmp_path / "runs", progress=False, **FAST)
+    labels = corpus.column("label").astype(object).tolist()
+    train, test = corpus.split_rows("train"), corpus.split_rows("test")
+    whole = evaluation.label_metrics(run.doc_topic, labels, train, test)
+    out = run_metrics._label_metrics(run, corpus)
+    assert out["label_accuracy"] == round(whole["accuracy"], 4) and out["label_nmi"] == round(whole["nmi"], 4)
+    assert "label_sample" not in out
+
+    monkeypatch.setattr(run_metrics, "LABEL_MAX_DOCS", 12)
+    assert len(train) > 12 and len(test) > 12
+    picked = [np.sort(np.random.default_rng(0).choice(rows, 12, replace=False)) for rows in (train, test)]
+    rows = np.concatenate(picked)
+    sample = evaluation.label_metrics(np.asarray(run.doc_topic)[rows], [labels[i] for i in rows],
+                                      np.arange(12), 12 + np.arange(12))
+    out = run_metrics._label_metrics(run, corpus)
+    assert out["label_accuracy"] == round(sample["accuracy"], 4) and out["label_nmi"] == round(sample["nmi"], 4)
+    assert "24 documents" in out["label_sample"]

@@ -154,16 +154,40 @@ def _perplexity_metrics(run, model, corpus: Corpus) -> dict:
 
 
 def _label_metrics(run, corpus: Corpus) -> dict:
-    """Label accuracy, NMI and purity of θ, when the documents have at least two labels."""
+    """Label accuracy, NMI and purity of θ, when the documents have at least two labels.
+
+    Above ``LABEL_MAX_DOCS`` documents on a side (training rows, test rows; or all, without a test
+    split) they come from a seeded random sample of that many of them, and say so
+    (``label_sample``): the classifier and θ stay the size of the sample, not of the corpus."""
     labels = corpus.column("label")  # (a sharded corpus's table is not read whole for it)
     if labels is None or not (labels.notna().sum() and labels.nunique(dropna=True) > 1):
         return {}
     train_rows, test_rows = corpus.split_rows("train"), corpus.split_rows("test")
-    split = (train_rows, test_rows) if len(test_rows) and len(train_rows) < corpus.n_docs else (None, None)
-    lm = evaluation.label_metrics(run.doc_topic, labels.astype(object).where(labels.notna(), None).tolist(),
-                                  *split)
-    return {"label_accuracy": round(lm["accuracy"], 4), "label_accuracy_method": lm["accuracy_method"],
-            "label_nmi": round(lm["nmi"], 4), "label_purity": round(lm["purity"], 4)}
+    has_split = len(test_rows) and len(train_rows) < corpus.n_docs
+    sides = [_sampled(train_rows), _sampled(test_rows)] if has_split else [_sampled(np.arange(corpus.n_docs))]
+    rows = np.concatenate(sides)
+    order = np.argsort(rows, kind="stable")  # θ read in row order (a memory-mapped file: those rows only)
+    theta = np.empty((len(rows), run.n_topics), dtype=np.float32)
+    theta[order] = run.doc_topic[rows[order]]
+    labels = labels.iloc[rows]
+    split = (np.arange(len(sides[0])), len(sides[0]) + np.arange(len(sides[1]))) if has_split else (None, None)
+    lm = evaluation.label_metrics(theta, labels.astype(object).where(labels.notna(), None).tolist(), *split)
+    out = {"label_accuracy": round(lm["accuracy"], 4), "label_accuracy_method": lm["accuracy_method"],
+           "label_nmi": round(lm["nmi"], 4), "label_purity": round(lm["purity"], 4)}
+    if len(rows) < (len(train_rows) + len(test_rows) if has_split else corpus.n_docs):
+        out["label_sample"] = f"a seeded random sample of {len(rows):,} documents (at most {LABEL_MAX_DOCS:,} a side)"
+    return out
+
+
+#: the most documents of a side (training or test rows) that the label metrics read (a seeded sample above)
+LABEL_MAX_DOCS = 200_000
+
+
+def _sampled(rows: np.ndarray) -> np.ndarray:
+    """``rows`` (sorted), or a seeded random sample of ``LABEL_MAX_DOCS`` of them (sorted)."""
+    if len(rows) <= LABEL_MAX_DOCS:
+        return rows
+    return np.sort(np.random.default_rng(0).choice(rows, LABEL_MAX_DOCS, replace=False))
 
 
 def _speed_metrics(run, model, corpus: Corpus) -> dict:
@@ -261,7 +285,8 @@ def format_metrics(metrics: dict) -> str:
     add("diversity", "diversity (top 25)")
     add("perplexity", "perplexity", "{:,.1f}", f"   {metrics.get('perplexity_kind') or 'no test split'}")
     if "label_accuracy" in metrics:
-        add("label_accuracy", "label accuracy", note=f"   {metrics.get('label_accuracy_method')}")
+        sample = f", {metrics['label_sample']}" if metrics.get("label_sample") else ""
+        add("label_accuracy", "label accuracy", note=f"   {metrics.get('label_accuracy_method')}{sample}")
         add("label_nmi", "label NMI (argmax θ)")
         add("label_purity", "label purity")
     add("train_seconds", "train seconds", "{:.1f}")

@@ -65,7 +65,7 @@ class ShardedRows:
     go back and forth between shards read them again (correct, only slower)."""
 
     def __init__(self, shard_rows: Sequence[int], n_words: int, load: Callable[[int], sp.csr_matrix],
-                 select: np.ndarray | None = None):
+                 select: np.ndarray | None = None, numbers: Sequence[int] | None = None):
         self._starts = np.concatenate([[0], np.cumsum(shard_rows)]).astype(np.int64)
         self._load = load
         self._select = None if select is None else np.asarray(select, dtype=np.int64)
@@ -74,12 +74,34 @@ class ShardedRows:
         self.shard_rows = [int(n) for n in per_shard]
         self.shape = (sum(self.shard_rows), int(n_words))
         self._held: tuple[int, sp.csr_matrix] | None = None
+        # the shards' numbers in the corpus (``numbers``; default 0, 1, ...), and those read so far
+        self.numbers = list(range(len(shard_rows))) if numbers is None else [int(k) for k in numbers]
+        self.shards_read: set[int] = set()
 
     def _shard(self, k: int) -> sp.csr_matrix:
         if self._held is None or self._held[0] != k:
             self._held = None  # let the previous shard go before the next is read
             self._held = (k, self._load(k))
+            self.shards_read.add(self.numbers[k])
         return self._held[1]
+
+    def part(self, shards: Sequence[int]) -> tuple["ShardedRows", np.ndarray]:
+        """The source's rows in ``shards`` (sorted shard numbers) alone, as a source of their own that reads
+        those shards only, and which rows of this source they are (sorted): a data-parallel process's
+        share of a corpus in shards."""
+        shards = [int(k) for k in shards]
+        sizes = np.diff(self._starts)
+        source_starts = np.concatenate([[0], np.cumsum(self.shard_rows)]).astype(np.int64)
+        positions = np.concatenate([np.arange(source_starts[k], source_starts[k + 1]) for k in shards] or
+                                   [np.zeros(0, np.int64)])
+        select = None
+        if self._select is not None:  # the selected rows of each shard, renumbered in the shards kept
+            new_starts = np.concatenate([[0], np.cumsum(sizes[shards])]).astype(np.int64)
+            select = np.concatenate([self._select[source_starts[k]:source_starts[k + 1]] - self._starts[k] + new_starts[i]
+                                     for i, k in enumerate(shards)] or [np.zeros(0, np.int64)])
+        sub = ShardedRows(sizes[shards], self.shape[1], lambda j: self._load(shards[j]), select=select,
+                          numbers=[self.numbers[k] for k in shards])
+        return sub, positions
 
     def take(self, rows: np.ndarray) -> sp.csr_matrix:
         rows = np.asarray(rows, dtype=np.int64)

@@ -24,6 +24,7 @@ that matrix, :mod:`topicvae.representation`, the same for every model.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 from pathlib import Path
@@ -37,7 +38,7 @@ from ...errors import ConfigError, CorpusError, RunError
 from ...seeding import check_seed_setting
 from ..base import TopicModel
 from .networks import (EVAL_BATCH, LIKELIHOODS, CSRBatches, NVDMNet, ProdLDANet, TopicVAE, embedding_clusters,
-                       PPMI_CONTEXT_SMOOTHING, eval_batches, ppmi_embeddings, without_retired)
+                       PPMI_CONTEXT_SMOOTHING, PPMI_MAX_DOCS, eval_batches, ppmi_embeddings, without_retired)
 from . import distributed
 from ..rows import MemoryRows, ShardedRows, count_tokens
 from .statistics import DocumentCounts, TrainingDocuments, training_documents
@@ -384,19 +385,21 @@ class VAETopicModel(TopicModel):
         device = resolve_device(self.device)
         distributed.init(device)  # joins torchrun's process group when started by torchrun
         train_rows, val_rows = self._split(n_docs)
-        rows = train_rows if len(val_rows) else None  # (the training rows are read in place)
+        share = distributed.share_of(source, train_rows, val_rows)  # (not distributed: everything)
         fork_devices = [device.index or 0] if device.type == "cuda" else []
         with torch_threads(self.threads), torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(int(self.seed))
-            # one pass over the shards: the counts set-up needs, and the validation documents taken out
-            docs = training_documents(source, rows, val_rows if len(val_rows) else None)
+            docs = self._training_documents(share, has_validation=len(val_rows) > 0)
             net = (start_net if start_net is not None else self._saved_net(n_words, ckpt["net"]) if ckpt is not None
                    else self._build_net(n_words, docs)).to(device)  # (a checkpoint's weights replace any start)
             self._settle_automatic(net, docs.counts, n_words)
-            result = train(net, source, docs.validation, self._train_settings(*self._epoch_plan(docs.counts)), device, checkpoint=checkpoint,
-                           resume_from=ckpt, progress=progress, desc=self.name, train_rows=rows,
+            result = train(net, share.source, docs.validation, self._train_settings(*self._epoch_plan(docs.counts)),
+                           device, checkpoint=checkpoint, resume_from=ckpt, progress=progress, desc=self.name,
+                           train_rows=docs.rows, by_shards=share.by_shards,
                            extra={"model": self.name, "params": self.get_params(), "n_words": n_words})
+        self._report_share(share)
         source.release()
+        share.source.release()
         distributed.finish()  # the other processes exit; this one (rank 0) goes on alone
         self.net_ = net.eval()
         self.n_words_ = n_words
@@ -407,6 +410,26 @@ class VAETopicModel(TopicModel):
         self.n_val_docs_ = len(val_rows)
         self._set_topics()
         return self
+
+    @staticmethod
+    def _training_documents(share: distributed.Share, has_validation: bool) -> TrainingDocuments:
+        """One pass over the shards of this process's ``share``: the counts the set-up needs (summed over
+        the processes when each has its own shards), the validation documents taken out. The
+        training rows are read in place (None: all, when nothing is held out)."""
+        rows = share.train_rows if has_validation or share.by_shards else None
+        docs = training_documents(share.source, rows, share.val_rows if has_validation else None)
+        if share.by_shards:
+            docs = dataclasses.replace(docs, counts=distributed.summed_counts(docs.counts), shared=True)
+        return docs
+
+    @staticmethod
+    def _report_share(share: distributed.Share) -> None:
+        """One INFO line per data-parallel process on its own shards: which it read, and its peak memory."""
+        if share.by_shards:
+            peak = distributed.peak_rss_mb()
+            logger.info("process %d of %d trained on %d documents of shards %s, read shards %s; peak RSS %.0f MB",
+                        distributed.rank(), distributed.world_size(), len(share.train_rows),
+                        sorted(share.source.numbers), sorted(share.source.shards_read), peak)
 
     @staticmethod
     def _row_source(X, shard_rows: list[int] | None) -> MemoryRows | ShardedRows:
@@ -927,7 +950,8 @@ class ProdLDA(VAETopicModel):
                 net.word_mass.copy_(log_freq.exp() ** TRANSPORT_FREQUENCY_POWER * net.topic_mask)
                 if net.beta is None:  # embeddings of the topic vocabulary only; zero rows elsewhere
                     emb = ppmi_embeddings(docs.source, net.word_embeddings.shape[1], seed=int(self.seed), rows=docs.rows,
-                                          words=np.flatnonzero(mask), context_smoothing=float(self.context_smoothing))
+                                          words=np.flatnonzero(mask), context_smoothing=float(self.context_smoothing),
+                                          **self._shared_sample(docs))
                     net.word_embeddings.copy_(torch.from_numpy(emb))
                     if self.topic_init == "clusters":
                         centres = embedding_clusters(emb, net.word_mass.numpy(), int(self.n_topics), int(self.seed))
@@ -935,6 +959,14 @@ class ProdLDA(VAETopicModel):
                 if seeds:
                     self._seed_embeddings(net, seeds)
         return net
+
+    @staticmethod
+    def _shared_sample(docs: TrainingDocuments) -> dict:
+        """ppmi_embeddings's arguments for one data-parallel process's share of the documents: its part of
+        the sample of documents counted, and the counts summed over the processes (none otherwise)."""
+        if not docs.shared:
+            return {}
+        return {"max_docs": PPMI_MAX_DOCS // distributed.world_size(), "combine": distributed.summed_cooccurrence}
 
     def merged(self, groups, X, fixed_topics: bool = False) -> "ProdLDA":
         """A model of ``len(groups)`` topics whose topic g is the union of this model's topics

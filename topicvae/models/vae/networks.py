@@ -19,7 +19,7 @@ import contextlib
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -159,12 +159,15 @@ def laplace_dirichlet_prior(alpha: np.ndarray | float, n_topics: int) -> tuple[t
 #: context distribution smoothing of the PPMI embeddings (Levy, Goldberg & Dagan 2015): each context
 #: word's probability is taken as its document frequency to this power, renormalised
 PPMI_CONTEXT_SMOOTHING = 0.75
+#: the most documents whose co-occurrence the word embeddings count (a seeded sample above it)
+PPMI_MAX_DOCS = 100_000
 
 
 def ppmi_embeddings(X, dim: int, seed: int = 0, dense_limit: int = DENSE_LIMIT,
-                    max_docs: int = 100_000, rows: np.ndarray | None = None,
+                    max_docs: int = PPMI_MAX_DOCS, rows: np.ndarray | None = None,
                     words: np.ndarray | None = None,
-                    context_smoothing: float = PPMI_CONTEXT_SMOOTHING) -> np.ndarray:
+                    context_smoothing: float = PPMI_CONTEXT_SMOOTHING,
+                    combine: Callable[[Cooccurrence], Cooccurrence] | None = None) -> np.ndarray:
     """Word embeddings from the documents' own co-occurrence: float32 (V, d), rows of unit length.
 
     The positive pointwise mutual information of document co-occurrence,
@@ -190,13 +193,16 @@ def ppmi_embeddings(X, dim: int, seed: int = 0, dense_limit: int = DENSE_LIMIT,
     from a seeded random sample of that many, so the cost stops growing with the corpus.
     ``rows``: the documents of X to count (sorted; None: all). ``words``: the columns of X to
     embed (sorted; None: all); the other words get zero rows, and ``d`` is capped by the number
-    of embedded words.
+    of embedded words. ``combine``: what the counts become before they are factorised (data-parallel:
+    the sum over the processes' shares, :func:`.distributed.summed_cooccurrence`).
     """
     source = as_row_source(X)
     n_all = source.shape[1]
     rows = np.arange(source.shape[0]) if rows is None else np.asarray(rows)
     embedded = words if words is not None and len(words) < n_all else None
     co = count_cooccurrence(source.blocks(sample_rows(rows, max_docs, seed)), n_all, embedded, dense_limit)
+    if combine is not None:
+        co = combine(co)
     emb = ppmi_factors(ppmi_of_counts(co, context_smoothing), dim, seed)
     if embedded is None:
         return emb

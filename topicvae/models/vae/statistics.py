@@ -160,12 +160,15 @@ def sample_rows(rows: np.ndarray, max_docs: int, seed: int) -> np.ndarray:
 class TrainingDocuments:
     """The documents a network is set up from: a row source (:mod:`topicvae.models.rows`), the rows of it that
     train (sorted; None: all) and their :class:`DocumentCounts`; ``validation``: the rows held out, taken
-    in the same pass (None when none were asked for)."""
+    in the same pass (None when none were asked for). ``shared``: they are one data-parallel process's
+    share (:func:`.distributed.share_of`), and ``counts`` (like every count taken from them) are summed
+    over the processes."""
 
     source: object
     rows: np.ndarray | None
     counts: DocumentCounts
     validation: sp.csr_matrix | None = None
+    shared: bool = False
 
 
 def training_documents(X, rows: np.ndarray | None = None, validation: np.ndarray | None = None) -> TrainingDocuments:

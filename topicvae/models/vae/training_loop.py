@@ -158,8 +158,10 @@ def _clone_state(state: dict) -> dict:
 class _TrainingState:
     """The mutable state of one training session (kept together so a checkpoint is one dict)."""
 
-    def __init__(self, net: TopicVAE, settings: TrainSettings, device: torch.device):
+    def __init__(self, net: TopicVAE, settings: TrainSettings, device: torch.device, by_shards: bool = False):
         self.net = net
+        self.by_shards = by_shards  # data-parallel, each process on its own shards (distributed.share_of)
+        self.has_val = False  # whether there are validation documents (set by train)
         self.settings = settings
         self.device = device
         self.model = distributed.wrap(net, device)  # the net itself unless training data-parallel
@@ -241,7 +243,10 @@ class _TrainingState:
         kl_weight = min(1.0, self.epoch / s.kl_warmup) if s.kl_warmup > 0 else 1.0
         n = X.shape[0] if rows is None else len(rows)
         # X's own rows: the training rows are never copied out of X, only each chunk's
-        perm = distributed.shard(epoch_rows(X.shard_rows, rows, self.shuffle_gen), n)
+        if self.by_shards:  # each process all of its own shards, as many steps as the others
+            perm = distributed.equal_share(epoch_rows(X.shard_rows, rows, self._own_generator()))
+        else:
+            perm = distributed.shard(epoch_rows(X.shard_rows, rows, self.shuffle_gen), n)
         bounds = batch_bounds(len(perm), s.batch_size)
         # past the topic epochs the decoder (the topics) stays as it is and the encoder learns to infer θ
         # for it: the decoder's gradient is dropped (and the penalty, which only reaches it, is skipped)
@@ -281,6 +286,12 @@ class _TrainingState:
         totals = distributed.all_reduce_sum(torch.stack([rec_sum, kl_sum, rec_sum.new_tensor(len(perm))]))
         return float(totals[0] / totals[2]), float(totals[1] / totals[2])
 
+    def _own_generator(self) -> torch.Generator:
+        """This process's generator of an epoch's order over its own shards: seeded by a draw from the
+        generator all processes share (so that rank 0's checkpoint resumes every process) plus its rank."""
+        draw = int(torch.randint(2**62, (1,), generator=self.shuffle_gen))
+        return torch.Generator().manual_seed(draw + distributed.rank())
+
     def end_epoch(self, rec: float, kl: float, val_rec: float, val_kl: float, seconds: float, has_val: bool) -> None:
         """Record a finished epoch; keep the best weights by validation loss (the last without
         validation or with ``patience`` 0)."""
@@ -298,12 +309,26 @@ class _TrainingState:
             self.bad_epochs += 1
 
     def validate(self, X_val: sp.csr_matrix | None) -> tuple[float, float]:
-        if X_val is None or X_val.shape[0] == 0:
-            return math.nan, math.nan
+        """Mean reconstruction and KL of the validation documents (NaN without any): on their own shards,
+        of every process's."""
+        held = X_val is not None and X_val.shape[0] > 0
         # the same noise every epoch, so epochs are compared on equal terms
         gen = torch.Generator(device=self.device).manual_seed(self.settings.seed + 2)
+        if self.by_shards:
+            rec, kl = evaluate(self.net, X_val, self.device, gen) if held else (np.zeros(0), np.zeros(0))
+            totals = distributed.all_reduce_sum(torch.tensor([rec.sum(), kl.sum(), len(rec)], dtype=torch.float64))
+            return (math.nan, math.nan) if totals[2] == 0 else (float(totals[0] / totals[2]), float(totals[1] / totals[2]))
+        if not held:
+            return math.nan, math.nan
         rec, kl = evaluate(self.net, X_val, self.device, gen)
         return float(rec.mean()), float(kl.mean())
+
+    def has_validation(self, X_val: sp.csr_matrix | None) -> bool:
+        """Whether there are validation documents (on their own shards: in any process)."""
+        n = 0 if X_val is None else X_val.shape[0]
+        if self.by_shards:
+            n = int(distributed.all_reduce_sum(torch.tensor([n], dtype=torch.int64))[0])
+        return n > 0
 
 
 def _save(ckpt: dict, path: Path) -> None:
@@ -414,7 +439,7 @@ def _epoch(loop: _TrainingState, X_train, train_rows: np.ndarray | None, X_val: 
     """One epoch and its validation: (the state after it, whether it was checkpointed, its losses
     (rec, kl, val_rec, val_kl; the validation ones NaN without X_val)). A loss that is not finite
     checkpoints ``last_good`` and raises :class:`TrainingDiverged`."""
-    has_val = X_val is not None and X_val.shape[0] > 0
+    has_val = loop.has_val
     t0 = time.perf_counter()
     rec, kl = loop.run_epoch(X_train, train_rows)
     val_rec, val_kl = loop.validate(X_val)
@@ -458,6 +483,7 @@ def train(
     progress: bool = False,
     desc: str = "train",
     train_rows: np.ndarray | None = None,
+    by_shards: bool = False,
 ) -> TrainResult:
     """Train ``net`` in place and leave the best weights in it.
 
@@ -475,6 +501,8 @@ def train(
         desc: label of the bar.
         train_rows: the rows of ``X_train`` to train on (None: all), so that a caller holding
             out some documents need not copy the others.
+        by_shards: data-parallel, ``X_train`` and ``X_val`` are this process's own shards' documents
+            (:func:`.distributed.share_of`).
 
     Raises:
         TrainingDiverged: the loss became NaN or infinite (the last good epoch is checkpointed).
@@ -485,7 +513,8 @@ def train(
     s = settings
     if device.type == "cpu":
         tune_malloc()
-    loop = _TrainingState(net, s, device)
+    loop = _TrainingState(net, s, device, by_shards)
+    loop.has_val = loop.has_validation(X_val)
     if resume_from is not None:
         loop.restore(resume_from)
         logger.info("resuming %s from epoch %d", desc, loop.epoch)
