@@ -230,8 +230,12 @@ def test_lda_seeding_needs_an_eta_it_can_seed():
 
 
 def train_lda(ws: Path, *args: str) -> int:
-    return main(["train", "tiny", "--model", "lda", "--passes", "2", "--quiet", "--corpora-dir", str(ws / "corpora"),
-                 "--runs-dir", str(ws / "runs"), *args])
+    """``topicvae train tiny --model lda ...``'s exit code (a flag's bad value exits from argparse)."""
+    try:
+        return main(["train", "tiny", "--model", "lda", "--passes", "2", "--quiet", "--corpora-dir",
+                     str(ws / "corpora"), "--runs-dir", str(ws / "runs"), *args])
+    except SystemExit as exc:
+        return exc.code
 
 
 def test_cli_train_lda_with_seed_topics_names_the_topics(ws, caplog):

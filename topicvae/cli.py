@@ -17,13 +17,11 @@ from typing import Callable
 
 from . import __version__
 from .errors import TopicVAEError
+from .models.settings import SETTINGS, flag_help
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C
 
-
-#: the largest --seed: numpy's generators (and so scikit-learn's and gensim's) take seeds of 32 bits
-MAX_SEED = 2 ** 32 - 1
 
 
 # ------------------------------------------------------------------ helpers
@@ -311,7 +309,8 @@ def _args_quickstart(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", default="sample",
                    help="name of the sample corpus; the run is NAME-prodlda-kK (default: sample)")
     p.add_argument("--topics", type=_whole(2), default=20, help="number of topics (default: 20)")
-    p.add_argument("--epochs", type=_epochs, default=None, help="training epochs (default: ProdLDA's own, see topicvae train --help)")
+    p.add_argument("--epochs", type=_setting_type("epochs"), default=None,
+                   help="training epochs (default: ProdLDA's own, see topicvae train --help)")
     p.add_argument("--out", default="exports", help="folder for the exported CSV files (default: ./exports)")
     p.add_argument("--force", action="store_true",
                    help="replace a corpus, run or exported files of the quickstart's names (default: refuse)")
@@ -449,28 +448,6 @@ next:
 
 
 # ------------------------------------------------------------------ train, topics, runs
-def _on_off(text: str) -> bool:
-    """'on'/'off' (also yes/no, true/false, 1/0) → bool."""
-    value = text.strip().lower()
-    if value in ("on", "yes", "true", "1"):
-        return True
-    if value in ("off", "no", "false", "0"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected on or off, got {text!r}")
-
-
-def _epochs(text: str) -> int:
-    """A number of training epochs, at least 1 (the models' epochs=0, the untrained network, is for
-    measuring what training does, not a run to keep)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of epochs, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def _ints(text: str) -> list[int]:
     try:
         return [int(x) for x in text.split(",") if x.strip()]
@@ -478,71 +455,32 @@ def _ints(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
 
 
-#: training flags → model settings (only flags the user gives are passed on)
-TRAIN_FLAGS = {
-    "epochs": ("--epochs", _epochs, "most passes over the training documents (VAE; ProdLDA and GSM default: 60 (30 with "
-                                "--bn-anneal 0), or "
-                                "10 when the documents average under 30 tokens, e.g. titles, and then, when "
-                                "those epochs are under 1,000 steps, 500 steps of the encoder alone on the "
-                                "fixed topics; NVDM 100)"),
-    "topic_epochs": ("--topic-epochs", int, "the topics (the decoder) learn in the first N epochs only, the encoder "
-                                            "in all (ProdLDA, GSM; default: the automatic 10 or 60 on a small "
-                                            "corpus, else every epoch)"),
-    "batch_size": ("--batch-size", int, "documents per step (VAE; default 200)"),
-    "lr": ("--lr", _finite, "Adam learning rate (VAE; default 0.002)"),
-    "hidden": ("--hidden", _ints, "encoder layer sizes, e.g. 200,200 (VAE)"),
-    "dropout": ("--dropout", _finite, "dropout in the encoder (VAE; default 0.2)"),
-    "theta_dropout": ("--theta-dropout", _finite, "dropout on θ before the decoder (ProdLDA; default 0.2)"),
-    "alpha": ("--alpha", _finite, "Dirichlet prior per topic (ProdLDA default 1.0; LDA default symmetric 1/K)"),
-    "embedding_dim": ("--embedding-dim", int, "decoder through word embeddings of this size from the corpus's "
-                                               "own co-occurrence, 0 for a free beta (ProdLDA, GSM; default 200, "
-                                               "on short documents 2.5 per topic: 50 at 20 topics)"),
-    "beta_decay": ("--beta-decay", _finite, "decoupled weight decay of the decoder, 0 off (ProdLDA; default 0)"),
-    "context_smoothing": ("--context-smoothing", _finite, "the embeddings' PPMI takes each context word's share of "
-                                                         "documents to this power, 1 plain PMI (ProdLDA; default 0.75)"),
-    "topic_init": ("--topic-init", str, "how topics start: clusters (groups of words that occur in the same "
-                                        "documents; default) or random (ProdLDA)"),
-    "topic_lr": ("--topic-lr", _finite, "learning rate of the topics as a share of --lr (ProdLDA; default 1 with "
-                                      "the batch norm annealed away, else 0.1 when topics start from clusters, else 1)"),
-    "bn_anneal": ("--bn-anneal", _finite, "anneal the decoder's batch norm away over the first N epochs, 0 keeps it "
-                                          "(ProdLDA, GSM; default 45 on long documents, 0 on short ones)"),
-    "diversity": ("--diversity", _finite, "weight of the regulariser that keeps topics from sharing top words, "
-                                         "0 off (ProdLDA; default 10)"),
-    "min_topic_df": ("--min-topic-df", int, "only words in at least N training documents may lead a topic, 0 every "
-                                             "word (ProdLDA; default: 20 documents, and at most the 2,500 most widespread words)"),
-    "encoder_vocabulary": ("--encoder-vocabulary", str, "the words the encoder reads: topic (the words that may "
-                                                        "lead a topic, see --min-topic-df; default) or all (ProdLDA)"),
-    "encoder_scale": ("--encoder-scale", _on_off, "on: the encoder's batch norm learns a scale, so the KL term decides "
-                                                  "how far documents spread in z (a tighter bound on short documents; "
-                                                  "θ less spread out); off: unit spread, as ProdLDA's authors "
-                                                  "(ProdLDA, GSM; default off)"),
-    "likelihood": ("--likelihood", str, "multinomial (word counts; default) or bernoulli (each word's presence; "
-                                        "for short texts) (VAE)"),
-    "patience": ("--patience", int, "stop after N epochs without a better validation ELBO, 0 never "
-                                     "(VAE; ProdLDA default 0, NVDM 10)"),
-    "val_fraction": ("--val-fraction", _finite, "share of training documents held out for early stopping (VAE; default 0.1)"),
-    "kl_warmup": ("--kl-warmup", int, "epochs over which the KL weight rises from 0 to 1 (VAE; default 0)"),
-    "clip_norm": ("--clip-norm", _finite, "gradient-norm clipping, 0 off (VAE; default 5)"),
-    "threads": ("--threads", int, "CPU threads of the fit: torch's (VAE) or BLAS's (LDA) (default: the library's)"),
-    "device": ("--device", str, "auto, cpu or cuda (VAE; default auto)"),
-    "passes": ("--passes", int, "passes over the corpus (LDA; default 10)"),
-    "iterations": ("--iterations", int, "inference iterations per document (LDA; default 50)"),
-    "workers": ("--workers", int, "worker processes; more than 1 uses LdaMulticore (LDA; default 1)"),
-    "seed": ("--seed", _whole(0, MAX_SEED, " (numpy's seeds are 32 bits)"), f"random seed, 0 to {MAX_SEED} (default 0)"),
-    "seed_strength": ("--seed-strength", _finite, "with --seed-topics: the seed words' lead in their topic, in "
-                                                "standard deviations of beta (ProdLDA, GSM; default 4); for LDA "
-                                                "their prior pseudo-counts there, as a share of their count in "
-                                                "the training documents (default 3)"),
-    "seed_prior_shift": ("--seed-prior-shift", _finite, "with --seed-topics: how much lower a seeded topic's prior "
-                                                      "is in documents without its seed words, 0 off (ProdLDA, "
-                                                      "GSM; default 0.3)"),
-}
+def _setting_type(name: str) -> Callable[[str], object]:
+    """An argparse type reading model setting ``name``'s flag as its declaration does
+    (:mod:`topicvae.models.settings`), with the declaration's one-line reason on bad input."""
+    setting = SETTINGS[name]
+
+    def read(text: str):
+        try:
+            return setting.read(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    read.__name__ = name
+    return read
+
+
+#: the model settings ``topicvae train`` has a flag for (only flags the user gives are passed on)
+TRAIN_FLAGS = tuple(name for name, setting in SETTINGS.items() if setting.flag)
+
+
+def _add_setting_flags(group, names) -> None:
+    for name in names:
+        group.add_argument(SETTINGS[name].option, dest=name, type=_setting_type(name), default=None,
+                           help=flag_help(SETTINGS[name]))
 
 
 def _add_train_flags(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("model settings (defaults are the model's own)")
-    for dest, (flag, typ, help_) in TRAIN_FLAGS.items():
-        g.add_argument(flag, dest=dest, type=typ, default=None, help=help_)
+    _add_setting_flags(p.add_argument_group("model settings (docs/settings.md)"), TRAIN_FLAGS)
 
 
 def _train_params(args, model: str | None = None) -> dict:
@@ -554,7 +492,7 @@ def _train_params(args, model: str | None = None) -> dict:
     if "hidden" in params:
         params["hidden"] = tuple(params["hidden"])
     if model is not None:
-        check_settings(model, params, flag=lambda key: TRAIN_FLAGS[key][0])
+        check_settings(model, params, flag=lambda key: SETTINGS[key].option)
     return params
 
 
@@ -944,9 +882,7 @@ def _args_update(p: argparse.ArgumentParser) -> None:
     _add_source_args(p)
     g = p.add_argument_group("training on (defaults: the source run's settings; epochs: half of its; "
                              "for an LDA run --epochs counts passes and only --seed applies besides)")
-    for dest in UPDATE_FLAGS:
-        flag, typ, help_ = TRAIN_FLAGS[dest]
-        g.add_argument(flag, dest=dest, type=typ, default=None, help=help_)
+    _add_setting_flags(g, UPDATE_FLAGS)
 
 
 def cmd_update(args) -> int:

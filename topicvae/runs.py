@@ -48,7 +48,7 @@ from . import __version__, paths
 from .corpus import Corpus
 from .errors import ConfigError, CorpusError, InUseError, RunError
 from .labels import save_labels
-from .models.base import TopicModel
+from .models.base import TopicModel, not_a_setting
 
 logger = logging.getLogger(__name__)
 
@@ -102,13 +102,8 @@ def check_settings(model: str, params: dict, flag=str) -> None:
     the models that do take it (``flag`` turns a setting's name into the name shown: the CLI's flag)."""
     have = set(model_class(model).param_names())
     unknown = [k for k in params if k not in have]
-    if not unknown:
-        return
-    def where(key: str) -> str:
-        owners = [m for m in MODELS if key in model_class(m).param_names()]
-        return f"{flag(key)} is a setting of {', '.join(owners)}, not of {model}" if owners else \
-            f"{flag(key)} is not a setting of any model"
-    raise ConfigError("; ".join(where(k) for k in unknown))
+    if unknown:
+        raise ConfigError("; ".join(not_a_setting(model, k, flag(k)) for k in unknown))
 
 
 def default_run_name(corpus_name: str, model: str, n_topics: int) -> str:

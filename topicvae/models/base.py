@@ -16,6 +16,9 @@ from typing import ClassVar, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import ConfigError
+from . import settings as declared
+
 
 class TopicModel(ABC):
     """A topic model: documents → topic mixtures θ, topics → word distributions.
@@ -51,20 +54,30 @@ class TopicModel(ABC):
     history_: list[dict]
     background_: np.ndarray | None = None
 
-    #: settings a model inherits from its parent's constructor but does not use (GSM: ProdLDA's alpha);
-    #: they are not among its settings: the CLI refuses them and ``get_params`` leaves them out
-    unused_params: ClassVar[tuple[str, ...]] = ()
+    def __init__(self, n_topics: int = 20, **settings):
+        """Store the settings: those of this model in :mod:`topicvae.models.settings`, each with its
+        default there; they are checked by :meth:`check_params` when the model fits. A setting the model
+        does not take is refused (:class:`~topicvae.errors.ConfigError`), naming the models that take it."""
+        own = self.param_names()
+        unknown = [k for k in settings if k not in own]
+        if unknown:
+            raise ConfigError("; ".join(not_a_setting(self.name, k) for k in unknown))
+        for name, value in {**declared.defaults(self.name), "n_topics": n_topics, **settings}.items():
+            setattr(self, name, value)
+
+    def __init_subclass__(cls, **kwargs):
+        """The constructor's signature, for ``help()`` and ``inspect``: ``n_topics`` and the model's settings."""
+        super().__init_subclass__(**kwargs)
+        params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        for name, default in declared.defaults(cls.name).items():
+            kind = inspect.Parameter.POSITIONAL_OR_KEYWORD if name == "n_topics" else inspect.Parameter.KEYWORD_ONLY
+            params.append(inspect.Parameter(name, kind, default=default))
+        cls.__signature__ = inspect.Signature(params[1:])
 
     @classmethod
     def param_names(cls) -> list[str]:
-        """The constructor's settings, from its signature (subclasses' first), but ``unused_params``."""
-        names = list(cls.unused_params)
-        for klass in cls.__mro__:
-            if "__init__" in vars(klass) and issubclass(klass, TopicModel) and klass is not TopicModel:
-                for p in inspect.signature(klass.__init__).parameters.values():
-                    if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in names:
-                        names.append(p.name)
-        return names[len(cls.unused_params):]
+        """The model's settings (:mod:`topicvae.models.settings`), ``n_topics`` first."""
+        return declared.names(cls.name)
 
     def get_params(self) -> dict:
         """Every setting, JSON-ready (tuples as lists)."""
@@ -77,7 +90,12 @@ class TopicModel(ABC):
         return None
 
     def check_params(self) -> None:
-        """Raise :class:`~topicvae.errors.ConfigError` naming the first setting that cannot work (default: none)."""
+        """Raise :class:`~topicvae.errors.ConfigError` naming the first setting that cannot work: each checked
+        against what its declaration accepts; a model adds the checks that involve the data or several
+        settings."""
+        reason = declared.check(self.name, {k: getattr(self, k) for k in self.param_names()})
+        if reason:
+            raise ConfigError(reason)
 
     def posterior(self, X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray] | None:
         """(mean, standard deviation) of each document's latent z, or None for models without one."""
@@ -150,3 +168,11 @@ class TopicModel(ABC):
             raise ConfigError(f"the groups must split the {self.n_topics} topics into at least 2 groups, "
                               f"each topic in exactly one; got {groups}")
         return groups
+
+
+def not_a_setting(model: str, name: str, shown: str | None = None) -> str:
+    """Why ``name`` (``shown`` so: the CLI's flag) is not a setting of ``model``, naming the models that take it."""
+    owners = declared.owners(name)
+    shown = shown or name
+    return (f"{shown} is a setting of {', '.join(owners)}, not of {model}" if owners
+            else f"{shown} is not a setting of any model")

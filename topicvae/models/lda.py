@@ -46,9 +46,6 @@ ALPHA_FILE = "lda_alpha.npy"
 ETA_FILE = "lda_eta.npy"
 FORMAT_VERSION = 1
 
-#: guided topics: a seed word's prior pseudo-counts in its topic, as a share of its count in the
-#: training documents (LDA's seed_strength; see :func:`seeded_eta`)
-SEED_STRENGTH = 3.0
 #: guided topics: a seed word's η in the topics it does not seed, as a share of the base η
 SEED_ELSEWHERE = 0.01
 
@@ -181,7 +178,7 @@ class LDA(TopicModel):
             LDA" prior, :func:`seeded_eta`): topic k's seed words get a large η there and a small
             one in every other topic, so their tokens, and the words they occur with, go to topic k.
         seed_strength: a seed word's prior pseudo-counts in its topic as a share of its count in
-            the training documents (used only with ``seed_topics``; default :data:`SEED_STRENGTH`).
+            the training documents (used only with ``seed_topics``).
 
     Attributes set by ``fit``:
         model_: the gensim ``LdaModel`` (or ``LdaMulticore``).
@@ -201,75 +198,21 @@ class LDA(TopicModel):
     epochs_setting: ClassVar[str] = "passes"
     fixed_topics_fit: ClassVar[str | None] = None
 
-    def __init__(
-        self,
-        n_topics: int,
-        passes: int = 10,
-        iterations: int = 50,
-        alpha="symmetric",
-        eta=None,
-        chunksize: int = 2000,
-        workers: int = 1,
-        threads: int | None = None,
-        seed: int = 0,
-        eval_every: int | None = None,
-        history_docs: int = 1000,
-        seed_topics: list[list[int]] | None = None,
-        seed_strength: float = SEED_STRENGTH,
-    ):
-        self.n_topics = n_topics
-        self.passes = passes
-        self.iterations = iterations
-        self.alpha = alpha
-        self.eta = eta
-        self.chunksize = chunksize
-        self.workers = workers
-        self.threads = threads
-        self.seed = seed
-        self.eval_every = eval_every
-        self.history_docs = history_docs
-        self.seed_topics = seed_topics
-        self.seed_strength = seed_strength
-
     # ------------------------------------------------------------ settings
     def get_params(self) -> dict:
-        """The constructor settings, JSON-ready (arrays become lists)."""
+        """The settings, JSON-ready (arrays become lists)."""
         def plain(v):
             return v.tolist() if isinstance(v, np.ndarray) else v
 
-        return {
-            "n_topics": self.n_topics,
-            "passes": self.passes,
-            "iterations": self.iterations,
-            "alpha": plain(self.alpha),
-            "eta": plain(self.eta),
-            "chunksize": self.chunksize,
-            "workers": self.workers,
-            "threads": self.threads,
-            "seed": self.seed,
-            "eval_every": self.eval_every,
-            "history_docs": self.history_docs,
-            "seed_topics": None if self.seed_topics is None else [[int(j) for j in t] for t in self.seed_topics],
-            "seed_strength": self.seed_strength,
-        }
+        params = {k: plain(v) for k, v in super().get_params().items()}
+        if self.seed_topics is not None:
+            params["seed_topics"] = [[int(j) for j in t] for t in self.seed_topics]
+        return params
 
     def check_params(self, n_words: int | None = None) -> None:
         """Validate every setting in one place (the priors' shapes too once ``n_words`` is known);
         raise :class:`ConfigError` with the fix."""
-        def positive_int(name, minimum=1):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < minimum:
-                raise ConfigError(f"LDA {name} must be an integer >= {minimum}, got {v!r}")
-
-        for name in ("n_topics", "passes", "iterations", "chunksize", "workers"):
-            positive_int(name)
-        positive_int("history_docs", minimum=0)
-        if self.threads is not None:
-            positive_int("threads")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
-            raise ConfigError(f"LDA seed must be a non-negative integer, got {self.seed!r}")
-        if self.eval_every is not None:
-            positive_int("eval_every")
+        super().check_params()
         self._check_prior("alpha", self.alpha, _ALPHA_NAMES, [(self.n_topics,)])
         eta_shapes = [(n_words,), (self.n_topics, n_words)] if n_words else None
         self._check_prior("eta", self.eta, _ETA_NAMES, eta_shapes)

@@ -37,7 +37,7 @@ import torch
 from ...errors import ConfigError, CorpusError, RunError
 from ...seeding import check_seed_setting
 from ..base import TopicModel
-from .networks import (EVAL_BATCH, LIKELIHOODS, CSRBatches, NVDMNet, ProdLDANet, TopicVAE, embedding_clusters,
+from .networks import (EVAL_BATCH, CSRBatches, NVDMNet, ProdLDANet, TopicVAE, embedding_clusters,
                        PPMI_CONTEXT_SMOOTHING, PPMI_MAX_DOCS, eval_batches, ppmi_embeddings, without_retired)
 from . import distributed
 from ..rows import MemoryRows, ShardedRows, count_tokens
@@ -148,20 +148,10 @@ TOPIC_VOCABULARY_SIZE = 2500
 TOPIC_WORDS_PER_TOPIC = 25
 #: the share of lr at which topics that start from clusters learn (ProdLDA's topic_lr=None)
 CLUSTERED_TOPIC_LR = 0.1
-#: how ProdLDA's topic embeddings start: "clusters" (balanced clusters of the word embeddings) or "random"
-TOPIC_INITS = ("clusters", "random")
 #: the diversity transport weighs each topic word by its training frequency to this power: 0 (all
 #: alike) pulls rare words into topics, 1 (by frequency) lets the most frequent words spread over
 #: several topics; the square root lies between
 TRANSPORT_FREQUENCY_POWER = 0.5
-#: which words ProdLDA's encoder reads (its encoder_vocabulary): "topic", the topic vocabulary (the
-#: words that may carry topic weight), or "all", every word of the vocabulary
-ENCODER_VOCABULARIES = ("topic", "all")
-#: guided topics: the seed words' lead in their topic, in standard deviations of β (ProdLDA's seed_strength;
-#: how it was chosen: docs/model-defaults.md)
-SEED_STRENGTH = 4.0
-#: guided topics: how much lower a seeded topic's prior mean is in a document without its seed words
-SEED_PRIOR_SHIFT = 0.3
 
 
 def topic_vocabulary(df: np.ndarray, n_topics: int, min_df: int | None = None) -> np.ndarray:
@@ -253,56 +243,11 @@ class VAETopicModel(TopicModel):
     # buffers added after models were first saved, whose initial value is what a saved model without them meant
     legacy_buffers: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, n_topics: int = 20, *, hidden=(200, 200), dropout: float = 0.2, batch_size: int = 200,
-                 lr: float = 2e-3, betas=(0.99, 0.999), epochs: int = 100, patience: int = 10,
-                 val_fraction: float = 0.1, kl_warmup: int = 0, clip_norm: float | None = 5.0, seed: int = 0,
-                 threads: int | None = None, device: str = "auto", likelihood: str = "multinomial"):
-        self.n_topics = n_topics
-        self.hidden = hidden
-        self.dropout = dropout
-        self.batch_size = batch_size
-        self.lr = lr
-        self.betas = betas
-        self.epochs = epochs
-        self.patience = patience
-        self.val_fraction = val_fraction
-        self.kl_warmup = kl_warmup
-        self.clip_norm = clip_norm
-        self.seed = seed
-        self.threads = threads
-        self.device = device
-        self.likelihood = likelihood
-
-    # ---------------------------------------------------------------- settings
     def check_params(self) -> None:
-        """Raise :class:`ConfigError` naming the first setting that cannot work."""
-        def need(ok: bool, message: str) -> None:
-            if not ok:
-                raise ConfigError(message)
-
-        need(isinstance(self.n_topics, (int, np.integer)) and self.n_topics >= 2,
-             f"n_topics must be an integer of at least 2, got {self.n_topics!r}")
-        hidden = self.hidden if isinstance(self.hidden, (list, tuple)) else None
-        need(hidden is not None and len(hidden) >= 1 and all(isinstance(h, (int, np.integer)) and h >= 1 for h in hidden),
-             f"hidden must be one or more positive layer sizes, e.g. 200,200; got {self.hidden!r}")
-        need(0 <= self.dropout < 1, f"dropout must be in [0, 1), got {self.dropout!r}")
-        need(isinstance(self.batch_size, (int, np.integer)) and self.batch_size >= 2,
-             f"batch_size must be at least 2, got {self.batch_size!r}")
-        need(self.lr > 0, f"lr must be positive, got {self.lr!r}")
-        need(isinstance(self.betas, (list, tuple)) and len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas),
-             f"betas must be two numbers in [0, 1), got {self.betas!r}")
-        need(self.epochs is None or (isinstance(self.epochs, (int, np.integer)) and not isinstance(self.epochs, bool)
-                                     and self.epochs >= 0),
-             f"epochs must be 0 or more (0: the network as initialised; None: automatic), got {self.epochs!r}")
-        need(isinstance(self.patience, (int, np.integer)) and self.patience >= 0, f"patience must be 0 (off) or more, got {self.patience!r}")
-        need(0 <= self.val_fraction < 1, f"val_fraction must be in [0, 1), got {self.val_fraction!r}")
-        need(isinstance(self.kl_warmup, (int, np.integer)) and self.kl_warmup >= 0, f"kl_warmup must be 0 or more epochs, got {self.kl_warmup!r}")
-        need(self.clip_norm is None or self.clip_norm >= 0, f"clip_norm must be positive (or 0/None: off), got {self.clip_norm!r}")
-        need(isinstance(self.seed, (int, np.integer)) and self.seed >= 0, f"seed must be a non-negative integer, got {self.seed!r}")
-        need(self.threads is None or (isinstance(self.threads, (int, np.integer)) and self.threads >= 1),
-             f"threads must be at least 1, got {self.threads!r}")
+        """Each setting against its declaration (:mod:`topicvae.models.settings`), and the device against
+        this machine."""
+        super().check_params()
         resolve_device(self.device)
-        need(self.likelihood in LIKELIHOODS, f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
 
     def _epoch_plan(self, counts: DocumentCounts) -> tuple[int, int | None]:
         """(epochs, epochs in which the topics learn; None: all) of a fit on documents of these ``counts``."""
@@ -696,12 +641,12 @@ class ProdLDA(VAETopicModel):
             own topic only. The documents that use them so load on topic k; the other topics
             learn freely. None (the default): no seeds. ``benchmarks/guided.py`` measures it.
         seed_strength: the lead of the seed words in their topic, in standard deviations of
-            the learned β (used only with ``seed_topics``); 4 by default (``SEED_STRENGTH``).
+            the learned β (used only with ``seed_topics``); 4 by default.
         seed_prior_shift: with ``seed_topics``, how much lower (in z, the logistic-normal's
             scale) a seeded topic's prior mean is in a training document that holds none of
             its seed words (:meth:`.networks.ProdLDANet.prior_mean`): a seeded topic then takes
             documents on evidence, and the short documents, which carry little, stop falling to
-            it. 0: off; 0.3 by default (``SEED_PRIOR_SHIFT``). Too large a shift leaves the
+            it. 0: off; 0.3 by default. Too large a shift leaves the
             seeded topics few documents.
         context_smoothing: a of the embeddings' PPMI (:func:`.networks.ppmi_embeddings`), 0 or
             more: each context word's share of the documents is taken as its document frequency
@@ -777,68 +722,8 @@ class ProdLDA(VAETopicModel):
                      "topic_epochs": None, "encoder_vocabulary": "all", "context_smoothing": 1.0,
                      "encoder_scale": False, "bn_anneal": 0.0}
 
-    def __init__(self, n_topics: int = 20, *, alpha: float = 1.0, theta_dropout: float = 0.2,
-                 seed_topics: list[list[int]] | None = None, seed_strength: float = SEED_STRENGTH,
-                 seed_prior_shift: float = SEED_PRIOR_SHIFT, embedding_dim: int | None = None, beta_decay: float = 0.0, diversity: float = 10.0,
-                 min_topic_df: int | None = None, topic_init: str = "clusters", topic_lr: float | None = None,
-                 epochs: int | None = None,
-                 topic_epochs: int | None = None, encoder_vocabulary: str = "topic",
-                 context_smoothing: float = PPMI_CONTEXT_SMOOTHING, encoder_scale: bool = False,
-                 bn_anneal: float | None = None, patience: int = 0, **kwargs):
-        super().__init__(n_topics, epochs=epochs, patience=patience, **kwargs)
-        self.alpha = alpha
-        self.theta_dropout = theta_dropout
-        self.embedding_dim = embedding_dim
-        self.beta_decay = beta_decay
-        self.diversity = diversity
-        self.min_topic_df = min_topic_df
-        self.seed_topics = seed_topics
-        self.seed_strength = seed_strength
-        self.seed_prior_shift = seed_prior_shift
-        self.topic_init = topic_init
-        self.topic_lr = topic_lr
-        self.topic_epochs = topic_epochs
-        self.encoder_vocabulary = encoder_vocabulary
-        self.encoder_scale = encoder_scale
-        self.context_smoothing = context_smoothing
-        self.bn_anneal = bn_anneal
-
     def check_params(self) -> None:
         super().check_params()
-        if self.topic_epochs is not None and (isinstance(self.topic_epochs, bool) or not isinstance(
-                self.topic_epochs, (int, np.integer)) or self.topic_epochs < 0):
-            raise ConfigError(f"topic_epochs must be None (automatic) or 0 or more epochs, got {self.topic_epochs!r}")
-        if not self.alpha > 0:
-            raise ConfigError(f"alpha must be positive, got {self.alpha!r}")
-        if not 0 <= self.theta_dropout < 1:
-            raise ConfigError(f"theta_dropout must be in [0, 1), got {self.theta_dropout!r}")
-        if self.bn_anneal is not None and (isinstance(self.bn_anneal, bool) or not isinstance(
-                self.bn_anneal, (int, float, np.integer, np.floating)) or not 0 <= self.bn_anneal < math.inf):
-            raise ConfigError(f"bn_anneal must be None (automatic) or 0 or more epochs, got {self.bn_anneal!r}")
-        if self.embedding_dim is not None and (isinstance(self.embedding_dim, bool) or not isinstance(
-                self.embedding_dim, (int, np.integer)) or self.embedding_dim < 0):
-            raise ConfigError("embedding_dim must be None (automatic), 0 (a free β) or a positive integer, "
-                              f"got {self.embedding_dim!r}")
-        for name in ("beta_decay", "diversity"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not 0 <= value < np.inf:
-                raise ConfigError(f"{name} must be a number of 0 (off) or more, got {value!r}")
-        if self.min_topic_df is not None and (isinstance(self.min_topic_df, bool) or not isinstance(
-                self.min_topic_df, (int, np.integer)) or self.min_topic_df < 0):
-            raise ConfigError(f"min_topic_df must be None (automatic), 0 (every word) or a positive integer, "
-                              f"got {self.min_topic_df!r}")
-        if not isinstance(self.encoder_scale, (bool, np.bool_)):
-            raise ConfigError(f"encoder_scale must be true or false, got {self.encoder_scale!r}")
-        for name, choices in (("topic_init", TOPIC_INITS), ("encoder_vocabulary", ENCODER_VOCABULARIES)):
-            if getattr(self, name) not in choices:
-                raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
-        for name in ("topic_lr", "seed_prior_shift",
-                     "context_smoothing"):
-            value = getattr(self, name)
-            if value is None and name == "topic_lr":
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not 0 <= value < np.inf:
-                raise ConfigError(f"{name} must be a number of 0 or more, got {value!r}")
         if self.beta_decay * self.lr >= 1:
             raise ConfigError(f"beta_decay × lr must be below 1 (β shrinks by that share every step), got "
                               f"{self.beta_decay:g} × {self.lr:g}; lower beta_decay or lr")
@@ -923,11 +808,15 @@ class ProdLDA(VAETopicModel):
             return float(self.bn_anneal)
         return float(BN_ANNEAL_EPOCHS) if counts is not None and not short_documents(counts) else 0.0
 
+    def _prior_alpha(self) -> float:
+        """The Dirichlet α whose Laplace approximation is the prior of z."""
+        return float(self.alpha)
+
     def _build_net(self, n_words: int, docs: TrainingDocuments | None = None) -> TopicVAE:
         self.embedding_dim_ = self._embedding_dim(n_words, None if docs is None else docs.counts)
         bn_anneal = self._bn_anneal(None if docs is None else docs.counts)
         net = ProdLDANet(n_words, int(self.n_topics), tuple(int(h) for h in self.hidden), float(self.dropout),
-                         float(self.theta_dropout), float(self.alpha), embedding_dim=self.embedding_dim_,
+                         float(self.theta_dropout), self._prior_alpha(), embedding_dim=self.embedding_dim_,
                          beta_decay=float(self.beta_decay), diversity=float(self.diversity),
                          likelihood=str(self.likelihood), seed_topics=self._seed_lists(n_words),
                          seed_strength=float(self.seed_strength), seed_prior_shift=float(self.seed_prior_shift),
@@ -1035,14 +924,11 @@ class GSM(ProdLDA):
 
     name = "gsm"
     legacy_params = {"encoder_vocabulary": "all", "context_smoothing": 1.0, "encoder_scale": False, "bn_anneal": 0.0}
-    unused_params = ("alpha",)  # the prior is N(0, I)
     fixed_on_resume = tuple(k for k in ProdLDA.fixed_on_resume if k != "alpha")
 
-    def check_params(self) -> None:
-        super().check_params()
-        if self.alpha != 1.0:
-            raise ConfigError(f"GSM has no alpha (its prior is N(0, I)), got alpha={self.alpha!r}; "
-                              "use prodlda for a Dirichlet-like prior")
+    def _prior_alpha(self) -> float:
+        """(No α: the Laplace prior ProdLDA's network is built with is replaced by N(0, I).)"""
+        return 1.0
 
     def _build_net(self, n_words: int, docs: TrainingDocuments | None = None) -> TopicVAE:
         net = super()._build_net(n_words, docs)

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..rows import as_row_source
+from ..settings import LIKELIHOODS
 from .statistics import DENSE_LIMIT, Cooccurrence, count_cooccurrence, sample_rows
 
 
@@ -487,8 +488,6 @@ def bernoulli_reconstruction(logits: torch.Tensor, x: SparseBatch) -> torch.Tens
         0, x.rows, logits[x.rows, x.indices])
     return F.softplus(logits).sum(dim=1) - present
 
-
-LIKELIHOODS = ("multinomial", "bernoulli")
 
 #: buffers of earlier versions that held a read-out of the topics (word weights, lead words), not
 #: part of the model: a saved network or checkpoint that has them loads without them
