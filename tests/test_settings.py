@@ -62,3 +62,19 @@ def test_each_flag_of_train_reads_what_its_setting_accepts():
         if hasattr(kind, "minimum"):
             with pytest.raises(Exception, match="expected"):
                 action.type("-5")
+
+
+def test_no_function_of_the_package_runs_over_60_lines_without_a_one_line_reason():
+    """A function longer than 60 lines says why on the line above it (``# (N lines: ...)``)."""
+    import ast
+
+    package = Path(__file__).resolve().parents[1] / "topicvae"
+    long = []
+    for path in sorted(package.rglob("*.py")):
+        lines = path.read_text().split("\n")
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno + 1 > 60:
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                if not lines[first - 2].strip().startswith("# ("):
+                    long.append(f"{path.relative_to(package.parent)}:{node.lineno} {node.name}")
+    assert not long, long

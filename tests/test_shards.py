@@ -567,3 +567,27 @@ def test_label_metrics_read_the_theta_of_a_seeded_sample_above_the_cap_and_every
     out = run_metrics._label_metrics(run, corpus)
     assert out["label_accuracy"] == round(sample["accuracy"], 4) and out["label_nmi"] == round(sample["nmi"], 4)
     assert "24 documents" in out["label_sample"]
+
+
+def test_a_part_of_a_sharded_source_reads_its_shards_only_and_holds_their_selected_rows():
+    """ShardedRows.part (a data-parallel process's share): the rows of the chosen shards among the selected
+    ones, in order, read from those shards alone; distributed._positions_in finds rows among them."""
+    import scipy.sparse as sp
+
+    from topicvae.models.rows import ShardedRows
+    from topicvae.models.vae.distributed import _positions_in
+
+    X = sp.random(23, 6, density=0.5, format="csr", random_state=0)
+    sizes = [5, 7, 4, 7]
+    starts = np.cumsum([0] + sizes)
+    load = lambda k: X[starts[k]:starts[k + 1]]  # noqa: E731
+    select = np.array([0, 2, 3, 6, 7, 11, 12, 13, 15, 18, 20, 22])
+    source = ShardedRows(sizes, 6, load, select=select)
+    part, positions = source.part([1, 3])
+    mine = [i for i, r in enumerate(select) if starts[1] <= r < starts[2] or starts[3] <= r < starts[4]]
+    assert positions.tolist() == mine
+    assert part.shape == (len(mine), 6) and part.numbers == [1, 3]
+    assert (part.take(np.arange(len(mine))) != X[select[mine]]).nnz == 0
+    assert part.shards_read == {1, 3}
+    assert _positions_in(positions, np.array([0, 3, 4, 9, 11])).tolist() == [i for i, p in enumerate(positions)
+                                                                           if p in (0, 3, 4, 9, 11)]

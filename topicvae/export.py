@@ -90,6 +90,7 @@ def export_documents(docs_path: str | Path, theta: np.ndarray, out: str | Path, 
                 else:
                     frame.to_csv(tmp, mode="a", header=written == 0, index=False)
                 written += len(docs)
+                logger.info("%d documents written to %s", written, out)
         finally:
             if writer is not None:
                 writer.close()

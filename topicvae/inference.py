@@ -124,6 +124,21 @@ class InferredFile:
     n_unknown_docs: int
 
 
+def _chunk_frame(docs, kinds, vectorizer, model, labels, with_uncertainty: bool):
+    """One chunk of documents as ``infer``'s table (θ, with their posterior too when asked), with each
+    document's tokens and known tokens."""
+    from .export import document_frame
+
+    X, n_tokens = vectorizer.count([d.text for d in docs])
+    n_known = np.asarray(X.sum(axis=1)).ravel()
+    theta = np.asarray(model.transform(X), dtype=np.float64)
+    z_mean, z_std = (model.posterior(X) or (None, None)) if with_uncertainty else (None, None)
+    table = _documents_table(docs, kinds)
+    table["n_tokens"] = n_tokens
+    table["n_unknown_tokens"] = n_tokens - n_known
+    return document_frame(table, theta, labels, z_mean, z_std), n_tokens, n_known
+
+
 def infer_file(run, source: str, out: str | Path, *, fmt: str | None = None, columns=None,
                corpora_dir: str | Path | None = None, with_uncertainty: bool = False,
                chunk_docs: int = CHUNK_DOCS) -> InferredFile:
@@ -137,7 +152,6 @@ def infer_file(run, source: str, out: str | Path, *, fmt: str | None = None, col
     import itertools
 
     from .errors import SourceError
-    from .export import document_frame
     from .labels import topic_labels
     from .text.sources import read_source
 
@@ -158,14 +172,7 @@ def infer_file(run, source: str, out: str | Path, *, fmt: str | None = None, col
     with paths.atomic_file(Path(out)) as tmp:
         try:
             for docs in itertools.chain([first], [second] if second else [], stream):
-                X, n_tokens = vectorizer.count([d.text for d in docs])
-                n_known = np.asarray(X.sum(axis=1)).ravel()
-                theta = np.asarray(model.transform(X), dtype=np.float64)
-                z_mean, z_std = (model.posterior(X) or (None, None)) if with_uncertainty else (None, None)
-                table = _documents_table(docs, kinds)
-                table["n_tokens"] = n_tokens
-                table["n_unknown_tokens"] = n_tokens - n_known
-                frame = document_frame(table, theta, labels, z_mean, z_std)
+                frame, n_tokens, n_known = _chunk_frame(docs, kinds, vectorizer, model, labels, with_uncertainty)
                 if parquet:
                     import pyarrow as pa
                     import pyarrow.parquet as pq
@@ -181,6 +188,7 @@ def infer_file(run, source: str, out: str | Path, *, fmt: str | None = None, col
                 summary.n_tokens += int(n_tokens.sum())
                 summary.n_unknown += int(n_tokens.sum() - n_known.sum())
                 summary.n_unknown_docs += int((n_known == 0).sum())
+                log.info("%d documents of %s inferred and written", summary.n_docs, source)
         finally:
             if writer is not None:
                 writer.close()

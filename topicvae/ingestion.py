@@ -91,6 +91,7 @@ def _source_sha256(source: str, fmt: str) -> str | None:
     return paths.sha256_file(source)
 
 
+# (61 lines: 46 of them its keyword arguments and their docstring)
 def ingest(
     source: str,
     name: str,
@@ -141,16 +142,7 @@ def ingest(
         InUseError: another process is ingesting the same name now (checked, and the name
             locked, before any work; debris of killed ingests is removed then too).
     """
-    if n_process is not None and workers is not None and n_process != workers:
-        raise ConfigError(f"n_process={n_process} and workers={workers} disagree; n_process is the older name of "
-                          "workers, give one")
-    workers = int(workers if workers is not None else n_process if n_process is not None else 1)
-    if workers < 1:
-        raise ConfigError(f"--workers must be at least 1, got {workers}")
-    if scheduler and workers > 1:
-        raise ConfigError("--workers starts a local Dask cluster and --scheduler uses a running one; give one of them")
-    if int(partition_docs) < 1:
-        raise ConfigError(f"partition_docs must be at least 1, got {partition_docs!r}")
+    workers = _checked_workers(workers, n_process, scheduler, partition_docs)
     paths.check_name(name, "corpus name")
     root = paths.corpora_dir(corpora_dir)
     with paths.name_lock(root, name, "corpus"):
@@ -162,6 +154,22 @@ def ingest(
                        vocab=vocab or VocabSettings(), corpora_dir=root, force=force, dedupe=dedupe,
                        workers=workers, scheduler=scheduler, progress=progress, shard_docs=shard_docs,
                        partition_docs=int(partition_docs))
+
+
+def _checked_workers(workers: int | None, n_process: int | None, scheduler: str | None, partition_docs) -> int:
+    """The number of tokenizing processes ``ingest`` was asked for (``n_process`` is its older name), after
+    checking it agrees with the other running settings; :class:`ConfigError` (one line) otherwise."""
+    if n_process is not None and workers is not None and n_process != workers:
+        raise ConfigError(f"n_process={n_process} and workers={workers} disagree; n_process is the older name of "
+                          "workers, give one")
+    workers = int(workers if workers is not None else n_process if n_process is not None else 1)
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    if scheduler and workers > 1:
+        raise ConfigError("--workers starts a local Dask cluster and --scheduler uses a running one; give one of them")
+    if int(partition_docs) < 1:
+        raise ConfigError(f"partition_docs must be at least 1, got {partition_docs!r}")
+    return workers
 
 
 def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableColumns | None,
@@ -188,6 +196,8 @@ def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableCo
                      for i, texts in enumerate(read.partitions(stream, partition_docs)))
             for i, result in run.imap(tokenize_partition, tasks):
                 read.add_result(i, result)
+                log.info("partition %d tokenized: %d documents read at %.1fs", i, read.n_read,
+                         time.perf_counter() - t0)
         finally:
             run.close()
         log.info("read and tokenized %d documents from %s (%s) on %s (%d processes) at %.1fs", read.n_read,

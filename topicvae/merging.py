@@ -42,6 +42,7 @@ choices that measurement forced (20 Newsgroups, ProdLDA K = 50; docs/merge.md):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -53,6 +54,8 @@ from .analysis.workspace import run_corpus
 from .errors import ConfigError, RunError
 from .labels import save_labels, saved_labels
 from .runs import NOTHING, Run, discard_run, run_state, train_run
+
+logger = logging.getLogger(__name__)
 
 #: epochs of training after a merge: measured on 20 Newsgroups (docs/merge.md)
 FINE_TUNE_EPOCHS = 5
@@ -239,6 +242,7 @@ def derive_run(run: Run, partition: list[list[int]], name: str, runs_dir, corpor
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ConfigError(f"the fine-tune needs at least 1 epoch, got {epochs!r}")
     corpus = run_corpus(run, corpora_dir)
+    logger.info("%s: run %s's %d topics into %d as run %s", how, run.name, run.n_topics, len(partition), name)
     merged = run.model.merged(partition, corpus.bow[corpus.split_rows("train")], fixed_topics=not train_topics)
     tuned = _fine_tuned(type(merged).fixed_topics_fit, train_topics)
     extra = {"derived_from": run.name, "lineage": partition,
@@ -246,6 +250,7 @@ def derive_run(run: Run, partition: list[list[int]], name: str, runs_dir, corpor
                        "fine_tuned": tuned or "nothing"}}
     new = train_run(corpus, run.model_name, len(partition), name=name, runs_dir=root, start_from=merged,
                     config_extra=extra, progress=progress, **{merged.epochs_setting: int(epochs)}, **params)
+    logger.info("run %s: the merged network trained on for %d epoch(s)", name, int(epochs))
     try:
         _carry_labels(run, new, partition)
     except BaseException:  # (a full disk): no run without its labels, and the name stays free for a retry

@@ -13,6 +13,7 @@ or run, never a resumable checkpoint, never anything a live process is writing.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from .shards import bow_checksum, shard_records
 from .analysis.run_metrics import read_metrics
 from .errors import TopicVAEError, first_line
 from .labels import saved_labels
+
+logger = logging.getLogger(__name__)
 
 OK, DAMAGED, INCOMPLETE, ORPHANED, STALE, DEBRIS, BUSY = (
     "ok", "damaged", "incomplete", "orphaned", "stale", "debris", "busy")
@@ -63,6 +66,8 @@ def verify(names: list[str] | None = None, corpora_dir=None, runs_dir=None, clea
         known = {f.name for f in findings}
         findings += [Finding("name", n, DAMAGED, f"no corpus or run of that name in {corpora_root} or {runs_root}",
                              Path(n)) for n in names if n not in known]
+    for f in findings:
+        logger.info("%s %s: %s", f.what, f.name, f.status)
     if clean:
         for f in findings:
             if f.removable:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import math
 from pathlib import Path
 from typing import ClassVar, Iterator
 
@@ -38,9 +37,12 @@ from ...errors import ConfigError, CorpusError, RunError
 from ...seeding import check_seed_setting
 from ..base import TopicModel
 from .networks import (EVAL_BATCH, CSRBatches, NVDMNet, ProdLDANet, TopicVAE, embedding_clusters,
-                       PPMI_CONTEXT_SMOOTHING, PPMI_MAX_DOCS, eval_batches, ppmi_embeddings, without_retired)
+                       PPMI_MAX_DOCS, eval_batches, ppmi_embeddings, without_retired)
 from . import distributed
 from ..rows import MemoryRows, ShardedRows, count_tokens
+from .automatic import (ANNEALED_EPOCHS, EMBEDDING_DIM, LONG_DOCUMENT_EPOCHS, automatic_bn_anneal,
+                        automatic_embedding_dim, automatic_epochs, automatic_topic_lr, short_documents,
+                        topic_vocabulary)
 from .statistics import DocumentCounts, TrainingDocuments, training_documents
 from .training_loop import TrainSettings, checkpoint_problem, evaluate, load_checkpoint, train
 
@@ -48,72 +50,6 @@ logger = logging.getLogger(__name__)
 
 MODEL_FILE = "model.pt"
 MODEL_FORMAT = 1
-
-# epochs=None (automatic): by the mean length of the training documents and their number (automatic_epochs)
-SHORT_DOCUMENT_TOKENS = 30
-SHORT_DOCUMENT_TOPIC_EPOCHS = 10
-LONG_DOCUMENT_EPOCHS = 30
-#: ProdLDA/GSM with the decoder's batch norm annealed away (long documents): the topic epochs
-ANNEALED_EPOCHS = 60
-#: ProdLDA/GSM's bn_anneal=None on long documents: the epochs over which the decoder's batch norm
-#: is annealed away, three quarters of ANNEALED_EPOCHS (on short documents it is kept: bn_anneal 0)
-BN_ANNEAL_EPOCHS = 45
-#: when the topic epochs take fewer steps than this, the encoder catches up on the fixed decoder ...
-FEW_STEPS = 1000
-#: ... for at least this many more steps
-ENCODER_STEPS = 500
-#: ProdLDA's embedding_dim=None (automatic, see automatic_embedding_dim): the word embeddings' dimensions
-EMBEDDING_DIM = 200
-SHORT_DOCUMENT_DIMS_PER_TOPIC = 2.5
-
-
-def short_documents(counts: DocumentCounts) -> bool:
-    """Whether the training documents (their ``counts``, :func:`.statistics.count_documents`) hold fewer
-    than ``SHORT_DOCUMENT_TOKENS`` (30) tokens on average (titles, short posts); False when there are none."""
-    return bool(counts.n_docs) and counts.mean_length < SHORT_DOCUMENT_TOKENS
-
-
-def automatic_epochs(counts: DocumentCounts, batch_size: int = 200,
-                     long_epochs: int = LONG_DOCUMENT_EPOCHS) -> tuple[int, int | None]:
-    """(epochs, epochs in which the decoder learns; None: all) for ``epochs=None``.
-
-    The decoder (the topics) learns for 10 epochs when the training documents (their ``counts``,
-    :func:`.statistics.count_documents`) hold fewer than 30 tokens on average (titles, short
-    posts), else for ``long_epochs`` (30; ProdLDA and GSM with an annealed decoder: 60). When those
-    epochs take fewer than 1,000 steps of ``batch_size``
-    documents, the decoder is then fixed and the encoder alone trains on for at least 500 more
-    steps (whole epochs): (10 + e, 10) or (30 + e, 30); otherwise (10, None) or (30, None).
-
-    Short documents each carry a handful of co-occurrences, and every further epoch of fitting
-    them one at a time moves the topics towards words that reconstruct them but co-occur less in
-    other documents; longer documents need the later epochs for the diversity term to pull the
-    topics apart. On a small corpus those epochs are few steps, and the encoder is left behind
-    the decoder it infers θ for (an amortisation gap: worse θ and a looser bound); the steps on
-    the fixed decoder close it without changing the topics. Chosen on validation documents
-    (docs/quality.md, "Letting the encoder catch up").
-    """
-    topic_epochs = SHORT_DOCUMENT_TOPIC_EPOCHS if short_documents(counts) else long_epochs
-    steps_per_epoch = max(1, math.ceil(counts.n_docs / batch_size))
-    if topic_epochs * steps_per_epoch >= FEW_STEPS:
-        return topic_epochs, None
-    return topic_epochs + math.ceil(ENCODER_STEPS / steps_per_epoch), topic_epochs
-
-
-def automatic_embedding_dim(n_topics: int, short: bool) -> int:
-    """The word embeddings' d for ``embedding_dim=None``: 200, and on short documents (``short``,
-    :func:`short_documents`) 2.5 per topic, at most 200 (50 at K = 20, 125 at K = 50).
-
-    The embeddings are a truncated SVD of the documents' PPMI; the fewer dimensions kept, the more
-    the factorisation smooths it. A title adds a handful of co-occurrences, so on short documents
-    most word pairs are seen in one or two documents and the PPMI is mostly noise; the topics,
-    which start from clusters of the embeddings, then gather words that met by chance in the
-    training documents. On long documents the same cut loses signal. How d was chosen:
-    docs/model-defaults.md.
-    """
-    if not short:
-        return EMBEDDING_DIM
-    return int(min(EMBEDDING_DIM, math.ceil(SHORT_DOCUMENT_DIMS_PER_TOPIC * n_topics)))
-
 
 def as_counts(X) -> sp.csr_matrix:
     """X as a csr_matrix of finite, non-negative counts (sparse or dense input)."""
@@ -140,38 +76,10 @@ def resolve_device(device: str) -> torch.device:
     return dev
 
 
-#: the automatic topic vocabulary (see topic_vocabulary): words in at least TOPIC_MIN_DF training
-#: documents, at most the TOPIC_VOCABULARY_SIZE most widespread, and never fewer than
-#: TOPIC_WORDS_PER_TOPIC per topic (when the vocabulary has them)
-TOPIC_MIN_DF = 20
-TOPIC_VOCABULARY_SIZE = 2500
-TOPIC_WORDS_PER_TOPIC = 25
-#: the share of lr at which topics that start from clusters learn (ProdLDA's topic_lr=None)
-CLUSTERED_TOPIC_LR = 0.1
 #: the diversity transport weighs each topic word by its training frequency to this power: 0 (all
 #: alike) pulls rare words into topics, 1 (by frequency) lets the most frequent words spread over
 #: several topics; the square root lies between
 TRANSPORT_FREQUENCY_POWER = 0.5
-
-
-def topic_vocabulary(df: np.ndarray, n_topics: int, min_df: int | None = None) -> np.ndarray:
-    """The words that may carry topic weight: bool (V,), True for words in at least ``min_df``
-    training documents, given each word's document frequency ``df`` (``DocumentCounts.doc_freq``).
-
-    ``min_df`` None chooses it: words in at least ``TOPIC_MIN_DF`` (20) documents, and of
-    those only the ``max(TOPIC_VOCABULARY_SIZE, TOPIC_WORDS_PER_TOPIC·K)`` (2,500 up to
-    K = 100) in the most documents; when fewer than ``TOPIC_WORDS_PER_TOPIC``·K (25·K) words
-    reach 20 documents, the floor is lowered to keep that many, so that K topics can still
-    have distinct top words. Words tied at a cut are kept. The topic vocabulary so depends
-    on how widespread words are, not on how large a vocabulary was ingested. 0 keeps every
-    word.
-    """
-    if min_df is None:
-        ranked = np.sort(df)[::-1]
-        at_rank = lambda n: float(ranked[min(len(ranked), n) - 1])  # noqa: E731 - df of the n-th word
-        most = max(TOPIC_VOCABULARY_SIZE, TOPIC_WORDS_PER_TOPIC * int(n_topics))
-        min_df = max(at_rank(most), min(TOPIC_MIN_DF, at_rank(TOPIC_WORDS_PER_TOPIC * int(n_topics))))
-    return df >= min_df
 
 
 def log_word_frequencies(counts: DocumentCounts) -> torch.Tensor:
@@ -285,7 +193,7 @@ class VAETopicModel(TopicModel):
         """See :func:`.training_loop.checkpoint_problem`."""
         return checkpoint_problem(path)
 
-    # (65 lines: 26 of them the docstring; fitting itself is 39)
+    # (69 lines: 26 of them the docstring; fitting itself is 43)
     def fit(self, X, *, progress: bool = False, checkpoint: str | Path | None = None, resume: bool = False,
             warm_start: bool = False, shard_rows: list[int] | None = None) -> "VAETopicModel":
         """Train on ``X``: a csr_matrix (n_docs × n_words counts), or a row source (:mod:`topicvae.models.rows`,
@@ -786,13 +694,10 @@ class ProdLDA(VAETopicModel):
         self.embedding_dim_ = int(state["word_embeddings"].shape[1]) if "word_embeddings" in state else 0
 
     def _topic_lr(self, n_words: int, bn_anneal: float = 0.0) -> float:
-        """``topic_lr``, or when None: 1 for a decoder whose batch norm is annealed away (``bn_anneal`` > 0;
-        without the norm the topics' scale is theirs to learn), else CLUSTERED_TOPIC_LR for topics that
-        start from clusters, else 1."""
+        """``topic_lr``, or when None the rule's (:func:`.automatic.automatic_topic_lr`)."""
         if self.topic_lr is not None:
             return float(self.topic_lr)
-        clustered = self.topic_init == "clusters" and self.embedding_dim != 0 and n_words > 1
-        return CLUSTERED_TOPIC_LR if clustered and bn_anneal == 0 else 1.0
+        return automatic_topic_lr(self.topic_init == "clusters" and self.embedding_dim != 0 and n_words > 1, bn_anneal)
 
     def _settle_automatic(self, net: TopicVAE, counts: DocumentCounts, n_words: int) -> None:
         """The epochs of the anneal and the topics' learning rate, as these documents' ``counts`` choose them:
@@ -802,11 +707,8 @@ class ProdLDA(VAETopicModel):
         net.topic_lr = self._topic_lr(n_words, net.bn_anneal)
 
     def _bn_anneal(self, counts: DocumentCounts | None) -> float:
-        """``bn_anneal``, or when None: BN_ANNEAL_EPOCHS (45) on long documents, 0 on short ones
-        (:func:`short_documents`) and without documents (a network built to load weights into)."""
-        if self.bn_anneal is not None:
-            return float(self.bn_anneal)
-        return float(BN_ANNEAL_EPOCHS) if counts is not None and not short_documents(counts) else 0.0
+        """``bn_anneal``, or when None the rule's (:func:`.automatic.automatic_bn_anneal`)."""
+        return float(self.bn_anneal) if self.bn_anneal is not None else automatic_bn_anneal(counts)
 
     def _prior_alpha(self) -> float:
         """The Dirichlet α whose Laplace approximation is the prior of z."""

@@ -469,7 +469,7 @@ def _report_epoch(bar, desc: str, loop: _TrainingState, losses: tuple, n_train: 
                      "val": f"{val_rec + val_kl:.1f}", "docs/s": f"{docs_per_s:.0f}"}, refresh=False)
 
 
-# (70 lines: 21 of them the docstring of its many arguments; the loop itself is 49)
+# (74 lines: 23 of them the docstring of its many arguments; the loop itself is 51)
 def train(
     net: TopicVAE,
     X_train: sp.csr_matrix | MemoryRows | ShardedRows,
