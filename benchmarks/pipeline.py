@@ -1,6 +1,6 @@
 """The whole job at scale, as a user runs it: ingest a text CSV, train one epoch, evaluate, export.
 
-    python benchmarks/pipeline.py [--sizes 100000,1000000,10000000] [--workers 2] [--out FILE]
+    python benchmarks/pipeline.py [--sizes 100000,1000000,10000000] [--workers 2] [--out FILE] [--keep DIR]
 
 For each size it takes the generated CSV of benchmarks/ingest.py (N documents of 100 words drawn from a
 Zipf-like vocabulary of 20,000 made-up words, seeded, cached under benchmarks/.cache/), then runs the
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -41,19 +40,22 @@ def stage_commands(source: Path, workers: int, out: Path) -> list[tuple[str, lis
             ("export", [*tv, "export", "big", "--out", str(out / "docs.csv")])]
 
 
-def run_size(n: int, workers: int, keep: Path | None) -> dict:
+def run_size(n: int, workers: int, tmp: Path | None, keep: Path | None) -> dict:
+    """The four stages on ``n`` documents, in a temporary folder under ``tmp`` (removed after), or in
+    ``keep``/N (left there: the corpus ``big``, the run ``big`` and docs.csv, to open in the dashboard)."""
     source = generated_csv(n)
     rows = {}
-    with tempfile.TemporaryDirectory(dir=keep) as d:
-        env = {"TOPICVAE_CORPORA_DIR": str(Path(d) / "corpora"), "TOPICVAE_RUNS_DIR": str(Path(d) / "runs"),
+    with tempfile.TemporaryDirectory(dir=tmp) as scratch:
+        d = Path(scratch) if keep is None else keep / str(n)
+        d.mkdir(parents=True, exist_ok=True)
+        env = {"TOPICVAE_CORPORA_DIR": str(d / "corpora"), "TOPICVAE_RUNS_DIR": str(d / "runs"),
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
         os.environ.update(env)
-        for stage, cmd in stage_commands(source, workers, Path(d)):
+        for stage, cmd in stage_commands(source, workers, d):
             rows[stage] = run_command_tree(cmd)
             r = rows[stage]
             print(f"  {n:,} {stage}: {r['seconds']:.1f} s, peak RSS {r['peak_mb']:.0f} MB, load before "
                   f"{r['load']:.2f}", file=sys.stderr, flush=True)
-        shutil.rmtree(Path(d), ignore_errors=True)
     return rows
 
 
@@ -63,6 +65,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="ingest --workers (default 2)")
     ap.add_argument("--out", help="also append the table's rows to this file as they are measured")
     ap.add_argument("--tmp", help="folder for the corpora and runs (default: the system's temporary folder)")
+    ap.add_argument("--keep", help="leave each size's corpus, run and docs.csv in KEEP/N instead of removing them")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     header = ("| documents | stage | seconds | s per 1,000 docs | per-document time vs smallest | peak RSS MB "
@@ -74,7 +77,7 @@ def main() -> None:
         Path(args.out).write_text("\n".join(lines) + "\n")
     smallest: dict[str, float] = {}
     for n in sizes:
-        rows = run_size(n, args.workers, Path(args.tmp) if args.tmp else None)
+        rows = run_size(n, args.workers, Path(args.tmp) if args.tmp else None, Path(args.keep) if args.keep else None)
         for stage in STAGES:
             r = rows[stage]
             per_doc = r["seconds"] / n

@@ -5,6 +5,7 @@ same result as the same documents in memory cut at the same rows."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import subprocess
 import sys
 
@@ -591,3 +592,32 @@ def test_a_part_of_a_sharded_source_reads_its_shards_only_and_holds_their_select
     assert part.shards_read == {1, 3}
     assert _positions_in(positions, np.array([0, 3, 4, 9, 11])).tolist() == [i for i, p in enumerate(positions)
                                                                            if p in (0, 3, 4, 9, 11)]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads this process's resident memory from /proc")
+def test_checking_and_exporting_a_large_theta_file_keeps_resident_memory_flat(tmp_path):
+    """value_problem and export read a memory-mapped θ a block at a time and let each block's pages go
+    (runs.forget_pages): reading 200 MB of θ leaves the process's resident memory within 50 MB of before."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from topicvae.export import export_documents
+    from topicvae.runs import value_problem
+
+    def rss_mb() -> float:
+        line = next(l for l in open("/proc/self/status") if l.startswith("VmRSS:"))
+        return int(line.split()[1]) / 1024
+
+    n, k = 1_000_000, 50
+    theta = np.full((n, k), 1.0 / k, dtype=np.float32)
+    np.save(tmp_path / "doc_topic.npy", theta)
+    del theta
+    mapped = np.load(tmp_path / "doc_topic.npy", mmap_mode="r")
+    before = rss_mb()
+    assert value_problem("doc_topic.npy", mapped) is None
+    assert rss_mb() - before < 50
+    pq.write_table(pa.table({"id": [f"d{i}" for i in range(n)]}), tmp_path / "docs.parquet")
+    before = rss_mb()
+    assert export_documents(tmp_path / "docs.parquet", mapped, tmp_path / "out.parquet",
+                            [f"t{j}" for j in range(k)], chunk_size=100_000) == n
+    assert rss_mb() - before < 50 + 60  # (the chunk in flight: its table and frame)

@@ -74,6 +74,8 @@ def export_documents(docs_path: str | Path, theta: np.ndarray, out: str | Path, 
     source = pq.ParquetFile(docs_path)
     if source.metadata.num_rows != theta.shape[0]:
         raise ValueError(f"document table has {source.metadata.num_rows} rows but θ has {theta.shape[0]}")
+    from .runs import forget_pages
+
     columns = [c for c in source.schema_arrow.names if c not in SKIP_COLUMNS]
     written, writer = 0, None
     with paths.atomic_file(out) as tmp:
@@ -90,6 +92,8 @@ def export_documents(docs_path: str | Path, theta: np.ndarray, out: str | Path, 
                 else:
                     frame.to_csv(tmp, mode="a", header=written == 0, index=False)
                 written += len(docs)
+                for array in (theta, z_mean, z_std):
+                    forget_pages(array)
                 logger.info("%d documents written to %s", written, out)
         finally:
             if writer is not None:

@@ -905,9 +905,21 @@ def value_problem(fname: str, array: np.ndarray) -> str | None:
     step = max(1, (1 << 20) // max(1, array.shape[1]))
     for start in range(0, array.shape[0], step):
         problem = _block_problem(fname, np.asarray(array[start:start + step], dtype=np.float64), start)
+        forget_pages(array)
         if problem:
             return problem
     return None
+
+
+def forget_pages(array) -> None:
+    """Let the pages of a memory-mapped ``array`` read so far leave this process's resident memory (they
+    stay in the system's file cache and are read again on demand), so that a file read a block at a
+    time keeps the process's memory flat however large the file; nothing for an array in memory."""
+    import mmap
+
+    handle = getattr(array, "_mmap", None)
+    if handle is not None and hasattr(handle, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+        handle.madvise(mmap.MADV_DONTNEED)
 
 
 def _block_problem(fname: str, block: np.ndarray, start: int) -> str | None:
