@@ -621,3 +621,19 @@ def test_checking_and_exporting_a_large_theta_file_keeps_resident_memory_flat(tm
     assert export_documents(tmp_path / "docs.parquet", mapped, tmp_path / "out.parquet",
                             [f"t{j}" for j in range(k)], chunk_size=100_000) == n
     assert rss_mb() - before < 50 + 60  # (the chunk in flight: its table and frame)
+
+
+def test_reduce_of_a_sharded_run_reads_its_sample_from_the_shards_and_equals_the_in_memory_reduce(
+        corpora, monkeypatch, tmp_path):
+    """merge/reduce fit the merged network on a sample of the training documents read from the shards
+    (Corpus.bow never asked for), with the result of the same sample taken from the matrix in memory."""
+    from topicvae.merging import reduce_topics
+
+    run = train_run(Corpus.load("sharded", corpora), "prodlda", 5, runs_dir=tmp_path / "runs", progress=False, **FAST)
+    with monkeypatch.context() as m:
+        in_memory_rows(m)
+        whole = reduce_topics(run, 3, name="whole", corpora_dir=corpora, epochs=1)
+    refuse_the_whole_matrix(monkeypatch)
+    streamed = reduce_topics(run, 3, name="streamed", corpora_dir=corpora, epochs=1)
+    assert np.array_equal(streamed.topic_word, whole.topic_word)
+    assert np.array_equal(np.asarray(streamed.doc_topic), np.asarray(whole.doc_topic))

@@ -243,7 +243,7 @@ def derive_run(run: Run, partition: list[list[int]], name: str, runs_dir, corpor
         raise ConfigError(f"the fine-tune needs at least 1 epoch, got {epochs!r}")
     corpus = run_corpus(run, corpora_dir)
     logger.info("%s: run %s's %d topics into %d as run %s", how, run.name, run.n_topics, len(partition), name)
-    merged = run.model.merged(partition, corpus.bow[corpus.split_rows("train")], fixed_topics=not train_topics)
+    merged = run.model.merged(partition, corpus.rows(corpus.split_rows("train")), fixed_topics=not train_topics)
     tuned = _fine_tuned(type(merged).fixed_topics_fit, train_topics)
     extra = {"derived_from": run.name, "lineage": partition,
              "merge": {"how": how, "from_topics": run.n_topics, "fine_tune_epochs": int(epochs) if tuned else 0,

@@ -33,7 +33,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 
 from .networks import ProdLDANet, eval_batches
@@ -42,12 +41,17 @@ from .networks import ProdLDANet, eval_batches
 MAX_FIT_DOCS = 20_000
 
 
-def encoder_outputs(net: ProdLDANet, X: sp.csr_matrix, max_docs: int = MAX_FIT_DOCS,
+def encoder_outputs(net: ProdLDANet, X, max_docs: int = MAX_FIT_DOCS,
                     seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(h, μ, log σ²) of the encoder in evaluation mode for (a seeded sample of ``max_docs``) rows of X:
-    float64 arrays (n, H), (n, K), (n, K). h is the input of the μ and log σ² layers."""
-    if X.shape[0] > max_docs:
-        X = X[np.sort(np.random.default_rng(seed).choice(X.shape[0], max_docs, replace=False))]
+    """(h, μ, log σ²) of the encoder in evaluation mode for (a seeded sample of ``max_docs``) rows of X, a
+    csr_matrix or a row source (:mod:`topicvae.models.rows`: only the sample's rows are read): float64
+    arrays (n, H), (n, K), (n, K). h is the input of the μ and log σ² layers."""
+    rows = (np.sort(np.random.default_rng(seed).choice(X.shape[0], max_docs, replace=False))
+            if X.shape[0] > max_docs else None)
+    if hasattr(X, "take"):
+        X = X.take(np.arange(X.shape[0]) if rows is None else rows)
+    elif rows is not None:
+        X = X[rows]
     captured: list[torch.Tensor] = []
     hook = net.encoder.mu.register_forward_hook(lambda module, inputs, output: captured.append(inputs[0]))
     mus, logvars = [], []
@@ -83,13 +87,13 @@ def _group_weights(theta: np.ndarray, group: list[int]) -> np.ndarray:
     return w / w.sum() if w.sum() > 0 else np.full(len(group), 1.0 / len(group))
 
 
-def merge_network(old: ProdLDANet, new: ProdLDANet, groups: Sequence[Sequence[int]], X: sp.csr_matrix,
+def merge_network(old: ProdLDANet, new: ProdLDANet, groups: Sequence[Sequence[int]], X,
                   seed: int = 0) -> ProdLDANet:
     """Fill ``new`` (a freshly built network of ``len(groups)`` topics, same vocabulary and layers)
     from ``old`` so that new topic g stands for old topics ``groups[g]`` (see the module's docstring).
 
-    ``X``: training documents for the fits (a sample of at most :data:`MAX_FIT_DOCS` is used, drawn
-    with ``seed``). Returns ``new``.
+    ``X``: training documents for the fits, a csr_matrix or a row source (a sample of at most
+    :data:`MAX_FIT_DOCS` is used, drawn with ``seed``). Returns ``new``.
     """
     groups = [list(map(int, g)) for g in groups]
     if old.encoder.input_words is not None:  # the encoder reads the old one's words

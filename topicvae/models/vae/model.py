@@ -357,8 +357,11 @@ class VAETopicModel(TopicModel):
 
     def _check_X(self, X) -> sp.csr_matrix:
         """X as counts, after checking that it has the model's vocabulary size."""
+        return self._check_width(as_counts(X))
+
+    def _check_width(self, X):
+        """X itself (a matrix or a row source), after checking the model is fitted and X has its vocabulary size."""
         self._fitted_net()
-        X = as_counts(X)
         if X.shape[1] != self.n_words_:
             raise ConfigError(f"the documents have {X.shape[1]} words, the model {self.n_words_}; "
                               "use a corpus with the vocabulary the model was trained on")
@@ -766,14 +769,15 @@ class ProdLDA(VAETopicModel):
         group before any training. It holds ``net_`` but no history: train it on with
         ``fit(X, warm_start=True)`` (or ``topicvae.runs.train_run(start_from=...)``).
 
-        ``X``: the training documents (csr counts over the model's vocabulary) the encoder and
+        ``X``: the training documents (csr counts over the model's vocabulary, or a row source such as a
+        corpus's shards, :mod:`topicvae.models.rows`, of which only the sample is read) the encoder and
         decoder are fitted on (a sample of 20,000 at most). ``fixed_topics``: that training
         leaves the merged topics as they are (the decoder is fixed: ``topic_epochs=0``; the encoder learns).
         This model is not changed.
         """
         from .merge_network import merge_network
 
-        X = self._check_X(X)
+        X = self._check_width(X) if hasattr(X, "take") else self._check_X(X)  # (a row source: read later)
         groups = self._merge_partition(groups)
         fixed = {"topic_epochs": 0} if fixed_topics else {}  # training on keeps the decoder as merged
         new = type(self)(**{**self.get_params(), "n_topics": len(groups), **fixed})
