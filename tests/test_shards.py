@@ -637,3 +637,22 @@ def test_reduce_of_a_sharded_run_reads_its_sample_from_the_shards_and_equals_the
     streamed = reduce_topics(run, 3, name="streamed", corpora_dir=corpora, epochs=1)
     assert np.array_equal(streamed.topic_word, whole.topic_word)
     assert np.array_equal(np.asarray(streamed.doc_topic), np.asarray(whole.doc_topic))
+
+
+def test_c_v_of_a_sharded_corpus_reads_the_texts_of_its_reference_documents_only(tmp_path, monkeypatch):
+    """evaluate's C_v tokenizes the reference texts read from the row groups that hold them (the document
+    table is never read whole), and scores what it scores from the whole table in memory."""
+    from topicvae.analysis.run_metrics import evaluate_run
+
+    folder = tmp_path / "corpora"
+    ingest("builtin:sample", "sharded", corpora_dir=folder, shard_docs=400)
+    assert len(Corpus.load("sharded", folder).shards) > 1
+    run = train_run(Corpus.load("sharded", folder), "prodlda", 5, runs_dir=tmp_path / "runs", progress=False, **FAST)
+    with monkeypatch.context() as m:  # the texts taken from the whole table, read into memory
+        m.setattr(Corpus, "column", lambda self, name, rows=None: self.docs[name].iloc[
+            slice(None) if rows is None else rows].reset_index(drop=True))
+        whole = evaluate_run(run, corpora_dir=folder, save=False)["c_v"]
+    real = pd.read_parquet
+    monkeypatch.setattr(pd, "read_parquet", lambda path, *a, columns=None, **k: real(
+        path, *a, columns=columns, **k) if columns else pytest.fail("the whole document table was read"))
+    assert whole is not None and evaluate_run(run, corpora_dir=folder, save=False)["c_v"] == whole

@@ -139,17 +139,21 @@ class Corpus:
             words = column_sums if words is None else words + column_sums
         return np.concatenate(lengths), words
 
-    def column(self, name: str) -> pd.Series | None:
-        """One column of the document table (None when the table has none), without reading the rest
-        of a sharded corpus's table when it is not read yet (its texts, say)."""
-        if name == "split":
+    def column(self, name: str, rows: np.ndarray | None = None) -> pd.Series | None:
+        """One column of the document table (None when the table has none), of the documents ``rows``
+        (sorted row indices; None: all), without reading the rest of a table not read yet: its other
+        columns (the texts, say), and with ``rows`` the row groups that hold none of them."""
+        if name == "split" and rows is None:
             return self._split_column()
         if self._docs is not None or self.path is None:
-            return self.docs[name] if name in self.docs else None
+            values = self.docs[name] if name in self.docs else None
+            return values if values is None or rows is None else values.iloc[rows].reset_index(drop=True)
         if name not in _parquet_columns(self.path / DOCS_FILE):
             return None
         try:
-            return pd.read_parquet(self.path / DOCS_FILE, columns=[name])[name]
+            if rows is None:
+                return pd.read_parquet(self.path / DOCS_FILE, columns=[name])[name]
+            return _column_rows(self.path / DOCS_FILE, name, np.asarray(rows, dtype=np.int64))
         except (OSError, ValueError, KeyError) as exc:
             raise damaged(self.name, self.path.parent, f"{DOCS_FILE}: {first_line(exc)}") from None
 
@@ -319,6 +323,23 @@ def _parquet_rows(path: Path) -> int:
     import pyarrow.parquet as pq
 
     return pq.ParquetFile(path).metadata.num_rows
+
+
+def _column_rows(path: Path, name: str, rows: np.ndarray) -> pd.Series:
+    """Column ``name`` of the Parquet file's ``rows`` (sorted), reading only the row groups that hold them."""
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(path)
+    sizes = [file.metadata.row_group(i).num_rows for i in range(file.num_row_groups)]
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    cuts = np.searchsorted(rows, starts)
+    parts = []
+    for i in range(file.num_row_groups):
+        local = rows[cuts[i]:cuts[i + 1]] - starts[i]
+        if len(local):
+            parts.append(file.read_row_group(i, columns=[name]).column(name).to_pandas().iloc[local])
+    values = pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype=object)
+    return values.rename(name)
 
 
 def _parquet_columns(path: Path) -> list[str]:

@@ -213,9 +213,11 @@ def reference_tokens(corpus, rows: np.ndarray | None = None, n_process: int = 1)
 
     This is what C_v needs: the very tokens the corpus counts stand for.
     """
-    texts = corpus.docs["text"]
-    texts = texts.tolist() if rows is None else texts.iloc[rows].tolist()
-    return corpus_vectorizer(corpus).tokens(texts, n_process=n_process)
+    texts = corpus.column("text", None if rows is None else np.sort(np.asarray(rows, dtype=np.int64)))
+    if rows is not None:  # (in the order asked for)
+        order = np.argsort(np.argsort(np.asarray(rows), kind="stable"), kind="stable")
+        texts = texts.iloc[order]
+    return corpus_vectorizer(corpus).tokens(texts.tolist(), n_process=n_process)
 
 
 def corpus_vectorizer(corpus) -> Vectorizer:
