@@ -413,7 +413,8 @@ def test_two_processes_on_a_sharded_corpus_read_their_own_shards_and_match_one(t
         tmp_path / "c", shard_docs=400)
     env = {**os.environ, "TOPICVAE_CORPORA_DIR": str(tmp_path / "c"), "TOPICVAE_RUNS_DIR": str(tmp_path / "runs"),
            "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1"}
-    common = ["sharded", "--topics", "5", "--epochs", "4", "--val-fraction", "0", "--patience", "0", "--threads",
+    # (with validation documents: each process validates on its own shards' share, the losses summed)
+    common = ["sharded", "--topics", "5", "--epochs", "4", "--val-fraction", "0.1", "--patience", "0", "--threads",
               "1", "--quiet", "--seed", "0", "--embedding-dim", "0", "--diversity", "0", "--beta-decay", "0"]
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -428,9 +429,10 @@ def test_two_processes_on_a_sharded_corpus_read_their_own_shards_and_match_one(t
     single = subprocess.run([sys.executable, "-m", "topicvae.train", *common, "--batch-size", "200", "--name", "one"],
                             env=env, capture_output=True, text=True, timeout=300)
     assert single.returncode == 0, single.stderr[-2000:]
-    a = pd.read_csv(tmp_path / "runs" / "ddp" / "history.csv")["train_loss"].to_numpy()
-    b = pd.read_csv(tmp_path / "runs" / "one" / "history.csv")["train_loss"].to_numpy()
-    assert len(a) == len(b) == 4 and np.all(np.abs(a - b) / b < 0.01), (a, b)
+    for column in ("train_loss", "val_loss"):
+        a = pd.read_csv(tmp_path / "runs" / "ddp" / "history.csv")[column].to_numpy()
+        b = pd.read_csv(tmp_path / "runs" / "one" / "history.csv")[column].to_numpy()
+        assert len(a) == len(b) == 4 and np.all(np.abs(a - b) / b < 0.01), (column, a, b)
 
 
 def test_the_ingest_command_takes_the_shard_size(tmp_path, capsys):
