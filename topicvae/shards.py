@@ -40,10 +40,25 @@ def shard_bounds(n_docs: int, shard_docs: int = SHARD_DOCS) -> list[tuple[int, i
     return [(s, min(s + shard_docs, n_docs)) for s in range(0, n_docs, shard_docs)] or [(0, 0)]
 
 
+#: zlib's level for the shards: 1 compresses a shard of 100,000 documents of 100 words in a sixth of the
+#: time of the default level 6, into a file about 15 % larger (scipy's ``save_npz`` has no level to set)
+SHARD_COMPRESSION_LEVEL = 1
+
+
 def write_shard(folder: Path, file: str, X: sp.csr_matrix) -> dict:
-    """Write one shard (compressed CSR) and return its manifest record."""
+    """Write one shard and return its manifest record. The file is what ``scipy.sparse.save_npz(compressed=True)``
+    writes (a zip of the CSR's arrays, each a .npy; ``load_npz`` reads it), compressed at
+    :data:`SHARD_COMPRESSION_LEVEL`."""
+    import zipfile
+
     path = Path(folder) / file
-    sp.save_npz(path, X.tocsr(), compressed=True)
+    X = X.tocsr()
+    arrays = {"indices": X.indices, "indptr": X.indptr, "format": np.array(b"csr"), "shape": np.array(X.shape),
+              "data": X.data}
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=SHARD_COMPRESSION_LEVEL) as zf:
+        for key, array in arrays.items():
+            with zf.open(key + ".npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.asanyarray(array), allow_pickle=False)
     return {"file": file, "rows": int(X.shape[0]), "bytes": path.stat().st_size, "sha256": paths.sha256_file(path)}
 
 
