@@ -155,30 +155,8 @@ class _PassHistory:
 class LDA(TopicModel):
     """Latent Dirichlet allocation trained by gensim's online variational Bayes.
 
-    Args:
-        n_topics: number of topics K.
-        passes: passes over the training corpus.
-        iterations: maximum E-step iterations per document (training and inference).
-        alpha: document-topic prior: 'symmetric' (1/K, gensim's default), 'asymmetric',
-            'auto' (learned; single worker only), a positive float, or K positive floats.
-        eta: topic-word prior: None/'symmetric' (1/K), 'auto', a positive float, or an
-            array of V (or K × V) positive floats.
-        chunksize: documents per online update (and per inference batch).
-        workers: 1 trains ``LdaModel``; more trains ``LdaMulticore`` with that many
-            worker processes (use at most the number of physical cores minus one).
-        threads: the BLAS threads of each process while fitting and inferring (None: the
-            library's default), the same running setting as the VAEs' torch threads.
-        seed: seeds the topic initialisation, training and the inference start point.
-        eval_every: gensim's own perplexity logging every that many updates (None: off;
-            it slows training and draws from the training random state).
-        history_docs: size of the fixed random sample of training documents on which the
-            per-word bound is measured after every pass for ``history_``; 0 turns it off.
-        seed_topics: guided topics: one list of vocabulary ids per seeded topic (topics 0, 1, ...;
-            :attr:`topicvae.seeding.SeedTopics.indices`). η becomes a K × V matrix (the "seeded
-            LDA" prior, :func:`seeded_eta`): topic k's seed words get a large η there and a small
-            one in every other topic, so their tokens, and the words they occur with, go to topic k.
-        seed_strength: a seed word's prior pseudo-counts in its topic as a share of its count in
-            the training documents (used only with ``seed_topics``).
+    Settings: keyword arguments of the constructor, each declared once in
+    :mod:`topicvae.models.settings` (docs/settings.md).
 
     Attributes set by ``fit``:
         model_: the gensim ``LdaModel`` (or ``LdaMulticore``).

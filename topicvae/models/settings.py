@@ -343,6 +343,163 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
 ]}
 
 
+#: what a setting does and why, beyond its one-line help, where there is more to say (docs/settings.md prints it)
+DETAILS: dict[str, str] = {
+    "seed": (
+        "VAEs: seeds initialisation, the validation slice, shuffling, sampling and dropout; the same seed "
+        "and thread count give bitwise the same model on CPU. LDA: seeds the topic initialisation, training "
+        "and the inference start point."
+    ),
+    "threads": (
+        "VAEs: torch CPU threads while fitting (None: torch's default). LDA: the BLAS threads of each "
+        "process while fitting and inferring (None: the library's default), the same running setting as the "
+        "VAEs' torch threads."
+    ),
+    "patience": (
+        "Stop after this many epochs without a better validation ELBO and keep the best epoch's weights (0: "
+        "never stop early, keep the last epoch's weights)."
+    ),
+    "val_fraction": (
+        "Share of the documents held out for early stopping (0: none; then the weights of the last epoch "
+        "are kept)."
+    ),
+    "likelihood": (
+        "'multinomial' (the word counts; the default) or 'bernoulli' (each word's presence in the document, "
+        "one Bernoulli per vocabulary entry; counts ignored). For short texts, where nearly every count is "
+        "1, the two see the same data, but the Bernoulli decoder also learns from the words a document "
+        "lacks. Its ELBO is a bound on the probability of the presence pattern, so its perplexity is not "
+        "comparable with a multinomial model's."
+    ),
+    "alpha": (
+        "VAEs: Dirichlet prior concentration per topic (a float, the same for all topics). LDA: document- "
+        "topic prior: 'symmetric' (1/K, gensim's default), 'asymmetric', 'auto' (learned; single worker "
+        "only), a positive float, or K positive floats."
+    ),
+    "embedding_dim": (
+        "D > 0 factorises the decoder as β = ρ T: ρ (V, d) are word embeddings computed at the start of "
+        "`fit` from the training documents' own co-occurrence (PPMI + truncated SVD, "
+        "`networks.ppmi_embeddings`; fixed, saved with the model), T (d, K) topic embeddings are "
+        "learned. Words that occur together share a direction, so a topic's most probable words co-occur. "
+        "Capped at V − 1. 0: β is a free V × K matrix (the paper's decoder). None (the default): 200, or "
+        "2.5 per topic on short documents (`automatic_embedding_dim`); the d chosen is "
+        "`embedding_dim_` after `fit`."
+    ),
+    "context_smoothing": (
+        "A of the embeddings' PPMI (`networks.ppmi_embeddings`), 0 or more: each context word's "
+        "share of the documents is taken as its document frequency to the power a, renormalised (context "
+        "distribution smoothing, Levy, Goldberg & Dagan 2015). Plain PMI (a = 1) rates a rare word met once "
+        "with another as a strong association, and topics grown from such embeddings list words that co- "
+        "occur in a few training documents only. 0.75 (the default) takes that bias out."
+    ),
+    "topic_init": (
+        "How the topic embeddings T start (with `embedding_dim` > 0; a free β always starts at random). "
+        "`clusters` (the default): at K balanced clusters of the word embeddings "
+        "(`networks.embedding_clusters`: spherical k-means, then equal shares of the word mass by "
+        "optimal transport), so every topic starts as a group of words that occur in the same documents; "
+        "`random`: small random values. Trained from random values, the topics drift to words that "
+        "explain the training documents but co-occur little elsewhere; from the clusters they keep the co- "
+        "occurrence."
+    ),
+    "topic_lr": (
+        "The learning rate of the topic embeddings (of β) as a share of `lr`, 0 or more: below 1 the "
+        "topics refine their starting clusters rather than leave them."
+    ),
+    "topic_epochs": (
+        "The decoder (the topics) learns in the first N epochs only; in the rest it is fixed and only the "
+        "encoder trains, so that θ is inferred for the topics as they ended."
+    ),
+    "bn_anneal": (
+        "The decoder's batch norm is annealed away over this many epochs: the logits are p·BN(βθ) + (1 − "
+        "p)·(βθ + b), p falling linearly from 1 to 0 (SCHOLAR, Card et al. 2018). The norm keeps the early "
+        "topics from collapsing onto the frequent words, but it divides each word's logit by its spread "
+        "over the batch, so the likelihood cannot tell a sharp θ from a flat one and rare words weigh as "
+        "much as frequent ones; the decoder left, βθ + b, has neither fault. Its topics are then read as "
+        "SAGE's are: topic k is softmax(β_k), the background b (`background_`); while p > 0 (a run "
+        "shorter than the anneal) topic k is p(w | θ = e_k) as without it. 0: the batch norm stays (the "
+        "paper's decoder). None (the default): 45 epochs on long documents, with the topics learning at the "
+        "full rate (`topic_lr` 1) for 60 epochs; 0 on short ones (docs/quality.md, \"The decoder's batch "
+        "norm annealed away\")."
+    ),
+    "beta_decay": (
+        "Decoupled weight decay (AdamW) of β (of T with embeddings): every step shrinks them by the share "
+        "lr × beta_decay (must stay below 1). The decoder's batch norm hides β's scale from the likelihood, "
+        "so the decay mostly decides which words keep weight in a topic: those the gradients keep pushing. "
+        "0 (the default): none."
+    ),
+    "diversity": (
+        "Weight λ of the balanced-assignment regulariser (optimal transport of the vocabulary onto the "
+        "topics in equal shares, after ECRTM, Wu et al. 2023): it keeps topics from sharing their most "
+        "probable words. 0: none. Its useful size depends on the decoder: the default, 10, suits the "
+        "embedding decoder; on a free β (`embedding_dim=0`) it acts on every entry at once and costs "
+        "coherence fast, so leave it at 0 there. Each word weighs in by the square root of its training "
+        "frequency, so the rare words do not drive it."
+    ),
+    "min_topic_df": (
+        "The topic vocabulary: only words in at least this many training documents get topic weight; the "
+        "decoder explains the others by their background frequency alone, so no topic lists them. None (the "
+        "default) chooses it (`topic_vocabulary`: 20 documents, and at most the 2,500 most widespread "
+        "words); 0: every word. Rare words co-occur by chance in the few documents that hold them, and "
+        "topics built on them do not hold up on other documents."
+    ),
+    "encoder_vocabulary": (
+        "The words the encoder reads: `topic` (the default), the topic vocabulary (`min_topic_df`), or "
+        "`all`, every word. The words outside the topic vocabulary are in too few documents to say much "
+        "about a document's topics, and on a large vocabulary they are most of the encoder's first layer, "
+        "the largest weight matrix of the network: reading the topic vocabulary only makes every step "
+        "cheaper. The price is that the rare words (names, for one) no longer reach θ. The decoder still "
+        "explains every word. Models saved before this setting read every word, and load so."
+    ),
+    "encoder_scale": (
+        "Give the batch norm of the encoder's outputs (μ and log σ²) a learned scale. Without one (the "
+        "default, as ProdLDA's authors) every μ_k spreads over the documents with unit variance, which "
+        "costs about K/2 nats of KL per document whatever the data: a bound that is loose on short "
+        "documents. With one the KL term decides the spread; the bound tightens, and θ is less spread out "
+        "(docs/quality.md)."
+    ),
+    "seed_topics": (
+        "VAEs: guided topics: one list of vocabulary ids per seeded topic (topics 0, 1, ... in order, at "
+        "most K lists; `topicvae.seeding` reads them from a file). Topic k's seed words join the topic "
+        "vocabulary, its topic embedding starts at their mean embedding, and β of topic k gets a fixed lead "
+        "of `seed_strength` standard deviations of β on them and, by cosine, on the words near them in "
+        "the embedding (`networks.ProdLDANet.seed_lead`); seed words carry learned weight in their "
+        "own topic only. The documents that use them so load on topic k; the other topics learn freely. "
+        "None (the default): no seeds. `benchmarks/guided.py` measures it. LDA: guided topics: one list "
+        "of vocabulary ids per seeded topic (topics 0, 1, ...; "
+        ":attr:`topicvae.seeding.SeedTopics.indices`). η becomes a K × V matrix (the \"seeded LDA\" prior, "
+        "`seeded_eta`): topic k's seed words get a large η there and a small one in every other "
+        "topic, so their tokens, and the words they occur with, go to topic k."
+    ),
+    "seed_strength": (
+        "VAEs: the lead of the seed words in their topic, in standard deviations of the learned β (used "
+        "only with `seed_topics`); 4 by default. LDA: a seed word's prior pseudo-counts in its topic as a "
+        "share of its count in the training documents (used only with `seed_topics`)."
+    ),
+    "seed_prior_shift": (
+        "With `seed_topics`, how much lower (in z, the logistic-normal's scale) a seeded topic's prior "
+        "mean is in a training document that holds none of its seed words "
+        "(`networks.ProdLDANet.prior_mean`): a seeded topic then takes documents on evidence, and "
+        "the short documents, which carry little, stop falling to it. 0: off; 0.3 by default. Too large a "
+        "shift leaves the seeded topics few documents."
+    ),
+    "eta": (
+        "Topic-word prior: None/'symmetric' (1/K), 'auto', a positive float, or an array of V (or K × V) "
+        "positive floats."
+    ),
+    "workers": (
+        "1 trains `LdaModel`; more trains `LdaMulticore` with that many worker processes (use at most "
+        "the number of physical cores minus one)."
+    ),
+    "eval_every": (
+        "gensim's own perplexity logging every that many updates (None: off; it slows training and draws "
+        "from the training random state)."
+    ),
+    "history_docs": (
+        "Size of the fixed random sample of training documents on which the per-word bound is measured "
+        "after every pass for `history_`; 0 turns it off."
+    ),
+}
+
+
 def names(model: str) -> list[str]:
     """The settings of ``model``, in declaration order (``n_topics`` first)."""
     return [s.name for s in SETTINGS.values() if model in s.models]
@@ -410,6 +567,10 @@ def table() -> str:
         values = "; ".join(dict.fromkeys(s.kind_of(m).expect() for m in s.models))
         lines.append(f"| `{s.name}` | {'`' + s.option + '`' if s.flag else ''} | {', '.join(s.models)} | "
                      f"{_default_words(s)} | {s.automatic or ''} | {values} | {s.help} |")
+    lines += ["", "## What a setting does, and why", "",
+              "Where there is more to say than the table's line (how the defaults were chosen: docs/model-defaults.md).", ""]
+    for name, text in DETAILS.items():
+        lines += [f"- `{name}`: {text}"]
     return "\n".join(lines) + "\n"
 
 
