@@ -263,7 +263,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "CPU threads of the fit: torch's (VAEs) or BLAS's (LDA)"),
     # -------------------------------------------------------------- the VAEs' training
     Setting("epochs", VAES, {"prodlda": None, "gsm": None, "nvdm": 100}, Whole(0, none=_AUTO),
-            "passes over the training documents (in Python also 0: the network as initialised)",
+            "passes over the training documents",
             flag_kind=Whole(1),
             automatic="60 on documents of 30 tokens or more on average (30 with bn_anneal 0); 10 on shorter ones, "
                       "then, when those epochs take fewer than 1,000 steps, 500 steps of the encoder alone on "
@@ -345,6 +345,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
 
 #: what a setting does and why, beyond its one-line help, where there is more to say (docs/settings.md prints it)
 DETAILS: dict[str, str] = {
+    "epochs": (
+        "In Python also 0: the network as initialised, without training (for measuring what training "
+        "does; `topicvae train` takes 1 or more)."
+    ),
     "seed": (
         "VAEs: seeds initialisation, the validation slice, shuffling, sampling and dropout; the same seed "
         "and thread count give bitwise the same model on CPU. LDA: seeds the topic initialisation, training "
