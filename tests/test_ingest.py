@@ -444,3 +444,14 @@ def test_a_partition_tokenizer_that_forgets_its_cache_gives_the_same_tokens(monk
     forgetting = [tokens(tokenize.tokenize_partition(texts[i:], settings, sequences=True)) for i in range(3)]
     assert tokenize._partition_tokenizer[1].cache == {}  # it forgot
     assert forgetting == plain and plain[0][0] == ["cat", "run", "quickly", "garden"]
+
+
+def test_the_kinds_of_a_column_are_those_of_its_values_one_by_one():
+    """corpus._kinds (from the values' types, for a partition's metadata column) is the set of corpus._kind."""
+    import numpy as np
+
+    from topicvae.corpus import _kind, _kinds
+
+    values = [1, 2.5, True, np.int64(3), np.bool_(False), "x", None, [1], {"a": 1}, np.float32(1), b"z"]
+    assert _kinds(values) == {_kind(v) for v in values} == {"number", "bool", "str", "NoneType", "list", "dict",
+                                                              "bytes"}

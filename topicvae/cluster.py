@@ -69,7 +69,8 @@ class DaskRunner:
                 key, args = nxt
                 with warnings.catch_warnings():  # a partition's texts are meant to travel with its task
                     warnings.simplefilter("ignore", UserWarning)
-                    future = self.client.submit(fn, *args, pure=False, key=f"topicvae-tokenize-{key}-{run}")
+                    future = self.client.submit(_call, fn, _Opaque(args), pure=False,
+                                                key=f"topicvae-tokenize-{key}-{run}")
                 keys[future.key] = key
                 pending.add(future)
 
@@ -90,6 +91,28 @@ class DaskRunner:
         if self.cluster is not None:
             with contextlib.suppress(Exception):
                 self.cluster.close()
+
+
+class _Opaque:
+    """A task's arguments in one object that Dask sends as it is: without it, Dask walks every element
+    of a partition's list of texts looking for tasks inside it (some CPU-seconds per million documents
+    in the driver, on the cores the workers need)."""
+
+    __slots__ = ("args",)
+
+    def __init__(self, args: tuple):
+        self.args = args
+
+    def __getstate__(self):
+        return self.args
+
+    def __setstate__(self, args):
+        self.args = args
+
+
+def _call(fn: Callable, packed: _Opaque):
+    """``fn(*args)`` of a task submitted with its arguments packed (:class:`_Opaque`)."""
+    return fn(*packed.args)
 
 
 def _task_error(exc: Exception, key) -> CorpusError:

@@ -378,6 +378,16 @@ def _kind(value) -> str:
     return type(value).__name__
 
 
+def _kinds(values) -> set[str]:
+    """The :func:`_kind` of each of ``values``, as a set, from their Python types (a kind is its type's)."""
+    def kind(t: type) -> str:
+        if issubclass(t, (bool, np.bool_)):
+            return "bool"
+        return "number" if issubclass(t, (int, float, np.number)) else t.__name__
+
+    return {kind(t) for t in set(map(type, values))}
+
+
 def _storable(values: pd.Series) -> bool:
     """Whether Parquet stores this column as one type that reads back as the same values."""
     import pyarrow as pa

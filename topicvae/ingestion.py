@@ -517,11 +517,11 @@ class _MetaColumns:
     def add(self, table: pd.DataFrame) -> None:
         import pyarrow as pa
 
-        from .corpus import _kind
+        from .corpus import _kinds
 
         for col in table.columns[5:]:
             values = table[col]
-            self.kinds.setdefault(col, set()).update({_kind(v) for v in values.dropna()})
+            self.kinds.setdefault(col, set()).update(_kinds(values.dropna()))
             try:
                 part = pa.Table.from_pandas(table[[col]], preserve_index=False)
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
