@@ -153,41 +153,41 @@ def _perplexity_metrics(run, model, corpus: Corpus) -> dict:
     return out
 
 
+#: the most documents of a side (training or test rows) that the label metrics read (a seeded sample above)
+LABEL_MAX_DOCS = 200_000
+
+
 def _label_metrics(run, corpus: Corpus) -> dict:
-    """Label accuracy, NMI and purity of θ, when the documents have at least two labels.
+    """Label accuracy, NMI and purity of θ, when the documents scored have at least two labels.
 
     Above ``LABEL_MAX_DOCS`` documents on a side (training rows, test rows; or all, without a test
     split) they come from a seeded random sample of that many of them, and say so
-    (``label_sample``): the classifier and θ stay the size of the sample, not of the corpus."""
-    labels = corpus.column("label")  # (a sharded corpus's table is not read whole for it)
-    if labels is None or not (labels.notna().sum() and labels.nunique(dropna=True) > 1):
-        return {}
+    (``label_sample``): θ (memory-mapped) and the label column are read for those documents alone."""
+    from ..runs import DOC_TOPIC_FILE, forget_pages
+    from .documents import sample_rows
+
     train_rows, test_rows = corpus.split_rows("train"), corpus.split_rows("test")
     has_split = len(test_rows) and len(train_rows) < corpus.n_docs
-    sides = [_sampled(train_rows), _sampled(test_rows)] if has_split else [_sampled(np.arange(corpus.n_docs))]
+    sides = ([sample_rows(train_rows, LABEL_MAX_DOCS), sample_rows(test_rows, LABEL_MAX_DOCS)] if has_split
+             else [sample_rows(np.arange(corpus.n_docs), LABEL_MAX_DOCS)])
     rows = np.concatenate(sides)
-    order = np.argsort(rows, kind="stable")  # θ read in row order (a memory-mapped file: those rows only)
-    theta = np.empty((len(rows), run.n_topics), dtype=np.float32)
-    theta[order] = run.doc_topic[rows[order]]
-    labels = labels.iloc[rows]
+    order = np.argsort(rows, kind="stable")  # both read in row order, then put back in the sides' order
+    labels = corpus.column("label", rows[order])
+    if labels is None or not (labels.notna().sum() and labels.nunique(dropna=True) > 1):
+        return {}
+    mapped = run.array(DOC_TOPIC_FILE, mmap_mode="r")
+    theta = np.empty((len(rows), mapped.shape[1]), dtype=np.float32)
+    theta[order] = mapped[rows[order]]
+    forget_pages(mapped)
+    in_sides = np.empty(len(rows), dtype=object)
+    in_sides[order] = labels.astype(object).where(labels.notna(), None).to_numpy()
     split = (np.arange(len(sides[0])), len(sides[0]) + np.arange(len(sides[1]))) if has_split else (None, None)
-    lm = evaluation.label_metrics(theta, labels.astype(object).where(labels.notna(), None).tolist(), *split)
+    lm = evaluation.label_metrics(theta, in_sides.tolist(), *split)
     out = {"label_accuracy": round(lm["accuracy"], 4), "label_accuracy_method": lm["accuracy_method"],
            "label_nmi": round(lm["nmi"], 4), "label_purity": round(lm["purity"], 4)}
     if len(rows) < (len(train_rows) + len(test_rows) if has_split else corpus.n_docs):
         out["label_sample"] = f"a seeded random sample of {len(rows):,} documents (at most {LABEL_MAX_DOCS:,} a side)"
     return out
-
-
-#: the most documents of a side (training or test rows) that the label metrics read (a seeded sample above)
-LABEL_MAX_DOCS = 200_000
-
-
-def _sampled(rows: np.ndarray) -> np.ndarray:
-    """``rows`` (sorted), or a seeded random sample of ``LABEL_MAX_DOCS`` of them (sorted)."""
-    if len(rows) <= LABEL_MAX_DOCS:
-        return rows
-    return np.sort(np.random.default_rng(0).choice(rows, LABEL_MAX_DOCS, replace=False))
 
 
 def _speed_metrics(run, model, corpus: Corpus) -> dict:
