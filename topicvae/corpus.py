@@ -371,21 +371,18 @@ def _as_text(value) -> str | None:
 
 def _kind(value) -> str:
     """What Arrow makes of a value: booleans, numbers and text are kinds of their own."""
-    if isinstance(value, (bool, np.bool_)):
-        return "bool"
-    if isinstance(value, (int, float, np.number)):
-        return "number"
-    return type(value).__name__
+    return _kind_of_type(type(value))
 
 
 def _kinds(values) -> set[str]:
     """The :func:`_kind` of each of ``values``, as a set, from their Python types (a kind is its type's)."""
-    def kind(t: type) -> str:
-        if issubclass(t, (bool, np.bool_)):
-            return "bool"
-        return "number" if issubclass(t, (int, float, np.number)) else t.__name__
+    return {_kind_of_type(t) for t in set(map(type, values))}
 
-    return {kind(t) for t in set(map(type, values))}
+
+def _kind_of_type(t: type) -> str:
+    if issubclass(t, (bool, np.bool_)):
+        return "bool"
+    return "number" if issubclass(t, (int, float, np.number)) else t.__name__
 
 
 def _storable(values: pd.Series) -> bool:
