@@ -226,8 +226,7 @@ class VAETopicModel(TopicModel):
                            train_rows=docs.rows, by_shards=share.by_shards,
                            extra={"model": self.name, "params": self.get_params(), "n_words": n_words})
         self._report_share(share)
-        source.release()
-        share.source.release()
+        share.source.release()  # (the whole source, or this process's part: what was read)
         distributed.finish()  # the other processes exit; this one (rank 0) goes on alone
         self.net_ = net.eval()
         self.n_words_ = n_words
