@@ -39,8 +39,8 @@ CHROMIUM = os.environ.get("TOPICVAE_CHROMIUM", "/usr/bin/chromium")
 
 # ---------------------------------------------------------------------------- helpers
 def _entry() -> Path:
-    """The dashboard's entry file in the installed package (topicvae/app/streamlit_app.py)."""
-    from topicvae.app_launcher import ENTRY_FILE, find_app_dir
+    """The dashboard's entry file in the installed package (topicvae/interfaces/app/streamlit_app.py)."""
+    from topicvae.interfaces.app_launcher import ENTRY_FILE, find_app_dir
 
     return find_app_dir() / ENTRY_FILE
 
@@ -77,7 +77,7 @@ def _child(args: list[str], env: dict) -> dict:
 # ---------------------------------------------------------------------------- measurements
 def measure_map(run_name: str, runs_dir: Path) -> list[dict]:
     from topicvae.analysis import docmap
-    from topicvae.analysis.workspace import load_run
+    from topicvae.runs.workspace import load_run
 
     run = load_run(run_name, runs_dir)
     rows = []
@@ -158,7 +158,7 @@ def measure_browser(run_name: str, corpora_dir: Path, runs_dir: Path, repeats: i
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "topicvae.cli", "app", "--port", str(port), "--corpora-dir",
+    proc = subprocess.Popen([sys.executable, "-m", "topicvae.interfaces.cli", "app", "--port", str(port), "--corpora-dir",
                              str(corpora_dir), "--runs-dir", str(runs_dir)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -244,7 +244,7 @@ def main() -> None:
         return
 
     from topicvae.analysis import docmap
-    from topicvae.analysis.workspace import load_run
+    from topicvae.runs.workspace import load_run
 
     run = load_run(args.run, runs_dir)
     n_docs, K = run.doc_topic.shape

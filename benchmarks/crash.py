@@ -74,7 +74,7 @@ def _env() -> dict:
 
 
 def topicvae(*args: str, work: Path) -> list[str]:
-    return [sys.executable, "-m", "topicvae.cli", *args, "--corpora-dir", str(work / "corpora"),
+    return [sys.executable, "-m", "topicvae.interfaces.cli", *args, "--corpora-dir", str(work / "corpora"),
             "--runs-dir", str(work / "runs")]
 
 
@@ -111,7 +111,7 @@ def kill_at(cmd: list[str], cwd: Path, seconds: float) -> tuple[bool, str]:
 
 def whole_after_kill(work: Path, kind: str) -> bool:
     """A corpus or run that looks complete after the kill must be whole (the kill never half-writes one)."""
-    from topicvae.verify import OK, check_corpus, check_run
+    from topicvae.analysis.verify import OK, check_corpus, check_run
 
     if kind == "ingest":
         folder = work / "corpora" / "c"

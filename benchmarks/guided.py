@@ -23,7 +23,7 @@ and kept). Per seeded topic the table shows:
   misses come from.
 
 Then, for the whole model: held-out NPMI of the top 10 words (test documents as reference) and
-diversity of the top 25, both from ``quality.score_topics`` (``topicvae.evaluation``). ``--strengths``
+diversity of the top 25, both from ``quality.score_topics`` (``topicvae.scoring.metrics``). ``--strengths``
 runs the seeded model once per ``seed_strength`` (comma-separated), each against the same unseeded run,
 and ``--prior-shifts`` once per ``seed_prior_shift`` (ProdLDA and GSM; with both, every pair);
 ``--seeds`` repeats everything per training seed, with a summary table first.
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="also write the report to this file")
     args = ap.parse_args(argv)
 
-    from topicvae.seeding import load_seed_topics
+    from topicvae.models.seeding import load_seed_topics
 
     c, reason = prepare_corpus(args.corpus, args.shared, args.cache)
     if c is None:

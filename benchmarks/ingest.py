@@ -123,7 +123,7 @@ def generated(args) -> None:
     results = {}
     with tempfile.TemporaryDirectory() as d:
         for w in [int(x) for x in args.workers.split(",")]:
-            cmd = [sys.executable, "-m", "topicvae.cli", "ingest", str(source), "--name", f"w{w}", "--workers", str(w),
+            cmd = [sys.executable, "-m", "topicvae.interfaces.cli", "ingest", str(source), "--name", f"w{w}", "--workers", str(w),
                    "--quiet", "--corpora-dir", d] + (["--partition-docs", str(args.partition_docs)]
                                                       if args.partition_docs else [])
             results[w] = run_command_tree(cmd)

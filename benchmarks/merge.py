@@ -6,7 +6,7 @@
 On a corpus of ``benchmarks/quality.py`` (``--corpus``, default ``ng``: 20 Newsgroups with topicvae's
 default ingestion, cached as there), per seed: trains the model at K = ``--from`` and at K = ``--to``
 (the defaults of the model, one thread), then reduces the first to ``--to`` topics with
-:func:`topicvae.merging.reduce_topics` and each fine-tune length of ``--epochs`` (0: the merged model
+:func:`topicvae.runs.merging.reduce_topics` and each fine-tune length of ``--epochs`` (0: the merged model
 before any training, scored in memory; no run is written for it): the default fine-tune (the
 encoder learns, the merged topics stay) and, with ``--train-topics``, the one that trains the
 topics too. Every model is scored with
@@ -48,8 +48,7 @@ def log(msg: str) -> None:
 
 def scores(model, c, train, test) -> dict:
     """NPMI held-out and train, diversity and the test perplexity bound of a fitted model."""
-    from topicvae import evaluation
-
+    from topicvae.scoring import metrics as evaluation
     s = quality.score_topics(model.topic_word_, c.bow[train], c.bow[test])
     bound = model.log_bound(c.bow[test])
     return {"npmi": s["npmi"], "npmi_train": s["npmi_train"], "diversity": s["diversity"],
@@ -70,8 +69,8 @@ def reusable(name: str, runs_dir: Path, c):
 
 def measure_seed(c, seed: int, args, runs_dir: Path) -> list[dict]:
     """The rows of one seed: the model at --from, at --to, and the reduced ones."""
-    from topicvae.merging import reduce_topics, topic_hierarchy
     from topicvae.runs import train_run
+    from topicvae.runs.merging import reduce_topics, topic_hierarchy
 
     train, test, _ = quality.split_rows(c)
     # gensim's LDA has no torch threads or device (it trains on one core)

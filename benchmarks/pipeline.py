@@ -32,7 +32,7 @@ STAGES = ("ingest", "train", "evaluate", "export")
 
 
 def stage_commands(source: Path, workers: int, out: Path) -> list[tuple[str, list[str]]]:
-    tv = [sys.executable, "-m", "topicvae.cli"]
+    tv = [sys.executable, "-m", "topicvae.interfaces.cli"]
     return [("ingest", [*tv, "ingest", str(source), "--name", "big", "--workers", str(workers), "--quiet"]),
             ("train", [*tv, "train", "big", "--model", "prodlda", "--topics", "50", "--epochs", "1", "--threads",
                        "1", "--name", "big", "--quiet"]),

@@ -43,10 +43,10 @@ attribute or class name (built like NVDM), and ``--variant`` ProdLDA rows (``tra
 the trained ProdLDA with it).
 
 Every model is scored alike (:func:`score_topics`, :func:`run_job`). Its topics are its
-``topic_word_``, read through :func:`topicvae.representation.top_words` under two representations,
-``probability`` and :data:`topicvae.representation.DEFAULT` (once when they are the same), with the
+``topic_word_``, read through :func:`topicvae.scoring.representation.top_words` under two representations,
+``probability`` and :data:`topicvae.scoring.representation.DEFAULT` (once when they are the same), with the
 training documents the model saw: under each, NPMI of the top 10 words
-(:func:`topicvae.evaluation.npmi`) with the reference documents (held-out; what ``topicvae
+(:func:`topicvae.scoring.metrics.npmi`) with the reference documents (held-out; what ``topicvae
 evaluate`` reports on the test split) and with the training documents, and the diversity of the top
 25 (unique words over 25·K). Under ``probability`` only: the gap (train − held-out NPMI), the median
 training-document frequency of all topics' top-10 words, C_v and gensim's ``c_npmi`` (window 10)
@@ -84,8 +84,7 @@ from pathlib import Path
 
 import numpy as np
 
-from topicvae import representation
-
+from topicvae.scoring import representation
 from bench_common import (LABELS, SHARED, machine, own_peak_rss_mb, parse_variant,  # benchmarks/bench_common.py
                           reference_tokens, run_child, versions, warm_imports)
 
@@ -146,7 +145,7 @@ EXTRA_READINGS: list[str] = []
 
 def readings() -> list[tuple[str, str]]:
     """(representation, key suffix) under which every model's topics are scored: ``probability``
-    (suffix ``""``), :data:`topicvae.representation.DEFAULT` (suffix ``"_def"``; once when they are
+    (suffix ``""``), :data:`topicvae.scoring.representation.DEFAULT` (suffix ``"_def"``; once when they are
     the same) and each of :data:`EXTRA_READINGS` (suffix ``"_NAME"``)."""
     out = [(PROBABILITY, "")]
     if representation.DEFAULT != PROBABILITY:
@@ -283,14 +282,14 @@ def score_topics(topic_word, X_train, X_test, *, vocab=None, tokens=None, cv: bo
         X_test: sparse counts of the reference (held-out) documents.
         vocab: the V words (needed with ``tokens``).
         tokens: the reference documents' tokens, for c_npmi and C_v (None: both None).
-        cv: also compute C_v (:func:`topicvae.evaluation.c_v`).
+        cv: also compute C_v (:func:`topicvae.scoring.metrics.c_v`).
 
     Returns:
         dict: under ``probability``: ``npmi`` (held-out: reference documents, as ``topicvae
         evaluate`` on the test split), ``npmi_train``, ``gap`` (train − held-out), ``diversity``
         (top 25), ``npmi_per_topic`` (held-out), ``median_df`` (median number of training documents
         containing each of all topics' top-``top_n`` words), ``c_npmi``, ``cv``; under
-        :data:`topicvae.representation.DEFAULT`, when it is another: ``npmi_def``, ``npmi_train_def``,
+        :data:`topicvae.scoring.representation.DEFAULT`, when it is another: ``npmi_def``, ``npmi_train_def``,
         ``gap_def``, ``diversity_def``, ``npmi_per_topic_def``.
     """
     return _scores(topic_word, X_train, X_test, vocab=vocab, tokens=tokens, cv=cv, top_n=top_n)[0]
@@ -301,8 +300,7 @@ def _scores(topic_word, X_train, X_test, *, vocab=None, tokens=None, cv: bool = 
     """(:func:`score_topics`' dict, {key suffix: (K, top_n) top-word ids under that representation})."""
     import scipy.sparse as sp
 
-    from topicvae import evaluation
-
+    from topicvae.scoring import metrics as evaluation
     out, top = {}, {}
     for method, suffix in readings():
         ids = representation.top_words(topic_word, X_train, method, top_n)
@@ -330,13 +328,13 @@ def _scores(topic_word, X_train, X_test, *, vocab=None, tokens=None, cv: bool = 
 
 
 def label_scores(theta_train: np.ndarray, labels_train, theta_ref: np.ndarray, labels_ref) -> tuple:
-    """(θ accuracy, label NMI) of the reference documents, by :func:`topicvae.evaluation.label_metrics`:
+    """(θ accuracy, label NMI) of the reference documents, by :func:`topicvae.scoring.metrics.label_metrics`:
     ``LogisticRegression(max_iter=2000)`` fit on θ of the training documents and their labels, scored on
     the reference documents, and the NMI of their argmax θ; rows without a label left out. (None, None)
     when the training rows have fewer than two labels or no reference row has one."""
     import pandas as pd
 
-    from topicvae.evaluation import label_metrics
+    from topicvae.scoring.metrics import label_metrics
 
     labels = np.concatenate([np.asarray(labels_train, dtype=object), np.asarray(labels_ref, dtype=object)])
     n_train = len(labels_train)
@@ -348,10 +346,9 @@ def label_scores(theta_train: np.ndarray, labels_train, theta_ref: np.ndarray, l
 
 
 def held_out_perplexity(model, X_ref) -> float | None:
-    """:func:`topicvae.evaluation.perplexity` of the model's own ``log_bound(X_ref)`` (None when it
+    """:func:`topicvae.scoring.metrics.perplexity` of the model's own ``log_bound(X_ref)`` (None when it
     has none or the documents have no token it scores)."""
-    from topicvae import evaluation
-
+    from topicvae.scoring import metrics as evaluation
     bound = model.log_bound(X_ref) if hasattr(model, "log_bound") else None
     if bound is None or not bound[1]:
         return None
@@ -671,7 +668,7 @@ def header(args, argv: list[str], seeds: list[int], topics: list[int], specs, no
               "`--reference test`.",
               "",
               f"Every model is scored the same way. Its topics (`topic_word_`, the model's own distribution) are "
-              f"read under {names} (`topicvae.representation.top_words`, with the training documents): under "
+              f"read under {names} (`topicvae.scoring.representation.top_words`, with the training documents): under "
               f"each, NPMI of the top {TOP_N} words by document co-occurrence in the reference documents "
               f"(held-out) and in the training documents (train), and div@{DIVERSITY_TOP} = unique "
               f"top-{DIVERSITY_TOP} words over {DIVERSITY_TOP}·K. Under `{PROBABILITY}` only: gap = train − "

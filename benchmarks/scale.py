@@ -43,8 +43,8 @@ def ensure_corpus(n: int, shard_docs: int = 0) -> None:
     shards of that many. (Run in a process of its own: a child forked from a process that held a
     corpus would report that process's size as its own peak RSS.)"""
     from topicvae.corpus import list_corpora, read_manifest
-    from topicvae.shards import shard_records
-    from topicvae.synthetic import make_synthetic_corpus
+    from topicvae.corpus.shards import shard_records
+    from topicvae.corpus.synthetic import make_synthetic_corpus
 
     if corpus_name(n) not in list_corpora(CACHE) or len(shard_records(read_manifest(corpus_name(n), CACHE))) > 1:
         t = time.perf_counter()
@@ -59,7 +59,7 @@ def ensure_corpus(n: int, shard_docs: int = 0) -> None:
 def _resave(name: str, new: str, shard_docs: int) -> None:
     """Corpus ``name`` saved again as ``new`` in shards of ``shard_docs`` documents, with its true topics."""
     from topicvae.corpus import Corpus
-    from topicvae.synthetic import TRUE_TOPIC_WORD_FILE
+    from topicvae.corpus.synthetic import TRUE_TOPIC_WORD_FILE
 
     corpus = Corpus.load(name, CACHE)
     true_topics = (corpus.path / TRUE_TOPIC_WORD_FILE).read_bytes()
@@ -73,8 +73,8 @@ def one(n: int, epochs: int, threads: int, shard_docs: int, runs: str) -> dict:
     import numpy as np
 
     from topicvae.corpus import Corpus
+    from topicvae.corpus.synthetic import TRUE_TOPIC_WORD_FILE, topic_recovery
     from topicvae.runs import train_run
-    from topicvae.synthetic import TRUE_TOPIC_WORD_FILE, topic_recovery
 
     corpus = Corpus.load(corpus_name(n, shard_docs), CACHE)
     t = time.perf_counter()
@@ -91,7 +91,7 @@ def one(n: int, epochs: int, threads: int, shard_docs: int, runs: str) -> dict:
 
 def one_export(runs: str) -> dict:
     """Export the run ``one`` left, as ``topicvae export`` does, in this process; seconds and peak RSS."""
-    from topicvae.export import export_run
+    from topicvae.analysis.export import export_run
     from topicvae.runs import Run
 
     run = Run.load("scale", runs)
@@ -120,8 +120,8 @@ def one_lda(n: int, passes: int) -> dict:
     import numpy as np
 
     from topicvae.corpus import Corpus
+    from topicvae.corpus.synthetic import TRUE_TOPIC_WORD_FILE, topic_recovery
     from topicvae.models.lda import LDA
-    from topicvae.synthetic import TRUE_TOPIC_WORD_FILE, topic_recovery
 
     corpus = Corpus.load(corpus_name(n), CACHE)
     X = corpus.bow[corpus.split_rows("train")]

@@ -7,7 +7,7 @@ The corpus is made by topicvae's own ingestion from the 20 Newsgroups bydate arc
 (``news2k``: headers, quotes and signatures stripped, default preprocessing, 2,000-word
 vocabulary fit on the train split) and cached in ``benchmarks/.cache/`` (reused when
 present). Every model trains on the train split with K topics and is scored with
-:mod:`topicvae.evaluation`:
+:mod:`topicvae.scoring.metrics`:
 
 - NPMI of the top-10 words with the *test* split as reference; diversity of the top 25;
   their product (one number for "coherent and distinct"); C_v of the top-10 words over
@@ -118,8 +118,7 @@ def run_job(job: dict) -> dict:
     """Fit and score one model (in this process); a JSON-ready dict."""
     import numpy as np
 
-    from topicvae import evaluation
-
+    from topicvae.scoring import metrics as evaluation
     c = corpus(Path(job["archive"]), Path(job["cache"]))
     train, test = c.split_rows("train"), c.split_rows("test")
     if job["quick"]:

@@ -13,13 +13,13 @@ group's earlier half, half 2 its later half. ``--order shuffle`` cuts a seeded s
    ``benchmarks/quality.py`` (``strip=headers,quotes,signatures``, 2,000 words), so the
    vocabulary is chosen on half 1 alone, as it would be before the new posts arrived.
 2. ProdLDA (``--model``, default prodlda; topicvae's defaults, ``--threads``, the seed) trains on half 1.
-3. :func:`topicvae.update.update_run` reads half 2 (a JSON Lines file of the raw posts) with
+3. :func:`topicvae.runs.update.update_run` reads half 2 (a JSON Lines file of the raw posts) with
    that corpus's pipeline and trains on from the half-1 run: its default epochs (half the
    run's), with each ``--replay`` share of the half-1 documents.
 4. "scratch": a fresh model of the same kind on both halves (the updated corpus's training rows: the same
    vocabulary and test documents), with the defaults.
 
-Scores, from ``benchmarks/quality.py``'s :func:`score_topics` (topicvae.evaluation's NPMI and
+Scores, from ``benchmarks/quality.py``'s :func:`score_topics` (topicvae.scoring.metrics's NPMI and
 diversity): held-out NPMI (the test documents), training NPMI (both halves), NPMI on half 1
 and on half 2 alone (a model that forgot half 1 loses on it), diversity of the top 25;
 train seconds (``fit`` only, config.json's ``fit_seconds``) and its ratio to scratch's; the
@@ -116,8 +116,7 @@ def prepare(shared: Path, cache: Path, order: str, seed: int):
 # ---------------------------------------------------------------------------- one comparison
 def scores(run, corpus, half1_rows, half2_rows) -> dict:
     """Held-out, training, half-1 and half-2 NPMI and diversity of ``run``'s topics."""
-    from topicvae import evaluation
-
+    from topicvae.scoring import metrics as evaluation
     train_rows = np.concatenate([half1_rows, half2_rows])
     out = score_topics(run.topic_word, corpus.bow[train_rows], corpus.bow[corpus.split_rows("test")])
     ids = evaluation.top_word_ids(run.topic_word, 10)
@@ -133,8 +132,8 @@ def compare(corpus, new_file: Path, k: int, replays: list[float], seed: int, thr
             corpora_dir: Path, model: str = "prodlda") -> list[dict]:
     """The rows of one K: half 1, each update, scratch."""
     from topicvae.runs import model_class, train_run
+    from topicvae.runs.update import drift_report, update_run
     from topicvae.text.sources import TableColumns
-    from topicvae.update import drift_report, update_run
 
     warm_imports(model)
     cpu = {"threads": threads} if "threads" in model_class(model).param_names() else {}  # (LDA has no threads)

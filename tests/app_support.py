@@ -11,7 +11,7 @@ complete and reuses it):
   ``dated-lda-k4``, for the trends over time.
 
 :func:`start_app` starts ``topicvae app`` as a subprocess: by default this Python's
-``topicvae.cli``; ``$TOPICVAE_TEST_EXECUTABLE`` names another ``topicvae`` executable
+``topicvae.interfaces.cli``; ``$TOPICVAE_TEST_EXECUTABLE`` names another ``topicvae`` executable
 instead (tests/test_wheel.py points it at a wheel installed in a fresh virtual environment).
 """
 
@@ -42,7 +42,7 @@ def open_page(page: str, run: str | None = None, entry: Path | None = None):
     from TOPICVAE_CORPORA_DIR / TOPICVAE_RUNS_DIR."""
     from streamlit.testing.v1 import AppTest
 
-    from topicvae.app_launcher import ENTRY_FILE, find_app_dir
+    from topicvae.interfaces.app_launcher import ENTRY_FILE, find_app_dir
 
     at = AppTest.from_file(str(entry or find_app_dir() / ENTRY_FILE), default_timeout=APP_TIMEOUT)
     if run:
@@ -63,7 +63,7 @@ EXECUTABLE_ENV = "TOPICVAE_TEST_EXECUTABLE"
 
 def _dated_corpus(corpora: Path):
     from topicvae.corpus import Corpus
-    from topicvae.synthetic import sample_lda_corpus
+    from topicvae.corpus.synthetic import sample_lda_corpus
 
     n, K, V = 200, 4, 60
     X, _, _ = sample_lda_corpus(n_docs=n, n_topics=K, n_words=V, doc_len=30, alpha=0.2, beta=0.1, seed=3)
@@ -116,7 +116,7 @@ def free_port() -> int:
 def app_command(port: int, corpora: Path, runs: Path, executable: str | None = None) -> list[str]:
     """``topicvae app`` on ``port``: ``executable`` (else ``$TOPICVAE_TEST_EXECUTABLE``), else this Python's."""
     executable = executable or os.environ.get(EXECUTABLE_ENV)
-    head = [executable] if executable else [sys.executable, "-m", "topicvae.cli"]
+    head = [executable] if executable else [sys.executable, "-m", "topicvae.interfaces.cli"]
     return [*head, "app", "--port", str(port), "--corpora-dir", str(corpora), "--runs-dir", str(runs)]
 
 

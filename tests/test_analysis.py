@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 
 from topicvae import paths
-from topicvae.analysis import command_lines, compare, docmap, documents, overview, run_metrics, topics, trends, workspace
+from topicvae.analysis import command_lines, compare, docmap, documents, overview, run_metrics, topics, trends
 from topicvae.corpus import Corpus
 from topicvae.errors import ConfigError, RunError
-from topicvae.evaluation import js_distance_matrix
+from topicvae.runs import workspace
 from topicvae.runs import Run
+from topicvae.scoring.metrics import js_distance_matrix
 from topicvae.text.preprocess import has_headers
 
 RNG = np.random.default_rng(0)
@@ -374,7 +375,7 @@ def test_theta_entropy_is_the_entropy_of_theta_in_nats():
 
 
 def test_export_writes_the_same_theta_entropy():
-    from topicvae.export import document_frame
+    from topicvae.runs.inference import document_frame
 
     theta = dirichlet(6, 4, seed=2)
     frame = document_frame(pd.DataFrame({"id": list("abcdef")}), theta, [f"t{k}" for k in range(4)],
@@ -489,6 +490,6 @@ def test_the_analysis_package_does_not_import_streamlit_or_the_app():
 
     code = ("import sys, importlib, pkgutil, topicvae.analysis as a\n"
             "for m in pkgutil.iter_modules(a.__path__): importlib.import_module('topicvae.analysis.' + m.name)\n"
-            "print(sorted(n for n in sys.modules if n.startswith(('streamlit', 'topicvae.app', 'topicvae.cli'))))")
+            "print(sorted(n for n in sys.modules if n.startswith(('streamlit', 'topicvae.interfaces.app', 'topicvae.interfaces.cli'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -68,14 +68,14 @@ def test_every_page_renders_for_the_prodlda_run(folders, page):
 
 
 def test_the_checkout_entry_file_runs_the_packaged_pages(folders):
-    # `streamlit run app/streamlit_app.py` from a checkout: the same pages, from topicvae/app/views
+    # `streamlit run app/streamlit_app.py` from a checkout: the same pages, from topicvae/interfaces/app/views
     at = open_page("overview", PRODLDA_RUN, entry=CHECKOUT_ENTRY)
     assert_clean(at)
     assert "Overview" in texts(at)
     at = AppTest.from_file(str(CHECKOUT_ENTRY), default_timeout=APP_TIMEOUT)
     at.query_params["run"] = PRODLDA_RUN
     at.run()
-    at.switch_page("../topicvae/app/views/topics.py").run()
+    at.switch_page("../topicvae/interfaces/app/views/topics.py").run()
     assert_clean(at)
     assert at.sidebar.selectbox[0].value == PRODLDA_RUN and "Intertopic distance map" in texts(at)
 
@@ -319,7 +319,7 @@ def test_a_linked_run_folder_outside_the_runs_folder_is_refused(folders, tmp_pat
 
 def test_pasted_text_keeps_its_words_when_the_corpus_stripped_mail_headers(folders):
     from topicvae.analysis import documents
-    from topicvae.inference import infer_texts
+    from topicvae.runs.inference import infer_texts
 
     corpora, runs = folders
     config_file = runs / PRODLDA_RUN / "config.json"

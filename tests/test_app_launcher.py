@@ -19,9 +19,9 @@ import psutil
 import pytest
 
 from app_support import free_port, is_healthy, start_app, stop_app, wait_healthy
-from topicvae import app_launcher
-from topicvae.cli import main
 from topicvae.errors import ConfigError
+from topicvae.interfaces import app_launcher
+from topicvae.interfaces.cli import main
 
 
 class FakeProcess:
@@ -82,9 +82,9 @@ def test_a_taken_or_bad_port_is_refused_before_starting(fake_popen, capsys):
 def test_the_entry_file_is_found_in_the_package(monkeypatch):
     monkeypatch.delenv(app_launcher.APP_ENV, raising=False)
     folder = app_launcher.find_app_dir()
-    import topicvae.app
+    import topicvae.interfaces.app
 
-    assert folder == Path(topicvae.app.__file__).resolve().parent
+    assert folder == Path(topicvae.interfaces.app.__file__).resolve().parent
     assert {p.name for p in (folder / "views").glob("*.py")} >= {"overview.py", "infer.py", "topics.py"}
 
 

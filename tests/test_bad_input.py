@@ -2,7 +2,7 @@
 and nothing written or damaged. Damaged files are also found by ``topicvae verify``.
 
 Each case gets its own copy of a small workspace (a corpus, a trained run, input files),
-damages or prepares what it needs, runs the real CLI entry (``topicvae.cli.main``) and
+damages or prepares what it needs, runs the real CLI entry (``topicvae.interfaces.cli.main``) and
 compares the workspace before and after.
 """
 
@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 
 from topicvae import ingest
-from topicvae.cli import main
+from topicvae.analysis.verify import DAMAGED, OK, verify
+from topicvae.interfaces.cli import main
 from topicvae.runs import train_run
-from topicvae.verify import DAMAGED, OK, verify
 
 from test_runs import FAST, K, N_DOCS, V, make_corpus
 from cli_support import one_error_line

@@ -217,7 +217,7 @@ def test_quality_aggregates_seeds_and_compares_default_prodlda(quality, monkeypa
 
 
 def test_quality_has_no_one_sided_readout(quality):
-    """The read-out applied to one model only is gone: every model is read through topicvae.representation."""
+    """The read-out applied to one model only is gone: every model is read through topicvae.scoring.representation."""
     from bench_support import BENCH
 
     assert not hasattr(quality, "diverse_readout") and not hasattr(quality, "EXCLUSIVITY_STEPS")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from contract import check_topic_model
+from topicvae.corpus.synthetic import sample_lda_corpus
 from topicvae.models.lda import LDA
 from topicvae.models.vae import GSM, NVDM, ProdLDA
 from topicvae.runs import MODELS
-from topicvae.synthetic import sample_lda_corpus
 
 SMALL_VAE = dict(hidden=(32,), epochs=5, batch_size=50, threads=1, seed=0)
 

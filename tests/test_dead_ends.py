@@ -5,7 +5,7 @@
 - a full disk (ENOSPC) in merge, reduce, update and train releases the lock and removes what it began;
 - a sweep with a bad setting refuses before it makes its output folder or trains its first run.
 
-Commands go through the real CLI entry (``topicvae.cli.main``) on a copy of test_bad_input's workspace.
+Commands go through the real CLI entry (``topicvae.interfaces.cli.main``) on a copy of test_bad_input's workspace.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from topicvae.labels import save_labels, saved_labels
+from topicvae.analysis.verify import BUSY, DAMAGED, DEBRIS, verify
 from topicvae.models.vae import training_loop
 from topicvae.runs import Run
-from topicvae.verify import BUSY, DAMAGED, DEBRIS, verify
+from topicvae.runs.labels import save_labels, saved_labels
 
 from cli_support import one_error_line
 from snapshots import snapshot

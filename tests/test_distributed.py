@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from topicvae.synthetic import make_synthetic_corpus
+from topicvae.corpus.synthetic import make_synthetic_corpus
 
 TOLERANCE = 0.01
 

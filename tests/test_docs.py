@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from topicvae.representation import methods
+from topicvae.scoring.representation import methods
 
 ROOT = Path(__file__).resolve().parent.parent
 #: the first words of the banner that marks a report measured before the topics were the model's own

@@ -1,4 +1,4 @@
-"""The metrics of topicvae.evaluation (docs/metrics.md): exact values on hand-computed toys and agreement with brute force."""
+"""The metrics of topicvae.scoring.metrics (docs/metrics.md): exact values on hand-computed toys and agreement with brute force."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 import scipy.sparse as sp
 from scipy.spatial.distance import jensenshannon
 
-from topicvae import evaluation as ev
 from topicvae.errors import ConfigError
+from topicvae.scoring import metrics as ev
 
 # ---------------------------------------------------------------------------- NPMI
 

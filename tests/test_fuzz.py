@@ -65,7 +65,7 @@ def test_any_metadata_saves_and_loads_back(meta, tmp_path_factory):
     import scipy.sparse as sp
 
     from topicvae.corpus import Corpus
-    from topicvae.ingestion import _documents_table
+    from topicvae.corpus.ingestion import _documents_table
     from topicvae.text.sources import RawDoc, _without_lone_surrogates
 
     docs = [RawDoc(id=str(i), text="words", meta=_without_lone_surrogates(m)) for i, m in enumerate(meta)]
@@ -91,8 +91,8 @@ def _cells(df: pd.DataFrame) -> list[list]:
 def tiny_run(tmp_path_factory):
     """A ProdLDA run with 2 topics trained for 3 epochs on a small ingested corpus of two themes."""
     from topicvae import ingest
-    from topicvae.text.settings import VocabSettings
     from topicvae.runs import train_run
+    from topicvae.text.settings import VocabSettings
 
     root = tmp_path_factory.mktemp("infer")
     rng = np.random.default_rng(0)
@@ -109,7 +109,7 @@ def tiny_run(tmp_path_factory):
 @fuzz_settings(60)
 @given(batch=st.lists(st.one_of(texts, st.text(max_size=300), st.just("apple " * 2000)), min_size=1, max_size=8))
 def test_infer_any_text_gives_a_mixture(tiny_run, batch):
-    from topicvae.inference import infer_texts
+    from topicvae.runs.inference import infer_texts
 
     run, corpora = tiny_run
     try:

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from topicvae import Corpus, ingest
-from topicvae.cli import main
-from topicvae.text.settings import VocabSettings
 from topicvae.corpus import list_corpora
 from topicvae.errors import ConfigError, CorpusError
+from topicvae.interfaces.cli import main
+from topicvae.text.settings import VocabSettings
 
 SMALL = VocabSettings(min_df=1, max_df=1.0, min_tokens=1)
 
@@ -169,8 +169,7 @@ def test_existing_name_needs_force(tmp_path):
 def test_failure_leaves_nothing_half_written(tmp_path, monkeypatch, failing):
     import pyarrow.parquet as pq
 
-    from topicvae import shards
-
+    from topicvae.corpus import shards
     def boom(*a, **k):
         raise OSError("disk full")
 
@@ -222,11 +221,11 @@ def test_cli_ingest_info_and_list(tmp_path, capsys):
 
 
 def test_help_is_fast_and_light():
-    code = ("import sys, topicvae.cli as c; c.build_parser().format_help(); "
+    code = ("import sys, topicvae.interfaces.cli as c; c.build_parser().format_help(); "
             "print([m for m in ('torch', 'gensim', 'streamlit', 'spacy', 'pandas') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
-    help_text = subprocess.run([sys.executable, "-m", "topicvae.cli", "--help"], capture_output=True, text=True).stdout
+    help_text = subprocess.run([sys.executable, "-m", "topicvae.interfaces.cli", "--help"], capture_output=True, text=True).stdout
     for command in ("quickstart", "ingest", "corpora", "corpus-info"):
         assert command in help_text
 
@@ -384,8 +383,8 @@ def test_cli_language_it_gives_italian_lemmas_and_stop_words(tmp_path, capsys):
 
 
 def test_language_error_names_the_supported_ones():
-    from topicvae.text.settings import PreprocessSettings
     from topicvae.text.languages import supported_languages
+    from topicvae.text.settings import PreprocessSettings
 
     assert {"en", "it", "de", "fr", "es"} <= set(supported_languages())
     with pytest.raises(ConfigError, match=r"--language 'xx' is not supported.*supported: .*\bit\b"):
@@ -417,7 +416,7 @@ def test_dbpedia_it_vocabulary_is_italian(tmp_path, capsys):
 
 
 def test_default_corpus_names():
-    from topicvae.cli import _default_name
+    from topicvae.interfaces.cli import _default_name
 
     assert _default_name("data/20news-bydate.tar.gz") == "20news-bydate"
     assert _default_name("octis/M10/corpus.tsv") == "M10"  # OCTIS names the dataset by its folder

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from topicvae import evaluation as ev
 from topicvae.errors import ConfigError, RunError
 from topicvae.models.lda import LDA, csr_chunk
+from topicvae.scoring import metrics as ev
 
 K, V, N_DOCS = 5, 200, 1000
 

@@ -18,12 +18,12 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from topicvae.cli import MERGE_EPOCHS_HELP, main
+from topicvae.analysis.verify import OK, verify
 from topicvae.corpus import Corpus
-from topicvae.labels import save_labels, saved_labels
-from topicvae.merging import FINE_TUNE_EPOCHS, merged_labels, normalise_groups, topic_hierarchy
+from topicvae.interfaces.cli import MERGE_EPOCHS_HELP, main
 from topicvae.runs import Run, train_run
-from topicvae.verify import OK, verify
+from topicvae.runs.labels import save_labels, saved_labels
+from topicvae.runs.merging import FINE_TUNE_EPOCHS, merged_labels, normalise_groups, topic_hierarchy
 
 from test_runs import RUN_FILES
 from app_support import open_page

@@ -18,12 +18,12 @@ import pytest
 import torch
 
 from topicvae import ingest, paths, runs
+from topicvae.analysis.verify import DAMAGED, DEBRIS, INCOMPLETE, OK, ORPHANED, STALE, verify
 from topicvae.errors import InUseError, RunError
 from topicvae.models.vae import TrainingInterrupted
 from topicvae.models.vae import model as vae_model
 from topicvae.models.vae import training_loop
 from topicvae.runs import Run, train_run
-from topicvae.verify import DAMAGED, DEBRIS, INCOMPLETE, OK, ORPHANED, STALE, verify
 
 from cli_support import ctrl_c, one_error_line
 from test_runs import FAST, K, corpus, interrupt_in_epoch, make_corpus, runs_dir  # noqa: F401 (fixtures)
@@ -182,7 +182,7 @@ def test_a_really_full_disk_gives_one_line_and_leaves_no_dead_end(tmp_path, tiny
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     make_corpus(tmp_path)
     fill(tiny_disk, 40_000)  # room for the checkpoint folder's start, not for a checkpoint
-    cmd = [sys.executable, "-m", "topicvae.cli", "train", "tiny", "--topics", str(K), "--hidden", "64",
+    cmd = [sys.executable, "-m", "topicvae.interfaces.cli", "train", "tiny", "--topics", str(K), "--hidden", "64",
            "--epochs", "2", "--name", "r", "--quiet", "--corpora-dir", str(tmp_path / "corpora"),
            "--runs-dir", str(tiny_disk)]
     full = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
@@ -231,7 +231,7 @@ def test_verify_reports_each_kind_of_problem_and_clean_removes_only_debris(corpu
 
 
 def test_ctrl_c_in_train_prints_the_command_that_continues(corpus, runs_dir, tmp_path, monkeypatch, capsys):
-    from topicvae.cli import main
+    from topicvae.interfaces.cli import main
 
     real = interrupt_in_epoch(monkeypatch, 2)
     argv = ["train", "tiny", "--topics", str(K), "--hidden", "16", "--epochs", "3", "--name", "r", "--quiet",
@@ -249,7 +249,7 @@ def test_ctrl_c_in_train_prints_the_command_that_continues(corpus, runs_dir, tmp
 
 
 def test_verify_command_exits_1_on_problems_and_0_once_clean(corpus, runs_dir, tmp_path, capsys):
-    from topicvae.cli import main
+    from topicvae.interfaces.cli import main
 
     dirs = ["--corpora-dir", str(tmp_path / "corpora"), "--runs-dir", str(runs_dir)]
     train_run(corpus, "prodlda", K, name="r", runs_dir=runs_dir, **FAST)

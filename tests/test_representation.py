@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from topicvae import representation as rep
 from topicvae.errors import ConfigError
+from topicvae.scoring import representation as rep
 
 
 @pytest.fixture(scope="module")
@@ -179,8 +179,8 @@ def test_names_descriptions_and_which_need_documents():
 
 
 def test_every_representation_reads_a_vaes_own_topics_without_changing_them():
+    from topicvae.corpus.synthetic import sample_lda_corpus
     from topicvae.models.vae import ProdLDA
-    from topicvae.synthetic import sample_lda_corpus
 
     X, _, _ = sample_lda_corpus(n_docs=300, n_topics=4, n_words=60, doc_len=40, alpha=0.2, beta=0.1, seed=0)
     model = ProdLDA(4, epochs=3, hidden=(16,), batch_size=50, threads=1, seed=0).fit(X)

@@ -11,11 +11,11 @@ import torch
 
 from topicvae import runs
 from topicvae.corpus import Corpus
+from topicvae.corpus.synthetic import sample_lda_corpus
 from topicvae.errors import ConfigError, CorpusError, RunError, TrainingDiverged
 from topicvae.models.vae import TrainingInterrupted
 from topicvae.models.vae import training_loop
 from topicvae.runs import Run, format_topics, list_runs, train_run
-from topicvae.synthetic import sample_lda_corpus
 
 N_DOCS, K, V = 200, 4, 50
 FAST = dict(hidden=[16], epochs=3, batch_size=40, threads=1, progress=False)

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from topicvae.cli import main
+from topicvae.corpus.synthetic import sample_lda_corpus
 from topicvae.errors import ConfigError
-from topicvae.labels import saved_labels
+from topicvae.interfaces.cli import main
 from topicvae.models.lda import LDA
+from topicvae.models.seeding import load_seed_topics, parse_seed_file
 from topicvae.models.vae import GSM, ProdLDA
-from topicvae.seeding import load_seed_topics, parse_seed_file
-from topicvae.synthetic import sample_lda_corpus
+from topicvae.runs.labels import saved_labels
 
 from test_runs import K, make_corpus
 from cli_support import one_error_line

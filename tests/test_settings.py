@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from topicvae.cli import TRAIN_FLAGS, build_parser
 from topicvae.errors import ConfigError
+from topicvae.interfaces.cli import TRAIN_FLAGS, build_parser
 from topicvae.models import settings
 from topicvae.runs import MODELS, model_class
 

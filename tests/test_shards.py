@@ -17,20 +17,20 @@ import scipy.sparse as sp
 import torch
 
 from topicvae import ingest, paths
-from topicvae.analysis import workspace
+from topicvae import runs
+from topicvae.analysis.verify import DAMAGED, OK, verify
 from topicvae.corpus import Corpus
+from topicvae.corpus.rows import MemoryRows, ShardedRows
+from topicvae.corpus.shards import SHARD_DOCS, bow_checksum
+from topicvae.corpus.synthetic import make_synthetic_corpus
 from topicvae.errors import CorpusError
 from topicvae.models.vae import distributed
-from topicvae.models.rows import MemoryRows, ShardedRows
 from topicvae.models.vae.batches import epoch_order, epoch_rows
-from topicvae import runs
 from topicvae.models.vae.model import ProdLDA
 from topicvae.models.vae.networks import ppmi_embeddings
 from topicvae.models.vae.statistics import count_cooccurrence, count_documents, training_documents
+from topicvae.runs import workspace
 from topicvae.runs import train_run
-from topicvae.shards import SHARD_DOCS, bow_checksum
-from topicvae.synthetic import make_synthetic_corpus
-from topicvae.verify import DAMAGED, OK, verify
 
 N_DOCS, SHARD = 230, 50
 SHARD_FILES = [f"bow-{i:05d}.npz" for i in range(5)]
@@ -91,7 +91,7 @@ def test_a_corpus_of_one_shard_keeps_bow_npz_as_before(corpora, tmp_path):
     assert sorted(p.name for p in folder.glob("bow*.npz")) == ["bow.npz"]
     manifest = json.loads((folder / "manifest.json").read_text())
     corpus = Corpus.load("whole", corpora)
-    from topicvae.shards import write_shard
+    from topicvae.corpus.shards import write_shard
 
     again = write_shard(tmp_path, "bow.npz", corpus.bow)  # a shard's bytes depend on its rows alone
     assert manifest["checksums"]["bow.npz"] == again["sha256"] == corpus.checksum
@@ -348,8 +348,9 @@ def test_the_counts_that_set_up_a_network_are_the_same_shard_by_shard_as_from_th
 def test_export_of_a_sharded_run_writes_in_chunks_the_bytes_of_one_table(corpora, monkeypatch, tmp_path):
     """export reads θ memory-mapped and the document table in record batches, a chunk at a time: chunks
     that cross the shards give the CSV bytes of one table of all documents, without Corpus.bow."""
-    from topicvae.export import document_frame, export_documents, export_run
-    from topicvae.labels import topic_labels
+    from topicvae.analysis.export import export_documents, export_run
+    from topicvae.runs.inference import document_frame
+    from topicvae.runs.labels import topic_labels
 
     sharded = Corpus.load("sharded", corpora)
     run = train_run(sharded, "prodlda", 5, runs_dir=tmp_path / "runs", progress=False, **FAST)
@@ -439,7 +440,7 @@ def test_two_processes_on_a_sharded_corpus_read_their_own_shards_and_match_one(t
 
 
 def test_the_ingest_command_takes_the_shard_size(tmp_path, capsys):
-    from topicvae.cli import main
+    from topicvae.interfaces.cli import main
 
     source = tmp_path / "docs.csv"
     texts = [f"apple pear fruit orchard harvest{i % 3}" if i % 2 else f"engine wheel road driver gear{i % 3}"
@@ -465,8 +466,7 @@ def test_shard_writer_threads_write_the_files_of_write_shards(tmp_path, monkeypa
     """Shards compressed in the writer's threads are the bytes write_shards writes for the stacked rows."""
     import scipy.sparse as sp
 
-    from topicvae import shards
-
+    from topicvae.corpus import shards
     monkeypatch.setattr(shards, "WRITE_THREADS", threads)
     X = sp.random(23, 7, density=0.4, format="csr", random_state=1, dtype=np.float64)
     X.data = np.ceil(X.data * 5)
@@ -485,7 +485,7 @@ def test_shard_writer_threads_write_the_files_of_write_shards(tmp_path, monkeypa
 def test_shard_writer_fails_when_a_shard_cannot_be_written(tmp_path):
     import scipy.sparse as sp
 
-    from topicvae.shards import ShardWriter
+    from topicvae.corpus.shards import ShardWriter
 
     writer = ShardWriter(tmp_path / "missing", 3, 2)
     writer.add(sp.csr_matrix(np.ones((3, 3), dtype=np.int32)))
@@ -497,7 +497,7 @@ def test_shard_writer_fails_when_a_shard_cannot_be_written(tmp_path):
 def in_memory_rows(monkeypatch):
     """Make ``Corpus.rows`` hand out rows of the whole matrix (``Corpus.bow``, stacked from the shards), as
     evaluation read them before it streamed: the in-memory result to compare the streamed one with."""
-    from topicvae.models.rows import MemoryRows
+    from topicvae.corpus.rows import MemoryRows
 
     monkeypatch.setattr(Corpus, "rows", lambda self, select=None: MemoryRows(
         self.bow if select is None else self.bow[select]))
@@ -536,7 +536,7 @@ def test_evaluate_of_a_sharded_run_counts_shard_by_shard_the_metrics_of_the_whol
 def test_corpus_info_of_a_sharded_corpus_is_the_report_of_the_whole_one_without_its_matrix(corpora, monkeypatch):
     """corpus-info adds up the tokens, word counts and document lengths a shard at a time and reads the
     split and label columns alone: the report of the same documents in one bow.npz, but for the name."""
-    from topicvae.corpus_info import corpus_report
+    from topicvae.corpus.report import corpus_report
 
     whole = corpus_report(Corpus.load("whole", corpora))
     refuse_the_whole_matrix(monkeypatch)
@@ -552,8 +552,8 @@ def test_label_metrics_read_the_theta_of_a_seeded_sample_above_the_cap_and_every
                                                                                                  tmp_path):
     """Below LABEL_MAX_DOCS a side the label metrics are those of θ of every document; above it, those of a
     seeded sample of that many training and test documents, which metrics.json says."""
-    from topicvae import evaluation
     from topicvae.analysis import run_metrics
+    from topicvae.scoring import metrics as evaluation
 
     corpus = Corpus.load("sharded", corpora)
     run = train_run(corpus, "prodlda", 5, runs_dir=tmp_path / "runs", progress=False, **FAST)
@@ -580,7 +580,7 @@ def test_a_part_of_a_sharded_source_reads_its_shards_only_and_holds_their_select
     ones, in order, read from those shards alone; distributed._positions_in finds rows among them."""
     import scipy.sparse as sp
 
-    from topicvae.models.rows import ShardedRows
+    from topicvae.corpus.rows import ShardedRows
     from topicvae.models.vae.distributed import _positions_in
 
     X = sp.random(23, 6, density=0.5, format="csr", random_state=0)
@@ -606,7 +606,7 @@ def test_checking_and_exporting_a_large_theta_file_keeps_resident_memory_flat(tm
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from topicvae.export import export_documents
+    from topicvae.analysis.export import export_documents
     from topicvae.runs import value_problem
 
     def rss_mb() -> float:
@@ -632,7 +632,7 @@ def test_reduce_of_a_sharded_run_reads_its_sample_from_the_shards_and_equals_the
         corpora, monkeypatch, tmp_path):
     """merge/reduce fit the merged network on a sample of the training documents read from the shards
     (Corpus.bow never asked for), with the result of the same sample taken from the matrix in memory."""
-    from topicvae.merging import reduce_topics
+    from topicvae.runs.merging import reduce_topics
 
     run = train_run(Corpus.load("sharded", corpora), "prodlda", 5, runs_dir=tmp_path / "runs", progress=False, **FAST)
     with monkeypatch.context() as m:

@@ -567,7 +567,7 @@ def test_an_archive_unpacking_past_its_allowance_is_refused_and_one_within_is_re
 
 
 def test_ingest_of_a_zip_bomb_is_one_line_and_writes_no_corpus(tmp_path, monkeypatch, capsys):
-    from topicvae.cli import main
+    from topicvae.interfaces.cli import main
     from topicvae.text import sources
 
     _zip(tmp_path / "bomb.zip", _bomb_members(3 << 20), compression=zipfile.ZIP_DEFLATED)

@@ -13,14 +13,14 @@ import pandas as pd
 import pytest
 
 from topicvae import ingest
-from topicvae import cli as cli_module
-from topicvae.cli import main
-from topicvae.text.settings import VocabSettings
 from topicvae.corpus import Corpus
+from topicvae.interfaces import cli as cli_module
+from topicvae.interfaces.cli import main
 from topicvae.runs import Run
+from topicvae.runs import update as update_module
+from topicvae.runs.update import BATCH_COLUMN, DRIFT_FILE, read_drift
+from topicvae.text.settings import VocabSettings
 from topicvae.text.sources import TableColumns, read_source
-from topicvae import update as update_module
-from topicvae.update import BATCH_COLUMN, DRIFT_FILE, read_drift
 from app_support import assert_clean, open_page
 from cli_support import ctrl_c
 from snapshots import snapshot

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from topicvae import Corpus, ingest
-from topicvae.text.settings import VocabSettings
 from topicvae.text.phrases import PhraseModel
+from topicvae.text.settings import VocabSettings
 from topicvae.text.vectorizer import VECTORIZER_FILE, Vectorizer, corpus_vectorizer, reference_tokens
 
 PHRASES = VocabSettings(min_df=2, max_df=0.9, min_tokens=2, phrases=True, phrase_min_count=3, phrase_threshold=1.0)
@@ -142,7 +142,7 @@ def test_old_corpus_without_vectorizer_file(phrase_corpus, tmp_path):
 
 def test_tokenizing_keeps_its_old_import_path():
     import topicvae
-    from topicvae import ingestion
+    from topicvae.corpus import ingestion
     from topicvae.text import tokenize
 
     assert ingestion.tokenize_texts is tokenize.tokenize_texts and ingestion.TokenizedTexts is tokenize.TokenizedTexts
@@ -165,7 +165,7 @@ def test_c_v_sees_the_phrase_tokens(phrase_corpus):
 def test_verify_checks_the_vectorizer_file(phrase_corpus, tmp_path):
     import shutil
 
-    from topicvae.verify import DAMAGED, OK, check_corpus
+    from topicvae.analysis.verify import DAMAGED, OK, check_corpus
 
     root = tmp_path / "corpora"
     shutil.copytree(phrase_corpus.path, root / "phr")

@@ -112,8 +112,8 @@ def quickstart(venv, outside) -> Path:
 def test_the_wheel_holds_the_dashboard_and_no_top_level_app(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     for page in PAGES:
-        assert f"topicvae/app/views/{page}.py" in names
-    assert {"topicvae/app/__init__.py", "topicvae/app/streamlit_app.py", "topicvae/app/common.py"} <= set(names)
+        assert f"topicvae/interfaces/app/views/{page}.py" in names
+    assert {"topicvae/interfaces/app/__init__.py", "topicvae/interfaces/app/streamlit_app.py", "topicvae/interfaces/app/common.py"} <= set(names)
     tops = {n.split("/")[0] for n in names}
     assert {t for t in tops if not t.endswith(".dist-info")} == {"topicvae"}, tops  # never a package 'app'
 
@@ -121,13 +121,13 @@ def test_the_wheel_holds_the_dashboard_and_no_top_level_app(wheel):
 def test_the_venv_imports_its_own_topicvae(venv, outside):
     out = run([venv / "bin" / "python", "-c", textwrap.dedent("""
         import json, topicvae
-        from topicvae.app_launcher import find_app_dir
+        from topicvae.interfaces.app_launcher import find_app_dir
         print(json.dumps({"package": topicvae.__file__, "app": str(find_app_dir())}))
         """)], cwd=outside, env=outside_env())
     where = json.loads(out.stdout.strip().splitlines()[-1])
     site_packages = next((venv / "lib").glob("python*/site-packages")).resolve()
     assert Path(where["package"]).resolve().is_relative_to(site_packages), where
-    assert Path(where["app"]) == site_packages / "topicvae" / "app", where
+    assert Path(where["app"]) == site_packages / "topicvae" / "interfaces" / "app", where
     assert not (site_packages / "app").exists()
 
 
@@ -136,7 +136,7 @@ def test_quickstart_then_every_page_renders_from_the_installed_package(venv, qui
     # Streamlit's AppTest inside the venv: every page script of the installed package runs
     script = textwrap.dedent(f"""
         from streamlit.testing.v1 import AppTest
-        from topicvae.app_launcher import ENTRY_FILE, find_app_dir
+        from topicvae.interfaces.app_launcher import ENTRY_FILE, find_app_dir
 
         for page in {PAGES!r}:
             at = AppTest.from_file(str(find_app_dir() / ENTRY_FILE), default_timeout=300)

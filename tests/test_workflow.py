@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from topicvae import ingest
-from topicvae.cli import main
-from topicvae.text.settings import VocabSettings
+from topicvae.interfaces.cli import main
 from topicvae.runs import Run
+from topicvae.text.settings import VocabSettings
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,7 @@ def test_export_one_row_per_document(dirs, capsys):
     assert (df["dominant_topic"].to_numpy() == theta.argmax(axis=1)).all()
     topics = pd.read_csv(dirs["root"] / "topics.csv")
     assert list(topics.columns) == ["topic", "label", "representation", "rank", "word", "weight"]
-    from topicvae.representation import DEFAULT
+    from topicvae.scoring.representation import DEFAULT
     assert set(topics["representation"]) == {DEFAULT}
     # the weight is the model's own p(word | topic), whatever the rank
     run = Run.load("small-prodlda-k6", dirs["runs"])
@@ -124,7 +124,7 @@ def test_export_one_row_per_document(dirs, capsys):
 
 
 def test_export_parquet_uses_saved_labels(dirs):
-    from topicvae.labels import save_labels
+    from topicvae.runs.labels import save_labels
 
     save_labels(dirs["runs"] / "small-lda-k6", {2: "my favourite topic"})
     out = dirs["root"] / "lda.parquet"
@@ -301,7 +301,7 @@ def test_infer_streams_a_file_a_chunk_at_a_time_to_the_table_of_all_documents(di
     encoder's batch, as CHUNK_DOCS is) give the bytes of one chunk of all documents (today's table),
     metadata fields that come and go, change type or appear late included; no call counts more than a
     chunk's documents."""
-    from topicvae import inference
+    from topicvae.runs import inference
     from topicvae.runs import Run
     from topicvae.text.sources import TableColumns
     from topicvae.text.vectorizer import Vectorizer

@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Corpus": ("topicvae.corpus", "Corpus"),
-    "ingest": ("topicvae.ingestion", "ingest"),
+    "ingest": ("topicvae.corpus.ingestion", "ingest"),
     "Vectorizer": ("topicvae.text.vectorizer", "Vectorizer"),
 }
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .errors import ConfigError, InUseError
+from topicvae.errors import ConfigError, InUseError
 
 try:
     import fcntl

@@ -9,7 +9,7 @@ gloo on the CPU, NCCL on GPUs); rank 0 writes the run. See
 
 import sys
 
-from .cli import main
+from topicvae.interfaces.cli import main
 
 
 def _argv(args: list[str]) -> list[str]:

@@ -7,9 +7,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .. import evaluation
-from ..errors import ConfigError
-from .run_metrics import METRIC_NAMES, number, read_metrics
+from topicvae.analysis.run_metrics import METRIC_NAMES, number, read_metrics
+from topicvae.errors import ConfigError
+from topicvae.scoring import metrics as evaluation
 
 #: the columns of :func:`metrics_table` (metrics.json keys), in order
 TABLE_COLUMNS = ["run", "model", "n_topics", "corpus", "reference", *METRIC_NAMES]
@@ -87,7 +87,7 @@ def _topic_words(run_a, run_b, vocabulary: str) -> tuple[np.ndarray, np.ndarray]
 def align_runs(run_a, run_b, n_words: int = 8, vocabulary: str = "same",
                labels: tuple[Sequence[str], Sequence[str]] | None = None) -> pd.DataFrame:
     """Topics of two runs matched one-to-one (Hungarian on Jensen–Shannon distance,
-    :func:`topicvae.evaluation.align_topics`), closest first.
+    :func:`topicvae.scoring.metrics.align_topics`), closest first.
 
     Args:
         run_a, run_b: :class:`topicvae.runs.Run`.

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import paths
-from ..errors import ConfigError, RunError
-from ..runs import DOC_TOPIC_FILE, Z_MEAN_FILE, Run
-from .topics import flip_to_positive
+from topicvae import paths
+from topicvae.analysis.topics import flip_to_positive
+from topicvae.errors import ConfigError
+from topicvae.runs import DOC_TOPIC_FILE, Z_MEAN_FILE, Run
 
 logger = logging.getLogger(__name__)
 
@@ -56,19 +56,19 @@ def umap_available() -> bool:
     return True
 
 
-def _map_input(run: Run, source: str) -> tuple[np.ndarray, Path]:
-    """The array to embed for ``source``, and the run file it comes from (for the cache's fingerprint)."""
+def _map_input(run: Run, source: str, rows: np.ndarray | None = None) -> tuple[np.ndarray, Path]:
+    """The array to embed for ``source`` (of the documents ``rows``, sorted; None: all), and the run file
+    it comes from (for the cache's fingerprint). The file is memory-mapped, so only those rows are read."""
     if source == "theta":
-        X = run.doc_topic
-        if X is None:
-            raise RunError(f"run {run.name!r} has no {DOC_TOPIC_FILE}; train it again")
+        X = run.array(DOC_TOPIC_FILE, mmap_mode="r")  # (RunError, one line, when it is missing)
+        X = X if rows is None else X[rows]
         # square roots of θ: Euclidean distance between them is the Hellinger distance
         return np.sqrt(np.clip(np.asarray(X, dtype=np.float64), 0.0, None)), run.path / DOC_TOPIC_FILE
     if source == "mu":
-        X = run.z_mean
+        X = run.array(Z_MEAN_FILE, required=False, mmap_mode="r")
         if X is None:
             raise ConfigError(f"run {run.name!r} ({run.model_name}) has no posterior mean μ; map it by θ")
-        X = np.asarray(X, dtype=np.float64)
+        X = np.asarray(X if rows is None else X[rows], dtype=np.float64)
         return (X - X.mean(axis=0)) / np.clip(X.std(axis=0), 1e-12, None), run.path / Z_MEAN_FILE
     raise ConfigError(f"unknown map source {source!r}; use one of {', '.join(MAP_SOURCES)}")
 
@@ -103,8 +103,16 @@ def embed_2d(X: np.ndarray, method: str, seed: int = 0) -> np.ndarray:
     raise ConfigError(f"unknown map method {method!r}; use one of {', '.join(MAP_METHODS)}")
 
 
-def read_map_cache(run: Run, source: str = "theta", method: str = "auto") -> DocMap | None:
-    """The cached map of ``run`` if it was made from the current source array (same sha256)."""
+def _rows_digest(rows: np.ndarray | None) -> str | None:
+    """sha256 of the mapped rows (None: every document), so that a cache of another sample is not taken."""
+    import hashlib
+
+    return None if rows is None else hashlib.sha256(np.asarray(rows, dtype=np.int64).tobytes()).hexdigest()
+
+
+def read_map_cache(run: Run, source: str = "theta", method: str = "auto", rows: np.ndarray | None = None) -> DocMap | None:
+    """The cached map of ``run`` if it was made from the current source array (same sha256) for the same
+    documents (``rows``; None: all)."""
     meta_file, map_file = run.path / MAP_META_FILE, run.path / MAP_FILE
     if not meta_file.is_file() or not map_file.is_file():
         return None
@@ -116,6 +124,8 @@ def read_map_cache(run: Run, source: str = "theta", method: str = "auto") -> Doc
         return None
     src_file = run.path / (DOC_TOPIC_FILE if source == "theta" else Z_MEAN_FILE)
     if meta.get("source") != source or (method != "auto" and meta.get("method") != method):
+        return None
+    if meta.get("rows_sha256") != _rows_digest(rows):
         return None
     if not src_file.is_file() or meta.get("source_sha256") != paths.sha256_file(src_file):
         return None
@@ -162,8 +172,9 @@ def _resolve_method(method: str) -> str:
 
 
 def document_map(run: Run, source: str = "theta", method: str = "auto", refresh: bool = False,
-                 seed: int = 0) -> DocMap:
-    """2-D map of the run's documents, computed once and cached in the run folder.
+                 seed: int = 0, rows: np.ndarray | None = None) -> DocMap:
+    """2-D map of the run's documents (or of those ``rows``: the dashboard's sample of a large run),
+    computed once and cached in the run folder.
 
     The embedding is UMAP when the ``umap-learn`` package imports, else PCA, of √θ
     (so that distances are Hellinger distances between topic mixtures) or of the
@@ -179,19 +190,21 @@ def document_map(run: Run, source: str = "theta", method: str = "auto", refresh:
         method: ``auto`` (UMAP if installed, else PCA, or whatever the cache holds), ``umap`` or ``pca``.
         refresh: recompute even when a cache exists.
         seed: UMAP's random state.
+        rows: sorted row indices of the documents to map (None: all); ``coords[i]`` is row ``rows[i]``.
     """
     _check_choice(method, source)
     if not refresh:
-        cached = read_map_cache(run, source, method)
+        cached = read_map_cache(run, source, method, rows)
         if cached is not None:
             return cached
     chosen = _resolve_method(method)
-    X, src_file = _map_input(run, source)
+    X, src_file = _map_input(run, source, rows)
     t0 = time.perf_counter()
     coords = embed_2d(X, chosen, seed=seed)
     seconds = time.perf_counter() - t0
     meta = {"method": chosen, "source": source, "source_file": src_file.name,
             "source_sha256": paths.sha256_file(src_file), "n_docs": int(coords.shape[0]),
+            "rows_sha256": _rows_digest(rows),
             "seconds": round(seconds, 3), "seed": seed,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     _write_map_cache(run, coords, meta)

@@ -3,16 +3,60 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError
-from ..evaluation import theta_entropy  # noqa: F401  (the dashboard reads it from here)
-from ..text.preprocess import HEADER_LINE
+from topicvae.errors import ConfigError
+from topicvae.scoring.metrics import theta_entropy  # noqa: F401  (the dashboard reads it from here)
+from topicvae.text.preprocess import HEADER_LINE
 
 FACT_COLUMNS = ("id", "label", "split", "date")
+#: the most documents the dashboard's pages hold: a larger run is viewed through a seeded sample of this size
+VIEW_DOCS = 200_000
+
+
+# ---------------------------------------------------------------------------- the documents a page holds
+@dataclass
+class DocumentView:
+    """The documents the dashboard's document pages work with: all of a run's, or past ``VIEW_DOCS`` a seeded
+    random sample of them, so that a page holds the θ rows and table rows of at most that many documents
+    whatever the corpus's size. Positions 0..len(rows)-1 index ``theta`` and ``docs``; ``rows`` maps them
+    to corpus rows."""
+
+    rows: np.ndarray  # corpus rows, sorted
+    n_docs: int  # documents in the run
+    theta: np.ndarray  # (len(rows), K) θ of those rows
+    docs: pd.DataFrame | None  # their document table (None when the run's corpus is missing or changed)
+
+    @property
+    def sampled(self) -> bool:
+        return len(self.rows) < self.n_docs
+
+    def sample_note(self) -> str:
+        """'' for a whole run, else a sentence saying the page shows a sample."""
+        if not self.sampled:
+            return ""
+        return (f"This run has {self.n_docs:,} documents; this page works with a random sample of "
+                f"{len(self.rows):,} of them.")
+
+
+def document_view(run, corpus, max_docs: int | None = None, seed: int = 0) -> DocumentView:
+    """The run's documents as the pages hold them (:class:`DocumentView`): θ read memory-mapped, and of a
+    run above ``max_docs`` (default :data:`VIEW_DOCS`) only the sampled rows of θ and of the table."""
+    from topicvae.runs import DOC_TOPIC_FILE
+
+    theta = run.array(DOC_TOPIC_FILE, mmap_mode="r")
+    n_docs = theta.shape[0]
+    rows = sample_rows(np.arange(n_docs), VIEW_DOCS if max_docs is None else max_docs, seed)
+    sampled = len(rows) < n_docs
+    docs = None
+    if corpus is not None:
+        docs = corpus.table(rows) if sampled else corpus.docs
+    return DocumentView(rows, n_docs, np.array(theta[rows] if sampled else theta), docs)
+
 
 
 # ---------------------------------------------------------------------------- titles
@@ -140,7 +184,7 @@ def nearest_documents(theta: np.ndarray, doc_topic: np.ndarray, n: int = 10,
     if Q.shape[1] != q.shape[0]:
         raise ValueError(f"theta has {q.shape[0]} topics but doc_topic has {Q.shape[1]}")
     if metric == "js":
-        from ..evaluation import js_distance_matrix
+        from topicvae.scoring.metrics import js_distance_matrix
 
         d = js_distance_matrix(q[None, :], np.clip(Q, 0.0, None) + 1e-300)[0]
     elif metric == "cosine":
@@ -154,14 +198,14 @@ def nearest_documents(theta: np.ndarray, doc_topic: np.ndarray, n: int = 10,
 
 
 def infer_text(run, text: str, corpora_dir: str | os.PathLike | None = None):
-    """θ of one new text under ``run`` (:func:`topicvae.inference.infer_texts`), for pasted text.
+    """θ of one new text under ``run`` (:func:`topicvae.runs.inference.infer_texts`), for pasted text.
 
     Mail headers are stripped only when the text starts with them
     (:func:`topicvae.text.preprocess.strip_headers`), so a pasted paragraph keeps its words.
 
     Returns:
-        :class:`topicvae.inference.Inferred` for the single text.
+        :class:`topicvae.runs.inference.Inferred` for the single text.
     """
-    from ..inference import infer_texts
+    from topicvae.runs.inference import infer_texts
 
     return infer_texts(run, [text], corpora_dir=corpora_dir)

@@ -7,13 +7,13 @@ import os
 
 import pandas as pd
 
-from .. import paths
-from ..corpus import MANIFEST_FILE, list_corpora
-from ..errors import RunError
-from ..runs import CONFIG_FILE, Run, list_runs
-from .command_lines import evaluate_command, ingest_command, quickstart_command, train_command
-from .run_metrics import METRIC_NAMES, number, read_metrics
-from .workspace import corpus_status
+from topicvae import paths
+from topicvae.analysis.command_lines import evaluate_command, ingest_command, quickstart_command, train_command
+from topicvae.analysis.run_metrics import METRIC_NAMES, number, read_metrics
+from topicvae.corpus import MANIFEST_FILE, list_corpora
+from topicvae.errors import RunError
+from topicvae.runs import CONFIG_FILE, Run, list_runs
+from topicvae.runs.workspace import corpus_status
 
 CORPUS_COLUMNS = ["corpus", "documents", "vocabulary", "tokens", "labels", "splits", "source"]
 

@@ -17,12 +17,14 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .. import evaluation, paths
-from .. import representation as representations
-from ..corpus import Corpus
-from ..errors import ConfigError, CorpusError, RunError
-from ..models.rows import MemoryRows
-from .workspace import run_corpus
+from topicvae import paths
+
+from topicvae.corpus import Corpus
+from topicvae.corpus.rows import MemoryRows
+from topicvae.errors import ConfigError, CorpusError, RunError
+from topicvae.runs.workspace import run_corpus
+from topicvae.scoring import metrics as evaluation
+from topicvae.scoring import representation as representations
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +88,7 @@ def _reference_bow(run, corpus: Corpus, reference: str, corpora_dir):
 
 
 class _OverVocabulary:
-    """A row source (:mod:`topicvae.models.rows`) of another corpus's documents as counts over the run's
+    """A row source (:mod:`topicvae.corpus.rows`) of another corpus's documents as counts over the run's
     vocabulary: each block of ``source`` times ``select`` (its words × the run's; the run's words it
     lacks are columns of zeros)."""
 
@@ -101,7 +103,7 @@ class _OverVocabulary:
 
 def _reference_texts(ref: Corpus, rows: np.ndarray, max_docs: int = 20000) -> list[list[str]]:
     """The reference documents as their corpus's vectorizer tokenizes them, phrases joined (for C_v)."""
-    from ..text.vectorizer import reference_tokens
+    from topicvae.text.vectorizer import reference_tokens
 
     return reference_tokens(ref, rows[:max_docs])
 
@@ -163,8 +165,8 @@ def _label_metrics(run, corpus: Corpus) -> dict:
     Above ``LABEL_MAX_DOCS`` documents on a side (training rows, test rows; or all, without a test
     split) they come from a seeded random sample of that many of them, and say so
     (``label_sample``): θ (memory-mapped) and the label column are read for those documents alone."""
-    from ..runs import DOC_TOPIC_FILE, forget_pages
-    from .documents import sample_rows
+    from topicvae.analysis.documents import sample_rows
+    from topicvae.runs import DOC_TOPIC_FILE, forget_pages
 
     train_rows, test_rows = corpus.split_rows("train"), corpus.split_rows("test")
     has_split = len(test_rows) and len(train_rows) < corpus.n_docs
@@ -211,9 +213,9 @@ def evaluate_run(run, reference: str = "test", corpora_dir: str | Path | None = 
         with_c_v: also compute C_v (re-tokenizes the reference texts; a few seconds).
         save: write ``metrics.json`` (by write-then-rename).
         representation: how each topic's words are read for NPMI, C_v and diversity
-            (:mod:`topicvae.representation`); recorded as ``representation``.
+            (:mod:`topicvae.scoring.representation`); recorded as ``representation``.
     """
-    from .topics import topic_word_ids
+    from topicvae.analysis.topics import topic_word_ids
 
     representations.check_method(representation)
     corpus = run_corpus(run, corpora_dir)
@@ -267,7 +269,7 @@ def format_metrics(metrics: dict) -> str:
     ref = metrics["reference"]
     lines = [f"{metrics['run']}: {metrics['model']}, {metrics['n_topics']} topics, corpus {metrics['corpus']}"]
     if metrics.get("representation"):
-        from ..representation import describe
+        from topicvae.scoring.representation import describe
 
         lines.append(f"  topic words read by: {describe(metrics['representation'])}")
 

@@ -3,7 +3,7 @@
 - :func:`relevance` ranks a topic's words as LDAvis does (Sievert & Shirley 2014).
 - :func:`intertopic_map` places topics in 2-D by classical MDS of their Jensen–Shannon distances.
 - :func:`topic_word_ids` and :func:`represented_words`: each topic's words in a representation
-  (:mod:`topicvae.representation`), from the run's own topics and its training documents.
+  (:mod:`topicvae.scoring.representation`), from the run's own topics and its training documents.
 - :func:`labelled_topics` is the topic table with labels that ``topicvae export
   --topics-out``, the quickstart and the dashboard's download all write.
 """
@@ -16,12 +16,12 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .. import representation as representations
-from ..corpus import Corpus
-from ..errors import ConfigError
-from ..runs import Run
-from .command_lines import evaluate_command
-from .run_metrics import number
+from topicvae.analysis.command_lines import evaluate_command
+from topicvae.analysis.run_metrics import number
+from topicvae.corpus import Corpus
+from topicvae.errors import ConfigError
+from topicvae.runs import Run
+from topicvae.scoring import representation as representations
 
 
 # ---------------------------------------------------------------------------- prevalence and relevance
@@ -147,7 +147,7 @@ def flip_to_positive(X: np.ndarray) -> np.ndarray:
 
 def intertopic_map(topic_word: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(coordinates (K, 2), Jensen–Shannon distances (K, K)) of the topics, by classical MDS."""
-    from ..evaluation import js_distance_matrix
+    from topicvae.scoring.metrics import js_distance_matrix
 
     D = js_distance_matrix(topic_word, topic_word)
     np.fill_diagonal(D, 0.0)
@@ -202,11 +202,11 @@ def topic_coherence(run: Run, corpus: Corpus | None, metrics: dict | None = None
     """Per-topic NPMI of the run's first 10 words in ``representation``, and where it comes from.
 
     Uses ``npmi_per_topic`` from ``metrics.json`` when it has one value per topic and was measured
-    in that representation; otherwise computes NPMI (:func:`topicvae.evaluation.npmi`) against the
+    in that representation; otherwise computes NPMI (:func:`topicvae.scoring.metrics.npmi`) against the
     corpus's test split (the train split when there is no test split). Returns (None, reason)
     when neither is possible.
     """
-    from ..evaluation import npmi
+    from topicvae.scoring.metrics import npmi
 
     per_topic = (metrics or {}).get("npmi_per_topic")
     same = (metrics or {}).get("representation") == representation

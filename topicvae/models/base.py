@@ -16,8 +16,8 @@ from typing import ClassVar, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import ConfigError
-from . import settings as declared
+from topicvae.errors import ConfigError
+from topicvae.models import settings as declared
 
 
 class TopicModel(ABC):
@@ -42,7 +42,7 @@ class TopicModel(ABC):
     #: loaded or caller-built model) instead of starting afresh
     supports_warm_start: ClassVar[bool] = False
     #: whether ``fit`` takes a row source such as a corpus's shards on disk in place of a matrix
-    #: (:mod:`topicvae.models.rows`) and reads it a shard at a time
+    #: (:mod:`topicvae.corpus.rows`) and reads it a shard at a time
     reads_shards: ClassVar[bool] = False
     #: the setting that counts passes over the training documents (what ``topicvae update --epochs`` sets)
     epochs_setting: ClassVar[str] = "epochs"
@@ -122,7 +122,7 @@ class TopicModel(ABC):
 
     def top_words(self, vocab: Sequence[str], n: int = 10) -> list[list[str]]:
         """The ``n`` most probable words of each topic, most probable first (the ``probability``
-        representation; :func:`topicvae.representation.top_words` has the others)."""
+        representation; :func:`topicvae.scoring.representation.top_words` has the others)."""
         order = np.argsort(-self.topic_word_, axis=1, kind="stable")[:, :n]
         return [[vocab[j] for j in row] for row in order]
 
@@ -140,7 +140,7 @@ class TopicModel(ABC):
         ``groups[g]`` (a partition of 0..K-1), to train on with ``fit(warm_start=True)``;
         ``X``: the training documents; ``fixed_topics``: that training keeps the merged topics.
         Default: :class:`~topicvae.errors.ConfigError` (not supported)."""
-        from ..errors import ConfigError
+        from topicvae.errors import ConfigError
 
         raise ConfigError(f"merging topics is not supported for {self.name} runs yet; "
                           "train a model with fewer topics instead")
@@ -148,7 +148,7 @@ class TopicModel(ABC):
     def _topic_mixtures(self, theta, dtype=np.float64) -> np.ndarray:
         """``theta`` for :meth:`word_distribution`: a (n, K) array of ``dtype`` (one row may come as
         (K,)), after checking it has one column per topic."""
-        from ..errors import ConfigError
+        from topicvae.errors import ConfigError
 
         theta = np.atleast_2d(np.asarray(theta, dtype=dtype))
         if theta.ndim != 2 or theta.shape[1] != self.n_topics:
@@ -158,7 +158,7 @@ class TopicModel(ABC):
     def _merge_partition(self, groups: Sequence[Sequence[int]]) -> list[list[int]]:
         """``groups`` as sorted lists of ints, after checking :meth:`merged` may use them: the model has
         no seeded topics (their seeds belong to the old topics) and they split 0..K-1 into ≥ 2 groups."""
-        from ..errors import ConfigError
+        from topicvae.errors import ConfigError
 
         if getattr(self, "seed_topics", None):
             raise ConfigError("runs with seeded topics cannot be merged yet (the seeds belong to the old "

@@ -6,7 +6,7 @@ that need it, so importing this module is cheap.
 
 Training streams the documents to gensim one row at a time (:class:`CSRCorpus`), from a CSR
 matrix or, for a corpus larger than memory, from a row source over its shards on disk read one
-shard at a time (:mod:`topicvae.models.rows`; a matrix is the one-shard case); the corpus
+shard at a time (:mod:`topicvae.corpus.rows`; a matrix is the one-shard case); the corpus
 is never copied into a Python list. The word totals that seeded topics start from are counted
 in the same pass-a-shard-at-a-time way (:func:`word_totals`). θ of a sharded corpus is inferred
 shard by shard by the caller (a document's θ depends on that document alone). Inference (``transform``, ``log_bound``)
@@ -34,9 +34,9 @@ from typing import ClassVar, Iterator
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import ConfigError, RunError
-from ..seeding import check_seed_setting
-from .base import TopicModel
+from topicvae.errors import ConfigError, RunError
+from topicvae.models.base import TopicModel
+from topicvae.models.seeding import check_seed_setting
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def csr_chunk(X: sp.csr_matrix, start: int, stop: int) -> list[list[tuple[int, f
 
 def blocks(X) -> Iterator[tuple[sp.csr_matrix, np.ndarray | None]]:
     """``X``'s rows as (shard, rows of it or None for all) pairs: a row source's ``blocks()``, read a
-    shard at a time (:mod:`topicvae.models.rows`), or a csr_matrix as one shard."""
+    shard at a time (:mod:`topicvae.corpus.rows`), or a csr_matrix as one shard."""
     return iter(X.blocks()) if is_row_source(X) else iter([(X, None)])
 
 
@@ -270,7 +270,7 @@ class LDA(TopicModel):
 
         Args:
             X: csr_matrix (n_docs, n_words) of counts, or a row source over a corpus's shards
-                (:mod:`topicvae.models.rows`), streamed to gensim a shard at a time with the
+                (:mod:`topicvae.corpus.rows`), streamed to gensim a shard at a time with the
                 same result as the matrix in memory.
             progress: show a progress bar over passes (tqdm, on stderr).
             warm_start: train on from the gensim model this one holds (``model_``, from an earlier
@@ -441,7 +441,7 @@ class LDA(TopicModel):
         ``bound_d = E_q[log p(w_d | θ, β)] + E_q[log p(θ_d | α) − log q(θ_d | γ_d)]`` as in
         gensim's ``LdaModel.bound``, but without the corpus-level topic term
         ``E_q[log p(β | η) − log q(β | λ)]``, so that ``exp(−Σ bound / Σ N)``
-        (:func:`topicvae.evaluation.perplexity`) is the per-document perplexity
+        (:func:`topicvae.scoring.metrics.perplexity`) is the per-document perplexity
         bound. (gensim's ``log_perplexity`` adds the topic term and reports ``2**(−bound)``.)
         """
         if hasattr(X, "blocks"):  # a row source (a sharded corpus's rows): each document's bound, a shard at a time

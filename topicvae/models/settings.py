@@ -462,14 +462,14 @@ DETAILS: dict[str, str] = {
     ),
     "seed_topics": (
         "VAEs: guided topics: one list of vocabulary ids per seeded topic (topics 0, 1, ... in order, at "
-        "most K lists; `topicvae.seeding` reads them from a file). Topic k's seed words join the topic "
+        "most K lists; `topicvae.models.seeding` reads them from a file). Topic k's seed words join the topic "
         "vocabulary, its topic embedding starts at their mean embedding, and β of topic k gets a fixed lead "
         "of `seed_strength` standard deviations of β on them and, by cosine, on the words near them in "
         "the embedding (`networks.ProdLDANet.seed_lead`); seed words carry learned weight in their "
         "own topic only. The documents that use them so load on topic k; the other topics learn freely. "
         "None (the default): no seeds. `benchmarks/guided.py` measures it. LDA: guided topics: one list "
         "of vocabulary ids per seeded topic (topics 0, 1, ...; "
-        ":attr:`topicvae.seeding.SeedTopics.indices`). η becomes a K × V matrix (the \"seeded LDA\" prior, "
+        ":attr:`topicvae.models.seeding.SeedTopics.indices`). η becomes a K × V matrix (the \"seeded LDA\" prior, "
         "`seeded_eta`): topic k's seed words get a large η there and a small one in every other "
         "topic, so their tokens, and the words they occur with, go to topic k."
     ),

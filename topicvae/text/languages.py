@@ -18,7 +18,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import ConfigError
+from topicvae.errors import ConfigError
 
 _LOOKUP = re.compile(r"^([a-z]{2,3})_lemma_lookup(?:_([a-z]+))?\.json\.gz$")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .settings import VocabSettings
+from topicvae.text.settings import VocabSettings
 
 DELIMITER = "_"
 

@@ -16,8 +16,8 @@ from typing import Iterable
 
 import numpy as np
 
-from .settings import PreprocessSettings
-from .languages import load_lemmas
+from topicvae.text.languages import load_lemmas
+from topicvae.text.settings import PreprocessSettings
 
 # --------------------------------------------------------------- mail and news text
 _QUOTE_RE = re.compile(r"(writes in|writes:|wrote:|says:|said:|^In article|^Quoted from|^\||^>)")

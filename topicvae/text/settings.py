@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-from ..errors import ConfigError
+from topicvae.errors import ConfigError
 
 STRIP_PARTS = ("headers", "quotes", "signatures")
 
@@ -43,7 +43,7 @@ class PreprocessSettings:
             raise ConfigError(f"unknown --strip part(s) {', '.join(bad)}; choose from {', '.join(STRIP_PARTS)}")
         if self.min_token_len < 1:
             raise ConfigError("--min-token-len must be at least 1")
-        from .languages import check_language
+        from topicvae.text.languages import check_language
 
         check_language(self.lang, lemmatize=self.lemmatize, stopwords=self.stopwords)
 

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator
 
-from ..errors import SourceError, first_line
+from topicvae.errors import SourceError, first_line
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .settings import PreprocessSettings
-from .preprocess import Tokenizer, clean_text
+from topicvae.text.preprocess import Tokenizer, clean_text
+from topicvae.text.settings import PreprocessSettings
 
 BATCH = 1000  # documents per task sent to a worker
 
@@ -147,7 +147,7 @@ def tokenize_partition(texts: Sequence[str], settings: PreprocessSettings,
         tok.forget()
     if sequences:
         return {"types": types, "encoded": encoded, "offsets": offsets, "ids": local, "pid": os.getpid()}
-    from .vocabulary import count_ids
+    from topicvae.text.vocabulary import count_ids
 
     X = count_ids([local[offsets[i]:offsets[i + 1]] for i in range(len(ids))], len(types))
     return {"types": types, "encoded": encoded, "counts": (X.indptr, X.indices, X.data), "pid": os.getpid()}

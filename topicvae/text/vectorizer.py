@@ -24,11 +24,11 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from .settings import PreprocessSettings, VocabSettings, from_dict, to_dict
-from ..errors import CorpusError
-from .phrases import PhraseModel
-from .tokenize import TokenizedTexts, tokenize_texts
-from .vocabulary import Vocabulary, choose_vocabulary, count_ids, count_matrix, transform_tokens
+from topicvae.errors import CorpusError
+from topicvae.text.phrases import PhraseModel
+from topicvae.text.settings import PreprocessSettings, VocabSettings, from_dict, to_dict
+from topicvae.text.tokenize import TokenizedTexts, tokenize_texts
+from topicvae.text.vocabulary import Vocabulary, choose_vocabulary, count_ids, count_matrix, transform_tokens
 
 VECTORIZER_FILE = "vectorizer.json"
 FORMAT = 1

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .settings import VocabSettings
-from ..errors import CorpusError
+from topicvae.errors import CorpusError
+from topicvae.text.settings import VocabSettings
 
 
 def count_matrix(docs: list[list[str]]) -> tuple[sp.csr_matrix, list[str]]:

@@ -5,7 +5,7 @@
 - :mod:`.model`: the :class:`~topicvae.models.base.TopicModel` classes.
 """
 
-from .model import GSM, NVDM, ProdLDA, VAETopicModel
-from .training_loop import TrainingInterrupted
+from topicvae.models.vae.model import GSM, NVDM, ProdLDA, VAETopicModel
+from topicvae.models.vae.training_loop import TrainingInterrupted
 
 __all__ = ["GSM", "NVDM", "ProdLDA", "VAETopicModel", "TrainingInterrupted"]

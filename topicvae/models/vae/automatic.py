@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from .statistics import DocumentCounts
+from topicvae.models.vae.statistics import DocumentCounts
 
 # epochs=None (automatic): by the mean length of the training documents and their number (automatic_epochs)
 SHORT_DOCUMENT_TOKENS = 30

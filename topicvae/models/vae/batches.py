@@ -1,6 +1,6 @@
 """Where the VAE trainer's minibatches come from, and the order an epoch visits the documents in.
 
-Training reads a matrix whose rows may lie in shards (:mod:`topicvae.shards`): a corpus larger
+Training reads a matrix whose rows may lie in shards (:mod:`topicvae.corpus.shards`): a corpus larger
 than memory is read one shard at a time. :func:`epoch_order` defines one epoch's order once,
 for both kinds of row source: the shards in a seeded random order, and within each shard its
 training rows in a seeded random order. For one shard that is ``torch.randperm(n, generator)``,
@@ -8,8 +8,8 @@ the order training always used, so results on a matrix in memory stay bitwise th
 same rows in the same order make the same minibatches, so training from shards on disk gives
 the same model as training from the same matrix in memory cut at the same rows.
 
-The row sources themselves (:class:`~topicvae.models.rows.MemoryRows`,
-:class:`~topicvae.models.rows.ShardedRows`) are torch-free, in :mod:`topicvae.models.rows`.
+The row sources themselves (:class:`~topicvae.corpus.rows.MemoryRows`,
+:class:`~topicvae.corpus.rows.ShardedRows`) are torch-free, in :mod:`topicvae.corpus.rows`.
 """
 
 from __future__ import annotations

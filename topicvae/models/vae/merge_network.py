@@ -35,7 +35,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .networks import ProdLDANet, eval_batches
+from topicvae.models.vae.networks import ProdLDANet, eval_batches
 
 #: documents sampled from the training rows for the least-squares fits (enough for H = 200 inputs)
 MAX_FIT_DOCS = 20_000
@@ -44,7 +44,7 @@ MAX_FIT_DOCS = 20_000
 def encoder_outputs(net: ProdLDANet, X, max_docs: int = MAX_FIT_DOCS,
                     seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(h, μ, log σ²) of the encoder in evaluation mode for (a seeded sample of ``max_docs``) rows of X, a
-    csr_matrix or a row source (:mod:`topicvae.models.rows`: only the sample's rows are read): float64
+    csr_matrix or a row source (:mod:`topicvae.corpus.rows`: only the sample's rows are read): float64
     arrays (n, H), (n, K), (n, K). h is the input of the μ and log σ² layers."""
     rows = (np.sort(np.random.default_rng(seed).choice(X.shape[0], max_docs, replace=False))
             if X.shape[0] > max_docs else None)

@@ -18,7 +18,7 @@ of the fitted network alone (docs/metrics.md):
   ``topic_word_[k] * exp(background_)``.
 
 How a person reads a topic's words (by probability, relevance, ...) is a representation of
-that matrix, :mod:`topicvae.representation`, the same for every model.
+that matrix, :mod:`topicvae.scoring.representation`, the same for every model.
 """
 
 from __future__ import annotations
@@ -33,18 +33,18 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ...errors import ConfigError, CorpusError, RunError
-from ...seeding import check_seed_setting
-from ..base import TopicModel
-from .networks import (EVAL_BATCH, CSRBatches, NVDMNet, ProdLDANet, TopicVAE, embedding_clusters,
+from topicvae.errors import ConfigError, CorpusError, RunError
+from topicvae.models.base import TopicModel
+from topicvae.models.seeding import check_seed_setting
+from topicvae.models.vae.networks import (EVAL_BATCH, CSRBatches, NVDMNet, ProdLDANet, TopicVAE, embedding_clusters,
                        PPMI_MAX_DOCS, eval_batches, ppmi_embeddings, without_retired)
-from . import distributed
-from ..rows import MemoryRows, ShardedRows, count_tokens
-from .automatic import (ANNEALED_EPOCHS, EMBEDDING_DIM, LONG_DOCUMENT_EPOCHS, automatic_bn_anneal,
+from topicvae.corpus.rows import MemoryRows, ShardedRows, count_tokens
+from topicvae.models.vae import distributed
+from topicvae.models.vae.automatic import (ANNEALED_EPOCHS, EMBEDDING_DIM, LONG_DOCUMENT_EPOCHS, automatic_bn_anneal,
                         automatic_embedding_dim, automatic_epochs, automatic_topic_lr, short_documents,
                         topic_vocabulary)
-from .statistics import DocumentCounts, TrainingDocuments, training_documents
-from .training_loop import TrainSettings, checkpoint_problem, evaluate, load_checkpoint, train
+from topicvae.models.vae.statistics import DocumentCounts, TrainingDocuments, training_documents
+from topicvae.models.vae.training_loop import TrainSettings, checkpoint_problem, evaluate, load_checkpoint, train
 
 logger = logging.getLogger(__name__)
 
@@ -171,8 +171,8 @@ class VAETopicModel(TopicModel):
     # (69 lines: 26 of them the docstring; fitting itself is 43)
     def fit(self, X, *, progress: bool = False, checkpoint: str | Path | None = None, resume: bool = False,
             warm_start: bool = False, shard_rows: list[int] | None = None) -> "VAETopicModel":
-        """Train on ``X``: a csr_matrix (n_docs × n_words counts), or a row source (:mod:`topicvae.models.rows`,
-        e.g. :class:`topicvae.models.rows.ShardedRows` over a corpus's shards on disk) that everything is read
+        """Train on ``X``: a csr_matrix (n_docs × n_words counts), or a row source (:mod:`topicvae.corpus.rows`,
+        e.g. :class:`topicvae.corpus.rows.ShardedRows` over a corpus's shards on disk) that everything is read
         from a shard at a time: the counts that set up the network (:mod:`.statistics`), the
         validation documents and the minibatches. The same shards give bitwise the same model as
         the matrix in memory with the same ``shard_rows``.
@@ -384,7 +384,7 @@ class VAETopicModel(TopicModel):
     def log_bound(self, X) -> tuple[float, int]:
         """(Σ_d ELBO_d, Σ_d N_d) of X: a lower bound on its log likelihood and its token count.
 
-        ``topicvae.evaluation.perplexity(*model.log_bound(X))`` is the perplexity upper bound exp(−Σ bound / Σ tokens).
+        ``topicvae.scoring.metrics.perplexity(*model.log_bound(X))`` is the perplexity upper bound exp(−Σ bound / Σ tokens).
         """
         X = X if hasattr(X, "take") else self._check_X(X)  # (a row source, Corpus.rows: read a shard at a time)
         return float(-self.neg_elbo(X).sum()), count_tokens(X)
@@ -651,12 +651,12 @@ class ProdLDA(VAETopicModel):
         ``fit(X, warm_start=True)`` (or ``topicvae.runs.train_run(start_from=...)``).
 
         ``X``: the training documents (csr counts over the model's vocabulary, or a row source such as a
-        corpus's shards, :mod:`topicvae.models.rows`, of which only the sample is read) the encoder and
+        corpus's shards, :mod:`topicvae.corpus.rows`, of which only the sample is read) the encoder and
         decoder are fitted on (a sample of 20,000 at most). ``fixed_topics``: that training
         leaves the merged topics as they are (the decoder is fixed: ``topic_epochs=0``; the encoder learns).
         This model is not changed.
         """
-        from .merge_network import merge_network
+        from topicvae.models.vae.merge_network import merge_network
 
         X = self._check_width(X) if hasattr(X, "take") else self._check_X(X)  # (a row source: read later)
         groups = self._merge_partition(groups)

@@ -27,9 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..rows import as_row_source
-from ..settings import LIKELIHOODS
-from .statistics import DENSE_LIMIT, Cooccurrence, count_cooccurrence, sample_rows
+from topicvae.corpus.rows import as_row_source
+from topicvae.models.settings import LIKELIHOODS
+from topicvae.models.vae.statistics import DENSE_LIMIT, Cooccurrence, count_cooccurrence, sample_rows
 
 
 # ---------------------------------------------------------------------------- batches
@@ -184,7 +184,7 @@ def ppmi_embeddings(X, dim: int, seed: int = 0, dense_limit: int = DENSE_LIMIT,
     occur in the same documents, which is what NPMI rewards. A word that co-occurs with
     nothing more often than chance gets a zero row. ``d`` is capped at V − 1.
 
-    ``X``: a csr_matrix, or a row source (:mod:`topicvae.models.rows`, e.g. a corpus's shards on disk) read in
+    ``X``: a csr_matrix, or a row source (:mod:`topicvae.corpus.rows`, e.g. a corpus's shards on disk) read in
     one pass, a shard at a time (:func:`.statistics.count_cooccurrence`). The V × V matrix is
     dense float32 (4·V² bytes: 16 MB for 2,000 words, 400 MB for 10,000) up to ``dense_limit``
     words and sparse above (only positive entries stored).

@@ -6,7 +6,7 @@ word mass), the number of documents and their mean length (the automatic number 
 embedding size), and the document co-occurrence of the topic vocabulary (the PPMI word
 embeddings). A corpus larger than memory is never one matrix, so each count is written once, to
 consume *blocks*: ``(shard, rows of it to count or None for all)`` pairs, one shard held at a
-time (a row source's ``blocks(rows)``, :mod:`topicvae.models.rows`). A csr_matrix in memory is one block, so
+time (a row source's ``blocks(rows)``, :mod:`topicvae.corpus.rows`). A csr_matrix in memory is one block, so
 training on a matrix computes the same counts by the same code; the counts are sums of whole
 numbers, so a matrix cut into shards gives them bitwise the same as the matrix whole.
 
@@ -158,7 +158,7 @@ def sample_rows(rows: np.ndarray, max_docs: int, seed: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TrainingDocuments:
-    """The documents a network is set up from: a row source (:mod:`topicvae.models.rows`), the rows of it that
+    """The documents a network is set up from: a row source (:mod:`topicvae.corpus.rows`), the rows of it that
     train (sorted; None: all) and their :class:`DocumentCounts`; ``validation``: the rows held out, taken
     in the same pass (None when none were asked for). ``shared``: they are one data-parallel process's
     share (:func:`.distributed.share_of`), and ``counts`` (like every count taken from them) are summed
@@ -175,7 +175,7 @@ def training_documents(X, rows: np.ndarray | None = None, validation: np.ndarray
     """``X`` (a csr_matrix or a row source)'s ``rows`` (sorted; None: all), counted in one pass; the
     ``validation`` rows (sorted, none of ``rows``; None: none) are taken out in the same pass, the
     matrix ``source.take(validation)`` (on shards on disk: each shard is read once, not twice)."""
-    from ..rows import as_row_source, stack
+    from topicvae.corpus.rows import as_row_source, stack
 
     source = as_row_source(X)
     if validation is None:

@@ -37,12 +37,12 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ... import paths
-from ...errors import RunError, TrainingDiverged, first_line
-from . import distributed
-from ..rows import MemoryRows, ShardedRows
-from .batches import epoch_rows
-from .networks import CSRBatches, TopicVAE, eval_batches, without_retired
+from topicvae import paths
+from topicvae.corpus.rows import MemoryRows, ShardedRows
+from topicvae.errors import RunError, TrainingDiverged, first_line
+from topicvae.models.vae import distributed
+from topicvae.models.vae.batches import epoch_rows
+from topicvae.models.vae.networks import CSRBatches, TopicVAE, eval_batches, without_retired
 
 logger = logging.getLogger(__name__)
 
@@ -489,7 +489,7 @@ def train(
 
     Args:
         net: the network, already on ``device`` and seeded/initialised by the caller.
-        X_train: csr_matrix (n, V) of counts, or a row source (:mod:`topicvae.models.rows`) that the
+        X_train: csr_matrix (n, V) of counts, or a row source (:mod:`topicvae.corpus.rows`) that the
             minibatches are read from, e.g. a corpus's shards on disk, one at a time.
         X_val: csr_matrix (n_val, V) for early stopping, or None (then the last epoch is kept).
         settings: loop settings.

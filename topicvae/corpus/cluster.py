@@ -1,0 +1,187 @@
+"""Where ``ingest`` tokenizes its partitions: in this process, on a local Dask cluster, or on a running one.
+
+``--workers 1`` (the default) tokenizes in this process and imports no Dask. ``--workers N`` starts a
+``distributed.LocalCluster`` of N worker processes of one thread each for the ingest, and closes it
+after. ``--scheduler ADDRESS`` (``tcp://host:8786``) sends the partitions to the workers of a Dask
+cluster started beforehand (``dask scheduler``, ``dask worker ADDRESS`` on each machine). Each
+partition's texts travel with its task and its token counts come back to this process, which writes
+the corpus: the workers need topicvae installed, nothing of the corpus folder.
+
+A result depends on the texts alone, so the corpus is the same whichever runner tokenized it.
+Connection problems and workers that die past Dask's retries become one-line
+:class:`~topicvae.errors.ConfigError` / :class:`~topicvae.errors.CorpusError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+import warnings
+from typing import Callable, Iterable, Iterator
+
+from topicvae.errors import ConfigError, CorpusError, first_line
+
+#: seconds to wait for a scheduler to answer (and, after that, for its first worker)
+CONNECT_TIMEOUT = 10.0
+
+
+class InProcess:
+    """Runs each task here, one after another, when its result is asked for."""
+
+    workers = 1
+    description = "in-process"
+
+    def imap(self, fn: Callable, tasks: Iterable[tuple[object, tuple]]) -> Iterator[tuple[object, object]]:
+        """(key, fn(*args)) of each (key, args) of ``tasks``, in order."""
+        for key, args in tasks:
+            yield key, fn(*args)
+
+    def close(self) -> None:
+        pass
+
+
+class DaskRunner:
+    """Runs tasks on a Dask cluster, a few per worker thread in flight (so that the partitions read
+    ahead stay few), and yields results as they finish."""
+
+    def __init__(self, client, cluster=None, description: str = "dask"):
+        self.client, self.cluster, self.description = client, cluster, description
+
+    @property
+    def workers(self) -> int:
+        return max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
+
+    def imap(self, fn: Callable, tasks: Iterable[tuple[object, tuple]]) -> Iterator[tuple[object, object]]:
+        from distributed import as_completed
+
+        slots = 2 * self.workers
+        run = uuid.uuid4().hex  # task keys are the scheduler's, shared by every client: make ours unique
+        pending = as_completed(loop=self.client.loop)
+        keys: dict[str, object] = {}
+        tasks = iter(tasks)
+
+        def fill() -> None:
+            while pending.count() < slots:
+                nxt = next(tasks, None)
+                if nxt is None:
+                    return
+                key, args = nxt
+                with warnings.catch_warnings():  # a partition's texts are meant to travel with its task
+                    warnings.simplefilter("ignore", UserWarning)
+                    future = self.client.submit(_call, fn, _Opaque(args), pure=False,
+                                                key=f"topicvae-tokenize-{key}-{run}")
+                keys[future.key] = key
+                pending.add(future)
+
+        fill()
+        for future in pending:
+            try:
+                result = future.result()
+            except Exception as exc:
+                raise _task_error(exc, keys.get(future.key)) from None
+            key = keys.pop(future.key)
+            future.release()
+            yield key, result
+            fill()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close()
+        if self.cluster is not None:
+            with contextlib.suppress(Exception):
+                self.cluster.close()
+
+
+class _Opaque:
+    """A task's arguments in one object that Dask sends as it is: without it, Dask walks every element
+    of a partition's list of texts looking for tasks inside it (some CPU-seconds per million documents
+    in the driver, on the cores the workers need)."""
+
+    __slots__ = ("args",)
+
+    def __init__(self, args: tuple):
+        self.args = args
+
+    def __getstate__(self):
+        return self.args
+
+    def __setstate__(self, args):
+        self.args = args
+
+
+def _call(fn: Callable, packed: _Opaque):
+    """``fn(*args)`` of a task submitted with its arguments packed (:class:`_Opaque`)."""
+    return fn(*packed.args)
+
+
+def _task_error(exc: Exception, key) -> CorpusError:
+    """The one line for a partition that the cluster could not tokenize."""
+    from distributed.scheduler import KilledWorker
+
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if isinstance(exc, KilledWorker):
+        return CorpusError(f"Dask workers died while tokenizing partition {key} (dask: {text}); nothing was "
+                           "written. Check the workers' memory and logs, then run the ingest again")
+    if isinstance(exc, (OSError, TimeoutError)) or type(exc).__name__ in ("CommClosedError", "CancelledError",
+                                                                          "FutureCancelledError"):
+        return CorpusError(f"lost the Dask cluster while tokenizing partition {key} ({type(exc).__name__}: "
+                           f"{text}); nothing was written, run the ingest again")
+    raise exc  # anything else is a bug in the task: keep its traceback
+
+
+def runner(workers: int = 1, scheduler: str | None = None):
+    """The runner for ``--workers`` / ``--scheduler``: :class:`InProcess` for one worker and no
+    scheduler, else a :class:`DaskRunner` (close it after use)."""
+    if scheduler:
+        return _connect(scheduler)
+    if workers <= 1:
+        return InProcess()
+    return _local_cluster(workers)
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError as exc:  # pragma: no cover - a dependency; said plainly if it is missing anyway
+        raise ConfigError(f"--workers above 1 and --scheduler need Dask: pip install 'dask[distributed]' ({exc})") \
+            from None
+    # Dask logs every scheduler and worker event at INFO (its import sets that up); an ingest's own log
+    # says what matters, Dask's warnings (a worker lost, say) still show
+    for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.core",
+                 "distributed.http.proxy", "distributed.worker"):
+        if logging.getLogger(name).getEffectiveLevel() < logging.WARNING:
+            logging.getLogger(name).setLevel(logging.WARNING)
+    return distributed
+
+
+def _local_cluster(workers: int) -> DaskRunner:
+    distributed = _distributed()
+    try:
+        with warnings.catch_warnings():  # "port 8787 is in use": its HTTP server takes another port then
+            warnings.simplefilter("ignore", UserWarning)
+            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                               host="127.0.0.1", dashboard_address=None,
+                                               silence_logs=logging.ERROR)
+    except Exception as exc:
+        raise ConfigError(f"could not start a local Dask cluster of {workers} workers ({type(exc).__name__}: "
+                          f"{first_line(exc)}); try fewer --workers") from None
+    client = distributed.Client(cluster, set_as_default=False)
+    return DaskRunner(client, cluster, f"a local Dask cluster of {workers} workers")
+
+
+def _connect(address: str) -> DaskRunner:
+    distributed = _distributed()
+    try:
+        client = distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        raise ConfigError(f"could not connect to the Dask scheduler at {address} within {CONNECT_TIMEOUT:.0f} s "
+                          f"({first_line(exc)}); start one with `dask scheduler` and workers with "
+                          f"`dask worker {address}`, or check the address") from None
+    try:
+        client.wait_for_workers(1, timeout=3 * CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        client.close()
+        raise ConfigError(f"the Dask scheduler at {address} has no workers ({first_line(exc)}); start them "
+                          f"with `dask worker {address}`") from None
+    return DaskRunner(client, None, f"the Dask cluster at {address}")
