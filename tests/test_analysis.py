@@ -172,6 +172,48 @@ def test_document_title_prefers_the_subject_of_a_post():
 
 
 # ---------------------------------------------------------------------------- document map
+def test_a_large_run_is_viewed_through_a_seeded_sample_read_from_its_row_groups(tmp_path):
+    """Past ``max_docs`` the view holds the sampled rows of θ, σ and the document table, read from the
+    table's row groups (the whole table is never loaded), the same sample every time."""
+    from topicvae.corpus.synthetic import sample_lda_corpus
+
+    n = 130
+    X, _, _ = sample_lda_corpus(n_docs=n, n_topics=3, n_words=20, doc_len=15, alpha=0.3, beta=0.2, seed=1)
+    docs = pd.DataFrame({"id": [f"d{i}" for i in range(n)], "text": [f"text {i}" for i in range(n)],
+                         "label": [f"l{i % 3}" for i in range(n)], "n_tokens": np.asarray(X.sum(1)).ravel()})
+    Corpus(name="c", bow=X, vocab=[f"w{j}" for j in range(20)], docs=docs).save(tmp_path, shard_docs=25)
+    theta = dirichlet(n, 3, seed=2)
+    run = fake_run(tmp_path / "runs", theta)
+    np.save(run.path / "z_std.npy", np.arange(n * 3, dtype=np.float32).reshape(n, 3))
+    corpus = Corpus.load("c", tmp_path)
+    view = documents.document_view(run, corpus, max_docs=30)
+    assert view.sampled and view.n_docs == n and len(view.rows) == 30
+    assert np.all(np.diff(view.rows) > 0)
+    np.testing.assert_array_equal(view.rows, documents.document_view(run, corpus, max_docs=30).rows)
+    assert corpus._docs is None  # only the row groups of the sampled rows were read
+    pd.testing.assert_frame_equal(view.docs, docs.iloc[view.rows].reset_index(drop=True), check_dtype=False)
+    np.testing.assert_array_equal(view.theta, theta.astype(np.float32)[view.rows])
+    np.testing.assert_array_equal(view.z_std[:, 0], view.rows * 3)
+    assert list(view.ids) == [f"d{r}" for r in view.rows]
+    assert "random sample of 30" in view.sample_note()
+    whole = documents.document_view(run, corpus)
+    assert not whole.sampled and whole.sample_note() == "" and len(whole.docs) == n
+    np.testing.assert_array_equal(corpus.document_lengths(), np.asarray(X.sum(1)).ravel())
+
+
+def test_a_document_map_of_some_rows_is_cached_for_those_rows_only(tmp_path, monkeypatch):
+    theta = dirichlet(120, 4, seed=9)
+    run = fake_run(tmp_path, theta)
+    rows = np.arange(0, 120, 3)
+    some = docmap.document_map(run, method="pca", rows=rows)
+    assert some.coords.shape == (40, 2)
+    stored = np.load(run.path / "doc_topic.npy")
+    np.testing.assert_allclose(some.coords, docmap.embed_2d(np.sqrt(stored[rows].astype(np.float64)), "pca"))
+    assert docmap.read_map_cache(run, "theta", "pca", rows=rows) is not None
+    assert docmap.read_map_cache(run, "theta", "pca") is None  # a cache of other documents is not taken
+    assert docmap.read_map_cache(run, "theta", "pca", rows=rows[1:]) is None
+
+
 def test_document_map_is_cached_in_the_run_folder_and_reused(tmp_path, monkeypatch):
     run = fake_run(tmp_path, dirichlet(300, 5, seed=6))
     first = docmap.document_map(run, method="pca")

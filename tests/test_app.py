@@ -259,6 +259,39 @@ def test_downloads_offer_both_files(folders):
     assert {b.key for b in at.download_button} == {"download_documents", "download_topics"}
 
 
+# ---------------------------------------------------------------------------- a run larger than a page holds
+def test_a_run_larger_than_a_page_holds_is_shown_through_one_sample_on_every_page(folders, monkeypatch):
+    """Past ``VIEW_DOCS`` documents the pages hold a seeded sample (the same on every page) and say so; the
+    map is of the sample; Downloads gives the export command instead of a file of every document."""
+    from topicvae.analysis import documents
+
+    monkeypatch.setattr(documents, "VIEW_DOCS", 40)
+    _, runs = folders
+    n = Run.load(PRODLDA_RUN, runs).doc_topic.shape[0]
+    note = f"This run has {n:,} documents; this page works with a random sample of 40 of them."
+    at = open_page("documents", PRODLDA_RUN)
+    assert_clean(at)
+    assert note in texts(at)
+    assert f"Showing 40 of 40 matching documents (of a random sample of 40 of the run's {n:,})" in texts(at)
+    assert np.load(runs / PRODLDA_RUN / "doc_map.npy").shape == (40, 2)
+    topics = open_page("topics", PRODLDA_RUN)
+    assert_clean(topics)
+    assert f"Among a random sample of 40 of the run's {n:,} documents." in texts(topics)
+    infer = open_page("infer", PRODLDA_RUN)
+    infer.text_area(key="infer_text").input("The Australian cricket team won the test match in Sydney.").run()
+    assert_clean(infer)
+    assert f"among a random sample of 40 of its {n:,}" in texts(infer)
+    sample_ids = set(documents.document_view(Run.load(PRODLDA_RUN, runs), Corpus.load("sample", folders[0])).ids)
+    assert len(sample_ids) == 40 and set(infer.dataframe[1].value["id"]) <= sample_ids
+    trends = open_page("trends", DATED_RUN)
+    assert_clean(trends)
+    assert "40 of 40 documents (a random sample of the run's) have a date" in texts(trends)
+    downloads = open_page("downloads", PRODLDA_RUN)
+    assert_clean(downloads)
+    assert {b.key for b in downloads.download_button} == {"download_topics"}
+    assert f"topicvae export {PRODLDA_RUN} --out {PRODLDA_RUN}-documents.csv" in texts(downloads)
+
+
 # ---------------------------------------------------------------------------- broken and hostile input
 def test_run_whose_corpus_was_deleted_says_so(folders, tmp_path, monkeypatch):
     monkeypatch.setenv("TOPICVAE_CORPORA_DIR", str(tmp_path / "no-corpora"))

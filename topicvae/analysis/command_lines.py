@@ -21,3 +21,8 @@ def evaluate_command(run: str) -> str:
 def ingest_command() -> str:
     """The command that ingests the built-in sample corpus."""
     return "topicvae ingest builtin:sample --name sample"
+
+
+def export_command(run: str) -> str:
+    """The command that writes the document vectors of ``run`` (every document, in chunks)."""
+    return f"topicvae export {run} --out {run}-documents.csv"

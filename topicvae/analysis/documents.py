@@ -30,6 +30,12 @@ class DocumentView:
     n_docs: int  # documents in the run
     theta: np.ndarray  # (len(rows), K) θ of those rows
     docs: pd.DataFrame | None  # their document table (None when the run's corpus is missing or changed)
+    z_std: np.ndarray | None = None  # (len(rows), L) posterior σ of those rows (VAE runs)
+
+    @property
+    def ids(self) -> np.ndarray:
+        """The documents' ids as strings; their corpus row numbers when there is no id column or no table."""
+        return document_ids(self.docs, self.rows)
 
     @property
     def sampled(self) -> bool:
@@ -46,16 +52,21 @@ class DocumentView:
 def document_view(run, corpus, max_docs: int | None = None, seed: int = 0) -> DocumentView:
     """The run's documents as the pages hold them (:class:`DocumentView`): θ read memory-mapped, and of a
     run above ``max_docs`` (default :data:`VIEW_DOCS`) only the sampled rows of θ and of the table."""
-    from topicvae.runs import DOC_TOPIC_FILE
+    from topicvae.runs import DOC_TOPIC_FILE, Z_STD_FILE
 
     theta = run.array(DOC_TOPIC_FILE, mmap_mode="r")
+    z_std = run.array(Z_STD_FILE, required=False, mmap_mode="r")
     n_docs = theta.shape[0]
     rows = sample_rows(np.arange(n_docs), VIEW_DOCS if max_docs is None else max_docs, seed)
     sampled = len(rows) < n_docs
+
+    def held(array):
+        return None if array is None else np.array(array[rows] if sampled else array)
+
     docs = None
     if corpus is not None:
         docs = corpus.table(rows) if sampled else corpus.docs
-    return DocumentView(rows, n_docs, np.array(theta[rows] if sampled else theta), docs)
+    return DocumentView(rows, n_docs, held(theta), docs, held(z_std))
 
 
 
@@ -102,11 +113,12 @@ def document_facts(docs: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
     return docs.iloc[rows][cols].reset_index(drop=True)
 
 
-def document_ids(docs: pd.DataFrame | None, n_docs: int) -> np.ndarray:
-    """The documents' ids as strings; their row numbers when there is no id column or no table."""
+def document_ids(docs: pd.DataFrame | None, rows: np.ndarray) -> np.ndarray:
+    """The ids of the documents of ``docs`` (the table of corpus rows ``rows``) as strings; their row
+    numbers when there is no id column or no table."""
     if docs is not None and "id" in docs:
         return docs["id"].astype(str).to_numpy()
-    return np.arange(n_docs).astype(str)
+    return np.asarray(rows).astype(str)
 
 
 # ---------------------------------------------------------------------------- choosing documents

@@ -20,30 +20,38 @@ from topicvae.analysis.command_lines import evaluate_command
 from topicvae.analysis.run_metrics import number
 from topicvae.corpus import Corpus
 from topicvae.errors import ConfigError
-from topicvae.runs import Run
+from topicvae.runs import DOC_TOPIC_FILE, Run
 from topicvae.scoring import representation as representations
 
 
 # ---------------------------------------------------------------------------- prevalence and relevance
-def topic_prevalence(doc_topic: np.ndarray, doc_lengths: np.ndarray | None = None) -> np.ndarray:
+def topic_prevalence(doc_topic: np.ndarray, doc_lengths: np.ndarray | None = None,
+                     block: int = 65_536) -> np.ndarray:
     """Share of the corpus in each topic: θ averaged over documents, weighted by length when given.
 
+    θ is read ``block`` rows at a time, so a memory-mapped θ of any size is summed in little memory.
+
     Args:
-        doc_topic: (n_docs, K) θ.
+        doc_topic: (n_docs, K) θ (a memory-mapped array too).
         doc_lengths: (n_docs,) tokens per document (LDAvis weights by length), or None.
 
     Returns:
         (K,) float64 summing to 1.
     """
-    theta = np.asarray(doc_topic, dtype=np.float64)
-    if theta.ndim != 2 or theta.shape[0] == 0:
-        raise ValueError(f"doc_topic must be a non-empty (n_docs, K) array, got shape {theta.shape}")
-    w = np.ones(theta.shape[0]) if doc_lengths is None else np.asarray(doc_lengths, dtype=np.float64)
-    if w.shape != (theta.shape[0],):
-        raise ValueError(f"doc_lengths has shape {w.shape}, expected ({theta.shape[0]},)")
+    from topicvae.runs import forget_pages
+
+    if doc_topic.ndim != 2 or doc_topic.shape[0] == 0:
+        raise ValueError(f"doc_topic must be a non-empty (n_docs, K) array, got shape {doc_topic.shape}")
+    n = doc_topic.shape[0]
+    w = np.ones(n) if doc_lengths is None else np.asarray(doc_lengths, dtype=np.float64)
+    if w.shape != (n,):
+        raise ValueError(f"doc_lengths has shape {w.shape}, expected ({n},)")
     if w.sum() <= 0:
-        w = np.ones(theta.shape[0])
-    p = w @ theta
+        w = np.ones(n)
+    p = np.zeros(doc_topic.shape[1])
+    for start in range(0, n, block):
+        p += w[start:start + block] @ np.asarray(doc_topic[start:start + block], dtype=np.float64)
+        forget_pages(doc_topic)
     return p / p.sum()
 
 
@@ -168,10 +176,10 @@ class TopicView:
 
 def topic_view(run: Run, corpus: Corpus | None) -> TopicView:
     """Prevalence (weighted by document length when the corpus matches the run), p(w) and the intertopic map."""
-    theta = run.doc_topic
+    theta = run.array(DOC_TOPIC_FILE, mmap_mode="r")  # (summed a block at a time)
     lengths = None
     if corpus is not None and corpus.n_docs == theta.shape[0]:
-        lengths = corpus.token_counts()[0]
+        lengths = corpus.document_lengths()
     prevalence = topic_prevalence(theta, lengths)
     coords, dist = intertopic_map(run.topic_word)
     total = float(lengths.sum()) if lengths is not None else float(theta.shape[0])

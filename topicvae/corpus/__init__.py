@@ -134,6 +134,17 @@ class Corpus:
                                select=None if select is None else np.asarray(select, dtype=np.int64))
         return MemoryRows(self.bow if select is None else self.bow[select])
 
+    def document_lengths(self) -> np.ndarray:
+        """Tokens of each document (the bag-of-words' row sums): from the matrix when it is in memory, else
+        from the table's ``n_tokens`` column (ingest and update write those row sums there), else counted
+        over the shards; the first two read no shard."""
+        if self._bow is not None:
+            return np.asarray(self._bow.sum(axis=1)).ravel()
+        n_tokens = self.column("n_tokens")
+        if n_tokens is not None and len(n_tokens) == self.n_docs and n_tokens.notna().all():
+            return n_tokens.to_numpy(dtype=np.int64)
+        return self.token_counts()[0]
+
     def token_counts(self) -> tuple[np.ndarray, np.ndarray]:
         """(tokens of each document (n_docs,), occurrences of each word (n_words,)) as the matrix's row
         and column sums, in one pass over the shards (:meth:`iter_shards`; the whole matrix is not built)."""

@@ -176,30 +176,45 @@ def coherence(run: Run, corpus: Corpus | None) -> tuple[np.ndarray | None, str]:
                       representation(corpus), run, corpus)
 
 
+@st.cache_resource(max_entries=8, show_spinner="Reading the documents…")
+def _document_view(key: tuple, ckey: tuple | None, _run: Run, _corpus: Corpus | None) -> documents.DocumentView:
+    return documents.document_view(_run, _corpus)
+
+
+def document_view(run: Run, corpus: Corpus | None) -> documents.DocumentView:
+    """The documents the pages hold (:func:`topicvae.analysis.documents.document_view`: all of a run's, or a
+    seeded sample of a large run's), once per run version."""
+    return _document_view(run_key(run), corpus_key(corpus), run, corpus)
+
+
 @st.cache_resource(max_entries=16,
                    show_spinner="Computing the document map (once per run; it is then kept in the run folder)…")
-def _doc_map(key: tuple, source: str, _run: Run) -> docmap.DocMap:
-    return docmap.document_map(_run, source=source)
+def _doc_map(key: tuple, source: str, sampled: bool, _run: Run, _view: documents.DocumentView) -> docmap.DocMap:
+    return docmap.document_map(_run, source=source, rows=_view.rows if sampled else None)
 
 
-def doc_map(run: Run, source: str = "theta") -> docmap.DocMap:
-    """The run's document map (:func:`topicvae.analysis.docmap.document_map`), once per run version."""
-    return _doc_map(run_key(run), source, run)
+def doc_map(run: Run, view: documents.DocumentView, source: str = "theta") -> docmap.DocMap:
+    """The map of the view's documents (:func:`topicvae.analysis.docmap.document_map`), once per run version;
+    ``coords[i]`` is the view's document i."""
+    return _doc_map(run_key(run), source, view.sampled, run, view)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _titles(ckey: tuple, html_escaped: bool, _corpus: Corpus) -> np.ndarray:
+def _titles(key: tuple, ckey: tuple | None, html_escaped: bool, _view: documents.DocumentView) -> np.ndarray:
     if html_escaped:
-        return np.asarray([html.escape(t) for t in _titles(ckey, False, _corpus)], dtype=object)
-    return documents.document_titles(_corpus.docs)
+        return np.asarray([html.escape(t) for t in _titles(key, ckey, False, _view)], dtype=object)
+    if _view.docs is None:
+        return np.asarray([f"Document row {r}" for r in _view.rows], dtype=object)
+    return documents.document_titles(_view.docs)
 
 
-def titles(corpus: Corpus, html_escaped: bool = False) -> np.ndarray:
-    """A short title for every document: its 'title' column, else its Subject header or first line.
+def titles(run: Run, corpus: Corpus | None, view: documents.DocumentView, html_escaped: bool = False) -> np.ndarray:
+    """A short title for every document of the view: its 'title' column, else its Subject header or first
+    line ('Document row N' without the corpus).
 
     ``html_escaped`` gives them ready for Plotly's hover labels (which read HTML).
     """
-    return _titles(corpus_key(corpus), html_escaped, corpus)
+    return _titles(run_key(run), corpus_key(corpus), html_escaped, view)
 
 
 # ---------------------------------------------------------------------------- page furniture

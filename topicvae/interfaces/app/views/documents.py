@@ -65,14 +65,14 @@ def _values(docs: pd.DataFrame | None, column: str) -> list[str]:
     return sorted(docs[column].dropna().astype(str).unique())
 
 
-def _controls(run, corpus, labels: list[str]) -> Choices:
+def _controls(run, corpus, view: documents.DocumentView, labels: list[str]) -> Choices:
     """The two rows of controls: colouring, map source, points shown; then the filters."""
-    docs = None if corpus is None else corpus.docs
+    docs = view.docs
     c1, c2, c3 = st.columns(3)
     colour_by = c1.radio("Colour by", ["dominant topic", "label"], horizontal=True, key="doc_colour_by",
                          disabled=corpus is None)
     sources = {"θ (topic mixture)": "theta"}
-    if run.z_mean is not None:
+    if view.z_std is not None:  # (a VAE run: it has μ and σ)
         sources["μ (posterior mean)"] = "mu"
     source = sources[c2.radio("Map of", list(sources), horizontal=True, key=f"doc_source_{run.name}")]
     max_points = c3.selectbox("Points shown at most", POINT_CHOICES, index=POINT_CHOICES.index(DEFAULT_POINTS),
@@ -87,20 +87,15 @@ def _controls(run, corpus, labels: list[str]) -> Choices:
     return Choices(colour_by, source, max_points, topics, label_choice, split_choice, query)
 
 
-def _select(run, corpus, labels: list[str], choices: Choices) -> Selection:
-    """Apply the filters and the colouring to the run's documents."""
-    theta = run.doc_topic
-    n_docs = theta.shape[0]
-    docs = None if corpus is None else corpus.docs
-    mask = documents.filter_documents(docs, theta, choices.topics, choices.labels, choices.splits, choices.query)
-    if docs is not None:
-        titles, hover = common.titles(corpus), common.titles(corpus, html_escaped=True)
-    else:
-        hover = titles = np.array([f"Document row {i}" for i in range(n_docs)], dtype=object)
-    codes, names = documents.categories(docs, theta, [figures.short_label(l, 40) for l in labels],
+def _select(run, corpus, view: documents.DocumentView, labels: list[str], choices: Choices) -> Selection:
+    """Apply the filters and the colouring to the documents of the view (positions in it)."""
+    docs = view.docs
+    mask = documents.filter_documents(docs, view.theta, choices.topics, choices.labels, choices.splits, choices.query)
+    titles, hover = common.titles(run, corpus, view), common.titles(run, corpus, view, html_escaped=True)
+    codes, names = documents.categories(docs, view.theta, [figures.short_label(l, 40) for l in labels],
                                         by=choices.colour_by)
     matching = np.flatnonzero(mask)
-    return Selection(docs, documents.document_ids(docs, n_docs), titles, hover, codes, names, matching,
+    return Selection(docs, view.ids, titles, hover, codes, names, matching,
                      documents.sample_rows(matching, choices.max_points))
 
 
@@ -113,16 +108,18 @@ def _selected_row(run, sel: Selection) -> int:
     return int(st.session_state[row_key])
 
 
-def _map(run, sel: Selection, source: str, selected: int) -> None:
+def _map(run, view: documents.DocumentView, sel: Selection, source: str, selected: int) -> None:
     """The document map with its caption, and the colour key when there are too many colours for a legend."""
-    dmap = common.doc_map(run, source)  # even with nothing to show: the next filter finds it made
+    dmap = common.doc_map(run, view, source)  # even with nothing to show: the next filter finds it made
     if len(sel.matching) == 0:
         st.info("No document matches these filters.")
         return
     method = {"umap": "UMAP", "pca": "PCA"}.get(dmap.meta.get("method"), dmap.meta.get("method"))
     sampled = " (a random sample; narrow the filters to see others)" if len(sel.shown) < len(sel.matching) else ""
+    held = (f"{len(sel.ids):,} in the run" if not view.sampled
+            else f"of a random sample of {len(sel.ids):,} of the run's {view.n_docs:,}")
     st.caption(f"Showing {len(sel.shown):,} of {len(sel.matching):,} matching documents "
-               f"({len(sel.ids):,} in the run){sampled}. Map: {method} of "
+               f"({held}){sampled}. Map: {method} of "
                f"{'√θ (Hellinger distances)' if source == 'theta' else 'standardised μ'}"
                f"{', read from the run folder' if dmap.from_cache else ''}. Click a point to open it.")
     fig = figures.map_figure(dmap.coords, sel.shown, sel.codes, sel.names, sel.hover, selected)
@@ -148,39 +145,40 @@ def _heading(run, sel: Selection, selected: int) -> None:
     st.markdown(" · ".join(facts))
 
 
-def _mixture(run, labels: list[str], selected: int) -> None:
+def _mixture(run, view: documents.DocumentView, labels: list[str], selected: int) -> None:
     """The open document's topic mixture, its entropy and, for a VAE, its posterior σ."""
-    t = np.asarray(run.doc_topic[selected], dtype=np.float64)
+    t = np.asarray(view.theta[selected], dtype=np.float64)
     entropy = float(documents.theta_entropy(t))
     st.markdown(f"Dominant topic **{common.md_escape(labels[int(t.argmax())])}** (θ = {t.max():.2f}) · "
                 f"θ entropy **{entropy:.2f}** nats (0 = one topic, {np.log(run.n_topics):.2f} = uniform)")
     st.plotly_chart(figures.mixture_figure(t, labels, n=10), width="stretch", config={"displayModeBar": False},
                     key=f"mixture_{run.name}")
-    if run.z_std is None:
+    if view.z_std is None:
         st.caption(f"{run.model_name} gives no posterior uncertainty (σ); θ entropy is its only spread measure.")
         return
-    sigma = np.asarray(run.z_std[selected], dtype=np.float64)
+    sigma = np.asarray(view.z_std[selected], dtype=np.float64)
     st.markdown(f"**Posterior uncertainty** — mean σ = {sigma.mean():.3f} "
-                f"(run median {np.median(run.z_std.mean(axis=1)):.3f}); larger σ = less certain")
+                f"({'sample' if view.sampled else 'run'} median {np.median(view.z_std.mean(axis=1)):.3f}); "
+                "larger σ = less certain")
     st.plotly_chart(figures.sigma_figure(sigma, labels if len(sigma) == run.n_topics else None), width="stretch",
                     config={"displayModeBar": False}, key=f"sigma_{run.name}")
 
 
-def _document(run, labels: list[str], sel: Selection, selected: int) -> None:
+def _document(run, view: documents.DocumentView, labels: list[str], sel: Selection, selected: int) -> None:
     """The open document: heading, mixture, uncertainty and text."""
     _heading(run, sel, selected)
-    _mixture(run, labels, selected)
+    _mixture(run, view, labels, selected)
     if sel.docs is not None:
         with st.container(height=320):
             common.show_text(sel.docs["text"].iloc[selected], 8000)
 
 
-def _matching_list(run, labels: list[str], sel: Selection) -> None:
+def _matching_list(view: documents.DocumentView, labels: list[str], sel: Selection) -> None:
     """The first 500 matching documents as a table."""
     if sel.docs is None or not len(sel.matching):
         return
     with st.expander(f"List of matching documents (first {min(len(sel.matching), 500):,})"):
-        frame = documents.matching_table(sel.docs, sel.matching[:500], sel.titles, run.doc_topic, labels)
+        frame = documents.matching_table(sel.docs, sel.matching[:500], sel.titles, view.theta, labels)
         st.dataframe(frame, hide_index=True, width="stretch",
                      column_config={"θ": st.column_config.NumberColumn(format="%.2f")})
 
@@ -188,15 +186,19 @@ def _matching_list(run, labels: list[str], sel: Selection) -> None:
 def page() -> None:
     """The Documents page: controls, the map, the open document, the list of matches."""
     run, corpus, labels = common.run_page("documents", "Documents")
-    choices = _controls(run, corpus, labels)
-    sel = _select(run, corpus, labels, choices)
+    view = common.document_view(run, corpus)
+    if view.sampled:
+        st.caption(view.sample_note() + " Filters, the map and the list cover the sample; `topicvae export` "
+                   "writes every document.")
+    choices = _controls(run, corpus, view, labels)
+    sel = _select(run, corpus, view, labels, choices)
     selected = _selected_row(run, sel)
     left, right = st.columns([3, 2], gap="large")
     with left:
-        _map(run, sel, choices.source, selected)
+        _map(run, view, sel, choices.source, selected)
     with right:
-        _document(run, labels, sel, selected)
-    _matching_list(run, labels, sel)
+        _document(run, view, labels, sel, selected)
+    _matching_list(view, labels, sel)
 
 
 common.render(page)

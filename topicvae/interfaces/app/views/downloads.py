@@ -5,10 +5,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from topicvae.analysis import topics
+from topicvae.analysis import command_lines, documents, topics
 from topicvae.analysis.export import export_documents
 from topicvae.corpus import DOCS_FILE
 from topicvae.interfaces.app import common
+from topicvae.runs import DOC_TOPIC_FILE, Z_MEAN_FILE, Z_STD_FILE
 from topicvae.scoring import representation as representations
 
 
@@ -17,8 +18,9 @@ def documents_csv(run, corpus, labels: list[str]) -> bytes:
     the run's arrays as the page read and checked them."""
     with tempfile.TemporaryDirectory(prefix="topicvae-download-") as tmp:
         out = Path(tmp) / "documents.csv"
-        export_documents(Path(corpus.path) / DOCS_FILE, run.doc_topic, out, labels,
-                         z_mean=run.z_mean, z_std=run.z_std)
+        export_documents(Path(corpus.path) / DOCS_FILE, run.array(DOC_TOPIC_FILE, mmap_mode="r"), out, labels,
+                         z_mean=run.array(Z_MEAN_FILE, required=False, mmap_mode="r"),
+                         z_std=run.array(Z_STD_FILE, required=False, mmap_mode="r"))
         return out.read_bytes()
 
 
@@ -32,11 +34,15 @@ def page() -> None:
     K = run.n_topics
     columns = f"`id`, `label`, `date`, `split`, metadata columns, `dominant_topic`, `dominant_topic_label`, " \
               f"`theta_0` … `theta_{K - 1}`"
-    if run.z_mean is not None:
+    if (run.path / Z_MEAN_FILE).is_file():
         columns += ", `mu_*` and `sigma_*` (posterior mean and standard deviation), `theta_entropy`"
-    st.markdown(f"One row per document ({run.doc_topic.shape[0]:,} rows): {columns}.")
+    n_docs = run.array(DOC_TOPIC_FILE, mmap_mode="r").shape[0]
+    st.markdown(f"One row per document ({n_docs:,} rows): {columns}.")
     if corpus is None:
         st.info("The document table needs the run's corpus (ids, labels, splits), which is missing or changed.")
+    elif n_docs > documents.VIEW_DOCS:
+        st.info(f"{n_docs:,} documents are more than a browser download should hold; write the file with "
+                f"`{command_lines.export_command(run.name)}` (streamed, in chunks).")
     else:
         st.download_button("Download documents CSV", data=lambda: documents_csv(run, corpus, labels),
                            file_name=f"{run.name}-documents.csv", mime="text/csv", icon=":material/download:",

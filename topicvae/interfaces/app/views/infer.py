@@ -52,7 +52,7 @@ def _counts(result: dict) -> None:
                 f"vocabulary ({unknown:,} unknown). The mixture sums to **{result['theta'].sum():.3f}**.")
 
 
-def _mixture(run, labels: list[str], result: dict) -> None:
+def _mixture(run, held, labels: list[str], result: dict) -> None:
     """The text's topic mixture as bars and as a table, with its spread."""
     theta = result["theta"]
     st.subheader("Topic mixture")
@@ -61,31 +61,33 @@ def _mixture(run, labels: list[str], result: dict) -> None:
     spread = f"θ entropy **{float(documents.theta_entropy(theta)):.2f}** nats (uniform: {np.log(len(theta)):.2f})"
     if "z_std" in result:
         spread += f" · mean posterior σ **{result['z_std'].mean():.3f}**"
-        if run.z_std is not None:
-            spread += f" (the run's documents: median {np.median(run.z_std.mean(axis=1)):.3f})"
+        if held.z_std is not None:
+            spread += (f" (the run's documents{', a sample' if held.sampled else ''}: "
+                       f"median {np.median(held.z_std.mean(axis=1)):.3f})")
     st.markdown(spread)
     table = pd.DataFrame({"topic": np.arange(len(theta)), "label": labels, "θ": theta})
     st.dataframe(table.sort_values("θ", ascending=False), hide_index=True, width="stretch",
                  column_config={"θ": st.column_config.ProgressColumn(format="%.3f", min_value=0.0, max_value=1.0)})
 
 
-def _nearest(run, corpus, theta: np.ndarray) -> None:
+def _nearest(run, corpus, held, theta: np.ndarray) -> None:
     """The run's ten documents closest to the text's mixture, the first five with their text."""
     st.subheader("Nearest documents")
-    st.caption("The run's documents whose topic mixture is closest (Jensen–Shannon distance between θs).")
-    rows, dist = documents.nearest_documents(theta, run.doc_topic, n=10, metric="js")
+    st.caption("The run's documents whose topic mixture is closest (Jensen–Shannon distance between θs)"
+               + (f", among a random sample of {len(held.rows):,} of its {held.n_docs:,}." if held.sampled else "."))
+    rows, dist = documents.nearest_documents(theta, held.theta, n=10, metric="js")
     if corpus is None:
-        st.dataframe(pd.DataFrame({"row": rows, "distance": dist}), hide_index=True)
+        st.dataframe(pd.DataFrame({"row": held.rows[rows], "distance": dist}), hide_index=True)
         return
-    titles = common.titles(corpus)
-    frame = documents.document_facts(corpus.docs, rows)
+    titles = common.titles(run, corpus, held)
+    frame = documents.document_facts(held.docs, rows)
     frame.insert(0, "title", titles[rows])
     frame.insert(0, "distance", dist)
     st.dataframe(frame, hide_index=True, width="stretch",
                  column_config={"distance": st.column_config.NumberColumn(format="%.3f")})
     for r, d in zip(rows[:5], dist[:5]):
         with st.expander(f"{d:.3f} · {common.md_escape(titles[r])}"):
-            common.show_text(corpus.docs["text"].iloc[r])
+            common.show_text(held.docs["text"].iloc[r])
 
 
 def page() -> None:
@@ -101,11 +103,12 @@ def page() -> None:
         return
     result = _infer(common.run_key(run), str(corpora_dir), text, run)
     _counts(result)
+    held = common.document_view(run, corpus)
     left, right = st.columns([1, 1], gap="large")
     with left:
-        _mixture(run, labels, result)
+        _mixture(run, held, labels, result)
     with right:
-        _nearest(run, corpus, result["theta"])
+        _nearest(run, corpus, held, result["theta"])
 
 
 common.render(page)

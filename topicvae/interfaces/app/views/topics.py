@@ -82,13 +82,15 @@ def _representative_documents(run, corpus, k: int) -> None:
     if corpus is None:
         st.info("Document texts are unavailable because the run's corpus is missing or changed.")
         return
-    rows = topics.representative_docs(run.doc_topic, k, n=5)
-    ids = documents.document_ids(corpus.docs, corpus.n_docs)
-    titles = common.titles(corpus)
+    held = common.document_view(run, corpus)
+    if held.sampled:
+        st.caption(f"Among a random sample of {len(held.rows):,} of the run's {held.n_docs:,} documents.")
+    rows = topics.representative_docs(held.theta, k, n=5)
+    ids, titles = held.ids, common.titles(run, corpus, held)
     for rank, r in enumerate(rows):
-        head = f"θ = {run.doc_topic[r, k]:.2f} · {common.md_escape(ids[r])} · {common.md_escape(titles[r])}"
+        head = f"θ = {held.theta[r, k]:.2f} · {common.md_escape(ids[r])} · {common.md_escape(titles[r])}"
         with st.expander(head, expanded=rank == 0):
-            common.show_text(corpus.docs["text"].iloc[r])
+            common.show_text(held.docs["text"].iloc[r])
 
 
 def _all_topics(run, corpus, view: common.TopicView, labels: list[str], words, coherence,

@@ -24,18 +24,21 @@ def _over_time(key: tuple, ckey: tuple, freq: str, _theta, _dates) -> pd.DataFra
 def _by_labels(run, corpus, labels: list[str], short: list[str]) -> None:
     """The heatmap of mean θ per label, and the labels that use a chosen topic most."""
     st.subheader("Topic prevalence by label")
-    if not trends.has_labels(corpus.docs):
+    held = common.document_view(run, corpus)
+    if not trends.has_labels(held.docs):
         st.info("The documents have no labels. Ingest with `--label-col` (tables) or label folders to see this.")
         return
-    table = _by_label(common.run_key(run), common.corpus_key(corpus), run.doc_topic,
-                      corpus.docs["label"].to_numpy(dtype=object))
+    table = _by_label(common.run_key(run), common.corpus_key(corpus), held.theta,
+                      held.docs["label"].to_numpy(dtype=object))
     n_labels = len(table)
     table = table.head(MAX_LABELS)
     if n_labels > MAX_LABELS:
         st.caption(f"The {MAX_LABELS} largest of {n_labels} labels.")
     st.plotly_chart(figures.label_heatmap(table, short), width="stretch", config={"displayModeBar": False},
                     key="trend_labels")
-    st.caption("Mean topic mixture θ of each label's documents (each row sums to 1).")
+    st.caption("Mean topic mixture θ of each label's documents (each row sums to 1)"
+               + (f", in a random sample of {len(held.rows):,} of the run's {held.n_docs:,} documents."
+                  if held.sampled else "."))
     focus = st.selectbox("Which labels use a topic most?", list(range(run.n_topics)),
                          format_func=lambda k: labels[k], key=f"trend_topic_{run.name}")
     st.dataframe(trends.top_labels(table, focus), hide_index=True, width="content",
@@ -46,7 +49,8 @@ def _by_labels(run, corpus, labels: list[str], short: list[str]) -> None:
 def _over_periods(run, corpus, labels: list[str], short: list[str]) -> None:
     """Mean θ of the chosen topics per period, when the documents have dates."""
     st.subheader("Topic prevalence over time")
-    if not trends.has_dates(corpus.docs):
+    held = common.document_view(run, corpus)
+    if not trends.has_dates(held.docs):
         st.info("The documents have no dates. Ingest with `--date-col` to see topics over time.")
         return
     K = run.n_topics
@@ -56,15 +60,16 @@ def _over_periods(run, corpus, labels: list[str], short: list[str]) -> None:
     default = [int(k) for k in np.argsort(-prevalence, kind="stable")[: min(5, K)]]
     chosen = c2.multiselect("Topics", list(range(K)), default=default, format_func=lambda k: labels[k],
                             key=f"trend_topics_{run.name}")
-    over = _over_time(common.run_key(run), common.corpus_key(corpus), freq, run.doc_topic,
-                      corpus.docs["date"].to_numpy(dtype=object))
+    over = _over_time(common.run_key(run), common.corpus_key(corpus), freq, held.theta,
+                      held.docs["date"].to_numpy(dtype=object))
     if over.empty or not chosen:
         st.info("Pick at least one topic." if not chosen else "No document has a date that can be read.")
         return
     st.plotly_chart(figures.trend_lines(over, chosen, short), width="stretch", config={"displayModeBar": False},
                     key="trend_time")
     dated = int(over["n_docs"].sum())
-    st.caption(f"Mean θ of the documents of each period; {dated:,} of {corpus.n_docs:,} documents have a date "
+    st.caption(f"Mean θ of the documents of each period; {dated:,} of {len(held.rows):,} documents"
+               f"{' (a random sample of the run' + chr(39) + 's)' if held.sampled else ''} have a date "
                f"({len(over)} periods, {int(over['n_docs'].min())}–{int(over['n_docs'].max())} documents each).")
 
 
