@@ -75,33 +75,49 @@ def _child(args: list[str], env: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------- measurements
+def _view_rows(run):
+    """The rows the dashboard maps: all, or its seeded sample of a run above SAMPLE_DOCS (None: all)."""
+    import numpy as np
+
+    from topicvae.analysis import documents
+    from topicvae.runs import DOC_TOPIC_FILE
+
+    n = run.array(DOC_TOPIC_FILE, mmap_mode="r").shape[0]
+    rows = documents.sample_rows(np.arange(n), documents.SAMPLE_DOCS)
+    return None if len(rows) == n else rows
+
+
 def measure_map(run_name: str, runs_dir: Path) -> list[dict]:
     from topicvae.analysis import docmap
     from topicvae.runs.workspace import load_run
 
     run = load_run(run_name, runs_dir)
+    view = _view_rows(run)
     rows = []
     methods = ["pca"] + (["umap"] if docmap.umap_available() else [])
     for method in methods:
         t = time.perf_counter()
-        m = docmap.document_map(run, method=method, refresh=True)
+        m = docmap.document_map(run, method=method, refresh=True, rows=view)
         compute = time.perf_counter() - t
         t = time.perf_counter()
-        cached = docmap.read_map_cache(load_run(run_name, runs_dir), "theta", method)
+        cached = docmap.read_map_cache(load_run(run_name, runs_dir), "theta", method, rows=view)
         read = time.perf_counter() - t
         assert cached is not None
         rows.append({"method": method, "docs": m.coords.shape[0], "compute_s": compute, "read_cache_s": read})
     # leave the app's default (UMAP when installed, else PCA) in the cache
-    docmap.document_map(run, method=methods[-1])
+    docmap.document_map(run, method=methods[-1], rows=view)
     return rows
 
 
 def child_first_visits(run: str) -> dict:
     """In a fresh process: the first visit of every page, in order (the app's own start)."""
+    import resource
+
     at = _apptest(run)
     out = {"overview": _timed_run(at)}
     for page in PAGES[1:]:
         out[page] = _goto(at, page)
+        out[f"{page} peak MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
 
@@ -229,6 +245,9 @@ def main() -> None:
     ap.add_argument("--corpora-dir", default="corpora")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--browser", action="store_true", help="also time page switches in headless Chromium")
+    ap.add_argument("--first-visits", action="store_true",
+                    help="only the first visit of each page in a fresh process, with the process's peak RSS after "
+                         "it, on the run in place (for a run too large to copy; the map cache is kept)")
     ap.add_argument("--child", choices=["first-visits", "documents-first"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     corpora_dir, runs_dir = Path(args.corpora_dir).resolve(), Path(args.runs_dir).resolve()
@@ -244,14 +263,23 @@ def main() -> None:
         return
 
     from topicvae.analysis import docmap
+    from topicvae.runs import DOC_TOPIC_FILE
     from topicvae.runs.workspace import load_run
 
     run = load_run(args.run, runs_dir)
-    n_docs, K = run.doc_topic.shape
+    n_docs, K = run.array(DOC_TOPIC_FILE, mmap_mode="r").shape
     print(f"## Dashboard speed: run `{args.run}` ({run.model_name}, K={K}, {n_docs:,} documents, "
           f"{run.topic_word.shape[1]:,} words)\n")
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}\n")
 
+    if args.first_visits:
+        child = ["--run", args.run, "--runs-dir", str(runs_dir), "--corpora-dir", str(corpora_dir)]
+        first = _child(child + ["--child", "first-visits"], dict(os.environ))
+        print("### First visit of each page (fresh process, in menu order)\n")
+        print("| page | s | process peak RSS after it, MB |\n|---|---|---|")
+        for p in PAGES:
+            print(f"| {p} | {first[p]:.2f} | {first.get(f'{p} peak MB', float('nan')):,.0f} |")
+        return
     # work on a copy of the run so that the user's label edits and caches stay as they were
     with tempfile.TemporaryDirectory(prefix="topicvae-bench-") as tmp:
         runs_copy = Path(tmp) / "runs"

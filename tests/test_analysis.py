@@ -201,6 +201,26 @@ def test_a_large_run_is_viewed_through_a_seeded_sample_read_from_its_row_groups(
     np.testing.assert_array_equal(corpus.document_lengths(), np.asarray(X.sum(1)).ravel())
 
 
+def test_the_representations_count_a_seeded_sample_of_a_large_runs_training_documents(tmp_path, monkeypatch):
+    """Above SAMPLE_DOCS the training documents a representation counts (and the dashboard's own NPMI) are a
+    seeded sample of that many, and the NPMI's source says so; below it, every training document."""
+    from topicvae.corpus.synthetic import sample_lda_corpus
+
+    n, V = 90, 20
+    X, _, _ = sample_lda_corpus(n_docs=n, n_topics=3, n_words=V, doc_len=15, alpha=0.3, beta=0.2, seed=4)
+    docs = pd.DataFrame({"id": [f"d{i}" for i in range(n)], "text": ["t"] * n, "split": ["train"] * n})
+    Corpus(name="c", bow=X, vocab=[f"w{j}" for j in range(V)], docs=docs).save(tmp_path, shard_docs=25)
+    corpus = Corpus.load("c", tmp_path)
+    run = fake_run(tmp_path / "runs", dirichlet(n, 3, seed=5))
+    run.topic_word = dirichlet(3, V, seed=6)
+    assert topics.representation_documents(run, corpus).shape[0] == n
+    monkeypatch.setattr(documents, "SAMPLE_DOCS", 30)
+    rows = topics.representation_documents(run, corpus)
+    assert rows.shape[0] == 30
+    values, source = topics.topic_coherence(run, corpus, None, "probability")
+    assert len(values) == 3 and "a random sample of 30 of the 90 documents of the train split" in source
+
+
 def test_a_document_map_of_some_rows_is_cached_for_those_rows_only(tmp_path, monkeypatch):
     theta = dirichlet(120, 4, seed=9)
     run = fake_run(tmp_path, theta)

@@ -261,11 +261,11 @@ def test_downloads_offer_both_files(folders):
 
 # ---------------------------------------------------------------------------- a run larger than a page holds
 def test_a_run_larger_than_a_page_holds_is_shown_through_one_sample_on_every_page(folders, monkeypatch):
-    """Past ``VIEW_DOCS`` documents the pages hold a seeded sample (the same on every page) and say so; the
+    """Past ``SAMPLE_DOCS`` documents the pages hold a seeded sample (the same on every page) and say so; the
     map is of the sample; Downloads gives the export command instead of a file of every document."""
     from topicvae.analysis import documents
 
-    monkeypatch.setattr(documents, "VIEW_DOCS", 40)
+    monkeypatch.setattr(documents, "SAMPLE_DOCS", 40)
     _, runs = folders
     n = Run.load(PRODLDA_RUN, runs).doc_topic.shape[0]
     note = f"This run has {n:,} documents; this page works with a random sample of 40 of them."

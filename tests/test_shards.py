@@ -550,9 +550,9 @@ def test_corpus_info_of_a_sharded_corpus_is_the_report_of_the_whole_one_without_
 
 def test_label_metrics_read_the_theta_of_a_seeded_sample_above_the_cap_and_every_document_below(corpora, monkeypatch,
                                                                                                  tmp_path):
-    """Below LABEL_MAX_DOCS a side the label metrics are those of θ of every document; above it, those of a
+    """Below SAMPLE_DOCS a side the label metrics are those of θ of every document; above it, those of a
     seeded sample of that many training and test documents, which metrics.json says."""
-    from topicvae.analysis import run_metrics
+    from topicvae.analysis import documents, run_metrics
     from topicvae.scoring import metrics as evaluation
 
     corpus = Corpus.load("sharded", corpora)
@@ -564,7 +564,7 @@ def test_label_metrics_read_the_theta_of_a_seeded_sample_above_the_cap_and_every
     assert out["label_accuracy"] == round(whole["accuracy"], 4) and out["label_nmi"] == round(whole["nmi"], 4)
     assert "label_sample" not in out
 
-    monkeypatch.setattr(run_metrics, "LABEL_MAX_DOCS", 12)
+    monkeypatch.setattr(documents, "SAMPLE_DOCS", 12)
     assert len(train) > 12 and len(test) > 12
     picked = [np.sort(np.random.default_rng(0).choice(rows, 12, replace=False)) for rows in (train, test)]
     rows = np.concatenate(picked)

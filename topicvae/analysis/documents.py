@@ -14,14 +14,16 @@ from topicvae.scoring.metrics import theta_entropy  # noqa: F401  (the dashboard
 from topicvae.text.preprocess import HEADER_LINE
 
 FACT_COLUMNS = ("id", "label", "split", "date")
-#: the most documents the dashboard's pages hold: a larger run is viewed through a seeded sample of this size
-VIEW_DOCS = 200_000
+#: the most documents an analysis of a large run reads: above it the dashboard's pages, the label metrics,
+#: the representations' counts of the training documents and the dashboard's own NPMI take a seeded random
+#: sample of this many (:func:`sample_rows`), and say so
+SAMPLE_DOCS = 200_000
 
 
 # ---------------------------------------------------------------------------- the documents a page holds
 @dataclass
 class DocumentView:
-    """The documents the dashboard's document pages work with: all of a run's, or past ``VIEW_DOCS`` a seeded
+    """The documents the dashboard's document pages work with: all of a run's, or past ``SAMPLE_DOCS`` a seeded
     random sample of them, so that a page holds the θ rows and table rows of at most that many documents
     whatever the corpus's size. Positions 0..len(rows)-1 index ``theta`` and ``docs``; ``rows`` maps them
     to corpus rows."""
@@ -51,13 +53,13 @@ class DocumentView:
 
 def document_view(run, corpus, max_docs: int | None = None, seed: int = 0) -> DocumentView:
     """The run's documents as the pages hold them (:class:`DocumentView`): θ read memory-mapped, and of a
-    run above ``max_docs`` (default :data:`VIEW_DOCS`) only the sampled rows of θ and of the table."""
+    run above ``max_docs`` (default :data:`SAMPLE_DOCS`) only the sampled rows of θ and of the table."""
     from topicvae.runs import DOC_TOPIC_FILE, Z_STD_FILE
 
     theta = run.array(DOC_TOPIC_FILE, mmap_mode="r")
     z_std = run.array(Z_STD_FILE, required=False, mmap_mode="r")
     n_docs = theta.shape[0]
-    rows = sample_rows(np.arange(n_docs), VIEW_DOCS if max_docs is None else max_docs, seed)
+    rows = sample_rows(np.arange(n_docs), SAMPLE_DOCS if max_docs is None else max_docs, seed)
     sampled = len(rows) < n_docs
 
     def held(array):

@@ -155,23 +155,21 @@ def _perplexity_metrics(run, model, corpus: Corpus) -> dict:
     return out
 
 
-#: the most documents of a side (training or test rows) that the label metrics read (a seeded sample above)
-LABEL_MAX_DOCS = 200_000
-
-
 def _label_metrics(run, corpus: Corpus) -> dict:
     """Label accuracy, NMI and purity of θ, when the documents scored have at least two labels.
 
-    Above ``LABEL_MAX_DOCS`` documents on a side (training rows, test rows; or all, without a test
+    Above :data:`topicvae.analysis.documents.SAMPLE_DOCS` documents on a side (training rows, test rows; or all, without a test
     split) they come from a seeded random sample of that many of them, and say so
     (``label_sample``): θ (memory-mapped) and the label column are read for those documents alone."""
+    from topicvae.analysis import documents
     from topicvae.analysis.documents import sample_rows
     from topicvae.runs import DOC_TOPIC_FILE, forget_pages
 
     train_rows, test_rows = corpus.split_rows("train"), corpus.split_rows("test")
     has_split = len(test_rows) and len(train_rows) < corpus.n_docs
-    sides = ([sample_rows(train_rows, LABEL_MAX_DOCS), sample_rows(test_rows, LABEL_MAX_DOCS)] if has_split
-             else [sample_rows(np.arange(corpus.n_docs), LABEL_MAX_DOCS)])
+    most = documents.SAMPLE_DOCS
+    sides = ([sample_rows(train_rows, most), sample_rows(test_rows, most)] if has_split
+             else [sample_rows(np.arange(corpus.n_docs), most)])
     rows = np.concatenate(sides)
     order = np.argsort(rows, kind="stable")  # both read in row order, then put back in the sides' order
     labels = corpus.column("label", rows[order])
@@ -188,7 +186,7 @@ def _label_metrics(run, corpus: Corpus) -> dict:
     out = {"label_accuracy": round(lm["accuracy"], 4), "label_accuracy_method": lm["accuracy_method"],
            "label_nmi": round(lm["nmi"], 4), "label_purity": round(lm["purity"], 4)}
     if len(rows) < (len(train_rows) + len(test_rows) if has_split else corpus.n_docs):
-        out["label_sample"] = f"a seeded random sample of {len(rows):,} documents (at most {LABEL_MAX_DOCS:,} a side)"
+        out["label_sample"] = f"a seeded random sample of {len(rows):,} documents (at most {most:,} a side)"
     return out
 
 

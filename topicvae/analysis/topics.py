@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from topicvae.analysis import documents
 from topicvae.analysis.command_lines import evaluate_command
 from topicvae.analysis.run_metrics import number
 from topicvae.corpus import Corpus
@@ -227,18 +228,23 @@ def topic_coherence(run: Run, corpus: Corpus | None, metrics: dict | None = None
     rows = corpus.split_rows(split)
     if len(rows) == 0 or corpus.n_words != run.topic_word.shape[1]:
         return None, "coherence unavailable: the corpus does not match the run's vocabulary"
-    _, values = npmi(list(topic_word_ids(run, corpus, representation, 10)), corpus.rows(rows), top_n=10)
-    return values, f"NPMI on the {split} split (computed here; `{evaluate_command(run.name)}` stores it)"
+    sample = documents.sample_rows(rows, documents.SAMPLE_DOCS)
+    _, values = npmi(list(topic_word_ids(run, corpus, representation, 10)), corpus.rows(sample), top_n=10)
+    where = f"the {split} split" if len(sample) == len(rows) else \
+        f"a random sample of {len(sample):,} of the {len(rows):,} documents of the {split} split"
+    return values, f"NPMI on {where} (computed here; `{evaluate_command(run.name)}` stores it)"
 
 
 # ---------------------------------------------------------------------------- representations
-def training_documents(run: Run, corpus: Corpus | None):
+def representation_documents(run: Run, corpus: Corpus | None):
     """The documents ``run`` trained on (its corpus's train split, as a row source:
     :meth:`topicvae.corpus.Corpus.rows`, a shard at a time for a sharded corpus), or None without a
-    corpus that matches the run's vocabulary."""
+    corpus that matches the run's vocabulary. Above :data:`topicvae.analysis.documents.SAMPLE_DOCS` a seeded sample of them, so
+    that the representations' counts take a pass over at most that many documents, whatever the
+    corpus's size."""
     if corpus is None or corpus.n_words != run.topic_word.shape[1]:
         return None
-    rows = corpus.split_rows("train")
+    rows = documents.sample_rows(corpus.split_rows("train"), documents.SAMPLE_DOCS)
     return corpus.rows(rows) if isinstance(corpus, Corpus) else corpus.bow[rows]  # (or a stand-in's matrix)
 
 
@@ -254,7 +260,7 @@ def topic_word_ids(run: Run, corpus: Corpus | None, representation: str = repres
     """Each topic's ``n`` words in ``representation``: int (K, n) ids, from the run's own topics
     (``topic_word.npy``) and, where the corpus is there, the documents it trained on."""
     representations.check_method(representation)
-    X_train = training_documents(run, corpus)
+    X_train = representation_documents(run, corpus)
     if X_train is None and representations.needs_documents(representation):
         raise ConfigError(f"the {representation} representation needs the documents run {run.name!r} trained on, "
                           f"and its corpus {run.config.get('corpus')!r} is not there; use --representation probability")

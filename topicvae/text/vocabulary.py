@@ -110,3 +110,49 @@ def transform_tokens(docs: list[list[str]], vocab: list[str]) -> tuple[sp.csr_ma
     X = sp.csr_matrix((np.ones(len(indices), dtype=np.int32), indices, indptr), shape=(len(docs), len(vocab)))
     X.sum_duplicates()
     return X, total - len(flat)
+
+
+# ---------------------------------------------------------------------------- a partition of a streamed ingest
+def partition_counts(result: dict) -> sp.csr_matrix:
+    """A partition's (n_docs, n_types) counts from :func:`tokenize_partition`'s result."""
+    n = len(result["types"])
+    if "counts" in result:
+        indptr, indices, data = result["counts"]
+        return sp.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, n))
+    offsets, ids = result["offsets"], result["ids"]
+    return count_ids([ids[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)], n)
+
+
+def partition_token_lists(result: dict) -> list[list[str]]:
+    """A partition's documents as token lists, from :func:`~topicvae.text.tokenize.tokenize_partition`'s
+    result with ``sequences``."""
+    types, offsets, ids = result["types"], result["offsets"], result["ids"]
+    return [[types[j] for j in ids[offsets[i]:offsets[i + 1]]] for i in range(len(offsets) - 1)]
+
+
+def over_vocabulary(X: sp.csr_matrix, types: list[str], column: dict[str, int], n_words: int) -> sp.csr_matrix:
+    """A partition's counts over its own types, as counts over the vocabulary (other types dropped)."""
+    col_of_type = np.fromiter((column.get(t, -1) for t in types), dtype=np.int64, count=len(types))
+    cols = col_of_type[X.indices]
+    inside = cols >= 0
+    row_of = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    Y = sp.csr_matrix((X.data[inside], (row_of[inside], cols[inside])), shape=(X.shape[0], n_words))
+    Y.sum_duplicates()
+    return Y
+
+
+def encode_partition(spilled: bytes, words: list[str], phrases=None) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The second pass of a streamed ingest for one partition: its tokens (``spilled``, the pickled result of
+    :func:`~topicvae.text.tokenize.tokenize_partition` with its ``empty`` flags) as counts over the
+    vocabulary ``words``, phrases joined first when a :class:`~topicvae.text.phrases.PhraseModel` is given,
+    and which documents had no token at all. Runs where the first pass ran (a Dask worker or this
+    process); the result depends on the tokens alone."""
+    import pickle
+
+    result = pickle.loads(spilled)
+    if phrases is not None:
+        X, _ = transform_tokens([phrases.join(d) for d in partition_token_lists(result)], words)
+    else:
+        column = {w: j for j, w in enumerate(words)}
+        X = over_vocabulary(partition_counts(result), result["types"], column, len(words))
+    return X, result["empty"]

@@ -40,7 +40,7 @@ def page() -> None:
     st.markdown(f"One row per document ({n_docs:,} rows): {columns}.")
     if corpus is None:
         st.info("The document table needs the run's corpus (ids, labels, splits), which is missing or changed.")
-    elif n_docs > documents.VIEW_DOCS:
+    elif n_docs > documents.SAMPLE_DOCS:
         st.info(f"{n_docs:,} documents are more than a browser download should hold; write the file with "
                 f"`{command_lines.export_command(run.name)}` (streamed, in chunks).")
     else:
