@@ -59,3 +59,9 @@ def test_no_import_runs_back_up_a_layer(path):
     upward = [f"line {line}: {target}" for line, target in _imports(path)
               if (_layer(target) or 0) > own]
     assert not upward, f"{_module(path)} ({LAYERS[own]}) imports a later layer: {upward}"
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_every_module_says_its_job_on_its_first_line(path):
+    doc = ast.get_docstring(ast.parse(path.read_text()))
+    assert doc and doc.splitlines()[0].strip(), f"{_module(path)} has no docstring whose first line says its job"

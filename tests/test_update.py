@@ -111,6 +111,38 @@ def test_update_writes_a_new_run_and_corpus_and_leaves_the_source_alone(updated)
     assert main(["verify", "--corpora-dir", str(ws / "corpora"), "--runs-dir", str(ws / "runs")]) == 0
 
 
+def test_an_update_of_a_sharded_corpus_reads_it_a_shard_at_a_time_and_writes_the_same_corpus(updated, tmp_path,
+                                                                                              monkeypatch):
+    """The old corpus in shards of 40 documents: update reads it a shard (and a row group) at a time, never
+    the whole matrix or table, and writes the corpus the update of the same corpus in one file wrote,
+    in shards of the old corpus's size."""
+    ws = tmp_path / "ws"
+    shutil.copytree(updated[0], ws)
+    ingest(str(ws / "old.csv"), "oldsh", corpora_dir=ws / "corpora", vocab=VocabSettings(max_vocab=800),
+           columns=TableColumns(id="id", label="label", split="split"), shard_docs=40)
+    assert len(Corpus.load("oldsh", ws / "corpora").shards) > 1
+    assert cli(ws, "train", "oldsh", "--topics", str(K), "--epochs", "3", "--hidden", "32", "--name", "basesh") == 0
+    for name in ("bow", "docs"):
+        whole = getattr(Corpus, name)
+
+        def refuse(corpus, whole=whole, name=name):
+            if corpus.name == "oldsh":
+                raise AssertionError(f"the old corpus's whole {name} was read")
+            return whole.fget(corpus)
+
+        monkeypatch.setattr(Corpus, name, property(refuse, whole.fset))
+    assert cli(ws, "update", "basesh", str(ws / "in" / "new.csv"), "--name", "updsh", "--id-col", "id",
+               "--label-col", "label", "--epochs", "2") == 0
+    monkeypatch.undo()
+    streamed, reference = Corpus.load("updsh", ws / "corpora"), Corpus.load("upd", ws / "corpora")
+    assert len(streamed.shards) > 1 and streamed.shards[0]["rows"] == 40
+    assert (streamed.bow != reference.bow).nnz == 0
+    assert streamed.docs[BATCH_COLUMN].tolist() == ["oldsh"] * Corpus.load("oldsh", ws / "corpora").n_docs + ["updsh"] * 200
+    same = [c for c in reference.docs.columns if c != BATCH_COLUMN]
+    pd.testing.assert_frame_equal(streamed.docs[same], reference.docs[same])
+    assert streamed.manifest["counts"]["splits"] == reference.manifest["counts"]["splits"]
+
+
 def test_the_drift_report_matches_each_topic_to_an_old_one(updated):
     ws, _, _ = updated
     run, source = Run.load("upd", ws / "runs"), Run.load(RUN, ws / "runs")

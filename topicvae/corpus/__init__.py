@@ -173,6 +173,12 @@ class Corpus:
         except (OSError, ValueError, KeyError) as exc:
             raise damaged(self.name, self.path.parent, f"{DOCS_FILE}: {first_line(exc)}") from None
 
+    def column_names(self) -> list[str]:
+        """The document table's columns, without reading a table not read yet (from its footer)."""
+        if self._docs is not None or self.path is None:
+            return list(self.docs.columns)
+        return _parquet_columns(self.path / DOCS_FILE)
+
     def table(self, rows: np.ndarray) -> pd.DataFrame:
         """The document table's ``rows`` (sorted row indices), numbered from 0: of a table not read yet, only
         the row groups that hold them are read (a dashboard's sample of a large corpus)."""

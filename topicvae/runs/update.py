@@ -33,6 +33,7 @@ import logging
 import math
 import shutil
 import time
+from collections import Counter
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -44,7 +45,9 @@ import scipy.sparse as sp
 
 from topicvae import paths, runs
 
-from topicvae.corpus import Corpus, parquet_ready
+from topicvae.corpus import DOCS_FILE, Corpus
+from topicvae.corpus.shards import SHARD_DOCS, ShardWriter
+from topicvae.corpus.table_writer import DocsWriter, MetaColumns
 from topicvae.corpus.ingestion import _check_ids, _documents_table, _read
 from topicvae.errors import ConfigError, CorpusError, RunError, SourceError
 from topicvae.scoring import metrics as evaluation
@@ -285,63 +288,155 @@ def _check_new_documents(new: NewDocuments, source: str, run: runs.Run, vectoriz
 
 
 # ---------------------------------------------------------------------------- the updated corpus
-def updated_corpus(old: Corpus, new: NewDocuments, name: str) -> Corpus:
-    """The old corpus's documents (rows, counts, splits unchanged) followed by the new ones,
-    over the same vocabulary, with :data:`BATCH_COLUMN` naming each document's batch.
-
-    New documents without a split are training documents; a new id that an old document
-    has already is prefixed with ``NAME/`` (the dashboard finds documents by id).
-    """
-    old_docs = old.docs.copy()
-    if old_docs["split"].isna().all():  # no split means every document trains: say so for both batches
-        old_docs["split"] = "train"
-    if BATCH_COLUMN not in old_docs:
-        old_docs[BATCH_COLUMN] = old.name
-    new_docs = new.table.copy()
-    new_docs["split"] = new_docs["split"].fillna("train")
-    new_docs[BATCH_COLUMN] = name
-    taken = set(old_docs["id"].astype(str))
-    new_docs["id"] = [i if i not in taken else f"{name}/{i}" for i in new_docs["id"].astype(str)]
-    docs = pd.concat([old_docs, new_docs], ignore_index=True)
-    for column in ("label", "date", "split", BATCH_COLUMN):
-        docs[column] = docs[column].astype("string")
-    bow = sp.vstack([old.bow, new.X.astype(old.bow.dtype)], format="csr")
-    return Corpus(name=name, bow=bow, vocab=list(old.vocab), docs=parquet_ready(docs),
-                  manifest=deepcopy(old.manifest), vectorizer=corpus_vectorizer(old))
-
-
 def _save_updated_corpus(old: Corpus, new: NewDocuments, name: str, source: str, fmt: str | None,
                          columns: sources.TableColumns | None, run: runs.Run, root: Path, force: bool,
                          t0: float) -> Corpus:
-    """:func:`updated_corpus` with its manifest, saved under the name's lock."""
-    corpus = updated_corpus(old, new, name)
-    corpus.manifest = _updated_manifest(old, new, corpus, source, fmt, columns, run)
+    """The updated corpus (:func:`write_updated_corpus`) with its manifest, saved atomically under the
+    name's lock."""
     with paths.name_lock(root, name, "corpus"):
         paths.sweep_debris(root, locked={name})
-        corpus.manifest["seconds"] = round(time.perf_counter() - t0, 3)
-        corpus.save(root, force=force)
-    return corpus
+        with paths.atomic_dir(root / name, force=force) as tmp:
+            records, counts = write_updated_corpus(old, new, name, tmp)
+            manifest = _updated_manifest(old, new, name, counts, source, fmt, columns, run)
+            manifest["seconds"] = round(time.perf_counter() - t0, 3)
+            Corpus(name=name, bow=None, vocab=list(old.vocab), docs=None, manifest=manifest,
+                   vectorizer=corpus_vectorizer(old)).write_files(tmp, records)
+    return Corpus.load(name, root)
 
 
-def _updated_manifest(old: Corpus, new: NewDocuments, corpus: Corpus, source: str, fmt: str | None,
+def write_updated_corpus(old: Corpus, new: NewDocuments, name: str, folder: Path) -> tuple[list[dict], dict]:
+    """Write into ``folder`` the old corpus's documents (rows, counts, splits unchanged) followed by the new
+    ones, over the same vocabulary, with :data:`BATCH_COLUMN` naming each document's batch; the shards'
+    records and the counts of what was written.
+
+    The old corpus is read a shard at a time (its counts and its table's rows), so memory holds one
+    shard and the new documents whatever the old corpus's size. New documents without a split are
+    training documents; a new id that an old document has already is prefixed with ``NAME/`` (the
+    dashboard finds documents by id).
+    """
+    fill_split = _split_missing(old)
+    new_docs = _new_documents_table(old, new, name)
+    meta = _table_columns(old, new_docs)
+    docs = DocsWriter(folder / DOCS_FILE, meta)
+    shard_docs = old.shards[0]["rows"] if len(old.shards) > 1 else SHARD_DOCS  # (the old corpus's shard size)
+    shards = ShardWriter(folder, old.n_words, shard_docs, on_shard=lambda _i, rows: docs.flush(rows))
+    counts = {"tokens": 0, "splits": Counter(), "labels": set()}
+
+    def add(table: pd.DataFrame, X: sp.csr_matrix) -> None:
+        counts["tokens"] += int(X.sum())
+        counts["splits"].update(table["split"].dropna().tolist())
+        counts["labels"].update(table["label"].dropna().tolist())
+        docs.add(table)
+        shards.add(X)
+
+    try:
+        for start, X in old.iter_shards():
+            add(_old_documents_table(old, np.arange(start, start + X.shape[0]), fill_split), X)
+        add(new_docs, new.X.astype(np.int32))
+        records = shards.close()
+    except BaseException:
+        shards.discard()
+        raise
+    docs.close()
+    return records, counts
+
+
+def _split_missing(old: Corpus) -> bool:
+    """Whether the old corpus has no split at all (every document trains): its documents then say so."""
+    split = old.column("split")
+    return split is None or bool(split.isna().all())
+
+
+def _old_documents_table(old: Corpus, rows: np.ndarray, fill_split: bool) -> pd.DataFrame:
+    """The old corpus's table rows ``rows`` as the updated corpus holds them: the split said, the batch named."""
+    table = old.table(rows)
+    if fill_split:
+        table["split"] = "train"
+    if BATCH_COLUMN not in table:
+        table[BATCH_COLUMN] = old.name
+    return _with_text_columns(table)
+
+
+def _new_documents_table(old: Corpus, new: NewDocuments, name: str) -> pd.DataFrame:
+    """The new documents' table as the updated corpus holds it: training documents unless said otherwise,
+    the batch named, ids that an old document has already prefixed with ``NAME/`` (the old ids are read
+    a row group at a time)."""
+    table = new.table.copy()
+    table["split"] = table["split"].fillna("train")
+    table[BATCH_COLUMN] = name
+    ids = table["id"].astype(str)
+    wanted, taken = set(ids), set()
+    for start, n in _row_blocks(old):
+        taken |= wanted.intersection(old.column("id", np.arange(start, start + n)).astype(str))
+    table["id"] = [i if i not in taken else f"{name}/{i}" for i in ids]
+    return _with_text_columns(table)
+
+
+def _row_blocks(corpus: Corpus):
+    """(first row, number of rows) of each of the corpus's shards (its table's row groups), without reading
+    them."""
+    from topicvae.corpus.shards import shard_starts
+
+    starts = shard_starts(corpus.shards)
+    return [(int(starts[i]), int(starts[i + 1] - starts[i])) for i in range(len(starts) - 1)]
+
+
+def _with_text_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its label, date, split and batch columns as text (one type for old and new rows)."""
+    for column in ("label", "date", "split", BATCH_COLUMN):
+        table[column] = table[column].astype("string")
+    return table
+
+
+def _table_columns(old: Corpus, new_docs: pd.DataFrame) -> MetaColumns:
+    """The columns after ``n_tokens`` of the updated table (the old ones, the batch, then the new documents'
+    own), with the types of their values in the old table and in the new documents, so that the table
+    written a shard at a time has one schema."""
+    base = ["id", "text", "label", "date", "split", "n_tokens"]
+    old_columns = old.column_names()
+    names = [c for c in old_columns if c not in base]
+    names += [c for c in [BATCH_COLUMN, *new_docs.columns] if c not in base and c not in names]
+    meta = MetaColumns()
+    meta.names = {c: c for c in names}
+    old_meta = [c for c in old_columns if c not in base]
+    for start, n in _row_blocks(old):
+        part = pd.DataFrame(index=range(n)) if not old_meta else _meta_part(old, old_meta, start, n)
+        meta.add(_as_meta_part(part))
+    meta.add(_as_meta_part(new_docs.drop(columns=[c for c in base if c in new_docs])))
+    return meta
+
+
+def _meta_part(old: Corpus, columns: list[str], start: int, n: int) -> pd.DataFrame:
+    """The old table's metadata columns of rows ``start`` .. ``start + n``."""
+    rows = np.arange(start, start + n)
+    return pd.DataFrame({c: old.column(c, rows) for c in columns})
+
+
+def _as_meta_part(part: pd.DataFrame) -> pd.DataFrame:
+    """``part`` (metadata columns only) behind five empty leading columns, as :meth:`MetaColumns.add` reads
+    the columns from the sixth on."""
+    lead = pd.DataFrame({f"_{i}": [None] * len(part) for i in range(5)})
+    return pd.concat([lead, part.reset_index(drop=True)], axis=1)
+
+
+def _updated_manifest(old: Corpus, new: NewDocuments, name: str, counts: dict, source: str, fmt: str | None,
                       columns: sources.TableColumns | None, run: runs.Run) -> dict:
     """The old manifest's settings (preprocessing, vocabulary, language) with this corpus's
-    counts, its lineage and the update's own record."""
+    counts (``counts``: what :func:`write_updated_corpus` wrote), its lineage and the update's own record."""
     from topicvae.text.settings import to_dict
 
     manifest = deepcopy(old.manifest)
-    manifest.pop("checksums", None)
-    manifest.pop("sizes", None)
-    manifest.pop("shards", None)
-    counts = dict(manifest.get("counts") or {})
-    counts.update({"kept": corpus.n_docs, "vocabulary": corpus.n_words, "tokens": int(corpus.bow.sum()),
-                   "splits": {str(k): int(v) for k, v in corpus.docs["split"].value_counts(dropna=True).items()},
-                   "labels": int(corpus.docs["label"].nunique(dropna=True))})
+    for written_again in ("checksums", "sizes", "shards"):
+        manifest.pop(written_again, None)
+    totals = dict(manifest.get("counts") or {})
+    totals.update({"kept": old.n_docs + len(new.table), "vocabulary": old.n_words, "tokens": counts["tokens"],
+                   "splits": {str(k): int(v) for k, v in sorted(counts["splits"].items(), key=lambda kv: (-kv[1], kv[0]))},
+                   "labels": len(counts["labels"])})
     fmt = fmt or sources.detect_format(source, columns)
     manifest.update({
-        "name": corpus.name,
+        "name": name,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "counts": counts,
+        "counts": totals,
         "derived_from": {"corpus": old.name, "corpus_checksum": old.checksum, "run": run.name},
         "update": {"source": {"path": sources.printable_name(str(Path(source).resolve())), "format": fmt,
                               "columns": to_dict(columns) if columns else None},
@@ -355,8 +450,8 @@ def _updated_manifest(old: Corpus, new: NewDocuments, corpus: Corpus, source: st
 def training_rows(old: Corpus, corpus: Corpus, replay: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(rows to train on, the replayed old rows among them): the new documents of the 'train'
     split, and a seeded random ``replay`` share of the old corpus's training documents."""
-    new_rows = np.arange(old.n_docs, corpus.n_docs)
-    new_train = new_rows[corpus.docs["split"].iloc[new_rows].to_numpy() == "train"]
+    new_train = corpus.split_rows("train")
+    new_train = new_train[new_train >= old.n_docs]
     old_train = old.split_rows("train")
     n_replay = int(round(replay * len(old_train)))
     replayed = np.sort(np.random.default_rng(seed).choice(old_train, size=n_replay, replace=False)) \
@@ -405,10 +500,13 @@ def drift_report(old_run: runs.Run, new_run: runs.Run, n_old_docs: int,
     dist = evaluation.js_distance_matrix(new_tw, old_tw)  # new topics × old topics
     pairs, matched = evaluation.align_topics(new_tw, old_tw)
     match = {j: i for j, i in pairs}
-    theta_old, theta_new = np.asarray(old_run.doc_topic), np.asarray(new_run.doc_topic)
-    before = theta_old[:n_old_docs].mean(axis=0)
-    after = theta_new.mean(axis=0)
-    on_new = theta_new[n_old_docs:].mean(axis=0) if theta_new.shape[0] > n_old_docs else np.zeros(new_tw.shape[0])
+    # memory-mapped, and averaged in the reductions' own buffers: no copy of θ is made
+    theta_old = old_run.array(runs.DOC_TOPIC_FILE, mmap_mode="r")
+    theta_new = new_run.array(runs.DOC_TOPIC_FILE, mmap_mode="r")
+    before = theta_old[:n_old_docs].mean(axis=0, dtype=np.float64)
+    after = theta_new.mean(axis=0, dtype=np.float64)
+    on_new = (theta_new[n_old_docs:].mean(axis=0, dtype=np.float64) if theta_new.shape[0] > n_old_docs
+              else np.zeros(new_tw.shape[0]))
     old_words, new_words = old_run.top_words(TOP_WORDS), new_run.top_words(TOP_WORDS)
     topics = []
     for k in range(new_tw.shape[0]):
