@@ -257,32 +257,6 @@ def test_a_worker_that_dies_mid_ingest_is_replaced_and_the_corpus_is_whole(sourc
 
 
 @pytest.mark.slow
-def test_the_second_pass_runs_on_the_workers_and_one_that_dies_in_it_is_replaced(source, reference, dask_cluster,
-                                                                                  tmp_path):
-    """The counts over the vocabulary (the second pass) are computed by the workers: one made to kill
-    itself on the first partition it encodes dies during the ingest, Dask gives the partition to another
-    worker, and the corpus is the identical one."""
-    address, client, _ = dask_cluster
-    client.wait_for_workers(2, timeout=120)
-    before = client.run(os.getpid)
-    first = sorted(before)[0]
-
-    def arm():  # a local function: sent by value, the workers cannot import this test module
-        import os
-        import signal
-
-        import topicvae.text.vocabulary as vocabulary
-
-        vocabulary.encode_partition = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
-
-    client.run(arm, workers=[first])
-    c = _ingest(source, tmp_path, "ref", scheduler=address, partition_docs=50)
-    client.wait_for_workers(2, timeout=120)
-    assert before[first] not in client.run(os.getpid).values()  # it did die, during the ingest
-    assert_same_corpus(reference, c.path)
-
-
-@pytest.mark.slow
 def test_workers_that_keep_dying_end_the_ingest_in_one_line_and_no_corpus(source, dask_cluster, tmp_path, capsys):
     """Every worker, the restarted ones too, kills itself on any partition: past Dask's retries the
     ingest fails with one line, leaving neither a corpus nor a temporary folder."""

@@ -1,14 +1,11 @@
-"""Where ``ingest`` tokenizes and encodes its partitions: in this process, on a local Dask cluster, or on a
-running one.
+"""Where ``ingest`` tokenizes its partitions: in this process, on a local Dask cluster, or on a running one.
 
 ``--workers 1`` (the default) tokenizes in this process and imports no Dask. ``--workers N`` starts a
 ``distributed.LocalCluster`` of N worker processes of one thread each for the ingest, and closes it
 after. ``--scheduler ADDRESS`` (``tcp://host:8786``) sends the partitions to the workers of a Dask
 cluster started beforehand (``dask scheduler``, ``dask worker ADDRESS`` on each machine). Each
-partition's texts travel with its task and its token counts come back to this process; once the
-vocabulary is chosen, each partition's spilled tokens travel again and its counts over the vocabulary
-come back (the second pass), and this process writes the corpus: the workers need topicvae installed,
-nothing of the corpus folder.
+partition's texts travel with its task and its token counts come back to this process, which writes
+the corpus: the workers need topicvae installed, nothing of the corpus folder.
 
 A result depends on the texts alone, so the corpus is the same whichever runner tokenized it.
 Connection problems and workers that die past Dask's retries become one-line
@@ -35,8 +32,7 @@ class InProcess:
     workers = 1
     description = "in-process"
 
-    def imap(self, fn: Callable, tasks: Iterable[tuple[object, tuple]],
-             stage: str = "tokenizing") -> Iterator[tuple[object, object]]:
+    def imap(self, fn: Callable, tasks: Iterable[tuple[object, tuple]]) -> Iterator[tuple[object, object]]:
         """(key, fn(*args)) of each (key, args) of ``tasks``, in order."""
         for key, args in tasks:
             yield key, fn(*args)
@@ -56,10 +52,7 @@ class DaskRunner:
     def workers(self) -> int:
         return max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
 
-    def imap(self, fn: Callable, tasks: Iterable[tuple[object, tuple]],
-             stage: str = "tokenizing") -> Iterator[tuple[object, object]]:
-        """(key, fn(*args)) of each (key, args) of ``tasks``, as they finish; ``stage`` names the work in
-        the task keys and in the one line of a failure (``tokenizing``, ``encoding``)."""
+    def imap(self, fn: Callable, tasks: Iterable[tuple[object, tuple]]) -> Iterator[tuple[object, object]]:
         from distributed import as_completed
 
         slots = 2 * self.workers
@@ -77,7 +70,7 @@ class DaskRunner:
                 with warnings.catch_warnings():  # a partition's texts are meant to travel with its task
                     warnings.simplefilter("ignore", UserWarning)
                     future = self.client.submit(_call, fn, _Opaque(args), pure=False,
-                                                key=f"topicvae-{stage}-{key}-{run}")
+                                                key=f"topicvae-tokenize-{key}-{run}")
                 keys[future.key] = key
                 pending.add(future)
 
@@ -86,7 +79,7 @@ class DaskRunner:
             try:
                 result = future.result()
             except Exception as exc:
-                raise _task_error(exc, keys.get(future.key), stage) from None
+                raise _task_error(exc, keys.get(future.key)) from None
             key = keys.pop(future.key)
             future.release()
             yield key, result
@@ -98,18 +91,6 @@ class DaskRunner:
         if self.cluster is not None:
             with contextlib.suppress(Exception):
                 self.cluster.close()
-
-
-def in_order(results: Iterable[tuple[object, object]], keys: Iterable) -> Iterator[tuple[object, object]]:
-    """The (key, result) pairs of ``results`` (which may come as they finish) in the order of ``keys``,
-    holding those that come early until their turn (at most the runner's tasks in flight)."""
-    early: dict = {}
-    results = iter(results)
-    for key in keys:
-        while key not in early:
-            got, value = next(results)
-            early[got] = value
-        yield key, early.pop(key)
 
 
 class _Opaque:
@@ -134,17 +115,17 @@ def _call(fn: Callable, packed: _Opaque):
     return fn(*packed.args)
 
 
-def _task_error(exc: Exception, key, stage: str = "tokenizing") -> CorpusError:
-    """The one line for a partition that the cluster could not tokenize (or encode: ``stage``)."""
+def _task_error(exc: Exception, key) -> CorpusError:
+    """The one line for a partition that the cluster could not tokenize."""
     from distributed.scheduler import KilledWorker
 
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     if isinstance(exc, KilledWorker):
-        return CorpusError(f"Dask workers died while {stage} partition {key} (dask: {text}); nothing was "
+        return CorpusError(f"Dask workers died while tokenizing partition {key} (dask: {text}); nothing was "
                            "written. Check the workers' memory and logs, then run the ingest again")
     if isinstance(exc, (OSError, TimeoutError)) or type(exc).__name__ in ("CommClosedError", "CancelledError",
                                                                           "FutureCancelledError"):
-        return CorpusError(f"lost the Dask cluster while {stage} partition {key} ({type(exc).__name__}: "
+        return CorpusError(f"lost the Dask cluster while tokenizing partition {key} ({type(exc).__name__}: "
                            f"{text}); nothing was written, run the ingest again")
     raise exc  # anything else is a bug in the task: keep its traceback
 

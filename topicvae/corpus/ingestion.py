@@ -39,8 +39,8 @@ from topicvae.text.phrases import PhraseModel
 from topicvae.text.settings import PreprocessSettings, VocabSettings, to_dict
 from topicvae.text.tokenize import TokenizedTexts, tokenize_partition, tokenize_texts  # noqa: F401  (old home: importable)
 from topicvae.text.vectorizer import Vectorizer
-from topicvae.text.vocabulary import (Vocabulary, choose_by_frequencies, count_matrix, encode_partition,
-                                      partition_counts, partition_token_lists)
+from topicvae.text.vocabulary import (Vocabulary, choose_by_frequencies, count_matrix, over_vocabulary,
+                                      partition_counts, partition_token_lists, transform_tokens)
 
 #: documents read, tokenized and spilled at a time by a streamed ingest
 PARTITION_DOCS = 20_000
@@ -201,17 +201,17 @@ def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableCo
                 read.add_result(i, result)
                 log.info("partition %d tokenized: %d documents read at %.1fs", i, read.n_read,
                          time.perf_counter() - t0)
-            log.info("read and tokenized %d documents from %s (%s) on %s (%d processes) at %.1fs", read.n_read,
-                     source, fmt, run.description, len(read.pids), time.perf_counter() - t0)
-            counts, dropped = read.check(source, preprocess)
-            read.forget_ids()  # some 120 bytes a document, not needed by the second pass
-            voc = _choose_vocabulary(read, vectorizer)
-            read.freq = None  # every token type's frequencies: the vocabulary is chosen
-            log.info("vocabulary of %d words chosen on %d documents at %.1fs", len(voc.words), read.n_fit_used,
-                     time.perf_counter() - t0)
-            records, kept = _write(read, vectorizer, voc, tmp, shard_docs, run, progress)
         finally:
             run.close()
+        log.info("read and tokenized %d documents from %s (%s) on %s (%d processes) at %.1fs", read.n_read,
+                 source, fmt, run.description, len(read.pids), time.perf_counter() - t0)
+        counts, dropped = read.check(source, preprocess)
+        read.forget_ids()  # some 120 bytes a document, not needed by the second pass
+        voc = _choose_vocabulary(read, vectorizer)
+        read.freq = None  # every token type's frequencies: the vocabulary is chosen
+        log.info("vocabulary of %d words chosen on %d documents at %.1fs", len(voc.words), read.n_fit_used,
+                 time.perf_counter() - t0)
+        records, kept = _write(read, vectorizer, voc, tmp, shard_docs, progress)
         dropped["too_short"] = kept.pop("too_short")
         shutil.rmtree(spill)
 
@@ -374,11 +374,6 @@ class _Pass1:
         with open(self.spill / f"tokens-{index:06d}.pkl", "rb") as f:
             return pickle.load(f)
 
-    def spilled_tokens(self, index: int) -> bytes:
-        """The spilled tokens of partition ``index`` as they are on disk (:meth:`tokens` unpickles them), to
-        send to a worker."""
-        return (self.spill / f"tokens-{index:06d}.pkl").read_bytes()
-
     def table(self, index: int) -> pd.DataFrame:
         with open(self.spill / f"docs-{index:06d}.pkl", "rb") as f:
             return pickle.load(f)
@@ -431,16 +426,16 @@ def _choose_vocabulary(read: _Pass1, vectorizer: Vectorizer) -> Vocabulary:
     return voc
 
 
-def _write(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, folder: Path, shard_docs: int, run,
+def _write(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, folder: Path, shard_docs: int,
            progress: bool) -> tuple[list[dict], dict]:
-    """The second pass: each spilled partition's counts over the vocabulary (on ``run``, the runner of the
-    first pass), its documents too short dropped, appended to the shards and the document table. Returns
-    the shards' records and the counts of what was kept."""
+    """The second pass: each spilled partition's counts over the vocabulary, its documents too short
+    dropped, appended to the shards and the document table. Returns the shards' records and the counts
+    of what was kept."""
     min_tokens = vectorizer.vocab.min_tokens
     docs = DocsWriter(folder / DOCS_FILE, read.meta)
     shards = ShardWriter(folder, len(voc.words), shard_docs, on_shard=lambda _i, rows: docs.flush(rows))
     try:
-        kept = _encode_partitions(read, vectorizer, voc, docs, shards, run, progress)
+        kept = _encode_partitions(read, vectorizer, voc, docs, shards, progress)
         if kept["kept"] == 0:
             raise CorpusError(
                 f"no document has at least --min-tokens {min_tokens} in-vocabulary tokens "
@@ -455,17 +450,20 @@ def _write(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, folder: Path, 
 
 
 def _encode_partitions(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, docs: DocsWriter,
-                       shards: ShardWriter, run, progress: bool) -> dict:
-    """Each spilled partition's counts over the vocabulary (:func:`~topicvae.text.vocabulary.encode_partition`,
-    run on ``run``'s workers while this process writes the partitions before) and its table, short and
-    empty documents dropped, handed in order to the shards and the document table; the counts of what
-    was kept."""
-    min_tokens = vectorizer.vocab.min_tokens
+                       shards: ShardWriter, progress: bool) -> dict:
+    """Each spilled partition's counts over the vocabulary and its table, short and empty documents
+    dropped, handed to the shards and the document table; the counts of what was kept."""
+    column = {w: j for j, w in enumerate(voc.words)}
+    n_words, min_tokens = len(voc.words), vectorizer.vocab.min_tokens
     kept = {"kept": 0, "tokens": 0, "too_short": 0, "splits": Counter(), "labels": set()}
-    tasks = ((i, (read.spilled_tokens(i), voc.words, vectorizer.phrases)) for i in read.indices())
-    encoded = cluster.in_order(run.imap(encode_partition, tasks, stage="encoding"), read.indices())
-    for i, (X, empty) in _progress(encoded, progress, "writing", total=len(read.indices())):
+    for i in _progress(read.indices(), progress, "writing"):
+        result = read.tokens(i)
+        if vectorizer.phrases is not None:
+            X, _ = transform_tokens([vectorizer.phrases.join(d) for d in partition_token_lists(result)], voc.words)
+        else:
+            X = over_vocabulary(partition_counts(result), result["types"], column, n_words)
         n_tokens = np.asarray(X.sum(axis=1)).ravel().astype(np.int64)
+        empty = result["empty"]
         short = (n_tokens < min_tokens) & ~empty
         rows = np.flatnonzero(~(short | empty))
         table = read.table(i).iloc[rows].reset_index(drop=True)
@@ -531,8 +529,7 @@ def _check_ids(docs: list[sources.RawDoc], dedupe: bool) -> tuple[list[sources.R
     return kept, {"duplicate_id": len(docs) - len(kept)}
 
 
-def _progress(items: Iterable, enabled: bool, desc: str, total: int | None = None):
+def _progress(items: Iterable, enabled: bool, desc: str):
     from tqdm.auto import tqdm
 
-    return tqdm(items, unit="doc" if total is None else "partition", desc=desc, disable=not enabled, leave=False,
-                total=total)
+    return tqdm(items, unit="doc", desc=desc, disable=not enabled, leave=False)

@@ -399,9 +399,8 @@ def _table_columns(old: Corpus, new_docs: pd.DataFrame) -> MetaColumns:
     meta = MetaColumns()
     meta.names = {c: c for c in names}
     old_meta = [c for c in old_columns if c not in base]
-    for start, n in _row_blocks(old):
-        part = pd.DataFrame(index=range(n)) if not old_meta else _meta_part(old, old_meta, start, n)
-        meta.add(_as_meta_part(part))
+    for start, n in _row_blocks(old) if old_meta else []:
+        meta.add(_as_meta_part(_meta_part(old, old_meta, start, n)))
     meta.add(_as_meta_part(new_docs.drop(columns=[c for c in base if c in new_docs])))
     return meta
 

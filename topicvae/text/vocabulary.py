@@ -139,20 +139,3 @@ def over_vocabulary(X: sp.csr_matrix, types: list[str], column: dict[str, int], 
     Y = sp.csr_matrix((X.data[inside], (row_of[inside], cols[inside])), shape=(X.shape[0], n_words))
     Y.sum_duplicates()
     return Y
-
-
-def encode_partition(spilled: bytes, words: list[str], phrases=None) -> tuple[sp.csr_matrix, np.ndarray]:
-    """The second pass of a streamed ingest for one partition: its tokens (``spilled``, the pickled result of
-    :func:`~topicvae.text.tokenize.tokenize_partition` with its ``empty`` flags) as counts over the
-    vocabulary ``words``, phrases joined first when a :class:`~topicvae.text.phrases.PhraseModel` is given,
-    and which documents had no token at all. Runs where the first pass ran (a Dask worker or this
-    process); the result depends on the tokens alone."""
-    import pickle
-
-    result = pickle.loads(spilled)
-    if phrases is not None:
-        X, _ = transform_tokens([phrases.join(d) for d in partition_token_lists(result)], words)
-    else:
-        column = {w: j for j, w in enumerate(words)}
-        X = over_vocabulary(partition_counts(result), result["types"], column, len(words))
-    return X, result["empty"]
