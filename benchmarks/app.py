@@ -75,24 +75,25 @@ def _child(args: list[str], env: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------- measurements
-def _view_rows(run):
+def _view_rows(run, corpora_dir: Path):
     """The rows the dashboard maps: all, or its seeded sample of a run above SAMPLE_DOCS (None: all)."""
     import numpy as np
 
     from topicvae.analysis import documents
     from topicvae.runs import DOC_TOPIC_FILE
+    from topicvae.runs.workspace import run_corpus
 
     n = run.array(DOC_TOPIC_FILE, mmap_mode="r").shape[0]
-    rows = documents.sample_rows(np.arange(n), documents.SAMPLE_DOCS)
+    rows = documents.shard_sample(np.arange(n), run_corpus(run, corpora_dir))
     return None if len(rows) == n else rows
 
 
-def measure_map(run_name: str, runs_dir: Path) -> list[dict]:
+def measure_map(run_name: str, runs_dir: Path, corpora_dir: Path) -> list[dict]:
     from topicvae.analysis import docmap
     from topicvae.runs.workspace import load_run
 
     run = load_run(run_name, runs_dir)
-    view = _view_rows(run)
+    view = _view_rows(run, corpora_dir)
     rows = []
     methods = ["pca"] + (["umap"] if docmap.umap_available() else [])
     for method in methods:
@@ -115,6 +116,7 @@ def child_first_visits(run: str) -> dict:
 
     at = _apptest(run)
     out = {"overview": _timed_run(at)}
+    out["overview peak MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for page in PAGES[1:]:
         out[page] = _goto(at, page)
         out[f"{page} peak MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -292,7 +294,7 @@ def main() -> None:
         for f in (docmap.MAP_FILE, docmap.MAP_META_FILE):
             (runs_copy / args.run / f).unlink(missing_ok=True)
         no_cache = _child(child + ["--child", "documents-first"], env)["documents"]
-        maps = measure_map(args.run, runs_copy)
+        maps = measure_map(args.run, runs_copy, corpora_dir)
         with_cache = _child(child + ["--child", "documents-first"], env)["documents"]
         first = _child(child + ["--child", "first-visits"], env)
         warm = measure_warm(args.run, args.repeats)

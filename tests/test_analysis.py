@@ -201,6 +201,25 @@ def test_a_large_run_is_viewed_through_a_seeded_sample_read_from_its_row_groups(
     np.testing.assert_array_equal(corpus.document_lengths(), np.asarray(X.sum(1)).ravel())
 
 
+def test_a_sample_of_a_large_corpus_reads_a_bounded_number_of_its_shards(tmp_path, monkeypatch):
+    from topicvae.corpus.synthetic import sample_lda_corpus
+
+    n = 200
+    X, _, _ = sample_lda_corpus(n_docs=n, n_topics=3, n_words=20, doc_len=10, alpha=0.3, beta=0.2, seed=8)
+    docs = pd.DataFrame({"id": [f"d{i}" for i in range(n)], "text": ["t"] * n})
+    Corpus(name="c", bow=X, vocab=[f"w{j}" for j in range(20)], docs=docs).save(tmp_path, shard_docs=10)
+    corpus = Corpus.load("c", tmp_path)  # 20 shards of 10 documents
+    monkeypatch.setattr(documents, "SAMPLE_SHARDS", 4)
+    rows = np.arange(3, n, 2)
+    sample = documents.shard_sample(rows, corpus, most=30)
+    assert len(sample) == 30 and np.all(np.diff(sample) > 0) and set(sample) <= set(rows)
+    assert len(np.unique(sample // 10)) <= 6  # from SAMPLE_SHARDS shards, or the 6 that hold 30 of the rows
+    np.testing.assert_array_equal(sample, documents.shard_sample(rows, corpus, most=30))  # seeded
+    np.testing.assert_array_equal(documents.shard_sample(rows, corpus, most=len(rows)), rows)  # few: all
+    assert len(np.unique(documents.shard_sample(rows, None, most=30) // 10)) > 6  # no shards known: any row
+    assert len(np.unique(documents.shard_sample(rows, corpus, most=12) // 10)) == 4
+
+
 def test_the_representations_count_a_seeded_sample_of_a_large_runs_training_documents(tmp_path, monkeypatch):
     """Above SAMPLE_DOCS the training documents a representation counts (and the dashboard's own NPMI) are a
     seeded sample of that many, and the NPMI's source says so; below it, every training document."""

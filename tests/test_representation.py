@@ -36,6 +36,15 @@ def test_every_method_lists_distinct_word_ids_and_leaves_the_matrix_as_it_was(to
 
 
 @pytest.mark.parametrize("method", rep.methods())
+def test_the_first_n_words_are_the_first_n_of_a_longer_list(topics, method):
+    """A ranking does not depend on how many words are asked for (the dashboard ranks 20 once and lists 10)."""
+    phi, X = topics
+    longer = rep.top_words(phi, X, method, 30)
+    for n in (1, 5, 10, 20):
+        np.testing.assert_array_equal(rep.top_words(phi, X, method, n), longer[:, :n])
+
+
+@pytest.mark.parametrize("method", rep.methods())
 def test_n_past_the_vocabulary_lists_every_word_once_and_n_below_one_is_refused(topics, method):
     topic_word, X = topics
     ids = rep.top_words(topic_word.tolist(), X, method=method, n=500)  # (a nested list works too)

@@ -18,6 +18,9 @@ FACT_COLUMNS = ("id", "label", "split", "date")
 #: the representations' counts of the training documents and the dashboard's own NPMI take a seeded random
 #: sample of this many (:func:`sample_rows`), and say so
 SAMPLE_DOCS = 200_000
+#: the most shards such a sample of a corpus's documents is drawn from (:func:`shard_sample`), so that
+#: reading it reads at most this many shards and row groups, whatever the corpus's size
+SAMPLE_SHARDS = 20
 
 
 # ---------------------------------------------------------------------------- the documents a page holds
@@ -53,17 +56,18 @@ class DocumentView:
 
 def document_view(run, corpus, max_docs: int | None = None, seed: int = 0) -> DocumentView:
     """The run's documents as the pages hold them (:class:`DocumentView`): θ read memory-mapped, and of a
-    run above ``max_docs`` (default :data:`SAMPLE_DOCS`) only the sampled rows of θ and of the table."""
-    from topicvae.runs import DOC_TOPIC_FILE, Z_STD_FILE
+    run above ``max_docs`` (default :data:`SAMPLE_DOCS`) only the sampled rows (:func:`shard_sample`) of θ,
+    σ and the table."""
+    from topicvae.runs import DOC_TOPIC_FILE, Z_STD_FILE, rows_of
 
     theta = run.array(DOC_TOPIC_FILE, mmap_mode="r")
     z_std = run.array(Z_STD_FILE, required=False, mmap_mode="r")
     n_docs = theta.shape[0]
-    rows = sample_rows(np.arange(n_docs), SAMPLE_DOCS if max_docs is None else max_docs, seed)
+    rows = shard_sample(np.arange(n_docs), corpus, max_docs, seed)
     sampled = len(rows) < n_docs
 
     def held(array):
-        return None if array is None else np.array(array[rows] if sampled else array)
+        return None if array is None else rows_of(array, rows) if sampled else np.array(array)
 
     docs = None
     if corpus is not None:
@@ -157,6 +161,28 @@ def sample_rows(rows: np.ndarray, max_points: int, seed: int = 0) -> np.ndarray:
         return rows
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(rows, size=max_points, replace=False))
+
+
+def shard_sample(rows: np.ndarray, corpus, most: int | None = None, seed: int = 0) -> np.ndarray:
+    """At most ``most`` (default :data:`SAMPLE_DOCS`) of a corpus's ``rows`` (sorted), a seeded random
+    sample (:func:`sample_rows`) drawn from :data:`SAMPLE_SHARDS` of the shards that hold them, chosen at
+    random too (more when those hold fewer than ``most`` of the rows): reading it reads that many shards
+    (and table row groups) of a corpus of any size. All of ``rows`` when they are few; from every shard
+    when they lie in few (or ``corpus`` is None)."""
+    from topicvae.corpus.shards import shard_starts
+
+    rows = np.asarray(rows, dtype=np.int64)
+    most = SAMPLE_DOCS if most is None else most
+    if len(rows) <= most:
+        return rows
+    if corpus is not None:
+        shard_of = np.searchsorted(shard_starts(corpus.shards), rows, side="right") - 1
+        held, counts = np.unique(shard_of, return_counts=True)
+        order = np.random.default_rng(seed).permutation(len(held))
+        enough = int(np.searchsorted(np.cumsum(counts[order]), most)) + 1  # shards that hold `most` rows
+        chosen = held[order[:max(SAMPLE_SHARDS, enough)]]
+        rows = rows[np.isin(shard_of, chosen)]
+    return sample_rows(rows, most, seed)
 
 
 def categories(docs: pd.DataFrame | None, doc_topic: np.ndarray, topic_names: Sequence[str],

@@ -207,8 +207,10 @@ def representative_docs(doc_topic: np.ndarray, k: int, n: int = 5, rows: np.ndar
 
 
 def topic_coherence(run: Run, corpus: Corpus | None, metrics: dict | None = None,
-                    representation: str = representations.DEFAULT) -> tuple[np.ndarray | None, str]:
-    """Per-topic NPMI of the run's first 10 words in ``representation``, and where it comes from.
+                    representation: str = representations.DEFAULT,
+                    word_ids: np.ndarray | None = None) -> tuple[np.ndarray | None, str]:
+    """Per-topic NPMI of the run's first 10 words in ``representation`` (``word_ids``, (K, ≥10), when the
+    caller has them already), and where it comes from.
 
     Uses ``npmi_per_topic`` from ``metrics.json`` when it has one value per topic and was measured
     in that representation; otherwise computes NPMI (:func:`topicvae.scoring.metrics.npmi`) against the
@@ -228,8 +230,9 @@ def topic_coherence(run: Run, corpus: Corpus | None, metrics: dict | None = None
     rows = corpus.split_rows(split)
     if len(rows) == 0 or corpus.n_words != run.topic_word.shape[1]:
         return None, "coherence unavailable: the corpus does not match the run's vocabulary"
-    sample = documents.sample_rows(rows, documents.SAMPLE_DOCS)
-    _, values = npmi(list(topic_word_ids(run, corpus, representation, 10)), corpus.rows(sample), top_n=10)
+    sample = documents.shard_sample(rows, corpus)
+    ids = topic_word_ids(run, corpus, representation, 10) if word_ids is None else np.asarray(word_ids)[:, :10]
+    _, values = npmi(list(ids), corpus.rows(sample), top_n=10)
     where = f"the {split} split" if len(sample) == len(rows) else \
         f"a random sample of {len(sample):,} of the {len(rows):,} documents of the {split} split"
     return values, f"NPMI on {where} (computed here; `{evaluate_command(run.name)}` stores it)"
@@ -239,12 +242,12 @@ def topic_coherence(run: Run, corpus: Corpus | None, metrics: dict | None = None
 def representation_documents(run: Run, corpus: Corpus | None):
     """The documents ``run`` trained on (its corpus's train split, as a row source:
     :meth:`topicvae.corpus.Corpus.rows`, a shard at a time for a sharded corpus), or None without a
-    corpus that matches the run's vocabulary. Above :data:`topicvae.analysis.documents.SAMPLE_DOCS` a seeded sample of them, so
-    that the representations' counts take a pass over at most that many documents, whatever the
-    corpus's size."""
+    corpus that matches the run's vocabulary. Above :data:`topicvae.analysis.documents.SAMPLE_DOCS` a seeded
+    sample of them (:func:`topicvae.analysis.documents.shard_sample`), so that the representations' counts
+    take a pass over at most that many documents in a bounded number of shards, whatever the corpus's size."""
     if corpus is None or corpus.n_words != run.topic_word.shape[1]:
         return None
-    rows = documents.sample_rows(corpus.split_rows("train"), documents.SAMPLE_DOCS)
+    rows = documents.shard_sample(corpus.split_rows("train"), corpus)
     return corpus.rows(rows) if isinstance(corpus, Corpus) else corpus.bow[rows]  # (or a stand-in's matrix)
 
 
@@ -285,12 +288,14 @@ def topic_table(top_words: list[list[str]], labels: Sequence[str], prevalence: n
 
 def labelled_topics(run: Run, labels: Sequence[str], prevalence: np.ndarray | None = None,
                     coherence: np.ndarray | None = None, corpus: Corpus | None = None,
-                    representation: str = representations.DEFAULT, n: int = 20) -> pd.DataFrame:
+                    representation: str = representations.DEFAULT, n: int = 20,
+                    word_ids: np.ndarray | None = None) -> pd.DataFrame:
     """The run's topic table: topic, label, representation, rank (in that representation), word and
     weight (the model's own p(w | topic)) of each topic's ``n`` first words, with its prevalence and
     coherence (``coherence_npmi``) when given. ``corpus``: the run's corpus (needed by the
-    representations that read the training documents)."""
-    ids = topic_word_ids(run, corpus, representation, n)
+    representations that read the training documents); ``word_ids``: the words in that representation,
+    (K, ≥ n), when the caller has them already."""
+    ids = topic_word_ids(run, corpus, representation, n) if word_ids is None else np.asarray(word_ids)[:, :n]
     K, n = ids.shape
     k = np.repeat(np.arange(K), n)
     t = pd.DataFrame({"topic": k, "representation": representation, "rank": np.tile(np.arange(1, n + 1), K),

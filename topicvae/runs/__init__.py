@@ -915,6 +915,20 @@ def value_problem(fname: str, array: np.ndarray) -> str | None:
     return None
 
 
+def rows_of(array, rows: np.ndarray, block: int = 65_536) -> np.ndarray:
+    """The rows ``rows`` (sorted) of a memory-mapped ``array`` as an array in memory, gathered a block of
+    ``block`` file rows at a time with each block's pages let go (:func:`forget_pages`), so that a sample
+    spread over a large file leaves resident only the rows it holds."""
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.empty((len(rows), *array.shape[1:]), dtype=array.dtype)
+    cuts = np.searchsorted(rows, np.arange(0, array.shape[0] + block, block))
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        if b > a:
+            out[a:b] = array[rows[a:b]]
+            forget_pages(array)
+    return out
+
+
 def forget_pages(array) -> None:
     """Let the pages of a memory-mapped ``array`` read so far leave this process's resident memory (they
     stay in the system's file cache and are read again on demand), so that a file read a block at a

@@ -131,14 +131,26 @@ def representation(corpus: Corpus | None = None) -> str:
                                           corpus)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _top_words(key: tuple, ckey: tuple | None, n: int, method: str, _run: Run, _corpus: Corpus | None) -> list[list[str]]:
-    return topics.represented_words(_run, _corpus, method, n)
+#: the most words per topic a page lists (the topic table's): ranked once per run, each page takes the first
+#: n (a representation's first n words are the first n of a longer list: tests/test_representation.py)
+RANKED_WORDS = 20
+
+
+@st.cache_resource(max_entries=32, show_spinner="Ranking the topics' words…")
+def _top_word_ids(key: tuple, ckey: tuple | None, method: str, _run: Run, _corpus: Corpus | None) -> np.ndarray:
+    return topics.topic_word_ids(_run, _corpus, method, RANKED_WORDS)
+
+
+def top_word_ids(run: Run, n: int = 10, corpus: Corpus | None = None) -> np.ndarray:
+    """(K, n) ids of the first ``n`` (at most :data:`RANKED_WORDS`) words of every topic of ``run`` in the
+    picked representation, ranked once per run version and representation (the topic words, their NPMI
+    and the topic table share them)."""
+    return _top_word_ids(run_key(run), corpus_key(corpus), representation(corpus), run, corpus)[:, :n]
 
 
 def top_words(run: Run, n: int = 10, corpus: Corpus | None = None) -> list[list[str]]:
     """The first ``n`` words of every topic of ``run`` in the picked representation."""
-    return _top_words(run_key(run), corpus_key(corpus), n, representation(corpus), run, corpus)
+    return [[run.vocab[j] for j in row] for row in top_word_ids(run, n, corpus)]
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -166,12 +178,14 @@ def topic_view(run: Run, corpus: Corpus | None) -> TopicView:
 
 @st.cache_resource(max_entries=16, show_spinner="Measuring topic coherence (NPMI)…")
 def _coherence(key: tuple, ckey: tuple | None, mstamp: int, method: str, _run: Run, _corpus: Corpus | None):
-    return topics.topic_coherence(_run, _corpus, run_metrics.read_metrics(_run), method)
+    metrics = run_metrics.read_metrics(_run)
+    ids = _top_word_ids(key, ckey, method, _run, _corpus)
+    return topics.topic_coherence(_run, _corpus, metrics, method, word_ids=ids)
 
 
 def coherence(run: Run, corpus: Corpus | None) -> tuple[np.ndarray | None, str]:
     """Per-topic NPMI of the words in the picked representation (from metrics.json when it measured
-    that one, else computed on the corpus) and its source."""
+    that one, else computed on the corpus, from the topic words the page shows) and its source."""
     return _coherence(run_key(run), corpus_key(corpus), _stamp(run.path / run_metrics.METRICS_FILE),
                       representation(corpus), run, corpus)
 

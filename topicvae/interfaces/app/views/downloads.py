@@ -53,7 +53,8 @@ def page() -> None:
     method = common.representation(corpus)
     view = common.topic_view(run, corpus)
     coherence, source = common.coherence(run, corpus)
-    table = topics.labelled_topics(run, labels, view.prevalence, coherence, corpus=corpus, representation=method)
+    table = topics.labelled_topics(run, labels, view.prevalence, coherence, corpus=corpus, representation=method,
+                                   word_ids=common.top_word_ids(run, common.RANKED_WORDS, corpus))
     st.markdown(f"The first {int(table['rank'].max())} words of each topic by {representations.describe(method)}, "
                 f"with their weight p(w|k) (the model's own), the topic's label, prevalence and coherence ({source}).")
     st.download_button("Download topic table CSV", data=table.to_csv(index=False).encode("utf-8"),
