@@ -274,6 +274,10 @@ def test_a_run_larger_than_a_page_holds_is_shown_through_one_sample_on_every_pag
     assert note in texts(at)
     assert f"Showing 40 of 40 matching documents (of a random sample of 40 of the run's {n:,})" in texts(at)
     assert np.load(runs / PRODLDA_RUN / "doc_map.npy").shape == (40, 2)
+    sample_ids = set(documents.document_view(Run.load(PRODLDA_RUN, runs), Corpus.load("sample", folders[0])).ids)
+    outside = next(i for i in Corpus.load("sample", folders[0]).docs["id"] if i not in sample_ids)
+    at.text_input(key=f"doc_id_{PRODLDA_RUN}").input(outside).run()
+    assert f"No document with id {outside!r} in the sample this page holds." in texts(at)
     topics = open_page("topics", PRODLDA_RUN)
     assert_clean(topics)
     assert f"Among a random sample of 40 of the run's {n:,} documents." in texts(topics)
@@ -281,7 +285,6 @@ def test_a_run_larger_than_a_page_holds_is_shown_through_one_sample_on_every_pag
     infer.text_area(key="infer_text").input("The Australian cricket team won the test match in Sydney.").run()
     assert_clean(infer)
     assert f"among a random sample of 40 of its {n:,}" in texts(infer)
-    sample_ids = set(documents.document_view(Run.load(PRODLDA_RUN, runs), Corpus.load("sample", folders[0])).ids)
     assert len(sample_ids) == 40 and set(infer.dataframe[1].value["id"]) <= sample_ids
     trends = open_page("trends", DATED_RUN)
     assert_clean(trends)

@@ -130,12 +130,13 @@ def _map(run, view: documents.DocumentView, sel: Selection, source: str, selecte
             st.html(figures.colour_key(sel.names, np.bincount(sel.codes[sel.shown], minlength=len(sel.names))))
 
 
-def _heading(run, sel: Selection, selected: int) -> None:
+def _heading(run, view: documents.DocumentView, sel: Selection, selected: int) -> None:
     """The id box, the open document's title and its id, label, split and date."""
     st.text_input("Open a document by id", key=f"doc_id_{run.name}", on_change=_find_id, args=(run.name, sel.ids),
                   placeholder=f"e.g. {sel.ids[selected]}")
     if st.session_state.get("_doc_id_missing"):
-        st.caption(f"No document with id {st.session_state['_doc_id_missing']!r}.")
+        st.caption(f"No document with id {st.session_state['_doc_id_missing']!r}"
+                   + (" in the sample this page holds." if view.sampled else "."))
     st.markdown(f"#### {common.md_escape(sel.titles[selected] or 'Document ' + sel.ids[selected])}")
     facts = [f"{'id' if sel.docs is not None else 'row'} **{common.md_escape(sel.ids[selected])}**"]
     if sel.docs is not None:
@@ -166,7 +167,7 @@ def _mixture(run, view: documents.DocumentView, labels: list[str], selected: int
 
 def _document(run, view: documents.DocumentView, labels: list[str], sel: Selection, selected: int) -> None:
     """The open document: heading, mixture, uncertainty and text."""
-    _heading(run, sel, selected)
+    _heading(run, view, sel, selected)
     _mixture(run, view, labels, selected)
     if sel.docs is not None:
         with st.container(height=320):
