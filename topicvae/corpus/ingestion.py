@@ -29,9 +29,9 @@ import scipy.sparse as sp
 from topicvae import __version__, paths
 
 from topicvae.corpus import cluster
-from topicvae.corpus import DOCS_FILE, Corpus
-from topicvae.corpus.shards import SHARD_DOCS, ShardWriter
-from topicvae.corpus.table_writer import DocsWriter, MetaColumns
+from topicvae.corpus import Corpus
+from topicvae.corpus.shards import SHARD_DOCS
+from topicvae.corpus.table_writer import CorpusParts, MetaColumns
 from topicvae.errors import ConfigError, CorpusError, SourceError
 from topicvae.text import sources
 from topicvae.text.metadata import add_metadata
@@ -432,25 +432,18 @@ def _write(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, folder: Path, 
     dropped, appended to the shards and the document table. Returns the shards' records and the counts
     of what was kept."""
     min_tokens = vectorizer.vocab.min_tokens
-    docs = DocsWriter(folder / DOCS_FILE, read.meta)
-    shards = ShardWriter(folder, len(voc.words), shard_docs, on_shard=lambda _i, rows: docs.flush(rows))
-    try:
-        kept = _encode_partitions(read, vectorizer, voc, docs, shards, progress)
+    with CorpusParts(folder, len(voc.words), shard_docs, read.meta) as parts:
+        kept = _encode_partitions(read, vectorizer, voc, parts, progress)
         if kept["kept"] == 0:
             raise CorpusError(
                 f"no document has at least --min-tokens {min_tokens} in-vocabulary tokens "
                 f"(vocabulary of {len(voc.words)} words); lower --min-tokens or --min-df"
             )
-        records = shards.close()
-    except BaseException:
-        shards.discard()
-        raise
-    docs.close()
-    return records, kept
+    return parts.records, kept
 
 
-def _encode_partitions(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, docs: DocsWriter,
-                       shards: ShardWriter, progress: bool) -> dict:
+def _encode_partitions(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, parts: CorpusParts,
+                       progress: bool) -> dict:
     """Each spilled partition's counts over the vocabulary and its table, short and empty documents
     dropped, handed to the shards and the document table; the counts of what was kept."""
     column = {w: j for j, w in enumerate(voc.words)}
@@ -473,8 +466,7 @@ def _encode_partitions(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, do
         kept["too_short"] += int(short.sum())
         kept["splits"].update(table["split"].dropna().tolist())
         kept["labels"].update(table["label"].dropna().tolist())
-        docs.add(table)
-        shards.add(X[rows])
+        parts.add(table, X[rows])
     return kept
 
 

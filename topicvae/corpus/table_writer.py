@@ -1,6 +1,6 @@
-"""The document table (docs.parquet) written a shard's rows at a time, as a streamed ingest or update
-makes it: one row group per shard and one schema for the whole table, whatever types each part's
-metadata columns arrive with."""
+"""A corpus's shards and document table (docs.parquet) written part by part, as a streamed ingest or update
+makes them: the table in one row group per shard and in one schema, whatever types each part's metadata
+columns arrive with."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import scipy.sparse as sp
+
+from topicvae.corpus.shards import ShardWriter
 
 
 class MetaColumns:
@@ -129,3 +132,33 @@ class DocsWriter:
             self.flush(sum(len(t) for t in self.pending))
         if self.writer is not None:
             self.writer.close()
+
+
+class CorpusParts:
+    """The shards and the document table of a corpus written in parts of consecutive documents: each part's
+    counts and table rows go in together (:meth:`add`), and the table is cut into row groups where the
+    shards are cut. Used as a context manager: leaving it normally closes both and keeps the shards'
+    records in ``records``; an exception discards what was written."""
+
+    def __init__(self, folder: Path, n_words: int, shard_docs: int, meta: MetaColumns):
+        from topicvae.corpus import DOCS_FILE
+
+        self.docs = DocsWriter(Path(folder) / DOCS_FILE, meta)
+        self.shards = ShardWriter(folder, n_words, shard_docs, on_shard=lambda _i, rows: self.docs.flush(rows))
+        self.records: list[dict] = []
+
+    def add(self, table: pd.DataFrame, X: sp.csr_matrix) -> None:
+        """The next documents: their table rows and their counts (as many rows)."""
+        self.docs.add(table)
+        self.shards.add(X)
+
+    def __enter__(self) -> "CorpusParts":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None:
+            self.shards.discard()
+            return
+        self.records = self.shards.close()
+        self.docs.close()
+

@@ -45,9 +45,9 @@ import scipy.sparse as sp
 
 from topicvae import paths, runs
 
-from topicvae.corpus import DOCS_FILE, Corpus
-from topicvae.corpus.shards import SHARD_DOCS, ShardWriter
-from topicvae.corpus.table_writer import DocsWriter, MetaColumns
+from topicvae.corpus import Corpus
+from topicvae.corpus.shards import SHARD_DOCS
+from topicvae.corpus.table_writer import CorpusParts, MetaColumns
 from topicvae.corpus.ingestion import _check_ids, _documents_table, _read
 from topicvae.errors import ConfigError, CorpusError, RunError, SourceError
 from topicvae.scoring import metrics as evaluation
@@ -317,28 +317,24 @@ def write_updated_corpus(old: Corpus, new: NewDocuments, name: str, folder: Path
     fill_split = _split_missing(old)
     new_docs = _new_documents_table(old, new, name)
     meta = _table_columns(old, new_docs)
-    docs = DocsWriter(folder / DOCS_FILE, meta)
     shard_docs = old.shards[0]["rows"] if len(old.shards) > 1 else SHARD_DOCS  # (the old corpus's shard size)
-    shards = ShardWriter(folder, old.n_words, shard_docs, on_shard=lambda _i, rows: docs.flush(rows))
     counts = {"tokens": 0, "splits": Counter(), "labels": set()}
-
-    def add(table: pd.DataFrame, X: sp.csr_matrix) -> None:
-        counts["tokens"] += int(X.sum())
-        counts["splits"].update(table["split"].dropna().tolist())
-        counts["labels"].update(table["label"].dropna().tolist())
-        docs.add(table)
-        shards.add(X)
-
-    try:
+    with CorpusParts(folder, old.n_words, shard_docs, meta) as parts:
         for start, X in old.iter_shards():
-            add(_old_documents_table(old, np.arange(start, start + X.shape[0]), fill_split), X)
-        add(new_docs, new.X.astype(np.int32))
-        records = shards.close()
-    except BaseException:
-        shards.discard()
-        raise
-    docs.close()
-    return records, counts
+            table = _old_documents_table(old, np.arange(start, start + X.shape[0]), fill_split)
+            _count(counts, table, X)
+            parts.add(table, X)
+        X = new.X.astype(np.int32)
+        _count(counts, new_docs, X)
+        parts.add(new_docs, X)
+    return parts.records, counts
+
+
+def _count(counts: dict, table: pd.DataFrame, X: sp.csr_matrix) -> None:
+    """Add a part's tokens, splits and labels to the updated corpus's ``counts``."""
+    counts["tokens"] += int(X.sum())
+    counts["splits"].update(table["split"].dropna().tolist())
+    counts["labels"].update(table["label"].dropna().tolist())
 
 
 def _split_missing(old: Corpus) -> bool:
