@@ -39,7 +39,7 @@ def topic_prevalence(doc_topic: np.ndarray, doc_lengths: np.ndarray | None = Non
     Returns:
         (K,) float64 summing to 1.
     """
-    from topicvae.runs import forget_pages
+    from topicvae.runs import weighted_row_sum
 
     if doc_topic.ndim != 2 or doc_topic.shape[0] == 0:
         raise ValueError(f"doc_topic must be a non-empty (n_docs, K) array, got shape {doc_topic.shape}")
@@ -49,10 +49,7 @@ def topic_prevalence(doc_topic: np.ndarray, doc_lengths: np.ndarray | None = Non
         raise ValueError(f"doc_lengths has shape {w.shape}, expected ({n},)")
     if w.sum() <= 0:
         w = np.ones(n)
-    p = np.zeros(doc_topic.shape[1])
-    for start in range(0, n, block):
-        p += w[start:start + block] @ np.asarray(doc_topic[start:start + block], dtype=np.float64)
-        forget_pages(doc_topic)
+    p = weighted_row_sum(doc_topic, w, block=block)
     return p / p.sum()
 
 

@@ -929,6 +929,21 @@ def rows_of(array, rows: np.ndarray, block: int = 65_536) -> np.ndarray:
     return out
 
 
+def weighted_row_sum(array, weights: np.ndarray | None = None, start: int = 0, stop: int | None = None,
+                     block: int = 65_536) -> np.ndarray:
+    """Σ_d w_d · array[d] over the rows ``start`` … ``stop`` of a (memory-mapped) 2-D ``array``, in float64
+    (``weights``: one per row of that range; None: ones), read ``block`` rows at a time with each block's
+    pages let go (:func:`forget_pages`), so that summing a large file keeps resident memory flat."""
+    stop = array.shape[0] if stop is None else stop
+    total = np.zeros(array.shape[1])
+    for a in range(start, stop, block):
+        b = min(a + block, stop)
+        rows = np.asarray(array[a:b], dtype=np.float64)
+        total += rows.sum(axis=0) if weights is None else np.asarray(weights[a - start:b - start], np.float64) @ rows
+        forget_pages(array)
+    return total
+
+
 def forget_pages(array) -> None:
     """Let the pages of a memory-mapped ``array`` read so far leave this process's resident memory (they
     stay in the system's file cache and are read again on demand), so that a file read a block at a

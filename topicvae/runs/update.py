@@ -495,12 +495,13 @@ def drift_report(old_run: runs.Run, new_run: runs.Run, n_old_docs: int,
     dist = evaluation.js_distance_matrix(new_tw, old_tw)  # new topics × old topics
     pairs, matched = evaluation.align_topics(new_tw, old_tw)
     match = {j: i for j, i in pairs}
-    # memory-mapped, and averaged in the reductions' own buffers: no copy of θ is made
+    # memory-mapped and summed a block at a time: resident memory stays flat whatever the corpus's size
     theta_old = old_run.array(runs.DOC_TOPIC_FILE, mmap_mode="r")
     theta_new = new_run.array(runs.DOC_TOPIC_FILE, mmap_mode="r")
-    before = theta_old[:n_old_docs].mean(axis=0, dtype=np.float64)
-    after = theta_new.mean(axis=0, dtype=np.float64)
-    on_new = (theta_new[n_old_docs:].mean(axis=0, dtype=np.float64) if theta_new.shape[0] > n_old_docs
+    n_new = theta_new.shape[0]
+    before = runs.weighted_row_sum(theta_old, stop=n_old_docs) / n_old_docs
+    after = runs.weighted_row_sum(theta_new) / n_new
+    on_new = (runs.weighted_row_sum(theta_new, start=n_old_docs) / (n_new - n_old_docs) if n_new > n_old_docs
               else np.zeros(new_tw.shape[0]))
     old_words, new_words = old_run.top_words(TOP_WORDS), new_run.top_words(TOP_WORDS)
     topics = []
