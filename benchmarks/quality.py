@@ -40,7 +40,8 @@ paper's ProdLDA, README), ``lda`` / ``ldamulticore`` = topicvae's gensim wrapper
 tomotopy is not installed), any other model class of :mod:`topicvae.models.vae` by its ``name``
 attribute or class name (built like NVDM), and ``--variant`` ProdLDA rows (``train.py``'s syntax;
 ``--variant 'initial:epochs=0'`` scores the network as initialised, and the verdict then compares
-the trained ProdLDA with it).
+the trained ProdLDA with it) or, as ``--variant 'tomotopy/LABEL:alpha=0.01;eta=0.001'``, tomotopy rows
+with other priors (the verdict compares with the default tomotopy only).
 
 Every model is scored alike (:func:`score_topics`, :func:`run_job`). Its topics are its
 ``topic_word_``, read through :func:`topicvae.scoring.representation.top_words` under two representations,
@@ -617,7 +618,15 @@ def model_specs(names: list[str], variants: list[str], have_tomotopy: bool) -> t
                 sys.exit(f"unknown model {m!r}: choose from {', '.join(MODEL_LABELS)} or a model of "
                          f"topicvae.models.vae ({exc.args[0]})")
             specs.append((cls.__name__, cls.name, {}))
-    specs += [(f"ProdLDA [{label}]", "prodlda", params) for label, params in map(parse_variant, variants)]
+    for label, params in map(parse_variant, variants):
+        kind, _, label = label.rpartition("/")  # 'tomotopy/LABEL:...' is a tomotopy row; a plain LABEL, ProdLDA's
+        if kind == "tomotopy":
+            if have_tomotopy:
+                specs.append((f"{MODEL_LABELS['tomotopy']} [{label}]", "tomotopy", params))
+        elif kind:
+            sys.exit(f"a --variant is for ProdLDA (LABEL:...) or tomotopy (tomotopy/LABEL:...), not {kind!r}")
+        else:
+            specs.append((f"ProdLDA [{label}]", "prodlda", params))
     return specs, notes
 
 

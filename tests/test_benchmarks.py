@@ -216,6 +216,16 @@ def test_quality_aggregates_seeds_and_compares_default_prodlda(quality, monkeypa
     assert "(frex)" not in quality.verdict_table(quality.verdict(quality.aggregate(rows)))
 
 
+def test_quality_variants_are_prodlda_rows_or_tomotopy_rows_with_other_priors(quality):
+    specs, _ = quality.model_specs(["prodlda", "tomotopy"], ["a0.1:alpha=0.1", "tomotopy/sparse:alpha=0.01;eta=0.001"],
+                                   have_tomotopy=True)
+    assert specs[-2] == ("ProdLDA [a0.1]", "prodlda", {"alpha": 0.1})
+    assert specs[-1] == (f"{quality.MODEL_LABELS['tomotopy']} [sparse]", "tomotopy", {"alpha": 0.01, "eta": 0.001})
+    assert all(kind != "tomotopy" for _, kind, _ in quality.model_specs([], ["tomotopy/x:eta=0.1"], False)[0])
+    with pytest.raises(SystemExit, match="not 'lda'"):
+        quality.model_specs([], ["lda/x:passes=2"], True)
+
+
 def test_quality_has_no_one_sided_readout(quality):
     """The read-out applied to one model only is gone: every model is read through topicvae.scoring.representation."""
     from bench_support import BENCH
