@@ -77,14 +77,12 @@ def _child(args: list[str], env: dict) -> dict:
 # ---------------------------------------------------------------------------- measurements
 def _view_rows(run, corpora_dir: Path):
     """The rows the dashboard maps: all, or its seeded sample of a run above SAMPLE_DOCS (None: all)."""
-    import numpy as np
-
     from topicvae.analysis import documents
     from topicvae.runs import DOC_TOPIC_FILE
     from topicvae.runs.workspace import run_corpus
 
     n = run.array(DOC_TOPIC_FILE, mmap_mode="r").shape[0]
-    rows = documents.shard_sample(np.arange(n), run_corpus(run, corpora_dir))
+    rows = documents.view_rows(n, run_corpus(run, corpora_dir))
     return None if len(rows) == n else rows
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from topicvae import paths
 from topicvae.analysis.topics import flip_to_positive
 from topicvae.errors import ConfigError
-from topicvae.runs import DOC_TOPIC_FILE, Z_MEAN_FILE, Run
+from topicvae.runs import DOC_TOPIC_FILE, Z_MEAN_FILE, Run, rows_of
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +61,14 @@ def _map_input(run: Run, source: str, rows: np.ndarray | None = None) -> tuple[n
     it comes from (for the cache's fingerprint). The file is memory-mapped, so only those rows are read."""
     if source == "theta":
         X = run.array(DOC_TOPIC_FILE, mmap_mode="r")  # (RunError, one line, when it is missing)
-        X = X if rows is None else X[rows]
+        X = X if rows is None else rows_of(X, rows)
         # square roots of θ: Euclidean distance between them is the Hellinger distance
         return np.sqrt(np.clip(np.asarray(X, dtype=np.float64), 0.0, None)), run.path / DOC_TOPIC_FILE
     if source == "mu":
         X = run.array(Z_MEAN_FILE, required=False, mmap_mode="r")
         if X is None:
             raise ConfigError(f"run {run.name!r} ({run.model_name}) has no posterior mean μ; map it by θ")
-        X = np.asarray(X if rows is None else X[rows], dtype=np.float64)
+        X = np.asarray(X if rows is None else rows_of(X, rows), dtype=np.float64)
         return (X - X.mean(axis=0)) / np.clip(X.std(axis=0), 1e-12, None), run.path / Z_MEAN_FILE
     raise ConfigError(f"unknown map source {source!r}; use one of {', '.join(MAP_SOURCES)}")
 

@@ -63,7 +63,7 @@ def document_view(run, corpus, max_docs: int | None = None, seed: int = 0) -> Do
     theta = run.array(DOC_TOPIC_FILE, mmap_mode="r")
     z_std = run.array(Z_STD_FILE, required=False, mmap_mode="r")
     n_docs = theta.shape[0]
-    rows = shard_sample(np.arange(n_docs), corpus, max_docs, seed)
+    rows = view_rows(n_docs, corpus, max_docs, seed)
     sampled = len(rows) < n_docs
 
     def held(array):
@@ -161,6 +161,12 @@ def sample_rows(rows: np.ndarray, max_points: int, seed: int = 0) -> np.ndarray:
         return rows
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(rows, size=max_points, replace=False))
+
+
+def view_rows(n_docs: int, corpus, max_docs: int | None = None, seed: int = 0) -> np.ndarray:
+    """The corpus rows the pages of a run of ``n_docs`` documents hold (:func:`document_view`): all of
+    them, or above ``max_docs`` (default :data:`SAMPLE_DOCS`) their :func:`shard_sample`."""
+    return shard_sample(np.arange(n_docs), corpus, max_docs, seed)
 
 
 def shard_sample(rows: np.ndarray, corpus, most: int | None = None, seed: int = 0) -> np.ndarray:

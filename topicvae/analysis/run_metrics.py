@@ -18,13 +18,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from topicvae import paths
-
 from topicvae.corpus import Corpus
 from topicvae.corpus.rows import MemoryRows
 from topicvae.errors import ConfigError, CorpusError, RunError
 from topicvae.runs.workspace import run_corpus
-from topicvae.scoring import metrics as evaluation
-from topicvae.scoring import representation as representations
+from topicvae.scoring import metrics as evaluation, representation as representations
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +161,7 @@ def _label_metrics(run, corpus: Corpus) -> dict:
     (``label_sample``): θ (memory-mapped) and the label column are read for those documents alone."""
     from topicvae.analysis import documents
     from topicvae.analysis.documents import sample_rows
-    from topicvae.runs import DOC_TOPIC_FILE, forget_pages
+    from topicvae.runs import DOC_TOPIC_FILE, rows_of
 
     train_rows, test_rows = corpus.split_rows("train"), corpus.split_rows("test")
     has_split = len(test_rows) and len(train_rows) < corpus.n_docs
@@ -175,10 +173,8 @@ def _label_metrics(run, corpus: Corpus) -> dict:
     labels = corpus.column("label", rows[order])
     if labels is None or not (labels.notna().sum() and labels.nunique(dropna=True) > 1):
         return {}
-    mapped = run.array(DOC_TOPIC_FILE, mmap_mode="r")
-    theta = np.empty((len(rows), mapped.shape[1]), dtype=np.float32)
-    theta[order] = mapped[rows[order]]
-    forget_pages(mapped)
+    theta = np.empty((len(rows), run.n_topics), dtype=np.float32)
+    theta[order] = rows_of(run.array(DOC_TOPIC_FILE, mmap_mode="r"), rows[order])
     in_sides = np.empty(len(rows), dtype=object)
     in_sides[order] = labels.astype(object).where(labels.notna(), None).to_numpy()
     split = (np.arange(len(sides[0])), len(sides[0]) + np.arange(len(sides[1]))) if has_split else (None, None)

@@ -27,9 +27,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from topicvae import __version__, paths
-
-from topicvae.corpus import cluster
-from topicvae.corpus import Corpus
+from topicvae.corpus import Corpus, cluster
 from topicvae.corpus.shards import SHARD_DOCS
 from topicvae.corpus.table_writer import CorpusParts, MetaColumns
 from topicvae.errors import ConfigError, CorpusError, SourceError
@@ -338,7 +336,7 @@ class _Pass1:
         if self.duplicates and not self.dedupe:
             return None  # the ingest fails after the whole source is read (so all duplicates are counted)
         table = _documents_table(kept, self.meta.names)
-        self.meta.add(table)
+        self.meta.add(table.iloc[:, 5:])  # (after id, text, label, date, split: the metadata fields)
         fit = (table["split"] == self.vocab.fit_split).fillna(False).to_numpy(dtype=bool)
         self.n_docs += len(kept)
         self.n_fit += int(fit.sum())

@@ -26,16 +26,18 @@ class MetaColumns:
         self.types: dict[str, dict] = {}  # column → Arrow type → the pandas metadata of a column of it
         self.unstorable: set[str] = set()
 
-    def add(self, table: pd.DataFrame) -> None:
+    def add(self, metadata: pd.DataFrame) -> None:
+        """Note the kinds and Arrow types of the values of a part's metadata columns (``metadata``: those
+        columns alone)."""
         import pyarrow as pa
 
         from topicvae.corpus import _kinds
 
-        for col in table.columns[5:]:
-            values = table[col]
+        for col in metadata.columns:
+            values = metadata[col]
             self.kinds.setdefault(col, set()).update(_kinds(values.dropna()))
             try:
-                part = pa.Table.from_pandas(table[[col]], preserve_index=False)
+                part = pa.Table.from_pandas(metadata[[col]], preserve_index=False)
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
                 self.unstorable.add(col)
                 continue

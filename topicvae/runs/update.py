@@ -44,7 +44,6 @@ import pandas as pd
 import scipy.sparse as sp
 
 from topicvae import paths, runs
-
 from topicvae.corpus import Corpus
 from topicvae.corpus.shards import SHARD_DOCS
 from topicvae.corpus.table_writer import CorpusParts, MetaColumns
@@ -396,22 +395,10 @@ def _table_columns(old: Corpus, new_docs: pd.DataFrame) -> MetaColumns:
     meta.names = {c: c for c in names}
     old_meta = [c for c in old_columns if c not in base]
     for start, n in _row_blocks(old) if old_meta else []:
-        meta.add(_as_meta_part(_meta_part(old, old_meta, start, n)))
-    meta.add(_as_meta_part(new_docs.drop(columns=[c for c in base if c in new_docs])))
+        rows = np.arange(start, start + n)
+        meta.add(pd.DataFrame({c: old.column(c, rows) for c in old_meta}))
+    meta.add(new_docs.drop(columns=[c for c in base if c in new_docs]))
     return meta
-
-
-def _meta_part(old: Corpus, columns: list[str], start: int, n: int) -> pd.DataFrame:
-    """The old table's metadata columns of rows ``start`` .. ``start + n``."""
-    rows = np.arange(start, start + n)
-    return pd.DataFrame({c: old.column(c, rows) for c in columns})
-
-
-def _as_meta_part(part: pd.DataFrame) -> pd.DataFrame:
-    """``part`` (metadata columns only) behind five empty leading columns, as :meth:`MetaColumns.add` reads
-    the columns from the sixth on."""
-    lead = pd.DataFrame({f"_{i}": [None] * len(part) for i in range(5)})
-    return pd.concat([lead, part.reset_index(drop=True)], axis=1)
 
 
 def _updated_manifest(old: Corpus, new: NewDocuments, name: str, counts: dict, source: str, fmt: str | None,
