@@ -13,8 +13,7 @@ from topicvae import paths
 from topicvae.analysis import command_lines, compare, docmap, documents, overview, run_metrics, topics, trends
 from topicvae.corpus import Corpus
 from topicvae.errors import ConfigError, RunError
-from topicvae.runs import workspace
-from topicvae.runs import Run
+from topicvae.runs import Run, workspace
 from topicvae.scoring.metrics import js_distance_matrix
 from topicvae.text.preprocess import has_headers
 

@@ -20,11 +20,7 @@ import pandas as pd
 import pytest
 
 from topicvae import ingest
-
-from topicvae.corpus import cluster
-
-from topicvae.corpus import ingestion
-from topicvae.corpus import Corpus
+from topicvae.corpus import Corpus, cluster, ingestion
 from topicvae.interfaces.cli import main
 from topicvae.text.settings import VocabSettings
 

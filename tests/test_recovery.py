@@ -20,9 +20,7 @@ import torch
 from topicvae import ingest, paths, runs
 from topicvae.analysis.verify import DAMAGED, DEBRIS, INCOMPLETE, OK, ORPHANED, STALE, verify
 from topicvae.errors import InUseError, RunError
-from topicvae.models.vae import TrainingInterrupted
-from topicvae.models.vae import model as vae_model
-from topicvae.models.vae import training_loop
+from topicvae.models.vae import TrainingInterrupted, model as vae_model, training_loop
 from topicvae.runs import Run, train_run
 
 from cli_support import ctrl_c, one_error_line

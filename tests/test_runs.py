@@ -13,8 +13,7 @@ from topicvae import runs
 from topicvae.corpus import Corpus
 from topicvae.corpus.synthetic import sample_lda_corpus
 from topicvae.errors import ConfigError, CorpusError, RunError, TrainingDiverged
-from topicvae.models.vae import TrainingInterrupted
-from topicvae.models.vae import training_loop
+from topicvae.models.vae import TrainingInterrupted, training_loop
 from topicvae.runs import Run, format_topics, list_runs, train_run
 
 N_DOCS, K, V = 200, 4, 50

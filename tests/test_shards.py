@@ -16,8 +16,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from topicvae import ingest, paths
-from topicvae import runs
+from topicvae import ingest, paths, runs
 from topicvae.analysis.verify import DAMAGED, OK, verify
 from topicvae.corpus import Corpus
 from topicvae.corpus.rows import MemoryRows, ShardedRows
@@ -29,8 +28,7 @@ from topicvae.models.vae.batches import epoch_order, epoch_rows
 from topicvae.models.vae.model import ProdLDA
 from topicvae.models.vae.networks import ppmi_embeddings
 from topicvae.models.vae.statistics import count_cooccurrence, count_documents, training_documents
-from topicvae.runs import workspace
-from topicvae.runs import train_run
+from topicvae.runs import train_run, workspace
 
 N_DOCS, SHARD = 230, 50
 SHARD_FILES = [f"bow-{i:05d}.npz" for i in range(5)]

@@ -16,8 +16,7 @@ from topicvae import ingest
 from topicvae.corpus import Corpus
 from topicvae.interfaces import cli as cli_module
 from topicvae.interfaces.cli import main
-from topicvae.runs import Run
-from topicvae.runs import update as update_module
+from topicvae.runs import Run, update as update_module
 from topicvae.runs.update import BATCH_COLUMN, DRIFT_FILE, read_drift
 from topicvae.text.settings import VocabSettings
 from topicvae.text.sources import TableColumns, read_source

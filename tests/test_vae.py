@@ -15,9 +15,7 @@ import torch
 
 from topicvae.corpus.synthetic import sample_lda_corpus, topic_recovery
 from topicvae.errors import ConfigError, CorpusError, RunError, TrainingDiverged
-from topicvae.models.vae import GSM, NVDM, ProdLDA, TrainingInterrupted
-from topicvae.models.vae import networks as nets
-from topicvae.models.vae import training_loop
+from topicvae.models.vae import GSM, NVDM, ProdLDA, TrainingInterrupted, networks as nets, training_loop
 from topicvae.models.vae.statistics import training_documents
 from topicvae.scoring import metrics as evaluation
 from vae_support import TINY  # tests/vae_support.py

@@ -301,8 +301,7 @@ def test_infer_streams_a_file_a_chunk_at_a_time_to_the_table_of_all_documents(di
     encoder's batch, as CHUNK_DOCS is) give the bytes of one chunk of all documents (today's table),
     metadata fields that come and go, change type or appear late included; no call counts more than a
     chunk's documents."""
-    from topicvae.runs import inference
-    from topicvae.runs import Run
+    from topicvae.runs import Run, inference
     from topicvae.text.sources import TableColumns
     from topicvae.text.vectorizer import Vectorizer
 

@@ -50,7 +50,6 @@ from typing import Sequence
 import numpy as np
 
 from topicvae import paths
-
 from topicvae.errors import ConfigError, RunError
 from topicvae.runs import NOTHING, Run, discard_run, run_state, train_run
 from topicvae.runs.labels import save_labels, saved_labels

@@ -20,8 +20,7 @@ from topicvae.analysis import command_lines, docmap, documents, overview, run_me
 from topicvae.analysis.topics import TopicView
 from topicvae.corpus import MANIFEST_FILE, Corpus
 from topicvae.errors import TopicVAEError
-from topicvae.runs import workspace
-from topicvae.runs import CONFIG_FILE, Run, list_runs
+from topicvae.runs import CONFIG_FILE, Run, list_runs, workspace
 from topicvae.runs.labels import LABELS_FILE, topic_labels
 from topicvae.runs.workspace import CorpusStatus
 from topicvae.scoring import representation as representations
