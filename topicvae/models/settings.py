@@ -36,6 +36,8 @@ LIKELIHOODS = ("multinomial", "bernoulli")
 TOPIC_INITS = ("clusters", "random")
 #: the words ProdLDA's encoder reads: the topic vocabulary, or every word
 ENCODER_VOCABULARIES = ("topic", "all")
+#: what ProdLDA's encoder reads of each word of a document: its count, or log(1 + count)
+ENCODER_INPUTS = ("counts", "log1p")
 
 
 # ---------------------------------------------------------------------------- kinds of value
@@ -319,6 +321,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "the words the encoder reads: topic (those that may carry topic weight) or all"),
     Setting("encoder_scale", PRODLDAS, False, Switch(), "the encoder's batch norm learns a scale, so the KL "
             "term decides how far documents spread in z"),
+    Setting("encoder_input", PRODLDAS, "counts", Choice(ENCODER_INPUTS),
+            "what the encoder reads of each word: its count in the document, or log1p (log(1 + count))"),
     # -------------------------------------------------------------- guided topics
     Setting("seed_topics", ("prodlda", "gsm", "lda"), None,
             ModelChecked("None, or one list of vocabulary ids per seeded topic 0, 1, ..."),
@@ -459,6 +463,13 @@ DETAILS: dict[str, str] = {
         "costs about K/2 nats of KL per document whatever the data: a bound that is loose on short "
         "documents. With one the KL term decides the spread; the bound tightens, and θ is less spread out "
         "(docs/quality.md)."
+    ),
+    "encoder_input": (
+        "What the encoder reads of each word of a document: `counts`, the word's count, or `log1p`, "
+        "log(1 + count). With counts a long document's first layer is dominated by its few most repeated "
+        "words and grows with the document's length; log(1 + count) damps the repeats (a word 20 times "
+        "weighs 3 where once weighs 0.7) and keeps which words occur. Only q(z|x) reads it: the decoder "
+        "still explains the counts. Models saved before this setting read counts, and load so."
     ),
     "seed_topics": (
         "VAEs: guided topics: one list of vocabulary ids per seeded topic (topics 0, 1, ... in order, at "

@@ -506,13 +506,14 @@ class ProdLDA(VAETopicModel):
     name = "prodlda"
     legacy_buffers = ("topic_mask", "word_mass", "bn_share")
     fixed_on_resume = VAETopicModel.fixed_on_resume + ("alpha", "embedding_dim", "topic_init", "seed_topics",
-                                                       "encoder_vocabulary", "context_smoothing", "encoder_scale")
+                                                       "encoder_vocabulary", "context_smoothing", "encoder_scale",
+                                                       "encoder_input")
     # models saved before these settings existed
     legacy_params = {**VAETopicModel.legacy_params, "embedding_dim": 0, "beta_decay": 0.0, "diversity": 0.0,
                      "min_topic_df": 0, "topic_init": "random", "topic_lr": None,
                      "seed_topics": None, "seed_prior_shift": 0.0,
                      "topic_epochs": None, "encoder_vocabulary": "all", "context_smoothing": 1.0,
-                     "encoder_scale": False, "bn_anneal": 0.0}
+                     "encoder_scale": False, "bn_anneal": 0.0, "encoder_input": "counts"}
 
     def check_params(self) -> None:
         super().check_params()
@@ -607,7 +608,7 @@ class ProdLDA(VAETopicModel):
                          likelihood=str(self.likelihood), seed_topics=self._seed_lists(n_words),
                          seed_strength=float(self.seed_strength), seed_prior_shift=float(self.seed_prior_shift),
                          topic_lr=self._topic_lr(n_words, bn_anneal), encoder_scale=bool(self.encoder_scale),
-                         bn_anneal=bn_anneal)
+                         bn_anneal=bn_anneal, encoder_input=str(self.encoder_input))
         if docs is not None:
             mask = topic_vocabulary(docs.counts.doc_freq, int(self.n_topics), self.min_topic_df)
             seeds = self._seed_lists(n_words)
@@ -710,7 +711,8 @@ class GSM(ProdLDA):
     """
 
     name = "gsm"
-    legacy_params = {"encoder_vocabulary": "all", "context_smoothing": 1.0, "encoder_scale": False, "bn_anneal": 0.0}
+    legacy_params = {"encoder_vocabulary": "all", "context_smoothing": 1.0, "encoder_scale": False, "bn_anneal": 0.0,
+                     "encoder_input": "counts"}
     fixed_on_resume = tuple(k for k in ProdLDA.fixed_on_resume if k != "alpha")
 
     def _prior_alpha(self) -> float:

@@ -422,14 +422,16 @@ class Encoder(nn.Module):
     about K/2 nats of KL per document whatever the data; with one the KL term decides the spread.
 
     The encoder reads every word of the vocabulary unless :meth:`restrict_input` narrows it to
-    a subset (the buffer ``input_words``; its first layer then has a row per word of it only).
+    a subset (the buffer ``input_words``; its first layer then has a row per word of it only), and
+    each word's count, or with ``log_counts`` log(1 + count), which damps a long document's repeats.
     """
 
     def __init__(self, n_words: int, n_topics: int, hidden: tuple[int, ...], dropout: float, batchnorm: bool,
-                 batchnorm_scale: bool = False):
+                 batchnorm_scale: bool = False, log_counts: bool = False):
         super().__init__()
         sizes = list(hidden)
         self.n_words = n_words
+        self.log_counts = log_counts
         self.first = SparseLinear(n_words, sizes[0])
         self.register_buffer("input_words", None)  # None: every word (a buffer once restricted)
         self.register_buffer("input_column", None, persistent=False)
@@ -452,7 +454,13 @@ class Encoder(nn.Module):
         self.register_buffer("input_column", column.to(device), persistent=False)
 
     def _input(self, x: SparseBatch) -> SparseBatch:
-        """The batch the first layer reads: ``x`` itself, or x over the input words only."""
+        """The batch the first layer reads: ``x``, or x over the input words only, its counts c as they
+        are or, with ``log_counts``, as log(1 + c)."""
+        x = self._input_words(x)
+        return log1p_counts(x) if self.log_counts else x
+
+    def _input_words(self, x: SparseBatch) -> SparseBatch:
+        """``x`` itself, or x over the input words only."""
         if self.input_column is None:
             return x
         if x.encoder_input is not None:
@@ -469,6 +477,15 @@ class Encoder(nn.Module):
             h = F.softplus(layer(h))
         h = self.drop(h)
         return self.mu_bn(self.mu(h)), self.logvar_bn(self.logvar(h))
+
+
+def log1p_counts(x: SparseBatch) -> SparseBatch:
+    """The batch ``x`` with each stored count c as log(1 + c), its transpose (when it has one) too."""
+    t = x.transposed
+    if t is not None:
+        t = torch.sparse_csr_tensor(t.crow_indices(), t.col_indices(), t.values().log1p(), size=t.shape,
+                                    check_invariants=False)
+    return SparseBatch(x.indices, x.counts.log1p(), x.offsets, x.rows, x.size, t)
 
 
 def reconstruction(log_probs: torch.Tensor, x: SparseBatch) -> torch.Tensor:
@@ -687,10 +704,11 @@ class ProdLDANet(TopicVAE):
                  beta_decay: float = 0.0, diversity: float = 0.0, likelihood: str = "multinomial",
                  seed_topics: list[list[int]] | None = None, seed_strength: float = 0.0,
                  seed_prior_shift: float = 0.0, topic_lr: float = 1.0, encoder_scale: bool = False,
-                 bn_anneal: float = 0.0):
+                 bn_anneal: float = 0.0, encoder_input: str = "counts"):
         prior_mu, prior_var = laplace_dirichlet_prior(alpha, n_topics)
-        super().__init__(Encoder(n_words, n_topics, hidden, dropout, batchnorm=True, batchnorm_scale=encoder_scale),
-                         prior_mu, prior_var, likelihood)
+        encoder = Encoder(n_words, n_topics, hidden, dropout, batchnorm=True, batchnorm_scale=encoder_scale,
+                          log_counts=encoder_input == "log1p")
+        super().__init__(encoder, prior_mu, prior_var, likelihood)
         self.theta_drop = Dropout(theta_dropout)
         self.n_topics = n_topics
         if embedding_dim > 0:
