@@ -47,7 +47,7 @@ def test_each_flag_of_train_reads_what_its_setting_accepts():
     setting's check accepts; a value outside it is refused by argparse with the declaration's reason."""
     train = build_parser()._subparsers._group_actions[0].choices["train"]
     flags = {a.dest: a for a in train._actions}
-    samples = {"hidden": "64,32", "encoder_scale": "on", "topic_init": "random", "encoder_vocabulary": "all", "encoder_input": "log1p",
+    samples = {"hidden": "64,32", "encoder_scale": "on", "topic_init": "random", "encoder_vocabulary": "all", "encoder_input": "counts",
                "likelihood": "bernoulli", "device": "cpu"}
     for name, setting in settings.SETTINGS.items():
         if not setting.flag:  # (seed_topics comes from --seed-topics FILE, n_topics from --topics)

@@ -634,7 +634,7 @@ def test_default_encoder_reads_the_topic_vocabulary_only_and_survives_save_and_l
     np.testing.assert_array_equal(old.transform(X[:200]), every.transform(X[:200]))
 
 
-def test_an_encoder_reading_log_counts_sees_log1p_of_each_count_in_its_output_and_its_gradient():
+def test_an_encoder_reading_log_counts_sees_log2_of_one_plus_each_count_in_its_output_and_its_gradient():
     X = sp.random(40, 30, density=0.3, format="csr", random_state=np.random.default_rng(0),
                   data_rvs=lambda n: np.random.default_rng(1).integers(1, 25, n).astype(np.float32))
     torch.manual_seed(0)
@@ -643,21 +643,21 @@ def test_an_encoder_reading_log_counts_sees_log1p_of_each_count_in_its_output_an
     dense.load_state_dict(enc.state_dict())
     mu, logvar = enc(nets.CSRBatches(X).batch(0, 40, transposed=True))
     logged = X.copy()
-    logged.data = np.log1p(logged.data)
+    logged.data = np.log2(1 + logged.data)
     mu_ref, logvar_ref = dense(nets.CSRBatches(logged).batch(0, 40, transposed=True))
     torch.testing.assert_close(mu, mu_ref)
     (mu.sum() + logvar.sum()).backward()
     (mu_ref.sum() + logvar_ref.sum()).backward()
     torch.testing.assert_close(enc.first.weight.grad, dense.first.weight.grad)
-    # and it is not what the counts give (a count of 20 weighs 3.0, not 20)
+    # and it is not what the counts give (a count of 20 weighs 4.4, not 20)
     assert not torch.allclose(dense(nets.CSRBatches(X).batch(0, 40))[0], mu)
 
 
 def test_the_encoders_input_survives_save_and_load_and_older_models_read_counts(long_tail, tmp_path):
     X, _ = long_tail
     settings = {**TINY, "hidden": (20,), "batch_size": 100, "epochs": 2}
-    logged = ProdLDA(5, encoder_input="log1p", **settings).fit(X)
-    counts = ProdLDA(5, **settings).fit(X)
+    logged = ProdLDA(5, **settings).fit(X)  # the default reads log2(1 + count)
+    counts = ProdLDA(5, encoder_input="counts", **settings).fit(X)
     assert logged.net_.encoder.log_counts and not counts.net_.encoder.log_counts
     assert not np.allclose(logged.transform(X[:50]), counts.transform(X[:50]))
     logged.save(tmp_path / "l")

@@ -423,7 +423,8 @@ class Encoder(nn.Module):
 
     The encoder reads every word of the vocabulary unless :meth:`restrict_input` narrows it to
     a subset (the buffer ``input_words``; its first layer then has a row per word of it only), and
-    each word's count, or with ``log_counts`` log(1 + count), which damps a long document's repeats.
+    each word's count, or with ``log_counts`` log2(1 + count), which damps a long document's repeats
+    and leaves a word that occurs once at 1.
     """
 
     def __init__(self, n_words: int, n_topics: int, hidden: tuple[int, ...], dropout: float, batchnorm: bool,
@@ -455,9 +456,9 @@ class Encoder(nn.Module):
 
     def _input(self, x: SparseBatch) -> SparseBatch:
         """The batch the first layer reads: ``x``, or x over the input words only, its counts c as they
-        are or, with ``log_counts``, as log(1 + c)."""
+        are or, with ``log_counts``, as log2(1 + c)."""
         x = self._input_words(x)
-        return log1p_counts(x) if self.log_counts else x
+        return log_counts(x) if self.log_counts else x
 
     def _input_words(self, x: SparseBatch) -> SparseBatch:
         """``x`` itself, or x over the input words only."""
@@ -479,13 +480,13 @@ class Encoder(nn.Module):
         return self.mu_bn(self.mu(h)), self.logvar_bn(self.logvar(h))
 
 
-def log1p_counts(x: SparseBatch) -> SparseBatch:
-    """The batch ``x`` with each stored count c as log(1 + c), its transpose (when it has one) too."""
+def log_counts(x: SparseBatch) -> SparseBatch:
+    """The batch ``x`` with each stored count c as log2(1 + c), its transpose (when it has one) too."""
     t = x.transposed
     if t is not None:
-        t = torch.sparse_csr_tensor(t.crow_indices(), t.col_indices(), t.values().log1p(), size=t.shape,
-                                    check_invariants=False)
-    return SparseBatch(x.indices, x.counts.log1p(), x.offsets, x.rows, x.size, t)
+        t = torch.sparse_csr_tensor(t.crow_indices(), t.col_indices(), t.values().log1p() / math.log(2.0),
+                                    size=t.shape, check_invariants=False)
+    return SparseBatch(x.indices, x.counts.log1p() / math.log(2.0), x.offsets, x.rows, x.size, t)
 
 
 def reconstruction(log_probs: torch.Tensor, x: SparseBatch) -> torch.Tensor:
@@ -704,10 +705,10 @@ class ProdLDANet(TopicVAE):
                  beta_decay: float = 0.0, diversity: float = 0.0, likelihood: str = "multinomial",
                  seed_topics: list[list[int]] | None = None, seed_strength: float = 0.0,
                  seed_prior_shift: float = 0.0, topic_lr: float = 1.0, encoder_scale: bool = False,
-                 bn_anneal: float = 0.0, encoder_input: str = "counts"):
+                 bn_anneal: float = 0.0, encoder_input: str = "counts"):  # "log": log2(1 + count)
         prior_mu, prior_var = laplace_dirichlet_prior(alpha, n_topics)
         encoder = Encoder(n_words, n_topics, hidden, dropout, batchnorm=True, batchnorm_scale=encoder_scale,
-                          log_counts=encoder_input == "log1p")
+                          log_counts=encoder_input == "log")
         super().__init__(encoder, prior_mu, prior_var, likelihood)
         self.theta_drop = Dropout(theta_dropout)
         self.n_topics = n_topics
