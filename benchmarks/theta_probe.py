@@ -40,7 +40,8 @@ def accuracy(train_vectors, train_labels, ref_vectors, ref_labels) -> float:
 def refined_theta(net, X, steps: int, lr: float = 0.05, seed: int = 0) -> np.ndarray:
     """θ = softmax(μ) after ``steps`` Adam steps on each document's ELBO (one sample of z a step),
     from the encoder's (μ, log σ²), the network's weights fixed."""
-    from topicvae.models.vae.networks import eval_batches, gaussian_kl
+    from topicvae.models.vae.elbo import gaussian_kl
+    from topicvae.models.vae.sparse import eval_batches
 
     gen = torch.Generator().manual_seed(seed)
     out = []

@@ -126,7 +126,7 @@ def test_merge_writes_a_complete_run_and_never_touches_the_source(ws, capsys):
 def test_the_merged_network_sums_theta_and_rebuilds_the_prior_for_k2(ws):
     import torch
 
-    from topicvae.models.vae.networks import laplace_dirichlet_prior
+    from topicvae.models.vae.elbo import laplace_dirichlet_prior
 
     run = Run.load("p4", ws / "runs")
     corpus = Corpus.load("planted", ws / "corpora")

@@ -276,7 +276,8 @@ def test_a_seeded_topic_has_a_lower_prior_only_in_documents_without_its_seed_wor
     k's seed words; unseeded topics and documents holding a seed keep the prior."""
     import scipy.sparse as sp
 
-    from topicvae.models.vae.networks import CSRBatches, ProdLDANet
+    from topicvae.models.vae.networks import ProdLDANet
+    from topicvae.models.vae.sparse import CSRBatches
 
     net = ProdLDANet(6, 3, (8,), 0.0, 0.0, 1.0, seed_topics=[[0, 1], [2]], seed_strength=1.0, seed_prior_shift=0.5)
     X = sp.csr_matrix(np.array([[1, 0, 0, 0, 1, 0],    # topic 0's seed word 0

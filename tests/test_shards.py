@@ -26,8 +26,8 @@ from topicvae.errors import CorpusError
 from topicvae.models.vae import distributed
 from topicvae.models.vae.batches import epoch_order, epoch_rows
 from topicvae.models.vae.model import ProdLDA
-from topicvae.models.vae.networks import ppmi_embeddings
 from topicvae.models.vae.statistics import count_cooccurrence, count_documents, training_documents
+from topicvae.models.vae.word_embeddings import ppmi_embeddings
 from topicvae.runs import train_run, workspace
 
 N_DOCS, SHARD = 230, 50

@@ -15,7 +15,8 @@ import torch
 
 from topicvae.corpus.synthetic import sample_lda_corpus, topic_recovery
 from topicvae.errors import ConfigError, CorpusError, RunError, TrainingDiverged
-from topicvae.models.vae import GSM, NVDM, ProdLDA, TrainingInterrupted, networks as nets, training_loop
+from topicvae.models.vae import (GSM, NVDM, ProdLDA, TrainingInterrupted, elbo, encoder, networks, sparse,
+                                 training_loop, transport, word_embeddings)
 from topicvae.models.vae.statistics import training_documents
 from topicvae.scoring import metrics as evaluation
 from vae_support import TINY  # tests/vae_support.py
@@ -78,11 +79,11 @@ def test_analytic_kl_matches_monte_carlo(prior):
     if prior == "normal":
         p_mu, p_var = torch.zeros(K), torch.ones(K)
     else:
-        p_mu, p_var = nets.laplace_dirichlet_prior(np.array([0.3, 0.5, 1.0, 2.0, 0.7]), K)
+        p_mu, p_var = elbo.laplace_dirichlet_prior(np.array([0.3, 0.5, 1.0, 2.0, 0.7]), K)
     mu = torch.randn(3, K, generator=g, dtype=torch.float64)
     logvar = torch.randn(3, K, generator=g, dtype=torch.float64) * 0.5
     p_mu, p_var = p_mu.double(), p_var.double()
-    analytic = nets.gaussian_kl(mu, logvar, p_mu, p_var)
+    analytic = elbo.gaussian_kl(mu, logvar, p_mu, p_var)
     q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
     p = torch.distributions.Normal(p_mu, p_var.sqrt())
     z = q.sample((200_000,))  # fixed by the global seed below
@@ -91,17 +92,17 @@ def test_analytic_kl_matches_monte_carlo(prior):
 
 
 def test_laplace_prior_of_a_symmetric_dirichlet():
-    mean, var = nets.laplace_dirichlet_prior(1.0, 50)
+    mean, var = elbo.laplace_dirichlet_prior(1.0, 50)
     np.testing.assert_allclose(mean.numpy(), 0.0, atol=1e-7)
     np.testing.assert_allclose(var.numpy(), (1 - 2 / 50) + 1 / 50, rtol=1e-6)  # 0.98
 
 
 def test_sparse_linear_equals_dense_and_has_the_dense_gradient(small):
-    batches = nets.CSRBatches(small)
+    batches = sparse.CSRBatches(small)
     b = batches.batch(17, 213, transposed=True)
     assert torch.equal(b.transposed.to_dense(), torch.tensor(small[17:213].T.toarray(), dtype=torch.float32))
     torch.manual_seed(0)
-    lin = nets.SparseLinear(small.shape[1], 8)
+    lin = sparse.SparseLinear(small.shape[1], 8)
     dense = torch.tensor(small[17:213].toarray(), dtype=torch.float32)
     w = lin.weight.detach().clone().requires_grad_()
     grad_out = torch.randn(196, 8)
@@ -112,19 +113,19 @@ def test_sparse_linear_equals_dense_and_has_the_dense_gradient(small):
 
 
 def test_reconstruction_is_the_multinomial_log_likelihood(small):
-    b = nets.CSRBatches(small).batch(0, 10)
+    b = sparse.CSRBatches(small).batch(0, 10)
     logp = torch.log_softmax(torch.randn(10, small.shape[1], dtype=torch.float64), 1)
     expected = -(torch.tensor(small[:10].toarray(), dtype=torch.float64) * logp).sum(1)
-    torch.testing.assert_close(nets.reconstruction(logp, b), expected)
+    torch.testing.assert_close(elbo.reconstruction(logp, b), expected)
 
 
 def test_bernoulli_reconstruction_is_the_presence_log_likelihood(small):
-    b = nets.CSRBatches(small).batch(0, 10)
+    b = sparse.CSRBatches(small).batch(0, 10)
     logits = torch.randn(10, small.shape[1], dtype=torch.float64)
     y = torch.tensor(small[:10].toarray() > 0, dtype=torch.float64)
     p = torch.sigmoid(logits)
     expected = -(y * p.log() + (1 - y) * (1 - p).log()).sum(1)
-    torch.testing.assert_close(nets.bernoulli_reconstruction(logits, b), expected)
+    torch.testing.assert_close(elbo.bernoulli_reconstruction(logits, b), expected)
 
 
 @pytest.mark.parametrize("likelihood", ["multinomial", "bernoulli"])
@@ -137,12 +138,12 @@ def test_decoder_on_the_topic_vocabulary_gives_the_full_decoders_loss_and_gradie
     net = model._build_net(small.shape[1], docs)
     rows = net.topic_rows()
     assert rows is not None and 0 < len(rows) < small.shape[1]  # a partial topic vocabulary
-    batch = nets.CSRBatches(small).batch(0, 50, transposed=True)
+    batch = sparse.CSRBatches(small).batch(0, 50, transposed=True)
     z = torch.randn(50, 4, generator=torch.Generator().manual_seed(0))
     full_net = copy.deepcopy(net)  # the same weights, through the general decoder
     for training in (True, False):
         results = []
-        for one, reconstruct in ((net, net.reconstruct), (full_net, lambda z, x: nets.TopicVAE.reconstruct(full_net, z, x))):
+        for one, reconstruct in ((net, net.reconstruct), (full_net, lambda z, x: networks.TopicVAE.reconstruct(full_net, z, x))):
             one.train(training)
             one.zero_grad()
             torch.manual_seed(1)  # the same θ dropout for both
@@ -158,7 +159,7 @@ def test_decoder_on_the_topic_vocabulary_gives_the_full_decoders_loss_and_gradie
     net.reconstruct(z, batch)  # keeps its β of the topic rows for the penalty
     beta = net.beta_matrix()
     cost = -beta / beta.std()
-    plan = nets.sinkhorn_plan(cost, net.transport_eps, net.transport_iters, net.word_mass)
+    plan = transport.sinkhorn_plan(cost, net.transport_eps, net.transport_iters, net.word_mass)
     torch.testing.assert_close(net.penalty(0), net.diversity * (plan * cost).sum(), rtol=1e-5, atol=1e-5)
 
 
@@ -273,7 +274,7 @@ def test_steps_with_fixed_topics_give_them_no_gradient_and_compute_beta_once(sma
         topic = net.topic_parameter()
         outside = net.beta_matrix().detach().clone()
         words = net.encoder.input_words
-        batch = nets.CSRBatches(small[:40], encoder_words=None if words is None else words.numpy()).batch(
+        batch = sparse.CSRBatches(small[:40], encoder_words=None if words is None else words.numpy()).batch(
             0, 40, transposed=True)
         with net.steps(topics_fixed=True):
             assert not topic.requires_grad
@@ -325,16 +326,16 @@ def test_ppmi_embeddings_put_words_of_the_same_documents_together():
         docs.append(np.concatenate([rng.choice(group, size=3, replace=False), [10]]))
     rows = np.repeat(np.arange(200), 4)
     X = sp.csr_matrix((np.ones(800), (rows, np.concatenate(docs))), shape=(200, 11))
-    emb = nets.ppmi_embeddings(X, 2, seed=0)  # the PPMI matrix has two leading directions, one per group
+    emb = word_embeddings.ppmi_embeddings(X, 2, seed=0)  # the PPMI matrix has two leading directions, one per group
     assert emb.shape == (11, 2) and emb.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(emb[:10], axis=1), 1.0, atol=1e-5)
     assert np.abs(emb[10]).max() == 0  # in every document: never more than chance, no direction
     cos = emb[:10] @ emb[:10].T
     same = cos[:5, :5][~np.eye(5, dtype=bool)].min(), cos[5:, 5:][~np.eye(5, dtype=bool)].min()
     assert min(same) > 0.9 and cos[:5, 5:].max() < 0.1
-    assert nets.ppmi_embeddings(X, 50).shape == (11, 10)  # capped at V - 1
+    assert word_embeddings.ppmi_embeddings(X, 50).shape == (11, 10)  # capped at V - 1
     # the sparse path (large vocabularies) gives the same subspace
-    wide = nets.ppmi_embeddings(X, 2, seed=0, dense_limit=5)
+    wide = word_embeddings.ppmi_embeddings(X, 2, seed=0, dense_limit=5)
     np.testing.assert_allclose(np.abs(wide @ wide.T), np.abs(emb @ emb.T), atol=1e-4)
 
 
@@ -348,10 +349,11 @@ def test_ppmi_matrix_is_the_smoothed_pmi_of_document_co_occurrence():
         with np.errstate(divide="ignore"):
             expected = np.maximum(np.log(D / df[:, None] / share[None, :]), 0.0)
         np.fill_diagonal(expected, 0.0)
-        np.testing.assert_allclose(nets.ppmi_matrix(X, a), expected, rtol=1e-4, atol=1e-5)
-        np.testing.assert_allclose(nets.ppmi_matrix(X, a, dense_limit=5).toarray(), expected, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(word_embeddings.ppmi_matrix(X, a), expected, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(word_embeddings.ppmi_matrix(X, a, dense_limit=5).toarray(), expected,
+                                   rtol=1e-4, atol=1e-5)
     # smoothing weakens the association with a rare context word more than with a common one
-    plain, smooth = nets.ppmi_matrix(X, 1.0), nets.ppmi_matrix(X, 0.75)
+    plain, smooth = word_embeddings.ppmi_matrix(X, 1.0), word_embeddings.ppmi_matrix(X, 0.75)
     rare, common = np.argmin(df), np.argmax(df)
     lost = plain - smooth
     assert lost[:, rare].mean() > 0 > lost[:, common].mean()
@@ -363,12 +365,12 @@ def test_sinkhorn_plan_has_the_marginals_and_follows_the_cost():
     cost[:10, 0] -= 5  # words 0-9 are cheap for topic 0, 10-19 for topic 1, 20-29 for topic 2
     cost[10:20, 1] -= 5
     cost[20:, 2] -= 5
-    plan = nets.sinkhorn_plan(cost, eps=0.1)
+    plan = transport.sinkhorn_plan(cost, eps=0.1)
     np.testing.assert_allclose(plan.sum(1).numpy(), 1 / 30, rtol=1e-3)
     np.testing.assert_allclose(plan.sum(0).numpy(), 1 / 3, rtol=1e-3)
     assert (plan.argmax(1) == torch.arange(30) // 10).all()
     # balanced: the cheapest topic for every word cannot take them all
-    plan = nets.sinkhorn_plan(torch.zeros(30, 3).index_fill_(1, torch.tensor([0]), -1.0), eps=0.01)
+    plan = transport.sinkhorn_plan(torch.zeros(30, 3).index_fill_(1, torch.tensor([0]), -1.0), eps=0.01)
     np.testing.assert_allclose(plan.sum(0).numpy(), 1 / 3, rtol=1e-3)
 
 
@@ -480,7 +482,7 @@ def test_embedding_decoder_uses_the_corpus_embeddings_and_saves_them(small, tmp_
     net = model.net_
     assert net.beta is None and tuple(net.word_embeddings.shape) == (60, 8)
     rows = model._split(small.shape[0])[0]
-    np.testing.assert_array_equal(net.word_embeddings.numpy(), nets.ppmi_embeddings(small[rows], 8, seed=0))
+    np.testing.assert_array_equal(net.word_embeddings.numpy(), word_embeddings.ppmi_embeddings(small[rows], 8, seed=0))
     model.save(tmp_path / "m")
     loaded = ProdLDA.load(tmp_path / "m")
     assert torch.equal(loaded.net_.word_embeddings, net.word_embeddings)
@@ -638,19 +640,19 @@ def test_an_encoder_reading_log_counts_sees_log2_of_one_plus_each_count_in_its_o
     X = sp.random(40, 30, density=0.3, format="csr", random_state=np.random.default_rng(0),
                   data_rvs=lambda n: np.random.default_rng(1).integers(1, 25, n).astype(np.float32))
     torch.manual_seed(0)
-    enc = nets.Encoder(30, 4, (6,), 0.0, batchnorm=False, log_counts=True)
-    dense = nets.Encoder(30, 4, (6,), 0.0, batchnorm=False)
+    enc = encoder.Encoder(30, 4, (6,), 0.0, batchnorm=False, log_counts=True)
+    dense = encoder.Encoder(30, 4, (6,), 0.0, batchnorm=False)
     dense.load_state_dict(enc.state_dict())
-    mu, logvar = enc(nets.CSRBatches(X).batch(0, 40, transposed=True))
+    mu, logvar = enc(sparse.CSRBatches(X).batch(0, 40, transposed=True))
     logged = X.copy()
     logged.data = np.log2(1 + logged.data)
-    mu_ref, logvar_ref = dense(nets.CSRBatches(logged).batch(0, 40, transposed=True))
+    mu_ref, logvar_ref = dense(sparse.CSRBatches(logged).batch(0, 40, transposed=True))
     torch.testing.assert_close(mu, mu_ref)
     (mu.sum() + logvar.sum()).backward()
     (mu_ref.sum() + logvar_ref.sum()).backward()
     torch.testing.assert_close(enc.first.weight.grad, dense.first.weight.grad)
     # and it is not what the counts give (a count of 20 weighs 4.4, not 20)
-    assert not torch.allclose(dense(nets.CSRBatches(X).batch(0, 40))[0], mu)
+    assert not torch.allclose(dense(sparse.CSRBatches(X).batch(0, 40))[0], mu)
 
 
 def test_the_encoders_input_survives_save_and_load_and_older_models_read_counts(long_tail, tmp_path):
@@ -675,18 +677,18 @@ def test_a_restricted_encoder_refuses_training_batches_without_its_words(long_ta
     X, _ = long_tail
     model = ProdLDA(5, **{**TINY, "hidden": (20,), "batch_size": 100, "epochs": 1}).fit(X)
     net = model.net_.train()
-    batch = nets.CSRBatches(X[:100]).batch(0, 100, transposed=True)
+    batch = sparse.CSRBatches(X[:100]).batch(0, 100, transposed=True)
     with pytest.raises(RuntimeError, match="encoder_words"):
         net(batch)
     words = net.encoder.input_words.numpy()
-    rec, kl = net(nets.CSRBatches(X[:100], encoder_words=words).batch(0, 100, transposed=True))
+    rec, kl = net(sparse.CSRBatches(X[:100], encoder_words=words).batch(0, 100, transposed=True))
     (rec + kl).mean().backward()
     assert net.encoder.first.weight.grad.shape == (len(words), 20)
 
 
 def test_penalty_pulls_each_word_towards_its_assigned_topic():
     torch.manual_seed(0)
-    net = nets.ProdLDANet(30, 3, (8,), 0.0, 0.0, 1.0, diversity=1.0)
+    net = networks.ProdLDANet(30, 3, (8,), 0.0, 0.0, 1.0, diversity=1.0)
     with torch.no_grad():
         net.beta.weight.copy_(torch.randn(30, 3))
     penalty = net.penalty(0)
@@ -792,7 +794,7 @@ def test_huge_learning_rate_diverges_with_a_one_line_message(small, tmp_path):
 
 def test_inf_at_epoch_3_keeps_the_checkpoint_of_epoch_2(small, tmp_path, monkeypatch):
     ckpt = tmp_path / "c.pt"
-    real = nets.gaussian_kl
+    real = elbo.gaussian_kl
     epochs = []
     real_epoch = training_loop._TrainingState.run_epoch
 
@@ -801,14 +803,14 @@ def test_inf_at_epoch_3_keeps_the_checkpoint_of_epoch_2(small, tmp_path, monkeyp
         return real_epoch(self, X, rows)
 
     monkeypatch.setattr(training_loop._TrainingState, "run_epoch", count_epochs)
-    monkeypatch.setattr(nets, "gaussian_kl", lambda *a: real(*a) * (math.inf if len(epochs) >= 3 else 1.0))
+    monkeypatch.setattr(networks, "gaussian_kl", lambda *a: real(*a) * (math.inf if len(epochs) >= 3 else 1.0))
     with pytest.raises(TrainingDiverged, match=r"at epoch 3: the loss became (inf|nan).*\(epoch 2\)"):
         ProdLDA(4, epochs=6, **TINY).fit(small, checkpoint=ckpt)
     saved = torch.load(ckpt, weights_only=True)
     assert saved["epoch"] == 2 and len(saved["history"]["epoch"]) == 2
     assert all(torch.isfinite(v).all() for v in saved["net"].values() if v.is_floating_point())
     # with the fault gone, the run resumes from epoch 2 to the end
-    monkeypatch.setattr(nets, "gaussian_kl", real)
+    monkeypatch.setattr(networks, "gaussian_kl", real)
     resumed = ProdLDA(4, epochs=6, **TINY).fit(small, checkpoint=ckpt, resume=True)
     assert [h["epoch"] for h in resumed.history_] == [1, 2, 3, 4, 5, 6]
 
@@ -919,13 +921,13 @@ def test_training_on_rows_of_a_matrix_equals_training_on_those_rows_copied(small
     assert ra.history["train_loss"] == rb.history["train_loss"]
     for key, value in a.state_dict().items():
         assert torch.equal(value, b.state_dict()[key]), key
-    np.testing.assert_array_equal(nets.ppmi_embeddings(small, 8, rows=rows, max_docs=100),
-                                  nets.ppmi_embeddings(small[rows], 8, max_docs=100))  # sampled the same way
+    np.testing.assert_array_equal(word_embeddings.ppmi_embeddings(small, 8, rows=rows, max_docs=100),
+                                  word_embeddings.ppmi_embeddings(small[rows], 8, max_docs=100))  # sampled the same way
     # embedding some words only: the others get zero rows, the chosen ones what their columns alone give
     words = np.arange(0, 60, 3)
-    some = nets.ppmi_embeddings(small, 8, rows=rows, max_docs=100, words=words)
+    some = word_embeddings.ppmi_embeddings(small, 8, rows=rows, max_docs=100, words=words)
     assert some.shape == (60, 8) and not some[np.setdiff1d(np.arange(60), words)].any()
-    np.testing.assert_array_equal(some[words], nets.ppmi_embeddings(small[rows][:, words], 8, max_docs=100))
+    np.testing.assert_array_equal(some[words], word_embeddings.ppmi_embeddings(small[rows][:, words], 8, max_docs=100))
 
 
 def test_clustered_start_puts_each_topic_on_a_planted_topic_before_any_training(planted):
@@ -933,7 +935,7 @@ def test_clustered_start_puts_each_topic_on_a_planted_topic_before_any_training(
     net = ProdLDA(5, **TINY)._build_net(200, training_documents(X_train))
     T = net.topic_embeddings.detach().numpy()
     np.testing.assert_allclose(np.linalg.norm(T, axis=0), 1.0, atol=1e-5)  # unit centroids
-    expected = nets.embedding_clusters(net.word_embeddings.numpy(), net.word_mass.numpy(), 5, seed=0)
+    expected = word_embeddings.embedding_clusters(net.word_embeddings.numpy(), net.word_mass.numpy(), 5, seed=0)
     np.testing.assert_array_equal(T, expected.T)
     # the 10 words closest to each starting centroid come from one planted topic, a different one each
     beta = net.word_embeddings.numpy() @ T
@@ -949,7 +951,7 @@ def test_clustered_start_puts_each_topic_on_a_planted_topic_before_any_training(
 
 def test_the_starting_clusters_do_not_depend_on_the_number_of_cores():
     code = ("import numpy as np\n"
-            "from topicvae.models.vae.networks import embedding_clusters\n"
+            "from topicvae.models.vae.word_embeddings import embedding_clusters\n"
             "rng = np.random.default_rng(0)\n"
             "E, mass = rng.normal(size=(3000, 50)).astype(np.float32), rng.random(3000)\n"
             "print(embedding_clusters(E, mass, 30, seed=0).tobytes().hex())\n")
@@ -972,6 +974,6 @@ def test_a_document_far_longer_than_the_training_ones_keeps_a_posterior_no_wider
     assert np.all(np.log(sigma) <= cap + 1e-5)
     net = model.net_
     with torch.no_grad():
-        raw = net.encoder(nets.CSRBatches(huge).batch(0, 1))[1]
+        raw = net.encoder(sparse.CSRBatches(huge).batch(0, 1))[1]
     assert (raw > net.prior_var.log() + LOGVAR_ABOVE_PRIOR).any(), "the document must be one the cap binds on"
     assert np.isfinite(model.neg_elbo(huge)).all()

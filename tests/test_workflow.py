@@ -312,10 +312,10 @@ def test_infer_streams_a_file_a_chunk_at_a_time_to_the_table_of_all_documents(di
     source = tmp_path / "new.jsonl"
     source.write_text("".join(json.dumps({"id": f"n{i}", "text": t, **m}) + "\n"
                               for i, (t, m) in enumerate(zip(texts, metas))))
-    from topicvae.models.vae import networks
+    from topicvae.models.vae import sparse
 
-    assert inference.CHUNK_DOCS % networks.EVAL_BATCH == 0  # (the encoder's batches: those of the whole file)
-    monkeypatch.setattr(networks.eval_batches, "__defaults__", (3,))  # (batches of 3 here, as the chunks)
+    assert inference.CHUNK_DOCS % sparse.EVAL_BATCH == 0  # (the encoder's batches: those of the whole file)
+    monkeypatch.setattr(sparse.eval_batches, "__defaults__", (3,))  # (batches of 3 here, as the chunks)
     run = Run.load("small-prodlda-k6", dirs["runs"])
     whole, chunked = tmp_path / f"whole{suffix}", tmp_path / f"chunked{suffix}"
     kwargs = dict(columns=TableColumns(), corpora_dir=dirs["corpora"], with_uncertainty=True)

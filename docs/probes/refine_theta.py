@@ -10,7 +10,8 @@ import numpy as np, torch
 from sklearn.linear_model import LogisticRegression
 from topicvae.corpus import Corpus
 from topicvae.models.vae import ProdLDA
-from topicvae.models.vae.networks import eval_batches, gaussian_kl
+from topicvae.models.vae.elbo import gaussian_kl
+from topicvae.models.vae.sparse import eval_batches
 
 name, K, steps = sys.argv[1], int(sys.argv[2]), [int(s) for s in sys.argv[3].split(",")]
 alpha = float(sys.argv[4]) if len(sys.argv) > 4 else 1.0

@@ -387,14 +387,14 @@ DETAILS: dict[str, str] = {
     "embedding_dim": (
         "D > 0 factorises the decoder as β = ρ T: ρ (V, d) are word embeddings computed at the start of "
         "`fit` from the training documents' own co-occurrence (PPMI + truncated SVD, "
-        "`networks.ppmi_embeddings`; fixed, saved with the model), T (d, K) topic embeddings are "
+        "`word_embeddings.ppmi_embeddings`; fixed, saved with the model), T (d, K) topic embeddings are "
         "learned. Words that occur together share a direction, so a topic's most probable words co-occur. "
         "Capped at V − 1. 0: β is a free V × K matrix (the paper's decoder). None (the default): 200, or "
         "2.5 per topic on short documents (`automatic_embedding_dim`); the d chosen is "
         "`embedding_dim_` after `fit`."
     ),
     "context_smoothing": (
-        "A of the embeddings' PPMI (`networks.ppmi_embeddings`), 0 or more: each context word's "
+        "A of the embeddings' PPMI (`word_embeddings.ppmi_embeddings`), 0 or more: each context word's "
         "share of the documents is taken as its document frequency to the power a, renormalised (context "
         "distribution smoothing, Levy, Goldberg & Dagan 2015). Plain PMI (a = 1) rates a rare word met once "
         "with another as a strong association, and topics grown from such embeddings list words that co- "
@@ -403,7 +403,7 @@ DETAILS: dict[str, str] = {
     "topic_init": (
         "How the topic embeddings T start (with `embedding_dim` > 0; a free β always starts at random). "
         "`clusters` (the default): at K balanced clusters of the word embeddings "
-        "(`networks.embedding_clusters`: spherical k-means, then equal shares of the word mass by "
+        "(`word_embeddings.embedding_clusters`: spherical k-means, then equal shares of the word mass by "
         "optimal transport), so every topic starts as a group of words that occur in the same documents; "
         "`random`: small random values. Trained from random values, the topics drift to words that "
         "explain the training documents but co-occur little elsewhere; from the clusters they keep the co- "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,6 +18,9 @@ from topicvae.scoring.metrics import theta_entropy
 from topicvae.text.phrases import DELIMITER as PHRASE_DELIMITER
 from topicvae.text.settings import PreprocessSettings, from_dict
 from topicvae.text.vectorizer import Vectorizer
+
+if TYPE_CHECKING:  # pandas is imported where a table is made
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +112,7 @@ def infer_texts(run, texts: Sequence[str], corpora_dir: str | Path | None = None
 
 # ---------------------------------------------------------------------------- a file of new documents, streamed
 #: documents read, counted, inferred and written at a time by :func:`infer_file`: a multiple of the VAEs'
-#: evaluation batch (``networks.EVAL_BATCH``, 4,096), so that the encoder sees the batches of the whole file
+#: evaluation batch (``sparse.EVAL_BATCH``, 4,096), so that the encoder sees the batches of the whole file
 #: and θ, μ and σ are the bits of one call on all documents (float32 products can change with a batch's size)
 CHUNK_DOCS = 5 * 4096
 

@@ -35,7 +35,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from topicvae.models.vae.networks import ProdLDANet, eval_batches
+from topicvae.models.vae.networks import ProdLDANet
+from topicvae.models.vae.sparse import eval_batches
 
 #: documents sampled from the training rows for the least-squares fits (enough for H = 200 inputs)
 MAX_FIT_DOCS = 20_000

@@ -33,18 +33,19 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from topicvae.corpus.rows import MemoryRows, ShardedRows, count_tokens
 from topicvae.errors import ConfigError, CorpusError, RunError
 from topicvae.models.base import TopicModel
 from topicvae.models.seeding import check_seed_setting
-from topicvae.models.vae.networks import (EVAL_BATCH, CSRBatches, NVDMNet, ProdLDANet, TopicVAE, embedding_clusters,
-                       PPMI_MAX_DOCS, eval_batches, ppmi_embeddings, without_retired)
-from topicvae.corpus.rows import MemoryRows, ShardedRows, count_tokens
 from topicvae.models.vae import distributed
 from topicvae.models.vae.automatic import (ANNEALED_EPOCHS, EMBEDDING_DIM, LONG_DOCUMENT_EPOCHS, automatic_bn_anneal,
                         automatic_embedding_dim, automatic_epochs, automatic_topic_lr, short_documents,
                         topic_vocabulary)
+from topicvae.models.vae.networks import NVDMNet, ProdLDANet, TopicVAE, without_retired
+from topicvae.models.vae.sparse import EVAL_BATCH, CSRBatches, eval_batches
 from topicvae.models.vae.statistics import DocumentCounts, TrainingDocuments, training_documents
 from topicvae.models.vae.training_loop import TrainSettings, checkpoint_problem, evaluate, load_checkpoint, train
+from topicvae.models.vae.word_embeddings import PPMI_MAX_DOCS, embedding_clusters, ppmi_embeddings
 
 logger = logging.getLogger(__name__)
 

@@ -42,7 +42,8 @@ from topicvae.corpus.rows import MemoryRows, ShardedRows
 from topicvae.errors import RunError, TrainingDiverged, first_line
 from topicvae.models.vae import distributed
 from topicvae.models.vae.batches import epoch_rows
-from topicvae.models.vae.networks import CSRBatches, TopicVAE, eval_batches, without_retired
+from topicvae.models.vae.networks import TopicVAE, without_retired
+from topicvae.models.vae.sparse import CSRBatches, eval_batches
 
 logger = logging.getLogger(__name__)
 
