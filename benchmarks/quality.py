@@ -5,7 +5,7 @@ plain), NVDM, GSM, gensim LDA, tomotopy; one table and a verdict.
                                  [--models prodlda,nvdm,plain,lda,ldamulticore,tomotopy]
                                  [--variant 'LABEL:name=value;name=value' ...] [--reference test|validation]
                                  [--threads 1] [--no-cv] [--quick] [--out FILE] [--json FILE]
-                                 [--shared DIR] [--cache DIR]
+                                 [--shared DIR] [--cache DIR] [--save-topics DIR]
 
 Corpora (``--corpora``, each key is also the corpus name), made by topicvae's own ingestion
 (:func:`topicvae.ingest`) and cached in ``--cache`` (``benchmarks/.cache/quality/``; reused when
@@ -394,6 +394,14 @@ def build_model(job: dict):
     return model_class(kind)(k, **params)
 
 
+def saved_topics_path(job: dict) -> Path:
+    """Where ``--save-topics`` puts one cell's ``topic_word_``."""
+    label = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in job["label"])
+    folder = Path(job["save_topics"])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{job['corpus']}-{job['topics']}-{label}-s{job['seed']}-{job.get('reference', 'test')}.npy"
+
+
 def run_job(job: dict) -> dict:
     """Fit and score one cell (in this process); a JSON-ready dict."""
     from topicvae.corpus import Corpus
@@ -410,6 +418,8 @@ def run_job(job: dict) -> dict:
     t = time.perf_counter()
     model.fit(X_train, progress=False)
     fit_s = time.perf_counter() - t
+    if job.get("save_topics"):
+        np.save(saved_topics_path(job), model.topic_word_)
     scores, top = _scores(model.topic_word_, X_train, X_ref, vocab=c.vocab, tokens=tokens, cv=job["cv"])
     model.transform(X_ref[:10])  # warm-up: first-call costs are not inference speed
     t = time.perf_counter()
@@ -733,6 +743,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, help="also write the report (Markdown) to this file, at the end")
     ap.add_argument("--json", type=Path, help="also write the raw rows to this file, one JSON line per cell (and "
                                               "seed) as it finishes")
+    ap.add_argument("--save-topics", type=Path, metavar="DIR",
+                    help="also save each cell's topic_word_ as DIR/CORPUS-K-LABEL-sSEED-REFERENCE.npy "
+                         "(for benchmarks/lead_words_constants.py)")
     ap.add_argument("--representations", default="",
                     help="more representations to score every cell under, comma-separated (any of "
                          f"{', '.join(representation.methods())}), beside probability and the default")
@@ -797,7 +810,8 @@ def main() -> None:
                     job = {"label": label, "kind": kind, "params": params, "seed": seed, "topics": k,
                            "threads": args.threads, "quick": args.quick, "cv": cv, "corpus": info["key"],
                            "cache": str(args.cache), "tokens": info["tokens"], "reference": args.reference,
-                           "readings": EXTRA_READINGS}
+                           "readings": EXTRA_READINGS,
+                           "save_topics": str(args.save_topics) if args.save_topics else None}
                     r = {"corpus": info["key"], "V": info["V"], "n_train": info["n_train"], "n_ref": info["n_ref"],
                          "K": k, "model": label, "kind": kind, "seed": seed, "reference": args.reference,
                          **spawn(job, args.threads)}

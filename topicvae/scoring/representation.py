@@ -241,7 +241,8 @@ def pair_scores(together: np.ndarray, n_docs: int, reference_share: float = REFE
 
 
 def coherent_leads(topic_word: np.ndarray, X: sp.csr_matrix, coherence: float,
-                   n_lead: int = N_LEAD, pool: int = POOL, shared: float = SHARED_PENALTY) -> np.ndarray:
+                   n_lead: int = N_LEAD, pool: int = POOL, shared: float = SHARED_PENALTY,
+                   reference_share: float = REFERENCE_SHARE) -> np.ndarray:
     """Each topic's lead words (above): (K, N_LEAD) word ids, in order, −1 past ``n_lead``; −1 rows
     for every topic when some topic has fewer than two words of positive weight. ``topic_word``: (K, V), larger = more probable; ``X``: the training documents
     (csr counts)."""
@@ -266,7 +267,7 @@ def coherent_leads(topic_word: np.ndarray, X: sp.csr_matrix, coherence: float,
     uses = np.zeros(len(words))  # how many topics each word leads so far
     for k in range(K):
         chosen = [0]
-        pairs = pair_scores(together[k], n_docs)  # (pool, pool); one topic's pool at a time, not (K·pool)²
+        pairs = pair_scores(together[k], n_docs, reference_share)  # (pool, pool): one topic's, not (K·pool)²
         for _ in range(n_lead - 1):
             score = z[k] + coherence * pairs[:, chosen].mean(axis=1) - shared * uses[at[k]]
             score[chosen] = -np.inf
@@ -276,14 +277,14 @@ def coherent_leads(topic_word: np.ndarray, X: sp.csr_matrix, coherence: float,
     return leads
 
 
-def _lead_order(weights: np.ndarray, lead: np.ndarray, led: np.ndarray) -> np.ndarray:
-    """One topic's words (ids, all V): its ``lead`` words; then, of its most probable words (``POOL``,
+def _lead_order(weights: np.ndarray, lead: np.ndarray, led: np.ndarray, pool: int = POOL) -> np.ndarray:
+    """One topic's words (ids, all V): its ``lead`` words; then, of its most probable words (``pool``,
     or down to its last lead word), those of positive weight that lead no topic, then those that lead
     another (``led``: how many topics each word leads); then the rest, all by weight."""
     order = np.argsort(-weights, kind="stable")
     if not len(lead):
         return order
-    depth = max(int(np.flatnonzero(np.isin(order, lead)).max()) + 1, POOL)
+    depth = max(int(np.flatnonzero(np.isin(order, lead)).max()) + 1, pool)
     top = order[:depth]
     rest = top[(weights[top] > 0) & ~np.isin(top, lead)]
     elsewhere = led[rest] > 0  # (rest holds none of this topic's leads, so these lead another)
@@ -297,9 +298,17 @@ def lead_words(phi: np.ndarray, X: sp.csr_matrix | None, n: int) -> np.ndarray:
     are not handed out again."""
     if X is None:
         raise ConfigError("the lead_words representation needs the training documents")
-    leads = coherent_leads(phi, X, LEAD_COHERENCE)
+    return lead_word_order(phi, X, n)
+
+
+def lead_word_order(phi: np.ndarray, X: sp.csr_matrix, n: int, coherence: float = LEAD_COHERENCE,
+                    pool: int = POOL, shared: float = SHARED_PENALTY,
+                    reference_share: float = REFERENCE_SHARE) -> np.ndarray:
+    """:func:`lead_words` with its constants as arguments (``benchmarks/lead_words_constants.py`` chooses
+    them on validation documents): (K, n) word ids."""
+    leads = coherent_leads(phi, X, coherence, pool=pool, shared=shared, reference_share=reference_share)
     led = np.bincount(leads[leads >= 0], minlength=phi.shape[1])  # how many topics each word leads
-    return np.stack([_lead_order(phi[k], row[row >= 0], led)[:n] for k, row in enumerate(leads)])
+    return np.stack([_lead_order(phi[k], row[row >= 0], led, pool)[:n] for k, row in enumerate(leads)])
 
 
 # ---------------------------------------------------------------------------- the registry
