@@ -110,6 +110,33 @@ def test_quality_runs_every_kind_of_model_through_one_cell(quality, sample_corpu
     json.dumps(out)  # the child process hands it back as JSON
 
 
+def test_lead_words_constants_reads_saved_topics_and_scores_the_current_constants_as_quality_does(
+        quality, sample_corpus, tmp_path):
+    """quality.py --save-topics keeps a cell's topic_word_; the constants' search rebuilds that cell's documents
+    and, at the current constants, scores exactly the lead_words reading quality.py reported; another setting
+    scores differently, and the search keeps the best admissible one."""
+    sweep = load("lead_words_constants")
+    _, test, _ = quality.split_rows(sample_corpus)
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps([[sample_corpus.vocab[j] for j in sample_corpus.bow[r].indices] for r in test[:50]]))
+    job = {"corpus": sample_corpus.name, "cache": str(sample_corpus.path.parent), "kind": "prodlda", "seed": 0,
+           "topics": 5, "threads": 1, "quick": True, "params": {}, "tokens": str(tokens), "cv": False,
+           "label": "ProdLDA [x]", "reference": "validation", "save_topics": str(tmp_path / "topics")}
+    out = quality.run_job(job)
+    saved = list((tmp_path / "topics").glob("*.npy"))
+    assert [p.name for p in saved] == ["sample-5-ProdLDA__x_-s0-validation.npy"]
+    cells = sweep.load_cells(tmp_path / "topics", sample_corpus.path.parent)
+    assert [(c["corpus"], c["K"], c["seed"]) for c in cells] == [("sample", 5, "0")]
+    seen: dict = {}
+    current = sweep.evaluate(cells, sweep.CURRENT, seen)
+    assert current["npmi"][0] == pytest.approx(out["npmi_def"], abs=1e-12)
+    assert current["div"][0] == pytest.approx(out["diversity_def"], abs=1e-12)
+    other = sweep.evaluate(cells, {**sweep.CURRENT, "coherence": 0.0}, seen)
+    assert other["npmi"][0] != current["npmi"][0]
+    base, best, _ = sweep.search(cells, rounds=1)
+    assert np.mean(best["npmi"]) >= np.mean(base["npmi"]) and sweep.admissible(best, base)
+
+
 def test_quality_scores_the_initial_network_and_a_validation_reference(quality, sample_corpus, tmp_path):
     """epochs=0 survives --quick (the initial network is scored, not trained 3 epochs), and --reference
     validation trains on 80 % of the training rows and scores on the other 20 %, never on the test rows."""
