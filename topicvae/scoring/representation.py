@@ -33,8 +33,9 @@ DEFAULT: str = "lead_words"
 RELEVANCE_LAMBDA = 0.6
 #: FREX weight on exclusivity (Airoldi & Bischof 2016; STM's labelTopics default)
 FREX_WEIGHT = 0.5
-#: c of the lead words' choice: how much their co-occurrence weighs against their probability
-LEAD_COHERENCE = 7.0
+#: c of the lead words' choice: how much their co-occurrence weighs against their probability (chosen on
+#: validation documents, with the three below kept: benchmarks/lead_words_constants.py, docs/quality.md)
+LEAD_COHERENCE = 10.0
 #: the lead words picked per topic
 N_LEAD = 10
 #: of how many of the topic's most probable words they are picked
