@@ -124,9 +124,10 @@ class DaskRunner:
             self._closing.join()
 
     def _close(self) -> None:
-        if self._started.exception() is not None:  # it never started: nothing to close
+        try:
+            client, cluster = self._started.result()
+        except Exception:  # it never started: nothing to close
             return
-        client, cluster = self._started.result()
         with contextlib.suppress(Exception):
             client.close()
         if cluster is not None:
