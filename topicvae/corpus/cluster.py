@@ -15,12 +15,9 @@ Connection problems and workers that die past Dask's retries become one-line
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
-import threading
 import uuid
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Iterator
 
 from topicvae.errors import ConfigError, CorpusError, first_line
@@ -40,51 +37,29 @@ class InProcess:
         for key, args in tasks:
             yield key, fn(*args)
 
-    def close(self, wait: bool = True) -> None:
-        pass
-
-    def join(self) -> None:
+    def close(self) -> None:
         pass
 
 
 class DaskRunner:
     """Runs tasks on a Dask cluster, a few per worker thread in flight (so that the partitions read
-    ahead stay few), and yields results as they finish.
+    ahead stay few), and yields results as they finish."""
 
-    ``start()`` makes the client (and the local cluster it owns, or None): it runs in a thread from the
-    moment the runner is made, and the driver reads the first partitions meanwhile (a local cluster's
-    workers take a second or two to start, during which the driver would otherwise wait). Its errors,
-    one-line :class:`~topicvae.errors.ConfigError`, are raised where the client is first needed.
-    ``workers``: the worker threads when known beforehand (a local cluster), else asked of the scheduler.
-    """
-
-    def __init__(self, start: Callable[[], tuple], description: str = "dask", workers: int | None = None):
-        self.description, self._workers = description, workers
-        pool = ThreadPoolExecutor(1, thread_name_prefix="topicvae-dask")
-        self._started = pool.submit(start)
-        pool.shutdown(wait=False)
-        self._closing: threading.Thread | None = None
-
-    @property
-    def client(self):
-        return self._started.result()[0]
+    def __init__(self, client, cluster=None, description: str = "dask"):
+        self.client, self.cluster, self.description = client, cluster, description
 
     @property
     def workers(self) -> int:
-        if self._workers is not None:
-            return self._workers
         return max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
 
     def imap(self, fn: Callable, tasks: Iterable[tuple[object, tuple]]) -> Iterator[tuple[object, object]]:
         from distributed import as_completed
 
         slots = 2 * self.workers
-        tasks = iter(tasks)
-        tasks = itertools.chain(list(itertools.islice(tasks, slots)), tasks)  # read while the cluster starts
-        client = self.client
         run = uuid.uuid4().hex  # task keys are the scheduler's, shared by every client: make ours unique
-        pending = as_completed(loop=client.loop)
+        pending = as_completed(loop=self.client.loop)
         keys: dict[str, object] = {}
+        tasks = iter(tasks)
 
         def fill() -> None:
             while pending.count() < slots:
@@ -94,7 +69,8 @@ class DaskRunner:
                 key, args = nxt
                 with warnings.catch_warnings():  # a partition's texts are meant to travel with its task
                     warnings.simplefilter("ignore", UserWarning)
-                    future = client.submit(_call, fn, _Opaque(args), pure=False, key=f"topicvae-tokenize-{key}-{run}")
+                    future = self.client.submit(_call, fn, _Opaque(args), pure=False,
+                                                key=f"topicvae-tokenize-{key}-{run}")
                 keys[future.key] = key
                 pending.add(future)
 
@@ -109,30 +85,12 @@ class DaskRunner:
             yield key, result
             fill()
 
-    def close(self, wait: bool = True) -> None:
-        """Close the client and the local cluster it owns; with ``wait=False`` in a thread, so that the
-        driver goes on with its own work (:meth:`join` waits for it)."""
-        if self._closing is None:
-            self._closing = threading.Thread(target=self._close, name="topicvae-dask-close")
-            self._closing.start()
-        if wait:
-            self.join()
-
-    def join(self) -> None:
-        """Wait until :meth:`close` has finished."""
-        if self._closing is not None:
-            self._closing.join()
-
-    def _close(self) -> None:
-        try:
-            client, cluster = self._started.result()
-        except Exception:  # it never started: nothing to close
-            return
+    def close(self) -> None:
         with contextlib.suppress(Exception):
-            client.close()
-        if cluster is not None:
+            self.client.close()
+        if self.cluster is not None:
             with contextlib.suppress(Exception):
-                cluster.close()
+                self.cluster.close()
 
 
 class _Opaque:
@@ -199,38 +157,31 @@ def _distributed():
 
 def _local_cluster(workers: int) -> DaskRunner:
     distributed = _distributed()
-
-    def start():
-        try:
-            with warnings.catch_warnings():  # "port 8787 is in use": its HTTP server takes another port then
-                warnings.simplefilter("ignore", UserWarning)
-                cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                   host="127.0.0.1", dashboard_address=None,
-                                                   silence_logs=logging.ERROR)
-        except Exception as exc:
-            raise ConfigError(f"could not start a local Dask cluster of {workers} workers ({type(exc).__name__}: "
-                              f"{first_line(exc)}); try fewer --workers") from None
-        return distributed.Client(cluster, set_as_default=False), cluster
-
-    return DaskRunner(start, f"a local Dask cluster of {workers} workers", workers=workers)
+    try:
+        with warnings.catch_warnings():  # "port 8787 is in use": its HTTP server takes another port then
+            warnings.simplefilter("ignore", UserWarning)
+            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                               host="127.0.0.1", dashboard_address=None,
+                                               silence_logs=logging.ERROR)
+    except Exception as exc:
+        raise ConfigError(f"could not start a local Dask cluster of {workers} workers ({type(exc).__name__}: "
+                          f"{first_line(exc)}); try fewer --workers") from None
+    client = distributed.Client(cluster, set_as_default=False)
+    return DaskRunner(client, cluster, f"a local Dask cluster of {workers} workers")
 
 
 def _connect(address: str) -> DaskRunner:
     distributed = _distributed()
-
-    def start():
-        try:
-            client = distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
-        except (OSError, TimeoutError, ValueError, TypeError) as exc:
-            raise ConfigError(f"could not connect to the Dask scheduler at {address} within {CONNECT_TIMEOUT:.0f} s "
-                              f"({first_line(exc)}); start one with `dask scheduler` and workers with "
-                              f"`dask worker {address}`, or check the address") from None
-        try:
-            client.wait_for_workers(1, timeout=3 * CONNECT_TIMEOUT)
-        except (OSError, TimeoutError) as exc:
-            client.close()
-            raise ConfigError(f"the Dask scheduler at {address} has no workers ({first_line(exc)}); start them "
-                              f"with `dask worker {address}`") from None
-        return client, None
-
-    return DaskRunner(start, f"the Dask cluster at {address}")
+    try:
+        client = distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        raise ConfigError(f"could not connect to the Dask scheduler at {address} within {CONNECT_TIMEOUT:.0f} s "
+                          f"({first_line(exc)}); start one with `dask scheduler` and workers with "
+                          f"`dask worker {address}`, or check the address") from None
+    try:
+        client.wait_for_workers(1, timeout=3 * CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        client.close()
+        raise ConfigError(f"the Dask scheduler at {address} has no workers ({first_line(exc)}); start them "
+                          f"with `dask worker {address}`") from None
+    return DaskRunner(client, None, f"the Dask cluster at {address}")

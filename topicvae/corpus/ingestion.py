@@ -199,10 +199,8 @@ def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableCo
                 read.add_result(i, result)
                 log.info("partition %d tokenized: %d documents read at %.1fs", i, read.n_read,
                          time.perf_counter() - t0)
-        except BaseException:
+        finally:
             run.close()
-            raise
-        run.close(wait=False)  # a local cluster closes while this process writes the corpus
         log.info("read and tokenized %d documents from %s (%s) on %s (%d processes) at %.1fs", read.n_read,
                  source, fmt, run.description, len(read.pids), time.perf_counter() - t0)
         counts, dropped = read.check(source, preprocess)
@@ -221,7 +219,6 @@ def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableCo
         manifest["seconds"] = round(time.perf_counter() - t0, 3)
         corpus = Corpus(name=name, bow=None, vocab=voc.words, docs=None, manifest=manifest, vectorizer=vectorizer)
         corpus.write_files(tmp, records)
-        run.join()
     corpus = Corpus.load(name, corpora_dir)
     corpus.vectorizer = vectorizer
     log.info("corpus %s: %d documents, %d words", name, corpus.n_docs, corpus.n_words)
