@@ -447,7 +447,7 @@ def _encode_partitions(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, pa
     column = {w: j for j, w in enumerate(voc.words)}
     n_words, min_tokens = len(voc.words), vectorizer.vocab.min_tokens
     kept = {"kept": 0, "tokens": 0, "too_short": 0, "splits": Counter(), "labels": set()}
-    for i in _progress(read.indices(), progress, "writing"):
+    for i in _progress(read.indices(), progress, "writing", unit="partition"):
         result = read.tokens(i)
         if vectorizer.phrases is not None:
             X, _ = transform_tokens([vectorizer.phrases.join(d) for d in partition_token_lists(result)], voc.words)
@@ -519,7 +519,7 @@ def _check_ids(docs: list[sources.RawDoc], dedupe: bool) -> tuple[list[sources.R
     return kept, {"duplicate_id": len(docs) - len(kept)}
 
 
-def _progress(items: Iterable, enabled: bool, desc: str):
+def _progress(items: Iterable, enabled: bool, desc: str, unit: str = "doc"):
     from tqdm.auto import tqdm
 
-    return tqdm(items, unit="doc", desc=desc, disable=not enabled, leave=False)
+    return tqdm(items, unit=unit, desc=desc, disable=not enabled, leave=False)
