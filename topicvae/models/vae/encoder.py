@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from topicvae.models.vae.sparse import SparseBatch, SparseLinear, log_counts
+from topicvae.models.vae.sparse import SparseBatch, SparseLinear, with_log_counts
 
 
 class BatchNorm(nn.Module):
@@ -96,7 +96,7 @@ class Encoder(nn.Module):
         """The batch the first layer reads: ``x``, or x over the input words only, its counts c as they
         are or, with ``log_counts``, as log2(1 + c)."""
         x = self._input_words(x)
-        return log_counts(x) if self.log_counts else x
+        return with_log_counts(x) if self.log_counts else x
 
     def _input_words(self, x: SparseBatch) -> SparseBatch:
         """``x`` itself, or x over the input words only."""

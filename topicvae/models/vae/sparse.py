@@ -159,10 +159,13 @@ class SparseLinear(nn.Module):
         return out + self.bias
 
 
-def log_counts(x: SparseBatch) -> SparseBatch:
+def with_log_counts(x: SparseBatch) -> SparseBatch:
     """The batch ``x`` with each stored count c as log2(1 + c), its transpose (when it has one) too."""
+    def log2p(c: torch.Tensor) -> torch.Tensor:
+        return c.log1p() / math.log(2.0)
+
     t = x.transposed
     if t is not None:
-        t = torch.sparse_csr_tensor(t.crow_indices(), t.col_indices(), t.values().log1p() / math.log(2.0),
-                                    size=t.shape, check_invariants=False)
-    return SparseBatch(x.indices, x.counts.log1p() / math.log(2.0), x.offsets, x.rows, x.size, t)
+        t = torch.sparse_csr_tensor(t.crow_indices(), t.col_indices(), log2p(t.values()), size=t.shape,
+                                    check_invariants=False)
+    return SparseBatch(x.indices, log2p(x.counts), x.offsets, x.rows, x.size, t)
