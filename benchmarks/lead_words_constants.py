@@ -26,17 +26,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 from topicvae.corpus import Corpus
 from topicvae.scoring import metrics, representation
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from quality import CACHE, DIVERSITY_TOP, TOP_N, reference_rows  # noqa: E402  (benchmarks/quality.py)
+from quality import CACHE, DIVERSITY_TOP, TOP_N, reference_rows  # benchmarks/quality.py
 
 NAMES = ("coherence", "pool", "shared", "reference_share")
 GRID = {"coherence": (0.0, 1.0, 2.0, 4.0, 7.0, 10.0, 15.0, 25.0),
@@ -80,10 +76,8 @@ def evaluate(cells: list[dict], setting: dict, seen: dict) -> dict:
     """The setting's scores on every cell (cached by setting)."""
     key = tuple(setting[n] for n in NAMES)
     if key not in seen:
-        t = time.perf_counter()
         scores = [score(c, setting) for c in cells]
-        seen[key] = {"setting": dict(setting), "npmi": [s[0] for s in scores], "div": [s[1] for s in scores],
-                     "seconds": time.perf_counter() - t}
+        seen[key] = {"setting": dict(setting), "npmi": [s[0] for s in scores], "div": [s[1] for s in scores]}
         print(line(seen[key], cells), flush=True)
     return seen[key]
 
