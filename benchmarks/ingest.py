@@ -2,7 +2,7 @@
 ``topicvae ingest --workers N`` on a generated CSV of any size.
 
     python benchmarks/ingest.py [--archive PATH] [--processes 1,2]
-    python benchmarks/ingest.py --generated 100000 [--workers 1,2] [--partition-docs N]
+    python benchmarks/ingest.py --generated 100000 [--workers 1,2] [--partition-docs N] [--rounds 3]
 
 Reads all 18,846 posts of the 20 Newsgroups archive (default: ../shared/corpora/).
 Each contender runs in its own process so its peak RSS is its own. Both times include
@@ -23,6 +23,8 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,31 +122,40 @@ def run_command_tree(cmd: list[str]) -> dict:
 
 def generated(args) -> None:
     source = generated_csv(args.generated)
-    results = {}
+    workers = [int(x) for x in args.workers.split(",")]
+    runs = []  # (round, workers, result), the values alternating within each round
     with tempfile.TemporaryDirectory() as d:
-        for w in [int(x) for x in args.workers.split(",")]:
-            cmd = [sys.executable, "-m", "topicvae.interfaces.cli", "ingest", str(source), "--name", f"w{w}", "--workers", str(w),
-                   "--quiet", "--corpora-dir", d] + (["--partition-docs", str(args.partition_docs)]
-                                                      if args.partition_docs else [])
-            results[w] = run_command_tree(cmd)
-            manifest = json.loads((Path(d) / f"w{w}" / "manifest.json").read_text())
-            results[w]["digest"] = [r["sha256"] for r in manifest["shards"]]
-            results[w]["docs"] = manifest["counts"]["kept"]
-            print(f"  --workers {w}: {results[w]['seconds']:.1f} s, peak RSS {results[w]['peak_mb']:.0f} MB",
-                  file=sys.stderr, flush=True)
-    first = next(iter(results.values()))
+        for rnd in range(1, args.rounds + 1):
+            for w in workers:
+                name = f"w{w}-r{rnd}"
+                cmd = [sys.executable, "-m", "topicvae.interfaces.cli", "ingest", str(source), "--name", name,
+                       "--workers", str(w), "--quiet", "--corpora-dir", d] + (
+                    ["--partition-docs", str(args.partition_docs)] if args.partition_docs else [])
+                r = run_command_tree(cmd)
+                manifest = json.loads((Path(d) / name / "manifest.json").read_text())
+                r["digest"] = [s["sha256"] for s in manifest["shards"]]
+                shutil.rmtree(Path(d) / name)
+                runs.append((rnd, w, r))
+                print(f"  round {rnd}, --workers {w}: {r['seconds']:.1f} s, peak RSS {r['peak_mb']:.0f} MB",
+                      file=sys.stderr, flush=True)
+    first = {rnd: r for rnd, w, r in runs if w == workers[0]}
     print(f"# topicvae ingest of {source.name} ({args.generated:,} documents of 100 words, "
           f"{source.stat().st_size / 2**20:.0f} MB)")
     print(f"machine: {platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}\n")
-    print("| --workers | wall s | docs/s | peak RSS MB (all processes) | speed-up | CPU s (all processes) "
+    print("| round | --workers | wall s | docs/s | peak RSS MB (all processes) | speed-up | CPU s (all processes) "
           "| load before | same corpus |")
-    print("|---|---|---|---|---|---|---|---|")
-    for w, r in results.items():
-        print(f"| {w} | {r['seconds']:.1f} | {args.generated / r['seconds']:,.0f} | {r['peak_mb']:.0f} | "
-              f"{first['seconds'] / r['seconds']:.2f}x | {r['cpu_s']:.1f} | {r['load']:.2f} | "
-              f"{r['digest'] == first['digest']} |")
-    print("\nCPU s: user + system seconds of the command and every process it started (Dask's included); "
-          "load before: the 1-minute load average when the run started (other work on the machine)")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for rnd, w, r in runs:
+        print(f"| {rnd} | {w} | {r['seconds']:.1f} | {args.generated / r['seconds']:,.0f} | {r['peak_mb']:.0f} | "
+              f"{first[rnd]['seconds'] / r['seconds']:.2f}x | {r['cpu_s']:.1f} | {r['load']:.2f} | "
+              f"{r['digest'] == runs[0][2]['digest']} |")
+    print("\nspeed-up: over the first --workers value's run of the same round; CPU s: user + system seconds of "
+          "the command and every process it started (Dask's included); load before: the 1-minute load average "
+          "when the run started (other work on the machine)")
+    for w in workers[1:]:
+        ups = sorted(first[rnd]["seconds"] / r["seconds"] for rnd, v, r in runs if v == w)
+        print(f"--workers {w}: speed-up median {statistics.median(ups):.2f}x over {len(ups)} round(s) "
+              f"(from {ups[0]:.2f}x to {ups[-1]:.2f}x)")
 
 
 def main() -> None:
@@ -154,6 +165,9 @@ def main() -> None:
     ap.add_argument("--generated", type=int, help="ingest a generated CSV of this many documents instead")
     ap.add_argument("--workers", default="1,2", help="--workers values to measure with --generated (default 1,2)")
     ap.add_argument("--partition-docs", type=int, help="ingest --partition-docs with --generated")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="with --generated, run the --workers values this many times, alternating, and print "
+                         "the median speed-up (this machine's runs vary by some seconds)")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.generated:
