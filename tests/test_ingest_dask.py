@@ -128,6 +128,22 @@ def test_two_local_dask_workers_write_the_identical_corpus(source, reference, tm
 
 
 @pytest.mark.slow
+def test_the_local_clusters_workers_run_without_dasks_profiler():
+    """No dashboard shows their profiles: the sampling thread would only take CPU from tokenizing."""
+    import dask
+
+    run = cluster.runner(2)
+    try:
+        profiling = run.client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
+        callbacks = run.client.run(lambda dask_worker: sorted(dask_worker.periodic_callbacks))
+    finally:
+        run.close()
+    assert len(profiling) == 2 and not any(profiling.values())
+    assert all("profile" not in names for names in callbacks.values())
+    assert dask.config.get("distributed.worker.profile.enabled")  # this process's settings are left as they were
+
+
+@pytest.mark.slow
 def test_phrases_streamed_on_dask_give_the_corpus_of_one_partition(source, tmp_path):
     one = _ingest(source, tmp_path / "one", "p", phrases=True, partition_docs=100_000)
     two = _ingest(source, tmp_path / "two", "p", phrases=True, workers=2, partition_docs=PARTITION)

@@ -156,9 +156,14 @@ def _distributed():
 
 
 def _local_cluster(workers: int) -> DaskRunner:
+    import dask
+
     distributed = _distributed()
     try:
-        with warnings.catch_warnings():  # "port 8787 is in use": its HTTP server takes another port then
+        # "port 8787 is in use": its HTTP server takes another port then. No dashboard shows the workers'
+        # profiles: their sampling thread (every 10 ms) costs the workers 1-3 CPU-seconds per million
+        # documents (docs/benchmarks.md, "Two Dask workers against one")
+        with warnings.catch_warnings(), dask.config.set({"distributed.worker.profile.enabled": False}):
             warnings.simplefilter("ignore", UserWarning)
             cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                                host="127.0.0.1", dashboard_address=None,
