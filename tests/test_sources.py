@@ -689,3 +689,21 @@ def test_parquet_read_in_batches_gives_the_values_of_the_whole_file(tmp_path, sm
     assert [d.meta for d in docs[:9]] == [{k: v for k, v in r.items() if k != "text"} for r in whole[:9]]
     assert isinstance(docs[0].meta["n"], float) and isinstance(docs[0].meta["m"], int)
     assert pd.isna(docs[9].meta["n"]) and docs[9].meta["flag"] is None and docs[0].meta["flag"] is True
+
+
+def test_quoting_auto_reads_a_file_without_quotes_once_and_no_line_by_line(tmp_path, monkeypatch):
+    """Without a double quote both readings are the same: ``--quoting auto`` says csv from one quick
+    scan, never counting each line's fields (the slow part of its pre-scan); with quotes it counts."""
+    from topicvae.text import sources
+
+    counted = []
+    one_row_per_line = sources._one_row_per_line
+    monkeypatch.setattr(sources, "_one_row_per_line", lambda *a: counted.append(a[0].name) or one_row_per_line(*a))
+    plain = tmp_path / "plain.csv"
+    plain.write_text("text,label\n" + "".join(f"words of row {i},l{i % 2}\n" for i in range(50)))
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text("text,label\n" + "".join(f'"words, of row {i}",l{i % 2}\n' for i in range(50)))
+    for path in (plain, quoted):
+        docs = list(read_source(str(path), columns=TableColumns(label="label")))
+        assert [d.text for d in docs] == [f"words{',' if path is quoted else ''} of row {i}" for i in range(50)]
+    assert counted == ["quoted.csv"]

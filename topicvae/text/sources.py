@@ -849,16 +849,25 @@ def _rows_over_lines(df) -> int:
     return 0 if spans is None else int(spans.sum())
 
 
-def _lines_and_quotes(path: Path, encoding: str, sep: str) -> tuple[bool, bool]:
-    """(whether every non-blank line holds the fields of the first one when quotes are text, as
-    ``str.splitlines`` cuts lines; whether the file holds a double quote), read a block at a time;
-    it stops at the first line that differs."""
-    width, has_quote = None, False
+def _has_quote(path: Path, encoding: str) -> bool:
+    """Whether the file holds a double quote, read a block at a time; it stops at the first. (A file
+    without one reads the same with quoted fields or without: most TSVs and many CSVs are told so at
+    the speed of reading them.)"""
+    with _text_stream(path, encoding) as f:
+        while block := f.read(_BLOCK):
+            if '"' in block:
+                return True
+    return False
+
+
+def _one_row_per_line(path: Path, encoding: str, sep: str) -> bool:
+    """Whether every non-blank line holds the fields of the first one when quotes are text, as
+    ``str.splitlines`` cuts lines, read a block at a time; it stops at the first line that differs."""
+    width = None
     with _text_stream(path, encoding) as f:
         carry = ""
         while True:
             block = f.read(_BLOCK)
-            has_quote = has_quote or '"' in block
             lines = (carry + block).splitlines(keepends=True)
             carry = lines.pop() if block and lines else ""  # the last line may go on in the next block
             for line in lines:
@@ -867,9 +876,9 @@ def _lines_and_quotes(path: Path, encoding: str, sep: str) -> tuple[bool, bool]:
                     if width is None:
                         width = n
                     elif n != width:
-                        return False, True
+                        return False
             if not block:
-                return True, has_quote
+                return True
 
 
 def _delimited_quoting(path: Path, encoding: str, sep: str, header: bool) -> str:
@@ -881,12 +890,11 @@ def _delimited_quoting(path: Path, encoding: str, sep: str, header: bool) -> str
     (:func:`_swallowed_rows`), or the quote never closes. Such a file has the same number of fields
     on every line when quotes are text, which a file whose quoted fields hold line breaks does not.
 
-    A bounded pre-scan, streamed: the lines' fields (and whether there is any quote: without one
-    both readings are the same); only a file with quotes and one row per line is then read with
-    quoted fields, a chunk at a time, to see whether a cell spanning lines swallowed separators.
+    A pre-scan, streamed: whether there is any quote (without one both readings are the same), then
+    the lines' fields; only a file with quotes and one row per line is then read with quoted fields,
+    a chunk at a time, to see whether a cell spanning lines swallowed separators.
     """
-    one_per_line, has_quote = _lines_and_quotes(path, encoding, sep)
-    if not (one_per_line and has_quote):
+    if not (_has_quote(path, encoding) and _one_row_per_line(path, encoding, sep)):
         return "csv"  # a parse that fails fails the same way with either reading
     try:
         with _text_stream(path, encoding) as f:
