@@ -172,3 +172,26 @@ def test_verify_checks_the_vectorizer_file(phrase_corpus, tmp_path):
     assert check_corpus(root, "phr").status == OK
     (root / "phr" / VECTORIZER_FILE).write_text((root / "phr" / VECTORIZER_FILE).read_text().replace("new_york", "new_yorx"))
     assert check_corpus(root, "phr").status == DAMAGED
+
+
+def test_over_vocabulary_reindexes_a_partitions_counts_sorted_and_drops_other_types():
+    """A partition's counts over its own types → over the vocabulary: each row's columns in order
+    (the shards' bytes depend on it), types outside the vocabulary dropped, empty rows kept."""
+    import scipy.sparse as sp
+
+    from topicvae.text.vocabulary import over_vocabulary
+
+    types = ["d", "a", "x", "c", "b"]  # the partition's own numbering; "x" is not in the vocabulary
+    dense = np.array([[1, 2, 3, 0, 4],
+                      [0, 0, 0, 0, 0],
+                      [0, 0, 5, 0, 0],
+                      [2, 0, 0, 1, 0],
+                      [0, 0, 0, 0, 0]], dtype=np.int32)
+    X = sp.csr_matrix(dense)
+    vocab = ["a", "b", "c", "d"]
+    Y = over_vocabulary(X, types, {w: j for j, w in enumerate(vocab)}, len(vocab))
+    expected = np.array([[2, 4, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 2], [0, 0, 0, 0]])
+    assert Y.shape == (5, 4) and (Y.toarray() == expected).all()
+    assert Y.indptr.tolist() == [0, 3, 3, 3, 5, 5] and Y.indices.tolist() == [0, 1, 3, 2, 3]
+    assert Y.data.dtype == np.int32 and Y.has_canonical_format
+    assert (X.toarray() == dense).all()
