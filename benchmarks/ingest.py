@@ -123,11 +123,11 @@ def run_command_tree(cmd: list[str]) -> dict:
 def generated(args) -> None:
     source = generated_csv(args.generated)
     workers = [int(x) for x in args.workers.split(",")]
-    runs = []  # (round, workers, result), the values alternating within each round
+    runs = []  # (round, position in --workers, result), the values alternating within each round
     with tempfile.TemporaryDirectory() as d:
         for rnd in range(1, args.rounds + 1):
-            for w in workers:
-                name = f"w{w}-r{rnd}"
+            for i, w in enumerate(workers):
+                name = f"w{w}-{i}-r{rnd}"
                 cmd = [sys.executable, "-m", "topicvae.interfaces.cli", "ingest", str(source), "--name", name,
                        "--workers", str(w), "--quiet", "--corpora-dir", d] + (
                     ["--partition-docs", str(args.partition_docs)] if args.partition_docs else [])
@@ -135,25 +135,25 @@ def generated(args) -> None:
                 manifest = json.loads((Path(d) / name / "manifest.json").read_text())
                 r["digest"] = [s["sha256"] for s in manifest["shards"]]
                 shutil.rmtree(Path(d) / name)
-                runs.append((rnd, w, r))
+                runs.append((rnd, i, r))
                 print(f"  round {rnd}, --workers {w}: {r['seconds']:.1f} s, peak RSS {r['peak_mb']:.0f} MB",
                       file=sys.stderr, flush=True)
-    first = {rnd: r for rnd, w, r in runs if w == workers[0]}
+    first = {rnd: r for rnd, i, r in runs if i == 0}
     print(f"# topicvae ingest of {source.name} ({args.generated:,} documents of 100 words, "
           f"{source.stat().st_size / 2**20:.0f} MB)")
     print(f"machine: {platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}\n")
     print("| round | --workers | wall s | docs/s | peak RSS MB (all processes) | speed-up | CPU s (all processes) "
           "| load before | same corpus |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for rnd, w, r in runs:
-        print(f"| {rnd} | {w} | {r['seconds']:.1f} | {args.generated / r['seconds']:,.0f} | {r['peak_mb']:.0f} | "
+    for rnd, i, r in runs:
+        print(f"| {rnd} | {workers[i]} | {r['seconds']:.1f} | {args.generated / r['seconds']:,.0f} | {r['peak_mb']:.0f} | "
               f"{first[rnd]['seconds'] / r['seconds']:.2f}x | {r['cpu_s']:.1f} | {r['load']:.2f} | "
               f"{r['digest'] == runs[0][2]['digest']} |")
     print("\nspeed-up: over the first --workers value's run of the same round; CPU s: user + system seconds of "
           "the command and every process it started (Dask's included); load before: the 1-minute load average "
           "when the run started (other work on the machine)")
-    for w in workers[1:]:
-        ups = sorted(first[rnd]["seconds"] / r["seconds"] for rnd, v, r in runs if v == w)
+    for i, w in enumerate(workers[1:], start=1):
+        ups = sorted(first[rnd]["seconds"] / r["seconds"] for rnd, j, r in runs if j == i)
         print(f"--workers {w}: speed-up median {statistics.median(ups):.2f}x over {len(ups)} round(s) "
               f"(from {ups[0]:.2f}x to {ups[-1]:.2f}x)")
 

@@ -347,3 +347,24 @@ def test_quality_quick_run_writes_its_cells_as_they_finish(quality, sample_corpu
     assert "div ≥ 0.85 |" not in report and "npmi_diverse" not in report and "exclusivity" not in report
     verdict = report.split("## Verdict")[1]
     assert re.search(r"\| [+-]\d\.\d{3} \| [\d,]+ vs [\d,]+ \|", verdict)  # NPMI − initial, perplexity vs initial
+
+
+def test_ingest_rounds_alternate_the_workers_values_and_print_the_median_speed_up(tmp_path, monkeypatch, capsys):
+    """``benchmarks/ingest.py --generated N --rounds R``: every value of ``--workers`` once per round, in
+    turn, each run a real ``topicvae ingest`` command, a row each, and the median speed-up of each value
+    after the first over the rounds."""
+    import argparse
+
+    ingest_bench = load("ingest")
+    source = tmp_path / "small.csv"
+    rng = np.random.default_rng(0)
+    words = [f"word{chr(97 + k % 26)}{chr(97 + k // 26)}" for k in range(300)]
+    source.write_text("id,text,split\n" + "".join(
+        f"d{i},{' '.join(rng.choice(words, 30))},train\n" for i in range(200)))
+    monkeypatch.setattr(ingest_bench, "generated_csv", lambda n: source)
+    ingest_bench.generated(argparse.Namespace(generated=200, workers="1,1", rounds=2, partition_docs=50))
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert [r.split(" | ")[:2] for r in rows] == [["| 1", "1"], ["| 1", "1"], ["| 2", "1"], ["| 2", "1"]]
+    assert all(r.rstrip(" |").endswith("True") for r in rows)  # the same corpus every time
+    assert "--workers 1: speed-up median" in out and "over 2 round(s)" in out
