@@ -131,7 +131,9 @@ def test_two_local_dask_workers_write_the_identical_corpus(source, reference, tm
 def test_the_local_clusters_workers_run_without_dasks_profiler():
     """No dashboard shows their profiles: the sampling thread would only take CPU from tokenizing."""
     import dask
+    import distributed  # noqa: F401  (its import puts its settings into dask's)
 
+    before = dask.config.get("distributed.worker.profile.enabled")
     run = cluster.runner(2)
     try:
         profiling = run.client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
@@ -140,7 +142,7 @@ def test_the_local_clusters_workers_run_without_dasks_profiler():
         run.close()
     assert len(profiling) == 2 and not any(profiling.values())
     assert all("profile" not in names for names in callbacks.values())
-    assert dask.config.get("distributed.worker.profile.enabled")  # this process's settings are left as they were
+    assert dask.config.get("distributed.worker.profile.enabled") == before  # this process's settings are left
 
 
 @pytest.mark.slow

@@ -691,7 +691,7 @@ def test_parquet_read_in_batches_gives_the_values_of_the_whole_file(tmp_path, sm
     assert pd.isna(docs[9].meta["n"]) and docs[9].meta["flag"] is None and docs[0].meta["flag"] is True
 
 
-def test_quoting_auto_reads_a_file_without_quotes_once_and_no_line_by_line(tmp_path, monkeypatch):
+def test_quoting_auto_tells_a_file_without_quotes_without_counting_its_lines(tmp_path, monkeypatch):
     """Without a double quote both readings are the same: ``--quoting auto`` says csv from one quick
     scan, never counting each line's fields (the slow part of its pre-scan); with quotes it counts."""
     from topicvae.text import sources
