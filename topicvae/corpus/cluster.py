@@ -161,7 +161,7 @@ def _local_cluster(workers: int) -> DaskRunner:
     distributed = _distributed()
     try:
         # "port 8787 is in use": its HTTP server takes another port then. No dashboard shows the workers'
-        # profiles: their sampling thread (every 10 ms) costs the workers 1-3 CPU-seconds per million
+        # profiles: their sampling thread (every 10 ms) costs the workers 1-2 CPU-seconds per million
         # documents (docs/benchmarks.md, "Two Dask workers against one")
         with warnings.catch_warnings(), dask.config.set({"distributed.worker.profile.enabled": False}):
             warnings.simplefilter("ignore", UserWarning)
