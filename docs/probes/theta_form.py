@@ -1,8 +1,8 @@
 """Probe: is θ accuracy behind tomotopy's because θ lacks the documents' classes, or because of its form?
 
 Trains a model on the validation split of ``benchmarks/quality.py`` (a seeded fifth of the training
-rows held out, the test split unused) and fits the issue's classifier, scikit-learn
-``LogisticRegression(max_iter=2000)``, on several forms of the same document vectors, the same forms
+rows held out, the test split unused) and scores the benchmark's θ accuracy (``quality.label_scores``:
+scikit-learn ``LogisticRegression(max_iter=2000)``) on several forms of the same document vectors, the same forms
 for every model: θ itself (the benchmark's θ accuracy), log θ, θ standardised per topic, and, for the
 VAEs, μ of q(z|x) (θ = softmax(μ)). One line per form.
 
@@ -10,16 +10,19 @@ VAEs, μ of q(z|x) (θ = softmax(μ)). One line per form.
 
 CORPUS: a corpus of quality.py's cache (default folder benchmarks/.cache/quality); MODEL: prodlda or
 tomotopy; seed 0, one thread."""
+import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
-from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import StandardScaler
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from bench_common import child_env  # noqa: E402
+
+os.environ.update(child_env(1))  # every BLAS pool at one thread, as quality.py's jobs run: the same models
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
 import quality  # noqa: E402  (benchmarks/quality.py: the split, the models as the benchmark builds them)
 from topicvae.corpus import Corpus  # noqa: E402
 
@@ -39,7 +42,7 @@ theta_train, theta_ref = model.transform(X_train), model.transform(X_ref)
 
 
 def accuracy(a: np.ndarray, b: np.ndarray) -> float:
-    return LogisticRegression(max_iter=2000).fit(a, labels[train]).score(b, labels[ref])
+    return quality.label_scores(a, labels[train], b, labels[ref])[0]
 
 
 forms = {"theta": (theta_train, theta_ref),
