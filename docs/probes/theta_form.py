@@ -26,6 +26,8 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 import quality  # noqa: E402  (benchmarks/quality.py: the split, the models as the benchmark builds them)
 from topicvae.corpus import Corpus  # noqa: E402
 
+if len(sys.argv) < 4 or sys.argv[3] not in ("prodlda", "tomotopy"):
+    sys.exit(__doc__)
 name, K, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 cache = sys.argv[4] if len(sys.argv) > 4 else "benchmarks/.cache/quality"
 torch.set_num_threads(1)
