@@ -2,13 +2,15 @@
 
     python benchmarks/guided.py [--corpus ng2k] [--seeds-file benchmarks/seeds_20ng.txt] [--topics 20]
                                 [--seeds 0,1,2] [--strengths 2] [--prior-shifts 0,0.3] [--model prodlda]
-                                [--threads 1]
+                                [--threads 1] [--reference test|validation]
                                 [--shared DIR] [--cache DIR] [--out FILE]
 
 The corpus is ``quality.py``'s (``ng2k``: the archive with headers, quotes and signatures stripped and
 2,000 words; ingested once into ``benchmarks/.cache/quality/`` and reused). Both runs train on its
 ``train`` split with the same model, settings and seed (``--model lda``: both are gensim LDA); everything
-below is measured on the ``test`` split.
+below is measured on the ``test`` split. With ``--reference validation`` (as in ``quality.py``) a seeded
+share of the training rows takes the test split's place: both runs train on the rest and are measured
+on it, the test split unused; settings are chosen so.
 
 The seed file names each seeded topic after its newsgroup (``benchmarks/seeds_20ng.txt``, chosen once
 and kept). Per seeded topic the table shows:
@@ -46,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from bench_common import SHARED, machine, versions  # benchmarks/bench_common.py
-from quality import CACHE, prepare_corpus, score_topics  # benchmarks/quality.py
+from quality import CACHE, REFERENCES, prepare_corpus, reference_rows, score_topics  # benchmarks/quality.py
 
 HERE = Path(__file__).resolve().parent
 SEEDS_FILE = HERE / "seeds_20ng.txt"
@@ -166,7 +168,7 @@ def commit() -> str:
 
 def run_seed(args, c, seeds, settings: list[dict], seed: int) -> tuple[list[str], list[dict]]:
     """The report sections of one seed, and one summary row per seeded run."""
-    train, test = c.split_rows("train"), c.split_rows("test")
+    train, test = reference_rows(c, args.reference)
     X_train, X_test = c.bow[train], c.bow[test]
     labels = c.docs["label"].astype(str).to_numpy()[test]
     log(f"seed {seed}: training the unseeded {args.model}, K={args.topics}")
@@ -191,7 +193,8 @@ def run_seed(args, c, seeds, settings: list[dict], seed: int) -> tuple[list[str]
                         f"unseeded best match: **{'met' if all(met) else f'missed ({sum(met)} of {len(met)} met)'}**; "
                         f"held-out NPMI {scores['npmi']:.3f} vs {plain_scores['npmi']:.3f} (at most {NPMI_MARGIN} below): "
                         f"**{'met' if npmi_met else 'missed'}**.")
-    sections.insert(0, f"## seed {seed}: whole model (test documents as NPMI reference)\n\n" + model_table(results))
+    sections.insert(0, f"## seed {seed}: whole model ({args.reference} documents as NPMI reference)\n\n"
+                    + model_table(results))
     return sections, summary
 
 
@@ -221,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--shared", type=Path, default=SHARED)
     ap.add_argument("--cache", type=Path, default=CACHE)
+    ap.add_argument("--reference", default="test", choices=REFERENCES,
+                    help="the documents measured: test (default) or validation, carved from the training rows")
     ap.add_argument("--out", type=Path, help="also write the report to this file")
     args = ap.parse_args(argv)
 
@@ -242,10 +247,10 @@ def main(argv: list[str] | None = None) -> int:
         sections += more
         summary += rows
     command = "python benchmarks/guided.py " + shlex.join(argv if argv is not None else sys.argv[1:])
-    n_train, n_test = len(c.split_rows("train")), len(c.split_rows("test"))
+    n_train, n_test = (len(rows) for rows in reference_rows(c, args.reference))
     report = "\n\n".join([
         f"# guided topics: {args.model}, K={args.topics}, seeds {args.seeds}, corpus {args.corpus} "
-        f"({n_train:,} train / {n_test:,} test documents, {c.n_words:,} words)",
+        f"({n_train:,} train / {n_test:,} {args.reference} documents, {c.n_words:,} words)",
         f"`{command.strip()}` at commit {commit()}, {dt.date.today().isoformat()}; {machine()}; {versions()}.",
         f"Seeds: `{args.seeds_file.name}`" + ("; left out (not in the vocabulary): "
                                               + "; ".join(f"{n}: {' '.join(w)}" for n, w in seeds.unknown.items())

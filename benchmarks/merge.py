@@ -1,7 +1,8 @@
 """`topicvae reduce` against training at the smaller K directly: topic quality, likelihood and time.
 
     python benchmarks/merge.py [--corpus ng] [--from 50] [--to 20] [--epochs 0,1,3,5] [--seeds 0]
-                               [--model prodlda] [--threads 1] [--shared DIR] [--cache DIR]
+                               [--model prodlda] [--threads 1] [--reference test|validation]
+                               [--shared DIR] [--cache DIR]
 
 On a corpus of ``benchmarks/quality.py`` (``--corpus``, default ``ng``: 20 Newsgroups with topicvae's
 default ingestion, cached as there), per seed: trains the model at K = ``--from`` and at K = ``--to``
@@ -10,9 +11,14 @@ default ingestion, cached as there), per seed: trains the model at K = ``--from`
 before any training, scored in memory; no run is written for it): the default fine-tune (the
 encoder learns, the merged topics stay) and, with ``--train-topics``, the one that trains the
 topics too. Every model is scored with
-``quality.score_topics`` (NPMI of the top 10 words on the test documents and on the training
-documents, diversity of the top 25) and the perplexity bound on the test documents
+``quality.score_topics`` (NPMI of the top 10 words on the reference documents and on the training
+documents, diversity of the top 25) and the perplexity bound on the reference documents
 (``log_bound``: a fresh Monte-Carlo ELBO for the VAEs).
+
+Reference documents (``--reference``, as in ``quality.py``): ``test`` (the default) trains on the
+training rows and scores on the test rows; ``validation`` holds a seeded share of the training rows
+out as the reference, trains, merges and fine-tunes on the rest, and leaves the test rows unused:
+settings are chosen with it.
 
 Times: ``train s`` is the run's ``fit_seconds`` (training only, as ``topicvae train`` records it);
 for a reduced run ``reduce s`` is the wall time of the whole ``reduce_topics`` call (hierarchy,
@@ -47,7 +53,7 @@ def log(msg: str) -> None:
 
 
 def scores(model, c, train, test) -> dict:
-    """NPMI held-out and train, diversity and the test perplexity bound of a fitted model."""
+    """NPMI held-out and train, diversity and the reference documents' perplexity bound of a fitted model."""
     from topicvae.scoring import metrics as evaluation
     s = quality.score_topics(model.topic_word_, c.bow[train], c.bow[test])
     bound = model.log_bound(c.bow[test])
@@ -72,18 +78,19 @@ def measure_seed(c, seed: int, args, runs_dir: Path) -> list[dict]:
     from topicvae.runs import train_run
     from topicvae.runs.merging import reduce_topics, topic_hierarchy
 
-    train, test, _ = quality.split_rows(c)
+    train, test = quality.reference_rows(c, args.reference)
     # gensim's LDA has no torch threads or device (it trains on one core)
     torch_params = {} if args.model == "lda" else {"threads": args.threads, "device": "cpu"}
     params = {"seed": seed, **torch_params}
     rows = []
     big = None
     for k in (args.from_k, args.to_k):
-        name = f"{c.name}-{args.model}-k{k}-s{seed}"
+        name = f"{c.name}-{args.model}-k{k}-s{seed}" + ("-validation" if args.reference == "validation" else "")
         run = reusable(name, runs_dir, c) if args.reuse else None
         if run is None:
             log(f"seed {seed}: training {args.model} K={k}")
-            run = train_run(c, args.model, k, name=name, runs_dir=runs_dir, force=True, progress=False, **params)
+            run = train_run(c, args.model, k, name=name, runs_dir=runs_dir, force=True, progress=False,
+                            train_rows=train, **params)
         rows.append({"what": f"trained at K={k}", "K": k, "epochs": run.config["epochs"],
                      "train_s": run.config["fit_seconds"], **scores(run.model, c, train, test)})
         big = big or run
@@ -103,7 +110,7 @@ def measure_seed(c, seed: int, args, runs_dir: Path) -> list[dict]:
             shutil.rmtree(runs_dir / name, ignore_errors=True)  # reduce does not replace runs
             t = time.perf_counter()
             run = reduce_topics(big, args.to_k, name=name, runs_dir=runs_dir, corpora_dir=Path(c.path).parent,
-                                epochs=epochs, train_topics=train_topics, **torch_params)
+                                epochs=epochs, train_topics=train_topics, train_rows=train, **torch_params)
             wall = time.perf_counter() - t
             rows.append({"what": f"reduced {args.from_k}→{args.to_k}, fine-tune: {what}", "K": args.to_k,
                          "epochs": epochs, "train_s": run.config["fit_seconds"], "reduce_s": wall,
@@ -115,7 +122,7 @@ def measure_seed(c, seed: int, args, runs_dir: Path) -> list[dict]:
 
 
 def table(rows: list[dict], direct: dict) -> str:
-    head = ["model", "epochs", "NPMI held-out", "NPMI train", "div@25", "test perplexity", "train s", "reduce s",
+    head = ["model", "epochs", "NPMI held-out", "NPMI train", "div@25", "held-out perplexity", "train s", "reduce s",
             "÷ direct", "Δ NPMI", "Δ div"]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 
@@ -161,6 +168,8 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1, help="torch threads (default: 1)")
     p.add_argument("--shared", type=Path, default=SHARED, help=f"the shared corpora (default: {SHARED})")
     p.add_argument("--cache", type=Path, default=CACHE, help=f"runs and corpora (default: {CACHE})")
+    p.add_argument("--reference", default="test", choices=quality.REFERENCES,
+                   help="the documents scored: test (default) or validation, carved from the training rows")
     p.add_argument("--json", type=Path, help="also write the rows as JSON here")
     p.add_argument("--train-topics", action="store_true",
                    help="also measure the fine-tune that trains the merged topics too (reduce --train-topics)")
@@ -181,6 +190,7 @@ def main() -> None:
     print(f"# reduce {args.from_k} → {args.to_k} topics vs training at {args.to_k}\n")
     print(f"`{shlex.join(['python', 'benchmarks/merge.py', *argv])}` on {machine()}; {quality.code_version()}.\n")
     print(f"Libraries: {versions()}.\n")
+    print(f"Reference documents: {args.reference}.\n")
     print(f"Corpus {args.corpus}: {c.n_docs:,} documents, V = {c.n_words:,}; {args.model} with its defaults, "
           f"{args.threads} thread(s).\n")
     for seed in (int(s) for s in args.seeds.split(",")):

@@ -123,6 +123,22 @@ def test_merge_writes_a_complete_run_and_never_touches_the_source(ws, capsys):
     assert Run.load("m-merged", ws / "runs").config["lineage"] == [[0, 2], [1]]
 
 
+def test_reduce_fits_and_fine_tunes_on_the_rows_it_is_given(ws):
+    from topicvae.errors import ConfigError
+    from topicvae.runs.merging import reduce_topics
+
+    source = Run.load("p4", ws / "runs")
+    fitted_on, merged = [], source.model.merged
+    source.model.merged = lambda groups, X, **kw: fitted_on.append(X.shape[0]) or merged(groups, X, **kw)
+    rows = np.arange(0, 640, 2)  # half the training split
+    new = reduce_topics(source, 2, name="half", corpora_dir=ws / "corpora", epochs=1, threads=1, train_rows=rows)
+    assert fitted_on == [len(rows)]  # the merged encoder's rows fitted on them
+    assert new.config["n_train_docs"] == len(rows) and new.model.n_train_docs_ + new.model.n_val_docs_ == len(rows)
+    with pytest.raises(ConfigError, match="train_rows must be rows of corpus 'planted'"):
+        reduce_topics(source, 2, name="bad", corpora_dir=ws / "corpora", epochs=1, train_rows=[N_DOCS])
+    assert not (ws / "runs" / "bad").exists()
+
+
 def test_the_merged_network_sums_theta_and_rebuilds_the_prior_for_k2(ws):
     import torch
 

@@ -328,7 +328,7 @@ def train_run(
                                            check_state=main_process)
         if estimator is None:
             estimator = _make_estimator(cls, model, n_topics, params, start_from)
-        train_rows = _checked_train_rows(corpus, train_rows)
+        train_rows = checked_train_rows(corpus, train_rows)
         all_params = estimator.get_params()
         fit_kwargs = {"progress": progress}
         if start_from is not None:
@@ -348,7 +348,7 @@ def train_run(
     return Run.load(name, root)
 
 
-def _checked_train_rows(corpus: Corpus, train_rows) -> np.ndarray:
+def checked_train_rows(corpus: Corpus, train_rows) -> np.ndarray:
     """The sorted rows to train on: ``train_rows``, or the corpus's 'train' split when None; one-line
     errors for none at all or rows outside the corpus."""
     rows = corpus.split_rows("train") if train_rows is None else np.unique(np.asarray(train_rows, dtype=np.int64))

@@ -51,7 +51,7 @@ import numpy as np
 
 from topicvae import paths
 from topicvae.errors import ConfigError, RunError
-from topicvae.runs import NOTHING, Run, discard_run, run_state, train_run
+from topicvae.runs import NOTHING, Run, checked_train_rows, discard_run, run_state, train_run
 from topicvae.runs.labels import save_labels, saved_labels
 from topicvae.runs.workspace import run_corpus
 from topicvae.scoring import metrics as evaluation
@@ -206,7 +206,9 @@ def merge_topics(run: Run, groups: Sequence[Sequence[int]], name: str | None = N
         train_topics: let that training change the merged topics too (default: only the encoder
             and the background learn, the topics stay as merged).
         progress: show the training progress bar.
-        **params: other model settings for the fine-tune (e.g. ``threads=1``).
+        **params: other model settings for the fine-tune (e.g. ``threads=1``); ``train_rows`` (the
+            corpus rows the merged network is fitted and fine-tuned on, default its 'train' split)
+            as :func:`topicvae.runs.train_run` takes it.
 
     Raises:
         ConfigError: bad groups, a model that cannot merge (NVDM, seeded runs), a bad setting.
@@ -244,7 +246,8 @@ def derive_run(run: Run, partition: list[list[int]], name: str, runs_dir, corpor
         raise ConfigError(f"the fine-tune needs at least 1 epoch, got {epochs!r}")
     corpus = run_corpus(run, corpora_dir)
     logger.info("%s: run %s's %d topics into %d as run %s", how, run.name, run.n_topics, len(partition), name)
-    merged = run.model.merged(partition, corpus.rows(corpus.split_rows("train")), fixed_topics=not train_topics)
+    rows = checked_train_rows(corpus, params.get("train_rows"))
+    merged = run.model.merged(partition, corpus.rows(rows), fixed_topics=not train_topics)
     tuned = _fine_tuned(type(merged).fixed_topics_fit, train_topics)
     extra = {"derived_from": run.name, "lineage": partition,
              "merge": {"how": how, "from_topics": run.n_topics, "fine_tune_epochs": int(epochs) if tuned else 0,
