@@ -319,6 +319,10 @@ def test_guided_scores_precision_and_the_short_false_positives_of_a_topic():
     assert guided.short_share(assigned, labels, 0, "a", short) == 0.5  # of its wrong documents 2 and 4, 2 is short
     assert guided.short_share(assigned, labels, 1, "b", short) == 0.0
     assert guided.best_matching(assigned, labels, 2, "b")[0] == 0  # F1 0.57 against topic 1's 0.40
+    rows = [{"precision": 0.5, "recall": 1.0, "plain_precision": 1.0, "plain_recall": 0.5},
+            {"precision": 1.0, "recall": 0.0, "plain_precision": 0.0, "plain_recall": 0.0}]
+    assert guided.mean_retrieval(rows, "") == pytest.approx((0.75, 0.5, 1 / 3))  # F1 2/3 and 0
+    assert guided.mean_retrieval(rows, "plain_") == pytest.approx((0.5, 0.25, 1 / 3))
 
 
 def test_quality_quick_run_writes_its_cells_as_they_finish(quality, sample_corpus, tmp_path):
