@@ -328,7 +328,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("seed_topics", ("prodlda", "gsm", "lda"), None,
             ModelChecked("None, or one list of vocabulary ids per seeded topic 0, 1, ..."),
             "guided topics: the seed words of topics 0, 1, ... (topicvae train --seed-topics FILE)", flag=False),
-    Setting("seed_strength", ("prodlda", "gsm", "lda"), {"prodlda": 4.0, "gsm": 4.0, "lda": 3.0}, Number(0),
+    Setting("seed_strength", ("prodlda", "gsm", "lda"), {"prodlda": 3.0, "gsm": 2.0, "lda": 3.0}, Number(0),
             "with seed topics: the seed words' lead in their topic (ProdLDA, GSM: in standard deviations of "
             "β; LDA: prior pseudo-counts as a share of their count in the training documents)"),
     Setting("seed_prior_shift", PRODLDAS, 0.3, Number(0), "with seed topics: how much lower a seeded topic's "
@@ -489,8 +489,9 @@ DETAILS: dict[str, str] = {
     ),
     "seed_strength": (
         "VAEs: the lead of the seed words in their topic, in standard deviations of the learned β (used "
-        "only with `seed_topics`); 4 by default. LDA: a seed word's prior pseudo-counts in its topic as a "
-        "share of its count in the training documents (used only with `seed_topics`)."
+        "only with `seed_topics`); by default 3 for ProdLDA and 2 for GSM (chosen on validation documents, "
+        "docs/guided.md). LDA: a seed word's prior pseudo-counts in its topic as a share of its count in the "
+        "training documents (used only with `seed_topics`)."
     ),
     "seed_prior_shift": (
         "With `seed_topics`, how much lower (in z, the logistic-normal's scale) a seeded topic's prior "
