@@ -2,7 +2,7 @@
 
     python benchmarks/update.py [--model prodlda|lda] [--topics 20,50] [--replay 0,0.25,0.5]
                                 [--order article|shuffle] [--seeds 0,1,2] [--threads 1] [--out FILE]
-                                [--shared DIR] [--cache DIR]
+                                [--reference test|validation] [--shared DIR] [--cache DIR]
 
 The 20 Newsgroups archive's train split is cut in two halves. The bydate archive keeps no
 ``Date:`` header, so ``--order article`` (the default) orders each newsgroup's posts by their
@@ -25,6 +25,12 @@ and on half 2 alone (a model that forgot half 1 loses on it), diversity of the t
 train seconds (``fit`` only, config.json's ``fit_seconds``) and its ratio to scratch's; the
 share of topics matched to their old id at JS distance ≤ 0.5 (the drift report's
 ``matched_same_id``). The must-target (docs/update.md) is checked for each update row.
+
+``--reference validation`` (as in ``quality.py``): a seeded share of the train split's posts
+(:data:`quality.HELD_OUT`, permutation with :data:`quality.SPLIT_SEED`) is set aside before the
+halves are cut and stands in for the test posts as the held-out reference (ingested in the
+benchmark's own corpus with the split ``test``); the test split is not read. Settings of ``update``
+are chosen so.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from bench_common import SHARED, machine, versions, warm_imports  # benchmarks/bench_common.py
-from quality import CORPORA, code_version, score_topics, settings  # benchmarks/quality.py
+from quality import CORPORA, HELD_OUT, REFERENCES, SPLIT_SEED, code_version, score_topics, settings  # benchmarks/quality.py
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache" / "update"
@@ -78,21 +84,36 @@ def halves(docs: list, order: str, seed: int) -> tuple[list, list]:
     return first, second
 
 
-def write_jsonl(docs: list, path: Path) -> Path:
+def write_jsonl(docs: list, path: Path, split: str | None = None) -> Path:
+    """The documents as JSON Lines, each with its own split or ``split`` for all."""
     with path.open("w") as f:
         for d in docs:
-            f.write(json.dumps({"id": d.id, "text": d.text, "label": d.label, "split": d.split}) + "\n")
+            f.write(json.dumps({"id": d.id, "text": d.text, "label": d.label, "split": split or d.split}) + "\n")
     return path
 
 
-def prepare(shared: Path, cache: Path, order: str, seed: int):
-    """(base corpus of half 1 + test, the half-2 JSON Lines file), cached in ``cache/article`` or
-    ``cache/shuffle-SEED``."""
+def reference_posts(docs: list, reference: str) -> tuple[list, list]:
+    """(the documents left to halve, the held-out reference posts): the train and test splits for
+    ``test``; for ``validation`` a seeded :data:`HELD_OUT` share of the train posts as the
+    reference and the rest of them to halve."""
+    train = [d for d in docs if d.split == "train"]
+    if reference == "test":
+        return train, [d for d in docs if d.split == "test"]
+    perm = np.random.default_rng(SPLIT_SEED).permutation(len(train))
+    held = set(perm[:int(round(HELD_OUT * len(train)))].tolist())
+    return ([d for i, d in enumerate(train) if i not in held],
+            [d for i, d in enumerate(train) if i in held])
+
+
+def prepare(shared: Path, cache: Path, order: str, seed: int, reference: str = "test"):
+    """(base corpus of half 1 + the reference posts, the half-2 JSON Lines file), cached in
+    ``cache/article`` or ``cache/shuffle-SEED`` (``-validation`` appended for that reference)."""
     import topicvae
     from topicvae.text.settings import to_dict
     from topicvae.text.sources import TableColumns, read_source
 
-    folder = cache / ("article" if order == "article" else f"shuffle-{seed}")
+    folder = cache / (("article" if order == "article" else f"shuffle-{seed}")
+                      + ("-validation" if reference == "validation" else ""))
     folder.mkdir(parents=True, exist_ok=True)
     (cache / ".gitignore").write_text("*\n")
     pre, voc = settings(SETTINGS)
@@ -102,9 +123,11 @@ def prepare(shared: Path, cache: Path, order: str, seed: int):
         c = topicvae.Corpus.load(BASE, corpora)
         if c.manifest.get("preprocess") == to_dict(pre) and c.manifest.get("vocab") == to_dict(voc):
             return c, new_file
-    docs = list(read_source(str(shared / CORPORA[SETTINGS]["source"])))
+    docs, held_out = reference_posts(list(read_source(str(shared / CORPORA[SETTINGS]["source"]))), reference)
     first, second = halves(docs, order, seed)
-    base_file = write_jsonl(first + [d for d in docs if d.split == "test"], folder / "half1-test.jsonl")
+    base_file = write_jsonl(first, folder / "half1-test.jsonl")
+    with base_file.open("a") as f:  # the reference posts: the corpus's test split, whichever they are
+        f.write(write_jsonl(held_out, folder / "reference.jsonl", split="test").read_text())
     write_jsonl(second, new_file)
     t = time.perf_counter()
     c = topicvae.ingest(str(base_file), BASE, columns=TableColumns(id="id", label="label", split="split"),
@@ -271,12 +294,14 @@ def main() -> None:
     ap.add_argument("--shared", type=Path, default=SHARED, help=f"the shared corpora (default {SHARED})")
     ap.add_argument("--cache", type=Path, default=CACHE, help="folder for the corpora and runs made here")
     ap.add_argument("--out", type=Path, help="also write the report (Markdown) to this file")
+    ap.add_argument("--reference", default="test", choices=REFERENCES,
+                    help="held-out posts: test (default) or validation, set aside from the train split")
     args = ap.parse_args(argv)
     if not (args.shared / CORPORA[SETTINGS]["source"]).is_file():
         sys.exit(f"no {CORPORA[SETTINGS]['source']} in {args.shared}")
     rows, per_seed = [], []
     for seed in (int(x) for x in args.seeds.split(",")):
-        corpus, new_file = prepare(args.shared, args.cache, args.order, seed)
+        corpus, new_file = prepare(args.shared, args.cache, args.order, seed, args.reference)
         folder = new_file.parent / (f"seed-{seed}" if args.model == "prodlda" else f"{args.model}-seed-{seed}")
         seed_rows = []
         for k in (int(x) for x in args.topics.split(",")):
@@ -291,7 +316,8 @@ def main() -> None:
         f"on {machine()}.", "", f"Libraries: {versions()}.", "", f"topicvae measured: {code_version()}.", "",
         f"20 Newsgroups train split halved by {'article number within each newsgroup' if args.order == 'article' else 'a seeded shuffle'}; "
         f"half 1 + test ingested with the {SETTINGS} settings ({corpus.n_words:,} words, chosen on half 1); "
-        "held-out NPMI on the 7,532 test posts.", "",
+        f"held-out NPMI on the {len(corpus.split_rows('test')):,} "
+        f"{'test posts' if args.reference == 'test' else 'validation posts (set aside from the train split)'}.", "",
         "## Mean ± half the range over seeds", "", summary_table(rows), "",
         "## The must-target, per seed", "", verdict(rows), "", "## Each seed", "", *per_seed])
     print(report)

@@ -181,6 +181,19 @@ def test_a_damaged_drift_report_is_found_by_verify(updated, tmp_path, capsys):
     assert "drift.json cannot be read" in capsys.readouterr().out
 
 
+def test_the_topics_refine_at_a_tenth_of_the_rate_unless_told(ws):
+    from topicvae.runs.update import UPDATE_TOPIC_LR, update_run
+
+    assert cli(ws, "update", RUN, str(ws / "in" / "new.csv"), "--name", "slow", "--epochs", "1") == 0
+    slow = Run.load("slow", ws / "runs")
+    assert UPDATE_TOPIC_LR == 0.1 and slow.config["params"]["topic_lr"] == UPDATE_TOPIC_LR
+    assert slow.model.net_.topic_lr == UPDATE_TOPIC_LR  # what the training used, not only what was written
+    told = update_run(RUN, str(ws / "in" / "new.csv"), "told", epochs=1, topic_lr=0.5,
+                      corpora_dir=ws / "corpora", runs_dir=ws / "runs").run
+    assert told.config["params"]["topic_lr"] == 0.5 and told.model.net_.topic_lr == 0.5
+    assert Run.load(RUN, ws / "runs").config["params"].get("topic_lr") is None  # the source run keeps its own
+
+
 def test_replay_sets_the_share_of_old_training_documents_trained_on(ws):
     assert cli(ws, "update", RUN, str(ws / "in" / "new.csv"), "--name", "none", "--replay", "0", "--epochs", "1") == 0
     assert cli(ws, "update", RUN, str(ws / "in" / "new.csv"), "--name", "all", "--replay", "1", "--epochs", "1") == 0
