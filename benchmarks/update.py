@@ -2,7 +2,7 @@
 
     python benchmarks/update.py [--model prodlda|lda] [--topics 20,50] [--replay 0,0.25,0.5]
                                 [--order article|shuffle] [--seeds 0,1,2] [--threads 1] [--out FILE]
-                                [--reference test|validation] [--shared DIR] [--cache DIR]
+                                [--reference test|validation] [--update-topic-lr X] [--shared DIR] [--cache DIR]
 
 The 20 Newsgroups archive's train split is cut in two halves. The bydate archive keeps no
 ``Date:`` header, so ``--order article`` (the default) orders each newsgroup's posts by their
@@ -152,8 +152,8 @@ def scores(run, corpus, half1_rows, half2_rows) -> dict:
 
 
 def compare(corpus, new_file: Path, k: int, replays: list[float], seed: int, threads: int, runs_dir: Path,
-            corpora_dir: Path, model: str = "prodlda") -> list[dict]:
-    """The rows of one K: half 1, each update, scratch."""
+            corpora_dir: Path, model: str = "prodlda", update_settings: dict | None = None) -> list[dict]:
+    """The rows of one K: half 1, each update (``update_settings``: settings of the updates only), scratch."""
     from topicvae.runs import model_class, train_run
     from topicvae.runs.update import drift_report, update_run
     from topicvae.text.sources import TableColumns
@@ -167,7 +167,7 @@ def compare(corpus, new_file: Path, k: int, replays: list[float], seed: int, thr
         t = time.perf_counter()
         res = update_run(base.name, str(new_file), f"upd-k{k}-r{replay:g}", columns=TableColumns(
             id="id", label="label", split="split"), replay=replay, corpora_dir=corpora_dir, runs_dir=runs_dir,
-            force=True, seed=seed, **cpu)
+            force=True, seed=seed, **cpu, **(update_settings or {}))
         updates.append((replay, res, time.perf_counter() - t))
         log(f"K={k} update replay {replay:g}: {res.run.config['fit_seconds']:.1f}s fit, "
             f"{res.drift['summary']['matched_same_id']}/{k} kept; {res.new.unknown_line()}")
@@ -294,6 +294,8 @@ def main() -> None:
     ap.add_argument("--shared", type=Path, default=SHARED, help=f"the shared corpora (default {SHARED})")
     ap.add_argument("--cache", type=Path, default=CACHE, help="folder for the corpora and runs made here")
     ap.add_argument("--out", type=Path, help="also write the report (Markdown) to this file")
+    ap.add_argument("--update-topic-lr", type=float, default=None,
+                    help="the topics' learning rate in the updates (default: update's own, UPDATE_TOPIC_LR)")
     ap.add_argument("--reference", default="test", choices=REFERENCES,
                     help="held-out posts: test (default) or validation, set aside from the train split")
     args = ap.parse_args(argv)
@@ -307,7 +309,8 @@ def main() -> None:
         for k in (int(x) for x in args.topics.split(",")):
             seed_rows += [{"seed": seed, **r} for r in compare(
                 corpus, new_file, k, [float(x) for x in args.replay.split(",")], seed, args.threads,
-                folder / "runs", new_file.parent / "corpora", args.model)]
+                folder / "runs", new_file.parent / "corpora", args.model,
+                {} if args.update_topic_lr is None else {"topic_lr": args.update_topic_lr})]
         rows += add_ratios(seed_rows)
         per_seed += [f"### Seed {seed}", "", table(seed_rows), ""]
     report = "\n".join([

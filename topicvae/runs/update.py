@@ -71,7 +71,7 @@ TOP_WORDS = 8
 DEFAULT_REPLAY = 0.5
 #: the topics' learning rate in an update, as a share of lr (ProdLDA, GSM; a topic_lr given wins):
 #: they refine what the run learned instead of learning afresh. At the full rate an update moved
-#: them far from the run's (a quarter to half of them past JS 0.5) and lost more NPMI against
+#: them far from the run's (up to 44 % of them past JS 0.5) and lost more NPMI against
 #: training from scratch (docs/update.md)
 UPDATE_TOPIC_LR = 0.1
 
