@@ -243,8 +243,14 @@ def reference_rows(c, reference: str = "test") -> tuple[np.ndarray, np.ndarray]:
         return train, test
     if reference != "validation":
         raise ValueError(f"reference must be one of {', '.join(REFERENCES)}, got {reference!r}")
-    perm = np.random.default_rng(SPLIT_SEED).permutation(train)
-    n_ref = int(round(HELD_OUT * len(train)))
+    return validation_carve(train)
+
+
+def validation_carve(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the rows to train on, the validation rows) of ``rows``: a seeded :data:`HELD_OUT` share
+    (permutation with :data:`SPLIT_SEED`) held out, both sorted."""
+    perm = np.random.default_rng(SPLIT_SEED).permutation(rows)
+    n_ref = int(round(HELD_OUT * len(rows)))
     return np.sort(perm[n_ref:]), np.sort(perm[:n_ref])
 
 

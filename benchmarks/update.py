@@ -27,7 +27,7 @@ share of topics matched to their old id at JS distance ≤ 0.5 (the drift report
 ``matched_same_id``). The must-target (docs/update.md) is checked for each update row.
 
 ``--reference validation`` (as in ``quality.py``): a seeded share of the train split's posts
-(:data:`quality.HELD_OUT`, permutation with :data:`quality.SPLIT_SEED`) is set aside before the
+(``quality.validation_carve``, as ``quality.py`` carves its validation rows) is set aside before the
 halves are cut and stands in for the test posts as the held-out reference (ingested in the
 benchmark's own corpus with the split ``test``); the test split is not read. Settings of ``update``
 are chosen so.
@@ -36,6 +36,7 @@ are chosen so.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import shlex
@@ -46,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from bench_common import SHARED, machine, versions, warm_imports  # benchmarks/bench_common.py
-from quality import CORPORA, HELD_OUT, REFERENCES, SPLIT_SEED, code_version, score_topics, settings  # benchmarks/quality.py
+from quality import CORPORA, REFERENCES, code_version, score_topics, settings, validation_carve  # benchmarks/quality.py
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache" / "update"
@@ -84,25 +85,22 @@ def halves(docs: list, order: str, seed: int) -> tuple[list, list]:
     return first, second
 
 
-def write_jsonl(docs: list, path: Path, split: str | None = None) -> Path:
-    """The documents as JSON Lines, each with its own split or ``split`` for all."""
+def write_jsonl(docs: list, path: Path) -> Path:
     with path.open("w") as f:
         for d in docs:
-            f.write(json.dumps({"id": d.id, "text": d.text, "label": d.label, "split": split or d.split}) + "\n")
+            f.write(json.dumps({"id": d.id, "text": d.text, "label": d.label, "split": d.split}) + "\n")
     return path
 
 
 def reference_posts(docs: list, reference: str) -> tuple[list, list]:
-    """(the documents left to halve, the held-out reference posts): the train and test splits for
-    ``test``; for ``validation`` a seeded :data:`HELD_OUT` share of the train posts as the
-    reference and the rest of them to halve."""
+    """(the documents left to halve, the held-out reference posts, their split ``test``): the train
+    and test splits for ``test``; for ``validation`` the train posts :func:`validation_carve` holds
+    out as the reference and the rest of them to halve."""
     train = [d for d in docs if d.split == "train"]
     if reference == "test":
         return train, [d for d in docs if d.split == "test"]
-    perm = np.random.default_rng(SPLIT_SEED).permutation(len(train))
-    held = set(perm[:int(round(HELD_OUT * len(train)))].tolist())
-    return ([d for i, d in enumerate(train) if i not in held],
-            [d for i, d in enumerate(train) if i in held])
+    rest, held = validation_carve(np.arange(len(train)))
+    return [train[i] for i in rest], [dataclasses.replace(train[i], split="test") for i in held]
 
 
 def prepare(shared: Path, cache: Path, order: str, seed: int, reference: str = "test"):
@@ -125,9 +123,7 @@ def prepare(shared: Path, cache: Path, order: str, seed: int, reference: str = "
             return c, new_file
     docs, held_out = reference_posts(list(read_source(str(shared / CORPORA[SETTINGS]["source"]))), reference)
     first, second = halves(docs, order, seed)
-    base_file = write_jsonl(first, folder / "half1-test.jsonl")
-    with base_file.open("a") as f:  # the reference posts: the corpus's test split, whichever they are
-        f.write(write_jsonl(held_out, folder / "reference.jsonl", split="test").read_text())
+    base_file = write_jsonl(first + held_out, folder / "half1-test.jsonl")
     write_jsonl(second, new_file)
     t = time.perf_counter()
     c = topicvae.ingest(str(base_file), BASE, columns=TableColumns(id="id", label="label", split="split"),
