@@ -145,6 +145,55 @@ def test_the_local_clusters_workers_run_without_dasks_profiler():
     assert dask.config.get("distributed.worker.profile.enabled") == before  # this process's settings are left
 
 
+def _run_python(code: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "DASK_DISTRIBUTED__WORKER__MULTIPROCESSING_METHOD"}
+    return subprocess.run([sys.executable, "-c", code], env={**env, "PYTHONPATH": str(REPO)},
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_the_local_cluster_forks_its_workers_only_from_a_process_of_one_thread():
+    code = ("import threading, time, os; from topicvae.corpus import cluster; print(cluster.start_method()); "
+            "threading.Thread(target=time.sleep, args=(5,), daemon=True).start(); print(cluster.start_method()); "
+            "os.environ['DASK_DISTRIBUTED__WORKER__MULTIPROCESSING_METHOD'] = 'spawn'; "
+            "print(cluster.start_method())")
+    run = _run_python(code)
+    assert run.returncode == 0, run.stderr[-2000:]
+    fresh, threaded, told = run.stdout.split()
+    assert (fresh, threaded, told) == ("fork" if sys.platform.startswith("linux") else "spawn", "spawn", "spawn")
+    run = _run_python("import torch; from topicvae.corpus import cluster; print(cluster.start_method())")
+    assert run.stdout.split() == ["spawn"], run.stderr[-2000:]  # PyTorch's thread pool is native
+
+
+@pytest.mark.slow
+def test_the_command_line_forks_its_workers_and_writes_the_identical_corpus(source, reference, tmp_path):
+    code = ("import sys; from topicvae.interfaces.cli import main; sys.exit(main(['-v', 'ingest', "
+            f"{str(source)!r}, '--name', 'f', '--corpora-dir', {str(tmp_path)!r}, '--workers', '2', "
+            "'--id-col', 'id', '--label-col', 'label', '--split-col', 'split', '--min-df', '2', "
+            "'--max-df', '0.9', '--min-tokens', '3', '--shard-docs', '150', '--partition-docs', '100']))")
+    run = _run_python(code)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "a local Dask cluster of 2 forked workers" in run.stderr + run.stdout
+    assert_same_corpus(reference, tmp_path / "f")
+
+
+@pytest.mark.slow
+def test_workers_are_spawned_once_a_thread_has_run_and_a_large_partition_still_arrives(tmp_path):
+    """A worker forked after Dask's offload thread has served this process would wait forever for that
+    thread on its first message over 10 MiB (the partition below is 14 MB): the ingest must finish."""
+    words = ["".join("abcdefghij"[int(c)] for c in f"{k:03d}") + "word" for k in range(500)]
+    rows = [{"id": f"d{i}", "text": " ".join(words[(i * 13 + j % 40) % 500] for j in range(9000))} for i in range(200)]
+    path = tmp_path / "big.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    code = ("from distributed.utils import _offload_executor; _offload_executor.submit(int).result(); "
+            "from topicvae import ingest; from topicvae.corpus import cluster; "
+            "assert cluster.start_method() == 'spawn'; "
+            f"c = ingest({str(path)!r}, 'big', corpora_dir={str(tmp_path)!r}, workers=2, partition_docs=200); "
+            "print(c.n_docs)")
+    run = _run_python(code, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.split()[-1] == "200"
+
+
 @pytest.mark.slow
 def test_phrases_streamed_on_dask_give_the_corpus_of_one_partition(source, tmp_path):
     one = _ingest(source, tmp_path / "one", "p", phrases=True, partition_docs=100_000)

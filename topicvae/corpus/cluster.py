@@ -1,8 +1,8 @@
 """Where ``ingest`` tokenizes its partitions: in this process, on a local Dask cluster, or on a running one.
 
 ``--workers 1`` (the default) tokenizes in this process and imports no Dask. ``--workers N`` starts a
-``distributed.LocalCluster`` of N worker processes of one thread each for the ingest, and closes it
-after. ``--scheduler ADDRESS`` (``tcp://host:8786``) sends the partitions to the workers of a Dask
+``distributed.LocalCluster`` of N worker processes of one thread each for the ingest (forked from this
+process where that is safe: :func:`start_method`), and closes it after. ``--scheduler ADDRESS`` (``tcp://host:8786``) sends the partitions to the workers of a Dask
 cluster started beforehand (``dask scheduler``, ``dask worker ADDRESS`` on each machine). Each
 partition's texts travel with its task and its token counts come back to this process, which writes
 the corpus: the workers need topicvae installed, nothing of the corpus folder.
@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import sys
+import threading
 import uuid
 import warnings
 from typing import Callable, Iterable, Iterator
@@ -163,7 +166,9 @@ def _local_cluster(workers: int) -> DaskRunner:
         # "port 8787 is in use": its HTTP server takes another port then. No dashboard shows the workers'
         # profiles: their sampling thread (every 10 ms) costs the workers 1-2 CPU-seconds per million
         # documents (docs/benchmarks.md, "Two Dask workers against one")
-        with warnings.catch_warnings(), dask.config.set({"distributed.worker.profile.enabled": False}):
+        method = start_method()
+        with warnings.catch_warnings(), dask.config.set({"distributed.worker.profile.enabled": False,
+                                                         "distributed.worker.multiprocessing-method": method}):
             warnings.simplefilter("ignore", UserWarning)
             cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                                host="127.0.0.1", dashboard_address=None,
@@ -172,7 +177,31 @@ def _local_cluster(workers: int) -> DaskRunner:
         raise ConfigError(f"could not start a local Dask cluster of {workers} workers ({type(exc).__name__}: "
                           f"{first_line(exc)}); try fewer --workers") from None
     client = distributed.Client(cluster, set_as_default=False)
-    return DaskRunner(client, cluster, f"a local Dask cluster of {workers} workers")
+    started = {"fork": "forked", "spawn": "spawned"}.get(method, f"{method}-started")
+    return DaskRunner(client, cluster, f"a local Dask cluster of {workers} {started} workers")
+
+
+def start_method() -> str:
+    """How the local cluster starts its workers: ``fork`` (copies of this process) where that is safe,
+    else ``spawn`` (fresh interpreters, Dask's default).
+
+    A forked worker skips a fresh interpreter's start and imports, on the cores the tokenizing needs
+    (docs/benchmarks.md, "Two Dask workers against one"). It is safe only from a process that runs no
+    thread but its main one: a child holds none of its parent's other threads, so whatever waits on
+    one of them waits forever there (a worker forked after Dask's offload thread has run hangs on its
+    first message over 10 MiB). So: fork on Linux, from a process with one thread that has not
+    imported PyTorch (whose thread pool is native); spawn otherwise, and always when Dask's
+    ``distributed.worker.multiprocessing-method`` was set (``DASK_DISTRIBUTED__WORKER__MULTIPROCESSING_METHOD``
+    in the environment) to anything but its default.
+    """
+    import dask
+
+    chosen = dask.config.get("distributed.worker.multiprocessing-method", default="spawn")
+    if chosen != "spawn" or os.environ.get("DASK_DISTRIBUTED__WORKER__MULTIPROCESSING_METHOD"):
+        return chosen
+    if sys.platform.startswith("linux") and threading.active_count() == 1 and "torch" not in sys.modules:
+        return "fork"
+    return "spawn"
 
 
 def _connect(address: str) -> DaskRunner:

@@ -190,9 +190,10 @@ def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableCo
         spill = tmp / SPILL_DIR
         spill.mkdir()
         read = _Pass1(spill, vocab, dedupe)
-        stream = _progress(sources.read_source(source, fmt, columns, read.report), progress, "reading")
-        run = cluster.runner(workers, scheduler)
+        stream = sources.read_source(source, fmt, columns, read.report)
+        run = cluster.runner(workers, scheduler)  # first: a progress bar runs a thread, which stops a fork
         try:
+            stream = _progress(stream, progress, "reading")
             tasks = ((i, (texts, preprocess, vocab.phrases))
                      for i, texts in enumerate(read.partitions(stream, partition_docs)))
             for i, result in run.imap(tokenize_partition, tasks):
