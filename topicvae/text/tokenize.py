@@ -134,9 +134,13 @@ def tokenize_partition(texts: Sequence[str], settings: PreprocessSettings,
     which worker or partition tokenized it.
     """
     tok = _tokenizer_for(settings)
-    cleaned = [clean_text(t, settings) for t in texts]
-    ids = tok.batch_ids([c[0] for c in cleaned])
-    encoded = np.array([c[1] for c in cleaned], dtype=np.int64)
+    ids: list[np.ndarray] = []
+    encoded_lines: list[int] = []
+    for start in range(0, len(texts), BATCH):  # a batch's words as strings at a time, not a partition's
+        cleaned = [clean_text(t, settings) for t in texts[start:start + BATCH]]
+        ids.extend(tok.batch_ids([c[0] for c in cleaned]))
+        encoded_lines.extend(c[1] for c in cleaned)
+    encoded = np.array(encoded_lines, dtype=np.int64)
     offsets = np.zeros(len(ids) + 1, dtype=np.int64)
     np.cumsum([len(a) for a in ids], out=offsets[1:])
     flat = np.concatenate(ids) if ids else np.zeros(0, np.int32)
