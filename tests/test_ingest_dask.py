@@ -128,7 +128,7 @@ def test_two_local_dask_workers_write_the_identical_corpus(source, reference, tm
 
 
 @pytest.mark.slow
-def test_the_local_clusters_workers_run_without_dasks_profiler():
+def test_the_local_clusters_workers_run_without_dasks_profiler_and_tick_every_second():
     """No dashboard shows their profiles: the sampling thread would only take CPU from tokenizing."""
     import dask
     import distributed  # noqa: F401  (its import puts its settings into dask's)
@@ -138,10 +138,13 @@ def test_the_local_clusters_workers_run_without_dasks_profiler():
     try:
         profiling = run.client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
         callbacks = run.client.run(lambda dask_worker: sorted(dask_worker.periodic_callbacks))
+        ticks = run.client.run(lambda dask_worker: (dask_worker.periodic_callbacks["tick"].callback_time,
+                                                    dask.config.get("distributed.worker.memory.monitor-interval")))
     finally:
         run.close()
     assert len(profiling) == 2 and not any(profiling.values())
     assert all("profile" not in names for names in callbacks.values())
+    assert set(ticks.values()) == {(1000, "1s")}  # the event loop's tick every second, not every 20 ms
     assert dask.config.get("distributed.worker.profile.enabled") == before  # this process's settings are left
 
 

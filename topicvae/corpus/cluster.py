@@ -28,6 +28,19 @@ from topicvae.errors import ConfigError, CorpusError, first_line
 #: seconds to wait for a scheduler to answer (and, after that, for its first worker)
 CONNECT_TIMEOUT = 10.0
 
+#: Dask settings of the local cluster (a cluster of ``--scheduler`` keeps its own). No dashboard shows
+#: what Dask samples for one, which costs CPU on the cores the tokenizing needs: the workers' profiles
+#: (a thread sampling every 10 ms, 1-2 CPU-seconds per million documents), and the event loops' ticks
+#: (every 20 ms in the scheduler, each nanny and each worker), the memory monitors (every 100 ms) and
+#: the system monitors (every 500 ms), which an idle 2-worker cluster runs at some 0.06 CPU-seconds a
+#: second, a third of that at the intervals below (docs/benchmarks.md, "Two Dask workers against one")
+LOCAL_CLUSTER_SETTINGS = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+}
+
 
 class InProcess:
     """Runs each task here, one after another, when its result is asked for."""
@@ -163,11 +176,9 @@ def _local_cluster(workers: int) -> DaskRunner:
 
     distributed = _distributed()
     try:
-        # "port 8787 is in use": its HTTP server takes another port then. No dashboard shows the workers'
-        # profiles: their sampling thread (every 10 ms) costs the workers 1-2 CPU-seconds per million
-        # documents (docs/benchmarks.md, "Two Dask workers against one")
+        # "port 8787 is in use": its HTTP server takes another port then
         method = start_method()
-        with warnings.catch_warnings(), dask.config.set({"distributed.worker.profile.enabled": False,
+        with warnings.catch_warnings(), dask.config.set({**LOCAL_CLUSTER_SETTINGS,
                                                          "distributed.worker.multiprocessing-method": method}):
             warnings.simplefilter("ignore", UserWarning)
             cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
