@@ -445,6 +445,19 @@ def test_a_partition_tokenizer_that_forgets_its_cache_gives_the_same_tokens(monk
     assert forgetting == plain and plain[0][0] == ["cat", "run", "quickly", "garden"]
 
 
+def test_a_partitions_types_are_numbered_as_numpy_unique_numbers_them():
+    """tokenize.renumbered, the linear-time numbering of a partition's token ids, against np.unique."""
+    from topicvae.text.tokenize import renumbered
+
+    rng = np.random.default_rng(0)
+    for n, size in ((1, 7), (6, 0), (1000, 5000), (50_000, 200_000)):
+        ids = rng.integers(0, n, size=size).astype(np.int32)
+        used, local = renumbered(ids, n)
+        expected_used, expected_local = np.unique(ids, return_inverse=True)
+        assert np.array_equal(used, expected_used) and np.array_equal(local, expected_local.ravel())
+        assert local.dtype == np.int32 and np.array_equal(used[local], ids)
+
+
 def test_the_kinds_of_a_column_are_those_of_its_values_one_by_one():
     """corpus._kinds (from the values' types, for a partition's metadata column) is the set of corpus._kind."""
     import numpy as np

@@ -107,6 +107,16 @@ def tokenize_texts(texts: Sequence[str], settings: PreprocessSettings, n_process
 
 
 # ------------------------------------------------------------------ one partition of a streamed ingest
+def renumbered(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(ids, return_inverse=True)`` for ids below ``n``, in linear time: the distinct ids in
+    increasing order and each entry's position among them (int32). A partition's tokens are millions
+    of ids of a few thousand types, which sorting took a sixth of the tokenizing time to number."""
+    present = np.zeros(n, dtype=bool)
+    present[ids] = True
+    position = np.cumsum(present, dtype=np.int32) - 1
+    return np.flatnonzero(present), position[ids]
+
+
 _partition_tokenizer: tuple[str, Tokenizer] | None = None  # per process: (settings key, its tokenizer)
 #: the most whitespace-separated chunks a process's partition tokenizer keeps cached (about 150 bytes
 #: each); past it, after a partition, it forgets them (:meth:`Tokenizer.forget`): results do not change
@@ -144,9 +154,8 @@ def tokenize_partition(texts: Sequence[str], settings: PreprocessSettings,
     offsets = np.zeros(len(ids) + 1, dtype=np.int64)
     np.cumsum([len(a) for a in ids], out=offsets[1:])
     flat = np.concatenate(ids) if ids else np.zeros(0, np.int32)
-    used, local = np.unique(flat, return_inverse=True)  # the partition's types, numbered 0..n-1
+    used, local = renumbered(flat, len(tok.types))  # the partition's types, numbered 0..n-1
     types = [tok.types[i] for i in used]
-    local = local.astype(np.int32).ravel()
     if len(tok.cache) > TOKENIZER_CACHE:
         tok.forget()
     if sequences:
