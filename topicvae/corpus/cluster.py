@@ -2,10 +2,11 @@
 
 ``--workers 1`` (the default) tokenizes in this process and imports no Dask. ``--workers N`` starts a
 ``distributed.LocalCluster`` of N worker processes of one thread each for the ingest (forked from this
-process where that is safe: :func:`start_method`), and closes it after. ``--scheduler ADDRESS`` (``tcp://host:8786``) sends the partitions to the workers of a Dask
-cluster started beforehand (``dask scheduler``, ``dask worker ADDRESS`` on each machine). Each
-partition's texts travel with its task and its token counts come back to this process, which writes
-the corpus: the workers need topicvae installed, nothing of the corpus folder.
+process where that is safe: :func:`start_method`), and closes it after. ``--scheduler ADDRESS``
+(``tcp://host:8786``) sends the partitions to the workers of a Dask cluster started beforehand
+(``dask scheduler``, ``dask worker ADDRESS`` on each machine). Each partition's texts travel with its
+task and its token counts come back to this process, which writes the corpus: the workers need
+topicvae installed, nothing of the corpus folder.
 
 A result depends on the texts alone, so the corpus is the same whichever runner tokenized it.
 Connection problems and workers that die past Dask's retries become one-line
