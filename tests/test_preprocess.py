@@ -74,6 +74,21 @@ def test_encoded_lines_are_detected_by_line():
     assert "Here is the file" in cleaned and "Enjoy the program." in cleaned
 
 
+def test_the_quick_check_for_a_long_run_agrees_with_the_regex_on_any_whitespace():
+    """drop_encoded_lines skips a text whose whitespace-split words are all shorter than LONG_RUN: the
+    same texts as the regex \\S{40,} finds no run in, whatever Unicode whitespace separates them."""
+    from topicvae.text import preprocess
+
+    rng = random.Random(2)
+    spaces = [" ", "\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1f", "\x85", "\xa0", "\u2028", "\u3000"]
+    others = ["a", "Z", "9", "+", "/", "=", "\u200b", "é", "\x00"]  # \u200b: zero width, not whitespace
+    for _ in range(3000):
+        text = "".join(rng.choice(spaces) if rng.random() < 0.08 else rng.choice(others)
+                       for _ in range(rng.randint(0, 120)))
+        quick = max(map(len, text.split()), default=0) >= preprocess.LONG_RUN
+        assert quick == bool(preprocess._LONG_RUN.search(text)), repr(text)
+
+
 def test_tokenizer_filters_and_lemmatizes():
     tok = Tokenizer(PreprocessSettings())
     toks = tok("The mice were running to https://example.org/x and mail@example.com, "
