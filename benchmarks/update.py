@@ -86,6 +86,7 @@ def halves(docs: list, order: str, seed: int) -> tuple[list, list]:
 
 
 def write_jsonl(docs: list, path: Path) -> Path:
+    """The documents as JSON Lines, each with its own split."""
     with path.open("w") as f:
         for d in docs:
             f.write(json.dumps({"id": d.id, "text": d.text, "label": d.label, "split": d.split}) + "\n")

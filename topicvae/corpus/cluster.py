@@ -202,9 +202,9 @@ def start_method() -> str:
     thread but its main one: a child holds none of its parent's other threads, so whatever waits on
     one of them waits forever there (a worker forked after Dask's offload thread has run hangs on its
     first message over 10 MiB). So: fork on Linux, from a process with one thread that has not
-    imported PyTorch (whose thread pool is native); spawn otherwise, and always when Dask's
-    ``distributed.worker.multiprocessing-method`` was set (``DASK_DISTRIBUTED__WORKER__MULTIPROCESSING_METHOD``
-    in the environment) to anything but its default.
+    imported PyTorch (whose thread pool is native), spawn otherwise; a method set through Dask's
+    ``distributed.worker.multiprocessing-method`` (``DASK_DISTRIBUTED__WORKER__MULTIPROCESSING_METHOD``
+    in the environment) is used as it is.
     """
     import dask
 

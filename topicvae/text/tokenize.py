@@ -26,14 +26,19 @@ def _init_worker(settings: PreprocessSettings) -> None:
     _worker_tokenizer = Tokenizer(settings)
 
 
+def _clean_and_split(tok: Tokenizer, texts: Sequence[str]) -> tuple[list[np.ndarray], list[int]]:
+    """(token ids per text into ``tok``'s type list, encoded lines dropped per text) of one batch."""
+    cleaned = [clean_text(t, tok.settings) for t in texts]
+    return tok.batch_ids([c[0] for c in cleaned]), [c[1] for c in cleaned]
+
+
 def _process_batch(texts: list[str]) -> tuple[int, list[str], list[np.ndarray], list[int]]:
     """Clean and tokenize a batch in a worker: (worker pid, types new to the worker, token ids
     per text into the worker's type list, encoded lines dropped per text)."""
     tok = _worker_tokenizer
     known = len(tok.types)
-    cleaned = [clean_text(t, tok.settings) for t in texts]
-    ids = tok.batch_ids([c[0] for c in cleaned])
-    return os.getpid(), tok.types[known:], ids, [c[1] for c in cleaned]
+    ids, encoded = _clean_and_split(tok, texts)
+    return os.getpid(), tok.types[known:], ids, encoded
 
 
 class TokenizedTexts:
@@ -147,9 +152,9 @@ def tokenize_partition(texts: Sequence[str], settings: PreprocessSettings,
     ids: list[np.ndarray] = []
     encoded_lines: list[int] = []
     for start in range(0, len(texts), BATCH):  # a batch's words as strings at a time, not a partition's
-        cleaned = [clean_text(t, settings) for t in texts[start:start + BATCH]]
-        ids.extend(tok.batch_ids([c[0] for c in cleaned]))
-        encoded_lines.extend(c[1] for c in cleaned)
+        batch_ids, batch_encoded = _clean_and_split(tok, texts[start:start + BATCH])
+        ids.extend(batch_ids)
+        encoded_lines.extend(batch_encoded)
     encoded = np.array(encoded_lines, dtype=np.int64)
     offsets = np.zeros(len(ids) + 1, dtype=np.int64)
     np.cumsum([len(a) for a in ids], out=offsets[1:])
