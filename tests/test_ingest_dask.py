@@ -109,6 +109,43 @@ def test_partitions_in_process_give_the_corpus_of_one_partition(source, referenc
     assert not list(tmp_path.glob(".*tmp*")) and not (c.path / ingestion.SPILL_DIR).exists()
 
 
+def test_chunks_of_the_reader_that_cut_across_partitions_give_the_same_corpus(source, reference, tmp_path,
+                                                                              monkeypatch):
+    """A table is read column-wise a chunk at a time (sources.DocTable); partitions are cut from the
+    chunks wherever they fall: 7-row chunks and 5-document partitions give the corpus of one of each."""
+    from topicvae.text import sources
+
+    monkeypatch.setattr(sources, "_RECORDS", 7)
+    c = _ingest(source, tmp_path, "chunks", partition_docs=5)
+    assert_same_corpus(reference, c.path)
+
+
+def test_fields_that_only_some_chunks_have_are_missing_in_the_others(tmp_path, monkeypatch):
+    """JSON lines whose fields come and go: chunked and partitioned finely, each field is None where a
+    line lacks it, the same table as read whole."""
+    from topicvae.text import sources
+    from topicvae.text.sources import TableColumns
+
+    path = tmp_path / "docs.jsonl"
+    lines = []
+    for i in range(40):
+        row = {"id": f"d{i}", "text": f"apple pear orchard engine wheel road {'fruit ' * (i % 4)}"}
+        if 13 <= i < 21:
+            row["note"] = f"n{i}"
+        if i % 9 == 0:
+            row["tags"] = ["a", "b"][: i % 4]
+        lines.append(json.dumps(row))
+    path.write_text("\n".join(lines) + "\n")
+    kw = dict(columns=TableColumns(id="id"), vocab=VocabSettings(min_df=1, max_df=1.0, min_tokens=1))
+    whole = ingest(str(path), "whole", corpora_dir=tmp_path / "a", **kw)
+    monkeypatch.setattr(sources, "_RECORDS", 6)
+    parts = ingest(str(path), "parts", corpora_dir=tmp_path / "b", partition_docs=4, **kw)
+    assert_same_corpus(whole.path, parts.path)
+    docs = parts.docs.set_index("id")
+    assert docs.loc["d13", "note"] == "n13" and pd.isna(docs.loc["d12", "note"]) and pd.isna(docs.loc["d21", "note"])
+    assert docs.loc["d36", "tags"] == "[]" and docs.loc["d9", "tags"] == '["a"]' and pd.isna(docs.loc["d10", "tags"])
+
+
 def test_a_small_corpus_imports_no_dask(source, tmp_path):
     code = ("import sys; from topicvae import ingest; "
             f"ingest({str(source)!r}, 'c', corpora_dir={str(tmp_path)!r}); "

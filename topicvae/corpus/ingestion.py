@@ -32,7 +32,7 @@ from topicvae.corpus.shards import SHARD_DOCS
 from topicvae.corpus.table_writer import CorpusParts, MetaColumns
 from topicvae.errors import ConfigError, CorpusError, SourceError
 from topicvae.text import sources
-from topicvae.text.metadata import add_metadata
+from topicvae.text.metadata import add_metadata_columns
 from topicvae.text.phrases import PhraseModel
 from topicvae.text.settings import PreprocessSettings, VocabSettings, to_dict
 from topicvae.text.tokenize import TokenizedTexts, tokenize_partition, tokenize_texts  # noqa: F401  (old home: importable)
@@ -71,17 +71,13 @@ def read_stopwords(path: str | Path) -> list[str]:
     return words
 
 
-def _documents_table(docs: list[sources.RawDoc], known: dict[str, str] | None = None) -> pd.DataFrame:
+def _documents_table(docs: list[sources.RawDoc] | sources.DocTable, known: dict[str, str] | None = None
+                     ) -> pd.DataFrame:
     """The document table before filtering: id, text, label, date, split, then the metadata fields
     (named as in the whole stream with ``known``, see :func:`topicvae.text.metadata.metadata_columns`)."""
-    table = pd.DataFrame({
-        "id": [d.id for d in docs],
-        "text": [d.text for d in docs],
-        "label": pd.array([d.label for d in docs], dtype="string"),
-        "date": pd.array([d.date for d in docs], dtype="string"),
-        "split": pd.array([d.split for d in docs], dtype="string"),
-    })
-    return add_metadata(table, [d.meta for d in docs], known)
+    if not isinstance(docs, sources.DocTable):
+        docs = sources.DocTable.of_docs(docs)
+    return add_metadata_columns(docs.frame.copy(deep=False), docs.meta, known)
 
 
 def _source_sha256(source: str, fmt: str) -> str | None:
@@ -190,10 +186,10 @@ def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableCo
         spill = tmp / SPILL_DIR
         spill.mkdir()
         read = _Pass1(spill, vocab, dedupe)
-        stream = sources.read_source(source, fmt, columns, read.report)
+        stream = sources.read_source_tables(source, fmt, columns, read.report)
         run = cluster.runner(workers, scheduler)  # first: a progress bar runs a thread, which stops a fork
         try:
-            stream = _progress(stream, progress, "reading")
+            stream = _progress_documents(stream, progress, "reading")
             tasks = ((i, (texts, preprocess, vocab.phrases))
                      for i, texts in enumerate(read.partitions(stream, partition_docs)))
             for i, result in run.imap(tokenize_partition, tasks):
@@ -304,47 +300,51 @@ class _Pass1:
         self.n_fit_used = 0
         self.pids: set = set()  # the processes that tokenized
 
-    def partitions(self, stream: Iterable[sources.RawDoc], size: int) -> Iterator[list[str]]:
-        """The texts of each partition of ``size`` documents of ``stream`` (duplicates dropped), its
-        table spilled; none once a duplicate id makes the ingest fail (the rest is read to count them)."""
-        batch: list[sources.RawDoc] = []
-        index = 0
-        for doc in stream:
-            batch.append(doc)
-            if len(batch) == size:
-                texts = self._partition(index, batch)
+    def partitions(self, stream: Iterable[sources.DocTable], size: int) -> Iterator["pa.Array"]:
+        """The texts (an Arrow array) of each partition of ``size`` documents of ``stream`` (duplicates
+        dropped), its table spilled; none once a duplicate id makes the ingest fail (the rest is read to
+        count them)."""
+        held: list[sources.DocTable] = []
+        n_held = index = 0
+        for chunk in stream:
+            held.append(chunk)
+            n_held += len(chunk)
+            while n_held >= size:
+                docs = sources.DocTable.concat(held)
+                texts = self._partition(index, docs.take(np.arange(size)))
                 if texts is not None:
                     yield texts
-                index, batch = index + 1, []
-        if batch:
-            texts = self._partition(index, batch)
+                index, n_held = index + 1, n_held - size
+                held = [docs.take(np.arange(size, len(docs)))] if n_held else []
+        if n_held:
+            texts = self._partition(index, sources.DocTable.concat(held))
             if texts is not None:
                 yield texts
 
-    def _partition(self, index: int, docs: list[sources.RawDoc]) -> list[str] | None:
+    def _partition(self, index: int, docs: sources.DocTable) -> "pa.Array | None":
         self.n_read += len(docs)
-        self.bad_utf8 += sum(d.bad_utf8 for d in docs)
-        self.read_splits.update(d.split for d in docs if d.split is not None)
-        self.read_labels.update(d.label for d in docs if d.label is not None)
-        kept = []
-        for d in docs:
-            if d.id in self.first_seen:
-                self.duplicates[d.id] = None
+        self.bad_utf8 += int(docs.bad_utf8.sum())
+        self.read_splits.update(docs.frame["split"].dropna().tolist())
+        self.read_labels.update(docs.frame["label"].dropna().tolist())
+        kept = np.ones(len(docs), dtype=bool)
+        for i, id_ in enumerate(docs.frame["id"].tolist()):
+            if id_ in self.first_seen:
+                self.duplicates[id_] = None
                 self.dropped_duplicates += 1
+                kept[i] = False
                 continue
-            self.first_seen[d.id] = len(self.first_seen)
-            kept.append(d)
+            self.first_seen[id_] = len(self.first_seen)
         if self.duplicates and not self.dedupe:
             return None  # the ingest fails after the whole source is read (so all duplicates are counted)
-        table = _documents_table(kept, self.meta.names)
+        table = _documents_table(docs if kept.all() else docs.take(kept), self.meta.names)
         self.meta.add(table.iloc[:, 5:])  # (after id, text, label, date, split: the metadata fields)
         fit = (table["split"] == self.vocab.fit_split).fillna(False).to_numpy(dtype=bool)
-        self.n_docs += len(kept)
+        self.n_docs += len(table)
         self.n_fit += int(fit.sum())
-        self.fit[index], self.sizes[index] = fit, len(kept)
+        self.fit[index], self.sizes[index] = fit, len(table)
         with open(self.spill / f"docs-{index:06d}.pkl", "wb") as f:
             pickle.dump(table, f, protocol=pickle.HIGHEST_PROTOCOL)
-        return table["text"].tolist()
+        return _texts_to_send(table["text"])
 
     def add_result(self, index: int, result: dict) -> None:
         """Take one partition's tokens (from :func:`tokenize_partition`): count, spill."""
@@ -397,6 +397,14 @@ class _Pass1:
                   "encoded_lines_dropped": self.encoded_lines, "docs_with_encoded_lines": self.docs_with_encoded_lines}
         dropped = {"duplicate_id": self.dropped_duplicates, "empty": self.n_docs - self.n_nonempty}
         return counts, dropped
+
+
+def _texts_to_send(texts: pd.Series) -> "pa.Array":
+    """A partition's texts as they go to :func:`tokenize_partition`: an Arrow array, which Dask sends as
+    its buffers (a list of str it pickles string by string, at some times the CPU, in this process)."""
+    import pyarrow as pa
+
+    return pa.array(texts.array)
 
 
 def _choose_vocabulary(read: _Pass1, vectorizer: Vectorizer) -> Vocabulary:
@@ -524,3 +532,13 @@ def _progress(items: Iterable, enabled: bool, desc: str, unit: str = "doc"):
     from tqdm.auto import tqdm
 
     return tqdm(items, unit=unit, desc=desc, disable=not enabled, leave=False)
+
+
+def _progress_documents(tables: Iterable[sources.DocTable], enabled: bool, desc: str) -> Iterator[sources.DocTable]:
+    """``tables`` passed on, a bar counting their documents."""
+    from tqdm.auto import tqdm
+
+    with tqdm(unit="doc", desc=desc, disable=not enabled, leave=False) as bar:
+        for table in tables:
+            yield table
+            bar.update(len(table))

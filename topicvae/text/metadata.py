@@ -52,8 +52,14 @@ def add_metadata(table: pd.DataFrame, metas: list[dict], known: dict[str, str] |
     are named as in the whole stream, and only those in ``metas`` are added.
     """
     present = dict.fromkeys(k for m in metas for k in m)
-    names = metadata_columns(present, known)
-    columns = {k: names[k] for k in present}
-    for key, col in columns.items():
-        table[col] = [m.get(key) for m in metas]
+    return add_metadata_columns(table, {k: [m.get(k) for m in metas] for k in present}, known)
+
+
+def add_metadata_columns(table: pd.DataFrame, fields: dict[str, list], known: dict[str, str] | None = None
+                         ) -> pd.DataFrame:
+    """Append metadata given column-wise (``fields``: each field's values, one per row of ``table``),
+    named as :func:`add_metadata` names them."""
+    names = metadata_columns(fields, known)
+    for key, values in fields.items():
+        table[names[key]] = values
     return table

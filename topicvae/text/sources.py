@@ -249,6 +249,25 @@ def read_source(source: str, fmt: str | None = None, columns: TableColumns | Non
                 report: ReadReport | None = None) -> Iterator[RawDoc]:
     """Yield the documents of ``source``; ``fmt`` overrides format detection. What the reader left
     out, and how it read a CSV/TSV, goes into ``report`` (:class:`ReadReport`)."""
+    reader = _open_source(source, fmt, columns, report)
+    return _rows(reader) if _read_column_wise(source, fmt) else reader
+
+
+def read_source_tables(source: str, fmt: str | None = None, columns: TableColumns | None = None,
+                       report: ReadReport | None = None) -> Iterator[DocTable]:
+    """The documents of ``source`` as :func:`read_source` reads them, column-wise, some thousands at a
+    time (a table as its reader chunks it; any other source :data:`_RECORDS` documents at a time)."""
+    reader = _open_source(source, fmt, columns, report)
+    return reader if _read_column_wise(source, fmt) else _batches(reader, _RECORDS)
+
+
+def _read_column_wise(source: str, fmt: str | None) -> bool:
+    """Whether the reader of ``source`` gives :class:`DocTable` chunks (tables) rather than documents."""
+    return (fmt or detect_format(source)) in TABLE_FORMATS
+
+
+def _open_source(source: str, fmt: str | None, columns: TableColumns | None, report: ReadReport | None):
+    """The reader of ``source``: DocTable chunks for a table (:func:`_read_column_wise`), RawDocs otherwise."""
     fmt = fmt or detect_format(source)
     if fmt not in FORMATS:
         raise SourceError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -657,31 +676,180 @@ def _opt_str(v) -> str | None:
     return None if _is_missing(v) else _cell_text(v)
 
 
-def _table_docs(rows: Iterable[dict], columns: TableColumns, source: Path,
-                where: Callable[[int], str] | None = None) -> Iterator[RawDoc]:
-    """Documents of table rows; ``where(i)`` names row i in messages (default: 'row i+1'), asked
-    while row i is the latest one read.
+# ---------------------------------------------------------------- table rows, column-wise
+@dataclass
+class DocTable:
+    """Documents column-wise: what a table reader makes of a chunk of rows, and what a streamed ingest
+    takes a partition at a time (no Python object per document, no dict per row).
+
+    ``frame``: ``id`` and ``text`` (str), ``label``, ``date`` and ``split`` (pandas' ``"string"``, missing
+    as NA), one row per document, indexed from 0; ``meta``: each metadata field's values by its name in
+    the source (None where a document lacks it); ``bad_utf8``: the documents with a replacement
+    character (U+FFFD) in any cell of their row.
+    """
+
+    frame: "pd.DataFrame"
+    meta: dict[str, list]
+    bad_utf8: "np.ndarray"
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @classmethod
+    def of_docs(cls, docs: list[RawDoc]) -> "DocTable":
+        """The documents of ``docs`` column-wise (a field a document's ``meta`` lacks: None there)."""
+        import numpy as np
+        import pandas as pd
+
+        frame = pd.DataFrame({
+            "id": [d.id for d in docs],
+            "text": [d.text for d in docs],
+            "label": pd.array([d.label for d in docs], dtype="string"),
+            "date": pd.array([d.date for d in docs], dtype="string"),
+            "split": pd.array([d.split for d in docs], dtype="string"),
+        })
+        fields = dict.fromkeys(k for d in docs for k in d.meta)
+        meta = {k: [d.meta.get(k) for d in docs] for k in fields}
+        return cls(frame, meta, np.array([d.bad_utf8 for d in docs], dtype=bool))
+
+    def docs(self) -> Iterator[RawDoc]:
+        """The documents one by one."""
+        import pandas as pd
+
+        f = self.frame
+        ids, texts = f["id"].tolist(), f["text"].tolist()
+        label, date, split = ([None if v is pd.NA else v for v in f[c].tolist()] for c in ("label", "date", "split"))
+        for i in range(len(f)):
+            yield RawDoc(id=ids[i], text=texts[i], label=label[i], date=date[i], split=split[i],
+                         meta={k: v[i] for k, v in self.meta.items()}, bad_utf8=bool(self.bad_utf8[i]))
+
+    def take(self, rows) -> "DocTable":
+        """The documents at ``rows`` (positions, or a boolean mask)."""
+        import numpy as np
+
+        rows = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows, dtype=np.int64)
+        return DocTable(self.frame.iloc[rows].reset_index(drop=True),
+                        {k: [v[i] for i in rows] for k, v in self.meta.items()}, self.bad_utf8[rows])
+
+    @classmethod
+    def concat(cls, parts: list["DocTable"]) -> "DocTable":
+        """The documents of ``parts`` one after another (a field some part lacks: None in its rows)."""
+        import numpy as np
+        import pandas as pd
+
+        if len(parts) == 1:
+            return parts[0]
+        fields = dict.fromkeys(k for t in parts for k in t.meta)
+        meta = {k: [v for t in parts for v in t.meta.get(k, [None] * len(t))] for k in fields}
+        return cls(pd.concat([t.frame for t in parts], ignore_index=True), meta,
+                   np.concatenate([t.bad_utf8 for t in parts]))
+
+
+def _is_text_column(values) -> bool:
+    """True for a pandas column of pandas' string type (its cells text or missing)."""
+    import pandas as pd
+
+    return isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype)
+
+
+def _cell_list(values) -> list:
+    return values.tolist() if hasattr(values, "tolist") else list(values)
+
+
+def _texts(values, n: int):
+    """Each cell as text ("" where missing), as :func:`_cell_text` reads one."""
+    if values is None:
+        return [""] * n
+    if _is_text_column(values):
+        return values.fillna("").array
+    return [_cell_text(v) for v in _cell_list(values)]
+
+
+def _optional_texts(values, n: int):
+    """Each cell as text or NA where missing (pandas' ``"string"``), as :func:`_opt_str` reads one."""
+    import pandas as pd
+
+    if values is None:
+        return pd.array([None] * n, dtype="string")
+    if _is_text_column(values):
+        return pd.array(values.array, dtype="string")
+    return pd.array([_opt_str(v) for v in _cell_list(values)], dtype="string")
+
+
+def _missing_cells(values, n: int):
+    import numpy as np
+
+    if values is None:
+        return np.ones(n, dtype=bool)
+    if _is_text_column(values):
+        return values.isna().to_numpy(dtype=bool)
+    return np.array([_is_missing(v) for v in _cell_list(values)], dtype=bool)
+
+
+def _replaced_cells(values, n: int):
+    """Which cells hold text with a replacement character."""
+    return _cells_holding(values, "\ufffd")
+
+
+def _cells_holding(values, chars: str):
+    """Which cells (of a pandas column or a list) are text holding any of ``chars``: Python's substring
+    search cell by cell, some times faster than Arrow's over a column of long texts."""
+    import numpy as np
+
+    cells = _cell_list(values)
+    found = np.zeros(len(cells), dtype=bool)
+    for char in chars:
+        found |= np.fromiter((isinstance(v, str) and char in v for v in cells), dtype=bool, count=len(cells))
+    return found
+
+
+def _doc_table(cells: dict, n: int, columns: TableColumns, source: Path, first: int,
+               where: Callable[[int], str] | None = None) -> DocTable:
+    """The documents of ``n`` table rows given column by column: ``cells`` maps each column's name to
+    its values (a pandas column, or a list with None where a row lacks the column). Row i is the stream's
+    row ``first + i`` (its id when ``columns.id`` is None), named ``where(i)`` in messages (default:
+    'row first+i+1'). Columns other than the named roles become metadata.
 
     A row with a replacement character (U+FFFD: bytes that were not valid text) in any cell, label
     and metadata included, is flagged ``bad_utf8``.
     """
-    roles = {getattr(columns, role) for role in ROLES} - {None}
-    for i, row in enumerate(rows):
-        text = _cell_text(row.get(columns.text))
-        if columns.id and _is_missing(row.get(columns.id)):
-            place = where(i) if where else f"row {i + 1}"
+    import numpy as np
+    import pandas as pd
+
+    if columns.id:
+        missing = _missing_cells(cells.get(columns.id), n)
+        if missing.any():
+            i = int(np.argmax(missing))
+            place = where(i) if where else f"row {first + i + 1}"
             raise SourceError(f"{printable_name(str(source))}: {place} has no {columns.id!r} (the --id-col); "
                               "give every document an id or drop --id-col")
-        meta = {k: v for k, v in row.items() if k not in roles}
-        yield RawDoc(
-            id=_cell_text(row[columns.id]) if columns.id else str(i),
-            text=text,
-            label=_opt_str(row.get(columns.label)) if columns.label else None,
-            date=_opt_str(row.get(columns.date)) if columns.date else None,
-            split=_opt_str(row.get(columns.split)) if columns.split else None,
-            meta=meta,
-            bad_utf8=any("\ufffd" in v for v in row.values() if isinstance(v, str)),
-        )
+        ids = _texts(cells[columns.id], n)
+    else:
+        ids = [str(i) for i in range(first, first + n)]
+
+    def optional(role: str):
+        return _optional_texts(cells.get(getattr(columns, role)) if getattr(columns, role) else None, n)
+
+    frame = pd.DataFrame({"id": ids, "text": _texts(cells.get(columns.text), n), "label": optional("label"),
+                          "date": optional("date"), "split": optional("split")})
+    roles = {getattr(columns, role) for role in ROLES} - {None}
+    meta = {k: _cell_list(v) for k, v in cells.items() if k not in roles}
+    bad = np.zeros(n, dtype=bool)
+    for values in cells.values():
+        bad |= _replaced_cells(values, n)
+    return DocTable(frame, meta, bad)
+
+
+def _rows(tables: Iterable[DocTable]) -> Iterator[RawDoc]:
+    for table in tables:
+        yield from table.docs()
+
+
+def _batches(docs: Iterable[RawDoc], size: int) -> Iterator[DocTable]:
+    """``docs`` column-wise, ``size`` documents at a time."""
+    docs = iter(docs)
+    while batch := list(itertools.islice(docs, size)):
+        yield DocTable.of_docs(batch)
 
 
 def _strip_nul_cells(df) -> int:
@@ -694,7 +862,7 @@ def _strip_nul_cells(df) -> int:
     n_cells = 0
     for col in df.columns:
         values = df[col]
-        has_nul = values.str.contains("\x00", regex=False, na=False)
+        has_nul = _cells_holding(values, "\x00")
         if has_nul.any():
             n_cells += int(has_nul.sum())
             df[col] = values.str.replace("\x00", "", regex=False)
@@ -717,12 +885,12 @@ def _text_stream(path: Path, encoding: str, newline: str = "") -> io.TextIOWrapp
     return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline=newline)
 
 
-def read_table(path: Path, fmt: str, columns: TableColumns, report: ReadReport | None = None) -> Iterator[RawDoc]:
-    """Rows of a CSV, TSV or Parquet file; columns other than the named roles become metadata.
+def read_table(path: Path, fmt: str, columns: TableColumns, report: ReadReport | None = None) -> Iterator[DocTable]:
+    """Rows of a CSV, TSV or Parquet file, a :class:`DocTable` of :data:`_RECORDS` rows at a time (a
+    Parquet file a batch at a time); columns other than the named roles become metadata.
 
-    The file is read a chunk of :data:`_RECORDS` rows at a time (a Parquet file a batch at a time),
-    the first chunk now (so that a file that cannot be read, or lacks a named column, fails here),
-    the rest as the documents are asked for.
+    The first chunk is read now (so that a file that cannot be read, or lacks a named column, fails
+    here), the rest as they are asked for.
 
     A CSV or TSV without a header (``columns.header`` False) has columns ``"0"``, ``"1"``, ...;
     how its quotes were read (``columns.quoting``, :func:`_delimited_quoting`) goes into ``report``,
@@ -743,12 +911,12 @@ def read_table(path: Path, fmt: str, columns: TableColumns, report: ReadReport |
     def failed(exc: Exception) -> SourceError:
         return SourceError(f"cannot read {printable_name(str(path))} as {fmt}: {first_line(exc)}")
 
-    as_records = _parquet_records if fmt == "parquet" else _text_records
+    as_cells = _parquet_cells if fmt == "parquet" else _text_cells
     try:
         df = next(chunks)
         # inside the try: Arrow-backed columns decode their strings only now, and a damaged
         # Parquet file's may not be UTF-8 (the first rows here, the others as they are read)
-        first = as_records(df)
+        cells = as_cells(df)
     except SourceError:
         raise
     except Exception as exc:  # pandas/pyarrow raise many types for malformed files
@@ -757,37 +925,38 @@ def read_table(path: Path, fmt: str, columns: TableColumns, report: ReadReport |
         _check_columns([str(c) for c in df.columns], columns, path)
     else:
         _check_positions(len(df.columns), columns, path)
-    del df
+    first = _doc_table(cells, len(df), columns, path, 0)
+    del df, cells
 
-    def records() -> Iterator[dict]:
-        yield from first
-        first.clear()
+    def tables() -> Iterator[DocTable]:
+        yield first
+        n_read = len(first)
         while True:
             try:
                 chunk = next(chunks, None)
-                rows = None if chunk is None else as_records(chunk)
+                cells = None if chunk is None else as_cells(chunk)
             except SourceError:
                 raise
             except Exception as exc:  # as above: a damaged file further on
                 raise failed(exc) from exc
-            if rows is None:
+            if cells is None:
                 return
-            yield from rows
+            yield _doc_table(cells, len(chunk), columns, path, n_read)
+            n_read += len(chunk)
 
-    return _table_docs(records(), columns, path)
-
-
-def _parquet_records(df) -> list[dict]:
-    return df.to_dict("records")
+    return tables()
 
 
-def _text_records(df) -> list[dict]:
-    """The rows of a CSV/TSV chunk (cells of text or NaN) as dicts: ``df.to_dict("records")``, without
-    its per-cell boxing that cells of text do not need."""
-    columns = list(df.columns)
-    if not columns:
-        return [{} for _ in range(len(df))]
-    return [dict(zip(columns, row)) for row in zip(*(df.iloc[:, j].tolist() for j in range(len(columns))))]
+def _parquet_cells(df) -> dict[str, list]:
+    """A Parquet batch's columns as Python values, as ``to_dict("records")`` boxes them (its strings
+    decoded now, so that a damaged file fails here, in the words of Python's codec)."""
+    records = df.to_dict("records")
+    return {str(c): [r[c] for r in records] for c in df.columns}
+
+
+def _text_cells(df) -> dict:
+    """A CSV/TSV chunk's columns (cells of text or NaN), by name."""
+    return {str(c): df.iloc[:, j] for j, c in enumerate(df.columns)}
 
 
 def _delimited_chunks(path: Path, fmt: str, columns: TableColumns, encoding: str, report: ReadReport):
@@ -844,7 +1013,7 @@ def _rows_over_lines(df) -> int:
     """How many rows hold a line break in a cell: rows that quoted fields carried over several lines."""
     spans = None
     for col in df.columns:
-        has = df[col].str.contains("[\r\n]", regex=True, na=False)
+        has = _cells_holding(df[col], "\r\n")
         spans = has if spans is None else spans | has
     return 0 if spans is None else int(spans.sum())
 
@@ -988,11 +1157,11 @@ def _json_rows(path: Path, encoding: str) -> Iterator[tuple[int, dict]]:
                 yield lineno, _json_line(line, lineno, path)
 
 
-def read_jsonl(path: Path, columns: TableColumns) -> Iterator[RawDoc]:
+def read_jsonl(path: Path, columns: TableColumns) -> Iterator[DocTable]:
     """JSON Lines: one object per line; a malformed line is reported with its number.
 
-    Read a line at a time: the first :data:`_RECORDS` lines now, the rest as the documents are asked
-    for. A named column that none of the first rows has is looked for in every line's keys first (a
+    Read a :class:`DocTable` of :data:`_RECORDS` lines at a time: the first now, the rest as they are
+    asked for (a field a line lacks is None there). A named column that none of the first rows has is looked for in every line's keys first (a
     pass over the file that keeps the keys only), so that a column no row has fails here."""
     encoding = text_encoding(_read_bytes(path, _HEAD))
     rows = _json_rows(path, encoding)
@@ -1005,14 +1174,17 @@ def read_jsonl(path: Path, columns: TableColumns) -> Iterator[RawDoc]:
         for _, r in _json_rows(path, encoding):
             have.update(dict.fromkeys(r))
     _check_columns(list(have), columns, path)
-    line = [0]
 
-    def records() -> Iterator[dict]:
-        for lineno, row in itertools.chain(first, rows):
-            line[0] = lineno
-            yield row
+    def tables() -> Iterator[DocTable]:
+        n_read = 0
+        for chunk in itertools.chain([first], iter(lambda: list(itertools.islice(rows, _RECORDS)), [])):
+            lines = [lineno for lineno, _ in chunk]
+            records = [row for _, row in chunk]
+            cells = {k: [r.get(k) for r in records] for k in dict.fromkeys(k for r in records for k in r)}
+            yield _doc_table(cells, len(records), columns, path, n_read, lambda i: f"line {lines[i]}")
+            n_read += len(records)
 
-    return _table_docs(records(), columns, path, lambda _i: f"line {line[0]}")
+    return tables()
 
 
 # ---------------------------------------------------------------- OCTIS

@@ -139,7 +139,8 @@ def _tokenizer_for(settings: PreprocessSettings) -> Tokenizer:
 
 def tokenize_partition(texts: Sequence[str], settings: PreprocessSettings,
                        sequences: bool = False) -> dict:
-    """Clean and tokenize one partition of documents (in a Dask worker or in-process).
+    """Clean and tokenize one partition of documents (in a Dask worker or in-process); ``texts``: a
+    list of str, or an Arrow array of them (what an ingest sends, :func:`topicvae.corpus.ingestion`).
 
     Returns a dict of plain data, small to send back: ``types`` (the partition's token types, which
     its ids index), ``encoded`` (per document, encoded lines dropped) and either ``counts`` (the
@@ -152,7 +153,8 @@ def tokenize_partition(texts: Sequence[str], settings: PreprocessSettings,
     ids: list[np.ndarray] = []
     encoded_lines: list[int] = []
     for start in range(0, len(texts), BATCH):  # a batch's words as strings at a time, not a partition's
-        batch_ids, batch_encoded = _clean_and_split(tok, texts[start:start + BATCH])
+        batch = texts[start:start + BATCH]
+        batch_ids, batch_encoded = _clean_and_split(tok, batch.to_pylist() if hasattr(batch, "to_pylist") else batch)
         ids.extend(batch_ids)
         encoded_lines.extend(batch_encoded)
     encoded = np.array(encoded_lines, dtype=np.int64)
