@@ -449,67 +449,32 @@ def _write(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, folder: Path, 
     return parts.records, kept
 
 
-#: partitions encoded at once in the second pass, each in a thread (NumPy, SciPy and unpickling let go
-#: of the GIL for most of it), handed on in order
-ENCODE_THREADS = 2
-
-
 def _encode_partitions(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, parts: CorpusParts,
                        progress: bool) -> dict:
     """Each spilled partition's counts over the vocabulary and its table, short and empty documents
-    dropped, handed to the shards and the document table in order; the counts of what was kept."""
+    dropped, handed to the shards and the document table; the counts of what was kept."""
     column = {w: j for j, w in enumerate(voc.words)}
+    n_words, min_tokens = len(voc.words), vectorizer.vocab.min_tokens
     kept = {"kept": 0, "tokens": 0, "too_short": 0, "splits": Counter(), "labels": set()}
-
-    def encode(i: int) -> tuple[pd.DataFrame, sp.csr_matrix, int]:
-        return _encode_partition(read, i, vectorizer, voc, column)
-
-    for table, X, short in _progress(_ordered_map(encode, read.indices(), ENCODE_THREADS), progress, "writing",
-                                     unit="partition"):
-        kept["kept"] += len(table)
-        kept["tokens"] += int(table["n_tokens"].sum())
-        kept["too_short"] += short
+    for i in _progress(read.indices(), progress, "writing", unit="partition"):
+        result = read.tokens(i)
+        if vectorizer.phrases is not None:
+            X, _ = transform_tokens([vectorizer.phrases.join(d) for d in partition_token_lists(result)], voc.words)
+        else:
+            X = over_vocabulary(partition_counts(result), result["types"], column, n_words)
+        n_tokens = np.asarray(X.sum(axis=1)).ravel().astype(np.int64)
+        empty = result["empty"]
+        short = (n_tokens < min_tokens) & ~empty
+        rows = np.flatnonzero(~(short | empty))
+        table = read.table(i).iloc[rows].reset_index(drop=True)
+        table.insert(5, "n_tokens", n_tokens[rows])
+        kept["kept"] += len(rows)
+        kept["tokens"] += int(n_tokens[rows].sum())
+        kept["too_short"] += int(short.sum())
         kept["splits"].update(table["split"].dropna().tolist())
         kept["labels"].update(table["label"].dropna().tolist())
-        parts.add(table, X)
+        parts.add(table, X[rows])
     return kept
-
-
-def _encode_partition(read: _Pass1, i: int, vectorizer: Vectorizer, voc: Vocabulary, column: dict[str, int]
-                      ) -> tuple[pd.DataFrame, sp.csr_matrix, int]:
-    """One spilled partition's kept documents: their table rows (with ``n_tokens``) and counts over the
-    vocabulary; and how many documents were too short."""
-    result = read.tokens(i)
-    if vectorizer.phrases is not None:
-        X, _ = transform_tokens([vectorizer.phrases.join(d) for d in partition_token_lists(result)], voc.words)
-    else:
-        X = over_vocabulary(partition_counts(result), result["types"], column, len(voc.words))
-    n_tokens = np.asarray(X.sum(axis=1)).ravel().astype(np.int64)
-    empty = result["empty"]
-    short = (n_tokens < vectorizer.vocab.min_tokens) & ~empty
-    rows = np.flatnonzero(~(short | empty))
-    table = read.table(i).iloc[rows].reset_index(drop=True)
-    table.insert(5, "n_tokens", n_tokens[rows])
-    return table, X[rows], int(short.sum())
-
-
-def _ordered_map(fn, items: Iterable, threads: int) -> Iterator:
-    """``fn(item)`` of each item, in order, computed by ``threads`` threads at most one item ahead each."""
-    from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(threads, thread_name_prefix="topicvae-encode") as pool:
-        pending: deque = deque()
-        try:
-            for item in items:
-                pending.append(pool.submit(fn, item))
-                if len(pending) > threads:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
 
 
 def kept_counts(kept: dict, voc: Vocabulary, dropped: dict) -> dict:

@@ -68,9 +68,7 @@ class MetaColumns:
 
 class DocsWriter:
     """docs.parquet written a shard's rows at a time (one row group each, as ``Corpus.save`` cuts it),
-    with the schema of the whole stream's columns (:class:`MetaColumns`). Each row group is encoded,
-    compressed and written by a thread of its own (Arrow lets go of the GIL), one after another, while
-    the next rows are made."""
+    with the schema of the whole stream's columns (:class:`MetaColumns`)."""
 
     def __init__(self, path: Path, meta: MetaColumns):
         self.path, self.meta = path, meta
@@ -79,8 +77,6 @@ class DocsWriter:
         self.pending: list[pd.DataFrame] = []
         self.writer = None
         self.schema = None
-        self._thread = None  # the executor writing the row groups
-        self._written = None  # the future of the last row group handed to it
 
     def add(self, table: pd.DataFrame) -> None:
         self.pending.append(table)
@@ -113,17 +109,7 @@ class DocsWriter:
             arrow = arrow.cast(self.schema)
         else:
             arrow = arrow.replace_schema_metadata(self.schema.metadata)
-        self._wait()  # a row group at a time: a failed write fails the ingest now
-        if self._thread is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._thread = ThreadPoolExecutor(1, thread_name_prefix="topicvae-docs")
-        self._written = self._thread.submit(self.writer.write_table, arrow, row_group_size=max(1, len(table)))
-
-    def _wait(self) -> None:
-        if self._written is not None:
-            written, self._written = self._written, None
-            written.result()
+        self.writer.write_table(arrow, row_group_size=max(1, len(table)))
 
     def _schema(self, first):
         """The first row group's schema, each metadata column of its type over the whole stream."""
@@ -146,19 +132,8 @@ class DocsWriter:
     def close(self) -> None:
         if self.pending:
             self.flush(sum(len(t) for t in self.pending))
-        try:
-            self._wait()
-        finally:
-            self.discard()
-
-    def discard(self) -> None:
-        """Stop after the row group being written and close the file (also when the ingest failed)."""
-        if self._thread is not None:
-            self._thread.shutdown(wait=True)
-            self._thread = None
         if self.writer is not None:
-            writer, self.writer = self.writer, None
-            writer.close()
+            self.writer.close()
 
 
 class CorpusParts:
@@ -185,7 +160,6 @@ class CorpusParts:
     def __exit__(self, kind, value, traceback) -> None:
         if kind is not None:
             self.shards.discard()
-            self.docs.discard()
             return
         self.records = self.shards.close()
         self.docs.close()
