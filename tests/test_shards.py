@@ -461,7 +461,8 @@ def test_lda_trains_on_a_sharded_corpus_without_importing_torch(corpora, tmp_pat
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_shard_writer_threads_write_the_files_of_write_shards(tmp_path, monkeypatch, threads):
-    """Shards compressed in the writer's threads are the bytes write_shards writes for the stacked rows."""
+    """Shards stacked, sorted and compressed in the writer's threads are the bytes write_shards writes for
+    the stacked rows."""
     import scipy.sparse as sp
 
     from topicvae.corpus import shards
@@ -473,7 +474,12 @@ def test_shard_writer_threads_write_the_files_of_write_shards(tmp_path, monkeypa
     cut = []
     writer = shards.ShardWriter(tmp_path / "a", 7, 5, on_shard=lambda i, rows: cut.append((i, rows)))
     for start in range(0, 23, 4):
-        writer.add(X[start:start + 4])
+        piece = X[start:start + 4]
+        # each row's columns reversed: the writer sorts them (an ingest hands them on unsorted)
+        piece = sp.csr_matrix((np.concatenate([piece.data[a:b][::-1] for a, b in zip(piece.indptr, piece.indptr[1:])]),
+                               np.concatenate([piece.indices[a:b][::-1] for a, b in zip(piece.indptr, piece.indptr[1:])]),
+                               piece.indptr), shape=piece.shape)
+        writer.add(piece)
     records = writer.close()
     expected = shards.write_shards(tmp_path / "b", sp.csr_matrix(X, dtype=np.int32), 5)
     assert [r["sha256"] for r in records] == [r["sha256"] for r in expected] and len(records) == 5

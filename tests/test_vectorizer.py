@@ -195,3 +195,8 @@ def test_over_vocabulary_reindexes_a_partitions_counts_sorted_and_drops_other_ty
     assert Y.indptr.tolist() == [0, 3, 3, 3, 5, 5] and Y.indices.tolist() == [0, 1, 3, 2, 3]
     assert Y.data.dtype == np.int32 and Y.has_canonical_format
     assert (X.toarray() == dense).all()
+    unsorted = over_vocabulary(X, types, {w: j for j, w in enumerate(vocab)}, len(vocab), sort=False)
+    assert unsorted.indices.tolist() == [3, 0, 1, 3, 2]  # row 0's columns as the partition's types came
+    assert (unsorted.toarray() == expected).all()
+    unsorted.sort_indices()
+    assert unsorted.indices.tolist() == Y.indices.tolist() and unsorted.data.tolist() == Y.data.tolist()

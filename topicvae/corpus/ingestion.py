@@ -461,7 +461,8 @@ def _encode_partitions(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, pa
         if vectorizer.phrases is not None:
             X, _ = transform_tokens([vectorizer.phrases.join(d) for d in partition_token_lists(result)], voc.words)
         else:
-            X = over_vocabulary(partition_counts(result), result["types"], column, n_words)
+            # each row's columns sorted by the shards' writer threads (ShardWriter), not here
+            X = over_vocabulary(partition_counts(result), result["types"], column, n_words, sort=False)
         n_tokens = np.asarray(X.sum(axis=1)).ravel().astype(np.int64)
         empty = result["empty"]
         short = (n_tokens < min_tokens) & ~empty

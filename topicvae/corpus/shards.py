@@ -117,7 +117,7 @@ class ShardWriter:
     """Write a bag-of-words arriving in pieces of consecutive rows as shards of ``shard_docs`` rows.
 
     A streamed ingest adds the rows of each partition as it is encoded; a full shard is handed at
-    once to a thread that compresses, writes and hashes it (:data:`WRITE_THREADS` at a time, so that
+    once to a thread that stacks, sorts, compresses, writes and hashes it (:data:`WRITE_THREADS` at a time, so that
     few shards' rows are held) while the next rows arrive. The shards are the files
     :func:`write_shards` would write for the stacked matrix: ``bow-00000.npz``, ... and, when there is
     one shard only, ``bow.npz`` (renamed at :meth:`close`; its digest does not change): a shard's
@@ -150,8 +150,7 @@ class ShardWriter:
     def _flush(self) -> None:
         from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-        X = sp.vstack(self._pieces, format="csr") if len(self._pieces) != 1 else self._pieces[0]
-        X = _canonical(X, self.n_words)
+        pieces, rows = self._pieces, self._held
         self._pieces, self._held = [], 0
         index = len(self._writing)
         if self._pool is None:
@@ -164,9 +163,9 @@ class ShardWriter:
             if len(running) < WRITE_THREADS:
                 break
             wait(running, return_when=FIRST_COMPLETED)
-        rows = X.shape[0]
-        self._writing.append(self._pool.submit(write_shard, self.folder, f"bow-{index:05d}.npz", X))
-        del X
+        self._writing.append(self._pool.submit(_write_pieces, self.folder, f"bow-{index:05d}.npz", pieces,
+                                               self.n_words))
+        del pieces
         if self.on_shard is not None:
             self.on_shard(index, rows)
 
@@ -193,6 +192,13 @@ class ShardWriter:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+
+def _write_pieces(folder: Path, file: str, pieces: list[sp.csr_matrix], n_words: int) -> dict:
+    """Stack a shard's pieces of rows, sort each row's columns and write it (in a writer thread)."""
+    X = sp.vstack(pieces, format="csr") if len(pieces) != 1 else pieces[0]
+    del pieces[:]
+    return write_shard(folder, file, _canonical(X, n_words))
 
 
 def _canonical(X: sp.csr_matrix, n_words: int) -> sp.csr_matrix:

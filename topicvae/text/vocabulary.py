@@ -130,15 +130,17 @@ def partition_token_lists(result: dict) -> list[list[str]]:
     return [[types[j] for j in ids[offsets[i]:offsets[i + 1]]] for i in range(len(offsets) - 1)]
 
 
-def over_vocabulary(X: sp.csr_matrix, types: list[str], column: dict[str, int], n_words: int) -> sp.csr_matrix:
+def over_vocabulary(X: sp.csr_matrix, types: list[str], column: dict[str, int], n_words: int,
+                    sort: bool = True) -> sp.csr_matrix:
     """A partition's counts over its own types, as counts over the vocabulary (other types dropped).
 
     Each type has one column or none, so no row gets a column twice: the kept entries are the new CSR
     as they stand, but for the order of each row's columns, which two transpositions (counting sorts,
-    linear in the entries) put right, faster than sorting each row."""
+    linear in the entries) put right, faster than sorting each row; with ``sort`` False they are left
+    as they come (a valid CSR all the same, for a caller that sorts them later)."""
     col_of_type = np.fromiter((column.get(t, -1) for t in types), dtype=np.int64, count=len(types))
     cols = col_of_type[X.indices]
     inside = cols >= 0
     indptr = np.concatenate(([0], np.cumsum(inside)))[X.indptr]  # kept entries before each row
     Y = sp.csr_matrix((X.data[inside], cols[inside].astype(X.indices.dtype), indptr), shape=(X.shape[0], n_words))
-    return Y.tocsc().tocsr()
+    return Y.tocsc().tocsr() if sort else Y
