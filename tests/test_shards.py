@@ -476,10 +476,10 @@ def test_shard_writer_threads_write_the_files_of_write_shards(tmp_path, monkeypa
     for start in range(0, 23, 4):
         piece = X[start:start + 4]
         # each row's columns reversed: the writer sorts them (an ingest hands them on unsorted)
-        piece = sp.csr_matrix((np.concatenate([piece.data[a:b][::-1] for a, b in zip(piece.indptr, piece.indptr[1:])]),
-                               np.concatenate([piece.indices[a:b][::-1] for a, b in zip(piece.indptr, piece.indptr[1:])]),
-                               piece.indptr), shape=piece.shape)
-        writer.add(piece)
+        rows = list(zip(piece.indptr, piece.indptr[1:]))
+        data = np.concatenate([piece.data[a:b][::-1] for a, b in rows])
+        indices = np.concatenate([piece.indices[a:b][::-1] for a, b in rows])
+        writer.add(sp.csr_matrix((data, indices, piece.indptr), shape=piece.shape))
     records = writer.close()
     expected = shards.write_shards(tmp_path / "b", sp.csr_matrix(X, dtype=np.int32), 5)
     assert [r["sha256"] for r in records] == [r["sha256"] for r in expected] and len(records) == 5

@@ -117,8 +117,8 @@ class ShardWriter:
     """Write a bag-of-words arriving in pieces of consecutive rows as shards of ``shard_docs`` rows.
 
     A streamed ingest adds the rows of each partition as it is encoded; a full shard is handed at
-    once to a thread that stacks, sorts, compresses, writes and hashes it (:data:`WRITE_THREADS` at a time, so that
-    few shards' rows are held) while the next rows arrive. The shards are the files
+    once to a thread that stacks, sorts, compresses, writes and hashes it (:data:`WRITE_THREADS` at a
+    time, so that few shards' rows are held) while the next rows arrive. The shards are the files
     :func:`write_shards` would write for the stacked matrix: ``bow-00000.npz``, ... and, when there is
     one shard only, ``bow.npz`` (renamed at :meth:`close`; its digest does not change): a shard's
     bytes depend on its rows alone, whichever thread wrote it. ``on_shard(index, rows)`` is called

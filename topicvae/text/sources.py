@@ -1,4 +1,5 @@
-"""Readers that turn a user's documents into :class:`RawDoc` records.
+"""Readers that turn a user's documents into :class:`RawDoc` records (a table's rows a chunk at a time
+into a :class:`DocTable`, column-wise, which a streamed ingest takes as it is).
 
 Supported sources (detected from the path, or named with ``fmt``):
 
@@ -786,11 +787,6 @@ def _missing_cells(values, n: int):
     return np.array([_is_missing(v) for v in _cell_list(values)], dtype=bool)
 
 
-def _replaced_cells(values, n: int):
-    """Which cells hold text with a replacement character."""
-    return _cells_holding(values, "\ufffd")
-
-
 def _cells_holding(values, chars: str):
     """Which cells (of a pandas column or a list) are text holding any of ``chars``: Python's substring
     search cell by cell, some times faster than Arrow's over a column of long texts."""
@@ -836,7 +832,7 @@ def _doc_table(cells: dict, n: int, columns: TableColumns, source: Path, first: 
     meta = {k: _cell_list(v) for k, v in cells.items() if k not in roles}
     bad = np.zeros(n, dtype=bool)
     for values in cells.values():
-        bad |= _replaced_cells(values, n)
+        bad |= _cells_holding(values, "\ufffd")
     return DocTable(frame, meta, bad)
 
 
@@ -1161,8 +1157,9 @@ def read_jsonl(path: Path, columns: TableColumns) -> Iterator[DocTable]:
     """JSON Lines: one object per line; a malformed line is reported with its number.
 
     Read a :class:`DocTable` of :data:`_RECORDS` lines at a time: the first now, the rest as they are
-    asked for (a field a line lacks is None there). A named column that none of the first rows has is looked for in every line's keys first (a
-    pass over the file that keeps the keys only), so that a column no row has fails here."""
+    asked for (a field a line lacks is None there). A named column that none of the first rows has is
+    looked for in every line's keys first (a pass over the file that keeps the keys only), so that a
+    column no row has fails here."""
     encoding = text_encoding(_read_bytes(path, _HEAD))
     rows = _json_rows(path, encoding)
     first = list(itertools.islice(rows, _RECORDS))
