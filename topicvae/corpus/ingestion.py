@@ -467,14 +467,16 @@ def _encode_partitions(read: _Pass1, vectorizer: Vectorizer, voc: Vocabulary, pa
         empty = result["empty"]
         short = (n_tokens < min_tokens) & ~empty
         rows = np.flatnonzero(~(short | empty))
-        table = read.table(i).iloc[rows].reset_index(drop=True)
+        table = read.table(i)
+        if len(rows) < len(table):  # (both copy)
+            table, X = table.iloc[rows].reset_index(drop=True), X[rows]
         table.insert(5, "n_tokens", n_tokens[rows])
         kept["kept"] += len(rows)
         kept["tokens"] += int(n_tokens[rows].sum())
         kept["too_short"] += int(short.sum())
         kept["splits"].update(table["split"].dropna().tolist())
         kept["labels"].update(table["label"].dropna().tolist())
-        parts.add(table, X[rows])
+        parts.add(table, X)
     return kept
 
 

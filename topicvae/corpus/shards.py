@@ -141,7 +141,7 @@ class ShardWriter:
         start = 0
         while start < X.shape[0]:
             take = min(self.shard_docs - self._held, X.shape[0] - start)
-            self._pieces.append(X[start:start + take])
+            self._pieces.append(X if take == X.shape[0] else X[start:start + take])  # (a slice copies)
             self._held += take
             start += take
             if self._held == self.shard_docs:
