@@ -75,8 +75,9 @@ def test_encoded_lines_are_detected_by_line():
 
 
 def test_the_quick_check_for_a_long_run_agrees_with_the_regex_on_any_whitespace():
-    """drop_encoded_lines skips a text whose whitespace-split words are all shorter than LONG_RUN: the
-    same texts as the regex \\S{40,} finds no run in, whatever Unicode whitespace separates them."""
+    """drop_encoded_lines looks at the lines of a text only when has_long_run says it has a run of
+    LONG_RUN characters without whitespace: the texts the regex \\S{40,} finds one in, whatever Unicode
+    whitespace separates them."""
     from topicvae.text import preprocess
 
     rng = random.Random(2)
@@ -85,8 +86,7 @@ def test_the_quick_check_for_a_long_run_agrees_with_the_regex_on_any_whitespace(
     for _ in range(3000):
         text = "".join(rng.choice(spaces) if rng.random() < 0.08 else rng.choice(others)
                        for _ in range(rng.randint(0, 120)))
-        quick = max(map(len, text.split()), default=0) >= preprocess.LONG_RUN
-        assert quick == bool(preprocess._LONG_RUN.search(text)), repr(text)
+        assert preprocess.has_long_run(text) == bool(preprocess._LONG_RUN.search(text)), repr(text)
 
 
 def test_tokenizer_filters_and_lemmatizes():

@@ -125,9 +125,15 @@ def is_encoded_line(line: str) -> bool:
     return False
 
 
+def has_long_run(text: str) -> bool:
+    """Whether ``text`` has a run of :data:`LONG_RUN` or more characters without whitespace (what
+    ``\\S{40,}`` finds; splitting at whitespace is twice the regex's speed)."""
+    return max(map(len, text.split()), default=0) >= LONG_RUN
+
+
 def drop_encoded_lines(text: str) -> tuple[str, int]:
     """Remove encoded lines; return the text and how many lines went."""
-    if max(map(len, text.split()), default=0) < LONG_RUN:  # no long run (the split: twice the regex's speed)
+    if not has_long_run(text):  # only a line with a long run can be encoded
         return text, 0
     kept, dropped = [], 0
     for line in text.split("\n"):
