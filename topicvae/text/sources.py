@@ -250,26 +250,28 @@ def read_source(source: str, fmt: str | None = None, columns: TableColumns | Non
                 report: ReadReport | None = None) -> Iterator[RawDoc]:
     """Yield the documents of ``source``; ``fmt`` overrides format detection. What the reader left
     out, and how it read a CSV/TSV, goes into ``report`` (:class:`ReadReport`)."""
-    reader = _open_source(source, fmt, columns, report)
-    return _rows(reader) if _read_column_wise(source, fmt) else reader
+    reader, column_wise = _open_source(source, fmt, columns, report)
+    return _rows(reader) if column_wise else reader
 
 
 def read_source_tables(source: str, fmt: str | None = None, columns: TableColumns | None = None,
                        report: ReadReport | None = None) -> Iterator[DocTable]:
     """The documents of ``source`` as :func:`read_source` reads them, column-wise, some thousands at a
     time (a table as its reader chunks it; any other source :data:`_RECORDS` documents at a time)."""
-    reader = _open_source(source, fmt, columns, report)
-    return reader if _read_column_wise(source, fmt) else _batches(reader, _RECORDS)
+    reader, column_wise = _open_source(source, fmt, columns, report)
+    return reader if column_wise else _batches(reader, _RECORDS)
 
 
-def _read_column_wise(source: str, fmt: str | None) -> bool:
-    """Whether the reader of ``source`` gives :class:`DocTable` chunks (tables) rather than documents."""
-    return (fmt or detect_format(source)) in TABLE_FORMATS
-
-
-def _open_source(source: str, fmt: str | None, columns: TableColumns | None, report: ReadReport | None):
-    """The reader of ``source``: DocTable chunks for a table (:func:`_read_column_wise`), RawDocs otherwise."""
+def _open_source(source: str, fmt: str | None, columns: TableColumns | None,
+                 report: ReadReport | None) -> tuple[Iterator, bool]:
+    """The reader of ``source`` and whether it is column-wise: :class:`DocTable` chunks for a table
+    (:data:`TABLE_FORMATS`), :class:`RawDoc` documents otherwise."""
     fmt = fmt or detect_format(source)
+    return _reader(source, fmt, columns, report), fmt in TABLE_FORMATS
+
+
+def _reader(source: str, fmt: str, columns: TableColumns | None, report: ReadReport | None) -> Iterator:
+    """The reader of ``source`` in format ``fmt``, its settings checked first."""
     if fmt not in FORMATS:
         raise SourceError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     columns = columns or TableColumns()
