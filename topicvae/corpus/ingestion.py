@@ -309,13 +309,16 @@ class _Pass1:
         for chunk in stream:
             held.append(chunk)
             n_held += len(chunk)
-            while n_held >= size:
-                docs = sources.DocTable.concat(held)
-                texts = self._partition(index, docs.take(np.arange(size)))
+            if n_held < size:
+                continue
+            docs, start = sources.DocTable.concat(held), 0
+            for start in range(0, n_held - size + 1, size):  # every full partition the chunks now hold
+                texts = self._partition(index, docs.take(np.arange(start, start + size)))
                 if texts is not None:
                     yield texts
-                index, n_held = index + 1, n_held - size
-                held = [docs.take(np.arange(size, len(docs)))] if n_held else []
+                index += 1
+            start += size
+            held, n_held = ([docs.take(np.arange(start, n_held))] if start < n_held else []), n_held - start
         if n_held:
             texts = self._partition(index, sources.DocTable.concat(held))
             if texts is not None:
