@@ -111,9 +111,10 @@ class DaskRunner:
 
 
 class _Opaque:
-    """A task's arguments in one object that Dask sends as it is: without it, Dask walks every element
-    of a partition's list of texts looking for tasks inside it (some CPU-seconds per million documents
-    in the driver, on the cores the workers need)."""
+    """A task's arguments in one object that Dask sends as it is: without it, Dask walks the arguments
+    looking for tasks inside them, every element of a list (a partition's texts as a list of str: some
+    CPU-seconds per million documents in the driver, on the cores the workers need; an ingest sends
+    them as one Arrow array)."""
 
     __slots__ = ("args",)
 
