@@ -122,7 +122,8 @@ def test_topics_page_shows_the_top_words_at_lambda_one(folders):
     at.run()
     assert_clean(at)
     # at λ = 1 relevance ranks by p(w|k): the run's own top words, in order
-    assert "Top words: " + " · ".join(run.top_words(10)[3]) in texts(at)
+    assert "(LDAvis relevance, whatever the words are ranked by below): " + " · ".join(run.top_words(10)[3]) in texts(at)
+    assert "The most relevant words at λ = 1.00" in texts(at)
     bars = [s for s in plotly_specs(at) if s["layout"].get("barmode") == "overlay"][0]["data"]
     assert values(bars[1]["y"])[::-1] == run.top_words(20)[3]
     table = at.dataframe[-1].value
@@ -236,6 +237,29 @@ def test_compare_aligns_prodlda_with_lda(folders):
     assert list(metrics.columns) == [PRODLDA_RUN, LDA_RUN]
     assert len(aligned) == 8
     assert aligned["js_distance"].between(0, 1).all() and aligned["js_distance"].is_monotonic_increasing
+
+
+def test_compare_shows_the_words_in_the_representation_picked_and_says_which(folders):
+    from topicvae.analysis.topics import represented_words
+    from topicvae.scoring.representation import DEFAULT, describe
+
+    corpora, runs = folders
+    lda = Run.load(LDA_RUN, runs)
+    corpus = Corpus.load(lda.config["corpus"], corpora)
+    at = open_page("compare", PRODLDA_RUN)
+    for method in (DEFAULT, "probability"):
+        if method != DEFAULT:
+            at.selectbox(key="representation").set_value(method)
+            at.run()
+        assert_clean(at)
+        aligned = at.dataframe[1].value.set_index(f"B: {LDA_RUN}")
+        expected = represented_words(lda, corpus, method, 8)
+        labels = Run.load(LDA_RUN, runs).top_words(3)
+        for k, words in enumerate(expected):
+            label = f"{k}: {' '.join(labels[k])}"
+            assert aligned.loc[label, "B top words"] == " ".join(words)
+        assert f"Top words by {describe(method)}." in texts(at)
+    assert represented_words(lda, corpus, DEFAULT, 8) != represented_words(lda, corpus, "probability", 8)
 
 
 def test_trends_by_label_and_over_time(folders):
@@ -374,3 +398,22 @@ def test_pasted_text_keeps_its_words_when_the_corpus_stripped_mail_headers(folde
         assert post.n_known[0] == plain.n_known[0]  # the header block is stripped, the text is kept
     finally:
         write_config(config_file.parent, json.loads(saved))
+
+
+def test_words_outside_those_the_model_reads_are_not_counted_as_known(folders):
+    """ProdLDA's encoder reads the topic vocabulary only: a text of other vocabulary words has the empty
+    document's mixture, and the counts (the Infer page's, infer's n_unknown_tokens) say it has no word read."""
+    from topicvae.runs.inference import infer_texts
+
+    corpora, runs = folders
+    run = Run.load(PRODLDA_RUN, runs)
+    read = run.model.words_read()
+    assert read is not None and 0 < len(read) < len(run.vocab)
+    unread = [w for j, w in enumerate(run.vocab) if j not in set(read.tolist()) and w.isalpha() and len(w) > 3]
+    got = infer_texts(run, [" ".join(unread[:5]), ""], corpora_dir=corpora)
+    assert got.bow[0].sum() > 0  # in the run's vocabulary...
+    assert got.n_known[0] == 0  # ...but none read
+    np.testing.assert_allclose(got.theta[0], got.theta[1], atol=1e-6)  # the empty document's mixture
+    lda = Run.load(LDA_RUN, runs)
+    assert lda.model.words_read() is None
+    assert infer_texts(lda, [" ".join(unread[:5])], corpora_dir=corpora).n_known[0] > 0

@@ -90,9 +90,20 @@ def test_evaluate_writes_metrics_with_reference(dirs, capsys):
 
 
 def test_compare_markdown_csv_json_and_alignment(dirs, capsys):
+    from topicvae.analysis.topics import represented_words
+    from topicvae.corpus import Corpus
+    from topicvae.scoring.representation import DEFAULT, describe
+
     assert _run(dirs, "compare", "small-prodlda-k6", "small-lda-k6") == 0
     out = capsys.readouterr().out
     assert "| run | model |" in out and "aligned topics" in out and out.count("| small") >= 2
+    assert f"words by {describe(DEFAULT)})" in out
+    lda = Run.load("small-lda-k6", dirs["runs"])
+    for method in ("probability", DEFAULT):
+        assert _run(dirs, "compare", "small-prodlda-k6", "small-lda-k6", "--representation", method) == 0
+        out = capsys.readouterr().out
+        corpus = Corpus.load(lda.config["corpus"], dirs["corpora"])
+        assert all(" ".join(w) in out for w in represented_words(lda, corpus, method, 8))
     assert _run(dirs, "compare", "small-prodlda-k6", "small-lda-k6", "--format", "json") == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["model"] for r in rows] == ["prodlda", "lda"]

@@ -85,7 +85,8 @@ def _topic_words(run_a, run_b, vocabulary: str) -> tuple[np.ndarray, np.ndarray]
 
 
 def align_runs(run_a, run_b, n_words: int = 8, vocabulary: str = "same",
-               labels: tuple[Sequence[str], Sequence[str]] | None = None) -> pd.DataFrame:
+               labels: tuple[Sequence[str], Sequence[str]] | None = None,
+               words: tuple[Sequence[Sequence[str]], Sequence[Sequence[str]]] | None = None) -> pd.DataFrame:
     """Topics of two runs matched one-to-one (Hungarian on Jensen–Shannon distance,
     :func:`topicvae.scoring.metrics.align_topics`), closest first.
 
@@ -98,6 +99,10 @@ def align_runs(run_a, run_b, n_words: int = 8, vocabulary: str = "same",
             them over the union of their words, each topic giving zero weight to the other's words.
         labels: (labels of run_a, labels of run_b) to add ``label_a``, ``label_b`` and
             ``shared words`` (how many of the top ``n_words`` the two topics share).
+        words: (words of run_a, words of run_b): each topic's words in the order a representation
+            ranks them (:func:`topicvae.analysis.topics.represented_words`), of which the first
+            ``n_words`` are shown; None: each run's most probable words (``probability``). The
+            matching itself is on the topics' distributions, whatever the words shown.
 
     Returns:
         Columns topic_a, [label_a], words_a, topic_b, [label_b], words_b, js_distance
@@ -105,7 +110,10 @@ def align_runs(run_a, run_b, n_words: int = 8, vocabulary: str = "same",
     """
     A, B = _topic_words(run_a, run_b, vocabulary)
     pairs, dist = evaluation.align_topics(A, B)
-    wa, wb = run_a.top_words(n_words), run_b.top_words(n_words)
+    if words is None:
+        wa, wb = run_a.top_words(n_words), run_b.top_words(n_words)
+    else:
+        wa, wb = ([list(w[:n_words]) for w in ws] for ws in words)
     la, lb = labels if labels is not None else ([None] * len(wa), [None] * len(wb))
     rows = [{"topic_a": i, "label_a": la[i], "words_a": " ".join(wa[i]),
              "topic_b": j, "label_b": lb[j], "words_b": " ".join(wb[j]),

@@ -567,22 +567,31 @@ def _args_topics(p: argparse.ArgumentParser) -> None:
     _add_representation_flag(p)
 
 
-def cmd_topics(args) -> int:
+def _represented_words(run, args, n: int) -> tuple[list[list[str]], str]:
+    """The first ``n`` words of each of ``run``'s topics in ``args.representation``, and the representation
+    used: ``probability`` when the one asked for needs the run's training documents and its corpus is
+    gone (said in a note on stderr)."""
     from topicvae.analysis.topics import readable_representation, represented_words
     from topicvae.errors import RunError
-    from topicvae.runs import Run, format_topics
     from topicvae.runs.workspace import run_corpus
-    from topicvae.scoring.representation import describe
 
-    run = Run.load(args.run, args.runs_dir)
     try:
         corpus = run_corpus(run, args.corpora_dir)
     except RunError as exc:
         corpus, reason = None, exc  # representations that need no documents still work
     method = readable_representation(args.representation, corpus)
     if method != args.representation:
-        print(f"note: {reason}; the words are listed by {method} instead of {args.representation}", file=sys.stderr)
-    words = represented_words(run, corpus, method, args.words)
+        print(f"note: {reason}; the words of {run.name} are listed by {method} instead of {args.representation}",
+              file=sys.stderr)
+    return represented_words(run, corpus, method, n), method
+
+
+def cmd_topics(args) -> int:
+    from topicvae.runs import Run, format_topics
+    from topicvae.scoring.representation import describe
+
+    run = Run.load(args.run, args.runs_dir)
+    words, method = _represented_words(run, args, args.words)
     print(format_topics(run, args.words, words, describe(method)))
     return 0
 
@@ -631,7 +640,8 @@ def _args_compare(p: argparse.ArgumentParser) -> None:
     p.add_argument("runs", nargs="+", help="two or more run names")
     p.add_argument("--format", choices=["markdown", "csv", "json"], default="markdown",
                    help="output format of the metric table (default: markdown)")
-    p.add_argument("--words", type=int, default=8, help="words per topic in the alignment (default: 8)")
+    p.add_argument("--words", type=_whole(1), default=8, help="words per topic in the alignment (default: 8)")
+    _add_representation_flag(p)
 
 
 def cmd_compare(args) -> int:
@@ -639,6 +649,7 @@ def cmd_compare(args) -> int:
     from topicvae.analysis.run_metrics import evaluate_run, read_metrics
     from topicvae.errors import ConfigError
     from topicvae.runs import Run
+    from topicvae.scoring.representation import describe
 
     runs = [Run.load(n, args.runs_dir) for n in args.runs]
     rows = [read_metrics(r) or evaluate_run(r, corpora_dir=args.corpora_dir, with_c_v=False) for r in runs]
@@ -651,11 +662,14 @@ def cmd_compare(args) -> int:
         print(_markdown(table))
     if len(runs) == 2 and args.format == "markdown":
         try:
-            aligned = align_runs(runs[0], runs[1], n_words=args.words)
+            shown = [_represented_words(run, args, args.words) for run in runs]
+            aligned = align_runs(runs[0], runs[1], n_words=args.words, words=(shown[0][0], shown[1][0]))
         except ConfigError as exc:
             print(f"\ntopic alignment refused: {exc}")
         else:
-            print("\naligned topics (Hungarian matching on Jensen-Shannon distance; 0 = identical, 1 = disjoint)\n")
+            methods = dict.fromkeys(method for _, method in shown)  # (one, unless a corpus is gone)
+            print("\naligned topics (Hungarian matching on Jensen-Shannon distance; 0 = identical, 1 = disjoint; "
+                  f"words by {' and '.join(describe(m) for m in methods)})\n")
             aligned.columns = [f"{runs[0].name} topic", f"{runs[0].name} words", f"{runs[1].name} topic",
                                f"{runs[1].name} words", "JS distance"]
             print(_markdown(aligned))
@@ -782,8 +796,9 @@ def cmd_infer(args) -> int:
                                            date=args.date_col, quoting=args.quoting),
                       with_uncertainty=args.with_uncertainty)  # (a chunk of documents at a time)
     print(f"wrote {done.n_docs:,} documents to {args.out}; {done.n_unknown:,} of {done.n_tokens:,} "
-          f"tokens were outside the vocabulary" + (f"; {done.n_unknown_docs} documents had no known word "
-                                                  "(their θ is uniform)" if done.n_unknown_docs else ""))
+          f"tokens were not among the words the model reads" + (
+              f"; {done.n_unknown_docs} documents had none of them (their θ is the model's mixture for an "
+              "empty document)" if done.n_unknown_docs else ""))
     return 0
 
 

@@ -101,6 +101,11 @@ class TopicModel(ABC):
         """(mean, standard deviation) of each document's latent z, or None for models without one."""
         return None
 
+    def words_read(self) -> np.ndarray | None:
+        """The word ids (columns of X) that :meth:`transform` reads, or None when it reads every word.
+        A document with none of them gets the model's mixture for an empty document."""
+        return None
+
     def log_bound(self, X: sp.csr_matrix) -> tuple[float, int] | None:
         """(summed lower bound of log p(X), number of tokens), or None for models without one."""
         return None

@@ -30,10 +30,11 @@ class Inferred:
     """θ and counts for a batch of new documents.
 
     Attributes:
-        theta: (n, K) topic mixtures, rows sum to 1 (uniform for documents with no known word).
+        theta: (n, K) topic mixtures, rows sum to 1 (for a document with no word the model reads, the
+            model's mixture for an empty document).
         bow: (n, V) counts over the run's vocabulary.
         n_tokens: (n,) tokens after preprocessing.
-        n_known: (n,) of those, tokens in the vocabulary.
+        n_known: (n,) of those, tokens the model reads (:func:`tokens_read`).
         z_mean, z_std: (n, K) posterior of the VAE, else None.
     """
 
@@ -100,11 +101,19 @@ def vectorize_texts(texts: Sequence[str], vocab: list[str], settings: Preprocess
     return Vectorizer(settings, vocabulary=vocab).count(texts, n_process=n_process)
 
 
+def tokens_read(model, X: sp.csr_matrix) -> np.ndarray:
+    """Each document's tokens among the words ``model`` reads (:meth:`TopicModel.words_read`): in the
+    vocabulary and, where the model reads part of it (ProdLDA's encoder reads the topic vocabulary),
+    in that part. The other words do not change θ."""
+    words = model.words_read()
+    return np.asarray((X if words is None else X[:, words]).sum(axis=1)).ravel()
+
+
 def infer_texts(run, texts: Sequence[str], corpora_dir: str | Path | None = None, n_process: int = 1) -> Inferred:
     """θ of new ``texts`` under ``run`` (the same input always gives the same output)."""
     X, n_tokens = run_vectorizer(run, corpora_dir).count(texts, n_process=n_process)
-    n_known = np.asarray(X.sum(axis=1)).ravel()
     model = run.model
+    n_known = tokens_read(model, X)
     theta = np.asarray(model.transform(X), dtype=np.float64)
     z_mean, z_std = model.posterior(X) or (None, None)
     return Inferred(theta=theta, bow=X, n_tokens=n_tokens, n_known=n_known, z_mean=z_mean, z_std=z_std)
@@ -119,8 +128,8 @@ CHUNK_DOCS = 5 * 4096
 
 @dataclass
 class InferredFile:
-    """What :func:`infer_file` wrote: documents, tokens, tokens outside the vocabulary, documents without a
-    known word (their θ is uniform)."""
+    """What :func:`infer_file` wrote: documents, tokens, tokens the model does not read (:func:`tokens_read`),
+    documents without a word it reads (their θ is the model's mixture for an empty document)."""
 
     n_docs: int
     n_tokens: int
@@ -160,9 +169,9 @@ def document_frame(docs: pd.DataFrame, theta: np.ndarray, topic_labels: Sequence
 
 def _chunk_frame(docs, kinds, vectorizer, model, labels, with_uncertainty: bool):
     """One chunk of documents as ``infer``'s table (θ, with their posterior too when asked), with each
-    document's tokens and known tokens."""
+    document's tokens and the tokens the model reads (:func:`tokens_read`)."""
     X, n_tokens = vectorizer.count([d.text for d in docs])
-    n_known = np.asarray(X.sum(axis=1)).ravel()
+    n_known = tokens_read(model, X)
     theta = np.asarray(model.transform(X), dtype=np.float64)
     z_mean, z_std = (model.posterior(X) or (None, None)) if with_uncertainty else (None, None)
     table = _documents_table(docs, kinds)
@@ -181,7 +190,7 @@ def infer_file(run, source: str, out: str | Path, *, fmt: str | None = None, col
     file is the table ``infer`` writes for all documents at once: a source of several chunks is first read
     for its metadata fields alone (:class:`_MetaKinds`), so that every chunk has the columns, and the
     column types, of the whole table. :class:`~topicvae.errors.SourceError` (one line) for a source without
-    documents or without a known word; nothing is left at ``out`` then."""
+    documents or without a word the model reads; nothing is left at ``out`` then."""
     import itertools
 
     from topicvae.errors import SourceError
@@ -228,8 +237,10 @@ def infer_file(run, source: str, out: str | Path, *, fmt: str | None = None, col
             if writer is not None:
                 writer.close()
         if summary.n_unknown == summary.n_tokens:
-            raise SourceError(f"no document in {source} has a word of run {run.name!r}'s vocabulary "
-                              f"({len(run.vocab):,} words); is it the right language and text column?")
+            read = model.words_read()
+            raise SourceError(f"no document in {source} has a word that run {run.name!r} reads "
+                              f"({len(run.vocab if read is None else read):,} words of its vocabulary); "
+                              "is it the right language and text column?")
     return summary
 
 

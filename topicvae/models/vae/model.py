@@ -357,6 +357,12 @@ class VAETopicModel(TopicModel):
                     result[start:stop] = fn(mu, logvar).float().cpu().numpy()
         return results
 
+    def words_read(self) -> np.ndarray | None:
+        """The encoder's input words (ProdLDA's and GSM's: the topic vocabulary, ``encoder_vocabulary``),
+        or None when it reads every word."""
+        words = self._fitted_net().encoder.input_words
+        return None if words is None else words.cpu().numpy()
+
     def posterior(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Mean μ and standard deviation σ of q(z|x): two float32 arrays (n_docs, K)."""
         return self._encode(X, lambda mu, logvar: mu, lambda mu, logvar: (0.5 * logvar).exp())

@@ -5,13 +5,35 @@ import streamlit as st
 from topicvae.analysis import command_lines, compare
 from topicvae.analysis.run_metrics import METRIC_NAMES
 from topicvae.interfaces.app import common
+from topicvae.scoring import representation as representations
 
 
 @st.cache_resource(max_entries=16, show_spinner="Matching the topics…")
-def _alignment(key_a: tuple, key_b: tuple, labels_a: tuple, labels_b: tuple, _run_a, _run_b):
-    """The aligned topics of two runs, once per pair of run versions and labels."""
+def _alignment(key_a: tuple, key_b: tuple, labels_a: tuple, labels_b: tuple, words_a: tuple, words_b: tuple,
+               _run_a, _run_b):
+    """The aligned topics of two runs, once per pair of run versions, labels and words shown."""
     # the dashboard compares runs on different corpora too, over the union of their words
-    return compare.align_runs(_run_a, _run_b, vocabulary="union", labels=(list(labels_a), list(labels_b)))
+    return compare.align_runs(_run_a, _run_b, n_words=WORDS, vocabulary="union",
+                              labels=(list(labels_a), list(labels_b)), words=(words_a, words_b))
+
+
+WORDS = 8  # words shown per topic
+
+
+def _shown_words(run_a, run_b) -> tuple[tuple, tuple, str]:
+    """Each run's topic words in the representation picked (``probability`` for a run whose corpus is
+    gone, when the pick needs its documents), and a sentence saying which."""
+    (corpus_a, _), (corpus_b, _) = common.corpus_for(run_a), common.corpus_for(run_b)
+    method_a, method_b = common.representation(corpus_a), common.representation(corpus_b)
+    words = tuple(tuple(tuple(w) for w in common.top_words(run, WORDS, corpus))
+                  for run, corpus in ((run_a, corpus_a), (run_b, corpus_b)))
+    if method_a == method_b:
+        said = f"Top words by {representations.describe(method_a)}."
+    else:
+        said = (f"Top words of {run_a.name} by {representations.describe(method_a)}, of {run_b.name} by "
+                f"{representations.describe(method_b)} (the representation picked needs a run's training "
+                "documents, and that run's corpus is missing or changed).")
+    return words[0], words[1], said
 
 
 def _cell(v) -> str:
@@ -67,17 +89,21 @@ def page() -> None:
     if run_a.config.get("corpus_checksum") != run_b.config.get("corpus_checksum"):
         st.caption("The runs were trained on different corpora; topics are compared over the union of "
                    "their vocabularies.")
-    aligned = _alignment(common.run_key(run_a), common.run_key(run_b), tuple(la), tuple(lb), run_a, run_b)
+    common.representation_picker()
+    words_a, words_b, said = _shown_words(run_a, run_b)
+    aligned = _alignment(common.run_key(run_a), common.run_key(run_b), tuple(la), tuple(lb), words_a, words_b,
+                         run_a, run_b)
     st.caption(f"Each topic of A matched to one topic of B (Hungarian matching on Jensen–Shannon distance, 0 = "
                f"identical word distributions, 1 = disjoint); {len(aligned)} pairs, closest first. "
-               f"Mean distance {aligned['js_distance'].mean():.3f}.")
+               f"Mean distance {aligned['js_distance'].mean():.3f}. {said}")
     shown = aligned.rename(columns={"label_a": f"A: {run_a.name}", "words_a": "A top words",
                                     "label_b": f"B: {run_b.name}", "words_b": "B top words"})
     st.dataframe(shown.drop(columns=["topic_a", "topic_b"]), hide_index=True, width="stretch",
                  column_config={"js_distance": st.column_config.ProgressColumn(
                      "JS distance", format="%.3f", min_value=0.0, max_value=1.0, width="small"),
                      "shared words": st.column_config.NumberColumn(width="small",
-                                                                  help="top-8 words the two topics share")})
+                                                                  help=f"of the {WORDS} words shown, those the "
+                                                                       "two topics share")})
 
 
 common.render(page)

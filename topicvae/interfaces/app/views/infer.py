@@ -43,13 +43,14 @@ def _text() -> str:
 
 
 def _counts(result: dict) -> None:
-    """How many of the text's tokens the vocabulary knows."""
-    unknown = result["n_tokens"] - result["n_known"]
+    """How many of the text's tokens the model reads (the others do not change the mixture)."""
+    unread = result["n_tokens"] - result["n_known"]
     if result["n_known"] == 0:
-        st.warning("None of the text's words is in the run's vocabulary, so its mixture is the model's "
+        st.warning("None of the text's words is among those the model reads, so its mixture is the model's "
                    "answer for an empty document.", icon=":material/warning:")
-    st.markdown(f"**{result['n_tokens']:,}** tokens after preprocessing, **{result['n_known']:,}** of them in the "
-                f"vocabulary ({unknown:,} unknown). The mixture sums to **{result['theta'].sum():.3f}**.")
+    st.markdown(f"**{result['n_tokens']:,}** tokens after preprocessing, **{result['n_known']:,}** of them among the "
+                f"words the model reads ({unread:,} not read: outside the run's vocabulary, or outside the part "
+                f"of it the model's encoder reads). The mixture sums to **{result['theta'].sum():.3f}**.")
 
 
 def _mixture(run, held, labels: list[str], result: dict) -> None:

@@ -62,7 +62,8 @@ def _topic_panel(run, view: common.TopicView, labels: list[str], coherence, cohe
                                       prevalence=view.prevalence, total_tokens=view.total_tokens)
     st.plotly_chart(figures.words_figure(table), width="stretch", config={"displayModeBar": False},
                     key=f"words_{run.name}")
-    st.caption("Top words: " + " · ".join(table["word"].head(10)))
+    st.caption(f"The most relevant words at λ = {lam:.2f} (LDAvis relevance, whatever the words are ranked by "
+               "below): " + " · ".join(table["word"].head(10)))
     return k
 
 
@@ -97,8 +98,9 @@ def _all_topics(run, corpus, view: common.TopicView, labels: list[str], words, c
                 coherence_source: str) -> None:
     """Every topic in a table whose label column can be edited."""
     st.subheader("All topics")
-    st.caption(f"Edit a label in the table to rename its topic. Top words by "
-               f"{representations.describe(common.representation(corpus))}. Coherence: {coherence_source}.")
+    st.caption(f"Edit a label in the table to rename its topic (a label not edited is the topic's three most "
+               f"probable words). Top words by {representations.describe(common.representation(corpus))}. "
+               f"Coherence: {coherence_source}.")
     table = topics.topic_table(words, labels, view.prevalence, coherence)
     version = st.session_state.get(f"_topic_table_version_{run.name}", 0)
     editor_key = f"topic_table_{run.name}_{version}"
