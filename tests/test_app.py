@@ -159,6 +159,23 @@ def test_label_edit_persists_and_shows_on_every_page(folders):
 
 
 # ---------------------------------------------------------------------------- documents
+def test_the_merge_form_says_what_it_cannot_do_in_its_own_words_and_merges(folders):
+    _, runs = folders
+    at = open_page("topics", LDA_RUN)
+    at.selectbox(key=f"merge_b_{LDA_RUN}").set_value(0)  # the same topic as the first
+    at.button(key=f"merge_button_{LDA_RUN}").click().run()
+    assert [e.value for e in at.error] == ["Pick two different topics to merge."]
+    at.selectbox(key=f"merge_b_{LDA_RUN}").set_value(1)
+    at.text_input(key=f"merge_name_{LDA_RUN}").set_value(PRODLDA_RUN)
+    at.button(key=f"merge_button_{LDA_RUN}").click().run()
+    assert [e.value for e in at.error] == [
+        f"A run named {PRODLDA_RUN!r} already exists; choose another name for the new run."]
+    at.text_input(key=f"merge_name_{LDA_RUN}").set_value("merged-here")
+    at.button(key=f"merge_button_{LDA_RUN}").click().run()
+    assert_clean(at)
+    assert Run.load("merged-here", runs).n_topics == Run.load(LDA_RUN, runs).n_topics - 1
+
+
 def test_documents_page_opens_a_document_by_id_with_its_mixture_and_uncertainty(folders):
     corpora, runs = folders
     run = Run.load(PRODLDA_RUN, runs)
@@ -189,6 +206,29 @@ def test_documents_page_filters_by_text_and_samples(folders):
     assert f"Showing 1,000 of {n:,} matching documents ({n:,} in the run) (a random sample" in texts(at)
     at.text_input(key=f"doc_query_{PRODLDA_RUN}").input("zzzz-no-such-text").run()
     assert "No document matches these filters." in texts(at)
+
+
+def test_the_open_document_follows_the_filters_and_an_unknown_id_is_noted_for_its_run_only(folders):
+    corpora, runs = folders
+    run = Run.load(PRODLDA_RUN, runs)
+    ids = Corpus.load("sample", corpora).docs["id"].tolist()
+    at = open_page("documents", PRODLDA_RUN)
+    first = int(run.doc_topic[0].argmax())
+    other = next(k for k in range(run.n_topics) if k != first and (run.doc_topic.argmax(axis=1) == k).any())
+    assert f"id **{ids[0]}**" in texts(at)
+    at.multiselect(key=f"doc_topics_{PRODLDA_RUN}").set_value([other]).run()
+    assert_clean(at)
+    opened = next(i for i in ids if f"id **{i}**" in texts(at))
+    assert int(run.doc_topic[ids.index(opened)].argmax()) == other  # a document of that topic is open
+    assert "This document does not match the filters." not in texts(at)
+    at.text_input(key=f"doc_id_{PRODLDA_RUN}").input(ids[0]).run()  # looked up outside the filter: kept, and said
+    assert f"id **{ids[0]}**" in texts(at) and "This document does not match the filters." in texts(at)
+    at.text_input(key=f"doc_id_{PRODLDA_RUN}").input("no-such-id").run()
+    assert "No document with id 'no-such-id'." in texts(at)
+    at.query_params["run"] = LDA_RUN
+    at.run()
+    assert "gives no posterior uncertainty" in texts(at)  # the LDA run is open
+    assert "No document with id" not in texts(at)
 
 
 def test_documents_page_for_lda_says_there_is_no_sigma(folders):
@@ -417,3 +457,41 @@ def test_words_outside_those_the_model_reads_are_not_counted_as_known(folders):
     lda = Run.load(LDA_RUN, runs)
     assert lda.model.words_read() is None
     assert infer_texts(lda, [" ".join(unread[:5])], corpora_dir=corpora).n_known[0] > 0
+
+
+def test_a_damaged_run_is_named_on_the_overview_and_refused_in_one_line_on_its_pages(folders):
+    """A run file missing, truncated, or a config.json that cannot be read: the Overview names each run
+    as damaged (the others stay as they were), and a page of such a run says so in one line instead of
+    showing what the missing file would have told."""
+    corpora, runs = folders
+
+    def truncate(path):
+        with open(path, "r+b") as f:
+            f.truncate(500)
+
+    damages = {"dmg-no-zstd": lambda p: (p / "z_std.npy").unlink(),
+               "dmg-short-topics": lambda p: truncate(p / "topic_word.npy"),
+               "dmg-no-model": lambda p: (p / "model.pt").unlink(),
+               "dmg-config": lambda p: (p / "config.json").write_text('{"broken')}
+    for name, damage in damages.items():
+        shutil.copytree(runs / PRODLDA_RUN, runs / name)
+        damage(runs / name)
+    at = open_page("overview")
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == len(damages)
+    for name, what in (("dmg-no-zstd", "z_std.npy is missing"), ("dmg-short-topics", "topic_word.npy"),
+                       ("dmg-no-model", "model.pt is missing"), ("dmg-config", "config.json")):
+        assert any(f"Run **{name}** is damaged" in e and what.replace("_", "\\_") in e for e in errors), (name, errors)
+    table = at.dataframe[1].value.set_index("run")
+    assert table.loc[PRODLDA_RUN, "files"] == "ok" and table.loc["dmg-config", "files"] == "damaged"
+    for name in ("dmg-no-zstd", "dmg-no-model"):
+        at = open_page("documents", name)
+        assert not at.exception
+        assert [e.value for e in at.error] == [
+            f"run {name!r} in {runs} is damaged ({'z_std' if 'zstd' in name else 'model'}"
+            f"{'.npy' if 'zstd' in name else '.pt'} is missing); `topicvae verify {name}` lists what is wrong, "
+            "train it again with --force"]
+    at = open_page("topics", "dmg-config")  # a link to it: the picker leaves it out and says why
+    assert not at.exception
+    assert any("'dmg-config'" in w.value and "is damaged" in w.value and "config.json" in w.value for w in at.warning)

@@ -46,11 +46,14 @@ def corpora_overview(corpora_dir: str | os.PathLike | None = None) -> pd.DataFra
 
 
 def _run_row(summary: dict, run: Run, corpora_dir) -> dict:
-    """One row of :func:`runs_overview`; a damaged metrics.json leaves the run unevaluated, with its message."""
+    """One row of :func:`runs_overview`; a damaged metrics.json leaves the run unevaluated, with its message,
+    and a file that contradicts config.json (:meth:`Run.problems`, :meth:`Run.file_problems`: no file read
+    whole) marks the run damaged."""
     try:
         metrics, problem = read_metrics(run) or {}, None
     except RunError as exc:
         metrics, problem = {}, str(exc)
+    damage = run.problems() + run.file_problems()
     row = {"run": summary["name"], "corpus": summary.get("corpus"), "model": summary.get("model"),
            "K": summary.get("n_topics"), "epochs": summary.get("epochs"),
            "fit s": number(summary.get("fit_seconds"))}
@@ -58,24 +61,41 @@ def _run_row(summary: dict, run: Run, corpora_dir) -> dict:
         row[title] = number(metrics.get(key))
     row["evaluated"] = bool(metrics)
     row["corpus status"] = corpus_status(run, corpora_dir).state
+    row["files"] = "damaged" if damage else "ok"
     row["metrics error"] = problem
+    row["files error"] = "; ".join(damage) or None
     return row
+
+
+def _damaged_row(name: str, problem: str) -> dict:
+    """The row of a run folder whose config.json cannot be used: its name and why."""
+    return {"run": name, "evaluated": False, "corpus status": "unknown", "files": "damaged", "files error": problem}
 
 
 def runs_overview(runs_dir: str | os.PathLike | None = None,
                   corpora_dir: str | os.PathLike | None = None) -> pd.DataFrame:
-    """One row per complete run: settings, training summary, metrics.json values and corpus status.
+    """One row per run folder with a config.json: settings, training summary, metrics.json values, corpus
+    status and whether its files are whole (``files``: ok or damaged).
 
-    The last column, ``metrics error``, holds the one-line message of a damaged
-    ``metrics.json`` (None when it is fine or absent), so one bad file does not hide the other runs.
+    The last columns, ``metrics error`` and ``files error``, hold the one-line messages of a damaged
+    ``metrics.json`` and of damaged run files (None when they are fine), so one bad file does not hide
+    the other runs; a run whose config.json cannot be used has its name, ``files`` and ``files error`` only.
     """
     rows = []
     root = paths.runs_dir(runs_dir)
-    for s in list_runs(root):
-        run = Run(root / s["name"], json.loads((root / s["name"] / CONFIG_FILE).read_text()))
-        rows.append(_run_row(s, run, corpora_dir))
+    listed = {s["name"]: s for s in list_runs(root)}
+    folders = sorted(p.name for p in root.iterdir() if not p.name.startswith(".") and (p / CONFIG_FILE).is_file()) \
+        if root.is_dir() else []
+    for name in folders:
+        try:
+            run = Run.load(name, root, check=False)
+            summary = listed.get(name) or run.summary()
+        except (RunError, OSError, ValueError, KeyError) as exc:
+            rows.append(_damaged_row(name, getattr(exc, "problem", None) or str(exc)))
+            continue
+        rows.append(_run_row(summary, run, corpora_dir))
     columns = ["run", "corpus", "model", "K", "epochs", "fit s", *METRIC_NAMES.values(), "evaluated",
-               "corpus status", "metrics error"]
+               "corpus status", "files", "metrics error", "files error"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -91,6 +111,13 @@ def next_steps(corpora: pd.DataFrame, runs: pd.DataFrame) -> list[tuple[str, str
         if name not in trained:
             steps.append((f"corpus {name!r} has no run yet", train_command(name)))
     for _, r in runs.iterrows():
+        if r.get("files") == "damaged":
+            model, k = r.get("model"), r.get("K")
+            known = isinstance(r.get("corpus"), str) and isinstance(model, str) and pd.notna(k)
+            steps.append((f"run {r['run']!r} is damaged ({r['files error']})",
+                          train_command(r["corpus"], model, int(k)) + f" --name {r['run']} --force" if known
+                          else f"topicvae verify {r['run']}"))
+            continue
         if isinstance(r.get("metrics error"), str):
             steps.append((f"run {r['run']!r}: its metrics.json is damaged", evaluate_command(r["run"])))
         elif not r["evaluated"]:

@@ -142,16 +142,13 @@ def check_run(root: Path, name: str, corpora_root: Path) -> Finding:
 def _recorded_files_problems(run: runs.Run) -> list[str]:
     """The files that differ from the size and sha256 config.json's ``files`` records; for a run written
     before those were recorded, the first file that cannot be read."""
-    records = run.config.get("files")
-    if not isinstance(records, dict):  # at least every file must read
+    if not isinstance(run.config.get("files"), dict):  # at least every file must read
         try:
             run.topic_word, run.doc_topic, run.vocab, run.topics  # noqa: B018 (each read checks a file)
         except TopicVAEError as exc:
             return [_problem(exc)]
         return []
-    found = [paths.file_problem(run.path / fname, (rec if isinstance(rec, dict) else {}).get("sha256"),
-                           (rec if isinstance(rec, dict) else {}).get("bytes")) for fname, rec in records.items()]
-    return [p for p in found if p]
+    return run.file_problems(digests=True)
 
 
 def _run_checked(run: runs.Run) -> str:

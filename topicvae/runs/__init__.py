@@ -750,6 +750,20 @@ class Run:
                 found.append(None if shape is None else self.shape_problem(fname, shape))
         return [p for p in found if p]
 
+    def file_problems(self, digests: bool = False) -> list[str]:
+        """The files config.json records (``files``: size and sha256 of each) that are missing or of another
+        size, and with ``digests`` those whose sha256 differs (reading every byte; ``topicvae verify``).
+        Without digests it costs a stat per file, so the dashboard runs it on every open. A run written
+        before the files were recorded has nothing to compare with: []."""
+        records = self.config.get("files")
+        if not isinstance(records, dict):
+            return []
+        found = []
+        for fname, rec in records.items():
+            rec = rec if isinstance(rec, dict) else {}
+            found.append(paths.file_problem(self.path / fname, rec.get("sha256") if digests else None, rec.get("bytes")))
+        return [p for p in found if p]
+
     def array_problem(self, fname: str, array: np.ndarray) -> str | None:
         """What makes ``array``, read from the run's file ``fname``, contradict the run: its shape
         (:meth:`shape_problem`), else its values (:func:`value_problem`); None when it fits."""

@@ -20,7 +20,7 @@ from topicvae.analysis import command_lines, docmap, documents, overview, run_me
 from topicvae.analysis.topics import TopicView
 from topicvae.corpus import MANIFEST_FILE, Corpus
 from topicvae.errors import TopicVAEError
-from topicvae.runs import CONFIG_FILE, Run, list_runs, workspace
+from topicvae.runs import CONFIG_FILE, Run, damaged, list_runs, workspace
 from topicvae.runs.labels import LABELS_FILE, topic_labels
 from topicvae.runs.workspace import CorpusStatus
 from topicvae.scoring import representation as representations
@@ -68,10 +68,15 @@ def _load_run(runs_dir: str, name: str, stamp: int) -> Run:
 
 
 def get_run(name: str) -> Run:
-    """The run ``name`` in the runs folder (refusing names that would leave it)."""
+    """The run ``name`` in the runs folder (refusing names that would leave it); :class:`RunError`, one line,
+    when a file it records is missing or of another size (checked on every call: a stat per file)."""
     _, runs = folders()
     folder = paths.resolve_run_dir(name, runs)
-    return _load_run(str(runs), name, _stamp(folder / CONFIG_FILE))
+    run = _load_run(str(runs), name, _stamp(folder / CONFIG_FILE))
+    problems = run.file_problems()
+    if problems:
+        raise damaged(name, folder.parent, problems[0])
+    return run
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the corpus…")
@@ -265,8 +270,8 @@ def empty_state() -> None:
     st.title("Welcome to topicvae")
     if not names:
         st.markdown("There are no corpora or trained runs here yet. Make the built-in sample corpus "
-                    "and train a first model from a terminal, then reload this page:")
-        st.code(f"{command_lines.quickstart_command()}\n{command_lines.train_command('sample')}", language="bash")
+                    "and train a first model on it from a terminal (one command), then reload this page:")
+        st.code(command_lines.quickstart_command(), language="bash")
     else:
         st.markdown("There are corpora but no trained runs yet. Train a model from a terminal, "
                     "then reload this page:")
@@ -296,9 +301,14 @@ def pick_run(page: str) -> Run:
         else:
             try:
                 paths.resolve_run_dir(wanted, folders()[1])
-                message = f"there is no run named {wanted!r}; showing another run"
             except TopicVAEError as exc:
                 message = f"refused: {exc}"
+            else:
+                try:  # the picker leaves out a run whose config.json cannot be used: say so
+                    workspace.load_run(wanted, folders()[1])
+                    message = f"there is no run named {wanted!r}; showing another run"
+                except TopicVAEError as exc:
+                    message = f"{exc}; showing another run"
             st.warning(message, icon=":material/warning:")
     current = st.session_state.get("run_name")
     choice = st.sidebar.selectbox("Run", names, index=names.index(current) if current in names else 0, key=picker)

@@ -47,15 +47,20 @@ def _apply_map_click(run_name: str) -> None:
 
 
 def _find_id(run_name: str, ids: np.ndarray) -> None:
+    """Open the document whose id was typed (kept open even outside the filters), or remember, for this
+    run only, that there is none."""
+    missing = f"_doc_id_missing_{run_name}"
     wanted = st.session_state.get(f"doc_id_{run_name}", "").strip()
     if not wanted:
+        st.session_state.pop(missing, None)
         return
     hits = np.flatnonzero(ids == wanted)
     if len(hits):
         st.session_state[f"doc_row_{run_name}"] = int(hits[0])
-        st.session_state.pop("_doc_id_missing", None)
+        st.session_state[f"_doc_looked_up_{run_name}"] = True
+        st.session_state.pop(missing, None)
     else:
-        st.session_state["_doc_id_missing"] = wanted
+        st.session_state[missing] = wanted
 
 
 def _values(docs: pd.DataFrame | None, column: str) -> list[str]:
@@ -100,12 +105,22 @@ def _select(run, corpus, view: documents.DocumentView, labels: list[str], choice
 
 
 def _selected_row(run, sel: Selection) -> int:
-    """The open document: the last one clicked or looked up, else the first shown."""
+    """The open document: the last one clicked or looked up by id, else the first shown; when the filters
+    change so that it no longer matches, the first one shown that does (a document looked up by id stays
+    open until the next change)."""
     row_key = f"doc_row_{run.name}"
     _apply_map_click(run.name)
-    if st.session_state.get(row_key) is None or not 0 <= st.session_state[row_key] < len(sel.ids):
+    row = st.session_state.get(row_key)
+    looked_up = st.session_state.pop(f"_doc_looked_up_{run.name}", False)
+    if row is None or not 0 <= row < len(sel.ids) or (not looked_up and len(sel.shown) and not _matches(sel, row)):
         st.session_state[row_key] = int(sel.shown[0]) if len(sel.shown) else 0
     return int(st.session_state[row_key])
+
+
+def _matches(sel: Selection, row: int) -> bool:
+    """Whether document ``row`` passes the filters."""
+    at = np.searchsorted(sel.matching, row)
+    return bool(at < len(sel.matching) and sel.matching[at] == row)
 
 
 def _map(run, view: documents.DocumentView, sel: Selection, source: str, selected: int) -> None:
@@ -134,9 +149,11 @@ def _heading(run, view: documents.DocumentView, sel: Selection, selected: int) -
     """The id box, the open document's title and its id, label, split and date."""
     st.text_input("Open a document by id", key=f"doc_id_{run.name}", on_change=_find_id, args=(run.name, sel.ids),
                   placeholder=f"e.g. {sel.ids[selected]}")
-    if st.session_state.get("_doc_id_missing"):
-        st.caption(f"No document with id {st.session_state['_doc_id_missing']!r}"
-                   + (" in the sample this page holds." if view.sampled else "."))
+    missing = st.session_state.get(f"_doc_id_missing_{run.name}")
+    if missing:
+        st.caption(f"No document with id {missing!r}" + (" in the sample this page holds." if view.sampled else "."))
+    if not _matches(sel, selected):
+        st.caption("This document does not match the filters.")
     st.markdown(f"#### {common.md_escape(sel.titles[selected] or 'Document ' + sel.ids[selected])}")
     facts = [f"{'id' if sel.docs is not None else 'row'} **{common.md_escape(sel.ids[selected])}**"]
     if sel.docs is not None:

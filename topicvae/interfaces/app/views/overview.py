@@ -32,13 +32,17 @@ def page() -> None:
         if runs.empty:
             st.info("No trained run yet.")
         else:
-            shown = runs.drop(columns=["metrics error"]).dropna(axis=1, how="all")  # metric columns no run has
+            shown = runs.drop(columns=["metrics error", "files error"]).dropna(axis=1, how="all")  # (no run has)
             st.dataframe(shown, hide_index=True, width="stretch",
                          column_config={"fit s": st.column_config.NumberColumn(format="%.1f"),
                                         "evaluated": st.column_config.CheckboxColumn()})
             if not runs["evaluated"].any():
                 st.caption("No run is evaluated yet, so there are no metrics to show.")
     for _, r in runs.iterrows():
+        if r["files"] == "damaged":
+            st.error(f"Run **{r['run']}** is damaged: {common.md_escape(r['files error'])}. `topicvae verify "
+                     f"{r['run']}` checks every file; train it again with `--force`.", icon=":material/error:")
+            continue
         if isinstance(r["metrics error"], str):
             st.error(f"Run **{r['run']}**: {common.md_escape(r['metrics error'])}", icon=":material/error:")
         if r["corpus status"] != "ok":

@@ -4,6 +4,7 @@ the topic hierarchy and a form that merges two topics into a new run."""
 import numpy as np
 import streamlit as st
 
+from topicvae import paths
 from topicvae.analysis import documents, topics
 from topicvae.errors import TopicVAEError
 from topicvae.interfaces.app import common, figures
@@ -143,6 +144,10 @@ def _merge_form(run, labels: list[str]) -> None:
         submitted = st.form_submit_button("Merge into a new run", key=f"merge_button_{run.name}")
     if submitted:
         corpora_dir, runs_dir = common.folders()
+        problem = _merge_form_problem(a, b, name.strip(), runs_dir)
+        if problem:
+            st.error(problem, icon=":material/error:")
+            return
         try:
             tuning = " and fine-tuning the new run" if model_class(run.model_name).fixed_topics_fit else ""
             with st.spinner(f"Merging topics {a} and {b}{tuning}…"):
@@ -153,6 +158,21 @@ def _merge_form(run, labels: list[str]) -> None:
             return
         st.success(f"New run **{common.md_escape(new.name)}**: {new.n_topics} topics, topics {a} and {b} "
                    f"merged. Pick it in the sidebar to explore it.", icon=":material/check:")
+
+
+def _merge_form_problem(a: int, b: int, name: str, runs_dir) -> str | None:
+    """What the merge form asks that cannot be done, in the form's words (``merge_topics`` checks the
+    rest and words its refusals for the command line)."""
+    if a == b:
+        return "Pick two different topics to merge."
+    if name:
+        try:
+            taken = paths.resolve_run_dir(name, runs_dir).exists()
+        except TopicVAEError as exc:
+            return f"That name cannot be used: {exc}"
+        if taken:
+            return f"A run named {name!r} already exists; choose another name for the new run."
+    return None
 
 
 def page() -> None:
