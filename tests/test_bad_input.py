@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from topicvae import ingest
+from topicvae.corpus import Corpus
 from topicvae.analysis.verify import DAMAGED, OK, verify
 from topicvae.interfaces.cli import main
 from topicvae.runs import train_run
@@ -258,7 +259,14 @@ CASES = [
     # --- infer and export
     ("infer an empty file", f"infer {RUN} {I}/header-only.csv --out {{ws}}/o.csv", None),
     ("infer only unknown words", f"infer {RUN} {I}/unknown-words.csv --out {{ws}}/o.csv", None),
+    ("infer --with-uncertainty with an LDA run", f"infer lda {I}/words.csv --out {{ws}}/o.csv --with-uncertainty",
+     lambda ws: train_run(Corpus.load("words", ws / "corpora"), "lda", 3, name="lda", runs_dir=ws / "runs", passes=1, progress=False)),
+    ("export --with-uncertainty with an LDA run", f"export lda --out {{ws}}/o.csv --with-uncertainty",
+     lambda ws: train_run(Corpus.load("words", ws / "corpora"), "lda", 3, name="lda", runs_dir=ws / "runs", passes=1, progress=False)),
     ("export into a missing folder", f"export {RUN} --out {{ws}}/missing/o.csv", None),
+    ("export --out a .json file", f"export {RUN} --out {{ws}}/o.json", None),
+    ("export --topics-out a file without a suffix", f"export {RUN} --out {{ws}}/o.csv --topics-out {{ws}}/topics", None),
+    ("infer --out a .txt file", f"infer {WORDS_RUN} {I}/words.csv --out {{ws}}/o.txt", None),
     ("export into a read-only folder", f"export {RUN} --out /proc/o.csv", None),
     ("export --out an existing folder", f"export {RUN} --out {I}/folder", None),
     ("infer --out an existing folder", f"infer {RUN} {I}/ok.csv --out {I}/folder", None),
@@ -384,6 +392,26 @@ def test_a_bad_setting_creates_no_runs_folder(ws, capsys):
     code, _, err = run_cli(argv_for(f"train {CORPUS} --topics 3 --lr 0", ws), capsys)
     assert code not in (0, None) and err.startswith("error: ")
     assert not (ws / "runs").exists()
+
+
+def test_a_reader_that_goes_away_stops_the_command_quietly(ws):
+    """`topicvae runs | head -1`: the exit code a shell gives a command stopped by SIGPIPE, no message."""
+    import subprocess
+    import sys
+
+    code = "import sys; from topicvae.interfaces.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.Popen([sys.executable, "-c", code, "runs", "--runs-dir", str(ws / "runs")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the command writes
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and err == ""
+
+
+def test_a_path_that_is_not_a_folder_is_named_as_such(ws, capsys):
+    code, _, err = run_cli(["ingest", str(ws / "in" / "ok.csv"), "--name", "x",
+                            "--corpora-dir", str(ws / "in" / "ok.csv" / "sub")], capsys)
+    assert code == 2 and err.strip().startswith("error: Not a directory") and "check the path" in err
+    assert "free space" not in err and "\n" not in err.strip()
 
 
 def test_corpora_lists_the_good_corpora_when_one_manifest_is_damaged(ws, capsys):

@@ -184,6 +184,15 @@ def test_label_metrics_low_when_theta_is_unrelated_and_skip_missing_labels():
         ev.label_metrics(theta, labels, train_rows=[0, 1])
 
 
+def test_label_metrics_with_one_class_in_the_training_rows_predict_that_class():
+    """Nothing to learn from one class: every test row gets it (no classifier can be fit; no traceback)."""
+    rng = np.random.default_rng(3)
+    theta = rng.dirichlet(np.ones(4), size=40)
+    labels = np.array(["news"] * 30 + ["news", "sport"] * 5, dtype=object)
+    res = ev.label_metrics(theta, labels, train_rows=np.arange(30), test_rows=np.arange(30, 40))
+    assert res["accuracy"] == pytest.approx(0.5) and res["accuracy_method"] == "split" and res["n_eval"] == 10
+
+
 # ---------------------------------------------------------------------------- alignment
 def test_js_distance_matrix_matches_scipy():
     rng = np.random.default_rng(2)

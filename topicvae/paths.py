@@ -412,6 +412,20 @@ def workspace_folders(corpora: str | os.PathLike | None = None,
     return {corpora_dir(corpora): "the corpora folder", runs_dir(runs): "the runs folder"}
 
 
+#: the suffixes of the tables ``export``, ``infer`` and ``--topics-out`` write, and the format of each
+TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def table_format(path: str | os.PathLike) -> str:
+    """"csv" or "parquet", by ``path``'s suffix (:data:`TABLE_SUFFIXES`); a one-line :class:`ConfigError`
+    for any other, since a CSV written under another name would surprise whoever opens it."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise ConfigError(f"cannot write {path}: a table is written as .csv or .parquet, and the name ends in "
+                          f"{suffix or 'no suffix'}; give a name such as {Path(path).with_suffix('.csv').name}")
+    return TABLE_SUFFIXES[suffix]
+
+
 def check_output_path(path: str | os.PathLike, keep_off: dict | None = None, new_folders: bool = False) -> Path:
     """``path`` as a Path, or a one-line :class:`ConfigError` when it cannot or must not be written.
 

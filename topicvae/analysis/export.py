@@ -42,7 +42,7 @@ def export_documents(docs_path: str | Path, theta: np.ndarray, out: str | Path, 
     import pyarrow.parquet as pq
 
     out = check_output_path(out, {docs_path: "the document table it reads"}) if check else Path(out)
-    parquet = out.suffix.lower() in (".parquet", ".pq")
+    parquet = paths.table_format(out) == "parquet"
     source = pq.ParquetFile(docs_path)
     if source.metadata.num_rows != theta.shape[0]:
         raise ValueError(f"document table has {source.metadata.num_rows} rows but θ has {theta.shape[0]}")
@@ -81,7 +81,7 @@ def write_table(frame: pd.DataFrame, out: str | Path, check: bool = True) -> Pat
     ``out`` first (:func:`topicvae.paths.check_output_path`); False: the caller did, with what it must keep off."""
     out = check_output_path(out) if check else Path(out)
     with paths.atomic_file(out) as tmp:
-        if out.suffix.lower() in (".parquet", ".pq"):
+        if paths.table_format(out) == "parquet":
             frame.to_parquet(tmp, index=False)
         else:
             frame.to_csv(tmp, index=False)
@@ -125,8 +125,10 @@ def export_run(run, out: str | Path, corpora_dir: str | Path | None = None, with
     if isinstance(run.config.get("corpus"), str):  # (where a linked corpus folder leads, too)
         keep_off[paths.corpora_dir(corpora_dir) / run.config["corpus"] / DOCS_FILE] = "the document table it reads"
     out = check_output_path(out, keep_off)
+    paths.table_format(out)
     if topics_out:
         topics_out = check_output_path(topics_out, {**keep_off, out: "the --out file"})
+        paths.table_format(topics_out)
     if with_uncertainty and not (run.path / Z_MEAN_FILE).is_file():
         raise ConfigError(f"run {run.name!r} ({run.model_name}) has no posterior to export; "
                           "--with-uncertainty needs a VAE run (prodlda, gsm or nvdm)")

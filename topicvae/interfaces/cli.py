@@ -21,6 +21,7 @@ from topicvae.models.settings import SETTINGS, flag_help
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a command whose reader went away (SIGPIPE)
 
 
 
@@ -1062,7 +1063,9 @@ def main(argv: list[str] | None = None) -> int:
         warnings.filterwarnings("ignore", category=UserWarning)
         warnings.filterwarnings("ignore", category=FutureWarning)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # here, where a reader gone away is caught, not at the interpreter's exit
+        return code
     except TopicVAEError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -1074,11 +1077,37 @@ def main(argv: list[str] | None = None) -> int:
               "smaller input (split the source, or fewer --max-vocab words) or run it on a machine with more memory",
               file=sys.stderr)
         return EXIT_USER_ERROR
-    except OSError as exc:  # the machine refused (disk full, permissions): say which file, no traceback
-        where = f" ({exc.filename})" if exc.filename else ""
-        print(f"error: {exc.strerror or exc}{where}; free space or fix permissions and run the command again",
-              file=sys.stderr)
+    except BrokenPipeError:  # stdout's reader went away (`topicvae runs | head -1`): stop quietly, as `ls` does
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:  # the machine refused (disk full, permissions, a path that is not a folder): one line
+        print(f"error: {os_error_line(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
+
+
+#: what to do about the operating system's refusals a person can fix (by errno); anything else: check the path
+_OS_ERROR_ADVICE = {"ENOSPC": "free space", "EDQUOT": "free space", "EACCES": "fix the permissions",
+                    "EPERM": "fix the permissions", "EROFS": "write to another folder"}
+
+
+def os_error_line(exc: OSError) -> str:
+    """The one line for an operating-system error: what it said, on which file, and what to do."""
+    import errno
+
+    where = f" ({exc.filename})" if exc.filename else ""
+    advice = _OS_ERROR_ADVICE.get(errno.errorcode.get(exc.errno or 0, ""), "check the path")
+    return f"{exc.strerror or exc}{where}; {advice} and run the command again"
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush at exit does not fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

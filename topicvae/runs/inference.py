@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from topicvae import paths
 from topicvae.corpus import read_manifest
 from topicvae.corpus.shards import bow_checksum
-from topicvae.errors import RunError, TopicVAEError
+from topicvae.errors import ConfigError, RunError, TopicVAEError
 from topicvae.scoring.metrics import theta_entropy
 from topicvae.text.phrases import DELIMITER as PHRASE_DELIMITER
 from topicvae.text.settings import PreprocessSettings, from_dict
@@ -198,6 +198,10 @@ def infer_file(run, source: str, out: str | Path, *, fmt: str | None = None, col
     from topicvae.text.sources import read_source
 
     out = paths.check_output_path(out, {**paths.workspace_folders(corpora_dir, run.path.parent), source: "the input"})
+    parquet = paths.table_format(out) == "parquet"
+    if with_uncertainty and not _has_posterior(run):
+        raise ConfigError(f"run {run.name!r} ({run.model_name}) has no posterior to infer; "
+                          "--with-uncertainty needs a VAE run (prodlda, gsm or nvdm)")
 
     def chunks():
         docs = read_source(source, fmt, columns)
@@ -210,7 +214,6 @@ def infer_file(run, source: str, out: str | Path, *, fmt: str | None = None, col
     second = next(stream, [])
     kinds = _MetaKinds.of(chunks()) if second else None  # (one chunk: the table as it always was)
     vectorizer, model, labels = run_vectorizer(run, corpora_dir), run.model, topic_labels(run)
-    parquet = Path(out).suffix.lower() in (".parquet", ".pq")
     summary = InferredFile(0, 0, 0, 0)
     writer = None
     with paths.atomic_file(Path(out)) as tmp:
@@ -242,6 +245,13 @@ def infer_file(run, source: str, out: str | Path, *, fmt: str | None = None, col
                               f"({len(run.vocab if read is None else read):,} words of its vocabulary); "
                               "is it the right language and text column?")
     return summary
+
+
+def _has_posterior(run) -> bool:
+    """Whether the run's model has a posterior over z (the VAEs; their runs save its mean, z_mean.npy)."""
+    from topicvae.runs import Z_MEAN_FILE
+
+    return (run.path / Z_MEAN_FILE).is_file()
 
 
 def _documents_table(docs: list, kinds: "_MetaKinds | None"):
