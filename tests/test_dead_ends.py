@@ -291,6 +291,11 @@ def test_a_quickstart_whose_exports_were_removed_uses_its_corpus_and_run(ws, cap
     assert "using run 'sample-prodlda-k3', trained by an earlier quickstart" in out
     assert (ws / "runs" / "sample-prodlda-k3" / "config.json").read_bytes() == config  # not retrained
     assert (ws / "exports" / "sample-prodlda-k3-topics.csv").is_file()
+    for f in (ws / "exports").iterdir():
+        f.unlink()
+    code, _, err = run_cli(argv_for(QUICKSTART.replace("--epochs 3", "--epochs 4"), ws), capsys)  # other settings
+    assert one_error_line(code, err) and "run 'sample-prodlda-k3'" in err and "--force" in err
+    assert (ws / "runs" / "sample-prodlda-k3" / "config.json").read_bytes() == config
 
 
 def test_an_interrupted_quickstart_with_an_unreadable_checkpoint_starts_its_training_over(ws, monkeypatch, capsys):

@@ -223,6 +223,38 @@ def test_stability_and_sweep(dirs, capsys, tmp_path):
     assert (tmp_path / "sw" / "sweep.png").stat().st_size > 10000
 
 
+def test_sweep_and_stability_reuse_a_run_only_when_its_settings_are_those_asked(dirs, capsys, tmp_path):
+    """The same settings (threads aside): reused, its own metrics.json kept; others: refused in one line
+    before anything is trained, until --force; stability's --seed is its first seed."""
+    runs = tmp_path / "runs"
+    args = ["--corpora-dir", str(dirs["corpora"]), "--runs-dir", str(runs), "--quiet"]
+    assert main(["sweep", "small", "--models", "prodlda", "--topics", "3", "--epochs", "2", "--threads", "1",
+                 "--out", str(tmp_path / "a")] + args) == 0
+    run = runs / "small-prodlda-k3"
+    config = (run / "config.json").read_bytes()
+    (run / "metrics.json").write_text(json.dumps({**json.loads((run / "metrics.json").read_text()), "c_v": 0.5}))
+    assert main(["sweep", "small", "--models", "prodlda", "--topics", "3", "--epochs", "2", "--threads", "2",
+                 "--out", str(tmp_path / "b")] + args) == 0
+    assert (run / "config.json").read_bytes() == config and json.loads((run / "metrics.json").read_text())["c_v"] == 0.5
+    capsys.readouterr()
+    assert main(["sweep", "small", "--models", "prodlda", "--topics", "3,4", "--epochs", "3",
+                 "--out", str(tmp_path / "c")] + args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("error: run 'small-prodlda-k3' exists with other settings (epochs 2, asked 3); pass --force to "
+                   "train it again with these, or remove it")
+    assert not (runs / "small-prodlda-k4").exists() and not (tmp_path / "c").exists()  # nothing trained first
+    assert main(["sweep", "small", "--models", "prodlda", "--topics", "3", "--epochs", "3", "--force",
+                 "--out", str(tmp_path / "c")] + args) == 0
+    assert json.loads((run / "config.json").read_text())["params"]["epochs"] == 3
+    assert main(["stability", "small", "--topics", "3", "--seeds", "2", "--seed", "5", "--epochs", "2",
+                 "--threads", "1"] + args) == 0
+    assert "over seeds [5, 6]" in capsys.readouterr().out
+    assert json.loads((runs / "small-prodlda-k3-seed6" / "config.json").read_text())["params"]["seed"] == 6
+    assert main(["stability", "small", "--topics", "3", "--seeds", "2", "--seed", "5", "--epochs", "2",
+                 "--hidden", "16"] + args) == 2
+    assert "exists with other settings (hidden [200, 200], asked [16])" in capsys.readouterr().err
+
+
 # ------------------------------------------------------------------ bad input: one line, exit 2, nothing written
 def _error(dirs, capsys, *args) -> str:
     code = _run(dirs, *args)

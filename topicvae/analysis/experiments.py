@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Sequence
 
 import pandas as pd
 
 from topicvae.analysis.compare import metrics_table
-from topicvae.analysis.run_metrics import evaluate_run, reference_corpus
+from topicvae.analysis.run_metrics import evaluate_run, read_metrics, reference_corpus
 from topicvae.corpus import Corpus
 from topicvae.errors import ConfigError, RunError
 from topicvae.runs import Run, check_training, default_run_name, model_class, train_run
@@ -17,18 +18,49 @@ from topicvae.scoring import metrics as evaluation
 logger = logging.getLogger(__name__)
 
 
-def _train_or_reuse(corpus: Corpus, model: str, k: int, name: str, runs_dir, force: bool, progress: bool,
-                    params: dict) -> Run:
-    """Train the run, or reuse a complete run of that name on the same corpus unless ``force``."""
-    if not force:
-        try:
-            run = Run.load(name, runs_dir)
-            if run.config.get("corpus_checksum") == corpus.checksum:
-                logger.info("reusing run %s (pass force to train it again)", name)
-                return run
-        except RunError:
-            pass
-    return train_run(corpus, model, k, name=name, runs_dir=runs_dir, force=True, progress=progress, **params)
+#: settings that change how a run is trained, not what it learns: a run is reused whatever they were
+HOW_NOT_WHAT = ("threads", "device")
+
+
+def _plain(params: dict) -> dict:
+    """``params`` as config.json holds them (tuples as lists)."""
+    return json.loads(json.dumps(params, default=str))
+
+
+def reusable_run(corpus: Corpus, model: str, k: int, name: str, runs_dir, force: bool, params: dict) -> Run | None:
+    """The complete run ``name`` when it can stand for the one asked for (the same corpus, model and
+    settings but :data:`HOW_NOT_WHAT`), None when there is none to reuse (none of that name, a damaged
+    one, or ``force``: it is trained again). :class:`ConfigError` (one line) when a run of that name was
+    trained otherwise: replacing it is for ``force`` to say."""
+    if force:
+        return None
+    try:
+        run = Run.load(name, runs_dir)
+    except RunError:
+        return None
+    how = (f"with model {run.model_name!r}" if run.model_name != model
+           else f"on another version of corpus {corpus.name!r}" if run.config.get("corpus_checksum") != corpus.checksum
+           else None)
+    if how:
+        raise ConfigError(f"run {name!r} exists, trained {how}; pass --force to train it again, or remove it")
+    wanted, saved = _plain(model_class(model)(k, **params).get_params()), _plain(run.config.get("params") or {})
+    differ = [f"{key} {saved.get(key)!r}, asked {value!r}" for key, value in wanted.items()
+              if key not in HOW_NOT_WHAT and saved.get(key) != value]
+    if differ:
+        raise ConfigError(f"run {name!r} exists with other settings ({'; '.join(differ)}); pass --force to train "
+                          "it again with these, or remove it")
+    logger.info("reusing run %s (the same settings; pass force to train it again)", name)
+    return run
+
+
+def _train_all(corpus: Corpus, planned: list[tuple[str, int, str, dict]], runs_dir, force: bool,
+               progress: bool) -> list[Run]:
+    """The runs ``planned`` ((model, K, name, settings) each): every reuse decided first
+    (:func:`reusable_run`), so that a refusal comes before anything is trained, then the others trained."""
+    reused = [reusable_run(corpus, model, k, name, runs_dir, force, params) for model, k, name, params in planned]
+    return [run if run is not None else
+            train_run(corpus, model, k, name=name, runs_dir=runs_dir, force=True, progress=progress, **params)
+            for run, (model, k, name, params) in zip(reused, planned)]
 
 
 def stability_runs(corpus: Corpus, model: str, n_topics: int, seeds: Sequence[int], runs_dir=None,
@@ -37,12 +69,12 @@ def stability_runs(corpus: Corpus, model: str, n_topics: int, seeds: Sequence[in
     aligned-topic similarity across seeds (:func:`topicvae.scoring.metrics.stability`: 1 − Jensen–Shannon
     distance of topics matched one-to-one, averaged over every pair of seeds) with the runs.
 
-    Existing complete runs of those names are reused unless ``force``.
+    Existing complete runs of those names trained with the same settings are reused unless ``force``
+    (:func:`reusable_run`; one trained otherwise is refused).
     """
-    runs = []
-    for s in seeds:
-        name = f"{default_run_name(corpus.name, model, n_topics)}-seed{s}"
-        runs.append(_train_or_reuse(corpus, model, n_topics, name, runs_dir, force, progress, {**params, "seed": s}))
+    planned = [(model, n_topics, f"{default_run_name(corpus.name, model, n_topics)}-seed{s}", {**params, "seed": s})
+               for s in seeds]
+    runs = _train_all(corpus, planned, runs_dir, force, progress)
     return evaluation.stability([r.topic_word for r in runs]), runs
 
 
@@ -58,16 +90,26 @@ def sweep(corpus: Corpus, models: Sequence[str], topics: Sequence[int], runs_dir
     """Train and evaluate every (model, K); one metrics row per run.
 
     ``params`` go to each model that takes them (``epochs`` to the VAEs, ``passes`` to LDA).
-    Every setting is checked (:func:`check_sweep`) before the first run is trained.
+    Every setting is checked (:func:`check_sweep`), and every existing run of those names found
+    reusable or refused (:func:`reusable_run`), before the first run is trained. A run's metrics.json
+    is written only when it has none (a reused run keeps the metrics its own evaluation wrote).
     """
     check_sweep(corpus, models, topics, params, reference, corpora_dir)
+    planned = [(model, k, default_run_name(corpus.name, model, k), settings_for(model, params))
+               for model in models for k in topics]
     rows = []
-    for model in models:
-        for k in topics:
-            run = _train_or_reuse(corpus, model, k, default_run_name(corpus.name, model, k), runs_dir, force,
-                                  progress, settings_for(model, params))
-            rows.append(evaluate_run(run, reference=reference, corpora_dir=corpora_dir, with_c_v=with_c_v))
+    for run in _train_all(corpus, planned, runs_dir, force, progress):
+        rows.append(evaluate_run(run, reference=reference, corpora_dir=corpora_dir, with_c_v=with_c_v,
+                                 save=not _has_metrics(run)))
     return metrics_table(rows)
+
+
+def _has_metrics(run: Run) -> bool:
+    """Whether the run has a readable metrics.json (a damaged one may be written over)."""
+    try:
+        return read_metrics(run) is not None
+    except RunError:
+        return False
 
 
 def check_sweep(corpus: Corpus, models: Sequence[str], topics: Sequence[int], params: dict, reference: str = "test",

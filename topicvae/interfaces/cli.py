@@ -382,7 +382,8 @@ def _made_by_quickstart_corpus(args) -> bool:
 
 def _made_by_quickstart_run(args, run: str, state: str) -> bool:
     """Whether run ``run`` (in ``state``) is quickstart's: ProdLDA with ``args.topics`` topics on corpus
-    ``args.name``, complete or with a checkpoint to continue."""
+    ``args.name`` and the epochs asked for now (``args.epochs``; None: automatic), complete or with a
+    checkpoint to continue."""
     from topicvae.errors import TopicVAEError
     from topicvae.paths import runs_dir
     from topicvae.runs import COMPLETE, RESUMABLE, Run, checkpoint_meta
@@ -398,7 +399,7 @@ def _made_by_quickstart_run(args, run: str, state: str) -> bool:
     except TopicVAEError:
         return False
     return (config.get("model") == "prodlda" and config.get("n_topics") == args.topics
-            and config.get("corpus") == args.name)
+            and config.get("corpus") == args.name and (config.get("params") or {}).get("epochs") == args.epochs)
 
 
 def cmd_quickstart(args) -> int:
@@ -694,7 +695,8 @@ def _args_stability(p: argparse.ArgumentParser) -> None:
     p.add_argument("corpus", help="corpus name")
     p.add_argument("--model", default="prodlda", help="prodlda (default), nvdm, gsm or lda")
     p.add_argument("--topics", type=int, default=20, help="number of topics K (default: 20)")
-    p.add_argument("--seeds", type=int, default=3, help="how many seeds, 0..N-1 (default: 3)")
+    p.add_argument("--seeds", type=_whole(2, why=" (topics are compared between seeds)"), default=3,
+                   help="how many seeds: --seed, --seed + 1, ... (default: 3, the seeds 0, 1 and 2)")
     p.add_argument("--force", action="store_true", help="train again runs that already exist")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     _add_train_flags(p)
@@ -705,9 +707,9 @@ def cmd_stability(args) -> int:
     from topicvae.corpus import Corpus
 
     corpus = Corpus.load(args.corpus, args.corpora_dir)
-    seeds = list(range(args.seeds))
     params = _train_params(args, args.model)
-    params.pop("seed", None)
+    first = params.pop("seed", 0)
+    seeds = list(range(first, first + args.seeds))
     score, runs = stability_runs(corpus, args.model, args.topics, seeds, runs_dir=args.runs_dir, force=args.force,
                                  progress=not args.quiet, **params)
     print(f"stability of {args.model}, K={args.topics}, on {corpus.name} over seeds {seeds}: {score:.4f}")
