@@ -330,6 +330,18 @@ def test_output_path_problems(dirs, capsys, tmp_path):
     assert not (tmp_path / "u.csv").exists()
 
 
+def test_infer_reads_a_file_without_a_header_as_ingest_does(dirs, tmp_path):
+    texts = pd.read_csv(dirs["csv"])["text"].head(20)
+    (tmp_path / "with.csv").write_text(pd.DataFrame({"text": texts}).to_csv(index=False))
+    (tmp_path / "without.csv").write_text(pd.DataFrame({"text": texts}).to_csv(index=False, header=False))
+    assert _run(dirs, "infer", "small-lda-k6", str(tmp_path / "with.csv"), "--out", str(tmp_path / "a.csv")) == 0
+    assert _run(dirs, "infer", "small-lda-k6", str(tmp_path / "without.csv"), "--no-header", "--text-col", "0",
+                "--out", str(tmp_path / "b.csv")) == 0
+    theta = [f"theta_{k}" for k in range(6)]
+    a, b = pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv")
+    assert len(b) == 20 and a[theta].equals(b[theta])
+
+
 def test_infer_without_known_words(dirs, capsys, tmp_path):
     p = tmp_path / "new.csv"
     pd.DataFrame({"text": ["zzzqx wwvvb", "1234 5678"]}).to_csv(p, index=False)

@@ -778,26 +778,17 @@ def _args_infer(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", help="run name")
     p.add_argument("file", help="new documents, in any format ingest reads")
     p.add_argument("--out", required=True, help="output file: .csv or .parquet")
-    p.add_argument("--format", dest="fmt", choices=["csv", "tsv", "jsonl", "parquet", "folder", "archive"],
-                   help="input format (default: detected from the path)")
-    p.add_argument("--text-col", default="text", help="column with the text (default: text)")
-    p.add_argument("--id-col", help="column with document ids")
-    p.add_argument("--label-col", help="column with labels")
-    p.add_argument("--date-col", help="column with dates")
-    _add_quoting_arg(p)
     p.add_argument("--with-uncertainty", action="store_true", help="add μ, σ and θ entropy (VAE)")
+    _add_source_args(p)
 
 
 def cmd_infer(args) -> int:
     from topicvae.runs import Run
     from topicvae.runs.inference import infer_file
-    from topicvae.text.sources import TableColumns
 
     run = Run.load(args.run, args.runs_dir)
-    done = infer_file(run, args.file, args.out, fmt=args.fmt, corpora_dir=args.corpora_dir,
-                      columns=TableColumns(text=args.text_col, id=args.id_col, label=args.label_col,
-                                           date=args.date_col, quoting=args.quoting),
-                      with_uncertainty=args.with_uncertainty)  # (a chunk of documents at a time)
+    done = infer_file(run, args.file, args.out, fmt=args.fmt, corpora_dir=args.corpora_dir,  # (a chunk at a time)
+                      columns=_table_columns(args), with_uncertainty=args.with_uncertainty)
     print(f"wrote {done.n_docs:,} documents to {args.out}; {done.n_unknown:,} of {done.n_tokens:,} "
           f"tokens were not among the words the model reads" + (
               f"; {done.n_unknown_docs} documents had none of them (their θ is the model's mixture for an "
