@@ -245,6 +245,18 @@ def test_resume_errors(tmp_path, corpus, runs_dir, monkeypatch):
         train_run(corpus, "prodlda", 3, name="r", runs_dir=runs_dir, resume=True, **FAST)
 
 
+def test_a_resume_with_fewer_epochs_than_the_checkpoint_holds_is_refused_and_leaves_it(corpus, runs_dir, monkeypatch):
+    real = interrupt_in_epoch(monkeypatch, 3)
+    with pytest.raises(TrainingInterrupted):
+        train_run(corpus, "prodlda", K, name="r", runs_dir=runs_dir, **FAST)
+    monkeypatch.setattr(training_loop._TrainingState, "run_epoch", real)
+    with pytest.raises(RunError, match="the checkpoint has 2 completed epochs, more than the 1 asked; resume with "
+                                       "--epochs 2 or more"):
+        train_run(corpus, "prodlda", K, name="r", runs_dir=runs_dir, resume=True, **{**FAST, "epochs": 1})
+    run = train_run(corpus, "prodlda", K, name="r", runs_dir=runs_dir, resume=True, **FAST)
+    assert run.config["epochs"] == 3
+
+
 @pytest.mark.parametrize("n_topics", [1, 0, V, V + 1, 2.5])
 def test_topic_count_out_of_range(corpus, runs_dir, n_topics):
     with pytest.raises(ConfigError, match="number of topics"):

@@ -518,6 +518,9 @@ def train(
     loop.has_val = loop.has_validation(X_val)
     if resume_from is not None:
         loop.restore(resume_from)
+        if loop.epoch > s.epochs:  # the run would say it trained s.epochs epochs and hold more
+            raise RunError(f"the checkpoint has {loop.epoch} completed epochs, more than the {s.epochs} asked; "
+                           f"resume with --epochs {loop.epoch} or more, or start over with --force")
         logger.info("resuming %s from epoch %d", desc, loop.epoch)
     ckpt = _Checkpointer(checkpoint, extra, s.checkpoint_seconds)
     if sp.issparse(X_train):
