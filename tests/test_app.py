@@ -159,23 +159,6 @@ def test_label_edit_persists_and_shows_on_every_page(folders):
 
 
 # ---------------------------------------------------------------------------- documents
-def test_the_merge_form_says_what_it_cannot_do_in_its_own_words_and_merges(folders):
-    _, runs = folders
-    at = open_page("topics", LDA_RUN)
-    at.selectbox(key=f"merge_b_{LDA_RUN}").set_value(0)  # the same topic as the first
-    at.button(key=f"merge_button_{LDA_RUN}").click().run()
-    assert [e.value for e in at.error] == ["Pick two different topics to merge."]
-    at.selectbox(key=f"merge_b_{LDA_RUN}").set_value(1)
-    at.text_input(key=f"merge_name_{LDA_RUN}").set_value(PRODLDA_RUN)
-    at.button(key=f"merge_button_{LDA_RUN}").click().run()
-    assert [e.value for e in at.error] == [
-        f"A run named {PRODLDA_RUN!r} already exists; choose another name for the new run."]
-    at.text_input(key=f"merge_name_{LDA_RUN}").set_value("merged-here")
-    at.button(key=f"merge_button_{LDA_RUN}").click().run()
-    assert_clean(at)
-    assert Run.load("merged-here", runs).n_topics == Run.load(LDA_RUN, runs).n_topics - 1
-
-
 def test_documents_page_opens_a_document_by_id_with_its_mixture_and_uncertainty(folders):
     corpora, runs = folders
     run = Run.load(PRODLDA_RUN, runs)

@@ -414,6 +414,28 @@ def test_a_path_that_is_not_a_folder_is_named_as_such(ws, capsys):
     assert "free space" not in err and "\n" not in err.strip()
 
 
+@pytest.mark.parametrize("command,line", [
+    ("compare {run}", "error: compare needs two or more runs, got 1; e.g. topicvae compare {run} OTHER-RUN"),
+    ("quickstart --threads 1", "error: unrecognized arguments: --threads 1 (see: topicvae quickstart --help)"),
+    ("merge {run} 1,1", "error: a merge needs at least two different topics (topic 1 is named more than once in "
+                        "1,1); name two or more, e.g. 3,7"),
+    ("ingest {ws}/in/ok.csv --name neg --max-vocab -5", "error: --max-vocab must be at least 1, or 0 for no limit; "
+                                                        "got -5"),
+])
+def test_the_line_says_what_is_wrong(command, line, ws, capsys):
+    code, _, err = run_cli(argv_for(command.format(run=RUN, ws="{ws}"), ws), capsys)
+    assert code == 2 and err.strip() == line.format(run=RUN, ws=ws)
+
+
+def test_verify_calls_an_unknown_name_missing_and_a_damaged_corpus_damaged(ws, capsys):
+    code, out, _ = run_cli(argv_for("verify nope", ws), capsys)
+    assert code == 1 and out.splitlines()[0].startswith("missing    name 'nope': no corpus or run of that name")
+    bow = ws / "corpora" / CORPUS / "bow.npz"
+    bow.write_bytes(bow.read_bytes()[:100])
+    code, _, err = run_cli(argv_for(f"export {RUN} --out {{ws}}/o.csv", ws), capsys)
+    assert code == 2 and f"was trained on corpus '{CORPUS}', which is damaged (" in err
+
+
 def test_corpora_lists_the_good_corpora_when_one_manifest_is_damaged(ws, capsys):
     make_corpus(ws / "second", name="second")
     shutil.move(str(ws / "second" / "corpora" / "second"), str(ws / "corpora" / "second"))

@@ -253,8 +253,9 @@ def test_help_names_the_examples_and_the_default_epochs(capsys):
 # ---------------------------------------------------------------------------- bad input
 BAD = {
     "unknown topic id": (["merge", "p4", "1,9"], "no topic 9 in this run"),
-    "merge of one topic": (["merge", "p4", "2"], "a merge needs at least two topics"),
-    "the same topic twice": (["merge", "p4", "1,1"], "a merge needs at least two topics"),
+    "merge of one topic": (["merge", "p4", "2"], "a merge needs at least two different topics (got 2)"),
+    "the same topic twice": (["merge", "p4", "1,1"], "a merge needs at least two different topics (topic 1 is "
+                                                     "named more than once in 1,1)"),
     "a topic in two groups": (["merge", "p4", "0,1", "1,2"], "topic 1 is named more than once"),
     "not numbers": (["merge", "p4", "x,y"], "comma-separated topic numbers"),
     "everything into one": (["merge", "p4", "0,1,2,3"], "a run needs at least 2"),
@@ -338,8 +339,13 @@ def test_topics_page_says_why_a_merge_is_refused(app_ws):
     at.selectbox(key="merge_b_p4").set_value(1)
     at.button(key="merge_button_p4").click()
     at.run()
-    assert any("a merge needs at least two topics" in e.value for e in at.error)
+    assert [e.value for e in at.error] == ["Pick two different topics to merge."]  # the form's own words
     assert not (app_ws / "runs" / "p4-merged").exists()
+    at.selectbox(key="merge_b_p4").set_value(2)
+    at.text_input(key="merge_name_p4").input("p4")
+    at.button(key="merge_button_p4").click()
+    at.run()
+    assert [e.value for e in at.error] == ["A run named 'p4' already exists; choose another name for the new run."]
 
 
 # ---------------------------------------------------------------------------- benchmarks/merge.py

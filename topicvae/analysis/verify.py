@@ -27,10 +27,10 @@ from topicvae.runs.labels import saved_labels
 
 logger = logging.getLogger(__name__)
 
-OK, DAMAGED, INCOMPLETE, ORPHANED, STALE, DEBRIS, BUSY = (
-    "ok", "damaged", "incomplete", "orphaned", "stale", "debris", "busy")
+OK, DAMAGED, INCOMPLETE, ORPHANED, STALE, DEBRIS, BUSY, MISSING = (
+    "ok", "damaged", "incomplete", "orphaned", "stale", "debris", "busy", "missing")
 #: statuses that make ``topicvae verify`` exit non-zero
-PROBLEMS = (DAMAGED, INCOMPLETE, ORPHANED, STALE, DEBRIS)
+PROBLEMS = (DAMAGED, INCOMPLETE, ORPHANED, STALE, DEBRIS, MISSING)
 
 
 @dataclass
@@ -64,7 +64,7 @@ def verify(names: list[str] | None = None, corpora_dir=None, runs_dir=None, clea
     findings += find_debris(corpora_root, wanted) + find_debris(runs_root, wanted, runs_folder=True)
     if names:
         known = {f.name for f in findings}
-        findings += [Finding("name", n, DAMAGED, f"no corpus or run of that name in {corpora_root} or {runs_root}",
+        findings += [Finding("name", n, MISSING, f"no corpus or run of that name in {corpora_root} or {runs_root}",
                              Path(n)) for n in names if n not in known]
     for f in findings:
         logger.info("%s %s: %s", f.what, f.name, f.status)

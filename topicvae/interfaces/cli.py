@@ -475,10 +475,12 @@ def _setting_type(name: str) -> Callable[[str], object]:
 TRAIN_FLAGS = tuple(name for name, setting in SETTINGS.items() if setting.flag)
 
 
-def _add_setting_flags(group, names) -> None:
+def _add_setting_flags(group, names, defaults: bool = True) -> None:
+    """The flags of the settings ``names``; their help says each one's models and default (``defaults``),
+    or only what it does where the defaults come from elsewhere (update: the source run's)."""
     for name in names:
         group.add_argument(SETTINGS[name].option, dest=name, type=_setting_type(name), default=None,
-                           help=flag_help(SETTINGS[name]))
+                           help=flag_help(SETTINGS[name]) if defaults else SETTINGS[name].help)
 
 
 def _add_train_flags(p: argparse.ArgumentParser) -> None:
@@ -653,6 +655,9 @@ def cmd_compare(args) -> int:
     from topicvae.runs import Run
     from topicvae.scoring.representation import describe
 
+    if len(args.runs) < 2:
+        raise ConfigError(f"compare needs two or more runs, got {len(args.runs)}; e.g. topicvae compare "
+                          f"{args.runs[0]} OTHER-RUN")
     runs = [Run.load(n, args.runs_dir) for n in args.runs]
     rows = [read_metrics(r) or evaluate_run(r, corpora_dir=args.corpora_dir, with_c_v=False) for r in runs]
     table = metrics_table(rows)
@@ -888,7 +893,7 @@ def _args_update(p: argparse.ArgumentParser) -> None:
     _add_source_args(p)
     g = p.add_argument_group("training on (defaults: the source run's settings; epochs: half of its; "
                              "for an LDA run --epochs counts passes and only --seed applies besides)")
-    _add_setting_flags(g, UPDATE_FLAGS)
+    _add_setting_flags(g, UPDATE_FLAGS, defaults=False)
 
 
 def cmd_update(args) -> int:
@@ -1028,11 +1033,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"topicvae {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", parser_class=OneLineErrors)
+    parser.commands = {}  # each command's own parser, whose --help an unknown option of it points to
     for name, command in COMMANDS.items():
         p = sub.add_parser(name, help=command.help, description=command.help[0].upper() + command.help[1:] + ".",
                            epilog="example:\n  " + "\n  ".join(command.examples),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.set_defaults(func=command.func)
+        parser.commands[name] = p
         if command.args is not None:
             command.args(p)
         _add_corpora_dir(p)
@@ -1043,7 +1050,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # (argparse leaves them to the top parser, whose --help does not list a command's options)
+        parser.commands.get(getattr(args, "command", None), parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     args.argv = argv
     if not getattr(args, "func", None):
         parser.print_help()

@@ -197,11 +197,7 @@ def infer_file(run, source: str, out: str | Path, *, fmt: str | None = None, col
     from topicvae.runs.labels import topic_labels
     from topicvae.text.sources import read_source
 
-    out = paths.check_output_path(out, {**paths.workspace_folders(corpora_dir, run.path.parent), source: "the input"})
-    parquet = paths.table_format(out) == "parquet"
-    if with_uncertainty and not _has_posterior(run):
-        raise ConfigError(f"run {run.name!r} ({run.model_name}) has no posterior to infer; "
-                          "--with-uncertainty needs a VAE run (prodlda, gsm or nvdm)")
+    out, parquet = _checked_output(run, source, out, corpora_dir, with_uncertainty)
 
     def chunks():
         docs = read_source(source, fmt, columns)
@@ -240,18 +236,23 @@ def infer_file(run, source: str, out: str | Path, *, fmt: str | None = None, col
             if writer is not None:
                 writer.close()
         if summary.n_unknown == summary.n_tokens:
-            read = model.words_read()
-            raise SourceError(f"no document in {source} has a word that run {run.name!r} reads "
-                              f"({len(run.vocab if read is None else read):,} words of its vocabulary); "
-                              "is it the right language and text column?")
+            n_read = len(run.vocab) if model.words_read() is None else len(model.words_read())
+            raise SourceError(f"no document in {source} has a word that run {run.name!r} reads ({n_read:,} words of "
+                              "its vocabulary); is it the right language and text column?")
     return summary
 
 
-def _has_posterior(run) -> bool:
-    """Whether the run's model has a posterior over z (the VAEs; their runs save its mean, z_mean.npy)."""
+def _checked_output(run, source: str, out, corpora_dir, with_uncertainty: bool) -> tuple[Path, bool]:
+    """(``out`` as a Path, whether it is Parquet) once it may be written (:func:`topicvae.paths.check_output_path`,
+    a .csv or .parquet name) and ``with_uncertainty`` is for a run with a posterior; one-line errors otherwise."""
     from topicvae.runs import Z_MEAN_FILE
 
-    return (run.path / Z_MEAN_FILE).is_file()
+    out = paths.check_output_path(out, {**paths.workspace_folders(corpora_dir, run.path.parent), source: "the input"})
+    parquet = paths.table_format(out) == "parquet"
+    if with_uncertainty and not (run.path / Z_MEAN_FILE).is_file():  # (a VAE run saves its posterior's mean)
+        raise ConfigError(f"run {run.name!r} ({run.model_name}) has no posterior to infer; "
+                          "--with-uncertainty needs a VAE run (prodlda, gsm or nvdm)")
+    return out, parquet
 
 
 def _documents_table(docs: list, kinds: "_MetaKinds | None"):

@@ -173,8 +173,9 @@ def merge_groups(groups: Sequence[Sequence[int]], n_topics: int) -> list[list[in
         raise ConfigError("name the topics to merge, e.g. 3,7")
     for group in groups:
         if len(set(int(k) for k in group)) < 2:
-            raise ConfigError(f"a merge needs at least two topics, got {','.join(map(str, group))}; "
-                              "name two or more, e.g. 3,7")
+            named = ",".join(map(str, group))
+            twice = f"topic {group[0]} is named more than once in {named}" if len(group) > 1 else f"got {named}"
+            raise ConfigError(f"a merge needs at least two different topics ({twice}); name two or more, e.g. 3,7")
     return normalise_groups(groups, n_topics)
 
 

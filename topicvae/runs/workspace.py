@@ -42,7 +42,9 @@ def run_corpus(run, corpora_dir: str | Path | None = None) -> Corpus:
     try:
         corpus = Corpus.load(name, corpora_dir)
     except CorpusError as exc:
-        raise RunError(f"run {run.name!r} was trained on corpus {name!r}, which is gone ({exc})") from exc
+        there = isinstance(name, str) and (paths.corpora_dir(corpora_dir) / name / MANIFEST_FILE).is_file()
+        raise RunError(f"run {run.name!r} was trained on corpus {name!r}, which is "
+                       f"{'damaged' if there else 'gone'} ({exc})") from exc
     if corpus.checksum != run.config.get("corpus_checksum"):
         raise RunError(f"corpus {name!r} has changed since run {run.name!r} was trained (bow checksum differs); "
                        "train the run again")

@@ -79,7 +79,7 @@ class VocabSettings:
         if self.max_df <= 1 and self.min_df < 1 and self.min_df > self.max_df:
             raise ConfigError("--min-df is larger than --max-df: no word can pass both")
         if self.max_vocab is not None and self.max_vocab < 1:
-            raise ConfigError("--max-vocab must be at least 1")
+            raise ConfigError(f"--max-vocab must be at least 1, or 0 for no limit; got {self.max_vocab}")
         if self.min_tokens < 1:
             raise ConfigError("--min-tokens must be at least 1")
 
