@@ -382,6 +382,24 @@ def test_a_damaged_metrics_json_is_a_one_line_error_on_the_pages_that_read_it(fo
     assert sorted(at.dataframe[1].value["run"]) == sorted([DATED_RUN, LDA_RUN, PRODLDA_RUN])  # the others stay
 
 
+def test_a_damaged_labels_json_is_one_warning_and_the_pages_show_the_default_labels(folders):
+    _, runs = folders
+    (runs / PRODLDA_RUN / "labels.json").write_text("[1,2")
+    defaults = [f"{k}: {' '.join(w)}" for k, w in enumerate(Run.load(PRODLDA_RUN, runs).top_words(3))]
+    for page in PAGES:
+        at = open_page(page, PRODLDA_RUN)
+        assert_clean(at)
+        if page not in ("overview", "drift"):  # (no topic shown: the run has no drift report)
+            assert [w.value for w in at.warning if "labels.json" in w.value] == [
+                f"{runs / PRODLDA_RUN / 'labels.json'} is damaged (Expecting ',' delimiter: line 1 column 5 (char 4)); "
+                "fix it, e.g. {\"0\": \"sports\"}, or delete it to get the default labels back. The labels shown "
+                "meanwhile are the defaults."], page
+    at = open_page("topics", PRODLDA_RUN)
+    assert at.dataframe[-1].value["label"].tolist() == defaults
+    at.text_input(key=f"label_{PRODLDA_RUN}_{at.selectbox(key=f'topic_{PRODLDA_RUN}').value}").input("new").run()
+    assert not at.exception and (runs / PRODLDA_RUN / "labels.json").read_text() == "[1,2"  # not written over
+
+
 @pytest.mark.parametrize("name", ["../runs", "..", "a/b", "/etc"])
 def test_a_run_name_that_leaves_the_runs_folder_is_refused(folders, name):
     at = open_page("topics", name)

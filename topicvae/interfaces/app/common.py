@@ -19,9 +19,9 @@ from topicvae import paths
 from topicvae.analysis import command_lines, docmap, documents, overview, run_metrics, topics
 from topicvae.analysis.topics import TopicView
 from topicvae.corpus import MANIFEST_FILE, Corpus
-from topicvae.errors import TopicVAEError
+from topicvae.errors import RunError, TopicVAEError
 from topicvae.runs import CONFIG_FILE, Run, damaged, list_runs, workspace
-from topicvae.runs.labels import LABELS_FILE, topic_labels
+from topicvae.runs.labels import LABELS_FILE, default_labels, topic_labels
 from topicvae.runs.workspace import CorpusStatus
 from topicvae.scoring import representation as representations
 
@@ -109,8 +109,14 @@ def _labels(key: tuple, labels_stamp: int, _run: Run) -> list[str]:
 
 
 def labels(run: Run) -> list[str]:
-    """Topic labels (saved names over 'k: top words'), re-read when labels.json changes."""
-    return _labels(run_key(run), _stamp(run.path / LABELS_FILE), run)
+    """Topic labels (saved names over 'k: top words'), re-read when labels.json changes. A damaged
+    labels.json is said in one warning, with how to mend it, and the default labels stand in (the rest
+    of the page does not need it)."""
+    try:
+        return _labels(run_key(run), _stamp(run.path / LABELS_FILE), run)
+    except RunError as exc:
+        st.warning(f"{exc}. The labels shown meanwhile are the defaults.", icon=":material/warning:")
+        return default_labels(run.top_words(3))
 
 
 REPRESENTATION_KEY = "representation"

@@ -5,8 +5,8 @@ import numpy as np
 import streamlit as st
 
 from topicvae import paths
-from topicvae.analysis import documents, topics
-from topicvae.errors import TopicVAEError
+from topicvae.analysis import topics
+from topicvae.errors import RunError, TopicVAEError
 from topicvae.interfaces.app import common, figures
 from topicvae.runs import model_class
 from topicvae.runs.labels import save_labels
@@ -17,16 +17,26 @@ MAP_KEY = "intertopic_map"
 
 
 def _save_label(run_path: str, k: int, widget_key: str) -> None:
-    save_labels(run_path, {k: st.session_state[widget_key]})
-    st.toast(f"Label of topic {k} saved", icon=":material/check:")
+    if _saved(run_path, {k: st.session_state[widget_key]}):
+        st.toast(f"Label of topic {k} saved", icon=":material/check:")
+
+
+def _saved(run_path: str, labels: dict) -> bool:
+    """Save ``labels``; False, with a toast saying why, when labels.json is damaged (the page says how to
+    mend it)."""
+    try:
+        save_labels(run_path, labels)
+    except RunError as exc:
+        st.toast(f"Not saved: {exc}", icon=":material/error:")
+        return False
+    return True
 
 
 def _save_table_labels(run_path: str, run_name: str, editor_key: str) -> None:
     """Save the labels edited in the topic table, then start the table afresh from the saved labels."""
     edits = st.session_state[editor_key].get("edited_rows", {})
     changes = {int(row): str(cells["label"] or "") for row, cells in edits.items() if "label" in cells}
-    if changes:
-        save_labels(run_path, changes)
+    if changes and _saved(run_path, changes):
         for k in changes:  # the label box above the chart shows the new name too
             st.session_state.pop(f"label_{run_name}_{k}", None)
         st.toast(f"Saved {len(changes)} label{'s' if len(changes) > 1 else ''}", icon=":material/check:")
