@@ -30,23 +30,27 @@ def metrics_table(rows: list[dict], columns: Sequence[str] = TABLE_COLUMNS) -> p
     return pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
 
 
-def _run_record(run) -> dict:
-    """The run's metrics.json with its settings from config.json (``reference`` says when it is not evaluated)."""
-    m = read_metrics(run) or {}
+def _run_record(run, metrics: dict | None = None) -> dict:
+    """The run's metrics.json (or ``metrics``, already read) with its settings from config.json (``reference``
+    says when it is not evaluated)."""
+    m = (read_metrics(run) if metrics is None else metrics) or {}
     return {**m, "run": run.name, "model": run.model_name, "corpus": run.config.get("corpus"),
             "n_topics": run.n_topics, "epochs": run.config.get("epochs"),
             "fit_seconds": number(run.config.get("fit_seconds")),
             "reference": m.get("reference") if m else "not evaluated"}
 
 
-def side_by_side(runs: Sequence) -> pd.DataFrame:
+def side_by_side(runs: Sequence, metrics: Sequence[dict | None] | None = None) -> pd.DataFrame:
     """:func:`metrics_table` of ``runs`` turned for reading across: rows are the settings and
     metrics (display names), columns the runs; metrics to 4 decimals, missing values None.
+    ``metrics``: each run's metrics as the caller read them ({} or None: not evaluated); None: read here.
 
     Raises:
         RunError: a run's metrics.json is damaged (:func:`topicvae.analysis.run_metrics.read_metrics`).
     """
-    table = metrics_table([_run_record(r) for r in runs], ["run", *SETTING_NAMES, *METRIC_NAMES])
+    records = [_run_record(r) if metrics is None else _run_record(r, m or {}) for r, m in
+               zip(runs, metrics if metrics is not None else [None] * len(runs))]
+    table = metrics_table(records, ["run", *SETTING_NAMES, *METRIC_NAMES])
     for key in METRIC_NAMES:
         table[key] = [None if number(v) is None else round(number(v), 4) for v in table[key]]
     table = table.set_index("run").rename(columns={**SETTING_NAMES, **METRIC_NAMES}).T

@@ -169,11 +169,13 @@ def _metrics(key: tuple, stamp: int, _run: Run) -> dict | None:
 
 
 def metrics(run: Run) -> dict | None:
-    """metrics.json of the run (None when it has not been evaluated).
-
-    A damaged file raises its one-line RunError, which :func:`render` shows on the page.
-    """
-    return _metrics(run_key(run), _stamp(run.path / run_metrics.METRICS_FILE), run)
+    """metrics.json of the run (None when it has not been evaluated). A damaged file is one warning,
+    with the command that writes it again, and the page goes on as for a run not evaluated."""
+    try:
+        return _metrics(run_key(run), _stamp(run.path / run_metrics.METRICS_FILE), run)
+    except RunError as exc:
+        st.warning(f"{exc}. Meanwhile the page shows what needs no metrics.json.", icon=":material/warning:")
+        return None
 
 
 @st.cache_resource(max_entries=16, show_spinner="Preparing the topics…")
@@ -187,17 +189,17 @@ def topic_view(run: Run, corpus: Corpus | None) -> TopicView:
 
 
 @st.cache_resource(max_entries=16, show_spinner="Measuring topic coherence (NPMI)…")
-def _coherence(key: tuple, ckey: tuple | None, mstamp: int, method: str, _run: Run, _corpus: Corpus | None):
-    metrics = run_metrics.read_metrics(_run)
+def _coherence(key: tuple, ckey: tuple | None, mstamp: int, method: str, _run: Run, _corpus: Corpus | None,
+               _metrics: dict | None):
     ids = _top_word_ids(key, ckey, method, _run, _corpus)
-    return topics.topic_coherence(_run, _corpus, metrics, method, word_ids=ids)
+    return topics.topic_coherence(_run, _corpus, _metrics, method, word_ids=ids)
 
 
 def coherence(run: Run, corpus: Corpus | None) -> tuple[np.ndarray | None, str]:
     """Per-topic NPMI of the words in the picked representation (from metrics.json when it measured
     that one, else computed on the corpus, from the topic words the page shows) and its source."""
     return _coherence(run_key(run), corpus_key(corpus), _stamp(run.path / run_metrics.METRICS_FILE),
-                      representation(corpus), run, corpus)
+                      representation(corpus), run, corpus, metrics(run))
 
 
 @st.cache_resource(max_entries=8, show_spinner="Reading the documents…")

@@ -72,12 +72,13 @@ def page() -> None:
         return
 
     st.subheader("Metrics")
-    table = compare.side_by_side([run_a, run_b])
+    evaluated = [common.metrics(run) for run in (run_a, run_b)]  # (a damaged metrics.json: one warning, None)
+    table = compare.side_by_side([run_a, run_b], evaluated)
     known = [name for name in table.index
              if name not in METRIC_NAMES.values() or table.loc[name].notna().any()]
     st.dataframe(table.loc[known].map(_cell), width="stretch")
-    for run in (run_a, run_b):
-        if common.metrics(run) is None:
+    for run, m in zip((run_a, run_b), evaluated):
+        if m is None:
             st.caption(f"{run.name} is not evaluated yet: `{command_lines.evaluate_command(run.name)}`")
 
     st.subheader("Aligned topics")
