@@ -3,6 +3,8 @@ against definitions and known answers."""
 
 from __future__ import annotations
 
+import shutil
+
 import json
 
 import numpy as np
@@ -416,6 +418,15 @@ def test_runs_overview_keeps_a_run_whose_metrics_are_damaged(tmp_path):
     assert not table.loc["bad", "evaluated"] and "damaged" in table.loc["bad", "metrics error"]
     steps = overview.next_steps(pd.DataFrame({"corpus": []}), table.reset_index())
     assert ("run 'bad': its metrics.json is damaged", command_lines.evaluate_command("bad")) in steps
+
+
+def test_runs_overview_names_a_folder_whose_name_no_run_may_have_and_keeps_the_others(tmp_path):
+    root = tmp_path / "runs"
+    good = fake_run(root, dirichlet(10, 3), name="good")
+    shutil.copytree(good.path, root / "my run")
+    table = overview.runs_overview(root, tmp_path / "corpora").set_index("run")
+    assert table.loc["good", "files"] == "ok"
+    assert table.loc["my run", "files"] == "damaged" and "invalid run name" in table.loc["my run", "files error"]
 
 
 def test_next_steps_name_the_missing_commands():

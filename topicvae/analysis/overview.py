@@ -11,7 +11,7 @@ from topicvae import paths
 from topicvae.analysis.command_lines import evaluate_command, ingest_command, quickstart_command, train_command
 from topicvae.analysis.run_metrics import METRIC_NAMES, number, read_metrics
 from topicvae.corpus import MANIFEST_FILE, list_corpora
-from topicvae.errors import RunError
+from topicvae.errors import RunError, TopicVAEError
 from topicvae.runs import CONFIG_FILE, Run, list_runs
 from topicvae.runs.workspace import corpus_status
 
@@ -90,7 +90,7 @@ def runs_overview(runs_dir: str | os.PathLike | None = None,
         try:
             run = Run.load(name, root, check=False)
             summary = listed.get(name) or run.summary()
-        except (RunError, OSError, ValueError, KeyError) as exc:
+        except (TopicVAEError, OSError, ValueError, KeyError) as exc:  # (a name refused, a config unreadable...)
             rows.append(_damaged_row(name, getattr(exc, "problem", None) or str(exc)))
             continue
         rows.append(_run_row(summary, run, corpora_dir))
