@@ -3,9 +3,8 @@ against definitions and known answers."""
 
 from __future__ import annotations
 
-import shutil
-
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
