@@ -206,6 +206,12 @@ def test_the_open_document_follows_the_filters_and_an_unknown_id_is_noted_for_it
     assert "This document does not match the filters." not in texts(at)
     at.text_input(key=f"doc_id_{PRODLDA_RUN}").input(ids[0]).run()  # looked up outside the filter: kept, and said
     assert f"id **{ids[0]}**" in texts(at) and "This document does not match the filters." in texts(at)
+    at.radio(key="doc_colour_by").set_value("label").run()  # another control: it stays open
+    assert f"id **{ids[0]}**" in texts(at)
+    at.multiselect(key=f"doc_topics_{PRODLDA_RUN}").set_value([other, first]).run()  # the filters change
+    assert f"id **{ids[0]}**" in texts(at)  # (it matches them now: it stays)
+    at.multiselect(key=f"doc_topics_{PRODLDA_RUN}").set_value([other]).run()
+    assert f"id **{ids[0]}**" not in texts(at) and "This document does not match the filters." not in texts(at)
     at.text_input(key=f"doc_id_{PRODLDA_RUN}").input("no-such-id").run()
     assert "No document with id 'no-such-id'." in texts(at)
     at.query_params["run"] = LDA_RUN

@@ -57,7 +57,6 @@ def _find_id(run_name: str, ids: np.ndarray) -> None:
     hits = np.flatnonzero(ids == wanted)
     if len(hits):
         st.session_state[f"doc_row_{run_name}"] = int(hits[0])
-        st.session_state[f"_doc_looked_up_{run_name}"] = True
         st.session_state.pop(missing, None)
     else:
         st.session_state[missing] = wanted
@@ -104,15 +103,17 @@ def _select(run, corpus, view: documents.DocumentView, labels: list[str], choice
                      documents.sample_rows(matching, choices.max_points))
 
 
-def _selected_row(run, sel: Selection) -> int:
+def _selected_row(run, sel: Selection, choices: Choices) -> int:
     """The open document: the last one clicked or looked up by id, else the first shown; when the filters
-    change so that it no longer matches, the first one shown that does (a document looked up by id stays
-    open until the next change)."""
-    row_key = f"doc_row_{run.name}"
+    change so that it no longer matches, the first one shown that does (one looked up by id outside the
+    filters stays open until they change)."""
+    row_key, filters_key = f"doc_row_{run.name}", f"_doc_filters_{run.name}"
     _apply_map_click(run.name)
+    filters = (tuple(choices.topics), tuple(choices.labels), tuple(choices.splits), choices.query)
+    changed = st.session_state.get(filters_key) != filters
+    st.session_state[filters_key] = filters
     row = st.session_state.get(row_key)
-    looked_up = st.session_state.pop(f"_doc_looked_up_{run.name}", False)
-    if row is None or not 0 <= row < len(sel.ids) or (not looked_up and len(sel.shown) and not _matches(sel, row)):
+    if row is None or not 0 <= row < len(sel.ids) or (changed and len(sel.shown) and not _matches(sel, row)):
         st.session_state[row_key] = int(sel.shown[0]) if len(sel.shown) else 0
     return int(st.session_state[row_key])
 
@@ -210,7 +211,7 @@ def page() -> None:
                    "writes every document.")
     choices = _controls(run, corpus, view, labels)
     sel = _select(run, corpus, view, labels, choices)
-    selected = _selected_row(run, sel)
+    selected = _selected_row(run, sel, choices)
     left, right = st.columns([3, 2], gap="large")
     with left:
         _map(run, view, sel, choices.source, selected)
