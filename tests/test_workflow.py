@@ -233,9 +233,10 @@ def test_sweep_and_stability_reuse_a_run_only_when_its_settings_are_those_asked(
     run = runs / "small-prodlda-k3"
     config = (run / "config.json").read_bytes()
     (run / "metrics.json").write_text(json.dumps({**json.loads((run / "metrics.json").read_text()), "c_v": 0.5}))
-    assert main(["sweep", "small", "--models", "prodlda", "--topics", "3", "--epochs", "2", "--threads", "2",
-                 "--out", str(tmp_path / "b")] + args) == 0
+    assert main(["sweep", "small", "--models", "prodlda,prodlda", "--topics", "3,3", "--epochs", "2", "--threads",
+                 "2", "--out", str(tmp_path / "b")] + args) == 0
     assert (run / "config.json").read_bytes() == config and json.loads((run / "metrics.json").read_text())["c_v"] == 0.5
+    assert len(pd.read_csv(tmp_path / "b" / "sweep.csv")) == 1  # a model or K named twice: one run
     capsys.readouterr()
     assert main(["sweep", "small", "--models", "prodlda", "--topics", "3,4", "--epochs", "3",
                  "--out", str(tmp_path / "c")] + args) == 2

@@ -18,7 +18,8 @@ from topicvae.scoring import metrics as evaluation
 logger = logging.getLogger(__name__)
 
 
-#: settings that change how a run is trained, not what it learns: a run is reused whatever they were
+#: settings of how a run is trained rather than of the model asked for: a run is reused whatever they were
+#: (they change its numbers in the last digits, not what it learns)
 HOW_NOT_WHAT = ("threads", "device")
 
 
@@ -96,7 +97,7 @@ def sweep(corpus: Corpus, models: Sequence[str], topics: Sequence[int], runs_dir
     """
     check_sweep(corpus, models, topics, params, reference, corpora_dir)
     planned = [(model, k, default_run_name(corpus.name, model, k), settings_for(model, params))
-               for model in models for k in topics]
+               for model, k in dict.fromkeys((m, k) for m in models for k in topics)]  # (each run once)
     rows = []
     for run in _train_all(corpus, planned, runs_dir, force, progress):
         rows.append(evaluate_run(run, reference=reference, corpora_dir=corpora_dir, with_c_v=with_c_v,
