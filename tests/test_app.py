@@ -408,8 +408,10 @@ def test_a_damaged_labels_json_is_one_warning_and_the_pages_show_the_default_lab
                 "meanwhile are the defaults."], page
     at = open_page("topics", PRODLDA_RUN)
     assert at.dataframe[-1].value["label"].tolist() == defaults
-    at.text_input(key=f"label_{PRODLDA_RUN}_{at.selectbox(key=f'topic_{PRODLDA_RUN}').value}").input("new").run()
+    k = at.selectbox(key=f"topic_{PRODLDA_RUN}").value
+    at.text_input(key=f"label_{PRODLDA_RUN}_{k}").input("new").run()
     assert not at.exception and (runs / PRODLDA_RUN / "labels.json").read_text() == "[1,2"  # not written over
+    assert at.text_input(key=f"label_{PRODLDA_RUN}_{k}").value == defaults[k]  # the box shows the label in use
 
 
 @pytest.mark.parametrize("name", ["../runs", "..", "a/b", "/etc"])

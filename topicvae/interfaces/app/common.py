@@ -336,10 +336,10 @@ def run_page(page: str, title: str, caption: Callable[[Run], str] | None = None)
     warning when the corpus cannot be used."""
     run = pick_run(page)
     corpus, status = corpus_for(run)
-    names = labels(run)
     st.title(title)
     if caption is not None:
         st.caption(caption(run))
+    names = labels(run)  # (under the title: a damaged labels.json is a warning)
     show_corpus_status(status)
     return run, corpus, names
 

@@ -19,6 +19,8 @@ MAP_KEY = "intertopic_map"
 def _save_label(run_path: str, k: int, widget_key: str) -> None:
     if _saved(run_path, {k: st.session_state[widget_key]}):
         st.toast(f"Label of topic {k} saved", icon=":material/check:")
+    else:  # the box shows the label in use again, not the text that was not saved
+        st.session_state.pop(widget_key, None)
 
 
 def _saved(run_path: str, labels: dict) -> bool:
