@@ -417,6 +417,7 @@ def test_a_path_that_is_not_a_folder_is_named_as_such(ws, capsys):
 @pytest.mark.parametrize("command,line", [
     ("compare {run}", "error: compare needs two or more runs, got 1; e.g. topicvae compare {run} OTHER-RUN"),
     ("quickstart --threads 1", "error: unrecognized arguments: --threads 1 (see: topicvae quickstart --help)"),
+    ("--bogus runs", "error: unrecognized arguments: --bogus (see: topicvae --help)"),  # (before the command)
     ("merge {run} 1,1", "error: a merge needs at least two different topics (topic 1 is named more than once in "
                         "1,1); name two or more, e.g. 3,7"),
     ("ingest {ws}/in/ok.csv --name neg --max-vocab -5", "error: --max-vocab must be at least 1, or 0 for no limit; "

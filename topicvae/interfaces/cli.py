@@ -1052,7 +1052,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # (argparse leaves them to the top parser, whose --help does not list a command's options)
-        parser.commands.get(getattr(args, "command", None), parser).error(f"unrecognized arguments: {' '.join(unknown)}")
+        command = getattr(args, "command", None)
+        after = command is not None and argv.index(command) < argv.index(unknown[0])  # an option of the command
+        (parser.commands[command] if after else parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     args.argv = argv
     if not getattr(args, "func", None):
         parser.print_help()
