@@ -115,7 +115,6 @@ def export_run(run, out: str | Path, corpora_dir: str | Path | None = None, with
     """
     from topicvae.analysis.topics import labelled_topics
     from topicvae.corpus import DOCS_FILE
-    from topicvae.errors import ConfigError
     from topicvae.runs import DOC_TOPIC_FILE, Z_MEAN_FILE, Z_STD_FILE
     from topicvae.runs.labels import topic_labels
     from topicvae.runs.workspace import run_corpus
@@ -129,9 +128,8 @@ def export_run(run, out: str | Path, corpora_dir: str | Path | None = None, with
     if topics_out:
         topics_out = check_output_path(topics_out, {**keep_off, out: "the --out file"})
         paths.table_format(topics_out)
-    if with_uncertainty and not (run.path / Z_MEAN_FILE).is_file():
-        raise ConfigError(f"run {run.name!r} ({run.model_name}) has no posterior to export; "
-                          "--with-uncertainty needs a VAE run (prodlda, gsm or nvdm)")
+    if with_uncertainty:
+        run.require_posterior("export")
     corpus = run_corpus(run, corpora_dir)
     corpus_path = corpus.path
     theta = run.array(DOC_TOPIC_FILE, mmap_mode="r")

@@ -750,6 +750,13 @@ class Run:
                 found.append(None if shape is None else self.shape_problem(fname, shape))
         return [p for p in found if p]
 
+    def require_posterior(self, command: str) -> None:
+        """:class:`ConfigError` (one line) when ``command``'s ``--with-uncertainty`` asks this run for a posterior
+        it has none of (its model is not a VAE: no z_mean.npy)."""
+        if not (self.path / Z_MEAN_FILE).is_file():
+            raise ConfigError(f"run {self.name!r} ({self.model_name}) has no posterior to {command}; "
+                              "--with-uncertainty needs a VAE run (prodlda, gsm or nvdm)")
+
     def file_problems(self, digests: bool = False) -> list[str]:
         """The files config.json records (``files``: size and sha256 of each) that are missing or of another
         size, and with ``digests`` those whose sha256 differs (reading every byte; ``topicvae verify``).

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from topicvae import paths
 from topicvae.corpus import read_manifest
 from topicvae.corpus.shards import bow_checksum
-from topicvae.errors import ConfigError, RunError, TopicVAEError
+from topicvae.errors import RunError, TopicVAEError
 from topicvae.scoring.metrics import theta_entropy
 from topicvae.text.phrases import DELIMITER as PHRASE_DELIMITER
 from topicvae.text.settings import PreprocessSettings, from_dict
@@ -245,13 +245,10 @@ def infer_file(run, source: str, out: str | Path, *, fmt: str | None = None, col
 def _checked_output(run, source: str, out, corpora_dir, with_uncertainty: bool) -> tuple[Path, bool]:
     """(``out`` as a Path, whether it is Parquet) once it may be written (:func:`topicvae.paths.check_output_path`,
     a .csv or .parquet name) and ``with_uncertainty`` is for a run with a posterior; one-line errors otherwise."""
-    from topicvae.runs import Z_MEAN_FILE
-
     out = paths.check_output_path(out, {**paths.workspace_folders(corpora_dir, run.path.parent), source: "the input"})
     parquet = paths.table_format(out) == "parquet"
-    if with_uncertainty and not (run.path / Z_MEAN_FILE).is_file():  # (a VAE run saves its posterior's mean)
-        raise ConfigError(f"run {run.name!r} ({run.model_name}) has no posterior to infer; "
-                          "--with-uncertainty needs a VAE run (prodlda, gsm or nvdm)")
+    if with_uncertainty:
+        run.require_posterior("infer")
     return out, parquet
 
 
