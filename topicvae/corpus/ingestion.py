@@ -198,8 +198,8 @@ def _ingest(source: str, name: str, *, fmt: str | None, columns: sources.TableCo
                          time.perf_counter() - t0)
         finally:
             run.close()
-        log.info("read and tokenized %d documents from %s (%s) on %s (%d processes) at %.1fs", read.n_read,
-                 source, fmt, run.description, len(read.pids), time.perf_counter() - t0)
+        log.info("read and tokenized %d documents from %s (%s) on %s (partitions tokenized by %d processes) "
+                 "at %.1fs", read.n_read, source, fmt, run.description, len(read.pids), time.perf_counter() - t0)
         counts, dropped = read.check(source, preprocess)
         read.forget_ids()  # some 120 bytes a document, not needed by the second pass
         voc = _choose_vocabulary(read, vectorizer)
