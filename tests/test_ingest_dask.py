@@ -280,6 +280,26 @@ def test_an_unreachable_scheduler_is_one_line_and_no_corpus(source, tmp_path, ca
     assert [p.name for p in (tmp_path / "corpora").iterdir()] == []  # no temporary folder left either
 
 
+def test_a_server_that_is_not_a_dask_scheduler_and_an_address_without_a_port_are_one_line(source, tmp_path, capsys,
+                                                                                           monkeypatch):
+    """A listener that accepts and never answers kept the client's handshake waiting for ever; a port-less
+    address waited for the timeout before saying it lacked a port."""
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 2.0)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        code = main(["ingest", str(source), "--name", "c", "--scheduler", address, "--quiet",
+                     "--corpora-dir", str(tmp_path / "corpora")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "not as a Dask scheduler" in err
+    code = main(["ingest", str(source), "--name", "c", "--scheduler", "localhost", "--quiet",
+                 "--corpora-dir", str(tmp_path / "corpora")])
+    assert code == 2 and capsys.readouterr().err.strip().startswith(
+        "error: --scheduler 'localhost' is not a scheduler's address (missing port number")
+    assert not (tmp_path / "corpora" / "c").exists()
+
+
 # ------------------------------------------------------------------ a cluster of separate processes
 @pytest.fixture(scope="module")
 def dask_cluster(tmp_path_factory):

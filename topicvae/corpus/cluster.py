@@ -219,11 +219,11 @@ def start_method() -> str:
 
 def _connect(address: str) -> DaskRunner:
     distributed = _distributed()
+    _check_address(address)
     try:
-        client = distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
-    except (OSError, TimeoutError, ValueError, TypeError) as exc:
-        raise ConfigError(f"could not connect to the Dask scheduler at {address} within {CONNECT_TIMEOUT:.0f} s "
-                          f"({first_line(exc)}); start one with `dask scheduler` and workers with "
+        client = _client(distributed, address)
+    except (OSError, TimeoutError, ValueError, TypeError, MemoryError) as exc:  # (MemoryError: not Dask, below)
+        raise ConfigError(f"could not connect to the Dask scheduler at {address} ({first_line(exc)}); start one with `dask scheduler` and workers with "
                           f"`dask worker {address}`, or check the address") from None
     try:
         client.wait_for_workers(1, timeout=3 * CONNECT_TIMEOUT)
@@ -232,3 +232,44 @@ def _connect(address: str) -> DaskRunner:
         raise ConfigError(f"the Dask scheduler at {address} has no workers ({first_line(exc)}); start them "
                           f"with `dask worker {address}`") from None
     return DaskRunner(client, None, f"the Dask cluster at {address}")
+
+
+def _check_address(address: str) -> None:
+    """:class:`ConfigError` (one line, at once) for an address Dask cannot connect to at all, such as
+    ``localhost`` without a port."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except ValueError as exc:
+        raise ConfigError(f"--scheduler {address!r} is not a scheduler's address ({first_line(exc)}); give it as "
+                          "tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786 (what `dask scheduler` prints)") from None
+
+
+def _client(distributed, address: str):
+    """``distributed.Client(address)``, given up (a TimeoutError) after twice :data:`CONNECT_TIMEOUT`.
+
+    The client's own timeout covers reaching the address, not what answers there: a server that is not
+    a Dask scheduler (a web server on the dashboard's port 8787, say) can keep its handshake waiting for
+    ever, or send bytes read as a frame of many GB (a MemoryError). So the attempt runs in a daemon
+    thread, which is left behind when it does not return."""
+    import threading
+
+    outcome: dict = {}
+
+    def attempt() -> None:
+        try:
+            outcome["client"] = distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        except BaseException as exc:  # (handed to the caller)
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=attempt, name="topicvae-dask-connect", daemon=True)
+    thread.start()
+    thread.join(2 * CONNECT_TIMEOUT)
+    if thread.is_alive():
+        raise TimeoutError("something answers there, but not as a Dask scheduler")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["client"]
