@@ -23,7 +23,8 @@ from topicvae.corpus import Corpus
 from topicvae.interfaces.cli import MERGE_EPOCHS_HELP, main
 from topicvae.runs import Run, train_run
 from topicvae.runs.labels import save_labels, saved_labels
-from topicvae.runs.merging import FINE_TUNE_EPOCHS, merged_labels, normalise_groups, topic_hierarchy
+from topicvae.runs.labels import merged_labels
+from topicvae.runs.merging import FINE_TUNE_EPOCHS, normalise_groups, topic_hierarchy
 
 from test_runs import RUN_FILES
 from app_support import open_page

@@ -203,6 +203,16 @@ def test_replay_sets_the_share_of_old_training_documents_trained_on(ws):
     assert every.config["n_train_docs"] == 200 + n_old_train and every.config["epochs"] == 1
 
 
+def test_an_update_carries_the_names_saved_for_the_topics_it_goes_on_with(ws):
+    """Topic k of the new run is topic k of the old one, and keeps its name."""
+    from topicvae.runs.labels import save_labels, saved_labels
+
+    save_labels(ws / "runs" / "lda", {1: "sports", 3: "politics"})
+    assert cli(ws, "update", "lda", str(ws / "in" / "new.csv"), "--name", "lda-named", "--id-col", "id",
+               "--epochs", "1") == 0
+    assert saved_labels(ws / "runs" / "lda-named") == {1: "sports", 3: "politics"}
+
+
 def test_an_lda_run_goes_on_with_gensims_online_update(ws, capsys):
     before = snapshot(ws / "runs" / "lda")
     assert cli(ws, "update", "lda", str(ws / "in" / "new.csv"), "--name", "lda-upd", "--id-col", "id",

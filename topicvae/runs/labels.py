@@ -56,3 +56,22 @@ def save_labels(run_path: str | Path, labels: Mapping[int, str]) -> None:
             current.pop(int(k), None)
     with paths.atomic_file(run_path / LABELS_FILE) as tmp:
         tmp.write_text(json.dumps({str(k): v for k, v in sorted(current.items())}, ensure_ascii=False, indent=1))
+
+
+def merged_labels(saved: dict[int, str], partition: list[list[int]]) -> dict[int, str]:
+    """The saved names of the old topics for the new ones: a merged topic's parts' names joined by ' + '."""
+    out = {}
+    for g, members in enumerate(partition):
+        names = [saved[k] for k in members if k in saved]
+        if names:
+            out[g] = " + ".join(names)
+    return out
+
+
+def carry_labels(source_path: str | Path, new_path: str | Path, partition: list[list[int]]) -> None:
+    """Save for the run at ``new_path`` the names saved for the topics of the run at ``source_path``, new
+    topic g named after the old topics ``partition[g]`` (:func:`merged_labels`): ``merge``'s and ``reduce``'s
+    runs, and ``update``'s, whose topic k is the old topic k."""
+    labels = merged_labels(saved_labels(source_path), partition)
+    if labels:
+        save_labels(new_path, labels)

@@ -52,7 +52,7 @@ import numpy as np
 from topicvae import paths
 from topicvae.errors import ConfigError, RunError
 from topicvae.runs import NOTHING, Run, checked_train_rows, discard_run, run_state, train_run
-from topicvae.runs.labels import save_labels, saved_labels
+from topicvae.runs.labels import carry_labels
 from topicvae.runs.workspace import run_corpus
 from topicvae.scoring import metrics as evaluation
 
@@ -257,7 +257,7 @@ def derive_run(run: Run, partition: list[list[int]], name: str, runs_dir, corpor
                     config_extra=extra, progress=progress, **{merged.epochs_setting: int(epochs)}, **params)
     logger.info("run %s: the merged network trained on for %d epoch(s)", name, int(epochs))
     try:
-        _carry_labels(run, new, partition)
+        carry_labels(run.path, new.path, partition)
     except BaseException:  # (a full disk): no run without its labels, and the name stays free for a retry
         discard_run(new)
         raise
@@ -279,22 +279,6 @@ def _check_new_name(name: str, root: Path, source: Run) -> None:
         raise RunError(f"the new run cannot replace its source {source.name!r}; choose another --name")
     if run_state(root, name) != NOTHING:
         raise RunError(f"run {name!r} already exists in {root}; choose another --name")
-
-
-def merged_labels(saved: dict[int, str], partition: list[list[int]]) -> dict[int, str]:
-    """The saved names of the old topics for the new ones: a merged topic's parts' names joined by ' + '."""
-    out = {}
-    for g, members in enumerate(partition):
-        names = [saved[k] for k in members if k in saved]
-        if names:
-            out[g] = " + ".join(names)
-    return out
-
-
-def _carry_labels(source: Run, new: Run, partition: list[list[int]]) -> None:
-    labels = merged_labels(saved_labels(source.path), partition)
-    if labels:
-        save_labels(new.path, labels)
 
 
 def lineage(run: Run) -> list[list[int]] | None:

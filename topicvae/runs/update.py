@@ -49,6 +49,7 @@ from topicvae.corpus.shards import SHARD_DOCS
 from topicvae.corpus.table_writer import CorpusParts, MetaColumns
 from topicvae.corpus.ingestion import _check_ids, _documents_table, _read
 from topicvae.errors import ConfigError, CorpusError, RunError, SourceError
+from topicvae.runs.labels import carry_labels
 from topicvae.scoring import metrics as evaluation
 from topicvae.text import sources
 from topicvae.text.vectorizer import Vectorizer, corpus_vectorizer
@@ -169,6 +170,7 @@ def update_run(run_name: str, source: str, name: str, *, fmt: str | None = None,
                              config_extra=extra, **{k: getattr(model, k) for k in (model.epochs_setting, *params)})
         drift = drift_report(source_run, run, old.n_docs)
         write_drift(run, drift)
+        carry_labels(source_run.path, run.path, [[k] for k in range(run.n_topics)])  # topic k is old topic k
     except BaseException:  # nothing half-made stays: the corpus, any checkpoint and a run without its report go
         _discard(corpus, root_runs, name, run)
         raise
