@@ -245,6 +245,30 @@ def test_an_interrupted_update_leaves_nothing(ws, monkeypatch, capsys):
     assert snapshot(ws) == before
 
 
+def test_an_update_killed_after_writing_its_corpus_is_taken_up_by_the_same_command(ws, monkeypatch, capsys):
+    """A kill -9 between the corpus and the run leaves the corpus: verify says so, and the same command
+    again replaces it and makes the run (no --force); another update of that name is still refused."""
+    from topicvae import runs
+    from topicvae.analysis.verify import INCOMPLETE, verify
+    from topicvae.runs import update
+
+    real_train, real_discard = runs.train_run, update._discard
+    monkeypatch.setattr(runs, "train_run", ctrl_c)
+    monkeypatch.setattr(update, "_discard", lambda *args, **kwargs: None)  # as after kill -9: nothing tidied
+    command = ("update", RUN, str(ws / "in" / "new.csv"), "--name", "upd-k", "--id-col", "id", "--epochs", "1")
+    assert cli(ws, *command) == 130
+    assert (ws / "corpora" / "upd-k" / "manifest.json").is_file() and not (ws / "runs" / "upd-k").exists()
+    found = [f for f in verify(["upd-k"], ws / "corpora", ws / "runs") if f.what == "corpus"]
+    assert [f.status for f in found] == [INCOMPLETE] and f"topicvae update {RUN}" in found[0].detail
+    assert cli(ws, "update", "lda", str(ws / "in" / "new.csv"), "--name", "upd-k") == 2  # not that update's
+    monkeypatch.setattr(runs, "train_run", real_train)
+    monkeypatch.setattr(update, "_discard", real_discard)
+    capsys.readouterr()
+    assert cli(ws, *command) == 0, capsys.readouterr().err
+    assert Run.load("upd-k", ws / "runs").config["derived_from"] == RUN
+    assert [f.status for f in verify(["upd-k"], ws / "corpora", ws / "runs")] == ["ok", "ok"]
+
+
 # ---------------------------------------------------------------------------- bad input
 I = "{ws}/in"
 BAD = [

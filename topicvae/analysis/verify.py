@@ -24,6 +24,7 @@ from topicvae.corpus import DOCS_FILE, MANIFEST_FILE, VOCAB_FILE, Corpus, bow_fi
 from topicvae.corpus.shards import bow_checksum, shard_records
 from topicvae.errors import TopicVAEError, first_line
 from topicvae.runs.labels import saved_labels
+from topicvae.runs.update import left_by_update
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def verify(names: list[str] | None = None, corpora_dir=None, runs_dir=None, clea
     """
     corpora_root, runs_root = paths.corpora_dir(corpora_dir), paths.runs_dir(runs_dir)
     wanted = set(names) if names else None
-    findings = [check_corpus(corpora_root, n) for n in _entries(corpora_root, wanted)]
+    findings = [check_corpus(corpora_root, n, runs_root) for n in _entries(corpora_root, wanted)]
     findings += [check_run(runs_root, n, corpora_root) for n in _entries(runs_root, wanted)]
     findings += find_debris(corpora_root, wanted) + find_debris(runs_root, wanted, runs_folder=True)
     if names:
@@ -84,7 +85,9 @@ def _entries(root: Path, wanted: set[str] | None) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- corpora
-def check_corpus(root: Path, name: str) -> Finding:
+def check_corpus(root: Path, name: str, runs_root: Path | None = None) -> Finding:
+    """A corpus: its files as manifest.json records them, and (with ``runs_root``) whether it is what an
+    update killed before its run was made left behind."""
     folder = root / name
     if not (folder / MANIFEST_FILE).is_file():
         return Finding("corpus", name, DAMAGED, "no manifest.json: not a complete corpus; ingest it again", folder)
@@ -113,6 +116,11 @@ def check_corpus(root: Path, name: str) -> Finding:
         Corpus.load(name, root)
     except TopicVAEError as exc:
         return Finding("corpus", name, DAMAGED, _problem(exc), folder)
+    source = None if runs_root is None else left_by_update(root, runs_root, name)
+    if source is not None:
+        return Finding("corpus", name, INCOMPLETE, f"written by `topicvae update {source} ... --name {name}`, whose "
+                       f"run {name!r} was not made (the update was stopped); the same command again takes it up",
+                       folder)
     return Finding("corpus", name, OK, "files match their checksums", folder)
 
 

@@ -152,21 +152,22 @@ def update_run(run_name: str, source: str, name: str, *, fmt: str | None = None,
         SourceError, CorpusError: the source cannot be read or leaves no document.
     """
     t0 = time.perf_counter()
-    source_run, old, root_runs, root_corpora = _check_request(run_name, name, replay, corpora_dir, runs_dir, force)
+    source_run, old, root_runs, root_corpora, replace = _check_request(run_name, name, replay, corpora_dir, runs_dir,
+                                                                        force)
     vectorizer = corpus_vectorizer(old)
     _check_language(source_run, old, vectorizer, language)
     params = _update_settings(source_run, params)
     model = _continued_model(source_run, default_epochs(source_run) if epochs is None else epochs, params)
     new = read_new_documents(source, vectorizer, fmt=fmt, columns=columns, progress=progress)
     _check_new_documents(new, source, source_run, vectorizer, max_unknown)
-    corpus = _save_updated_corpus(old, new, name, source, fmt, columns, source_run, root_corpora, force, t0)
+    corpus = _save_updated_corpus(old, new, name, source, fmt, columns, source_run, root_corpora, replace, t0)
     train_rows, replay_rows = training_rows(old, corpus, replay, int(params.get("seed", model.seed) or 0))
     extra = {"derived_from": source_run.name,
              "update": _update_record(source_run, old, new, source, replay, train_rows, replay_rows)}
     run = None
     try:
         run = runs.train_run(corpus, source_run.model_name, source_run.n_topics, name=name, runs_dir=root_runs,
-                             force=force, progress=progress, start_from=model, train_rows=train_rows,
+                             force=replace, progress=progress, start_from=model, train_rows=train_rows,
                              config_extra=extra, **{k: getattr(model, k) for k in (model.epochs_setting, *params)})
         drift = drift_report(source_run, run, old.n_docs)
         write_drift(run, drift)
@@ -179,8 +180,9 @@ def update_run(run_name: str, source: str, name: str, *, fmt: str | None = None,
 
 
 def _check_request(run_name: str, name: str, replay: float, corpora_dir, runs_dir,
-                   force: bool) -> tuple[runs.Run, Corpus, Path, Path]:
-    """(source run, its corpus, runs folder, corpora folder) after checking the request can work."""
+                   force: bool) -> tuple[runs.Run, Corpus, Path, Path, bool]:
+    """(source run, its corpus, runs folder, corpora folder, whether to replace a corpus and run of the new
+    name) after checking the request can work."""
     root_runs, root_corpora = paths.runs_dir(runs_dir), paths.corpora_dir(corpora_dir)
     paths.check_name(name, "run name")
     source_run = runs.Run.load(run_name, root_runs)
@@ -194,13 +196,30 @@ def _check_request(run_name: str, name: str, replay: float, corpora_dir, runs_di
                           "weights; update a prodlda, gsm, nvdm or lda run")
     if not (isinstance(replay, (int, float)) and 0 <= replay <= 1):
         raise ConfigError(f"--replay must be a share from 0 to 1 of the old training documents, got {replay!r}")
-    if not force:
+    # the same update, killed after writing its corpus: taken up again (what it left is replaced)
+    again = left_by_update(root_corpora, root_runs, name) == source_run.name
+    if not (force or again):
         if runs.run_state(root_runs, name) != runs.NOTHING:
             raise RunError(f"run {name!r} already exists in {root_runs}; pick another --name or pass --force")
         if (root_corpora / name).exists():
             raise CorpusError(f"corpus {name!r} already exists in {root_corpora} (update names its corpus after "
                               "the new run); pick another --name or pass --force")
-    return source_run, _source_corpus(source_run, root_corpora), root_runs, root_corpora
+    return source_run, _source_corpus(source_run, root_corpora), root_runs, root_corpora, force or again
+
+
+def left_by_update(root_corpora: Path, root_runs: Path, name: str) -> str | None:
+    """The run an update of which left corpus ``name`` without its run (killed before the run was complete:
+    the corpus derives from that run, and run ``name`` is not complete), else None."""
+    from topicvae.corpus import read_manifest
+    from topicvae.errors import TopicVAEError
+
+    if not (root_corpora / name).is_dir():
+        return None
+    try:
+        source = (read_manifest(name, root_corpora).get("derived_from") or {}).get("run")
+    except (TopicVAEError, OSError, AttributeError):
+        return None
+    return None if source is None or runs.run_state(root_runs, name) == runs.COMPLETE else source
 
 
 def _source_corpus(run: runs.Run, root: Path) -> Corpus:
