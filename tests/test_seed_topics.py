@@ -37,6 +37,21 @@ def test_seed_file_lines_comments_separators_and_unknown_words(tmp_path):
     assert seeds.record()["topics"][0] == {"name": "sports", "words": ["word01", "word02"], "unknown": ["zzz"]}
 
 
+def test_seed_words_are_looked_up_as_the_corpus_tokenizes_them(tmp_path):
+    """Plurals and capitals find the lemmas the corpus stores, as the CLI's guided training gives them."""
+    from topicvae import ingest
+    from topicvae.runs import train_guided_run
+
+    corpus = ingest("builtin:sample", "s", corpora_dir=tmp_path / "corpora", progress=False)
+    f = tmp_path / "seeds.txt"
+    f.write_text("war: Wars Armies battles zzzq\n")
+    with pytest.raises(ConfigError, match="no word of seed topic 'war'"):  # matched as written, none is there
+        load_seed_topics(f, corpus.vocab, 5)
+    run = train_guided_run(corpus, "lda", 5, f, runs_dir=tmp_path / "runs", passes=1, progress=False)
+    assert run.config["seed_topics"]["topics"][0] == {"name": "war", "words": ["war", "army", "battle"],
+                                                      "unknown": ["zzzq"]}
+
+
 @pytest.mark.parametrize("text, n_topics, message", [
     ("", 3, "holds no topics"),
     ("# only a comment\n\n", 3, "holds no topics"),
@@ -191,6 +206,10 @@ def test_cli_resume_needs_the_same_seed_topics_and_keeps_the_names(ws, capsys, m
     real = interrupt_in_epoch(monkeypatch, 2)
     assert train(ws, "--topics", str(K), "--name", "g", "--seed-topics", str(f)) != 0  # Ctrl-C in epoch 2
     monkeypatch.setattr(training_loop._TrainingState, "run_epoch", real)
+    from topicvae.analysis.verify import verify
+
+    said = [x.detail for x in verify(["g"], ws / "corpora", ws / "runs") if x.what == "checkpoint"]
+    assert len(said) == 1 and "--name g --seed-topics FILE (the seed file it was started with) --resume" in said[0]
     capsys.readouterr()
     assert train(ws, "--topics", str(K), "--name", "g", "--seed-topics", str(other), "--resume") != 0
     assert "seed_topics" in capsys.readouterr().err

@@ -237,8 +237,10 @@ def _checkpoint_finding(root: Path, name: str, ckpt_dir: Path) -> Finding:
         return Finding("checkpoint", name, DEBRIS, f"{ckpt_dir} holds no checkpoint to resume", ckpt_dir,
                        removable=True, lock=(root, name))
     meta = runs.checkpoint_meta(root, name) or {}
+    seeded = bool((meta.get("params") or {}).get("seed_topics"))  # (the file's name is not kept; its topics are)
     command = (f"topicvae train {meta.get('corpus')} --model {meta.get('model')} "
-               f"--topics {meta.get('params', {}).get('n_topics')} --name {name}")
+               f"--topics {meta.get('params', {}).get('n_topics')} --name {name}"
+               + (" --seed-topics FILE (the seed file it was started with)" if seeded else ""))
     problem = runs.checkpoint_problem(root, name)
     if problem:  # nothing to continue: the plain command starts over in its place
         return Finding("checkpoint", name, DAMAGED, f"{problem}, so there is nothing to continue; start over with: "

@@ -25,7 +25,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from topicvae.errors import ConfigError
 
@@ -43,12 +43,7 @@ class SeedTopic:
     line: int
     known: list[str] = field(default_factory=list)
     indices: list[int] = field(default_factory=list)
-
-    @property
-    def unknown(self) -> list[str]:
-        """The file's words that are not in the vocabulary (in the file's order)."""
-        found = set(self.known)
-        return [w for w in self.words if w not in found and w.lower() not in found]
+    unknown: list[str] = field(default_factory=list)  # the file's words not found in the vocabulary, in its order
 
 
 @dataclass
@@ -129,8 +124,11 @@ def _check_names(path: Path, topics: list[SeedTopic]) -> None:
         seen[t.name] = t.line
 
 
-def resolve(topics: list[SeedTopic], vocab: Sequence[str], n_topics: int, path: str | Path = "") -> SeedTopics:
-    """Match each topic's words against ``vocab`` and check they fit a model of ``n_topics`` topics."""
+def resolve(topics: list[SeedTopic], vocab: Sequence[str], n_topics: int, path: str | Path = "",
+            normalise: Callable[[str], list[str]] | None = None) -> SeedTopics:
+    """Match each topic's words against ``vocab`` and check they fit a model of ``n_topics`` topics. A word
+    found neither as it is nor in lowercase is looked up as ``normalise`` gives it (the corpus's own
+    tokenizing: its lemma, "Wars" as "war"), the first of its tokens in ``vocab``."""
     if len(topics) > n_topics:
         raise ConfigError(f"{path} seeds {len(topics)} topics but the model has only {n_topics}; "
                           f"raise --topics to at least {len(topics)} or seed fewer topics")
@@ -138,7 +136,11 @@ def resolve(topics: list[SeedTopic], vocab: Sequence[str], n_topics: int, path: 
     for t in topics:
         for w in t.words:
             j = index.get(w, index.get(w.lower()))
-            if j is not None and j not in t.indices:
+            if j is None and normalise is not None:
+                j = next((index[tok] for tok in normalise(w) if tok in index), None)
+            if j is None:
+                t.unknown.append(w)
+            elif j not in t.indices:
                 t.known.append(vocab[j])
                 t.indices.append(int(j))
         if not t.indices:
@@ -150,9 +152,11 @@ def resolve(topics: list[SeedTopic], vocab: Sequence[str], n_topics: int, path: 
     return seeds
 
 
-def load_seed_topics(path: str | Path, vocab: Sequence[str], n_topics: int) -> SeedTopics:
-    """Parse ``path`` and resolve it against ``vocab`` for a model of ``n_topics`` topics (see the module)."""
-    return resolve(parse_seed_file(path), vocab, n_topics, path)
+def load_seed_topics(path: str | Path, vocab: Sequence[str], n_topics: int,
+                     normalise: Callable[[str], list[str]] | None = None) -> SeedTopics:
+    """Parse ``path`` and resolve it against ``vocab`` for a model of ``n_topics`` topics (see the module
+    and :func:`resolve`)."""
+    return resolve(parse_seed_file(path), vocab, n_topics, path, normalise)
 
 
 def check_seed_setting(seed_topics, seed_strength, n_topics: int, n_words: int | None = None) -> None:

@@ -359,6 +359,18 @@ def checked_train_rows(corpus: Corpus, train_rows) -> np.ndarray:
     return rows
 
 
+def _corpus_tokens(corpus: Corpus):
+    """word → its tokens through ``corpus``'s own pipeline (lowercase, lemma), or None for a corpus that was
+    never saved with one."""
+    from topicvae.text.vectorizer import corpus_vectorizer
+
+    try:
+        vectorizer = corpus_vectorizer(corpus)
+    except CorpusError:
+        return None
+    return lambda word: vectorizer.tokens([word])[0]
+
+
 def train_guided_run(corpus: Corpus, model: str, n_topics: int, seed_file: str | Path, **kwargs) -> "Run | None":
     """:func:`train_run` with guided topics from ``seed_file`` (one topic a line, :mod:`topicvae.models.seeding`):
     the seeds are resolved against the corpus's vocabulary (words outside it are left out, with a
@@ -370,7 +382,7 @@ def train_guided_run(corpus: Corpus, model: str, n_topics: int, seed_file: str |
     if "seed_topics" not in model_class(model).param_names():
         guided = [m for m in MODELS if "seed_topics" in model_class(m).param_names()]
         raise ConfigError(f"--seed-topics works with --model {', '.join(guided)}, not {model}")
-    seeds = load_seed_topics(seed_file, corpus.vocab, n_topics)
+    seeds = load_seed_topics(seed_file, corpus.vocab, n_topics, _corpus_tokens(corpus))
     for line in filter(None, seeds.report().splitlines()):
         logger.warning("%s", line)
     return train_run(corpus, model, n_topics, config_extra={**(kwargs.pop("config_extra", None) or {}),
