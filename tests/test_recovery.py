@@ -245,6 +245,13 @@ def test_ctrl_c_in_train_prints_the_command_that_continues(corpus, runs_dir, tmp
     assert main([("s" if a == "r" else a) for a in argv]) == 130
     assert capsys.readouterr().err.strip() == "training of run 's' stopped before its first epoch ended; nothing was saved"
 
+    from topicvae.models.lda import LDA
+
+    monkeypatch.setattr(LDA, "fit", ctrl_c)  # LDA keeps no checkpoint, whatever pass it was in
+    assert main(["train", "tiny", "--model", "lda", "--topics", str(K), "--name", "l", "--quiet",
+                 "--corpora-dir", str(tmp_path / "corpora"), "--runs-dir", str(runs_dir)]) == 130
+    assert capsys.readouterr().err.strip() == "training of run 'l' stopped; lda keeps no checkpoint, so nothing was saved"
+
 
 def test_verify_command_exits_1_on_problems_and_0_once_clean(corpus, runs_dir, tmp_path, capsys):
     from topicvae.interfaces.cli import main

@@ -549,11 +549,13 @@ def _interrupted_hint(name: str, args) -> str:
     """What to do after Ctrl-C in ``train``: the command that continues, or that nothing was saved."""
     import shlex
 
-    from topicvae.runs import RESUMABLE, run_state
+    from topicvae.runs import RESUMABLE, model_class, run_state
 
     if run_state(args.runs_dir, name) == RESUMABLE:
         again = [a for a in args.argv if a != "--force"] + ([] if "--resume" in args.argv else ["--resume"])
         return f"training of run {name!r} stopped; continue it with: topicvae {shlex.join(again)}"
+    if not model_class(args.model).supports_resume:  # (LDA: gensim's passes are not checkpointed)
+        return f"training of run {name!r} stopped; {args.model} keeps no checkpoint, so nothing was saved"
     return f"training of run {name!r} stopped before its first epoch ended; nothing was saved"
 
 
