@@ -96,6 +96,13 @@ def test_update_writes_a_new_run_and_corpus_and_leaves_the_source_alone(updated)
     assert new.docs[BATCH_COLUMN].tolist() == ["old"] * old.n_docs + ["upd"] * 200
     assert new.docs["split"].iloc[old.n_docs:].eq("train").all()
     assert new.manifest["derived_from"]["run"] == RUN and new.manifest["preprocess"] == old.manifest["preprocess"]
+    counts, before = new.manifest["counts"], old.manifest["counts"]  # read, dropped and kept add up over both
+    assert counts["read"] == before["read"] + new.manifest["update"]["read"]
+    assert counts["kept"] == counts["read"] - sum(counts["dropped"].values()) == new.n_docs
+    from topicvae.corpus.report import corpus_report
+
+    assert f", then {new.manifest['update']['source']['path']}  [csv] (topicvae update of run {RUN!r})" in \
+        corpus_report(new).splitlines()[1]
     assert (new.path / "vectorizer.json").read_bytes() == (old.path / "vectorizer.json").read_bytes()
     # it trained on the new documents and half the old training documents (the default replay),
     # and θ covers every document for the dashboard

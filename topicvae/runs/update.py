@@ -447,7 +447,10 @@ def _updated_manifest(old: Corpus, new: NewDocuments, name: str, counts: dict, s
     for written_again in ("checksums", "sizes", "shards"):
         manifest.pop(written_again, None)
     totals = dict(manifest.get("counts") or {})
-    totals.update({"kept": old.n_docs + len(new.table), "vocabulary": old.n_words, "tokens": counts["tokens"],
+    dropped = Counter({k: int(v) for k, v in (totals.get("dropped") or {}).items()})
+    dropped.update({k: int(v) for k, v in new.dropped.items()})
+    totals.update({"read": int(totals.get("read", old.n_docs)) + new.read, "dropped": dict(dropped),
+                   "kept": old.n_docs + len(new.table), "vocabulary": old.n_words, "tokens": counts["tokens"],
                    "splits": {str(k): int(v) for k, v in sorted(counts["splits"].items(), key=lambda kv: (-kv[1], kv[0]))},
                    "labels": len(counts["labels"])})
     fmt = fmt or sources.detect_format(source, columns)
