@@ -267,7 +267,10 @@ def test_an_update_killed_after_writing_its_corpus_is_taken_up_by_the_same_comma
     assert (ws / "corpora" / "upd-k" / "manifest.json").is_file() and not (ws / "runs" / "upd-k").exists()
     found = [f for f in verify(["upd-k"], ws / "corpora", ws / "runs") if f.what == "corpus"]
     assert [f.status for f in found] == [INCOMPLETE] and f"topicvae update {RUN}" in found[0].detail
+    capsys.readouterr()
     assert cli(ws, "update", "lda", str(ws / "in" / "new.csv"), "--name", "upd-k") == 2  # not that update's
+    assert cli(ws, "update", RUN, str(ws / "in" / "all-test.csv"), "--name", "upd-k") == 2  # nor its source
+    assert capsys.readouterr().err.count("corpus 'upd-k' already exists") == 2
     monkeypatch.setattr(runs, "train_run", real_train)
     monkeypatch.setattr(update, "_discard", real_discard)
     capsys.readouterr()

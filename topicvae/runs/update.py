@@ -153,7 +153,7 @@ def update_run(run_name: str, source: str, name: str, *, fmt: str | None = None,
     """
     t0 = time.perf_counter()
     source_run, old, root_runs, root_corpora, replace = _check_request(run_name, name, replay, corpora_dir, runs_dir,
-                                                                        force)
+                                                                        force, source)
     vectorizer = corpus_vectorizer(old)
     _check_language(source_run, old, vectorizer, language)
     params = _update_settings(source_run, params)
@@ -179,8 +179,8 @@ def update_run(run_name: str, source: str, name: str, *, fmt: str | None = None,
     return UpdateResult(run=run, corpus=corpus, new=new, drift=drift)
 
 
-def _check_request(run_name: str, name: str, replay: float, corpora_dir, runs_dir,
-                   force: bool) -> tuple[runs.Run, Corpus, Path, Path, bool]:
+def _check_request(run_name: str, name: str, replay: float, corpora_dir, runs_dir, force: bool,
+                   source: str) -> tuple[runs.Run, Corpus, Path, Path, bool]:
     """(source run, its corpus, runs folder, corpora folder, whether to replace a corpus and run of the new
     name) after checking the request can work."""
     root_runs, root_corpora = paths.runs_dir(runs_dir), paths.corpora_dir(corpora_dir)
@@ -196,8 +196,8 @@ def _check_request(run_name: str, name: str, replay: float, corpora_dir, runs_di
                           "weights; update a prodlda, gsm, nvdm or lda run")
     if not (isinstance(replay, (int, float)) and 0 <= replay <= 1):
         raise ConfigError(f"--replay must be a share from 0 to 1 of the old training documents, got {replay!r}")
-    # the same update, killed after writing its corpus: taken up again (what it left is replaced)
-    again = left_by_update(root_corpora, root_runs, name) == source_run.name
+    # the same update (its run, its source), killed after writing its corpus: taken up again, replacing what it left
+    again = left_by_update(root_corpora, root_runs, name, source) == source_run.name
     if not (force or again):
         if runs.run_state(root_runs, name) != runs.NOTHING:
             raise RunError(f"run {name!r} already exists in {root_runs}; pick another --name or pass --force")
@@ -207,19 +207,24 @@ def _check_request(run_name: str, name: str, replay: float, corpora_dir, runs_di
     return source_run, _source_corpus(source_run, root_corpora), root_runs, root_corpora, force or again
 
 
-def left_by_update(root_corpora: Path, root_runs: Path, name: str) -> str | None:
+def left_by_update(root_corpora: Path, root_runs: Path, name: str, source: str | None = None) -> str | None:
     """The run an update of which left corpus ``name`` without its run (killed before the run was complete:
-    the corpus derives from that run, and run ``name`` is not complete), else None."""
+    the corpus derives from that run, and run ``name`` is not complete), else None; with ``source``, only
+    when that update read the new documents from it."""
     from topicvae.corpus import read_manifest
     from topicvae.errors import TopicVAEError
 
     if not (root_corpora / name).is_dir():
         return None
     try:
-        source = (read_manifest(name, root_corpora).get("derived_from") or {}).get("run")
+        manifest = read_manifest(name, root_corpora)
+        run = (manifest.get("derived_from") or {}).get("run")
+        read_from = ((manifest.get("update") or {}).get("source") or {}).get("path")
     except (TopicVAEError, OSError, AttributeError):
         return None
-    return None if source is None or runs.run_state(root_runs, name) == runs.COMPLETE else source
+    if source is not None and read_from != sources.printable_name(str(Path(source).resolve())):
+        return None
+    return None if run is None or runs.run_state(root_runs, name) == runs.COMPLETE else run
 
 
 def _source_corpus(run: runs.Run, root: Path) -> Corpus:
