@@ -101,7 +101,7 @@ def test_update_writes_a_new_run_and_corpus_and_leaves_the_source_alone(updated)
     assert counts["kept"] == counts["read"] - sum(counts["dropped"].values()) == new.n_docs
     from topicvae.corpus.report import corpus_report
 
-    assert f", then {new.manifest['update']['source']['path']}  [csv] (topicvae update of run {RUN!r})" in \
+    assert f"; latest update: {new.manifest['update']['source']['path']}  [csv] (topicvae update of run {RUN!r})" in \
         corpus_report(new).splitlines()[1]
     assert (new.path / "vectorizer.json").read_bytes() == (old.path / "vectorizer.json").read_bytes()
     # it trained on the new documents and half the old training documents (the default replay),
@@ -273,10 +273,19 @@ def test_an_update_killed_after_writing_its_corpus_is_taken_up_by_the_same_comma
     assert capsys.readouterr().err.count("corpus 'upd-k' already exists") == 2
     monkeypatch.setattr(runs, "train_run", real_train)
     monkeypatch.setattr(update, "_discard", real_discard)
+    from topicvae import paths
+
+    with paths.name_lock(ws / "runs", "upd-k", "run"):  # as while that update still trains: not a leftover
+        assert update.left_by_update(ws / "corpora", ws / "runs", "upd-k") is None
+        assert cli(ws, *command) == 2 and (ws / "corpora" / "upd-k").is_dir()
     capsys.readouterr()
     assert cli(ws, *command) == 0, capsys.readouterr().err
     assert Run.load("upd-k", ws / "runs").config["derived_from"] == RUN
     assert [f.status for f in verify(["upd-k"], ws / "corpora", ws / "runs")] == ["ok", "ok"]
+    shutil.rmtree(ws / "runs" / "upd-k")  # a finished update's run removed on purpose: its corpus is no leftover
+    assert update.left_by_update(ws / "corpora", ws / "runs", "upd-k") is None
+    assert [f.status for f in verify(["upd-k"], ws / "corpora", ws / "runs")] == ["ok"]
+    assert cli(ws, *command) == 2  # and the same command is refused, as for any corpus of that name
 
 
 # ---------------------------------------------------------------------------- bad input

@@ -222,7 +222,7 @@ def _connect(address: str) -> DaskRunner:
     _check_address(address)
     try:
         client = _client(distributed, address)
-    except (OSError, TimeoutError, ValueError, TypeError, MemoryError) as exc:  # (MemoryError: not Dask, below)
+    except (Exception, MemoryError) as exc:  # whatever a server that is not Dask makes the client raise (below)
         raise ConfigError(f"could not connect to the Dask scheduler at {address} ({first_line(exc)}); start one with `dask scheduler` and workers with "
                           f"`dask worker {address}`, or check the address") from None
     try:
@@ -254,7 +254,8 @@ def _client(distributed, address: str):
     The client's own timeout covers reaching the address, not what answers there: a server that is not
     a Dask scheduler (a web server on the dashboard's port 8787, say) can keep its handshake waiting for
     ever, or send bytes read as a frame of many GB (a MemoryError). So the attempt runs in a daemon
-    thread, which is left behind when it does not return."""
+    thread, which is left behind when it does not return, with the half-made client and its socket
+    (a command then exits; a notebook keeps them until it does)."""
     import threading
 
     outcome: dict = {}

@@ -26,7 +26,7 @@ def corpus_report(corpus: Corpus, top_words: int = 30, bins: int = 10) -> str:
     update = m.get("update") or {}  # (a corpus of `topicvae update`: its first source, then the new documents')
     out = [f"corpus {corpus.name}  ({corpus.path})",
            f"source     {m.get('source', {}).get('path')}  [{m.get('source', {}).get('format')}]"
-           + (f", then {update.get('source', {}).get('path')}  [{update.get('source', {}).get('format')}] "
+           + (f"; latest update: {update.get('source', {}).get('path')}  [{update.get('source', {}).get('format')}] "
               f"(topicvae update of run {(m.get('derived_from') or {}).get('run')!r})" if update else ""),
            f"documents  {corpus.n_docs:,} kept of {c.get('read', corpus.n_docs):,} read; dropped: "
            + (", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in c.get("dropped", {}).items() if v) or "none"),

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from topicvae.errors import ConfigError
+from topicvae.errors import ConfigError, TopicVAEError
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def resolve(topics: list[SeedTopic], vocab: Sequence[str], n_topics: int, path: 
         for w in t.words:
             j = index.get(w, index.get(w.lower()))
             if j is None and normalise is not None:
-                j = next((index[tok] for tok in normalise(w) if tok in index), None)
+                j = next((index[tok] for tok in _tokens(normalise, w) if tok in index), None)
             if j is None:
                 t.unknown.append(w)
             elif j not in t.indices:
@@ -150,6 +150,14 @@ def resolve(topics: list[SeedTopic], vocab: Sequence[str], n_topics: int, path: 
     for name, words in seeds.unknown.items():
         logger.info("seed topic %r: %s not in the vocabulary, left out", name, " ".join(words))
     return seeds
+
+
+def _tokens(normalise: Callable[[str], list[str]], word: str) -> list[str]:
+    """``normalise(word)``, or none when the pipeline cannot read it (the word is then reported unknown)."""
+    try:
+        return normalise(word)
+    except TopicVAEError:
+        return []
 
 
 def load_seed_topics(path: str | Path, vocab: Sequence[str], n_topics: int,

@@ -57,6 +57,8 @@ from topicvae.text.vectorizer import Vectorizer, corpus_vectorizer
 log = logging.getLogger(__name__)
 
 DRIFT_FILE = "drift.json"
+#: the mark an update leaves in its corpus until its run is whole: what a killed update left is recognised
+PENDING_FILE = ".update-pending.json"
 #: the metadata column of an updated corpus naming the batch each document came with: the
 #: original corpus's name for its documents, the update's name for the new ones
 BATCH_COLUMN = "batch"
@@ -172,6 +174,7 @@ def update_run(run_name: str, source: str, name: str, *, fmt: str | None = None,
         drift = drift_report(source_run, run, old.n_docs)
         write_drift(run, drift)
         carry_labels(source_run.path, run.path, [[k] for k in range(run.n_topics)])  # topic k is old topic k
+        (corpus.path / PENDING_FILE).unlink()  # the corpus has its run: no longer an update's leftover
     except BaseException:  # nothing half-made stays: the corpus, any checkpoint and a run without its report go
         _discard(corpus, root_runs, name, run)
         raise
@@ -208,23 +211,20 @@ def _check_request(run_name: str, name: str, replay: float, corpora_dir, runs_di
 
 
 def left_by_update(root_corpora: Path, root_runs: Path, name: str, source: str | None = None) -> str | None:
-    """The run an update of which left corpus ``name`` without its run (killed before the run was complete:
-    the corpus derives from that run, and run ``name`` is not complete), else None; with ``source``, only
-    when that update read the new documents from it."""
-    from topicvae.corpus import read_manifest
-    from topicvae.errors import TopicVAEError
-
-    if not (root_corpora / name).is_dir():
-        return None
+    """The run an update of which left corpus ``name`` without its run, else None: the corpus still holds
+    the mark the update writes with it and removes once its run is whole (:data:`PENDING_FILE`), and no
+    live process holds the name (an update still training is not a leftover). With ``source``, only when
+    that update read its new documents from there."""
     try:
-        manifest = read_manifest(name, root_corpora)
-        run = (manifest.get("derived_from") or {}).get("run")
-        read_from = ((manifest.get("update") or {}).get("source") or {}).get("path")
-    except (TopicVAEError, OSError, AttributeError):
+        pending = json.loads((root_corpora / name / PENDING_FILE).read_text())
+        run, read_from = pending["run"], pending["source"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if paths.is_locked(root_runs, name, tidy=False) or paths.is_locked(root_corpora, name, tidy=False):
         return None
     if source is not None and read_from != sources.printable_name(str(Path(source).resolve())):
         return None
-    return None if run is None or runs.run_state(root_runs, name) == runs.COMPLETE else run
+    return None if runs.run_state(root_runs, name) == runs.COMPLETE else run
 
 
 def _source_corpus(run: runs.Run, root: Path) -> Corpus:
@@ -341,6 +341,7 @@ def _save_updated_corpus(old: Corpus, new: NewDocuments, name: str, source: str,
             manifest["seconds"] = round(time.perf_counter() - t0, 3)
             Corpus(name=name, bow=None, vocab=list(old.vocab), docs=None, manifest=manifest,
                    vectorizer=corpus_vectorizer(old)).write_files(tmp, records)
+            (tmp / PENDING_FILE).write_text(json.dumps({"run": run.name, "source": manifest["update"]["source"]["path"]}))
     return Corpus.load(name, root)
 
 
