@@ -12,7 +12,7 @@ from topicvae.analysis.command_lines import evaluate_command, ingest_command, qu
 from topicvae.analysis.run_metrics import METRIC_NAMES, number, read_metrics
 from topicvae.corpus import MANIFEST_FILE, list_corpora
 from topicvae.errors import RunError, TopicVAEError
-from topicvae.runs import CONFIG_FILE, Run, list_runs
+from topicvae.runs import CONFIG_FILE, Run
 from topicvae.runs.workspace import corpus_status
 
 CORPUS_COLUMNS = ["corpus", "documents", "vocabulary", "tokens", "labels", "splits", "source"]
@@ -83,13 +83,12 @@ def runs_overview(runs_dir: str | os.PathLike | None = None,
     """
     rows = []
     root = paths.runs_dir(runs_dir)
-    listed = {s["name"]: s for s in list_runs(root)}
     folders = sorted(p.name for p in root.iterdir() if not p.name.startswith(".") and (p / CONFIG_FILE).is_file()) \
         if root.is_dir() else []
     for name in folders:
         try:
             run = Run.load(name, root, check=False)
-            summary = listed.get(name) or run.summary()
+            summary = run.summary()  # (each config.json read once)
         except (TopicVAEError, OSError, ValueError, KeyError) as exc:  # (a name refused, a config unreadable...)
             rows.append(_damaged_row(name, getattr(exc, "problem", None) or str(exc)))
             continue

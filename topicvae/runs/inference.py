@@ -236,7 +236,7 @@ def infer_file(run, source: str, out: str | Path, *, fmt: str | None = None, col
             if writer is not None:
                 writer.close()
         if summary.n_unknown == summary.n_tokens:
-            n_read = len(run.vocab) if model.words_read() is None else len(model.words_read())
+            n_read = len(run.vocab if (read := model.words_read()) is None else read)
             raise SourceError(f"no document in {source} has a word that run {run.name!r} reads ({n_read:,} words of "
                               "its vocabulary); is it the right language and text column?")
     return summary
